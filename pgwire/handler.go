@@ -1,0 +1,126 @@
+package pgwire
+
+import (
+	"context"
+	"net"
+)
+
+// Column describes one result column: a RowDescription field. The format
+// code is not here: pgwire takes it from the client's Bind.
+type Column struct {
+	Name     string
+	TableOID uint32 // 0 when the column is not a plain table column
+	AttNum   int16  // 0 when the column is not a plain table column
+	TypeOID  uint32 // drives the text and binary encoding of the values
+	TypeSize int16  // pg_type.typlen: 8 for int8, -1 for varlena
+	TypeMod  int32  // -1 when none
+}
+
+// StartupInfo is what the client sent in its StartupMessage, once it is
+// authenticated, plus the cancel key pgwire assigned to the connection.
+type StartupInfo struct {
+	User       string
+	Database   string
+	Params     map[string]string // every startup parameter, "options" and "application_name" included
+	RemoteAddr net.Addr
+	ProcessID  uint32 // BackendKeyData process id
+	SecretKey  uint32 // BackendKeyData secret key
+}
+
+// Handler creates a Session for each authenticated connection.
+//
+// NewSession is called on the connection's goroutine. An error that is a
+// *pgerror.Error is sent as a FATAL ErrorResponse (e.g. 57P03, 3D000) and the
+// connection is closed; any other error goes out as XX000.
+type Handler interface {
+	NewSession(ctx context.Context, info StartupInfo) (Session, error)
+}
+
+// Session is one client connection's SQL state, as the protocol layer sees
+// it. pgwire calls every method except Cancel from the connection's single
+// goroutine, so implementations need no locking for those; Cancel may be
+// called from any goroutine at any time.
+//
+// A panic in any method is recovered by pgwire: it is logged with its stack,
+// and only that connection is closed.
+type Session interface {
+	// ParameterStatus returns the current values of the parameters reported
+	// to the client (server_version, TimeZone, in_hot_standby, …). pgwire
+	// sends all of them after authentication, and before every ReadyForQuery
+	// those whose value changed since it last sent them.
+	ParameterStatus() map[string]string
+
+	// TxStatus is the ReadyForQuery status: 'I' idle, 'T' in a transaction
+	// block, 'E' in a failed transaction block.
+	TxStatus() byte
+
+	// Parse parses a query string into statements. The simple protocol
+	// passes paramOIDs nil and runs every statement returned, in order,
+	// stopping at the first error. The extended protocol (Parse message)
+	// passes the client's parameter OIDs (0 = unspecified) and needs at most
+	// one statement: pgwire answers 42601 "cannot insert multiple commands
+	// into a prepared statement" otherwise. An empty or comment-only string
+	// returns no statements (EmptyQueryResponse). Errors are *pgerror.Error.
+	Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]Statement, error)
+
+	// Cancel interrupts the statement running on this session, if any; the
+	// interrupted statement fails with 57014. Called by pgwire when a
+	// CancelRequest with this session's key arrives, from another goroutine.
+	Cancel()
+
+	// Close ends the session: the client terminated or the connection broke.
+	// An open transaction is rolled back.
+	Close()
+}
+
+// Statement is a parsed (prepared) statement.
+type Statement interface {
+	// ParamOIDs returns one type OID per parameter ($1…$n), with the ones
+	// the client left unspecified inferred. 0 means still unknown: pgwire
+	// reports and decodes such a parameter as text (25).
+	ParamOIDs() []uint32
+
+	// Columns returns the columns the statement's rows will have, or nil
+	// when it returns no rows (NoData). Used for Describe of a statement.
+	Columns(ctx context.Context) ([]Column, error)
+
+	// Bind makes a portal from decoded argument values (see Portal for the Go
+	// types). args has exactly len(ParamOIDs()) elements.
+	Bind(ctx context.Context, args []any) (Portal, error)
+
+	// Close releases the statement (Close message, or its name reused).
+	Close()
+}
+
+// Portal is a statement bound to its arguments, ready to run and possibly
+// suspended after a row limit.
+//
+// Argument values handed to Bind, and row values written to a RowWriter, use
+// these Go types: nil (NULL), bool, int64, float64, string, []byte and
+// time.Time. pgwire decodes parameters to them from text or binary by the
+// parameter's OID (text-format parameters of unknown or textual OIDs arrive as
+// string; int2/int4/int8/oid as int64; float4/float8 as float64; bool as bool;
+// bytea as []byte; date/timestamp/timestamptz as time.Time; uuid, numeric,
+// json and everything else as string), and encodes row values by the column's
+// TypeOID in the format the client asked for.
+type Portal interface {
+	// Columns is the RowDescription of the rows Execute writes, nil if none.
+	Columns() []Column
+
+	// Execute runs the portal or continues a suspended one, writing at most
+	// maxRows rows (0 = no limit) to w. When the limit stopped it with rows
+	// left, it returns done=false (PortalSuspended) and tag is unused;
+	// otherwise done=true and tag is the CommandComplete tag ("SELECT 3",
+	// "INSERT 0 1", "BEGIN"), or "" for an empty query (EmptyQueryResponse).
+	Execute(ctx context.Context, maxRows int, w RowWriter) (tag string, done bool, err error)
+
+	// Close releases the portal (Close message, end of transaction, or
+	// connection end). A suspended portal may still hold resources.
+	Close()
+}
+
+// RowWriter receives a portal's rows. The values slice is only valid during
+// the call.
+type RowWriter interface {
+	WriteRow(values []any) error
+}

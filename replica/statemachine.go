@@ -1,0 +1,48 @@
+package replica
+
+import "io"
+
+// Command is one committed log entry's payload, as handed to the StateMachine.
+type Command struct {
+	Index uint64 // Raft log index of the entry
+	Term  uint64 // Raft term of the entry
+	Data  []byte // the payload given to Propose, without the envelope
+}
+
+// StateMachine is what replica drives. sqlengine.Engine implements it without
+// importing this package; server pins that at compile time.
+//
+// Threading contract (hashicorp/raft's): ApplyBatch, Snapshot and Restore are
+// called from one goroutine, never concurrently with each other. The
+// SnapshotSink returned by Snapshot is persisted on another goroutine,
+// concurrently with later ApplyBatch calls.
+type StateMachine interface {
+	// ApplyBatch applies committed commands in log order and returns one
+	// response per command (the value Propose hands back on the leader).
+	// Commands at or below AppliedIndex must be skipped (their response is
+	// nil). A command that fails with a data error (constraint violation…)
+	// yields that error as its response; a command the node cannot apply at
+	// all (I/O error, corruption) panics: halting beats diverging.
+	ApplyBatch(cmds []Command) []any
+
+	// AppliedIndex returns the highest index whose effects are durable in
+	// the state machine (stored with them, so it survives a restart).
+	AppliedIndex() uint64
+
+	// Snapshot captures the state at the current applied index. It must be
+	// cheap: the copy happens in Persist.
+	Snapshot() (Snapshot, error)
+
+	// Restore replaces the whole state with a snapshot's contents.
+	Restore(r io.Reader) error
+}
+
+// Snapshot is a point-in-time view of the state machine.
+type Snapshot interface {
+	// Index is the applied index the snapshot holds.
+	Index() uint64
+	// Persist writes the snapshot to w. Called concurrently with ApplyBatch.
+	Persist(w io.Writer) error
+	// Release frees the view, whether Persist ran or not.
+	Release()
+}

@@ -1,0 +1,254 @@
+package sqlengine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ExecContext is everything a write may depend on besides the database
+// itself. The leader chooses it once per entry; every node applies the entry
+// with the same context, so time and randomness replay identically (I3).
+type ExecContext struct {
+	TimeMicros int64  // "now" for the whole entry, µs since the Unix epoch, UTC
+	Seed       uint64 // seeds random(), randomblob(), gen_random_uuid()
+	User       string // session user (current_user)
+	TimeZone   string // session TimeZone (localtimestamp, timestamptz text)
+}
+
+// Op is one logged operation of an entry.
+type Op struct {
+	Kind OpKind
+	SQL  string // the SQLite statement (OpExec), or the savepoint name
+	Args []any  // storage values: nil, int64, float64, string, []byte
+	Rows bool   // OpExec returns rows (RETURNING): run it as a query
+}
+
+// OpKind says what an Op does.
+type OpKind uint8
+
+const (
+	OpExec       OpKind = 1 // run SQL with Args
+	OpSavepoint  OpKind = 2 // SAVEPOINT name (inside a transaction entry)
+	OpRelease    OpKind = 3 // RELEASE name
+	OpRollbackTo OpKind = 4 // ROLLBACK TO name
+)
+
+// Payload is the content of a Statements log entry: one autocommit
+// statement, or a whole interactive transaction.
+type Payload struct {
+	Ctx ExecContext
+	Ops []Op
+	// Tx marks an interactive transaction: its statements already ran
+	// speculatively on the leader against data index DataIndex, with the
+	// outcome digest Digest. Apply fails it with 40001 if data changed after
+	// DataIndex, and halts the node if its own outcome differs (I3).
+	Tx        bool
+	DataIndex uint64
+	Digest    uint64
+}
+
+const payloadVersion = 1
+
+// Value tags of the codec.
+const (
+	tagNull   = 0
+	tagInt    = 1
+	tagFloat  = 2
+	tagText   = 3
+	tagBlob   = 4
+	flagTx    = 1
+	maxFields = 1 << 20
+)
+
+// EncodePayload encodes p. The format is versioned; decoding of every older
+// version must keep working (testdata/entries).
+func EncodePayload(p *Payload) ([]byte, error) {
+	b := make([]byte, 0, 128)
+	b = append(b, payloadVersion)
+	var flags byte
+	if p.Tx {
+		flags |= flagTx
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, p.Ctx.TimeMicros)
+	b = binary.AppendUvarint(b, p.Ctx.Seed)
+	b = appendString(b, p.Ctx.User)
+	b = appendString(b, p.Ctx.TimeZone)
+	b = binary.AppendUvarint(b, p.DataIndex)
+	b = binary.AppendUvarint(b, p.Digest)
+	b = binary.AppendUvarint(b, uint64(len(p.Ops)))
+	for _, op := range p.Ops {
+		b = append(b, byte(op.Kind))
+		if op.Rows {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		b = appendString(b, op.SQL)
+		b = binary.AppendUvarint(b, uint64(len(op.Args)))
+		for _, a := range op.Args {
+			var err error
+			if b, err = appendValue(b, a); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, tagNull), nil
+	case int64:
+		return binary.AppendVarint(append(b, tagInt), x), nil
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, tagFloat), math.Float64bits(x)), nil
+	case string:
+		return appendString(append(b, tagText), x), nil
+	case []byte:
+		b = append(b, tagBlob)
+		b = binary.AppendUvarint(b, uint64(len(x)))
+		return append(b, x...), nil
+	}
+	return nil, fmt.Errorf("encode payload: unsupported value type %T", v)
+}
+
+// errCorrupt is wrapped by every decoding error.
+var errCorrupt = errors.New("corrupt payload")
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errCorrupt
+	}
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	out := make([]byte, n)
+	copy(out, d.b[:n])
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *decoder) count() int {
+	n := d.uvarint()
+	if n > maxFields || n > uint64(len(d.b))+1 {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) value() any {
+	switch d.byte() {
+	case tagNull:
+		return nil
+	case tagInt:
+		return d.varint()
+	case tagFloat:
+		if len(d.b) < 8 {
+			d.fail()
+			return nil
+		}
+		f := math.Float64frombits(binary.BigEndian.Uint64(d.b))
+		d.b = d.b[8:]
+		return f
+	case tagText:
+		return string(d.bytes())
+	case tagBlob:
+		return d.bytes()
+	}
+	d.fail()
+	return nil
+}
+
+// DecodePayload decodes what EncodePayload produced.
+func DecodePayload(data []byte) (*Payload, error) {
+	d := &decoder{b: data}
+	if v := d.byte(); d.err == nil && v != payloadVersion {
+		return nil, fmt.Errorf("decode payload: unknown version %d: %w", v, errCorrupt)
+	}
+	p := &Payload{}
+	p.Tx = d.byte()&flagTx != 0
+	p.Ctx.TimeMicros = d.varint()
+	p.Ctx.Seed = d.uvarint()
+	p.Ctx.User = string(d.bytes())
+	p.Ctx.TimeZone = string(d.bytes())
+	p.DataIndex = d.uvarint()
+	p.Digest = d.uvarint()
+	n := d.count()
+	p.Ops = make([]Op, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		op := Op{Kind: OpKind(d.byte())}
+		op.Rows = d.byte() == 1
+		op.SQL = string(d.bytes())
+		if op.Kind < OpExec || op.Kind > OpRollbackTo {
+			d.fail()
+		}
+		na := d.count()
+		for j := 0; j < na && d.err == nil; j++ {
+			op.Args = append(op.Args, d.value())
+		}
+		p.Ops = append(p.Ops, op)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("decode payload: %w", d.err)
+	}
+	return p, nil
+}

@@ -1,0 +1,50 @@
+package sqlengine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// connector opens SQLite connections with a hook that prepares each one
+// (functions, pragmas, catalog views). It lets every Engine have its own
+// set of hooks without sql.Register, which is process-global.
+type connector struct {
+	dsn    string
+	driver *sqlite3.SQLiteDriver
+}
+
+func newConnector(dsn string, hook func(*sqlite3.SQLiteConn) error) *connector {
+	return &connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: hook}}
+}
+
+func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c *connector) Driver() driver.Driver                        { return c.driver }
+
+// funcErrorPrefix starts the message of an error raised by one of our SQL
+// functions, so that the SQLSTATE survives SQLite's error path:
+// "pgraft:22P02:invalid input syntax for type integer: \"x\"".
+const funcErrorPrefix = "pgraft:"
+
+// funcError is the error an application-defined SQL function returns to fail
+// its statement with a PostgreSQL SQLSTATE. errors.go turns it back into a
+// *pgerror.Error.
+func funcError(code, msg string) error {
+	return errors.New(funcErrorPrefix + code + ":" + msg)
+}
+
+// splitFuncError undoes funcError on an SQLite error message.
+func splitFuncError(msg string) (code, text string, ok bool) {
+	i := strings.Index(msg, funcErrorPrefix)
+	if i < 0 {
+		return "", "", false
+	}
+	rest := msg[i+len(funcErrorPrefix):]
+	if len(rest) < 6 || rest[5] != ':' {
+		return "", "", false
+	}
+	return rest[:5], rest[6:], true
+}

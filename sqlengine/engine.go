@@ -1,0 +1,229 @@
+//go:build pgraft_lead
+
+package sqlengine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// Config configures an Engine.
+type Config struct {
+	Path      string       // the SQLite database file, e.g. <data-dir>/db.sqlite
+	ReadConns int          // read connection pool size; 0 means 8
+	Logger    *slog.Logger // nil: discard
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.Path == "" {
+		return errors.New("sqlengine: Path is required")
+	}
+	if c.ReadConns < 0 {
+		return errors.New("sqlengine: ReadConns must not be negative")
+	}
+	return nil
+}
+
+// Engine owns one SQLite database: exactly one write connection, used by
+// Apply and lent to a session that holds the write gate (DESIGN.md §4), and
+// a pool of query_only read connections.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	// swap is held shared by everyone who uses a connection and
+	// exclusively by Restore, which replaces the database file.
+	swap  sync.RWMutex
+	write *sql.DB
+	wconn *sql.Conn
+	wraw  *sqlite3.SQLiteConn
+	read  *sql.DB
+
+	// wmu serializes use of the write connection (Apply, a borrower's
+	// statements). borrower is the session transaction that holds it
+	// between statements, if any.
+	wmu      sync.Mutex
+	det      detState
+	borrower *WriteTx
+	helper   *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
+
+	applied   atomic.Uint64 // highest applied index, published after COMMIT (I2)
+	dataIndex atomic.Uint64 // index of the last applied entry that could change data
+	lastTime  atomic.Int64  // highest entry time applied (µs): "now" never moves backwards
+
+	cat         *catalogState
+	schemaMu    sync.Mutex
+	schemaVer   int64
+	schemaDirty atomic.Bool
+}
+
+// Open opens (creating if needed) the database at cfg.Path.
+func Open(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.ReadConns == 0 {
+		cfg.ReadConns = 8
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}}
+	if err := e.openConns(); err != nil {
+		return nil, err
+	}
+	e.schemaDirty.Store(true)
+	return e, nil
+}
+
+func (e *Engine) dsn(extra string) string {
+	return "file:" + (&url.URL{Path: e.cfg.Path}).EscapedPath() +
+		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1&cache=private" + extra
+}
+
+// openConns opens the write connection, the read pool and the helper
+// connection, and reads the applied index. Called by Open and Restore.
+func (e *Engine) openConns() error {
+	helper := sql.OpenDB(newConnector("file::memory:?mode=memory", nil))
+	helper.SetMaxOpenConns(1)
+	hc, err := helper.Conn(context.Background())
+	if err != nil {
+		return fmt.Errorf("open helper connection: %w", err)
+	}
+	if err := hc.Raw(func(dc any) error { e.det.helper = dc.(*sqlite3.SQLiteConn); return nil }); err != nil {
+		return fmt.Errorf("open helper connection: %w", err)
+	}
+	e.helper = helper
+
+	e.write = sql.OpenDB(newConnector(e.dsn(""), e.prepareWriteConn))
+	e.write.SetMaxOpenConns(1)
+	e.write.SetConnMaxLifetime(0)
+	if e.wconn, err = e.write.Conn(context.Background()); err != nil {
+		return fmt.Errorf("open write connection %s: %w", e.cfg.Path, err)
+	}
+	if err := e.wconn.Raw(func(dc any) error { e.wraw = dc.(*sqlite3.SQLiteConn); return nil }); err != nil {
+		return err
+	}
+	if err := e.initMeta(); err != nil {
+		return err
+	}
+	e.read = sql.OpenDB(newConnector(e.dsn(""), e.prepareReadConn))
+	e.read.SetMaxOpenConns(e.cfg.ReadConns)
+	e.read.SetMaxIdleConns(e.cfg.ReadConns)
+	return nil
+}
+
+func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
+	if err := registerFunctions(c, e.cat); err != nil {
+		return err
+	}
+	if err := registerWriteFunctions(c, &e.det); err != nil {
+		return err
+	}
+	_, err := c.Exec("PRAGMA case_sensitive_like=ON", nil)
+	return err
+}
+
+func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
+	if err := registerFunctions(c, e.cat); err != nil {
+		return err
+	}
+	if err := registerReadFunctions(c); err != nil {
+		return err
+	}
+	if err := createCatalogViews(c); err != nil {
+		return fmt.Errorf("create catalog views: %w", err)
+	}
+	_, err := c.Exec("PRAGMA case_sensitive_like=ON; PRAGMA query_only=ON", nil)
+	return err
+}
+
+// initMeta creates _pgraft_meta and loads the applied index and clock.
+func (e *Engine) initMeta() error {
+	ctx := context.Background()
+	if _, err := e.wconn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS _pgraft_meta (
+		key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID`); err != nil {
+		return fmt.Errorf("create _pgraft_meta: %w", err)
+	}
+	rows, err := e.wconn.QueryContext(ctx, `SELECT key, value FROM _pgraft_meta`)
+	if err != nil {
+		return fmt.Errorf("read _pgraft_meta: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			return fmt.Errorf("read _pgraft_meta: %w", err)
+		}
+		switch k {
+		case "applied_index":
+			e.applied.Store(uint64(v))
+		case "data_index":
+			e.dataIndex.Store(uint64(v))
+		case "last_time":
+			e.lastTime.Store(v)
+		}
+	}
+	return rows.Err()
+}
+
+// AppliedIndex returns the highest log index whose effects are committed.
+func (e *Engine) AppliedIndex() uint64 { return e.applied.Load() }
+
+// DataIndex returns the index of the last applied entry that could have
+// changed data (REPEATABLE READ and SERIALIZABLE compare against it).
+func (e *Engine) DataIndex() uint64 { return e.dataIndex.Load() }
+
+// LastTime returns the highest entry time applied, in µs since the epoch.
+func (e *Engine) LastTime() int64 { return e.lastTime.Load() }
+
+// Close closes every connection.
+func (e *Engine) Close() error {
+	e.swap.Lock()
+	defer e.swap.Unlock()
+	return e.closeConns()
+}
+
+func (e *Engine) closeConns() error {
+	var errs []error
+	if e.wconn != nil {
+		errs = append(errs, e.wconn.Close())
+	}
+	for _, db := range []*sql.DB{e.read, e.write, e.helper} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	e.wconn, e.wraw, e.read, e.write, e.helper = nil, nil, nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// Schema returns the current schema, reloading it if DDL ran since.
+func (e *Engine) Schema(ctx context.Context) (*SchemaSnapshot, error) {
+	e.schemaMu.Lock()
+	defer e.schemaMu.Unlock()
+	if s := e.cat.Get(); s != nil && !e.schemaDirty.Load() {
+		return s, nil
+	}
+	e.swap.RLock()
+	defer e.swap.RUnlock()
+	e.schemaDirty.Store(false)
+	s, err := loadSchema(ctx, e.read)
+	if err != nil {
+		e.schemaDirty.Store(true)
+		return nil, fmt.Errorf("load schema: %w", err)
+	}
+	e.cat.Set(s)
+	return s, nil
+}

@@ -1,0 +1,195 @@
+package sqlengine
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// MapError turns an SQLite error into a *pgerror.Error with PostgreSQL's
+// SQLSTATE and message shape. Errors that are already *pgerror.Error pass
+// through; nil stays nil.
+func MapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if pe := pgerror.As(err); pe != nil {
+		return pe
+	}
+	se, ok := asSQLiteError(err)
+	if !ok {
+		return err
+	}
+	msg := se.msg
+	if code, text, ok := splitFuncError(msg); ok {
+		return &pgerror.Error{Code: code, Message: text}
+	}
+	switch se.code {
+	case sqlite3.ErrConstraint:
+		return constraintError(se)
+	case sqlite3.ErrInterrupt:
+		return pgerror.New(pgerror.QueryCanceled, "canceling statement due to user request")
+	case sqlite3.ErrTooBig:
+		return pgerror.New(pgerror.ProgramLimitExceeded, "value too large: %s", msg)
+	case sqlite3.ErrMismatch:
+		return pgerror.New(pgerror.DatatypeMismatch, "%s", msg)
+	case sqlite3.ErrRange:
+		return pgerror.New(pgerror.InvalidParameterValue, "%s", msg)
+	case sqlite3.ErrReadonly:
+		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute this statement in a read-only transaction")
+	case sqlite3.ErrBusy, sqlite3.ErrLocked:
+		return pgerror.New(pgerror.SerializationFailure, "could not serialize access: %s", msg)
+	case sqlite3.ErrError:
+		return genericError(msg)
+	}
+	return err
+}
+
+var (
+	reNoTable      = regexp.MustCompile(`no such table: (?:main\.)?(\S+)`)
+	reNoColumn     = regexp.MustCompile(`no such column: (\S+)`)
+	reTableExists  = regexp.MustCompile(`(?:table|view) "?([^"\s]+)"? already exists`)
+	reIndexExists  = regexp.MustCompile(`index "?([^"\s]+)"? already exists`)
+	reNoFunction   = regexp.MustCompile(`no such function: (\S+)`)
+	reNoIndex      = regexp.MustCompile(`no such index: (\S+)`)
+	reSyntax       = regexp.MustCompile(`near "([^"]*)": syntax error`)
+	reDupColumn    = regexp.MustCompile(`duplicate column name: (\S+)`)
+	reUniqueCols   = regexp.MustCompile(`UNIQUE constraint failed: (.+)`)
+	reNotNullCol   = regexp.MustCompile(`NOT NULL constraint failed: (\S+)`)
+	reCheckName    = regexp.MustCompile(`CHECK constraint failed: (.+)`)
+	reAmbiguousCol = regexp.MustCompile(`ambiguous column name: (\S+)`)
+)
+
+func genericError(msg string) error {
+	if m := reNoTable.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", m[1])
+	}
+	if m := reNoColumn.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.UndefinedColumn, "column %q does not exist", lastPart(m[1]))
+	}
+	if m := reTableExists.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.DuplicateTable, "relation %q already exists", m[1])
+	}
+	if m := reIndexExists.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.DuplicateTable, "relation %q already exists", m[1])
+	}
+	if m := reNoIndex.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.UndefinedObject, "index %q does not exist", m[1])
+	}
+	if m := reNoFunction.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.UndefinedFunction, "function %s does not exist", m[1])
+	}
+	if m := reDupColumn.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.DuplicateColumn, "column %q specified more than once", m[1])
+	}
+	if m := reAmbiguousCol.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.AmbiguousColumn, "column reference %q is ambiguous", lastPart(m[1]))
+	}
+	if m := reSyntax.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.SyntaxError, "syntax error at or near %q", m[1])
+	}
+	if strings.Contains(msg, "no such savepoint") {
+		return pgerror.New(pgerror.InvalidSavepointSpecification, "savepoint does not exist")
+	}
+	if strings.Contains(msg, "misuse of aggregate") || strings.Contains(msg, "must appear in the GROUP BY") {
+		return pgerror.New(pgerror.GroupingError, "%s", msg)
+	}
+	if strings.Contains(msg, "integer overflow") {
+		return pgerror.New(pgerror.NumericValueOutOfRange, "bigint out of range")
+	}
+	return pgerror.New(pgerror.SyntaxErrorOrAccessRule, "%s", msg)
+}
+
+func lastPart(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func constraintError(se *prepareError) error {
+	msg := se.msg
+	switch se.ext {
+	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
+		e := pgerror.New(pgerror.UniqueViolation, "duplicate key value violates unique constraint")
+		if m := reUniqueCols.FindStringSubmatch(msg); m != nil {
+			table, cols := splitColumns(m[1])
+			e.Table = table
+			e.Constraint = table + "_" + strings.Join(cols, "_") + "_key"
+			e.Message = "duplicate key value violates unique constraint \"" + e.Constraint + "\""
+			e.Detail = "Key (" + strings.Join(cols, ", ") + ") already exists."
+		}
+		return e
+	case sqlite3.ErrConstraintNotNull:
+		e := pgerror.New(pgerror.NotNullViolation, "null value violates not-null constraint")
+		if m := reNotNullCol.FindStringSubmatch(msg); m != nil {
+			table, cols := splitColumns(m[1])
+			e.Table, e.Column = table, cols[0]
+			e.Message = "null value in column \"" + cols[0] + "\" of relation \"" + table + "\" violates not-null constraint"
+		}
+		return e
+	case sqlite3.ErrConstraintForeignKey:
+		return pgerror.New(pgerror.ForeignKeyViolation, "insert or update violates foreign key constraint")
+	case sqlite3.ErrConstraintCheck:
+		e := pgerror.New(pgerror.CheckViolation, "new row violates check constraint")
+		if m := reCheckName.FindStringSubmatch(msg); m != nil {
+			e.Constraint = m[1]
+			e.Message = "new row violates check constraint \"" + m[1] + "\""
+		}
+		return e
+	}
+	return pgerror.New(pgerror.IntegrityConstraintViolation, "%s", msg)
+}
+
+// splitColumns splits "t.a, t.b" into "t" and ["a", "b"].
+func splitColumns(s string) (string, []string) {
+	var table string
+	var cols []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if i := strings.IndexByte(part, '.'); i >= 0 {
+			table = part[:i]
+			part = part[i+1:]
+		}
+		cols = append(cols, part)
+	}
+	if len(cols) == 0 {
+		cols = []string{""}
+	}
+	return table, cols
+}
+
+// isDataError reports whether err is a result of the statement (the same on
+// every node) rather than a failure of this node to apply it. Only data
+// errors may be returned from Apply; anything else halts the node (I3).
+func isDataError(err error) bool {
+	se, ok := asSQLiteError(err)
+	if !ok {
+		return pgerror.As(err) != nil
+	}
+	if _, _, ok := splitFuncError(se.msg); ok {
+		return true
+	}
+	switch se.code {
+	case sqlite3.ErrError, sqlite3.ErrConstraint, sqlite3.ErrMismatch, sqlite3.ErrRange, sqlite3.ErrTooBig:
+		return true
+	}
+	return false
+}
+
+// asSQLiteError extracts an SQLite error, from go-sqlite3 or prepareInfo.
+func asSQLiteError(err error) (*prepareError, bool) {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return &prepareError{code: se.Code, ext: se.ExtendedCode, msg: se.Error()}, true
+	}
+	var pe *prepareError
+	if errors.As(err, &pe) {
+		return pe, true
+	}
+	return nil, false
+}

@@ -1,0 +1,101 @@
+package sqlengine
+
+/*
+// Prototypes of the SQLite C API, resolved at link time against the
+// amalgamation that github.com/mattn/go-sqlite3 compiles into the binary.
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
+int sqlite3_prepare_v2(sqlite3*, const char*, int, sqlite3_stmt**, const char**);
+int sqlite3_finalize(sqlite3_stmt*);
+int sqlite3_column_count(sqlite3_stmt*);
+const char *sqlite3_column_name(sqlite3_stmt*, int);
+const char *sqlite3_column_decltype(sqlite3_stmt*, int);
+int sqlite3_bind_parameter_count(sqlite3_stmt*);
+int sqlite3_stmt_readonly(sqlite3_stmt*);
+const char *sqlite3_errmsg(sqlite3*);
+int sqlite3_extended_errcode(sqlite3*);
+int sqlite3_db_status(sqlite3*, int, int*, int*, int);
+#include <stdlib.h>
+*/
+import "C"
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// go-sqlite3 does not expose statement metadata without running the
+// statement, nor sqlite3_db_status. These few calls go to the C API
+// directly, on the connection's own handle.
+
+func dbHandle(c *sqlite3.SQLiteConn) *C.sqlite3 {
+	f := reflect.ValueOf(c).Elem().FieldByName("db")
+	return (*C.sqlite3)(unsafe.Pointer(f.Pointer()))
+}
+
+// prepareError is an SQLite error from prepareInfo; go-sqlite3's Error
+// cannot be built outside its package with a message.
+type prepareError struct {
+	code sqlite3.ErrNo
+	ext  sqlite3.ErrNoExtended
+	msg  string
+}
+
+func (e *prepareError) Error() string { return e.msg }
+
+// stmtInfo is what preparing a statement tells without running it.
+type stmtInfo struct {
+	Names     []string
+	DeclTypes []string
+	NumParams int
+	ReadOnly  bool
+}
+
+// prepareInfo prepares sql on c and returns its result columns. The caller
+// holds the connection exclusively.
+func prepareInfo(c *sqlite3.SQLiteConn, sql string) (stmtInfo, error) {
+	db := dbHandle(c)
+	csql := C.CString(sql)
+	defer C.free(unsafe.Pointer(csql))
+	var st *C.sqlite3_stmt
+	if rc := C.sqlite3_prepare_v2(db, csql, -1, &st, nil); rc != 0 {
+		return stmtInfo{}, &prepareError{
+			code: sqlite3.ErrNo(rc & 0xff),
+			ext:  sqlite3.ErrNoExtended(C.sqlite3_extended_errcode(db)),
+			msg:  C.GoString(C.sqlite3_errmsg(db)),
+		}
+	}
+	if st == nil {
+		return stmtInfo{}, nil // only whitespace or comments
+	}
+	defer C.sqlite3_finalize(st)
+	n := int(C.sqlite3_column_count(st))
+	info := stmtInfo{
+		Names:     make([]string, n),
+		DeclTypes: make([]string, n),
+		NumParams: int(C.sqlite3_bind_parameter_count(st)),
+		ReadOnly:  C.sqlite3_stmt_readonly(st) != 0,
+	}
+	for i := 0; i < n; i++ {
+		info.Names[i] = C.GoString(C.sqlite3_column_name(st, C.int(i)))
+		if d := C.sqlite3_column_decltype(st, C.int(i)); d != nil {
+			info.DeclTypes[i] = C.GoString(d)
+		}
+	}
+	return info, nil
+}
+
+const dbStatusDeferredFKs = 10 // SQLITE_DBSTATUS_DEFERRED_FKS
+
+// deferredFKViolations reports whether the connection's open transaction
+// has unresolved deferred foreign-key violations, which would fail COMMIT.
+func deferredFKViolations(c *sqlite3.SQLiteConn) (bool, error) {
+	var cur, hi C.int
+	if rc := C.sqlite3_db_status(dbHandle(c), dbStatusDeferredFKs, &cur, &hi, 0); rc != 0 {
+		return false, fmt.Errorf("sqlite3_db_status: code %d", int(rc))
+	}
+	return cur > 0, nil
+}

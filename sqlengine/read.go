@@ -1,0 +1,151 @@
+//go:build pgraft_lead
+
+package sqlengine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// Rows streams a read's result from a read connection. Close it: it holds
+// the connection (and keeps Restore waiting) until then.
+type Rows struct {
+	rows    *sql.Rows
+	names   []string
+	vals    []any
+	ptrs    []any
+	release func()
+}
+
+// Columns returns the result column names.
+func (r *Rows) Columns() []string { return r.names }
+
+// Next advances to the next row; it returns false at the end or on error.
+func (r *Rows) Next() bool { return r.rows.Next() }
+
+// Values returns the current row's storage values; valid until Next.
+func (r *Rows) Values() ([]any, error) {
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		return nil, MapError(err)
+	}
+	return r.vals, nil
+}
+
+// Err returns the error that ended iteration, mapped to a SQLSTATE.
+func (r *Rows) Err() error { return MapError(r.rows.Err()) }
+
+// Close releases the rows and their connection. Safe to call twice.
+func (r *Rows) Close() error {
+	if r.release == nil {
+		return nil
+	}
+	err := r.rows.Close()
+	r.release()
+	r.release = nil
+	return err
+}
+
+func newRows(rs *sql.Rows, release func()) (*Rows, error) {
+	names, err := rs.Columns()
+	if err != nil {
+		rs.Close()
+		release()
+		return nil, MapError(err)
+	}
+	r := &Rows{rows: rs, names: names, vals: make([]any, len(names)), ptrs: make([]any, len(names)), release: release}
+	for i := range r.vals {
+		r.ptrs[i] = &r.vals[i]
+	}
+	return r, nil
+}
+
+// Query runs a read-only statement on a pooled read connection, on this
+// node's latest applied state.
+func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error) {
+	e.swap.RLock()
+	rs, err := e.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		e.swap.RUnlock()
+		return nil, MapError(err)
+	}
+	return newRows(rs, e.swap.RUnlock)
+}
+
+// Describe prepares q on a read connection without running it and returns
+// its result column names and declared types. It also checks the statement
+// against the current schema (undefined tables and columns fail here, at
+// Parse time, as in PostgreSQL).
+func (e *Engine) Describe(ctx context.Context, q string) (stmtInfo, error) {
+	e.swap.RLock()
+	defer e.swap.RUnlock()
+	c, err := e.read.Conn(ctx)
+	if err != nil {
+		return stmtInfo{}, fmt.Errorf("describe: %w", err)
+	}
+	defer c.Close()
+	var info stmtInfo
+	err = c.Raw(func(dc any) error {
+		var perr error
+		info, perr = prepareInfo(dc.(*sqlite3.SQLiteConn), q)
+		return perr
+	})
+	return info, MapError(err)
+}
+
+// ReadTx is a read snapshot held across statements: what REPEATABLE READ and
+// SERIALIZABLE transactions read before (and without) writing.
+type ReadTx struct {
+	e         *Engine
+	conn      *sql.Conn
+	dataIndex uint64
+	started   bool
+}
+
+// BeginRead reserves a read connection for a snapshot transaction. The
+// snapshot itself starts with the first Query, as in PostgreSQL.
+func (e *Engine) BeginRead(ctx context.Context) (*ReadTx, error) {
+	e.swap.RLock()
+	c, err := e.read.Conn(ctx)
+	if err != nil {
+		e.swap.RUnlock()
+		return nil, fmt.Errorf("begin read: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+		c.Close()
+		e.swap.RUnlock()
+		return nil, MapError(err)
+	}
+	return &ReadTx{e: e, conn: c}, nil
+}
+
+// DataIndex is the data index of the snapshot, or 0 before the first read.
+// It may be older than the snapshot (never newer), so a comparison with it
+// can fail a transaction needlessly but never let a conflict through.
+func (t *ReadTx) DataIndex() uint64 { return t.dataIndex }
+
+// Query runs a read in the snapshot. Close the rows before the next Query.
+func (t *ReadTx) Query(ctx context.Context, q string, args []any) (*Rows, error) {
+	if !t.started {
+		t.dataIndex = t.e.dataIndex.Load()
+		t.started = true
+	}
+	rs, err := t.conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, MapError(err)
+	}
+	return newRows(rs, func() {})
+}
+
+// Close ends the snapshot and returns the connection.
+func (t *ReadTx) Close() {
+	if t.conn == nil {
+		return
+	}
+	t.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // the connection is returned either way
+	t.conn.Close()
+	t.conn = nil
+	t.e.swap.RUnlock()
+}

@@ -1,0 +1,177 @@
+package sqlengine
+
+import "strings"
+
+// PostgreSQL type OIDs (pg_type.oid in PostgreSQL 15).
+const (
+	OIDBool        uint32 = 16
+	OIDBytea       uint32 = 17
+	OIDChar        uint32 = 18
+	OIDName        uint32 = 19
+	OIDInt8        uint32 = 20
+	OIDInt2        uint32 = 21
+	OIDInt4        uint32 = 23
+	OIDRegproc     uint32 = 24
+	OIDText        uint32 = 25
+	OIDOid         uint32 = 26
+	OIDJSON        uint32 = 114
+	OIDFloat4      uint32 = 700
+	OIDFloat8      uint32 = 701
+	OIDUnknown     uint32 = 705
+	OIDBPChar      uint32 = 1042
+	OIDVarchar     uint32 = 1043
+	OIDDate        uint32 = 1082
+	OIDTime        uint32 = 1083
+	OIDTimestamp   uint32 = 1114
+	OIDTimestamptz uint32 = 1184
+	OIDInterval    uint32 = 1186
+	OIDNumeric     uint32 = 1700
+	OIDRegclass    uint32 = 2205
+	OIDRegtype     uint32 = 2206
+	OIDUUID        uint32 = 2950
+	OIDJSONB       uint32 = 3802
+	OIDInt2Array   uint32 = 1005
+	OIDInt4Array   uint32 = 1007
+	OIDTextArray   uint32 = 1009
+	OIDInt8Array   uint32 = 1016
+	OIDOidArray    uint32 = 1028
+	OIDNameArray   uint32 = 1003
+)
+
+// PGType is a PostgreSQL type pgraft maps onto SQLite.
+type PGType struct {
+	Name     string // pg_type.typname, e.g. "int8", "timestamptz"
+	SQLName  string // format_type() spelling, e.g. "bigint", "timestamp with time zone"
+	OID      uint32
+	Len      int16  // pg_type.typlen
+	Decl     string // declared type written into SQLite's schema; its affinity is the storage rule
+	ArrayOID uint32 // pg_type.typarray, 0 if none
+	Category byte   // pg_type.typcategory: 'N' numeric, 'S' string, 'B' bool, 'D' datetime, 'U' user, 'A' array
+}
+
+// Storage conventions in SQLite, relied on by translation, execution and the
+// catalog alike:
+//   - bool: INTEGER 0/1;
+//   - date: TEXT 'YYYY-MM-DD';
+//   - timestamp: TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]' (trailing zeros of the
+//     fraction trimmed), which SQLite's date functions read;
+//   - timestamptz: the same text, in UTC, without an offset;
+//   - uuid: TEXT, lower-case canonical form;
+//   - bytea: BLOB; json/jsonb: TEXT; numeric: NUMERIC affinity;
+//   - an integer PRIMARY KEY column is declared "INTEGER" so that it is the
+//     rowid alias, with its PostgreSQL type kept in a comment (see RowidMarker).
+var pgTypes = []PGType{
+	{"bool", "boolean", OIDBool, 1, "BOOLEAN", 1000, 'B'},
+	{"bytea", "bytea", OIDBytea, -1, "BYTEA_BLOB", 1001, 'U'},
+	{"char", "\"char\"", OIDChar, 1, "CHAR1_TEXT", 1002, 'S'},
+	{"name", "name", OIDName, 64, "NAME_TEXT", OIDNameArray, 'S'},
+	{"int8", "bigint", OIDInt8, 8, "INT8", OIDInt8Array, 'N'},
+	{"int2", "smallint", OIDInt2, 2, "INT2", OIDInt2Array, 'N'},
+	{"int4", "integer", OIDInt4, 4, "INT4", OIDInt4Array, 'N'},
+	{"regproc", "regproc", OIDRegproc, 4, "REGPROC_INT", 1008, 'N'},
+	{"text", "text", OIDText, -1, "TEXT", OIDTextArray, 'S'},
+	{"oid", "oid", OIDOid, 4, "OID_INT", OIDOidArray, 'N'},
+	{"json", "json", OIDJSON, -1, "JSON_TEXT", 199, 'U'},
+	{"float4", "real", OIDFloat4, 4, "FLOAT4", 1021, 'N'},
+	{"float8", "double precision", OIDFloat8, 8, "FLOAT8", 1022, 'N'},
+	{"unknown", "unknown", OIDUnknown, -2, "UNKNOWN_TEXT", 0, 'X'},
+	{"bpchar", "character", OIDBPChar, -1, "BPCHAR", 1014, 'S'},
+	{"varchar", "character varying", OIDVarchar, -1, "VARCHAR", 1015, 'S'},
+	{"date", "date", OIDDate, 4, "DATE", 1182, 'D'},
+	{"time", "time without time zone", OIDTime, 8, "TIME", 1183, 'D'},
+	{"timestamp", "timestamp without time zone", OIDTimestamp, 8, "TIMESTAMP", 1115, 'D'},
+	{"timestamptz", "timestamp with time zone", OIDTimestamptz, 8, "TIMESTAMPTZ", 1185, 'D'},
+	{"interval", "interval", OIDInterval, 16, "INTERVAL", 1187, 'T'},
+	{"numeric", "numeric", OIDNumeric, -1, "NUMERIC", 1231, 'N'},
+	{"regclass", "regclass", OIDRegclass, 4, "REGCLASS_INT", 2210, 'N'},
+	{"regtype", "regtype", OIDRegtype, 4, "REGTYPE_INT", 2211, 'N'},
+	{"uuid", "uuid", OIDUUID, 16, "UUID", 2951, 'U'},
+	{"jsonb", "jsonb", OIDJSONB, -1, "JSONB_TEXT", 3807, 'U'},
+	{"_int2", "smallint[]", OIDInt2Array, -1, "", 0, 'A'},
+	{"_int4", "integer[]", OIDInt4Array, -1, "", 0, 'A'},
+	{"_int8", "bigint[]", OIDInt8Array, -1, "", 0, 'A'},
+	{"_text", "text[]", OIDTextArray, -1, "", 0, 'A'},
+	{"_oid", "oid[]", OIDOidArray, -1, "", 0, 'A'},
+	{"_name", "name[]", OIDNameArray, -1, "", 0, 'A'},
+}
+
+var (
+	typesByOID  = map[uint32]*PGType{}
+	typesByName = map[string]*PGType{}
+	typesByDecl = map[string]*PGType{}
+)
+
+func init() { // builds read-only lookup tables; no mutable state
+	for i := range pgTypes {
+		t := &pgTypes[i]
+		typesByOID[t.OID] = t
+		typesByName[t.Name] = t
+		if t.Decl != "" {
+			typesByDecl[t.Decl] = t
+		}
+	}
+}
+
+// typeAliases maps SQL spellings and pg_query's internal names to typnames.
+var typeAliases = map[string]string{
+	"boolean": "bool", "integer": "int4", "int": "int4", "bigint": "int8",
+	"smallint": "int2", "real": "float4", "float": "float8", "double precision": "float8",
+	"double": "float8", "decimal": "numeric", "character varying": "varchar",
+	"character": "bpchar", "char": "bpchar", "timestamp without time zone": "timestamp",
+	"timestamp with time zone": "timestamptz", "time without time zone": "time",
+	"string": "text", "blob": "bytea",
+}
+
+// TypeByOID returns the type with that OID, or nil.
+func TypeByOID(oid uint32) *PGType { return typesByOID[oid] }
+
+// TypeByName returns the type for a PostgreSQL type name (typname or SQL
+// spelling, any case, without modifiers), or nil. Serial types map to their
+// integer type: the caller handles their default.
+func TypeByName(name string) *PGType {
+	n := strings.ToLower(strings.TrimSpace(name))
+	n = strings.TrimPrefix(n, "pg_catalog.")
+	switch n {
+	case "serial", "serial4":
+		n = "int4"
+	case "bigserial", "serial8":
+		n = "int8"
+	case "smallserial", "serial2":
+		n = "int2"
+	}
+	if a, ok := typeAliases[n]; ok {
+		n = a
+	}
+	return typesByName[n]
+}
+
+// RowidMarker is the comment written after the "INTEGER" declared type of a
+// rowid-alias primary key, carrying its PostgreSQL typname: SQLite makes a
+// column the rowid alias only when its declared type is exactly INTEGER, so
+// the PostgreSQL type cannot live in the declared type there.
+// Example: "id" INTEGER /*pg:int4*/ PRIMARY KEY AUTOINCREMENT
+const RowidMarker = "/*pg:"
+
+// TypeByDecl returns the PostgreSQL type for a SQLite declared type as
+// written by pgraft (case-insensitive, modifiers such as "(20)" ignored).
+// "INTEGER" (a rowid alias whose marker is not at hand) is int8; an empty or
+// unknown declared type returns nil.
+func TypeByDecl(decl string) *PGType {
+	d := strings.ToUpper(strings.TrimSpace(decl))
+	if i := strings.IndexByte(d, '('); i >= 0 {
+		d = strings.TrimSpace(d[:i])
+	}
+	switch d {
+	case "":
+		return nil
+	case "INTEGER", "INT", "BIGINT":
+		return typesByOID[OIDInt8]
+	case "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT":
+		return typesByOID[OIDFloat8]
+	case "BLOB":
+		return typesByOID[OIDBytea]
+	case "BOOL":
+		return typesByOID[OIDBool]
+	}
+	return typesByDecl[d]
+}

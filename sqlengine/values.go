@@ -1,0 +1,218 @@
+package sqlengine
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// Conversions between the values pgwire speaks (nil, bool, int64, float64,
+// string, []byte, time.Time; see pgwire.Portal) and SQLite's storage values,
+// following the storage conventions in types.go.
+
+// ToStorage converts a bound parameter of PostgreSQL type oid to the value
+// bound to SQLite.
+func ToStorage(v any, oid uint32) (any, error) {
+	switch x := v.(type) {
+	case nil, int64, float64, []byte:
+		if oid == OIDBool {
+			if i, ok := x.(int64); ok {
+				return b2i(i != 0), nil
+			}
+		}
+		return x, nil
+	case bool:
+		return b2i(x), nil
+	case int:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	case float32:
+		return float64(x), nil
+	case time.Time:
+		return timeToStorage(x, oid), nil
+	case string:
+		return stringToStorage(x, oid)
+	}
+	return nil, pgerror.New(pgerror.InvalidParameterValue, "unsupported parameter value of type %T", v)
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func timeToStorage(t time.Time, oid uint32) string {
+	switch oid {
+	case OIDDate:
+		return t.Format("2006-01-02")
+	case OIDTimestamp:
+		return formatTimestamp(t)
+	default: // timestamptz, or a time bound where the type is unknown
+		return formatTimestamp(t.UTC())
+	}
+}
+
+func stringToStorage(s string, oid uint32) (any, error) {
+	switch oid {
+	case OIDBool:
+		b, ok := parseBool(s)
+		if !ok {
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type boolean: %q", s)
+		}
+		return b2i(b), nil
+	case OIDInt2, OIDInt4, OIDInt8, OIDOid:
+		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
+		}
+		return i, nil
+	case OIDFloat4, OIDFloat8:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil && !isFloatRangeErr(err) {
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
+		}
+		return f, nil
+	case OIDUUID:
+		return strings.ToLower(strings.TrimSpace(s)), nil
+	case OIDBytea:
+		return []byte(s), nil
+	}
+	return s, nil
+}
+
+func isFloatRangeErr(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// parseBool accepts PostgreSQL's boolean input spellings.
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "t", "tr", "tru", "true", "y", "ye", "yes", "on", "1":
+		return true, true
+	case "f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// FromStorage converts a value read from SQLite for a column of PostgreSQL
+// type oid to the Go value pgwire encodes. loc is the session's TimeZone,
+// in which timestamptz values are shown.
+func FromStorage(v any, oid uint32, loc *time.Location) any {
+	if v == nil {
+		return nil
+	}
+	switch oid {
+	case OIDBool:
+		return toBool(v)
+	case OIDInt2, OIDInt4, OIDInt8, OIDOid, OIDRegclass, OIDRegtype, OIDRegproc:
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			return int64(f)
+		}
+		if b, ok := v.(bool); ok {
+			return b2i(b)
+		}
+	case OIDFloat4, OIDFloat8:
+		if i, ok := v.(int64); ok {
+			return float64(i)
+		}
+	case OIDDate, OIDTimestamp, OIDTimestamptz:
+		return toTime(v, oid, loc)
+	case OIDBytea:
+		if s, ok := v.(string); ok {
+			return []byte(s)
+		}
+	case OIDText, OIDVarchar, OIDBPChar, OIDName, OIDJSON, OIDJSONB, OIDUUID, OIDUnknown, OIDChar:
+		return toText(v)
+	}
+	return v
+}
+
+func toBool(v any) any {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case string:
+		if b, ok := parseBool(x); ok {
+			return b
+		}
+	}
+	return v
+}
+
+func toText(v any) any {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case time.Time:
+		return formatTimestamp(x)
+	}
+	return v
+}
+
+var timeLayouts = []string{
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02",
+}
+
+// ParseStorageTime parses the text forms timestamps and dates are stored in.
+func ParseStorageTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func toTime(v any, oid uint32, loc *time.Location) any {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x
+	case string:
+		var ok bool
+		if t, ok = ParseStorageTime(x); !ok {
+			return x // not a timestamp after all: show it as stored
+		}
+	default:
+		return v
+	}
+	switch oid {
+	case OIDTimestamptz:
+		if loc == nil {
+			loc = time.UTC
+		}
+		return t.In(loc)
+	case OIDDate:
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}

@@ -1,0 +1,185 @@
+//go:build pgraft_lead
+
+package sqlengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// WriteTx is an interactive write transaction running speculatively on the
+// borrowed write connection (DESIGN.md §4): its statements really run, inside
+// BEGIN IMMEDIATE, so the session sees its own writes and real errors; COMMIT
+// rolls them back and hands over the recorded operations as one Payload, which
+// every node then applies through the log.
+//
+// The caller (the session holding the write gate) uses a WriteTx from one
+// goroutine. Apply may take the connection back at any moment between two
+// statements (a leadership change); the WriteTx then fails with 40001.
+type WriteTx struct {
+	e         *Engine
+	ctx       ExecContext
+	ops       []Op
+	execs     uint64 // logged OpExec count: the statement ordinal (determinism.go)
+	dataIndex uint64 // the data the transaction ran against
+	d         *digest
+	aborted   bool // Apply took the connection back (guarded by e.wmu)
+	done      bool
+}
+
+// ErrAborted is returned by a WriteTx that lost the write connection to
+// Apply; the session reports 40001.
+var ErrAborted = pgerror.New(pgerror.SerializationFailure,
+	"could not serialize access: the transaction was interrupted by replication")
+
+// BeginWrite borrows the write connection for an interactive transaction.
+// The caller must hold the write gate and have waited until every entry
+// proposed before it is applied.
+func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, error) {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if e.borrower != nil {
+		return nil, errors.New("sqlengine: write connection already borrowed")
+	}
+	e.swap.RLock()
+	defer e.swap.RUnlock()
+	if _, err := e.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, fmt.Errorf("begin speculative transaction: %w", err)
+	}
+	t := &WriteTx{e: e, ctx: ec, dataIndex: e.dataIndex.Load(), d: newDigest()}
+	e.borrower = t
+	return t, nil
+}
+
+// DataIndex is the data index the transaction runs against.
+func (t *WriteTx) DataIndex() uint64 { return t.dataIndex }
+
+// lock takes the write connection for one statement.
+func (t *WriteTx) lock() error {
+	t.e.wmu.Lock()
+	if t.aborted || t.done {
+		t.e.wmu.Unlock()
+		return ErrAborted
+	}
+	t.e.swap.RLock()
+	return nil
+}
+
+func (t *WriteTx) unlock() {
+	t.e.swap.RUnlock()
+	t.e.wmu.Unlock()
+}
+
+// Exec runs a write statement and records it. A failed statement has no
+// effect and is not recorded (SQLite rolls back the statement alone).
+func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool) (*ExecResult, error) {
+	if err := t.lock(); err != nil {
+		return nil, err
+	}
+	defer t.unlock()
+	t.e.det.begin(t.ctx)
+	t.e.det.setOrdinal(t.execs + 1)
+	r, err := execOn(ctx, t.e.wconn, q, args, returning)
+	if err != nil {
+		return nil, MapError(err)
+	}
+	t.execs++
+	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: args, Rows: returning})
+	t.d.add(r)
+	return r, nil
+}
+
+// Query runs a read inside the transaction (it sees the transaction's own
+// writes). Rows are materialized: the connection is not held between calls.
+func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult, error) {
+	if err := t.lock(); err != nil {
+		return nil, err
+	}
+	defer t.unlock()
+	t.e.det.begin(t.ctx)
+	t.e.det.setOrdinal(t.execs + 1)
+	r, err := execOn(ctx, t.e.wconn, q, args, true)
+	return r, MapError(err)
+}
+
+// Savepoint, Release and RollbackTo run and record savepoint operations.
+func (t *WriteTx) Savepoint(ctx context.Context, name string) error {
+	return t.savepointOp(ctx, Op{Kind: OpSavepoint, SQL: name}, "SAVEPOINT ")
+}
+
+// Release releases a savepoint.
+func (t *WriteTx) Release(ctx context.Context, name string) error {
+	return t.savepointOp(ctx, Op{Kind: OpRelease, SQL: name}, "RELEASE ")
+}
+
+// RollbackTo rolls back to a savepoint.
+func (t *WriteTx) RollbackTo(ctx context.Context, name string) error {
+	return t.savepointOp(ctx, Op{Kind: OpRollbackTo, SQL: name}, "ROLLBACK TO ")
+}
+
+func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
+	if err := t.lock(); err != nil {
+		return err
+	}
+	defer t.unlock()
+	if _, err := t.e.wconn.ExecContext(ctx, verb+quoteSavepoint(op.SQL)); err != nil {
+		return MapError(err)
+	}
+	t.ops = append(t.ops, op)
+	return nil
+}
+
+// Finish ends the speculative run for COMMIT: it checks deferred foreign
+// keys (23503 fails the COMMIT, as in PostgreSQL), rolls the speculative
+// work back, returns the connection, and returns the payload to propose, or
+// nil when the transaction wrote nothing.
+func (t *WriteTx) Finish() (*Payload, error) {
+	if err := t.lock(); err != nil {
+		return nil, err
+	}
+	defer t.unlock()
+	fkErr := t.e.checkDeferredFKs()
+	t.releaseLocked()
+	if fkErr != nil {
+		return nil, fkErr
+	}
+	if t.execs == 0 {
+		return nil, nil
+	}
+	return &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: t.dataIndex, Digest: t.d.sum()}, nil
+}
+
+// Rollback discards the transaction. It is safe to call more than once and
+// after Finish.
+func (t *WriteTx) Rollback() {
+	t.e.wmu.Lock()
+	defer t.e.wmu.Unlock()
+	if t.aborted || t.done {
+		return
+	}
+	t.e.swap.RLock()
+	defer t.e.swap.RUnlock()
+	t.releaseLocked()
+}
+
+func (t *WriteTx) releaseLocked() {
+	if _, err := t.e.wconn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		panic(fmt.Sprintf("sqlengine: roll back speculative transaction: %v", err))
+	}
+	t.done = true
+	t.e.borrower = nil
+}
+
+// abortBorrowerLocked takes the write connection back from a borrower so
+// that Apply can run an entry that is not the borrower's. e.wmu is held.
+func (e *Engine) abortBorrowerLocked() {
+	t := e.borrower
+	if t == nil {
+		return
+	}
+	t.releaseLocked() // the caller holds e.swap too
+	t.aborted = true
+}
