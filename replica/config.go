@@ -1,0 +1,162 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Log keys, spelled the same in every package.
+const (
+	logKeyComponent = "component"
+	logKeyNode      = "node"
+	logKeyIndex     = "index"
+	logKeyTerm      = "term"
+	logKeyErr       = "err"
+	logKeyRemote    = "remote"
+)
+
+// Config configures a Node. Start from DefaultConfig; zero durations and
+// sizes take DefaultConfig's values.
+type Config struct {
+	NodeID   string       // Raft server ID; stable across restarts
+	DataDir  string       // Raft log and stable store in DataDir/raft, snapshots in DataDir/snapshots
+	RaftAddr string       // host:port to listen on and advertise to peers
+	Listener net.Listener // optional: used instead of listening on RaftAddr; its Addr is advertised; Open takes ownership
+
+	// Bootstrap makes this node a one-node cluster when it has no Raft state
+	// yet. A node that joins an existing cluster never sets it.
+	Bootstrap bool
+
+	HeartbeatTimeout   time.Duration // default 500ms
+	ElectionTimeout    time.Duration // default 500ms; >= HeartbeatTimeout
+	LeaderLeaseTimeout time.Duration // default 250ms; <= HeartbeatTimeout
+	CommitTimeout      time.Duration // default 5ms
+
+	SnapshotThreshold uint64        // entries since the last snapshot before taking one; default 8192
+	SnapshotInterval  time.Duration // how often to check SnapshotThreshold; default 30s
+	TrailingLogs      uint64        // entries kept after a snapshot, for slow followers; default 10240
+	MaxAppendEntries  int           // entries per AppendEntries RPC and per FSM batch; default 256, max 1024
+
+	ApplyTimeout time.Duration // how long Propose waits for raft to accept an entry; default 10s
+	MaxEntrySize int           // largest payload Propose accepts; default 16 MiB (DESIGN §11)
+
+	Logger *slog.Logger // nil discards
+}
+
+// DefaultConfig returns LAN-tuned defaults. The caller sets NodeID, DataDir
+// and RaftAddr (or Listener).
+func DefaultConfig() Config {
+	return Config{
+		HeartbeatTimeout:   500 * time.Millisecond,
+		ElectionTimeout:    500 * time.Millisecond,
+		LeaderLeaseTimeout: 250 * time.Millisecond,
+		CommitTimeout:      5 * time.Millisecond,
+		SnapshotThreshold:  8192,
+		SnapshotInterval:   30 * time.Second,
+		TrailingLogs:       10240,
+		MaxAppendEntries:   256,
+		ApplyTimeout:       10 * time.Second,
+		MaxEntrySize:       16 << 20,
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	setDur := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setDur(&c.HeartbeatTimeout, d.HeartbeatTimeout)
+	setDur(&c.ElectionTimeout, d.ElectionTimeout)
+	setDur(&c.LeaderLeaseTimeout, d.LeaderLeaseTimeout)
+	setDur(&c.CommitTimeout, d.CommitTimeout)
+	setDur(&c.SnapshotInterval, d.SnapshotInterval)
+	setDur(&c.ApplyTimeout, d.ApplyTimeout)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = d.SnapshotThreshold
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = d.TrailingLogs
+	}
+	if c.MaxAppendEntries == 0 {
+		c.MaxAppendEntries = d.MaxAppendEntries
+	}
+	if c.MaxEntrySize == 0 {
+		c.MaxEntrySize = d.MaxEntrySize
+	}
+	return c
+}
+
+// Validate reports the first problem with c (after filling defaults),
+// including raft's own rules (lease <= heartbeat <= election, batch sizes).
+func (c *Config) Validate() error {
+	v := c.withDefaults()
+	switch {
+	case v.NodeID == "":
+		return errors.New("replica config: NodeID is required")
+	case v.DataDir == "":
+		return errors.New("replica config: DataDir is required")
+	case v.Listener == nil && v.RaftAddr == "":
+		return errors.New("replica config: RaftAddr or Listener is required")
+	case v.ApplyTimeout < 0:
+		return errors.New("replica config: ApplyTimeout must be positive")
+	case v.MaxEntrySize < 0:
+		return errors.New("replica config: MaxEntrySize must be positive")
+	}
+	if v.Listener == nil {
+		if err := checkAdvertisable(v.RaftAddr); err != nil {
+			return fmt.Errorf("replica config: RaftAddr: %w", err)
+		}
+	}
+	if err := raft.ValidateConfig(v.raftConfig(nil)); err != nil {
+		return fmt.Errorf("replica config: %w", err)
+	}
+	return nil
+}
+
+// checkAdvertisable rejects addresses peers could not dial back, such as
+// ":7000" or "0.0.0.0:7000". Port 0 is fine: the listener's port is used.
+func checkAdvertisable(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host to advertise", addr)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("%q cannot be advertised (unspecified address)", addr)
+	}
+	return nil
+}
+
+// raftConfig builds raft's configuration. Call it on a config with defaults
+// filled.
+func (c Config) raftConfig(logger *slog.Logger) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(c.NodeID)
+	rc.HeartbeatTimeout = c.HeartbeatTimeout
+	rc.ElectionTimeout = c.ElectionTimeout
+	rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
+	rc.CommitTimeout = c.CommitTimeout
+	rc.SnapshotThreshold = c.SnapshotThreshold
+	rc.SnapshotInterval = c.SnapshotInterval
+	rc.TrailingLogs = c.TrailingLogs
+	rc.MaxAppendEntries = c.MaxAppendEntries
+	// The state machine keeps its applied index durably (I2); Open restores
+	// a snapshot only when the state machine is behind it (DESIGN §9).
+	rc.NoSnapshotRestoreOnStart = true
+	// Emit each metric once, labelled, not also under the legacy per-peer names.
+	rc.NoLegacyTelemetry = true
+	if logger != nil {
+		rc.Logger = newHCLogger(logger, "raft")
+	}
+	return rc
+}

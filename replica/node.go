@@ -1,0 +1,385 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+)
+
+// logCacheSize is how many recent entries raft.LogCache keeps in memory, so
+// replication to followers rarely reads the log back from disk.
+const logCacheSize = 512
+
+// Node is one member of the Raft group: the raft instance, its durable
+// stores, the FSM adapter and the shared-port transport.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger // component=replica
+	raftLog *slog.Logger // component=raft: raft's own records, via hclog.go
+	sm      StateMachine
+	addr    string // advertised Raft address
+	raft    *raft.Raft
+	fsm     *fsm
+	trans   *raft.NetworkTransport
+	mux     *mux
+	store   *raftboltdb.BoltStore
+	snaps   raft.SnapshotStore
+
+	applied *appliedIndex
+
+	// leader watcher (membership.go): the Node's own goroutine
+	observerCh chan raft.Observation
+	observer   *raft.Observer
+	leaderMu   sync.Mutex
+	leaderCh   chan struct{} // closed and replaced whenever the known leader changes
+	fnsMu      sync.Mutex
+	newFns     []func(bool) // registered, not yet told the current state
+	kick       chan struct{}
+	stopWatch  context.CancelFunc
+	wg         sync.WaitGroup
+
+	stopped      chan struct{} // closed once raft has shut down
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Open starts a node: it opens the log and snapshot stores under DataDir,
+// brings sm up to the newest snapshot if sm is behind it, starts raft on the
+// shared port, and bootstraps a one-node cluster if cfg.Bootstrap is set and
+// there is no Raft state yet. sm must already hold its durable applied
+// index. The returned Node owns a leader-watch goroutine, the port's accept
+// loop and raft's goroutines until Shutdown.
+func Open(cfg Config, sm StateMachine) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With(logKeyNode, cfg.NodeID)
+	n := &Node{
+		cfg:     cfg,
+		log:     log.With(logKeyComponent, "replica"),
+		raftLog: log.With(logKeyComponent, "raft"),
+		sm:      sm,
+		stopped: make(chan struct{}),
+	}
+	if err := n.open(); err != nil {
+		if n.raft != nil {
+			_ = n.raft.Shutdown().Error() // the open error is the one to report
+		}
+		_ = n.closeResources()
+		return nil, err
+	}
+	n.startWatch()
+	n.log.Info("raft node started", "addr", n.addr, "applied", sm.AppliedIndex())
+	return n, nil
+}
+
+// open builds the node's parts in dependency order; on error the caller
+// closes whatever was opened.
+func (n *Node) open() error {
+	if err := n.openStores(); err != nil {
+		return err
+	}
+	if err := restoreOnStart(n.snaps, n.sm, n.log); err != nil {
+		return err
+	}
+	n.applied = newAppliedIndex(n.sm.AppliedIndex())
+	n.fsm = &fsm{sm: n.sm, applied: n.applied}
+	if err := n.openTransport(); err != nil {
+		return err
+	}
+	existing, err := raft.HasExistingState(n.store, n.store, n.snaps)
+	if err != nil {
+		return fmt.Errorf("check raft state: %w", err)
+	}
+	if applied := n.sm.AppliedIndex(); !existing && applied > 0 {
+		// Raft would replay the cluster's log from index 1 and the state
+		// machine would skip entries 1..applied that are not the ones it
+		// applied: it must start empty or with its Raft state (DESIGN §9).
+		return fmt.Errorf("state machine has applied index %d but %s holds no raft state: "+
+			"refusing to start (restore the raft directory, or start with an empty database)",
+			applied, n.cfg.DataDir)
+	}
+	logs, err := raft.NewLogCache(logCacheSize, n.store)
+	if err != nil {
+		return fmt.Errorf("open raft log cache: %w", err)
+	}
+	rc := n.cfg.raftConfig(n.raftLog)
+	n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.store, n.snaps, n.trans)
+	if err != nil {
+		return fmt.Errorf("start raft: %w", err)
+	}
+	if n.cfg.Bootstrap && !existing {
+		return n.bootstrap()
+	}
+	return nil
+}
+
+func (n *Node) openStores() error {
+	dir := filepath.Join(n.cfg.DataDir, "raft")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create raft dir: %w", err)
+	}
+	path := filepath.Join(dir, "raft.db")
+	store, err := raftboltdb.New(raftboltdb.Options{
+		Path: path,
+		// Fail, rather than hang, when another process holds the file.
+		BoltOptions: &bbolt.Options{Timeout: time.Second},
+	})
+	if err != nil {
+		return fmt.Errorf("open raft log %s: %w", path, err)
+	}
+	n.store = store
+	hl := newHCLogger(n.raftLog, "snapshot")
+	n.snaps, err = raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, snapshotsRetained, hl)
+	if err != nil {
+		return fmt.Errorf("open snapshot store: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) openTransport() error {
+	ln := n.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", n.cfg.RaftAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", n.cfg.RaftAddr, err)
+		}
+	}
+	n.addr = advertise(n.cfg, ln)
+	n.mux = newMux(ln, advertisedAddr(n.addr), n.log)
+	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  n.mux.raft,
+		MaxPool: 3,
+		Timeout: 10 * time.Second,
+		Logger:  newHCLogger(n.raftLog, "raft-net"),
+	})
+	return nil
+}
+
+// advertise picks the address peers dial: RaftAddr when it names a host
+// and port, otherwise what the listener actually bound (tests use :0).
+func advertise(cfg Config, ln net.Listener) string {
+	if cfg.Listener == nil {
+		if _, port, err := net.SplitHostPort(cfg.RaftAddr); err == nil && port != "0" {
+			return cfg.RaftAddr
+		}
+	}
+	return ln.Addr().String()
+}
+
+func (n *Node) bootstrap() error {
+	conf := raft.Configuration{Servers: []raft.Server{{
+		Suffrage: raft.Voter,
+		ID:       raft.ServerID(n.cfg.NodeID),
+		Address:  raft.ServerAddress(n.addr),
+	}}}
+	if err := n.raft.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		return fmt.Errorf("bootstrap cluster: %w", err)
+	}
+	n.log.Info("bootstrapped a one-node cluster")
+	return nil
+}
+
+// Propose appends payload to the log as a Statements entry and waits until
+// this node has applied it. It returns the entry's index and the state
+// machine's response (which may itself be an error value: a data error is a
+// result, not a failure). On error, IsAmbiguous says whether the entry may
+// still commit. Only the leader accepts proposals (ErrNotLeader elsewhere).
+func (n *Node) Propose(ctx context.Context, payload []byte) (index uint64, resp any, err error) {
+	if n.isShutdown() {
+		return 0, nil, ErrShutdown
+	}
+	if len(payload) > n.cfg.MaxEntrySize {
+		return 0, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), n.cfg.MaxEntrySize)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	f := n.raft.Apply(encodeEntry(entryStatements, payload), n.enqueueTimeout(ctx))
+	if err := n.await(ctx, f); err != nil {
+		return 0, nil, translateError(err, !isEnqueueError(err))
+	}
+	return f.Index(), f.Response(), nil
+}
+
+// isEnqueueError reports whether raft refused the entry before appending
+// it; any other failure after Apply may follow an append.
+func isEnqueueError(err error) bool {
+	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrEnqueueTimeout) ||
+		errors.Is(err, raft.ErrLeadershipTransferInProgress)
+}
+
+// enqueueTimeout bounds raft's enqueue wait by ApplyTimeout and ctx.
+func (n *Node) enqueueTimeout(ctx context.Context) time.Duration {
+	t := n.cfg.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < t {
+			t = max(left, time.Millisecond)
+		}
+	}
+	return t
+}
+
+// await waits for a raft future, ctx, or raft's shutdown. Raft does not
+// answer futures it committed but had not applied when it shut down, so the
+// helper goroutine ends when raft answers, which may be never in that case;
+// the caller has returned by then.
+func (n *Node) await(ctx context.Context, f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.stopped:
+		select { // prefer the real answer when both are ready
+		case err := <-done:
+			return err
+		default:
+			return raft.ErrRaftShutdown
+		}
+	}
+}
+
+// WaitApplied returns once this node has applied index (or beyond).
+func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
+	return n.applied.wait(ctx, index, n.stopped)
+}
+
+// Barrier waits until every entry appended before it is applied on this
+// node. Leader only; a new leader uses it before serving linearizable reads.
+func (n *Node) Barrier(ctx context.Context) error {
+	if n.isShutdown() {
+		return ErrShutdown
+	}
+	f := n.raft.Barrier(n.enqueueTimeout(ctx))
+	if err := n.await(ctx, f); err != nil {
+		return fmt.Errorf("barrier: %w", translateError(err, false))
+	}
+	return nil
+}
+
+// VerifyLeader confirms with a quorum that this node is still the leader.
+func (n *Node) VerifyLeader(ctx context.Context) error {
+	if n.isShutdown() {
+		return ErrShutdown
+	}
+	if err := n.await(ctx, n.raft.VerifyLeader()); err != nil {
+		return fmt.Errorf("verify leader: %w", translateError(err, false))
+	}
+	return nil
+}
+
+// IsLeader reports whether this node currently believes it is the leader.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Leader returns the leader's ID and Raft address as this node knows them
+// (empty when unknown).
+func (n *Node) Leader() (id, addr string) {
+	a, i := n.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
+// State returns "Leader", "Follower", "Candidate" or "Shutdown".
+func (n *Node) State() string { return n.raft.State().String() }
+
+// Term returns the current Raft term.
+func (n *Node) Term() uint64 { return n.raft.CurrentTerm() }
+
+// AppliedIndex returns the highest index this node has applied: the state
+// machine's own, or beyond it when the entries since are raft's own no-op
+// and configuration entries, which change no data.
+func (n *Node) AppliedIndex() uint64 {
+	i, _ := n.applied.load()
+	return max(i, n.sm.AppliedIndex())
+}
+
+// CommitIndex returns the highest index this node knows to be committed.
+func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
+
+// LastIndex returns the index of the last entry in this node's log.
+func (n *Node) LastIndex() uint64 { return n.raft.LastIndex() }
+
+// lastSnapshotIndex returns the index of raft's latest snapshot (0: none).
+func (n *Node) lastSnapshotIndex() uint64 {
+	i, _ := strconv.ParseUint(n.raft.Stats()["last_snapshot_index"], 10, 64)
+	return i
+}
+
+func (n *Node) isShutdown() bool {
+	select {
+	case <-n.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// Shutdown stops the node: a leader with other voters first hands
+// leadership over, then raft stops, the watcher and the port's goroutines
+// stop, and the stores close. ctx bounds the leadership transfer only.
+// Idempotent; later calls return the first call's result.
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.shutdownOnce.Do(func() { n.shutdownErr = n.shutdown(ctx) })
+	return n.shutdownErr
+}
+
+func (n *Node) shutdown(ctx context.Context) error {
+	if n.IsLeader() && n.hasOtherVoters() {
+		if err := n.await(ctx, n.raft.LeadershipTransfer()); err != nil {
+			n.log.Warn("leadership transfer before shutdown failed", logKeyErr, err)
+		} else {
+			n.log.Info("transferred leadership before shutdown")
+		}
+	}
+	var errs []error
+	if err := n.raft.Shutdown().Error(); err != nil {
+		errs = append(errs, fmt.Errorf("shut down raft: %w", err))
+	}
+	close(n.stopped)
+	n.stopWatchAndWait()
+	errs = append(errs, n.closeResources())
+	n.log.Info("raft node stopped")
+	return errors.Join(errs...)
+}
+
+// closeResources closes the transport, the port and the log store,
+// whichever were opened. Raft must be stopped (or never started).
+func (n *Node) closeResources() error {
+	var errs []error
+	if n.trans != nil {
+		if err := n.trans.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close raft transport: %w", err))
+		}
+	}
+	if n.mux != nil {
+		if err := n.mux.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close raft port: %w", err))
+		}
+	} else if n.cfg.Listener != nil {
+		n.cfg.Listener.Close() // Open took ownership of it
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close raft log: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
