@@ -1,5 +1,3 @@
-//go:build pgraft_lead
-
 package sqlengine
 
 import (

@@ -1,0 +1,30 @@
+# pgraft: `make run` starts a single node on 127.0.0.1:5433 (data in ./data);
+# `make test` runs every test (CI runs it through .ci/run).
+GO      ?= go
+BIN     := bin/pgraft
+DATA    ?= ./data
+
+.PHONY: build run test test-short vet bench clients clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pgraft
+
+run: build
+	./$(BIN) serve --data-dir $(DATA)
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./sqlengine ./server
+
+clean:
+	rm -rf bin

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pgraft/pgraft/pgwire"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// stmtCache keeps translations and result descriptions of recent query
+// strings, so that a client repeating a statement (pgbench, an ORM, every
+// unnamed extended-protocol query) pays for PostgreSQL's parser and SQLite's
+// prepare once. Entries belong to one schema: a schema change empties the
+// cache. Translations that read session settings are never cached.
+type stmtCache struct {
+	mu     sync.Mutex
+	schema *sqlengine.SchemaSnapshot
+	stmts  map[string][]*sqlengine.Stmt
+	cols   map[*sqlengine.Stmt][]pgwire.Column
+}
+
+const stmtCacheMax = 4096
+
+func cacheKey(sql string, oids []uint32) string {
+	if len(oids) == 0 {
+		return sql
+	}
+	var b strings.Builder
+	b.WriteString(sql)
+	for _, o := range oids {
+		b.WriteByte(0)
+		b.WriteString(strconv.FormatUint(uint64(o), 10))
+	}
+	return b.String()
+}
+
+// syncLocked empties the cache if the schema changed.
+func (c *stmtCache) syncLocked(schema *sqlengine.SchemaSnapshot) {
+	if c.schema != schema || len(c.stmts) > stmtCacheMax || len(c.cols) > stmtCacheMax {
+		c.schema = schema
+		c.stmts = map[string][]*sqlengine.Stmt{}
+		c.cols = map[*sqlengine.Stmt][]pgwire.Column{}
+	}
+}
+
+func (c *stmtCache) getStmts(schema *sqlengine.SchemaSnapshot, key string) ([]*sqlengine.Stmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncLocked(schema)
+	s, ok := c.stmts[key]
+	return s, ok
+}
+
+func (c *stmtCache) putStmts(schema *sqlengine.SchemaSnapshot, key string, stmts []*sqlengine.Stmt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncLocked(schema)
+	c.stmts[key] = slices.Clip(stmts)
+}
+
+func (c *stmtCache) getCols(st *sqlengine.Stmt) ([]pgwire.Column, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cols, ok := c.cols[st]
+	return cols, ok
+}
+
+func (c *stmtCache) putCols(st *sqlengine.Stmt, cols []pgwire.Column) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cols != nil {
+		c.cols[st] = cols
+	}
+}

@@ -1,0 +1,59 @@
+package server_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/pgraft/pgraft/"
+
+// allowedImports lists module-internal imports, per package. Changing an edge
+// means changing this table, DESIGN.md and STYLE.md in the same commit.
+var allowedImports = map[string][]string{
+	"cmd/pgraft":        {"server"},
+	"server":            {"pgwire", "pgwire/pgerror", "replica", "sqlengine"},
+	"server/servertest": {"server"},
+	"pgwire":            {"pgwire/pgerror"},
+	"pgwire/pgtest":     {},
+	"sqlengine":         {"pgwire/pgerror"},
+	"replica":           {},
+	"pgwire/pgerror":    {},
+}
+
+// forbiddenExternal keeps heavy dependencies where they belong.
+var forbiddenExternal = map[string][]string{
+	"pgwire":    {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go"},
+	"sqlengine": {"github.com/hashicorp/raft", "github.com/jackc/pgx"},
+	"replica":   {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/pganalyze/pg_query_go"},
+}
+
+func TestImportGraph(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], module)
+		allowed, known := allowedImports[pkg]
+		if !known {
+			t.Errorf("package %s is not in allowedImports: add it (and to DESIGN.md §8)", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, module) {
+				if dep := strings.TrimPrefix(imp, module); !slices.Contains(allowed, dep) {
+					t.Errorf("%s imports %s: edge not allowed by DESIGN.md §8", pkg, dep)
+				}
+				continue
+			}
+			for _, bad := range forbiddenExternal[pkg] {
+				if strings.HasPrefix(imp, bad) {
+					t.Errorf("%s imports %s, which it must not depend on", pkg, imp)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,19 @@
+// Package server is the one package that knows pgwire, replica and
+// sqlengine together, and holds the policy between them: sessions
+// (session.go) implement pgwire.Session; route.go decides where each
+// statement runs; txn.go is the transaction state machine; gate.go admits
+// writes on the leader (DESIGN.md §4); errors.go turns replica outcomes into
+// SQLSTATEs; http.go serves /healthz, /readyz and /status.
+//
+// Goroutines: the PostgreSQL and HTTP accept loops, owned by Server and
+// stopped by Shutdown; one timer per session transaction that holds the write
+// gate (pgraft.idle_write_timeout), stopped when the transaction ends.
+//
+// Invariants:
+//   - A write is acknowledged only with the leader's own Apply result, after
+//     its entry committed (I4); an unknown outcome is 40003.
+//   - At most one interactive write transaction holds the gate, and so the
+//     write connection, at a time (I5).
+//   - Session state is touched by the connection's goroutine, and by the
+//     idle timer only under session.mu.
+package server

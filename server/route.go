@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// route.go decides where each statement runs (DESIGN.md §1):
+//   - reads run on this node's read pool after the consistency wait, inside
+//     a transaction's snapshot (REPEATABLE READ, SERIALIZABLE), or on the
+//     borrowed write connection once the transaction has written;
+//   - autocommit writes become one log entry each, admitted through the
+//     gate as shared holders;
+//   - writes inside a transaction take the gate exclusively and run
+//     speculatively until COMMIT proposes them as one entry (txn.go).
+
+// start runs a portal's statement up to its first row.
+func (s *session) start(ctx context.Context, p *portal) error {
+	st := p.stmt.st
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.admitLocked(st); err != nil {
+		return err
+	}
+	s.touchLocked()
+	defer s.armIdleTimerLocked()
+	if _, err := p.stmt.Columns(ctx); err != nil && (st.Kind == sqlengine.KindSelect || st.Returning) && s.tx.wt == nil {
+		return s.failLocked(err)
+	}
+	p.cols = p.stmt.cols
+	ctx, stop := s.statementContext(ctx)
+	streaming, err := s.dispatchLocked(ctx, p)
+	if err != nil {
+		err = contextError(ctx, err) // before stop, which ends ctx
+		stop()
+		return s.failLocked(err)
+	}
+	if streaming {
+		p.ctx, p.stop = ctx, stop
+	} else {
+		stop()
+	}
+	return nil
+}
+
+// admitLocked refuses statements that the transaction state does not allow.
+func (s *session) admitLocked(st *sqlengine.Stmt) error {
+	if s.tx.abortErr != nil && st.Kind != sqlengine.KindRollback && st.Kind != sqlengine.KindCommit {
+		err := s.tx.abortErr
+		s.tx.abortErr = nil
+		return err
+	}
+	if s.tx.state != txFailed {
+		return nil
+	}
+	switch st.Kind {
+	case sqlengine.KindRollback, sqlengine.KindCommit, sqlengine.KindRollbackTo:
+		return nil
+	}
+	return pgerror.New(pgerror.InFailedSQLTransaction,
+		"current transaction is aborted, commands ignored until end of transaction block")
+}
+
+// failLocked records a failed statement: a transaction block becomes failed.
+func (s *session) failLocked(err error) error {
+	if s.tx.state == txBlock {
+		s.tx.state = txFailed
+	}
+	return err
+}
+
+// statementFailed is failLocked for errors found while streaming rows.
+func (s *session) statementFailed(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failLocked(err)
+}
+
+// dispatchLocked runs the statement; it reports whether the portal now
+// streams rows from a read connection.
+func (s *session) dispatchLocked(ctx context.Context, p *portal) (bool, error) {
+	st := p.stmt.st
+	switch st.Kind {
+	case sqlengine.KindSelect:
+		return s.runSelectLocked(ctx, p)
+	case sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete, sqlengine.KindDDL:
+		res, err := s.runWriteLocked(ctx, st, p.args)
+		if err != nil {
+			return false, err
+		}
+		if st.Returning {
+			p.mat = res.Rows
+		} else {
+			p.done, p.tag = true, commandTag(st, res.RowsAffected)
+		}
+		return false, nil
+	}
+	return false, s.runUtilityLocked(ctx, p)
+}
+
+// runSelectLocked starts a read.
+func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) {
+	st := p.stmt.st
+	if st.ForUpdate && s.tx.state == txBlock {
+		if err := s.ensureWriteLocked(ctx, st); err != nil {
+			return false, err
+		}
+	}
+	if s.tx.wt != nil && !st.Catalog {
+		res, err := s.tx.wt.Query(ctx, st.SQL, p.args)
+		if err != nil {
+			return false, err
+		}
+		p.mat = res.Rows
+		return false, nil
+	}
+	if s.tx.state == txBlock && s.tx.snapshot() && !st.Catalog {
+		rt, err := s.ensureReadLocked(ctx)
+		if err != nil {
+			return false, err
+		}
+		rows, err := rt.Query(ctx, st.SQL, p.args)
+		if err != nil {
+			return false, err
+		}
+		p.rows = rows
+		return true, nil
+	}
+	if err := s.waitConsistent(ctx); err != nil {
+		return false, err
+	}
+	rows, err := s.srv.eng.Query(ctx, st.SQL, p.args)
+	if err != nil {
+		return false, err
+	}
+	p.rows = rows
+	return true, nil
+}
+
+// waitConsistent waits until this node has applied what the session's
+// consistency level requires (DESIGN.md §5).
+func (s *session) waitConsistent(ctx context.Context) error {
+	level, _ := s.set.get("pgraft.read_consistency")
+	if level == "local" || s.lastIndex == 0 {
+		return nil
+	}
+	return s.srv.repl.WaitApplied(ctx, s.lastIndex)
+}
+
+// runWriteLocked runs INSERT/UPDATE/DELETE/DDL.
+func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	if s.readOnly() {
+		return nil, pgerror.New(pgerror.ReadOnlySQLTransaction,
+			"cannot execute %s in a read-only transaction", readOnlyVerb(st))
+	}
+	if s.tx.state != txBlock {
+		return s.autocommitWrite(ctx, st, args)
+	}
+	if err := s.ensureWriteLocked(ctx, st); err != nil {
+		return nil, err
+	}
+	res, err := s.tx.wt.Exec(ctx, st.SQL, args, st.Returning)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range st.Post {
+		if _, err := s.tx.wt.Exec(ctx, q, nil, false); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func readOnlyVerb(st *sqlengine.Stmt) string {
+	if st.Kind == sqlengine.KindDDL {
+		return strings.SplitN(st.Tag, " ", 2)[0] + " " + strings.SplitN(st.Tag+" ", " ", 3)[1]
+	}
+	return st.Tag
+}
+
+// autocommitWrite proposes one statement as its own entry and returns the
+// leader's own Apply result.
+func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	exclusive := st.Kind == sqlengine.KindDDL
+	if err := s.acquireGate(ctx, exclusive); err != nil {
+		return nil, err
+	}
+	defer s.srv.gate.release(exclusive)
+	ops := []sqlengine.Op{{Kind: sqlengine.OpExec, SQL: st.SQL, Args: args, Rows: st.Returning}}
+	for _, q := range st.Post {
+		ops = append(ops, sqlengine.Op{Kind: sqlengine.OpExec, SQL: q})
+	}
+	ar, err := s.propose(ctx, &sqlengine.Payload{Ctx: s.execContext(), Ops: ops})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range ar.Results {
+		if r.Err != nil {
+			return nil, r.Err
+		}
+	}
+	if len(ar.Results) == 0 {
+		return nil, pgerror.New(pgerror.InternalError, "write returned no result")
+	}
+	return &ar.Results[0], nil
+}
+
+// acquireGate waits for the write gate, bounded by lock_timeout.
+func (s *session) acquireGate(ctx context.Context, exclusive bool) error {
+	gctx, cancel := ctx, context.CancelFunc(func() {})
+	if d := s.set.duration("lock_timeout"); d > 0 {
+		gctx, cancel = context.WithTimeout(ctx, d)
+	}
+	defer cancel()
+	err := s.srv.gate.acquire(gctx, exclusive)
+	if err != nil && ctx.Err() == nil {
+		return lockTimeoutError()
+	}
+	return err
+}
+
+// propose sends a payload through the log and waits for this node's Apply
+// result. The session's read-your-writes index moves to the entry.
+func (s *session) propose(ctx context.Context, p *sqlengine.Payload) (*sqlengine.ApplyResult, error) {
+	data, err := sqlengine.EncodePayload(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxEntrySize {
+		return nil, pgerror.New(pgerror.ProgramLimitExceeded,
+			"transaction too large for one log entry (%d bytes, limit %d)", len(data), maxEntrySize)
+	}
+	index, resp, err := s.srv.repl.Propose(ctx, data)
+	if err != nil {
+		return nil, proposeError(ctx, err)
+	}
+	s.lastIndex = index
+	ar, ok := resp.(*sqlengine.ApplyResult)
+	if !ok {
+		return nil, pgerror.New(pgerror.StatementCompletionUnknown, "write outcome unknown: no result from the log")
+	}
+	if ar.Err != nil {
+		return nil, ar.Err
+	}
+	return ar, nil
+}
+
+// maxEntrySize bounds one log entry (pgraft.max_entry_size, DESIGN.md §11).
+const maxEntrySize = 16 << 20

@@ -1,0 +1,314 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire"
+	"github.com/pgraft/pgraft/replica"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// Log keys, spelled the same everywhere (STYLE.md).
+const (
+	logKeyComponent = "component"
+	logKeyNode      = "node"
+	logKeyConn      = "conn"
+	logKeyRemote    = "remote"
+	logKeyErr       = "err"
+	logKeyAddr      = "addr"
+)
+
+// Config is everything a node needs; cmd/pgraft fills it from flags.
+type Config struct {
+	NodeID   string   // "" = generated once and kept in DataDir/node-id
+	DataDir  string   // holds db.sqlite, raft/, snapshots/
+	PGAddr   string   // PostgreSQL protocol listen address
+	RaftAddr string   // Raft and node-to-node address
+	HTTPAddr string   // /healthz, /readyz, /status
+	Join     []string // RaftAddrs of existing members; empty = bootstrap a new cluster
+
+	// Listeners, when set, are used instead of listening on the addresses
+	// (tests pass 127.0.0.1:0 listeners).
+	PGListener, RaftListener, HTTPListener net.Listener
+
+	HeartbeatTimeout time.Duration // 0 = replica's default
+	ElectionTimeout  time.Duration // 0 = replica's default
+
+	Logger *slog.Logger // nil: discard
+}
+
+// DefaultConfig returns the defaults of `pgraft serve`.
+func DefaultConfig() Config {
+	return Config{DataDir: "./data", PGAddr: "127.0.0.1:5433", RaftAddr: "127.0.0.1:7433", HTTPAddr: "127.0.0.1:8433"}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("data dir is required")
+	}
+	if c.PGAddr == "" && c.PGListener == nil {
+		return errors.New("pg address is required")
+	}
+	if c.RaftAddr == "" && c.RaftListener == nil {
+		return errors.New("raft address is required")
+	}
+	return nil
+}
+
+// replicator is what sessions need from replication; declared here so that
+// tests can run sessions over a fake.
+type replicator interface {
+	Propose(ctx context.Context, payload []byte) (uint64, any, error)
+	IsLeader() bool
+	WaitApplied(ctx context.Context, index uint64) error
+}
+
+var _ replicator = (*replica.Node)(nil)
+
+// Server is one pgraft node: the PostgreSQL listener, the Raft node, the
+// SQLite engine and the HTTP status endpoints.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	eng   *sqlengine.Engine
+	node  *replica.Node
+	repl  replicator
+	gate  gate
+	cache stmtCache
+	pg    *pgwire.Server
+	web   *http.Server
+
+	pgLn, httpLn net.Listener
+	closing      atomic.Bool
+	wg           sync.WaitGroup
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Open starts a node: it opens the database and the Raft node (bootstrapping
+// a one-node cluster on an empty data dir without Join), and starts serving
+// PostgreSQL and HTTP.
+func Open(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	id, err := nodeID(cfg.DataDir, cfg.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	cfg.NodeID = id
+	log = log.With(logKeyNode, id)
+	s := &Server{cfg: cfg, log: log}
+	if err := s.open(); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	s.serve()
+	return s, nil
+}
+
+func (s *Server) open() error {
+	var err error
+	s.eng, err = sqlengine.Open(sqlengine.Config{
+		Path:   filepath.Join(s.cfg.DataDir, "db.sqlite"),
+		Logger: s.log.With(logKeyComponent, "sqlengine"),
+	})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	rc := replica.DefaultConfig()
+	rc.NodeID = s.cfg.NodeID
+	rc.DataDir = s.cfg.DataDir
+	rc.RaftAddr = s.cfg.RaftAddr
+	rc.Listener = s.cfg.RaftListener
+	rc.Bootstrap = len(s.cfg.Join) == 0
+	rc.Logger = s.log.With(logKeyComponent, "replica")
+	if s.cfg.HeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = s.cfg.HeartbeatTimeout
+		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, s.cfg.HeartbeatTimeout/2)
+	}
+	if s.cfg.ElectionTimeout > 0 {
+		rc.ElectionTimeout = s.cfg.ElectionTimeout
+	}
+	if s.node, err = replica.Open(rc, stateMachine{s.eng}); err != nil {
+		return fmt.Errorf("open raft: %w", err)
+	}
+	s.repl = s.node
+	if s.pgLn = s.cfg.PGListener; s.pgLn == nil {
+		if s.pgLn, err = net.Listen("tcp", s.cfg.PGAddr); err != nil {
+			return fmt.Errorf("listen for PostgreSQL clients: %w", err)
+		}
+	}
+	if s.httpLn = s.cfg.HTTPListener; s.httpLn == nil && s.cfg.HTTPAddr != "" {
+		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen for HTTP: %w", err)
+		}
+	}
+	return nil
+}
+
+// serve starts the PostgreSQL and HTTP servers; Shutdown stops them.
+func (s *Server) serve() {
+	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire")}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.pg.Serve(s.pgLn); err != nil && !errors.Is(err, pgwire.ErrServerClosed) {
+			s.log.Error("PostgreSQL listener stopped", logKeyErr, err)
+		}
+	}()
+	if s.httpLn != nil {
+		s.web = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := s.web.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("HTTP listener stopped", logKeyErr, err)
+			}
+		}()
+	}
+	s.log.Info("serving", "pg", s.pgLn.Addr().String(), "raft", s.cfg.RaftAddr, "data", s.cfg.DataDir)
+}
+
+// PGAddr returns the address PostgreSQL clients connect to.
+func (s *Server) PGAddr() string { return s.pgLn.Addr().String() }
+
+// HTTPAddr returns the HTTP address, "" if none.
+func (s *Server) HTTPAddr() string {
+	if s.httpLn == nil {
+		return ""
+	}
+	return s.httpLn.Addr().String()
+}
+
+// Node returns the Raft node (tests and status).
+func (s *Server) Node() *replica.Node { return s.node }
+
+func (s *Server) isLeader() bool { return s.repl != nil && s.repl.IsLeader() }
+
+// WaitLeader waits until this node knows a leader.
+func (s *Server) WaitLeader(ctx context.Context) error { return s.node.WaitLeader(ctx) }
+
+// Shutdown stops accepting clients, ends sessions (waiting for running ones
+// until ctx ends), then stops Raft and closes the database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdownOnce.Do(func() {
+		s.closing.Store(true)
+		var errs []error
+		if s.pg != nil {
+			errs = append(errs, ignoreClosed(s.pg.Shutdown(ctx)))
+		}
+		if s.web != nil {
+			errs = append(errs, ignoreClosed(s.web.Shutdown(ctx)))
+		}
+		s.wg.Wait()
+		errs = append(errs, s.closeAll())
+		s.shutdownErr = errors.Join(errs...)
+	})
+	return s.shutdownErr
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, pgwire.ErrServerClosed) || errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// closeAll stops Raft and closes the engine and listeners that Open made.
+func (s *Server) closeAll() error {
+	var errs []error
+	if s.node != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.node.Shutdown(ctx))
+		cancel()
+	}
+	if s.eng != nil {
+		errs = append(errs, s.eng.Close())
+	}
+	for _, l := range []net.Listener{s.pgLn, s.httpLn} {
+		if l != nil {
+			if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nodeID returns the configured id, or the one kept in the data dir, or a
+// new one that it keeps there.
+func nodeID(dir, configured string) (string, error) {
+	path := filepath.Join(dir, "node-id")
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		kept := strings.TrimSpace(string(b))
+		if configured != "" && configured != kept {
+			return "", fmt.Errorf("data dir %s belongs to node %q, not %q", dir, kept, configured)
+		}
+		return kept, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("read node id: %w", err)
+	}
+	id := configured
+	if id == "" {
+		var r [6]byte
+		if _, err := io.ReadFull(rand.Reader, r[:]); err != nil {
+			return "", fmt.Errorf("generate node id: %w", err)
+		}
+		id = "node-" + hex.EncodeToString(r[:])
+	}
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write node id: %w", err)
+	}
+	return id, nil
+}
+
+// stateMachine adapts the engine to replica.StateMachine: the two packages
+// share no types (sqlengine never imports replica), so Command is copied.
+type stateMachine struct{ e *sqlengine.Engine }
+
+var _ replica.StateMachine = stateMachine{}
+
+func (m stateMachine) ApplyBatch(cmds []replica.Command) []any {
+	in := make([]sqlengine.Command, len(cmds))
+	for i, c := range cmds {
+		in[i] = sqlengine.Command{Index: c.Index, Term: c.Term, Data: c.Data}
+	}
+	return m.e.ApplyBatch(in)
+}
+
+func (m stateMachine) AppliedIndex() uint64 { return m.e.AppliedIndex() }
+
+func (m stateMachine) Snapshot() (replica.Snapshot, error) {
+	snap, err := m.e.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+func (m stateMachine) Restore(r io.Reader) error { return m.e.Restore(r) }

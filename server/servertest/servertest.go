@@ -1,0 +1,87 @@
+// Package servertest starts pgraft nodes inside a test process, on real TCP
+// listeners bound to 127.0.0.1, the way net/http/httptest starts servers.
+package servertest
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pgraft/pgraft/server"
+)
+
+// Node is one in-process pgraft node.
+type Node struct {
+	*server.Server
+	DataDir string
+	t       testing.TB
+}
+
+// DSN returns a libpq/pgx connection string for the node.
+func (n *Node) DSN() string {
+	return "postgres://postgres@" + n.PGAddr() + "/postgres?sslmode=disable"
+}
+
+// Start starts a single node that bootstraps its own cluster in a fresh
+// temporary data dir, waits until it leads, and stops it when the test ends.
+func Start(t testing.TB) *Node {
+	t.Helper()
+	return StartDir(t, filepath.Join(t.TempDir(), "data"))
+}
+
+// StartDir is Start on a given data dir (to restart a node on its data).
+func StartDir(t testing.TB, dir string) *Node {
+	t.Helper()
+	cfg := server.Config{
+		DataDir:          dir,
+		PGListener:       listen(t),
+		RaftListener:     listen(t),
+		HTTPListener:     listen(t),
+		HeartbeatTimeout: 200 * time.Millisecond,
+		ElectionTimeout:  200 * time.Millisecond,
+		Logger:           testLogger(),
+	}
+	cfg.RaftAddr = cfg.RaftListener.Addr().String()
+	srv, err := server.Open(cfg)
+	if err != nil {
+		t.Fatalf("servertest: open node: %v", err)
+	}
+	n := &Node{Server: srv, DataDir: dir, t: t}
+	t.Cleanup(func() { n.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.WaitLeader(ctx); err != nil {
+		t.Fatalf("servertest: no leader: %v", err)
+	}
+	return n
+}
+
+// Stop shuts the node down gracefully. Safe to call twice.
+func (n *Node) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.Shutdown(ctx); err != nil {
+		n.t.Errorf("servertest: shutdown: %v", err)
+	}
+}
+
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("servertest: listen: %v", err)
+	}
+	return l
+}
+
+// testLogger logs to stderr when PGRAFT_TEST_LOG is set, else nowhere.
+func testLogger() *slog.Logger {
+	if os.Getenv("PGRAFT_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

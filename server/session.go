@@ -1,0 +1,277 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire"
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// session is one client connection's SQL state. pgwire calls it from the
+// connection's goroutine; Cancel and the idle-transaction timer come from
+// others, which is what mu and cancelMu are for.
+type session struct {
+	srv  *Server
+	log  *slog.Logger
+	user string
+	db   string
+	set  *settings
+
+	mu        sync.Mutex // guards tx against the idle timer
+	tx        txn
+	lastIndex uint64 // commit index of this session's last write: read-your-writes
+
+	cancelMu sync.Mutex
+	cancel   context.CancelCauseFunc // of the statement running now, if any
+}
+
+var _ pgwire.Session = (*session)(nil)
+
+// NewSession implements pgwire.Handler.
+func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwire.Session, error) {
+	if s.closing.Load() {
+		return nil, pgerror.New(pgerror.CannotConnectNow, "the database system is shutting down")
+	}
+	sess := &session{
+		srv:  s,
+		log:  s.log.With(logKeyConn, info.ProcessID, logKeyRemote, addrString(info.RemoteAddr)),
+		user: info.User,
+		db:   info.Database,
+		set:  newSettings(),
+	}
+	sess.set.values["session_authorization"] = info.User
+	if err := sess.applyStartupParams(info.Params); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// applyStartupParams applies startup parameters and "-c name=value" options,
+// which PostgreSQL treats as SET.
+func (s *session) applyStartupParams(params map[string]string) error {
+	for k, v := range params {
+		switch strings.ToLower(k) {
+		case "user", "database", "replication", "options":
+			continue
+		}
+		if err := s.set.set(k, v, false); err != nil && pgerror.Code(err) != pgerror.UndefinedObject {
+			return &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.Code(err), Message: err.Error()}
+		}
+	}
+	for _, opt := range splitOptions(params["options"]) {
+		name, value, ok := strings.Cut(opt, "=")
+		if !ok {
+			continue
+		}
+		if err := s.set.set(strings.ReplaceAll(name, "-", "_"), value, false); err != nil {
+			return &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.Code(err), Message: err.Error()}
+		}
+	}
+	return nil
+}
+
+// splitOptions splits the "options" startup parameter: "-c a=b -c c=d" or
+// "--a=b", honouring backslash-escaped spaces.
+func splitOptions(s string) []string {
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		w := cur.String()
+		cur.Reset()
+		switch {
+		case w == "" || w == "-c":
+		case strings.HasPrefix(w, "--"):
+			out = append(out, w[2:])
+		case strings.HasPrefix(w, "-c"):
+			out = append(out, w[2:])
+		default:
+			out = append(out, w)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+		case c == ' ' || c == '\t':
+			flush()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return out
+}
+
+// ParameterStatus implements pgwire.Session.
+func (s *session) ParameterStatus() map[string]string {
+	m := make(map[string]string, 16)
+	for _, g := range gucs {
+		if g.reported {
+			m[g.name], _ = s.set.get(g.name)
+		}
+	}
+	standby := !s.srv.isLeader()
+	m["in_hot_standby"] = onOff(standby)
+	if standby {
+		m["default_transaction_read_only"] = "on"
+	}
+	return m
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// TxStatus implements pgwire.Session.
+func (s *session) TxStatus() byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.tx.state {
+	case txBlock:
+		return 'T'
+	case txFailed:
+		return 'E'
+	}
+	return 'I'
+}
+
+// Parse implements pgwire.Session.
+func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+	schema, err := s.srv.eng.Schema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := cacheKey(sql, paramOIDs)
+	stmts, ok := s.srv.cache.getStmts(schema, key)
+	if !ok {
+		usedSettings := false
+		setting := func(name string) (string, bool) { usedSettings = true; return s.setting(name) }
+		stmts, err = sqlengine.Translate(sql, schema, sqlengine.TranslateOptions{ParamOIDs: paramOIDs, Setting: setting})
+		if err != nil {
+			return nil, err
+		}
+		if !usedSettings {
+			s.srv.cache.putStmts(schema, key, stmts)
+		}
+	}
+	out := make([]pgwire.Statement, len(stmts))
+	for i, st := range stmts {
+		out[i] = &statement{s: s, st: st}
+	}
+	return out, nil
+}
+
+// setting answers the translator's questions about the session.
+func (s *session) setting(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "database":
+		return s.db, true
+	case "pid":
+		return "0", true
+	case "in_hot_standby":
+		return onOff(!s.srv.isLeader()), true
+	case "transaction_read_only":
+		return onOff(s.readOnly()), true
+	case "transaction_isolation":
+		return s.isolation(), true
+	}
+	return s.set.get(name)
+}
+
+// Cancel implements pgwire.Session.
+func (s *session) Cancel() {
+	s.cancelMu.Lock()
+	defer s.cancelMu.Unlock()
+	if s.cancel != nil {
+		s.cancel(errCanceledByUser)
+	}
+}
+
+// Close implements pgwire.Session: an open transaction is rolled back.
+func (s *session) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollbackLocked()
+}
+
+var (
+	errCanceledByUser = pgerror.New(pgerror.QueryCanceled, "canceling statement due to user request")
+	errStmtTimeout    = pgerror.New(pgerror.QueryCanceled, "canceling statement due to statement timeout")
+)
+
+// statementContext derives the context of one statement: statement_timeout
+// and CancelRequest end it. The returned stop must be called.
+func (s *session) statementContext(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stopTimer := func() bool { return false }
+	if d := s.set.duration("statement_timeout"); d > 0 {
+		stopTimer = time.AfterFunc(d, func() { cancel(errStmtTimeout) }).Stop
+	}
+	s.cancelMu.Lock()
+	s.cancel = cancel
+	s.cancelMu.Unlock()
+	return ctx, func() {
+		stopTimer()
+		s.cancelMu.Lock()
+		s.cancel = nil
+		s.cancelMu.Unlock()
+		cancel(nil)
+	}
+}
+
+// contextError turns an error that happened because ctx ended into 57014
+// with the reason; other errors pass through.
+func contextError(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	if cause := context.Cause(ctx); pgerror.As(cause) != nil {
+		return cause
+	}
+	return errCanceledByUser
+}
+
+// execContext is the ExecContext of a new entry: the leader's clock, never
+// below the last applied entry's time (so time does not move backwards after
+// a failover to a node with a slower clock), and a fresh seed.
+func (s *session) execContext() sqlengine.ExecContext {
+	now := time.Now().UnixMicro()
+	if last := s.srv.eng.LastTime(); now <= last {
+		now = last + 1
+	}
+	tz, _ := s.set.get("timezone")
+	return sqlengine.ExecContext{TimeMicros: now, Seed: rand.Uint64(), User: s.user, TimeZone: tz}
+}
+
+func addrString(a interface{ String() string }) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+func commandTag(st *sqlengine.Stmt, n int64) string {
+	switch st.Kind {
+	case sqlengine.KindSelect:
+		return "SELECT " + strconv.FormatInt(n, 10)
+	case sqlengine.KindInsert:
+		return "INSERT 0 " + strconv.FormatInt(n, 10)
+	case sqlengine.KindUpdate, sqlengine.KindDelete:
+		if st.Tag == "TRUNCATE TABLE" {
+			return st.Tag
+		}
+		return st.Tag + " " + strconv.FormatInt(n, 10)
+	}
+	return st.Tag
+}

@@ -1,0 +1,340 @@
+package server
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// ServerVersion is what pgraft reports as server_version: PostgreSQL 15, so
+// that psql 15 and drivers send the catalog queries they send to a 15.x
+// server (PG-SURFACE.md b-3).
+const (
+	ServerVersion    = "15.18 (pgraft)"
+	ServerVersionNum = "150018"
+)
+
+// guc describes one configuration parameter a session can SHOW or SET.
+type guc struct {
+	name     string // canonical spelling, as SHOW ALL and ParameterStatus print it
+	def      string // default value
+	reported bool   // sent as ParameterStatus (GUC_REPORT)
+	readOnly bool   // SET fails with 55P02
+	check    func(string) (string, error)
+}
+
+// gucs are the parameters pgraft knows. Names are looked up lower-case.
+var gucs = func() map[string]*guc {
+	list := []*guc{
+		{name: "application_name", reported: true},
+		{name: "client_encoding", def: "UTF8", reported: true, check: checkEncoding},
+		{name: "DateStyle", def: "ISO, MDY", reported: true, check: checkDateStyle},
+		{name: "default_transaction_read_only", def: "off", reported: true, check: checkBool},
+		{name: "in_hot_standby", def: "off", reported: true, readOnly: true},
+		{name: "integer_datetimes", def: "on", reported: true, readOnly: true},
+		{name: "IntervalStyle", def: "postgres", reported: true},
+		{name: "is_superuser", def: "on", reported: true, readOnly: true},
+		{name: "server_encoding", def: "UTF8", reported: true, readOnly: true},
+		{name: "server_version", def: ServerVersion, reported: true, readOnly: true},
+		{name: "session_authorization", def: "postgres", reported: true},
+		{name: "standard_conforming_strings", def: "on", reported: true, check: checkOn},
+		{name: "TimeZone", def: "UTC", reported: true, check: checkTimeZone},
+		{name: "server_version_num", def: ServerVersionNum, readOnly: true},
+		{name: "extra_float_digits", def: "1", check: checkInt},
+		{name: "search_path", def: `"$user", public`},
+		{name: "statement_timeout", def: "0", check: checkDuration},
+		{name: "lock_timeout", def: "10s", check: checkDuration},
+		{name: "idle_in_transaction_session_timeout", def: "0", check: checkDuration},
+		{name: "transaction_isolation", def: "read committed", check: checkIsolation},
+		{name: "default_transaction_isolation", def: "read committed", check: checkIsolation},
+		{name: "transaction_read_only", def: "off", check: checkBool},
+		{name: "transaction_deferrable", def: "off", check: checkBool},
+		{name: "default_transaction_deferrable", def: "off", check: checkBool},
+		{name: "max_identifier_length", def: "63", readOnly: true},
+		{name: "block_size", def: "8192", readOnly: true},
+		{name: "max_connections", def: "100", readOnly: true},
+		{name: "bytea_output", def: "hex", check: checkBytea},
+		{name: "client_min_messages", def: "notice"},
+		{name: "lc_messages", def: "C.UTF-8"},
+		{name: "lc_monetary", def: "C.UTF-8"},
+		{name: "lc_numeric", def: "C.UTF-8"},
+		{name: "lc_time", def: "C.UTF-8"},
+		{name: "lc_collate", def: "C.UTF-8", readOnly: true},
+		{name: "lc_ctype", def: "C.UTF-8", readOnly: true},
+		{name: "synchronous_commit", def: "on"},
+		{name: "row_security", def: "on"},
+		{name: "jit", def: "off"},
+		{name: "xmloption", def: "content"},
+		{name: "password_encryption", def: "scram-sha-256"},
+		{name: "pgraft.read_consistency", def: "session", check: checkConsistency},
+		{name: "pgraft.idle_write_timeout", def: "10s", check: checkDuration},
+		{name: "pgraft.max_lag", def: "0", check: checkDuration},
+		{name: "pgraft.min_index", def: "0", check: checkInt},
+	}
+	m := make(map[string]*guc, len(list))
+	for _, g := range list {
+		m[strings.ToLower(g.name)] = g
+	}
+	return m
+}()
+
+// settings is one session's parameter values. Transaction-local values
+// (SET LOCAL, SET TRANSACTION) sit in local and vanish at transaction end.
+type settings struct {
+	values map[string]string // lower-case name -> value; absent means default
+	local  map[string]string
+	custom map[string]string // placeholder "x.y" parameters
+}
+
+func newSettings() *settings {
+	return &settings{values: map[string]string{}, local: map[string]string{}, custom: map[string]string{}}
+}
+
+// get returns a parameter's current value.
+func (s *settings) get(name string) (string, bool) {
+	n := strings.ToLower(name)
+	if v, ok := s.local[n]; ok {
+		return v, true
+	}
+	if v, ok := s.values[n]; ok {
+		return v, true
+	}
+	if g, ok := gucs[n]; ok {
+		return g.def, true
+	}
+	v, ok := s.custom[n]
+	return v, ok
+}
+
+// set validates and stores a value; local values last until the transaction ends.
+func (s *settings) set(name, value string, local bool) error {
+	n := strings.ToLower(name)
+	g, ok := gucs[n]
+	if !ok {
+		if strings.Contains(n, ".") && !strings.HasPrefix(n, "pgraft.") {
+			s.custom[n] = value
+			return nil
+		}
+		return pgerror.New(pgerror.UndefinedObject, "unrecognized configuration parameter %q", name)
+	}
+	if g.readOnly {
+		return pgerror.New("55P02", "parameter %q cannot be changed", g.name)
+	}
+	if g.check != nil {
+		v, err := g.check(value)
+		if err != nil {
+			return err
+		}
+		value = v
+	}
+	if local {
+		s.local[n] = value
+	} else {
+		s.values[n] = value
+		delete(s.local, n)
+	}
+	return nil
+}
+
+// reset restores the default.
+func (s *settings) reset(name string) error {
+	n := strings.ToLower(name)
+	if _, ok := gucs[n]; !ok {
+		if _, ok := s.custom[n]; ok {
+			delete(s.custom, n)
+			return nil
+		}
+		return pgerror.New(pgerror.UndefinedObject, "unrecognized configuration parameter %q", name)
+	}
+	delete(s.values, n)
+	delete(s.local, n)
+	return nil
+}
+
+func (s *settings) resetAll() {
+	for n, g := range gucs {
+		if !g.readOnly && n != "session_authorization" {
+			delete(s.values, n)
+		}
+	}
+	s.local = map[string]string{}
+}
+
+// endTransaction drops SET LOCAL values.
+func (s *settings) endTransaction() { s.local = map[string]string{} }
+
+// canonicalName is the spelling SHOW uses for its column.
+func canonicalName(name string) string {
+	if g, ok := gucs[strings.ToLower(name)]; ok {
+		return strings.ToLower(g.name)
+	}
+	return strings.ToLower(name)
+}
+
+// all returns every known parameter, sorted, for SHOW ALL.
+func (s *settings) all() [][2]string {
+	var out [][2]string
+	for _, g := range gucs {
+		v, _ := s.get(g.name)
+		out = append(out, [2]string{g.name, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+func checkBool(v string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "yes", "1", "t", "y":
+		return "on", nil
+	case "off", "false", "no", "0", "f", "n":
+		return "off", nil
+	}
+	return "", pgerror.New(pgerror.InvalidParameterValue, "parameter requires a Boolean value")
+}
+
+func checkOn(v string) (string, error) {
+	b, err := checkBool(v)
+	if err == nil && b != "on" {
+		return "", pgerror.New(pgerror.FeatureNotSupported, "standard_conforming_strings cannot be turned off in pgraft")
+	}
+	return b, err
+}
+
+func checkInt(v string) (string, error) {
+	if _, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err != nil {
+		return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter: %q", v)
+	}
+	return strings.TrimSpace(v), nil
+}
+
+func checkEncoding(v string) (string, error) {
+	switch strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(v), "-", "")) {
+	case "UTF8", "UNICODE":
+		return "UTF8", nil
+	}
+	return "", pgerror.New(pgerror.FeatureNotSupported, "client_encoding %q is not supported: pgraft speaks UTF8 only", v)
+}
+
+func checkDateStyle(v string) (string, error) {
+	if !strings.Contains(strings.ToUpper(v), "ISO") {
+		return "", pgerror.New(pgerror.FeatureNotSupported, "DateStyle %q is not supported: pgraft writes ISO dates", v)
+	}
+	return "ISO, MDY", nil
+}
+
+func checkBytea(v string) (string, error) {
+	if strings.ToLower(strings.TrimSpace(v)) != "hex" {
+		return "", pgerror.New(pgerror.FeatureNotSupported, "bytea_output %q is not supported", v)
+	}
+	return "hex", nil
+}
+
+func checkTimeZone(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	switch strings.ToUpper(v) {
+	case "UTC", "GMT", "Z", "ETC/UTC", "UCT", "ZULU":
+		return v, nil
+	}
+	if _, err := time.LoadLocation(v); err != nil {
+		if _, ok := fixedOffset(v); ok {
+			return v, nil
+		}
+		return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"TimeZone\": %q", v)
+	}
+	return v, nil
+}
+
+// fixedOffset parses a numeric time zone such as "+02", "-5", "+05:30".
+// Like PostgreSQL's SET TIME ZONE with a number, positive is east of UTC.
+func fixedOffset(v string) (*time.Location, bool) {
+	s := strings.TrimSpace(v)
+	if s == "" {
+		return nil, false
+	}
+	sign := 1
+	switch s[0] {
+	case '+':
+		s = s[1:]
+	case '-':
+		sign, s = -1, s[1:]
+	}
+	hh, mm, _ := strings.Cut(s, ":")
+	h, err := strconv.Atoi(hh)
+	if err != nil || h > 15 {
+		return nil, false
+	}
+	m := 0
+	if mm != "" {
+		if m, err = strconv.Atoi(mm); err != nil || m > 59 {
+			return nil, false
+		}
+	}
+	return time.FixedZone(v, sign*(h*3600+m*60)), true
+}
+
+// location returns the session's time zone.
+func (s *settings) location() *time.Location {
+	v, _ := s.get("timezone")
+	if strings.EqualFold(v, "UTC") || strings.EqualFold(v, "Etc/UTC") {
+		return time.UTC
+	}
+	if loc, err := time.LoadLocation(v); err == nil {
+		return loc
+	}
+	if loc, ok := fixedOffset(v); ok {
+		return loc
+	}
+	return time.UTC
+}
+
+func checkIsolation(v string) (string, error) {
+	switch s := strings.ToLower(strings.TrimSpace(v)); s {
+	case "read uncommitted", "read committed", "repeatable read", "serializable":
+		return s, nil
+	}
+	return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"transaction_isolation\": %q", v)
+}
+
+func checkConsistency(v string) (string, error) {
+	switch s := strings.ToLower(strings.TrimSpace(v)); s {
+	case "local", "session", "linearizable":
+		return s, nil
+	}
+	return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"pgraft.read_consistency\": %q", v).
+		WithHint("Available values: local, session, linearizable.")
+}
+
+// checkDuration accepts PostgreSQL's time units (a bare number is ms).
+func checkDuration(v string) (string, error) {
+	if _, err := parseDuration(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(v), nil
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	s := strings.TrimSpace(strings.ToLower(v))
+	num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyz ")
+	unit := strings.TrimSpace(s[len(num):])
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n < 0 {
+		return 0, pgerror.New(pgerror.InvalidParameterValue, "invalid value for a time parameter: %q", v)
+	}
+	mult := map[string]time.Duration{"": time.Millisecond, "us": time.Microsecond, "ms": time.Millisecond,
+		"s": time.Second, "min": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[unit]
+	if mult == 0 {
+		return 0, pgerror.New(pgerror.InvalidParameterValue, "invalid unit for a time parameter: %q", v).
+			WithHint(`Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".`)
+	}
+	return time.Duration(n * float64(mult)), nil
+}
+
+// duration returns a duration parameter's value.
+func (s *settings) duration(name string) time.Duration {
+	v, _ := s.get(name)
+	d, _ := parseDuration(v)
+	return d
+}

@@ -1,0 +1,242 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire"
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// statement is a translated statement (pgwire.Statement).
+type statement struct {
+	s    *session
+	st   *sqlengine.Stmt
+	cols []pgwire.Column // computed once by columns
+	done bool            // cols computed
+}
+
+var _ pgwire.Statement = (*statement)(nil)
+
+// ParamOIDs implements pgwire.Statement.
+func (p *statement) ParamOIDs() []uint32 { return p.st.ParamOIDs }
+
+// Columns implements pgwire.Statement.
+func (p *statement) Columns(ctx context.Context) ([]pgwire.Column, error) {
+	if p.done {
+		return p.cols, nil
+	}
+	cols, err := p.s.describe(ctx, p.st)
+	if err != nil {
+		return nil, err
+	}
+	p.cols, p.done = cols, true
+	return cols, nil
+}
+
+// Bind implements pgwire.Statement.
+func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error) {
+	if len(args) != len(p.st.ParamOIDs) {
+		return nil, pgerror.New(pgerror.ProtocolViolation,
+			"bind message supplies %d parameters, but prepared statement requires %d", len(args), len(p.st.ParamOIDs))
+	}
+	stored := make([]any, len(args))
+	for i, a := range args {
+		v, err := sqlengine.ToStorage(a, p.st.ParamOIDs[i])
+		if err != nil {
+			return nil, err
+		}
+		stored[i] = v
+	}
+	return &portal{stmt: p, args: stored}, nil
+}
+
+// Close implements pgwire.Statement.
+func (p *statement) Close() {}
+
+// describe returns the columns a statement's rows have, nil if it returns none.
+func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwire.Column, err error) {
+	switch {
+	case st.Kind == sqlengine.KindShow:
+		if st.Show == "all" {
+			return []pgwire.Column{textColumn("name"), textColumn("setting"), textColumn("description")}, nil
+		}
+		return []pgwire.Column{textColumn(showColumnName(st.Show))}, nil
+	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
+		return []pgwire.Column{textColumn("set_config")}, nil
+	case st.Kind == sqlengine.KindSelect || st.Returning:
+	default:
+		return nil, nil
+	}
+	if cols, ok := s.srv.cache.getCols(st); ok {
+		return cols, nil
+	}
+	info, err := s.srv.eng.Describe(ctx, st.SQL)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err == nil {
+			s.srv.cache.putCols(st, cols)
+		}
+	}()
+	cols = make([]pgwire.Column, len(info.Names))
+	for i, name := range info.Names {
+		var oid uint32
+		mod := int32(-1)
+		if i < len(st.Columns) {
+			oid, mod = st.Columns[i].OID, st.Columns[i].TypeMod
+		}
+		if oid == 0 {
+			if t := sqlengine.TypeByDecl(info.DeclTypes[i]); t != nil {
+				oid = t.OID
+			} else {
+				oid = sqlengine.OIDText
+			}
+		}
+		size := int16(-1)
+		if t := sqlengine.TypeByOID(oid); t != nil {
+			size = t.Len
+		}
+		cols[i] = pgwire.Column{Name: name, TypeOID: oid, TypeSize: size, TypeMod: mod}
+	}
+	return cols, nil
+}
+
+func textColumn(name string) pgwire.Column {
+	return pgwire.Column{Name: name, TypeOID: sqlengine.OIDText, TypeSize: -1, TypeMod: -1}
+}
+
+// portal is a bound statement (pgwire.Portal). Rows come either streaming
+// from a read connection or materialized from a write's result.
+type portal struct {
+	stmt    *statement
+	args    []any
+	cols    []pgwire.Column
+	started bool
+	done    bool
+	tag     string
+	count   int64
+
+	rows   *sqlengine.Rows // streaming
+	mat    [][]any         // materialized
+	pos    int
+	ctx    context.Context // lives as long as a streaming read
+	stop   func()
+	loc    *time.Location
+	outBuf []any
+}
+
+var _ pgwire.Portal = (*portal)(nil)
+
+// Columns implements pgwire.Portal.
+func (p *portal) Columns() []pgwire.Column {
+	if p.cols == nil {
+		cols, err := p.stmt.Columns(context.Background())
+		if err == nil {
+			p.cols = cols
+		}
+	}
+	return p.cols
+}
+
+// Execute implements pgwire.Portal.
+func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (string, bool, error) {
+	s := p.stmt.s
+	if !p.started {
+		p.started = true
+		p.loc = s.set.location()
+		if err := s.start(ctx, p); err != nil {
+			p.finish()
+			return "", true, err
+		}
+	}
+	if p.done {
+		return p.tag, true, nil
+	}
+	n := 0
+	for maxRows <= 0 || n < maxRows {
+		vals, ok, err := p.next()
+		if err != nil {
+			p.finish()
+			return "", true, s.statementFailed(contextError(p.ctx, err))
+		}
+		if !ok {
+			p.finish()
+			p.tag = commandTag(p.stmt.st, p.count)
+			return p.tag, true, nil
+		}
+		if err := w.WriteRow(p.convert(vals)); err != nil {
+			p.finish()
+			return "", true, err
+		}
+		p.count++
+		n++
+	}
+	if p.hasMore() {
+		return "", false, nil
+	}
+	p.finish()
+	p.tag = commandTag(p.stmt.st, p.count)
+	return p.tag, true, nil
+}
+
+// next returns the next row's storage values.
+func (p *portal) next() ([]any, bool, error) {
+	if p.rows != nil {
+		if !p.rows.Next() {
+			return nil, false, p.rows.Err()
+		}
+		vals, err := p.rows.Values()
+		return vals, err == nil, err
+	}
+	if p.pos < len(p.mat) {
+		p.pos++
+		return p.mat[p.pos-1], true, nil
+	}
+	return nil, false, nil
+}
+
+// hasMore reports, after a row limit, whether rows remain. A streaming
+// portal cannot tell without reading ahead, so it says yes; the next Execute
+// then ends with zero rows and its tag, as PostgreSQL's does when the row
+// count was an exact multiple of the limit.
+func (p *portal) hasMore() bool {
+	if p.rows != nil {
+		return true
+	}
+	return p.pos < len(p.mat)
+}
+
+func (p *portal) convert(vals []any) []any {
+	if cap(p.outBuf) < len(vals) {
+		p.outBuf = make([]any, len(vals))
+	}
+	out := p.outBuf[:len(vals)]
+	for i, v := range vals {
+		oid := sqlengine.OIDText
+		if i < len(p.cols) {
+			oid = p.cols[i].TypeOID
+		}
+		out[i] = sqlengine.FromStorage(v, oid, p.loc)
+	}
+	return out
+}
+
+// finish releases what the portal holds; its result stays readable.
+func (p *portal) finish() {
+	if p.rows != nil {
+		p.rows.Close()
+		p.rows = nil
+	}
+	if p.stop != nil {
+		p.stop()
+		p.stop = nil
+	}
+	p.mat = nil
+	p.done = true
+}
+
+// Close implements pgwire.Portal.
+func (p *portal) Close() { p.finish() }

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// txn.go is the transaction state machine of a session (DESIGN.md §4):
+// BEGIN opens a block; reads before the first write run on this node (in a
+// held snapshot under REPEATABLE READ/SERIALIZABLE); the first write takes
+// the gate and borrows the write connection; COMMIT proposes the recorded
+// statements as one entry; any error makes the block failed (25P02) until
+// ROLLBACK or ROLLBACK TO.
+
+type txState uint8
+
+const (
+	txIdle   txState = iota // no transaction block
+	txBlock                 // inside BEGIN … COMMIT
+	txFailed                // a statement failed: only ROLLBACK (TO) is accepted
+)
+
+type txn struct {
+	state      txState
+	isolation  string // "read committed", "repeatable read", "serializable"
+	readOnly   bool
+	rt         *sqlengine.ReadTx  // held snapshot (REPEATABLE READ, SERIALIZABLE) before writing
+	wt         *sqlengine.WriteTx // speculative transaction after the first write
+	savepoints []string           // open savepoints, oldest first
+	gen        uint64             // bumped on every statement: the idle timer's staleness check
+	timer      *time.Timer
+	abortErr   error // set when the idle timer ended the transaction
+}
+
+// snapshot reports whether reads must come from one held snapshot.
+func (t *txn) snapshot() bool {
+	return t.isolation == "repeatable read" || t.isolation == "serializable"
+}
+
+// readOnly reports whether writes are refused with 25006: only when the
+// client asked for read-only (DESIGN.md §6).
+func (s *session) readOnly() bool {
+	if s.tx.state != txIdle {
+		if v, ok := s.set.local["transaction_read_only"]; ok {
+			return v == "on"
+		}
+		return s.tx.readOnly
+	}
+	v, _ := s.set.values["default_transaction_read_only"]
+	return v == "on"
+}
+
+func (s *session) isolation() string {
+	if s.tx.state != txIdle {
+		return s.tx.isolation
+	}
+	v, _ := s.set.get("default_transaction_isolation")
+	return v
+}
+
+// begin opens a transaction block.
+func (s *session) beginLocked(opts *sqlengine.TxOptions) {
+	if s.tx.state != txIdle {
+		return // PostgreSQL warns "there is already a transaction in progress" and goes on
+	}
+	s.tx = txn{state: txBlock, isolation: s.isolation(), readOnly: s.readOnly()}
+	s.applyTxOptionsLocked(opts)
+}
+
+func (s *session) applyTxOptionsLocked(opts *sqlengine.TxOptions) {
+	if opts == nil {
+		return
+	}
+	if opts.Isolation != "" {
+		s.tx.isolation = opts.Isolation
+		if opts.Isolation == "read uncommitted" {
+			s.tx.isolation = "read committed" // as in PostgreSQL
+		}
+	}
+	if opts.ReadOnly != nil {
+		s.tx.readOnly = *opts.ReadOnly
+	}
+}
+
+// ensureReadLocked opens the held snapshot of a REPEATABLE READ or
+// SERIALIZABLE transaction.
+func (s *session) ensureReadLocked(ctx context.Context) (*sqlengine.ReadTx, error) {
+	if s.tx.rt == nil {
+		if err := s.waitConsistent(ctx); err != nil {
+			return nil, err
+		}
+		rt, err := s.srv.eng.BeginRead(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.tx.rt = rt
+	}
+	return s.tx.rt, nil
+}
+
+// ensureWriteLocked makes the transaction a writer: it takes the gate
+// exclusively (every entry proposed before is then applied), checks that a
+// snapshot transaction read nothing that changed since, and borrows the
+// write connection.
+func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) error {
+	if s.tx.wt != nil {
+		return nil
+	}
+	if s.readOnly() {
+		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", readOnlyVerb(st))
+	}
+	if !s.srv.isLeader() {
+		return notLeaderError()
+	}
+	if err := s.acquireGate(ctx, true); err != nil {
+		return err
+	}
+	if rt := s.tx.rt; rt != nil {
+		if rt.DataIndex() != 0 && s.srv.eng.DataIndex() > rt.DataIndex() {
+			s.srv.gate.release(true)
+			return pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
+		}
+		rt.Close()
+		s.tx.rt = nil
+	}
+	wt, err := s.srv.eng.BeginWrite(ctx, s.execContext())
+	if err != nil {
+		s.srv.gate.release(true)
+		return err
+	}
+	s.tx.wt = wt
+	for _, name := range s.tx.savepoints {
+		if err := wt.Savepoint(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitLocked ends the block. A failed block rolls back and reports
+// ROLLBACK, as PostgreSQL does.
+func (s *session) commitLocked(ctx context.Context) (string, error) {
+	if s.tx.state == txFailed {
+		s.rollbackLocked()
+		return "ROLLBACK", nil
+	}
+	if s.tx.state == txIdle {
+		return "COMMIT", nil // PostgreSQL warns "there is no transaction in progress"
+	}
+	wt := s.tx.wt
+	if wt == nil {
+		s.rollbackLocked()
+		return "COMMIT", nil
+	}
+	p, err := wt.Finish()
+	if err == nil && p != nil {
+		_, err = s.propose(ctx, p)
+	}
+	s.rollbackLocked() // releases the gate, after the entry applied
+	return "COMMIT", err
+}
+
+// rollbackLocked discards the block and everything it holds.
+func (s *session) rollbackLocked() {
+	if s.tx.wt != nil {
+		s.tx.wt.Rollback()
+		s.srv.gate.release(true)
+	}
+	if s.tx.rt != nil {
+		s.tx.rt.Close()
+	}
+	if s.tx.timer != nil {
+		s.tx.timer.Stop()
+	}
+	s.tx = txn{}
+	s.set.endTransaction()
+}
+
+// savepointLocked handles SAVEPOINT, RELEASE and ROLLBACK TO.
+func (s *session) savepointLocked(ctx context.Context, kind sqlengine.Kind, name string) error {
+	if s.tx.state == txIdle {
+		verb := map[sqlengine.Kind]string{sqlengine.KindSavepoint: "SAVEPOINT",
+			sqlengine.KindRelease: "RELEASE SAVEPOINT", sqlengine.KindRollbackTo: "ROLLBACK TO SAVEPOINT"}[kind]
+		return pgerror.New(pgerror.NoActiveSQLTransaction, "%s can only be used in transaction blocks", verb)
+	}
+	if kind == sqlengine.KindSavepoint {
+		if s.tx.wt != nil {
+			if err := s.tx.wt.Savepoint(ctx, name); err != nil {
+				return err
+			}
+		}
+		s.tx.savepoints = append(s.tx.savepoints, name)
+		return nil
+	}
+	i := len(s.tx.savepoints) - 1
+	for ; i >= 0 && s.tx.savepoints[i] != name; i-- {
+	}
+	if i < 0 {
+		return pgerror.New(pgerror.InvalidSavepointSpecification, "savepoint %q does not exist", name)
+	}
+	if kind == sqlengine.KindRelease {
+		if s.tx.wt != nil {
+			if err := s.tx.wt.Release(ctx, name); err != nil {
+				return err
+			}
+		}
+		s.tx.savepoints = s.tx.savepoints[:i]
+		return nil
+	}
+	if s.tx.wt != nil {
+		if err := s.tx.wt.RollbackTo(ctx, name); err != nil {
+			return err
+		}
+	}
+	s.tx.savepoints = s.tx.savepoints[:i+1]
+	s.tx.state = txBlock
+	return nil
+}
+
+// touchLocked marks activity: an armed idle timer becomes stale.
+func (s *session) touchLocked() {
+	s.tx.gen++
+	if s.tx.timer != nil {
+		s.tx.timer.Stop()
+		s.tx.timer = nil
+	}
+}
+
+// armIdleTimerLocked bounds how long a transaction may hold the write gate
+// while its client does nothing (pgraft.idle_write_timeout; 25P03).
+func (s *session) armIdleTimerLocked() {
+	if s.tx.wt == nil {
+		return
+	}
+	d := s.set.duration("pgraft.idle_write_timeout")
+	if v := s.set.duration("idle_in_transaction_session_timeout"); v > 0 && (d == 0 || v < d) {
+		d = v
+	}
+	if d <= 0 {
+		return
+	}
+	gen := s.tx.gen
+	s.tx.timer = time.AfterFunc(d, func() { s.idleTimeout(gen) })
+}
+
+func (s *session) idleTimeout(gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx.gen != gen || s.tx.wt == nil {
+		return
+	}
+	s.log.Warn("transaction ended: idle while holding the write gate")
+	s.rollbackLocked()
+	s.tx.state = txFailed
+	s.tx.abortErr = pgerror.New(pgerror.IdleInTransactionTimeout,
+		"terminating transaction due to idle-in-transaction timeout: it held the write gate")
+}
