@@ -1,0 +1,246 @@
+package sqlengine
+
+import (
+	"container/list"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// SQL functions that translation emits (pg_cast, pg_regex, pg_left, …) and
+// the catalog functions psql and drivers call (format_type, pg_get_expr, …).
+// registerFunctions installs them on every connection, write and read. They
+// are registered with a variable argument count and check their arity
+// themselves, and they normalise SQLite's NULL (which go-sqlite3 hands over
+// as a nil []byte) to nil before any work.
+
+// sqlFunc is one scalar SQL function.
+type sqlFunc struct {
+	name     string
+	min, max int  // accepted argument counts; max -1 means unbounded
+	pure     bool // deterministic: same arguments, same result, on every node
+	fn       func(args []any) (any, error)
+}
+
+// catalogState is what an engine's connections share: the latest schema
+// snapshot for the catalog functions, and the compiled regular expressions.
+// The engine calls Set after every schema change it applies. The zero
+// value is ready to use.
+type catalogState struct {
+	schema    atomic.Pointer[SchemaSnapshot]
+	regexOnce sync.Once
+	regex     *regexCache // built on first use, shared by the engine's connections
+}
+
+// newCatalogState returns a state with no schema yet.
+func newCatalogState() *catalogState { return &catalogState{} }
+
+// regexes returns the shared pattern cache.
+func (s *catalogState) regexes() *regexCache {
+	s.regexOnce.Do(func() { s.regex = newRegexCache(128) })
+	return s.regex
+}
+
+// Set publishes a new schema snapshot to every connection's functions.
+func (s *catalogState) Set(snap *SchemaSnapshot) { s.schema.Store(snap) }
+
+// Get returns the latest snapshot, or nil before the first Set (or on a nil
+// state, as in tests).
+func (s *catalogState) Get() *SchemaSnapshot {
+	if s == nil {
+		return nil
+	}
+	return s.schema.Load()
+}
+
+// registerFunctions registers every pure pgraft SQL function on one
+// connection (all connections get them: write, read). state gives catalog
+// functions the current schema (may be nil in tests).
+func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState) error {
+	regex := newRegexCache(32) // a connection of its own when there is no shared state
+	if state != nil {
+		regex = state.regexes()
+	}
+	var fns []sqlFunc
+	fns = append(fns, castFuncs(regex)...)
+	fns = append(fns, stringFuncs()...)
+	fns = append(fns, mathFuncs()...)
+	fns = append(fns, arrayFuncs()...)
+	fns = append(fns, catalogFuncs(state)...)
+	for _, f := range fns {
+		if err := conn.RegisterFunc(f.name, f.wrap(), f.pure); err != nil {
+			return fmt.Errorf("register function %s: %w", f.name, err)
+		}
+	}
+	if err := conn.RegisterAggregator("pg_array_agg", newArrayAgg, true); err != nil {
+		return fmt.Errorf("register aggregate pg_array_agg: %w", err)
+	}
+	return nil
+}
+
+// wrap adapts f to go-sqlite3's calling convention.
+func (f sqlFunc) wrap() func(args ...any) (any, error) {
+	return func(args ...any) (any, error) {
+		if len(args) < f.min || (f.max >= 0 && len(args) > f.max) {
+			return nil, funcError(pgerror.UndefinedFunction,
+				fmt.Sprintf("function %s with %d arguments does not exist", f.name, len(args)))
+		}
+		for i, a := range args {
+			if b, ok := a.([]byte); ok && b == nil {
+				args[i] = nil
+			}
+		}
+		return f.fn(args)
+	}
+}
+
+// strict wraps fn so that any NULL argument gives NULL, like a STRICT
+// PostgreSQL function.
+func strict(fn func(args []any) (any, error)) func(args []any) (any, error) {
+	return func(args []any) (any, error) {
+		for _, a := range args {
+			if a == nil {
+				return nil, nil
+			}
+		}
+		return fn(args)
+	}
+}
+
+func castFuncs(regex *regexCache) []sqlFunc {
+	return []sqlFunc{
+		{"pg_cast", 2, 4, true, func(a []any) (any, error) {
+			src, dst, mod := "", "", int64(-1)
+			if len(a) > 1 {
+				src = asString(orEmpty(a[1]))
+			}
+			if len(a) > 2 {
+				dst = asString(orEmpty(a[2]))
+			} else {
+				src, dst = "", src
+			}
+			if len(a) > 3 && a[3] != nil {
+				mod, _ = toInt(a[3])
+			}
+			return pgCast(a[0], strings.ToLower(src), strings.ToLower(dst), mod)
+		}},
+		{"pg_regex", 2, 3, true, strict(func(a []any) (any, error) {
+			flags := ""
+			if len(a) > 2 {
+				flags = asString(a[2])
+			}
+			re, err := regex.get(asString(a[1]), flags)
+			if err != nil {
+				return nil, err
+			}
+			return boolInt(re.MatchString(asString(a[0]))), nil
+		})},
+		{"pg_extract", 2, 2, true, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			return pgExtract(asString(a[0]), a[1])
+		}},
+		{"pg_date_trunc", 2, 2, true, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			return pgDateTrunc(asString(a[0]), a[1])
+		}},
+		{"pg_to_json", 1, 1, true, func(a []any) (any, error) { return pgToJSON(a[0]), nil }},
+		{"pg_version", 0, 0, true, func([]any) (any, error) {
+			return "PostgreSQL 15.18 (pgraft) on x86_64-pc-linux-gnu, compiled by Go", nil
+		}},
+	}
+}
+
+func orEmpty(x any) any {
+	if x == nil {
+		return ""
+	}
+	return x
+}
+
+// regexCache is a small LRU of compiled patterns, shared by the connections
+// of one engine.
+type regexCache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // of *regexEntry, most recent first
+	byKey map[string]*list.Element
+}
+
+type regexEntry struct {
+	key string
+	re  *regexp.Regexp
+}
+
+func newRegexCache(max int) *regexCache {
+	return &regexCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// get compiles (or finds) pattern with PostgreSQL flags ("" or "i").
+func (c *regexCache) get(pattern, flags string) (*regexp.Regexp, error) {
+	key := flags + "\x00" + pattern
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*regexEntry).re, nil
+	}
+	re, err := compilePGRegex(pattern, flags)
+	if err != nil {
+		return nil, err
+	}
+	c.byKey[key] = c.order.PushFront(&regexEntry{key, re})
+	if c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byKey, last.Value.(*regexEntry).key)
+	}
+	return re, nil
+}
+
+// compilePGRegex translates the common subset of PostgreSQL's advanced
+// regular expressions to Go's RE2: in an ARE "." and bracket expressions
+// match a newline, \y \Y \m \M \A \Z are word/string anchors, and the
+// [[:<:]] [[:>:]] word boundaries exist. Back-references and lookaround
+// have no RE2 equivalent and fail with 2201B.
+func compilePGRegex(pattern, flags string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("(?s")
+	if strings.Contains(flags, "i") {
+		b.WriteString("i")
+	}
+	b.WriteString(")")
+	p := strings.NewReplacer("[[:<:]]", `\b`, "[[:>:]]", `\b`).Replace(pattern)
+	for i := 0; i < len(p); i++ {
+		if p[i] != '\\' || i+1 >= len(p) {
+			b.WriteByte(p[i])
+			continue
+		}
+		i++
+		switch p[i] {
+		case 'y', 'm', 'M':
+			b.WriteString(`\b`)
+		case 'Y':
+			b.WriteString(`\B`)
+		case 'Z':
+			b.WriteString(`\z`)
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(p[i])
+		}
+	}
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, funcError("2201B", "invalid regular expression: "+err.Error())
+	}
+	return re, nil
+}

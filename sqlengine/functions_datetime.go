@@ -1,0 +1,308 @@
+package sqlengine
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// Date and time values are TEXT in the storage forms of types.go. These
+// functions parse PostgreSQL's ISO input forms into time.Time (always UTC)
+// and format them back; they never read the clock, so that replicated
+// writes stay deterministic ('now' and 'today' are refused).
+
+var datetimeTypeName = map[string]string{
+	"date": "date", "timestamp": "timestamp", "timestamptz": "timestamp with time zone",
+	"time": "time without time zone",
+}
+
+var (
+	reISODate   = regexp.MustCompile(`^(\d{4,})-(\d{1,2})-(\d{1,2})`)
+	reMDYDate   = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4,})`)
+	reDenseDate = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})`)
+	reClock     = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?`)
+	reZone      = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
+)
+
+// parsedTime is a parsed date/time input.
+type parsedTime struct {
+	t       time.Time // UTC after applying an explicit zone offset
+	hasDate bool
+	zone    bool // an explicit zone was given
+}
+
+// errBadDatetime and errDatetimeRange tell parseDatetime's callers which
+// PostgreSQL error to raise.
+type datetimeErr int
+
+const (
+	dtOK datetimeErr = iota
+	dtSyntax
+	dtRange
+	dtSpecial // now, today, infinity…: not deterministic or not representable
+)
+
+// parseDatetime parses "YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][zone]", the MDY and
+// YYYYMMDD date forms, a bare time (when dateOptional), and 'epoch'.
+func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "epoch":
+		return parsedTime{t: time.Unix(0, 0).UTC(), hasDate: true}, dtOK
+	case "now", "today", "tomorrow", "yesterday", "infinity", "-infinity", "+infinity", "allballs":
+		return parsedTime{}, dtSpecial
+	}
+	var p parsedTime
+	y, mo, d := 2000, 1, 1
+	if m := reISODate.FindStringSubmatch(t); m != nil {
+		y, mo, d = atoi(m[1]), atoi(m[2]), atoi(m[3])
+		t = t[len(m[0]):]
+		p.hasDate = true
+	} else if m := reMDYDate.FindStringSubmatch(t); m != nil {
+		mo, d, y = atoi(m[1]), atoi(m[2]), atoi(m[3])
+		t = t[len(m[0]):]
+		p.hasDate = true
+	} else if m := reDenseDate.FindStringSubmatch(t); m != nil && (len(t) == 8 || t[8] == ' ' || t[8] == 't') {
+		y, mo, d = atoi(m[1]), atoi(m[2]), atoi(m[3])
+		t = t[8:]
+		p.hasDate = true
+	} else if !dateOptional {
+		return p, dtSyntax
+	}
+	if p.hasDate && (strings.HasPrefix(t, "t") || strings.HasPrefix(t, " ")) {
+		t = strings.TrimLeft(t[1:], " ")
+	}
+	h, mi, sec, nanos := 0, 0, 0, 0
+	if m := reClock.FindStringSubmatch(t); m != nil {
+		h, mi, sec = atoi(m[1]), atoi(m[2]), atoi(m[3])
+		frac := (m[4] + "000000000")[:9]
+		nanos = atoi(frac)
+		if len(m[4]) > 6 { // PostgreSQL keeps microseconds, rounding the rest
+			nanos = int(math.Round(float64(nanos)/1000)) * 1000
+		}
+		t = strings.TrimSpace(t[len(m[0]):])
+	} else if !p.hasDate {
+		return p, dtSyntax
+	}
+	offset := 0
+	if t != "" {
+		m := reZone.FindStringSubmatch(t)
+		if m == nil {
+			return p, dtSyntax
+		}
+		p.zone = true
+		if m[1] != "" {
+			offset = atoi(m[2])*3600 + atoi(m[3])*60
+			if m[1] == "-" {
+				offset = -offset
+			}
+		}
+	}
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 24 || mi > 59 || sec > 60 ||
+		(h == 24 && (mi > 0 || sec > 0 || nanos > 0)) {
+		return p, dtRange
+	}
+	p.t = time.Date(y, time.Month(mo), d, h, mi, sec, nanos, time.UTC).Add(-time.Duration(offset) * time.Second)
+	return p, dtOK
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+func daysIn(y, m int) int {
+	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// castDatetime converts text to the storage form of date, timestamp,
+// timestamptz or time.
+func castDatetime(x any, srctyp, typ string, typmod int64) (any, error) {
+	s := asString(x)
+	p, e := parseDatetime(s, typ == "time")
+	switch e {
+	case dtSyntax:
+		return nil, funcError(pgerror.InvalidDatetimeFormat,
+			fmt.Sprintf("invalid input syntax for type %s: %q", datetimeTypeName[typ], s))
+	case dtRange:
+		return nil, funcError(pgerror.DatetimeFieldOverflow, fmt.Sprintf("date/time field value out of range: %q", s))
+	case dtSpecial:
+		return nil, funcError(pgerror.FeatureNotSupported,
+			fmt.Sprintf("the special %s input %q is not supported by pgraft", datetimeTypeName[typ], strings.TrimSpace(s)))
+	}
+	t := p.t
+	if typ == "timestamp" && p.zone {
+		// timestamp without time zone ignores an explicit zone: re-parse the
+		// wall clock without the offset.
+		q, _ := parseDatetime(reZoneSuffix.ReplaceAllString(strings.TrimSpace(s), ""), false)
+		t = q.t
+	}
+	if typmod >= 0 && typmod < 6 && typ != "date" {
+		unit := time.Duration(math.Pow10(9 - int(typmod)))
+		t = t.Round(unit)
+	}
+	switch typ {
+	case "date":
+		return t.Format("2006-01-02"), nil
+	case "time":
+		return t.Format("15:04:05.999999"), nil
+	}
+	_ = srctyp
+	return formatTimestamp(t), nil
+}
+
+var reZoneSuffix = regexp.MustCompile(`(?i)\s*(z|utc|gmt|[+-]\d{1,2}(:?\d{2})?)$`)
+
+// extractUnits maps PostgreSQL's unit spellings to canonical field names.
+var extractUnits = map[string]string{
+	"y": "year", "yr": "year", "yrs": "year", "year": "year", "years": "year",
+	"mon": "month", "mons": "month", "month": "month", "months": "month",
+	"d": "day", "day": "day", "days": "day",
+	"h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour",
+	"m": "minute", "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
+	"s": "second", "sec": "second", "secs": "second", "second": "second", "seconds": "second",
+	"ms": "milliseconds", "msec": "milliseconds", "msecs": "milliseconds", "millisecond": "milliseconds",
+	"milliseconds": "milliseconds", "us": "microseconds", "usec": "microseconds", "usecs": "microseconds",
+	"microsecond": "microseconds", "microseconds": "microseconds",
+	"w": "week", "week": "week", "weeks": "week", "qtr": "quarter", "quarter": "quarter",
+	"dec": "decade", "decade": "decade", "decades": "decade", "c": "century", "cent": "century",
+	"century": "century", "centuries": "century", "mil": "millennium", "millennium": "millennium",
+	"millennia": "millennium", "epoch": "epoch", "dow": "dow", "doy": "doy", "isodow": "isodow",
+	"isoyear": "isoyear", "julian": "julian", "j": "julian", "timezone": "timezone",
+	"timezone_hour": "timezone_hour", "timezone_minute": "timezone_minute",
+}
+
+// pgExtract is extract(field FROM x) / date_part('field', x) on a date or
+// timestamp storage text (or an interval's text).
+func pgExtract(field string, x any) (any, error) {
+	if x == nil {
+		return nil, nil
+	}
+	unit, ok := extractUnits[strings.ToLower(strings.TrimSpace(field))]
+	if !ok {
+		return nil, funcError(pgerror.InvalidParameterValue, fmt.Sprintf("unit %q not recognized for type timestamp", field))
+	}
+	s := asString(x)
+	p, e := parseDatetime(s, true)
+	if e != dtOK {
+		if iv, ok := parseInterval(s); ok {
+			return extractInterval(unit, iv)
+		}
+		return nil, funcError(pgerror.InvalidDatetimeFormat, fmt.Sprintf("invalid input syntax for type timestamp: %q", s))
+	}
+	return numberResult(extractTime(unit, p.t))
+}
+
+// numberResult returns an integral float as int64, like numeric output.
+func numberResult(f float64, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return int64(f), nil
+	}
+	return f, nil
+}
+
+func extractTime(unit string, t time.Time) (float64, error) {
+	y := t.Year()
+	secs := float64(t.Second()) + float64(t.Nanosecond())/1e9
+	switch unit {
+	case "year":
+		return float64(y), nil
+	case "month":
+		return float64(t.Month()), nil
+	case "day":
+		return float64(t.Day()), nil
+	case "hour":
+		return float64(t.Hour()), nil
+	case "minute":
+		return float64(t.Minute()), nil
+	case "second":
+		return secs, nil
+	case "milliseconds":
+		return secs * 1000, nil
+	case "microseconds":
+		return float64(t.Second())*1e6 + float64(t.Nanosecond()/1000), nil
+	case "epoch":
+		return float64(t.UnixMicro()) / 1e6, nil
+	case "dow":
+		return float64(t.Weekday()), nil
+	case "isodow":
+		return float64((int(t.Weekday())+6)%7 + 1), nil
+	case "doy":
+		return float64(t.YearDay()), nil
+	case "quarter":
+		return float64((int(t.Month())-1)/3 + 1), nil
+	case "week":
+		_, w := t.ISOWeek()
+		return float64(w), nil
+	case "isoyear":
+		iy, _ := t.ISOWeek()
+		return float64(iy), nil
+	case "decade":
+		return math.Floor(float64(y) / 10), nil
+	case "century":
+		return float64((y + 99) / 100), nil
+	case "millennium":
+		return float64((y + 999) / 1000), nil
+	case "julian":
+		days := float64(t.Unix())/86400 + 2440587.5 + 0.5
+		return days, nil
+	case "timezone", "timezone_hour", "timezone_minute":
+		return 0, nil
+	}
+	return 0, funcError(pgerror.FeatureNotSupported, fmt.Sprintf("unit %q not supported for type timestamp", unit))
+}
+
+// pgDateTrunc is date_trunc('unit', x); the result keeps x's storage form
+// (a date stays a date, a timestamp a timestamp).
+func pgDateTrunc(field string, x any) (any, error) {
+	if x == nil {
+		return nil, nil
+	}
+	s := asString(x)
+	p, e := parseDatetime(s, false)
+	if e != dtOK {
+		return nil, funcError(pgerror.InvalidDatetimeFormat, fmt.Sprintf("invalid input syntax for type timestamp: %q", s))
+	}
+	t := p.t
+	unit := extractUnits[strings.ToLower(strings.TrimSpace(field))]
+	y, mo, d := t.Date()
+	switch unit {
+	case "microseconds":
+		t = t.Truncate(time.Microsecond)
+	case "milliseconds":
+		t = t.Truncate(time.Millisecond)
+	case "second":
+		t = t.Truncate(time.Second)
+	case "minute":
+		t = t.Truncate(time.Minute)
+	case "hour":
+		t = t.Truncate(time.Hour)
+	case "day":
+		t = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	case "week":
+		t = time.Date(y, mo, d-(int(t.Weekday())+6)%7, 0, 0, 0, 0, time.UTC)
+	case "month":
+		t = time.Date(y, mo, 1, 0, 0, 0, 0, time.UTC)
+	case "quarter":
+		t = time.Date(y, time.Month((int(mo)-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+	case "year":
+		t = time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	case "decade":
+		t = time.Date(y-y%10, 1, 1, 0, 0, 0, 0, time.UTC)
+	case "century":
+		t = time.Date((y-1)/100*100+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	case "millennium":
+		t = time.Date((y-1)/1000*1000+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	default:
+		return nil, funcError(pgerror.InvalidParameterValue, fmt.Sprintf("unit %q not recognized for type timestamp", field))
+	}
+	if !strings.ContainsAny(strings.TrimSpace(s), ": ") {
+		return t.Format("2006-01-02"), nil
+	}
+	return formatTimestamp(t), nil
+}

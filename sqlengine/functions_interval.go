@@ -1,0 +1,179 @@
+package sqlengine
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// An interval is stored as PostgreSQL's own text output (IntervalStyle
+// postgres, e.g. "1 year 2 mons 3 days 04:05:06.5"), so that it reads back
+// as PostgreSQL prints it. Interval arithmetic is not supported.
+
+// interval is PostgreSQL's interval representation.
+type interval struct {
+	months, days int64
+	micros       int64
+}
+
+var (
+	reIntervalUnit  = regexp.MustCompile(`^([+-]?\d+(?:\.\d+)?)\s*([a-z]+)`)
+	reIntervalClock = regexp.MustCompile(`^([+-])?(\d+):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?`)
+	reISOInterval   = regexp.MustCompile(`^p(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?)?$`)
+)
+
+// parseInterval accepts "N unit" groups (PostgreSQL's unit spellings), a
+// [-]HH:MM[:SS[.f]] clock, a trailing "ago", a bare number of seconds, and
+// the ISO 8601 form P…T….
+func parseInterval(s string) (interval, bool) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if m := reISOInterval.FindStringSubmatch(t); m != nil && t != "p" {
+		sec, _ := strconv.ParseFloat(m[7], 64)
+		return interval{
+			months: int64(atoi(m[1])*12 + atoi(m[2])),
+			days:   int64(atoi(m[3])*7 + atoi(m[4])),
+			micros: int64(atoi(m[5]))*3600e6 + int64(atoi(m[6]))*60e6 + int64(math.Round(sec*1e6)),
+		}, true
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		return interval{micros: int64(math.Round(f * 1e6))}, true
+	}
+	var iv interval
+	ago, seen := false, false
+	for t != "" {
+		if strings.HasPrefix(t, "ago") {
+			ago, t = true, strings.TrimSpace(t[3:])
+			continue
+		}
+		if m := reIntervalClock.FindStringSubmatch(t); m != nil {
+			us := int64(atoi(m[2]))*3600e6 + int64(atoi(m[3]))*60e6 + int64(atoi(m[4]))*1e6
+			us += int64(atoi((m[5] + "000000")[:6]))
+			if m[1] == "-" {
+				us = -us
+			}
+			iv.micros += us
+			t, seen = strings.TrimSpace(t[len(m[0]):]), true
+			continue
+		}
+		m := reIntervalUnit.FindStringSubmatch(t)
+		if m == nil || !addIntervalUnit(&iv, m[1], m[2]) {
+			return interval{}, false
+		}
+		t, seen = strings.TrimSpace(strings.TrimPrefix(t[len(m[0]):], ",")), true
+	}
+	if ago {
+		iv = interval{-iv.months, -iv.days, -iv.micros}
+	}
+	return iv, seen
+}
+
+func addIntervalUnit(iv *interval, num, unit string) bool {
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return false
+	}
+	switch extractUnits[unit] {
+	case "millennium":
+		iv.months += int64(f * 12000)
+	case "century":
+		iv.months += int64(f * 1200)
+	case "decade":
+		iv.months += int64(f * 120)
+	case "year":
+		iv.months += int64(f * 12)
+	case "month":
+		iv.months += int64(f)
+		iv.days += int64(math.Round((f - math.Trunc(f)) * 30))
+	case "week":
+		iv.days += int64(f * 7)
+	case "day":
+		iv.days += int64(f)
+		iv.micros += int64(math.Round((f - math.Trunc(f)) * 86400e6))
+	case "hour":
+		iv.micros += int64(math.Round(f * 3600e6))
+	case "minute":
+		iv.micros += int64(math.Round(f * 60e6))
+	case "second":
+		iv.micros += int64(math.Round(f * 1e6))
+	case "milliseconds":
+		iv.micros += int64(math.Round(f * 1e3))
+	case "microseconds":
+		iv.micros += int64(math.Round(f))
+	default:
+		return false
+	}
+	return true
+}
+
+// String is interval_out with IntervalStyle postgres.
+func (iv interval) String() string {
+	var parts []string
+	plural := func(n int64, unit string) {
+		if n == 0 {
+			return
+		}
+		s := fmt.Sprintf("%d %s", n, unit)
+		if n != 1 && n != -1 {
+			s += "s"
+		}
+		parts = append(parts, s)
+	}
+	plural(iv.months/12, "year")
+	plural(iv.months%12, "mon")
+	plural(iv.days, "day")
+	if iv.micros != 0 || len(parts) == 0 {
+		us := iv.micros
+		sign := ""
+		if us < 0 {
+			sign, us = "-", -us
+		} else if len(parts) > 0 && (iv.months < 0 || iv.days < 0) {
+			sign = "+"
+		}
+		clock := fmt.Sprintf("%s%02d:%02d:%02d", sign, us/3600e6, us/60e6%60, us/1e6%60)
+		if frac := us % 1e6; frac != 0 {
+			clock += strings.TrimRight(fmt.Sprintf(".%06d", frac), "0")
+		}
+		parts = append(parts, clock)
+	}
+	return strings.Join(parts, " ")
+}
+
+func castInterval(x any) (any, error) {
+	s := asString(x)
+	iv, ok := parseInterval(s)
+	if !ok {
+		return nil, funcError(pgerror.InvalidDatetimeFormat, fmt.Sprintf("invalid input syntax for type interval: %q", s))
+	}
+	return iv.String(), nil
+}
+
+// extractInterval is extract(field FROM interval).
+func extractInterval(unit string, iv interval) (any, error) {
+	secs := float64(iv.micros%60e6) / 1e6
+	switch unit {
+	case "epoch":
+		return numberResult(float64(iv.months/12)*365.25*86400+float64(iv.months%12)*30*86400+
+			float64(iv.days)*86400+float64(iv.micros)/1e6, nil)
+	case "year":
+		return iv.months / 12, nil
+	case "month":
+		return iv.months % 12, nil
+	case "day":
+		return iv.days, nil
+	case "hour":
+		return iv.micros / 3600e6, nil
+	case "minute":
+		return iv.micros / 60e6 % 60, nil
+	case "second":
+		return numberResult(secs, nil)
+	case "milliseconds":
+		return numberResult(secs*1000, nil)
+	case "microseconds":
+		return iv.micros % 60e6, nil
+	}
+	return nil, funcError(pgerror.FeatureNotSupported, fmt.Sprintf("unit %q not supported for type interval", unit))
+}

@@ -1,0 +1,459 @@
+package sqlengine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// schemaModel is what the rows of sqlite_schema alone tell, in PostgreSQL
+// terms: constraints with their PostgreSQL names and OIDs, and indexes
+// (SQLite's automatic ones renamed as PostgreSQL names them, plus the
+// implicit primary-key index of a rowid table). loadSchema and the catalog
+// views' helper functions both build it, so they agree on names and OIDs.
+type schemaModel struct {
+	tables      map[string]*modelTable
+	indexes     map[uint32]*indexDef
+	indexByName map[string]*indexDef // by SQLite name
+}
+
+// modelTable is one user table of the model.
+type modelTable struct {
+	row         schemaRow
+	oid         uint32
+	ddl         *ddlTable
+	rowidPK     string // the rowid-alias primary key column, "" if none
+	pkIndexOID  uint32
+	constraints []constraintDef
+}
+
+// constraintDef is one pg_constraint row.
+type constraintDef struct {
+	oid        uint32
+	name       string
+	kind       byte // 'p', 'u', 'f', 'c'
+	table      string
+	tableOID   uint32
+	cols       []string
+	attnums    []int
+	expr       string   // CHECK, SQLite text
+	useCols    []string // columns a CHECK mentions (cols holds the one it is named after)
+	refTable   string
+	refOID     uint32
+	refCols    []string
+	refAttnums []int
+	onDelete   string
+	onUpdate   string
+	deferrable bool
+	deferred   bool
+	indexOID   uint32 // the index behind a PRIMARY KEY or UNIQUE
+}
+
+// indexDef is one index in PostgreSQL terms.
+type indexDef struct {
+	oid        uint32
+	name       string // PostgreSQL's name
+	sqliteName string // "" for the implicit rowid primary key
+	table      string
+	tableOID   uint32
+	unique     bool
+	primary    bool
+	constraint byte // 'p' or 'u' when a constraint owns the index, else 0
+	cols       []indexColumn
+	where      string
+}
+
+// indexColumn is one key of an index.
+type indexColumn struct {
+	name   string // column name, or the expression text when expr
+	attnum int    // 0 for an expression
+	desc   bool
+	expr   bool
+}
+
+func buildSchemaModel(rows []schemaRow) *schemaModel {
+	m := &schemaModel{tables: map[string]*modelTable{}, indexes: map[uint32]*indexDef{}, indexByName: map[string]*indexDef{}}
+	rowByName := map[string]schemaRow{}
+	for _, r := range rows {
+		rowByName[r.name] = r
+		if r.typ == "table" && !isInternalName(r.name) {
+			if d := parseCreateTable(r.sql); d != nil {
+				m.tables[r.name] = &modelTable{row: r, oid: uint32(oidFirstUser + r.rowid), ddl: d}
+			}
+		}
+	}
+	for _, t := range m.tables {
+		m.addConstraints(t, rowByName)
+	}
+	for _, r := range rows {
+		if t := m.tables[r.tblName]; r.typ == "index" && t != nil && r.sql != "" {
+			d := parseCreateIndex(r.sql, t)
+			d.oid, d.sqliteName, d.table, d.tableOID = uint32(oidFirstUser+r.rowid), r.name, t.row.name, t.oid
+			if d.name == "" {
+				d.name = r.name
+			}
+			m.indexes[d.oid], m.indexByName[r.name] = d, d
+		}
+	}
+	return m
+}
+
+// addConstraints names the table's constraints as PostgreSQL would, gives
+// them OIDs and finds the indexes behind PRIMARY KEY and UNIQUE.
+func (m *schemaModel) addConstraints(t *modelTable, rows map[string]schemaRow) {
+	used := map[string]bool{}
+	autoN := 0
+	var seen [][]string
+	for i, c := range t.ddl.constraints {
+		cd := constraintDef{
+			oid: uint32(oidConstraintBase + t.row.rowid<<8 + int64(i&0xff)), name: c.name, kind: c.kind,
+			table: t.row.name, tableOID: t.oid, cols: c.cols, expr: c.expr, refTable: c.refTable,
+			refCols: c.refCols, onDelete: c.onDelete, onUpdate: c.onUpdate,
+			deferrable: c.deferrable, deferred: c.deferred,
+		}
+		if c.kind == 'c' {
+			cd.cols = checkColumns(c.expr, t.ddl.columns)
+		}
+		cd.attnums = attnumsOf(t.ddl.columns, cd.cols)
+		if cd.name == "" {
+			cd.name = defaultConstraintName(t.row.name, cd.kind, cd.cols)
+		}
+		cd.name = uniqueName(cd.name, used)
+		if c.kind == 'c' {
+			cd.useCols = checkColumnsAll(c.expr, t.ddl.columns)
+			cd.attnums = attnumsOf(t.ddl.columns, cd.useCols)
+		}
+		switch c.kind {
+		case 'p', 'u':
+			m.addConstraintIndex(t, &cd, rows, &autoN, &seen)
+		case 'f':
+			if ref, ok := rows[c.refTable]; ok {
+				cd.refOID = uint32(oidFirstUser + ref.rowid)
+				if rd := parseCreateTable(ref.sql); rd != nil {
+					if cd.refCols == nil {
+						cd.refCols = primaryKeyCols(rd)
+					}
+					cd.refAttnums = attnumsOf(rd.columns, cd.refCols)
+				}
+			}
+		}
+		t.constraints = append(t.constraints, cd)
+	}
+}
+
+// addConstraintIndex links a PRIMARY KEY or UNIQUE to its index: the
+// implicit one of a rowid primary key, or sqlite_autoindex_<table>_<n>,
+// numbered like SQLite numbers them (a duplicate of an earlier key makes no
+// index of its own).
+func (m *schemaModel) addConstraintIndex(t *modelTable, cd *constraintDef, rows map[string]schemaRow, autoN *int, seen *[][]string) {
+	idx := &indexDef{name: cd.name, table: t.row.name, tableOID: t.oid, unique: true, primary: cd.kind == 'p', constraint: cd.kind}
+	for i, c := range cd.cols {
+		idx.cols = append(idx.cols, indexColumn{name: c, attnum: cd.attnums[i]})
+	}
+	if cd.kind == 'p' && isRowidPK(t.ddl, cd.cols) {
+		t.rowidPK = cd.cols[0]
+		t.pkIndexOID = oidPKIndexBase + t.oid
+		idx.oid = t.pkIndexOID
+		cd.indexOID = idx.oid
+		m.indexes[idx.oid] = idx
+		return
+	}
+	for _, s := range *seen {
+		if strings.Join(s, ",") == strings.Join(cd.cols, ",") {
+			return
+		}
+	}
+	*seen = append(*seen, cd.cols)
+	*autoN++
+	name := fmt.Sprintf("sqlite_autoindex_%s_%d", t.row.name, *autoN)
+	if r, ok := rows[name]; ok {
+		idx.oid, idx.sqliteName = uint32(oidFirstUser+r.rowid), name
+		cd.indexOID = idx.oid
+		m.indexes[idx.oid], m.indexByName[name] = idx, idx
+	}
+}
+
+// isRowidPK reports whether a primary key makes its column the rowid alias:
+// one column declared exactly INTEGER in a rowid table.
+func isRowidPK(d *ddlTable, cols []string) bool {
+	if d.withoutRowid || len(cols) != 1 {
+		return false
+	}
+	for i, c := range d.columns {
+		if strings.EqualFold(c, cols[0]) {
+			return strings.EqualFold(strings.TrimSpace(d.decls[i]), "INTEGER")
+		}
+	}
+	return false
+}
+
+func primaryKeyCols(d *ddlTable) []string {
+	for _, c := range d.constraints {
+		if c.kind == 'p' {
+			return c.cols
+		}
+	}
+	return nil
+}
+
+func attnumsOf(columns, names []string) []int {
+	out := make([]int, 0, len(names))
+	for _, n := range names {
+		num := 0
+		for i, c := range columns {
+			if strings.EqualFold(c, n) {
+				num = i + 1
+				break
+			}
+		}
+		out = append(out, num)
+	}
+	return out
+}
+
+// checkColumnsAll returns the distinct table columns a CHECK mentions.
+func checkColumnsAll(expr string, columns []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tokenizeSQL(expr) {
+		if t.kind != 'i' && t.kind != 'q' {
+			continue
+		}
+		for _, c := range columns {
+			if strings.EqualFold(c, t.val) && !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// checkColumns is what PostgreSQL names a CHECK after: its column when it
+// mentions exactly one, else none.
+func checkColumns(expr string, columns []string) []string {
+	if cols := checkColumnsAll(expr, columns); len(cols) == 1 {
+		return cols
+	}
+	return nil
+}
+
+// defaultConstraintName is PostgreSQL's ChooseConstraintName result before
+// de-duplication: table_pkey, table_cols_key, table_cols_fkey,
+// table_col_check or table_check.
+func defaultConstraintName(table string, kind byte, cols []string) string {
+	if kind == 'p' {
+		return truncName(table + "_pkey")
+	}
+	suffix := map[byte]string{'u': "key", 'f': "fkey", 'c': "check"}[kind]
+	parts := append([]string{table}, cols...)
+	return truncName(strings.Join(append(parts, suffix), "_"))
+}
+
+// truncName cuts a name to PostgreSQL's 63 bytes.
+func truncName(s string) string {
+	if len(s) > 63 {
+		return s[:63]
+	}
+	return s
+}
+
+func uniqueName(name string, used map[string]bool) string {
+	n := name
+	for i := 1; used[n]; i++ {
+		n = name + strconv.Itoa(i)
+	}
+	used[n] = true
+	return n
+}
+
+// parseCreateIndex reads CREATE [UNIQUE] INDEX … ON t (keys) [WHERE pred].
+func parseCreateIndex(sql string, t *modelTable) *indexDef {
+	d := &indexDef{}
+	toks := tokenizeSQL(sql)
+	on := -1
+	for i, tk := range toks {
+		if tk.word("UNIQUE") && on < 0 {
+			d.unique = true
+		}
+		if tk.word("ON") {
+			on = i
+			break
+		}
+	}
+	if on < 0 || on+2 >= len(toks) {
+		return d
+	}
+	items, closeIdx := splitItems(toks, on+2)
+	for _, it := range items {
+		if len(it) == 0 {
+			continue
+		}
+		d.cols = append(d.cols, indexKey(sql, it, t.ddl.columns))
+	}
+	for i := closeIdx + 1; i < len(toks); i++ {
+		if toks[i].word("WHERE") && i+1 < len(toks) {
+			d.where = pgExprText(sql[toks[i+1].start:])
+			break
+		}
+	}
+	return d
+}
+
+// indexKey reads one key of CREATE INDEX: a column or an expression, with
+// ASC/DESC and COLLATE dropped from the text.
+func indexKey(src string, it []sqlToken, columns []string) indexColumn {
+	end := len(it)
+	var k indexColumn
+	for end > 0 {
+		last := it[end-1]
+		switch {
+		case last.word("DESC"):
+			k.desc = true
+		case last.word("ASC"):
+		default:
+			if end >= 2 && it[end-2].word("COLLATE") {
+				end--
+				continue
+			}
+			goto done
+		}
+		end--
+	}
+done:
+	if end == 0 {
+		return k
+	}
+	text := src[it[0].start:it[end-1].end]
+	if end == 1 && (it[0].kind == 'i' || it[0].kind == 'q') {
+		k.name = it[0].val
+		k.attnum = attnumsOf(columns, []string{k.name})[0]
+		return k
+	}
+	k.name, k.expr = "("+pgExprText(text)+")", true
+	return k
+}
+
+// pgExprText turns SQLite expression text into PostgreSQL's spelling where
+// it is a matter of quoting: identifiers lose quotes they do not need.
+func pgExprText(s string) string {
+	var b strings.Builder
+	pos := 0
+	for _, t := range tokenizeSQL(s) {
+		b.WriteString(s[pos:t.start])
+		if t.kind == 'q' {
+			b.WriteString(pgQuoteIdent(t.val))
+		} else {
+			b.WriteString(s[t.start:t.end])
+		}
+		pos = t.end
+	}
+	b.WriteString(s[pos:])
+	return strings.TrimSpace(b.String())
+}
+
+// info returns the IndexInfo of d.
+func (d *indexDef) info() IndexInfo {
+	ii := IndexInfo{Name: d.name, OID: d.oid, Unique: d.unique, Primary: d.primary, SQL: d.def(false, 0)}
+	for _, c := range d.cols {
+		ii.Columns = append(ii.Columns, c.name)
+	}
+	return ii
+}
+
+// def is pg_get_indexdef(oid, col, pretty): the whole CREATE INDEX when
+// col is 0, else the text of key col. Only the pretty form leaves the
+// (visible) table unqualified, as PostgreSQL does.
+func (d *indexDef) def(pretty bool, col int) string {
+	if col > 0 {
+		if col > len(d.cols) {
+			return ""
+		}
+		return d.cols[col-1].keyText(false)
+	}
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if d.unique {
+		b.WriteString("UNIQUE ")
+	}
+	b.WriteString("INDEX " + pgQuoteIdent(d.name) + " ON ")
+	if !pretty {
+		b.WriteString("public.")
+	}
+	b.WriteString(pgQuoteIdent(d.table) + " USING btree (")
+	for i, c := range d.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.keyText(true))
+	}
+	b.WriteString(")")
+	if d.where != "" {
+		b.WriteString(" WHERE (" + d.where + ")")
+	}
+	return b.String()
+}
+
+func (c indexColumn) keyText(withOrder bool) string {
+	s := c.name
+	if !c.expr {
+		s = pgQuoteIdent(s)
+	}
+	if withOrder && c.desc {
+		s += " DESC"
+	}
+	return s
+}
+
+// def is pg_get_constraintdef(oid, pretty).
+func (c *constraintDef) def(pretty bool) string {
+	cols := quoteIdents(c.cols)
+	switch c.kind {
+	case 'p':
+		return "PRIMARY KEY (" + cols + ")"
+	case 'u':
+		return "UNIQUE (" + cols + ")"
+	case 'c':
+		if pretty {
+			return "CHECK (" + pgExprText(c.expr) + ")"
+		}
+		return "CHECK ((" + pgExprText(c.expr) + "))"
+	}
+	s := "FOREIGN KEY (" + cols + ") REFERENCES " + pgQuoteIdent(c.refTable) + "(" + quoteIdents(c.refCols) + ")"
+	if c.onUpdate != "" && c.onUpdate != "NO ACTION" {
+		s += " ON UPDATE " + c.onUpdate
+	}
+	if c.onDelete != "" && c.onDelete != "NO ACTION" {
+		s += " ON DELETE " + c.onDelete
+	}
+	if c.deferrable {
+		s += " DEFERRABLE"
+	}
+	if c.deferred {
+		s += " INITIALLY DEFERRED"
+	}
+	return s
+}
+
+func quoteIdents(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = pgQuoteIdent(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// fkActionCode is pg_constraint.confupdtype/confdeltype for an action.
+func fkActionCode(action string) string {
+	switch action {
+	case "CASCADE":
+		return "c"
+	case "RESTRICT":
+		return "r"
+	case "SET NULL":
+		return "n"
+	case "SET DEFAULT":
+		return "d"
+	}
+	return "a"
+}
