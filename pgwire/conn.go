@@ -46,8 +46,9 @@ type conn struct {
 
 	stmts           map[string]*prepared
 	portals         map[string]*portal
-	ignoreUntilSync bool // an extended-protocol error happened: skip to Sync
-	ready           bool // the last thing sent was ReadyForQuery
+	ignoreUntilSync bool                     // an extended-protocol error happened: skip to Sync
+	ready           bool                     // the last thing sent was ReadyForQuery
+	pending         pgproto3.FrontendMessage // read ahead by runExecute, dispatched next
 
 	scratch []byte   // encoded values of the row being sent
 	values  [][]byte // DataRow fields, slices of scratch
@@ -168,8 +169,7 @@ func (c *conn) readMessages() {
 			c.sendFatal(adminShutdown())
 			return
 		}
-		msg, err := c.be.Receive()
-		c.setIdle(false)
+		msg, err := c.receive()
 		if err != nil {
 			c.readFailed(err)
 			return
@@ -187,7 +187,7 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 	switch msg.(type) {
 	case *pgproto3.Sync:
 		c.ignoreUntilSync = false
-		return c.readyForQuery()
+		return c.sync()
 	case *pgproto3.Terminate:
 		return false
 	}
@@ -197,7 +197,9 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 	switch m := msg.(type) {
 	case *pgproto3.Query:
 		return c.runSimpleQuery(m.String)
-	case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute, *pgproto3.Close:
+	case *pgproto3.Execute:
+		return c.runExecute(m)
+	case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Close:
 		return c.runExtended(m)
 	case *pgproto3.Flush:
 		return c.flush() == nil
@@ -212,6 +214,52 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 		c.sendFatal(protocolViolation("unexpected message type %T", msg))
 		return false
 	}
+}
+
+// receive returns the message read ahead by runExecute, if any, else the
+// next one from the socket.
+func (c *conn) receive() (pgproto3.FrontendMessage, error) {
+	if m := c.pending; m != nil {
+		c.pending = nil
+		return m, nil
+	}
+	msg, err := c.be.Receive()
+	c.setIdle(false)
+	return msg, err
+}
+
+// runExecute runs an Execute once the message after it is known: whether
+// the client sent more before the next Sync decides whether a write may
+// commit alone (Handler's MoreBeforeSync). The client owes us that message
+// anyway, since it gets no output before a Sync or Flush. A connection that
+// breaks before it runs nothing, as PostgreSQL's implicit transaction would
+// roll back.
+func (c *conn) runExecute(m *pgproto3.Execute) bool {
+	ex := *m // Receive reuses its buffers; Execute holds only copied fields
+	next, err := c.be.Receive()
+	if err != nil {
+		c.readFailed(err)
+		return false
+	}
+	c.pending = next
+	_, isSync := next.(*pgproto3.Sync)
+	if err := c.execute(withMoreBeforeSync(c.ctx, !isSync), &ex); err != nil {
+		c.ignoreUntilSync = true
+		if c.sendError(err) {
+			c.flush()
+			return false
+		}
+	}
+	return c.werr == nil
+}
+
+// sync ends a sync point: the session ends its implicit transaction, whose
+// commit may fail, then ReadyForQuery.
+func (c *conn) sync() bool {
+	if err := c.sess.Sync(c.ctx); err != nil && c.sendError(err) {
+		return false
+	}
+	return c.readyForQuery()
 }
 
 // readFailed answers a read error: nothing for a closed socket, 57P01 for a

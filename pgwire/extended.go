@@ -1,6 +1,8 @@
 package pgwire
 
 import (
+	"context"
+
 	"slices"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -39,7 +41,7 @@ func (c *conn) runExtended(msg pgproto3.FrontendMessage) bool {
 	case *pgproto3.Describe:
 		err = c.describe(m)
 	case *pgproto3.Execute:
-		err = c.execute(m)
+		err = c.execute(c.ctx, m)
 	case *pgproto3.Close:
 		err = c.closeObject(m)
 	}
@@ -190,7 +192,7 @@ func (c *conn) sendColumnsOrNoData(cols []Column, formats []int16) {
 	c.sendRowDescription(cols, formats)
 }
 
-func (c *conn) execute(m *pgproto3.Execute) error {
+func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	pt := c.portals[m.Portal]
 	if pt == nil {
 		return unknownPortal(m.Portal)
@@ -200,7 +202,7 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 		return nil
 	}
 	w := &rowWriter{c: c, cols: pt.cols, formats: pt.formats}
-	tag, done, err := pt.p.Execute(c.ctx, int(m.MaxRows), w)
+	tag, done, err := pt.p.Execute(ctx, int(m.MaxRows), w)
 	if err != nil {
 		return err
 	}

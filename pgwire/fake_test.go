@@ -99,6 +99,8 @@ func (s *fakeSession) ParameterStatus() map[string]string {
 
 func (s *fakeSession) TxStatus() byte { return s.tx }
 
+func (s *fakeSession) Sync(context.Context) error { return nil }
+
 func (s *fakeSession) Cancel() {
 	select {
 	case s.cancelCh <- struct{}{}:

@@ -63,6 +63,15 @@ type Session interface {
 	// returns no statements (EmptyQueryResponse). Errors are *pgerror.Error.
 	Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]Statement, error)
 
+	// Sync ends an implicit transaction (DESIGN.md §7, PostgreSQL's
+	// "extended query" rules): pgwire calls it at every Sync message and at
+	// the end of every simple Query, before ReadyForQuery. Statements run
+	// between two sync points outside a transaction block form one implicit
+	// transaction: the session commits it here, or rolls it back when one of
+	// its statements failed. An error (the commit failed) is sent to the
+	// client before ReadyForQuery.
+	Sync(ctx context.Context) error
+
 	// Cancel interrupts the statement running on this session, if any; the
 	// interrupted statement fails with 57014. Called by pgwire when a
 	// CancelRequest with this session's key arrives, from another goroutine.
@@ -117,6 +126,24 @@ type Portal interface {
 	// Close releases the portal (Close message, end of transaction, or
 	// connection end). A suspended portal may still hold resources.
 	Close()
+}
+
+type moreKey struct{}
+
+// withMoreBeforeSync marks ctx as belonging to a statement that is followed by
+// more statements before the next sync point.
+func withMoreBeforeSync(ctx context.Context, more bool) context.Context {
+	return context.WithValue(ctx, moreKey{}, more)
+}
+
+// MoreBeforeSync reports, for the ctx given to Portal.Execute, whether the
+// client sent further statements before the next sync point (several
+// statements in one simple Query, or Execute messages in one Sync group).
+// A session uses it to decide whether a write outside a transaction block
+// can commit alone or opens the implicit transaction that Sync ends.
+func MoreBeforeSync(ctx context.Context) bool {
+	more, _ := ctx.Value(moreKey{}).(bool)
+	return more
 }
 
 // RowWriter receives a portal's rows. The values slice is only valid during

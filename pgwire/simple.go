@@ -1,6 +1,8 @@
 package pgwire
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
@@ -29,7 +31,7 @@ func (c *conn) runSimpleQuery(sql string) bool {
 		c.send(&pgproto3.EmptyQueryResponse{})
 	}
 	for i, st := range stmts {
-		err := c.runSimpleStatement(st)
+		err := c.runSimpleStatement(withMoreBeforeSync(c.ctx, i < len(stmts)-1), st)
 		if err == nil {
 			continue
 		}
@@ -44,18 +46,18 @@ func (c *conn) runSimpleQuery(sql string) bool {
 	if c.werr != nil {
 		return false
 	}
-	return c.readyForQuery()
+	return c.sync()
 }
 
 // runSimpleStatement binds st without arguments and runs it to completion,
 // all columns in text format.
-func (c *conn) runSimpleStatement(st Statement) error {
+func (c *conn) runSimpleStatement(ctx context.Context, st Statement) error {
 	defer st.Close()
 	if n := len(st.ParamOIDs()); n > 0 {
 		// PostgreSQL's own wording when a simple query mentions $n.
 		return pgerror.New(pgerror.UndefinedParameter, "there is no parameter $%d", n)
 	}
-	p, err := st.Bind(c.ctx, nil)
+	p, err := st.Bind(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -64,7 +66,7 @@ func (c *conn) runSimpleStatement(st Statement) error {
 	if cols != nil {
 		c.sendRowDescription(cols, nil)
 	}
-	tag, done, err := p.Execute(c.ctx, 0, &rowWriter{c: c, cols: cols})
+	tag, done, err := p.Execute(ctx, 0, &rowWriter{c: c, cols: cols})
 	if err != nil {
 		return err
 	}

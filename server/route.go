@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
 )
@@ -157,7 +158,10 @@ func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args [
 			"cannot execute %s in a read-only transaction", readOnlyVerb(st))
 	}
 	if s.tx.state != txBlock {
-		return s.autocommitWrite(ctx, st, args)
+		if !pgwire.MoreBeforeSync(ctx) {
+			return s.autocommitWrite(ctx, st, args)
+		}
+		s.beginImplicitLocked()
 	}
 	if err := s.ensureWriteLocked(ctx, st); err != nil {
 		return nil, err

@@ -137,6 +137,10 @@ func onOff(b bool) string {
 func (s *session) TxStatus() byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	switch {
+	case s.tx.implicit && s.tx.state != txIdle:
+		return 'I' // an implicit transaction never outlives its sync point
+	}
 	switch s.tx.state {
 	case txBlock:
 		return 'T'

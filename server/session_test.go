@@ -247,3 +247,37 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Fatalf("rows after restart = %d, want 50", got)
 	}
 }
+
+func TestStatementsOfOneQueryStringAreOneImplicitTransaction(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, "CREATE TABLE t (id int PRIMARY KEY)")
+	// Simple protocol: a failure undoes the statements before it, as in PostgreSQL.
+	_, err := c.PgConn().Exec(ctx, "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); INSERT INTO t VALUES (1)").ReadAll()
+	wantCode(t, err, "23505")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 0 {
+		t.Fatalf("rows after a failed multi-statement query = %d, want 0", got)
+	}
+	if _, err := c.PgConn().Exec(ctx, "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	// Extended protocol: a pipelined batch is one implicit transaction too.
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO t VALUES (3)")
+	b.Queue("INSERT INTO t VALUES (1)")
+	err = c.SendBatch(ctx, b).Close()
+	wantCode(t, err, "23505")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 2 {
+		t.Fatalf("rows after a failed batch = %d, want 2", got)
+	}
+	b = &pgx.Batch{}
+	b.Queue("INSERT INTO t VALUES (3)")
+	b.Queue("INSERT INTO t VALUES (4)")
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 4 {
+		t.Fatalf("rows = %d, want 4", got)
+	}
+}

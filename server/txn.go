@@ -25,6 +25,7 @@ const (
 
 type txn struct {
 	state      txState
+	implicit   bool   // opened by a write followed by more statements before Sync; Sync ends it
 	isolation  string // "read committed", "repeatable read", "serializable"
 	readOnly   bool
 	rt         *sqlengine.ReadTx  // held snapshot (REPEATABLE READ, SERIALIZABLE) before writing
@@ -63,6 +64,11 @@ func (s *session) isolation() string {
 
 // begin opens a transaction block.
 func (s *session) beginLocked(opts *sqlengine.TxOptions) {
+	if s.tx.implicit { // BEGIN inside an implicit transaction makes it a regular block
+		s.tx.implicit = false
+		s.applyTxOptionsLocked(opts)
+		return
+	}
 	if s.tx.state != txIdle {
 		return // PostgreSQL warns "there is already a transaction in progress" and goes on
 	}
@@ -83,6 +89,31 @@ func (s *session) applyTxOptionsLocked(opts *sqlengine.TxOptions) {
 	if opts.ReadOnly != nil {
 		s.tx.readOnly = *opts.ReadOnly
 	}
+}
+
+// beginImplicitLocked opens the implicit transaction of a group of
+// statements that ends at the next sync point.
+func (s *session) beginImplicitLocked() {
+	s.beginLocked(nil)
+	s.tx.implicit = true
+}
+
+// Sync implements pgwire.Session: it commits the implicit transaction, or
+// rolls it back when one of its statements failed.
+func (s *session) Sync(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.tx.implicit {
+		return nil
+	}
+	if s.tx.state == txFailed {
+		s.rollbackLocked()
+		return nil
+	}
+	ctx, stop := s.statementContext(ctx)
+	defer stop()
+	_, err := s.commitLocked(ctx)
+	return contextError(ctx, err)
 }
 
 // ensureReadLocked opens the held snapshot of a REPEATABLE READ or
