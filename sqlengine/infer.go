@@ -332,5 +332,8 @@ func catalogEntry(alias, view string) *relEntry {
 	for _, c := range catalogOIDColumns[view] {
 		r.cols = append(r.cols, colInfo{name: c, typ: typed(OIDOid)})
 	}
+	for c, oid := range catalogTypedColumns[view] {
+		r.cols = append(r.cols, colInfo{name: c, typ: typed(oid)})
+	}
 	return r
 }
