@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"fmt"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -218,8 +219,32 @@ func (t *translator) columnDef(cd *pg.ColumnDef, def *tableDef) string {
 			out += " " + s
 		}
 	}
-	return out
+	return out + rangeCheck(cd.Colname, colType)
 }
+
+// rangeCheck keeps int2 and int4 columns within their PostgreSQL range:
+// SQLite stores any 64-bit integer. The constraint's name marks it for
+// errors.go, which reports a violation as 22003 like PostgreSQL's
+// "integer out of range", and for the catalog, which hides it.
+func rangeCheck(col string, x xtype) string {
+	if x.t == nil {
+		return ""
+	}
+	var lo, hi int64
+	switch x.t.OID {
+	case OIDInt2:
+		lo, hi = -32768, 32767
+	case OIDInt4:
+		lo, hi = -2147483648, 2147483647
+	default:
+		return ""
+	}
+	return fmt.Sprintf(" CONSTRAINT %s CHECK (%s BETWEEN %d AND %d)",
+		alwaysQuote(rangeCheckPrefix+x.t.Name+"_"+col), alwaysQuote(col), lo, hi)
+}
+
+// rangeCheckPrefix starts the name of the constraints rangeCheck adds.
+const rangeCheckPrefix = "pgraft_range_"
 
 // columnConstraint emits one column constraint ("" when absorbed).
 func (t *translator) columnConstraint(c *pg.Constraint, col string, def *tableDef, colType xtype) string {

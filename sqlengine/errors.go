@@ -136,6 +136,13 @@ func constraintError(se *prepareError) error {
 		return pgerror.New(pgerror.ForeignKeyViolation, "insert or update violates foreign key constraint")
 	case sqlite3.ErrConstraintCheck:
 		e := pgerror.New(pgerror.CheckViolation, "new row violates check constraint")
+		if m := reCheckName.FindStringSubmatch(msg); m != nil && strings.HasPrefix(m[1], rangeCheckPrefix) {
+			typ := strings.TrimPrefix(m[1], rangeCheckPrefix)
+			if strings.HasPrefix(typ, "int2_") {
+				return pgerror.New(pgerror.NumericValueOutOfRange, "smallint out of range")
+			}
+			return pgerror.New(pgerror.NumericValueOutOfRange, "integer out of range")
+		}
 		if m := reCheckName.FindStringSubmatch(msg); m != nil {
 			e.Constraint = m[1]
 			e.Message = "new row violates check constraint \"" + m[1] + "\""

@@ -66,7 +66,7 @@ public final class ClientTest {
           OffsetDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), new UUID(-1L, -1L),
           "{\"x\": null}", "[1, \"two\"]"),
       new Row((short) 1, 1, 1L, "denormal", "d", false, -0.375f, Double.MIN_VALUE,
-          new BigDecimal("98765432109876543210.0123456789"), new byte[] {(byte) 255},
+          new BigDecimal("98765432109.0123"), new byte[] {(byte) 255},
           LocalDate.of(2024, 1, 1), LocalDateTime.of(2024, 1, 1, 0, 0, 0, 999999000),
           OffsetDateTime.of(2024, 1, 1, 0, 0, 0, 999999000, ZoneOffset.UTC), U1, "1", "\"s\""),
       new Row(null, null, null, null, null, null, null, null, null, null, null, null, null, null,

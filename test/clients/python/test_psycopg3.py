@@ -51,7 +51,7 @@ TYPE_ROWS = [
      datetime.datetime(2000, 1, 1, tzinfo=UTC),
      uuid.UUID(int=(1 << 128) - 1), {"x": None}, [1, "two"]),
     (1, 1, 1, "denormal", "d", False, -0.375, 5e-324,
-     decimal.Decimal("98765432109876543210.0123456789"), b"\xff",
+     decimal.Decimal("98765432109.0123"), b"\xff",
      datetime.date(2024, 1, 1), datetime.datetime(2024, 1, 1, 0, 0, 0, 999999),
      datetime.datetime(2024, 1, 1, 0, 0, 0, 999999, tzinfo=UTC), UUID, 1, "s"),
     (None,) * 16,
