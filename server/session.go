@@ -26,7 +26,8 @@ type session struct {
 
 	mu        sync.Mutex // guards tx against the idle timer
 	tx        txn
-	lastIndex uint64 // commit index of this session's last write: read-your-writes
+	cursors   map[string]*cursor // DECLARE … CURSOR, by name
+	lastIndex uint64             // commit index of this session's last write: read-your-writes
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
@@ -207,6 +208,7 @@ func (s *session) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rollbackLocked()
+	s.closeCursors(true)
 }
 
 var (
@@ -269,6 +271,8 @@ func commandTag(st *sqlengine.Stmt, n int64) string {
 	switch st.Kind {
 	case sqlengine.KindSelect:
 		return "SELECT " + strconv.FormatInt(n, 10)
+	case sqlengine.KindFetch:
+		return st.Tag + " " + strconv.FormatInt(n, 10)
 	case sqlengine.KindInsert:
 		return "INSERT 0 " + strconv.FormatInt(n, 10)
 	case sqlengine.KindUpdate, sqlengine.KindDelete:

@@ -281,3 +281,34 @@ func TestStatementsOfOneQueryStringAreOneImplicitTransaction(t *testing.T) {
 		t.Fatalf("rows = %d, want 4", got)
 	}
 }
+
+func TestCursorsFetchInSteps(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, "CREATE TABLE t (id int PRIMARY KEY)")
+	mustExec(t, c, "INSERT INTO t SELECT x FROM (WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 25) SELECT x FROM s) AS q")
+	_, err := c.Exec(ctx, "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id")
+	wantCode(t, err, "25P01")
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "DECLARE c CURSOR FOR SELECT id FROM t ORDER BY id")
+	var got []int32
+	for {
+		rows, _ := c.Query(ctx, "FETCH 10 FROM c")
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		got = append(got, ids...)
+	}
+	if len(got) != 25 || got[0] != 1 || got[24] != 25 {
+		t.Fatalf("fetched %v", got)
+	}
+	mustExec(t, c, "CLOSE c")
+	_, err = c.Exec(ctx, "FETCH 1 FROM c")
+	wantCode(t, err, "34000")
+	mustExec(t, c, "ROLLBACK")
+}

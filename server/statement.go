@@ -63,6 +63,8 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 			return []pgwire.Column{textColumn("name"), textColumn("setting"), textColumn("description")}, nil
 		}
 		return []pgwire.Column{textColumn(showColumnName(st.Show))}, nil
+	case st.Kind == sqlengine.KindFetch:
+		return s.cursorColumns(ctx, st) // not cached: it depends on the cursor
 	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
 		return []pgwire.Column{textColumn("set_config")}, nil
 	case st.Kind == sqlengine.KindSelect || st.Returning:

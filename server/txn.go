@@ -208,6 +208,7 @@ func (s *session) rollbackLocked() {
 	}
 	s.tx = txn{}
 	s.set.endTransaction()
+	s.closeCursors(false)
 }
 
 // savepointLocked handles SAVEPOINT, RELEASE and ROLLBACK TO.

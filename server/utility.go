@@ -34,6 +34,13 @@ func (s *session) runUtilityLocked(ctx context.Context, p *portal) error {
 		if st.Tag == "DISCARD ALL" {
 			s.set.resetAll()
 		}
+	case sqlengine.KindDeclare:
+		return s.declareLocked(p)
+	case sqlengine.KindFetch:
+		p.done = false
+		return s.fetchLocked(ctx, p)
+	case sqlengine.KindClose:
+		return s.closeCursorLocked(st.Cursor)
 	case sqlengine.KindNoop:
 	default:
 		return pgerror.New(pgerror.InternalError, "statement kind %d not routed", st.Kind)

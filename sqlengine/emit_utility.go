@@ -31,8 +31,60 @@ func (t *translator) utilityStatement(n *pg.Node) *Stmt {
 		return &Stmt{Kind: KindDiscard, Tag: tag}
 	case *pg.Node_UnlistenStmt:
 		return &Stmt{Kind: KindNoop, Tag: "UNLISTEN"}
+	case *pg.Node_DeclareCursorStmt:
+		return t.declareCursor(v.DeclareCursorStmt)
+	case *pg.Node_FetchStmt:
+		return t.fetch(v.FetchStmt)
+	case *pg.Node_ClosePortalStmt:
+		name := v.ClosePortalStmt.Portalname
+		return &Stmt{Kind: KindClose, Tag: "CLOSE CURSOR", Cursor: &CursorStmt{Name: name, All: name == ""}}
 	}
 	return nil
+}
+
+// Cursor options of DeclareCursorStmt (PostgreSQL's parsenodes.h).
+const (
+	cursorOptBinary = 0x0001
+	cursorOptScroll = 0x0002
+	cursorOptHold   = 0x0020
+)
+
+// declareCursor translates DECLARE name CURSOR [WITH HOLD] FOR query.
+func (t *translator) declareCursor(d *pg.DeclareCursorStmt) *Stmt {
+	if d.Options&cursorOptScroll != 0 {
+		t.unsupported("SCROLL cursors")
+	}
+	if d.Options&cursorOptBinary != 0 {
+		t.unsupported("BINARY cursors")
+	}
+	q := t.statement(d.Query)
+	if q.Kind != KindSelect {
+		t.unsupported("cursors over statements other than SELECT")
+	}
+	return &Stmt{Kind: KindDeclare, Tag: "DECLARE CURSOR", Catalog: q.Catalog,
+		Cursor: &CursorStmt{Name: d.Portalname, Query: q, Hold: d.Options&cursorOptHold != 0}}
+}
+
+// fetchAll is PostgreSQL's FETCH_ALL (LONG_MAX).
+const fetchAll = 1<<63 - 1
+
+// fetch translates FETCH / MOVE; only forward movement is supported.
+func (t *translator) fetch(f *pg.FetchStmt) *Stmt {
+	if f.Direction != pg.FetchDirection_FETCH_FORWARD {
+		t.unsupported("FETCH directions other than FORWARD and NEXT")
+	}
+	if f.HowMany < 0 {
+		t.unsupported("FETCH with a negative count")
+	}
+	c := &CursorStmt{Name: f.Portalname, Count: f.HowMany, Move: f.Ismove}
+	if f.HowMany == fetchAll {
+		c.Count = 0
+	}
+	tag := "FETCH"
+	if f.Ismove {
+		tag = "MOVE"
+	}
+	return &Stmt{Kind: KindFetch, Tag: tag, Cursor: c}
 }
 
 // discard translates DISCARD ALL/PLANS/SEQUENCES/TEMP.

@@ -20,6 +20,9 @@ const (
 	KindShow                       // SHOW name, SHOW ALL (Show)
 	KindDiscard                    // DISCARD ALL / PLANS / …, DEALLOCATE: session housekeeping
 	KindNoop                       // accepted and without effect (UNLISTEN *, COMMENT ON for now, …): Tag says what
+	KindDeclare                    // DECLARE name CURSOR FOR query (Cursor)
+	KindFetch                      // FETCH / MOVE [FORWARD] n FROM name (Cursor)
+	KindClose                      // CLOSE name | ALL (Cursor)
 )
 
 // IsWrite reports whether statements of this kind change data or schema and
@@ -64,6 +67,7 @@ type Stmt struct {
 	Savepoint string     // KindSavepoint, KindRelease, KindRollbackTo (name folded like an identifier)
 	Set       *SetStmt   // KindSet
 	Show      string     // KindShow: the parameter name, lower-case ("all" for SHOW ALL)
+	Cursor    *CursorStmt // KindDeclare, KindFetch, KindClose
 
 	Source string // the statement's PostgreSQL text, for logs and error positions
 }
@@ -73,6 +77,16 @@ type ResultColumn struct {
 	Name    string
 	OID     uint32 // 0: unknown, let SQLite's declared type decide
 	TypeMod int32  // -1 when none
+}
+
+// CursorStmt is DECLARE, FETCH/MOVE or CLOSE of an SQL-level cursor.
+type CursorStmt struct {
+	Name  string // folded like an identifier; "" with All
+	Query *Stmt  // DECLARE: the cursor's query (a KindSelect)
+	Hold  bool   // DECLARE … WITH HOLD
+	Count int64  // FETCH/MOVE: rows to return or skip; 0 means ALL
+	Move  bool   // MOVE: skip rows without returning them
+	All   bool   // CLOSE ALL
 }
 
 // TxOptions are the options of BEGIN / START TRANSACTION / SET TRANSACTION.
