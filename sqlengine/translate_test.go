@@ -394,8 +394,6 @@ func TestTranslateDDLErrors(t *testing.T) {
 		"NOTIFY x":                                                                                     "NOTIFY",
 		"PREPARE p AS SELECT 1":                                                                        "PREPARE",
 		"EXECUTE p":                                                                                    "EXECUTE",
-		"DECLARE c CURSOR FOR SELECT 1":                                                                "DECLARE CURSOR",
-		"FETCH c":                                                                                      "FETCH",
 		"CALL p()":                                                                                     "CALL",
 		"DO $$ BEGIN END $$":                                                                           "DO",
 		"COMMIT AND CHAIN":                                                                             "AND CHAIN",
