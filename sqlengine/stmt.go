@@ -63,10 +63,10 @@ type Stmt struct {
 	Catalog   bool // reads pg_catalog or information_schema relations: runs on the catalog connection
 
 	// Utility statement details; nil/empty unless Kind says so.
-	Tx        *TxOptions // KindBegin, and KindSet for SET TRANSACTION / SESSION CHARACTERISTICS
-	Savepoint string     // KindSavepoint, KindRelease, KindRollbackTo (name folded like an identifier)
-	Set       *SetStmt   // KindSet
-	Show      string     // KindShow: the parameter name, lower-case ("all" for SHOW ALL)
+	Tx        *TxOptions  // KindBegin, and KindSet for SET TRANSACTION / SESSION CHARACTERISTICS
+	Savepoint string      // KindSavepoint, KindRelease, KindRollbackTo (name folded like an identifier)
+	Set       *SetStmt    // KindSet
+	Show      string      // KindShow: the parameter name, lower-case ("all" for SHOW ALL)
 	Cursor    *CursorStmt // KindDeclare, KindFetch, KindClose
 
 	Source string // the statement's PostgreSQL text, for logs and error positions
