@@ -105,6 +105,14 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) (bool, error) {
 // runSelectLocked starts a read.
 func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) {
 	st := p.stmt.st
+	if st.Checksum {
+		if err := s.waitConsistent(ctx); err != nil {
+			return false, err
+		}
+		sum, _, err := s.srv.eng.Checksum(ctx)
+		p.mat = [][]any{{sum}}
+		return false, err
+	}
 	if st.ForUpdate && s.tx.state == txBlock {
 		if err := s.ensureWriteLocked(ctx, st); err != nil {
 			return false, err

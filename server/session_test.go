@@ -312,3 +312,28 @@ func TestCursorsFetchInSteps(t *testing.T) {
 	wantCode(t, err, "34000")
 	mustExec(t, c, "ROLLBACK")
 }
+
+func TestChecksumAndEmptyByteaAndNumericLimits(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, "CREATE TABLE b (id int PRIMARY KEY, v bytea, x numeric)")
+	mustExec(t, c, `INSERT INTO b VALUES (1, '\x'::bytea, 1.5)`)
+	var v []byte
+	if err := c.QueryRow(ctx, "SELECT v FROM b WHERE id = 1").Scan(&v); err != nil || v == nil || len(v) != 0 {
+		t.Fatalf("empty bytea = %v (nil %v), %v", v, v == nil, err)
+	}
+	_, err := c.Exec(ctx, "INSERT INTO b VALUES (2, NULL, $1::numeric)", "98765432109876543210.0123456789")
+	wantCode(t, err, "0A000")
+	_, err = c.Exec(ctx, "INSERT INTO b VALUES (3, NULL, 12345678901234567890.5)")
+	wantCode(t, err, "0A000")
+	var sum1, sum2 string
+	if err := c.QueryRow(ctx, "SELECT pgraft_checksum()").Scan(&sum1); err != nil || len(sum1) != 64 {
+		t.Fatalf("checksum = %q, %v", sum1, err)
+	}
+	mustExec(t, c, "UPDATE b SET x = 2 WHERE id = 1")
+	c.QueryRow(ctx, "SELECT pgraft_checksum()").Scan(&sum2)
+	if sum1 == sum2 {
+		t.Fatal("checksum did not change after an update")
+	}
+}

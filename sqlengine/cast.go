@@ -32,7 +32,7 @@ func pgCast(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 	case "float4", "float8":
 		return castFloat(x, dsttyp)
 	case "numeric":
-		return castNumeric(x, typmod)
+		return castNumeric(x, srctyp, typmod)
 	case "bool":
 		return castBool(x)
 	case "text", "varchar", "bpchar", "name", "char":
@@ -188,7 +188,11 @@ func parseFloatText(s string) (float64, bool) {
 	return f, true
 }
 
-func castNumeric(x any, typmod int64) (any, error) {
+// castNumeric is numeric_in (or float8_numeric) followed by apply_typmod.
+// The storage form is an INTEGER or a REAL (types.go), so a value that
+// neither fits int64 nor survives the round trip through a REAL is refused
+// with 0A000 rather than silently rounded.
+func castNumeric(x any, srctyp string, typmod int64) (any, error) {
 	var r *big.Rat
 	switch v := x.(type) {
 	case int64:
@@ -197,7 +201,13 @@ func castNumeric(x any, typmod int64) (any, error) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return "NaN", nil
 		}
-		r, _ = new(big.Rat).SetString(strconv.FormatFloat(v, 'g', -1, 64))
+		// float8_numeric and float4_numeric print DBL_DIG / FLT_DIG digits:
+		// (0.1::float8 + 0.2)::numeric is 0.3, not 0.30000000000000004.
+		digits := maxNumericDigits
+		if srctyp == "float4" {
+			digits = 6
+		}
+		r, _ = new(big.Rat).SetString(strconv.FormatFloat(v, 'g', digits, 64))
 	case []byte, string:
 		s := strings.TrimSpace(asString(v))
 		if strings.EqualFold(s, "nan") {
@@ -218,11 +228,56 @@ func castNumeric(x any, typmod int64) (any, error) {
 			return nil, err
 		}
 	}
+	return numericStorage(r)
+}
+
+// maxNumericDigits is how many significant decimal digits a REAL keeps
+// exactly through a decimal round trip (DBL_DIG).
+const maxNumericDigits = 15
+
+// numericStorage returns r's storage form: an int64 when r is one, else a
+// float64 that prints back as exactly r; 0A000 when there is none.
+func numericStorage(r *big.Rat) (any, error) {
 	if r.IsInt() && r.Num().IsInt64() {
 		return r.Num().Int64(), nil
 	}
-	f, _ := r.Float64()
+	f, exact := ratAsReal(r)
+	if !exact {
+		return nil, funcError(pgerror.FeatureNotSupported,
+			"numeric values with more than 15 significant digits are not supported by pgraft")
+	}
 	return f, nil
+}
+
+// ratAsReal converts a terminating decimal r to float64 and reports whether
+// the float, printed with 15 significant digits, is r again: true exactly
+// when r has at most 15 significant digits and lies within the range of a
+// normal float64.
+func ratAsReal(r *big.Rat) (float64, bool) {
+	f, _ := r.Float64()
+	if math.IsInf(f, 0) || (f != 0 && math.Abs(f) < 0x1p-1022) {
+		return f, false
+	}
+	back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', maxNumericDigits, 64))
+	return f, ok && back.Cmp(r) == 0
+}
+
+// numericFits reports whether the numeric input text s (a bound parameter
+// sent for a numeric column or cast) can be stored exactly: it is an int64,
+// or a decimal with at most 15 significant digits within the range of a
+// REAL. Stored as text under NUMERIC affinity, anything else is rounded
+// silently, so the caller (ToStorage for OIDNumeric) should fail with 0A000
+// when this returns false. No typmod is applied: a value that would fit
+// only after rounding to a column's scale still reports false. Text that is
+// not a numeric literal at all ("NaN", "abc") reports true: rejecting or
+// storing it is the caller's parse's business, not a precision question.
+func numericFits(s string) bool {
+	r, ok := parseDecimal(strings.TrimSpace(s))
+	if !ok {
+		return true
+	}
+	_, err := numericStorage(r)
+	return err == nil
 }
 
 // parseDecimal parses a numeric literal exactly (no hex, no fractions).

@@ -41,6 +41,13 @@ func TestCastValues(t *testing.T) {
 		{"NaN is text (SQLite has no NaN)", "nan", "", "float8", -1, "NaN"},
 		{"numeric typmod rounds", 12.345, "", "numeric", (4<<16 | 2) + 4, 12.35},
 		{"numeric integral", "42.000", "", "numeric", -1, int64(42)},
+		{"numeric 15 digits", "1234567890.12345", "", "numeric", -1, 1234567890.12345},
+		{"numeric typmod rounds to 15 digits", "1234567890.123456789", "", "numeric", (20<<16 | 5) + 4, 1234567890.12346},
+		{"numeric big integer, few digits", "1e20", "", "numeric", -1, 1e20},
+		{"numeric int64 max", "9223372036854775807", "", "numeric", -1, int64(math.MaxInt64)},
+		{"float8 to numeric keeps 15 digits", 0.1 + 0.2, "float8", "numeric", -1, 0.3},
+		{"float4 to numeric keeps 6 digits", float64(float32(0.1)), "float4", "numeric", -1, 0.1},
+		{"bytea empty hex", `\x`, "", "bytea", -1, []byte{}},
 		{"bool prefixes", "ye", "", "bool", -1, int64(1)},
 		{"bool of", "of", "", "bool", -1, int64(0)},
 		{"bool trims and folds", " TRUE ", "", "bool", -1, int64(1)},
@@ -118,6 +125,12 @@ func TestCastErrors(t *testing.T) {
 		{"real overflow", "1e40", "", "float4", -1, "22003", `"1e40" is out of range for type real`},
 		{"numeric syntax", "abc", "", "numeric", -1, "22P02", `invalid input syntax for type numeric: "abc"`},
 		{"numeric overflow", 123.4, "", "numeric", (4<<16 | 2) + 4, "22003", "numeric field overflow"},
+		{"numeric 16 digits", "1234567890.123456", "", "numeric", -1, "0A000",
+			"numeric values with more than 15 significant digits are not supported by pgraft"},
+		{"numeric beyond int64", "9223372036854775808", "", "numeric", -1, "0A000", ""},
+		{"numeric 16 digits after typmod", "12345678901234.567", "", "numeric", (20<<16 | 2) + 4, "0A000", ""},
+		{"numeric tiny", "1e-400", "", "numeric", -1, "0A000", ""},
+		{"numeric huge", "1e400", "", "numeric", -1, "0A000", ""},
 		{"bytea bad hex", `\xz`, "", "bytea", -1, "22P02", `invalid hexadecimal digit: "z"`},
 		{"timestamp syntax", "x", "", "timestamp", -1, "22007", `invalid input syntax for type timestamp: "x"`},
 		{"date syntax", "x", "", "date", -1, "22007", `invalid input syntax for type date: "x"`},
@@ -152,5 +165,58 @@ func TestCastThroughSQL(t *testing.T) {
 	_, err := db.Exec(`SELECT pg_cast('abc', '', 'int4', -1)`)
 	if err == nil || !strings.Contains(err.Error(), `pgraft:22P02:invalid input syntax for type integer: "abc"`) {
 		t.Fatalf("error %v does not carry the SQLSTATE", err)
+	}
+}
+
+func TestCastNumericFits(t *testing.T) {
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"0", true},
+		{" -12.5 ", true},
+		{"123456789012345", true},
+		{"0.000123456789012345", true},
+		{"-9223372036854775808", true},
+		{"9223372036854775808", false},
+		{"100000000000000000000000", true},
+		{"1.000000000000001", false},
+		{"0.1234567890123456", false},
+		{"1e400", false},
+		{"NaN", true},
+		{"abc", true},
+	}
+	for _, tc := range tests {
+		if got := numericFits(tc.s); got != tc.want {
+			t.Errorf("numericFits(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+// go-sqlite3 turns a zero-length []byte result into NULL; byteaResultSQL
+// around the call must give back an empty BLOB, and leave others alone.
+func TestCastEmptyByteaThroughSQL(t *testing.T) {
+	db, _ := openCatalogDB(t, nil)
+	q := `SELECT typeof(x), length(x), hex(x) FROM (SELECT ` +
+		byteaResultSQL(`pg_cast(?, '', 'bytea', -1)`) + ` AS x)`
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{`\x`, "blob|0|\n"},
+		{`\x00ff`, "blob|2|00FF\n"},
+		{"", "blob|0|\n"},
+		{[]byte{}, "blob|0|\n"},
+		{[]byte("ab"), "blob|2|6162\n"},
+		{nil, "null|NULL|\n"},
+	}
+	for _, tc := range tests {
+		if got := rowsText(queryRows(t, db, q, tc.in)); got != tc.want {
+			t.Errorf("cast %#v: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// Without the wrapper the empty value is empty text, never NULL.
+	if got := rowsText(queryRows(t, db, `SELECT typeof(pg_cast('\x', '', 'bytea', -1))`)); got != "text\n" {
+		t.Errorf("bare pg_cast of '\\x': %q", got)
 	}
 }

@@ -207,6 +207,8 @@ var emptyCatalogViews = []struct{ name, cols string }{
 	{"pg_operator", "oid, oprname, oprnamespace, oprowner, oprkind, oprcanmerge, oprcanhash, oprleft, " +
 		"oprright, oprresult, oprcom, oprnegate, oprcode, oprrest, oprjoin"},
 	{"pg_cast", "oid, castsource, casttarget, castfunc, castcontext, castmethod"},
+	// psycopg 3 looks up named (server-side) cursors here; pgraft has none.
+	{"pg_cursors", "name, statement, is_holdable, is_binary, is_scrollable, creation_time"},
 	{"pg_sequences", "schemaname, sequencename, sequenceowner, data_type, start_value, min_value, max_value, " +
 		"increment_by, cycle, cache_size, last_value"},
 	{"pg_stat_activity", "datid, datname, pid, leader_pid, usesysid, usename, application_name, client_addr, " +

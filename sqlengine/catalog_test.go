@@ -220,3 +220,15 @@ func TestCatalogPgType(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// psycopg 3 reads pg_cursors for named cursors: PostgreSQL 15's columns, no rows.
+func TestCatalogPgCursorsIsEmpty(t *testing.T) {
+	db, _ := openCatalogDB(t, nil)
+	q := `SELECT name, statement, is_holdable, is_binary, is_scrollable, creation_time FROM pg_cursors`
+	if got := queryRows(t, db, q); len(got) != 0 {
+		t.Fatalf("pg_cursors has rows: %v", got)
+	}
+	if name, ok := catalogViewName("pg_catalog", "pg_cursors"); !ok || name != "pg_cursors" {
+		t.Fatalf("pg_catalog.pg_cursors is not a catalog relation")
+	}
+}

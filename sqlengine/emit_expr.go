@@ -118,6 +118,9 @@ func (t *translator) constant(c *pg.A_Const) (string, xtype) {
 		if strings.ContainsAny(s, "xXoObB_") {
 			t.unsupported("non-decimal numeric literal %s", s)
 		}
+		if !numericFits(s) { // SQLite would keep 15 significant digits: refuse rather than round
+			t.unsupported("numeric values with more than 15 significant digits (%s)", s)
+		}
 		return s, typed(OIDNumeric)
 	case *pg.A_Const_Boolval:
 		if v.Boolval.Boolval {

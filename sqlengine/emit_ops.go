@@ -207,7 +207,11 @@ func (t *translator) arrayQuantifier(a *pg.A_Expr, op string) (string, xtype) {
 
 // castSQL is the pg_cast call that converts a value between storage forms.
 func castSQL(sql, src, dst string, mod int32) string {
-	return fmt.Sprintf("pg_cast(%s, '%s', '%s', %d)", sql, src, dst, mod)
+	call := fmt.Sprintf("pg_cast(%s, '%s', '%s', %d)", sql, src, dst, mod)
+	if dst == "bytea" {
+		return byteaResultSQL(call) // an empty bytea would come back from a Go function as NULL
+	}
+	return call
 }
 
 // lookupType resolves a TypeName to a type and typmod; 42704 when unknown.

@@ -147,3 +147,26 @@ func (t *ReadTx) Close() {
 	t.conn = nil
 	t.e.swap.RUnlock()
 }
+
+// Checksum returns a digest of every user table, the schema and
+// sqlite_sequence (checksum.go), and the applied index it describes, read in
+// one transaction: nodes at the same index must have the same checksum (I3).
+func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err error) {
+	e.swap.RLock()
+	defer e.swap.RUnlock()
+	c, err := e.read.Conn(ctx)
+	if err != nil {
+		return "", 0, fmt.Errorf("checksum: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+		return "", 0, MapError(err)
+	}
+	defer c.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
+	var idx int64
+	if err := c.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM _pgraft_meta WHERE key = 'applied_index'), 0)`).Scan(&idx); err != nil {
+		return "", 0, MapError(err)
+	}
+	sum, err = checksumDB(ctx, c)
+	return sum, uint64(idx), err
+}

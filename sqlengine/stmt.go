@@ -61,6 +61,7 @@ type Stmt struct {
 	Returning bool // INSERT/UPDATE/DELETE … RETURNING: the write returns rows
 	ForUpdate bool // SELECT … FOR UPDATE/SHARE: takes the write gate inside a transaction
 	Catalog   bool // reads pg_catalog or information_schema relations: runs on the catalog connection
+	Checksum  bool // SELECT pgraft_checksum(): answered by Engine.Checksum, not by SQLite
 
 	// Utility statement details; nil/empty unless Kind says so.
 	Tx        *TxOptions  // KindBegin, and KindSet for SET TRANSACTION / SESSION CHARACTERISTICS

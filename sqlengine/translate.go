@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -104,8 +105,13 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOpti
 	}
 	st.Catalog = st.Catalog || t.catalog
 	st.ForUpdate = st.ForUpdate || t.forUpdate
+	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
 	return st, nil
 }
+
+// reChecksumQuery matches the translation of "SELECT pgraft_checksum()" on
+// its own, which the engine answers (checksum.go).
+var reChecksumQuery = regexp.MustCompile(`^SELECT pgraft_checksum\(\) AS "[^"]*"$`)
 
 // fail aborts the translation with err.
 func (t *translator) fail(err *pgerror.Error) { panic(bailout{err}) }

@@ -80,8 +80,15 @@ func stringToStorage(s string, oid uint32) (any, error) {
 		return f, nil
 	case OIDUUID:
 		return strings.ToLower(strings.TrimSpace(s)), nil
-	case OIDBytea:
-		return []byte(s), nil
+	case OIDNumeric:
+		v, err := pgCast(s, "", "numeric", -1) // exact or 0A000, never silently rounded
+		if err != nil {
+			if code, text, ok := splitFuncError(err.Error()); ok {
+				return nil, &pgerror.Error{Code: code, Message: text}
+			}
+			return nil, err
+		}
+		return v, nil
 	}
 	return s, nil
 }
