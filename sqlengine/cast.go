@@ -253,12 +253,22 @@ func numericStorage(r *big.Rat) (any, error) {
 // the float, printed with 15 significant digits, is r again: true exactly
 // when r has at most 15 significant digits and lies within the range of a
 // normal float64.
+//
+// It also accepts r when it is exactly the shortest decimal of a float64
+// (what drivers print for a double, e.g. 0.30000000000000004 or 5e-324):
+// stored as that REAL, it reads back as the same digits.
 func ratAsReal(r *big.Rat) (float64, bool) {
 	f, _ := r.Float64()
-	if math.IsInf(f, 0) || (f != 0 && math.Abs(f) < 0x1p-1022) {
+	if math.IsInf(f, 0) {
 		return f, false
 	}
-	back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', maxNumericDigits, 64))
+	if f == 0 || math.Abs(f) >= 0x1p-1022 {
+		back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', maxNumericDigits, 64))
+		if ok && back.Cmp(r) == 0 {
+			return f, true
+		}
+	}
+	back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
 	return f, ok && back.Cmp(r) == 0
 }
 
