@@ -173,7 +173,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		}
 		c.sendColumnsOrNoData(cols, nil)
 	case 'P':
-		pt := c.portals[m.Name]
+		pt := c.portal(m.Name)
 		if pt == nil {
 			return unknownPortal(m.Name)
 		}
@@ -193,7 +193,7 @@ func (c *conn) sendColumnsOrNoData(cols []Column, formats []int16) {
 }
 
 func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
-	pt := c.portals[m.Portal]
+	pt := c.portal(m.Portal)
 	if pt == nil {
 		return unknownPortal(m.Portal)
 	}
@@ -279,4 +279,24 @@ func unknownPortal(name string) error {
 		return pgerror.New(pgerror.InvalidCursorName, "portal \"\" does not exist")
 	}
 	return pgerror.New(pgerror.InvalidCursorName, "portal \"%s\" does not exist", name)
+}
+
+// portal returns the named portal: one bound with Bind, or an SQL-level
+// cursor of the session (DECLARE), which PostgreSQL also exposes as a
+// portal (psycopg 3 describes its named cursors that way). Cursor results
+// are in text format.
+func (c *conn) portal(name string) *portal {
+	if pt := c.portals[name]; pt != nil {
+		return pt
+	}
+	f, ok := c.sess.(CursorFinder)
+	if !ok || name == "" {
+		return nil
+	}
+	p, ok := f.FindCursor(name)
+	if !ok {
+		return nil
+	}
+	cols := p.Columns()
+	return &portal{name: name, p: p, cols: cols, formats: make([]int16, len(cols))}
 }

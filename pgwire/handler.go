@@ -82,6 +82,13 @@ type Session interface {
 	Close()
 }
 
+// CursorFinder is implemented by sessions whose SQL-level cursors (DECLARE
+// … CURSOR) are also protocol portals, as in PostgreSQL: Describe and Execute
+// of a portal name that no Bind created look the name up here.
+type CursorFinder interface {
+	FindCursor(name string) (Portal, bool)
+}
+
 // Statement is a parsed (prepared) statement.
 type Statement interface {
 	// ParamOIDs returns one type OID per parameter ($1…$n), with the ones

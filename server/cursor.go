@@ -123,3 +123,16 @@ func (s *session) cursorColumns(ctx context.Context, st *sqlengine.Stmt) ([]pgwi
 	}
 	return cur.p.stmt.Columns(ctx)
 }
+
+var _ pgwire.CursorFinder = (*session)(nil)
+
+// FindCursor implements pgwire.CursorFinder.
+func (s *session) FindCursor(name string) (pgwire.Portal, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.cursors[name]
+	if !ok {
+		return nil, false
+	}
+	return cur.p, true
+}

@@ -28,7 +28,7 @@ func (s *session) start(ctx context.Context, p *portal) error {
 	}
 	s.touchLocked()
 	defer s.armIdleTimerLocked()
-	if _, err := p.stmt.Columns(ctx); err != nil && (st.Kind == sqlengine.KindSelect || st.Returning) && s.tx.wt == nil {
+	if _, err := p.stmt.Columns(ctx); err != nil && s.tx.wt == nil {
 		return s.failLocked(err)
 	}
 	p.cols = p.stmt.cols
@@ -61,9 +61,11 @@ func (s *session) admitLocked(st *sqlengine.Stmt) error {
 	case sqlengine.KindRollback, sqlengine.KindCommit, sqlengine.KindRollbackTo:
 		return nil
 	}
-	return pgerror.New(pgerror.InFailedSQLTransaction,
-		"current transaction is aborted, commands ignored until end of transaction block")
+	return errInFailedTx
 }
+
+var errInFailedTx = pgerror.New(pgerror.InFailedSQLTransaction,
+	"current transaction is aborted, commands ignored until end of transaction block")
 
 // failLocked records a failed statement: a transaction block becomes failed.
 func (s *session) failLocked(err error) error {

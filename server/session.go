@@ -170,11 +170,45 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 			s.srv.cache.putStmts(schema, key, stmts)
 		}
 	}
+	if len(stmts) == 1 {
+		if err := s.checkParse(ctx, stmts[0]); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]pgwire.Statement, len(stmts))
 	for i, st := range stmts {
 		out[i] = &statement{s: s, st: st}
 	}
 	return out, nil
+}
+
+// checkParse refuses at Parse what PostgreSQL refuses there: any statement
+// but a transaction exit in a failed transaction block (25P02), and a
+// statement on relations or columns that do not exist (42P01, 42703). A query
+// string of several statements is checked as it runs instead: an earlier
+// statement may create what a later one uses.
+func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
+	s.mu.Lock()
+	failed, speculative := s.tx.state == txFailed, s.tx.wt != nil
+	if failed && !isTxExit(st) {
+		err := s.admitLocked(st) // the idle timeout's 25P03 first, then 25P02
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Unlock()
+	if speculative { // the read connections cannot see the transaction's own DDL
+		return nil
+	}
+	_, err := s.describe(ctx, st)
+	return err
+}
+
+func isTxExit(st *sqlengine.Stmt) bool {
+	switch st.Kind {
+	case sqlengine.KindRollback, sqlengine.KindCommit, sqlengine.KindRollbackTo:
+		return true
+	}
+	return false
 }
 
 // setting answers the translator's questions about the session.

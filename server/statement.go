@@ -67,7 +67,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 		return s.cursorColumns(ctx, st) // not cached: it depends on the cursor
 	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
 		return []pgwire.Column{textColumn("set_config")}, nil
-	case st.Kind == sqlengine.KindSelect || st.Returning:
+	case st.Kind == sqlengine.KindSelect || st.Kind.IsWrite() && st.Kind != sqlengine.KindDDL:
 	default:
 		return nil, nil
 	}
@@ -83,12 +83,17 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 			s.srv.cache.putCols(st, cols)
 		}
 	}()
+	if !st.Returning && st.Kind != sqlengine.KindSelect {
+		return nil, nil // prepared only to check it, as PostgreSQL's Parse does
+	}
 	cols = make([]pgwire.Column, len(info.Names))
 	for i, name := range info.Names {
-		var oid uint32
+		var oid, table uint32
+		var att int16
 		mod := int32(-1)
 		if i < len(st.Columns) {
-			oid, mod = st.Columns[i].OID, st.Columns[i].TypeMod
+			rc := st.Columns[i]
+			oid, mod, table, att = rc.OID, rc.TypeMod, rc.TableOID, rc.AttNum
 		}
 		if oid == 0 {
 			if t := sqlengine.TypeByDecl(info.DeclTypes[i]); t != nil {
@@ -101,7 +106,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 		if t := sqlengine.TypeByOID(oid); t != nil {
 			size = t.Len
 		}
-		cols[i] = pgwire.Column{Name: name, TypeOID: oid, TypeSize: size, TypeMod: mod}
+		cols[i] = pgwire.Column{Name: name, TableOID: table, AttNum: att, TypeOID: oid, TypeSize: size, TypeMod: mod}
 	}
 	return cols, nil
 }
@@ -157,6 +162,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 	if p.done {
 		return p.tag, true, nil
 	}
+	before := p.count
 	n := 0
 	for maxRows <= 0 || n < maxRows {
 		vals, ok, err := p.next()
@@ -166,7 +172,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 		}
 		if !ok {
 			p.finish()
-			p.tag = commandTag(p.stmt.st, p.count)
+			p.tag = p.completionTag(before)
 			return p.tag, true, nil
 		}
 		if err := w.WriteRow(p.convert(vals)); err != nil {
@@ -180,8 +186,19 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 		return "", false, nil
 	}
 	p.finish()
-	p.tag = commandTag(p.stmt.st, p.count)
+	p.tag = p.completionTag(before)
 	return p.tag, true, nil
+}
+
+// completionTag is the CommandComplete tag at the end of an Execute: a
+// query counts the rows of this Execute only (after a PortalSuspended, the
+// rest), as PostgreSQL does; a write with RETURNING counts all rows written.
+func (p *portal) completionTag(before int64) string {
+	switch p.stmt.st.Kind {
+	case sqlengine.KindSelect, sqlengine.KindFetch, sqlengine.KindShow:
+		return commandTag(p.stmt.st, p.count-before)
+	}
+	return commandTag(p.stmt.st, p.count)
 }
 
 // next returns the next row's storage values.

@@ -90,6 +90,7 @@ func (t *translator) setOperation(s *pg.SelectStmt) (string, []colInfo) {
 		if i < len(rc) && (lc[i].typ.t == nil || lc[i].typ.unknown) {
 			lc[i].typ = rc[i].typ
 		}
+		lc[i].typ.relOID, lc[i].typ.attNum = 0, 0 // a set operation's column is no table's
 	}
 	return left + " " + op + " " + right, lc
 }

@@ -18,6 +18,8 @@ type xtype struct {
 	mod     int32   // typmod, -1 when none
 	notNull bool    // a NOT NULL column (ORDER BY need not place NULLs)
 	unknown bool    // an untyped string literal (PostgreSQL's "unknown")
+	relOID  uint32  // a plain table column: its table's OID (RowDescription)
+	attNum  int16   // a plain table column: its position, from 1
 }
 
 func typed(oid uint32) xtype { return xtype{t: TypeByOID(oid), mod: -1} }
@@ -78,9 +80,10 @@ func tableEntry(name string, ti *TableInfo) *relEntry {
 		return &relEntry{name: name}
 	}
 	r := &relEntry{name: name, known: true}
-	for _, c := range ti.Columns {
+	for i, c := range ti.Columns {
 		nn := c.NotNull || c.PrimaryKey
-		r.cols = append(r.cols, colInfo{name: c.Name, typ: xtype{t: c.Type, mod: c.TypeMod, notNull: nn}})
+		x := xtype{t: c.Type, mod: c.TypeMod, notNull: nn, relOID: ti.OID, attNum: int16(i + 1)}
+		r.cols = append(r.cols, colInfo{name: c.Name, typ: x})
 	}
 	return r
 }
@@ -248,7 +251,7 @@ func resultColumns(cols []colInfo) []ResultColumn {
 	out := make([]ResultColumn, len(cols))
 	for i, c := range cols {
 		oid, mod := resultType(c.typ)
-		out[i] = ResultColumn{Name: c.name, OID: oid, TypeMod: mod}
+		out[i] = ResultColumn{Name: c.name, OID: oid, TypeMod: mod, TableOID: c.typ.relOID, AttNum: c.typ.attNum}
 	}
 	return out
 }

@@ -58,13 +58,16 @@ func TestInferResultColumns(t *testing.T) {
 	rc := func(name string, oid uint32, mod int32) ResultColumn {
 		return ResultColumn{Name: name, OID: oid, TypeMod: mod}
 	}
+	rcAt := func(name string, oid uint32, mod int32, table uint32, att int16) ResultColumn {
+		return ResultColumn{Name: name, OID: oid, TypeMod: mod, TableOID: table, AttNum: att}
+	}
 	cases := []struct {
 		in   string
 		want []ResultColumn
 	}{
-		{"SELECT id, email, score FROM users", []ResultColumn{rc("id", OIDInt8, -1), rc("email", OIDVarchar, 104), rc("score", OIDNumeric, 655366)}},
+		{"SELECT id, email, score FROM users", []ResultColumn{rcAt("id", OIDInt8, -1, 16384, 1), rcAt("email", OIDVarchar, 104, 16384, 3), rcAt("score", OIDNumeric, 655366, 16384, 6)}},
 		{"SELECT u.name AS n, o.amount FROM users u JOIN orders o ON o.user_id = u.id",
-			[]ResultColumn{rc("n", OIDText, -1), rc("amount", OIDNumeric, -1)}},
+			[]ResultColumn{rcAt("n", OIDText, -1, 16384, 2), rcAt("amount", OIDNumeric, -1, 16390, 3)}},
 		{"SELECT id FROM users JOIN orders USING (id)", []ResultColumn{rc("id", 0, -1)}},
 		{"SELECT 1, 3000000000, 1.5, 'a', true, NULL", []ResultColumn{rc("?column?", OIDInt4, -1), rc("?column?", OIDInt8, -1),
 			rc("?column?", OIDNumeric, -1), rc("?column?", OIDText, -1), rc("?column?", OIDBool, -1), rc("?column?", 0, -1)}},
@@ -96,7 +99,7 @@ func TestInferResultColumns(t *testing.T) {
 
 func TestInferReturningColumns(t *testing.T) {
 	st := translateOne(t, "INSERT INTO users (name) VALUES ('a') RETURNING id, created_at AS c, score * 2")
-	want := "[{id 20 -1} {c 1184 -1} {?column? 1700 -1}]"
+	want := "[{id 20 -1 16384 1} {c 1184 -1 16384 5} {?column? 1700 -1 0 0}]"
 	if !st.Returning || fmt.Sprint(st.Columns) != want {
 		t.Fatalf("RETURNING columns = %v (returning=%v), want %s", st.Columns, st.Returning, want)
 	}

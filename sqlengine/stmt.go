@@ -75,9 +75,11 @@ type Stmt struct {
 
 // ResultColumn is the translator's knowledge of one result column.
 type ResultColumn struct {
-	Name    string
-	OID     uint32 // 0: unknown, let SQLite's declared type decide
-	TypeMod int32  // -1 when none
+	Name     string
+	OID      uint32 // 0: unknown, let SQLite's declared type decide
+	TypeMod  int32  // -1 when none
+	TableOID uint32 // a plain table column: its table's OID, else 0
+	AttNum   int16  // a plain table column: its attribute number, else 0
 }
 
 // CursorStmt is DECLARE, FETCH/MOVE or CLOSE of an SQL-level cursor.
