@@ -36,6 +36,10 @@ func TestConfigValidate(t *testing.T) {
 		{"election below heartbeat", func(c *Config) { c.ElectionTimeout = 100 * time.Millisecond }, "ElectionTimeout"},
 		{"batch too large for raft", func(c *Config) { c.MaxAppendEntries = 5000 }, "MaxAppendEntries"},
 		{"negative apply timeout", func(c *Config) { c.ApplyTimeout = -time.Second }, "ApplyTimeout"},
+		{"must-match key with a value", func(c *Config) {
+			c.Meta, c.MustMatch = map[string]string{"sqlite_version": "3.46.1"}, []string{"sqlite_version"}
+		}, ""},
+		{"must-match key without a value", func(c *Config) { c.MustMatch = []string{"entry_format"} }, `"entry_format" has no value`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,10 @@
 //   - the leader watcher (membership.go), which wakes WaitLeader and calls
 //     OnLeadershipChange callbacks;
 //   - the shared port's accept loop, one goroutine per connection until its
-//     first byte, and one per RPC connection running its HandleRPC handler;
+//     first byte, and one per RPC connection running its HandleRPC handler
+//     (the Node's own membership RPC among them: join, remove, status;
+//     rpc.go, join.go);
+//   - ClusterStatus's per-member probes, which it waits for before returning;
 //   - one helper per in-flight Propose, Barrier or membership change waiting
 //     on raft's future. It ends when raft answers; raft leaves unanswered
 //     only entries it committed but had not applied when it shut down, and
@@ -31,6 +34,11 @@
 //     snapshot: Open restores that snapshot first (raft's own restore on
 //     start is off). Entries at or below the state machine's applied index
 //     are replayed to it and skipped by it (DESIGN I2).
+//   - A node never bootstraps unless Config.Bootstrap says so; joining is
+//     separate (Join, JoinCluster) and idempotent (DESIGN §9): the leader
+//     leaves a member with the same ID and address alone, updates a moved
+//     one, and removes and re-adds one that lost its Raft state. A joiner
+//     whose Config.MustMatch metadata differs is refused.
 //   - Raft's errors are translated at this boundary (errors.go); callers
 //     never import raft. A Propose error says whether the entry may have
 //     committed (IsAmbiguous) or was definitely not appended.

@@ -2,59 +2,11 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/raft"
 )
-
-// Member is one server in the Raft configuration.
-type Member struct {
-	ID    string
-	Addr  string
-	Voter bool
-}
-
-// Status is a point-in-time view of the node, for /status and tests.
-type Status struct {
-	NodeID            string
-	Addr              string // advertised Raft address
-	State             string // "Leader", "Follower", "Candidate", "Shutdown"
-	Term              uint64
-	LeaderID          string
-	LeaderAddr        string
-	AppliedIndex      uint64
-	CommitIndex       uint64
-	LastIndex         uint64
-	LastSnapshotIndex uint64
-	Members           []Member // latest configuration, possibly not yet committed
-}
-
-// Status returns the node's view of itself and the cluster.
-func (n *Node) Status() Status {
-	leaderID, leaderAddr := n.Leader()
-	s := Status{
-		NodeID:            n.cfg.NodeID,
-		Addr:              n.addr,
-		State:             n.State(),
-		Term:              n.Term(),
-		LeaderID:          leaderID,
-		LeaderAddr:        leaderAddr,
-		AppliedIndex:      n.AppliedIndex(),
-		CommitIndex:       n.CommitIndex(),
-		LastIndex:         n.LastIndex(),
-		LastSnapshotIndex: n.lastSnapshotIndex(),
-	}
-	servers, err := n.servers()
-	if err != nil {
-		return s // shut down: no configuration to report
-	}
-	for _, srv := range servers {
-		s.Members = append(s.Members, Member{
-			ID: string(srv.ID), Addr: string(srv.Address), Voter: srv.Suffrage == raft.Voter,
-		})
-	}
-	return s
-}
 
 // servers returns the latest Raft configuration's servers.
 func (n *Node) servers() ([]raft.Server, error) {
@@ -80,38 +32,93 @@ func (n *Node) hasOtherVoters() bool {
 	return false
 }
 
-// AddVoter adds (or re-adds) a voting member. Leader only. Idempotent, as in
-// hraftd: a member already present with the same ID and address is left
-// alone; one with the same ID or address but not both is removed first (a
-// node that lost its data rejoins as a new voter, DESIGN §9).
+// AddVoter adds a voting member, or updates one: see addMember. Leader
+// only.
 func (n *Node) AddVoter(ctx context.Context, id, addr string) error {
+	return n.addMember(ctx, id, addr, true, false)
+}
+
+// AddNonvoter adds a nonvoting member (an asynchronous read replica that
+// never counts towards the quorum), or updates one: see addMember. Leader
+// only.
+func (n *Node) AddNonvoter(ctx context.Context, id, addr string) error {
+	return n.addMember(ctx, id, addr, false, false)
+}
+
+// addMember makes id a member at addr with the given suffrage, idempotently
+// (DESIGN §9):
+//   - present with the same address and suffrage, and not fresh: nothing to do;
+//   - present with another address: raft's add updates the address in place;
+//   - present with the other suffrage: promoted (AddVoter) or demoted;
+//   - fresh (the node lost its Raft state) and present: removed, then added
+//     anew, because a voter that forgot its log and votes is not the same
+//     voter any more;
+//   - another member holding addr: removed first (its node is gone: the
+//     address now belongs to id).
+//
+// Clashes with this node itself are refused.
+func (n *Node) addMember(ctx context.Context, id, addr string, voter, fresh bool) error {
 	if n.isShutdown() {
 		return ErrShutdown
 	}
 	servers, err := n.servers()
 	if err != nil {
-		return fmt.Errorf("add voter %s: %w", id, err)
+		return fmt.Errorf("add member %s: %w", id, err)
 	}
-	for _, s := range servers {
+	var cur *raft.Server
+	for i, s := range servers {
 		sameID, sameAddr := string(s.ID) == id, string(s.Address) == addr
-		if sameID && sameAddr && s.Suffrage == raft.Voter {
-			return nil
-		}
 		if (sameID || sameAddr) && string(s.ID) == n.cfg.NodeID {
-			return fmt.Errorf("add voter %s at %s: conflicts with this node (%s at %s)", id, addr, s.ID, s.Address)
+			return refusef("member %s at %s clashes with the leader itself (%s at %s)", id, addr, s.ID, s.Address)
 		}
-		if sameID || sameAddr {
-			n.log.Info("removing stale member before adding it again", "member", s.ID, "addr", s.Address)
+		if sameAddr && !sameID {
+			n.log.Info("removing the member that held this address", "member", s.ID, "addr", s.Address, "new_member", id)
 			if err := n.RemoveServer(ctx, string(s.ID)); err != nil {
-				return fmt.Errorf("add voter %s: %w", id, err)
+				return fmt.Errorf("add member %s: %w", id, err)
 			}
 		}
+		if sameID {
+			cur = &servers[i]
+		}
 	}
-	f := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, n.enqueueTimeout(ctx))
+	if cur != nil && fresh {
+		n.log.Warn("member lost its raft state; removing it and adding it anew", "member", id, "addr", addr)
+		if err := n.RemoveServer(ctx, id); err != nil {
+			return fmt.Errorf("add member %s: %w", id, err)
+		}
+		cur = nil
+	}
+	isVoter := cur != nil && cur.Suffrage == raft.Voter
+	if cur != nil && string(cur.Address) == addr && isVoter == voter {
+		n.log.Info("member already present; nothing to change", "member", id, "addr", addr, "voter", voter)
+		return nil
+	}
+	if cur != nil && string(cur.Address) != addr {
+		n.log.Info("member's address changed; updating it", "member", id, "old_addr", cur.Address, "addr", addr)
+	}
+	return n.applyMember(ctx, id, addr, voter, isVoter)
+}
+
+// applyMember issues raft's change: AddVoter (adds, promotes or moves a
+// voter), AddNonvoter (adds or moves), then DemoteVoter when a voter asked
+// to become a nonvoter.
+func (n *Node) applyMember(ctx context.Context, id, addr string, voter, wasVoter bool) error {
+	sid, saddr, timeout := raft.ServerID(id), raft.ServerAddress(addr), n.enqueueTimeout(ctx)
+	var f raft.IndexFuture
+	if voter {
+		f = n.raft.AddVoter(sid, saddr, 0, timeout)
+	} else {
+		f = n.raft.AddNonvoter(sid, saddr, 0, timeout)
+	}
 	if err := n.await(ctx, f); err != nil {
-		return fmt.Errorf("add voter %s: %w", id, translateError(err, false))
+		return fmt.Errorf("add member %s: %w", id, translateError(err, false))
 	}
-	n.log.Info("added voter", "member", id, "addr", addr)
+	if !voter && wasVoter {
+		if err := n.await(ctx, n.raft.DemoteVoter(sid, 0, n.enqueueTimeout(ctx))); err != nil {
+			return fmt.Errorf("demote member %s: %w", id, translateError(err, false))
+		}
+	}
+	n.log.Info("member added", "member", id, "addr", addr, "voter", voter)
 	return nil
 }
 
@@ -138,6 +145,56 @@ func (n *Node) RemoveServer(ctx context.Context, id string) error {
 	}
 	n.log.Info("removed server", "member", id)
 	return nil
+}
+
+// RemoveMember removes a member from any node: the leader removes it,
+// other nodes forward the request to the leader over the membership RPC.
+// It retries while no leader is known, until ctx ends. Removing an absent
+// member succeeds.
+func (n *Node) RemoveMember(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("remove member: empty node id")
+	}
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		if n.isShutdown() {
+			return ErrShutdown
+		}
+		err := n.removeOnce(ctx, id)
+		var refused *refusedError
+		if err == nil || errors.As(err, &refused) {
+			return err
+		}
+		lastErr = err
+		n.log.Debug("remove member attempt failed; will retry", "member", id, logKeyErr, err)
+		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+			return fmt.Errorf("remove member %s: %w (last error: %v)", id, err, lastErr)
+		}
+	}
+}
+
+// removeOnce removes id here if this node leads, or asks the leader.
+func (n *Node) removeOnce(ctx context.Context, id string) error {
+	if n.IsLeader() {
+		err := n.RemoveServer(ctx, id)
+		if err == nil || !errors.Is(err, ErrNotLeader) {
+			return err
+		}
+	}
+	_, addr := n.Leader()
+	if addr == "" {
+		return ErrNotLeader
+	}
+	resp, err := callLeader(ctx, addr, rpcRequest{Op: opRemove, NodeID: id})
+	switch {
+	case err != nil:
+		return err
+	case resp.Code == codeOK:
+		return nil
+	case resp.Code == codeRefused:
+		return refusef("remove member %s: %s", id, resp.Error)
+	}
+	return fmt.Errorf("remove member %s: leader answered %s: %s", id, resp.Code, resp.Error)
 }
 
 // WaitLeader returns once this node knows a leader (itself or another).
@@ -184,10 +241,11 @@ func (n *Node) startWatch() {
 	n.kick = make(chan struct{}, 1)
 	// Buffered and non-blocking: raft drops observations when it is full,
 	// which is fine because the watcher re-reads the current leader.
-	n.observerCh = make(chan raft.Observation, 16)
+	n.observerCh = make(chan raft.Observation, 64)
 	n.observer = raft.NewObserver(n.observerCh, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
-		case raft.LeaderObservation, raft.RaftState:
+		case raft.LeaderObservation, raft.RaftState,
+			raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
 			return true
 		}
 		return false
@@ -211,8 +269,12 @@ func (n *Node) stopWatchAndWait() {
 	n.wg.Wait()
 }
 
-// watchLeader wakes WaitLeader callers on every leader observation and
-// tells OnLeadershipChange callbacks when this node's leadership flips.
+// watchLeader wakes WaitLeader callers on every leader observation, tells
+// OnLeadershipChange callbacks when this node's leadership flips, and
+// records heartbeat failures for Status. Raft drops observations when the
+// channel is full; a lost "resumed" one leaves a member marked unreachable
+// until the next leadership change (the channel is sized to make that
+// unlikely).
 func (n *Node) watchLeader(ctx context.Context) {
 	var fns []func(bool)
 	reported := false
@@ -220,10 +282,16 @@ func (n *Node) watchLeader(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.observerCh:
-			n.broadcastLeaderChange()
+		case o := <-n.observerCh:
+			switch o.Data.(type) {
+			case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
+				n.heartbeats.observe(o.Data)
+			default:
+				n.broadcastLeaderChange()
+			}
 		case isLeader := <-n.raft.LeaderCh():
 			n.broadcastLeaderChange()
+			n.heartbeats.reset()
 			if isLeader != reported {
 				reported = isLeader
 				n.log.Info("leadership changed", "leader", isLeader, logKeyTerm, n.Term())

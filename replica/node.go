@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -37,6 +38,11 @@ type Node struct {
 	snaps   raft.SnapshotStore
 
 	applied *appliedIndex
+	// fresh: Open found no Raft state, and no join has succeeded since. A
+	// JoinRequest says so, and the leader re-adds a known ID (DESIGN §9).
+	fresh atomic.Bool
+
+	heartbeats heartbeatHealth // leader-side follower health, for Status
 
 	// leader watcher (membership.go): the Node's own goroutine
 	observerCh chan raft.Observation
@@ -107,6 +113,7 @@ func (n *Node) open() error {
 	if err != nil {
 		return fmt.Errorf("check raft state: %w", err)
 	}
+	n.fresh.Store(!existing)
 	if applied := n.sm.AppliedIndex(); !existing && applied > 0 {
 		// Raft would replay the cluster's log from index 1 and the state
 		// machine would skip entries 1..applied that are not the ones it
@@ -169,7 +176,7 @@ func (n *Node) openTransport() error {
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(n.raftLog, "raft-net"),
 	})
-	return nil
+	return n.mux.handle(MembershipRPCByte, n.serveMembership)
 }
 
 // advertise picks the address peers dial: RaftAddr when it names a host
@@ -337,12 +344,14 @@ func (n *Node) isShutdown() bool {
 // stop, and the stores close. ctx bounds the leadership transfer only.
 // Idempotent; later calls return the first call's result.
 func (n *Node) Shutdown(ctx context.Context) error {
-	n.shutdownOnce.Do(func() { n.shutdownErr = n.shutdown(ctx) })
+	n.shutdownOnce.Do(func() { n.shutdownErr = n.shutdown(ctx, true) })
 	return n.shutdownErr
 }
 
-func (n *Node) shutdown(ctx context.Context) error {
-	if n.IsLeader() && n.hasOtherVoters() {
+// shutdown stops the node; transfer says whether a leader hands leadership
+// over first (tests pass false to simulate a crash).
+func (n *Node) shutdown(ctx context.Context, transfer bool) error {
+	if transfer && n.IsLeader() && n.hasOtherVoters() {
 		if err := n.await(ctx, n.raft.LeadershipTransfer()); err != nil {
 			n.log.Warn("leadership transfer before shutdown failed", logKeyErr, err)
 		} else {

@@ -262,7 +262,7 @@ func (a advertisedAddr) String() string  { return string(a) }
 // b to fn (node-to-node RPC sharing the port). fn owns the connection, runs
 // on a goroutine the Node owns, and must return once the connection is
 // closed: Shutdown closes it and waits. Register before peers dial; b must
-// not be 'R' (Raft's).
+// not be 'R' (Raft's) or MembershipRPCByte (the Node's own).
 func (n *Node) HandleRPC(b byte, fn func(net.Conn)) error {
 	return n.mux.handle(b, fn)
 }
