@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/pgraft
 DATA    ?= ./data
 
-.PHONY: build run test test-short vet bench clients clean
+.PHONY: build run cluster test test-short vet bench clients clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pgraft
@@ -28,3 +28,7 @@ bench:
 
 clean:
 	rm -rf bin
+
+# `make cluster` starts three nodes on this machine (PostgreSQL 5433-5435).
+cluster: build
+	./$(BIN) dev --data-dir ./data-dev

@@ -1,30 +1,43 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"time"
+
+	"github.com/pgraft/pgraft/replica"
 )
 
-// Status is what /status reports.
+// Status is what /status reports: this node, and every member as the
+// cluster sees it (lag is the highest commit index any member reports minus
+// the member's applied index).
 type Status struct {
-	NodeID       string `json:"node_id"`
-	Role         string `json:"role"`
-	Leader       string `json:"leader"`
-	LeaderAddr   string `json:"leader_addr"`
-	Term         uint64 `json:"term"`
-	AppliedIndex uint64 `json:"applied_index"`
-	CommitIndex  uint64 `json:"commit_index"`
-	LastIndex    uint64 `json:"last_index"`
-	PGAddr       string `json:"pg_addr"`
+	NodeID            string           `json:"node_id"`
+	Role              string           `json:"role"`
+	Leader            string           `json:"leader"`
+	LeaderAddr        string           `json:"leader_addr"`
+	Term              uint64           `json:"term"`
+	AppliedIndex      uint64           `json:"applied_index"`
+	CommitIndex       uint64           `json:"commit_index"`
+	LastIndex         uint64           `json:"last_index"`
+	LastSnapshotIndex uint64           `json:"last_snapshot_index"`
+	PGAddr            string           `json:"pg_addr"`
+	Members           []replica.Member `json:"members,omitempty"`
 }
 
-// Status returns the node's current status.
-func (s *Server) Status() Status {
+// Status returns this node's status; with members, it also asks every
+// member for its own (bounded by ctx).
+func (s *Server) Status(ctx context.Context, members bool) Status {
 	st := s.node.Status()
+	if members {
+		st = s.node.ClusterStatus(ctx)
+	}
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: s.eng.AppliedIndex(), CommitIndex: st.CommitIndex,
-		LastIndex: st.LastIndex, PGAddr: s.PGAddr(),
+		LastIndex: st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
+		Members: st.Members,
 	}
 }
 
@@ -42,10 +55,32 @@ func (s *Server) httpHandler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(s.Status())
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		writeJSON(w, http.StatusOK, s.Status(ctx, true))
+	})
+	mux.HandleFunc("POST /remove", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("node_id")
+		if id == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "node_id is required"})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		defer cancel()
+		if err := s.node.RemoveMember(ctx, id); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		s.log.Info("member removed", "removed", id)
+		writeJSON(w, http.StatusOK, map[string]string{"removed": id})
 	})
 	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,19 +35,23 @@ const (
 
 // Config is everything a node needs; cmd/pgraft fills it from flags.
 type Config struct {
-	NodeID   string   // "" = generated once and kept in DataDir/node-id
-	DataDir  string   // holds db.sqlite, raft/, snapshots/
-	PGAddr   string   // PostgreSQL protocol listen address
-	RaftAddr string   // Raft and node-to-node address
-	HTTPAddr string   // /healthz, /readyz, /status
-	Join     []string // RaftAddrs of existing members; empty = bootstrap a new cluster
+	NodeID      string        // "" = generated once and kept in DataDir/node-id
+	DataDir     string        // holds db.sqlite, raft/, snapshots/
+	PGAddr      string        // PostgreSQL protocol listen address
+	RaftAddr    string        // Raft and node-to-node address
+	HTTPAddr    string        // /healthz, /readyz, /status
+	Join        []string      // RaftAddrs of existing members; empty = bootstrap a new cluster
+	Nonvoter    bool          // join as a non-voting read replica (never counts towards the quorum)
+	JoinTimeout time.Duration // how long Open keeps trying to join; 0 = 2 minutes
 
 	// Listeners, when set, are used instead of listening on the addresses
 	// (tests pass 127.0.0.1:0 listeners).
 	PGListener, RaftListener, HTTPListener net.Listener
 
-	HeartbeatTimeout time.Duration // 0 = replica's default
-	ElectionTimeout  time.Duration // 0 = replica's default
+	HeartbeatTimeout  time.Duration // 0 = replica's default
+	ElectionTimeout   time.Duration // 0 = replica's default
+	SnapshotThreshold uint64        // log entries between snapshots; 0 = replica's default
+	TrailingLogs      uint64        // log entries kept after a snapshot; 0 = replica's default
 
 	Logger *slog.Logger // nil: discard
 }
@@ -152,10 +157,22 @@ func (s *Server) open() error {
 	if s.cfg.ElectionTimeout > 0 {
 		rc.ElectionTimeout = s.cfg.ElectionTimeout
 	}
+	if s.cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = s.cfg.SnapshotThreshold
+	}
+	if s.cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = s.cfg.TrailingLogs
+	}
+	rc.Meta = map[string]string{"sqlite_version": sqlengine.SQLiteVersion(),
+		"entry_format": strconv.Itoa(sqlengine.PayloadVersion)}
+	rc.MustMatch = []string{"sqlite_version", "entry_format"}
 	if s.node, err = replica.Open(rc, stateMachine{s.eng}); err != nil {
 		return fmt.Errorf("open raft: %w", err)
 	}
 	s.repl = s.node
+	if err := s.join(); err != nil {
+		return err
+	}
 	if s.pgLn = s.cfg.PGListener; s.pgLn == nil {
 		if s.pgLn, err = net.Listen("tcp", s.cfg.PGAddr); err != nil {
 			return fmt.Errorf("listen for PostgreSQL clients: %w", err)
@@ -165,6 +182,26 @@ func (s *Server) open() error {
 		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("listen for HTTP: %w", err)
 		}
+	}
+	return nil
+}
+
+// join makes the node a member of the cluster its Join addresses name: a
+// node that kept its data and membership is left as it is, any other is
+// added (as a voter unless Nonvoter) by the leader, which refuses a build it
+// cannot replicate with.
+func (s *Server) join() error {
+	if len(s.cfg.Join) == 0 {
+		return nil
+	}
+	d := s.cfg.JoinTimeout
+	if d == 0 {
+		d = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := s.node.JoinCluster(ctx, s.cfg.Join, !s.cfg.Nonvoter); err != nil {
+		return fmt.Errorf("join %s: %w", strings.Join(s.cfg.Join, ","), err)
 	}
 	return nil
 }

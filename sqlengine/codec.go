@@ -51,6 +51,10 @@ type Payload struct {
 
 const payloadVersion = 1
 
+// PayloadVersion is the log payload format this build writes; every voter
+// of a cluster must share it (DESIGN.md §3, one build per cluster).
+const PayloadVersion = payloadVersion
+
 // Value tags of the codec.
 const (
 	tagNull   = 0

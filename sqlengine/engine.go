@@ -176,6 +176,14 @@ func (e *Engine) initMeta() error {
 	return rows.Err()
 }
 
+// SQLiteVersion is the SQLite library version this build links: voters of a
+// cluster must share it, since a different SQLite may plan and order rows
+// differently (DESIGN.md §3).
+func SQLiteVersion() string {
+	v, _, _ := sqlite3.Version()
+	return v
+}
+
 // AppliedIndex returns the highest log index whose effects are committed.
 func (e *Engine) AppliedIndex() uint64 { return e.applied.Load() }
 

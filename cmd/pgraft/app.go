@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -23,7 +23,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		Commands: []*cli.Command{
 			serveCommand(stderr),
+			devCommand(stdout, stderr),
 			statusCommand(stdout),
+			removeCommand(stdout),
 		},
 	}
 }
@@ -40,6 +42,11 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "http-addr", Value: def.HTTPAddr, EnvVars: []string{"PGRAFT_HTTP_ADDR"}, Usage: "HTTP address for /healthz, /readyz, /status"},
 			&cli.StringFlag{Name: "node-id", EnvVars: []string{"PGRAFT_NODE_ID"}, Usage: "node id (default: generated once and kept in the data dir)"},
 			&cli.StringFlag{Name: "join", EnvVars: []string{"PGRAFT_JOIN"}, Usage: "comma-separated --raft-addr addresses of existing members"},
+			&cli.BoolFlag{Name: "nonvoter", EnvVars: []string{"PGRAFT_NONVOTER"}, Usage: "join as a non-voting read replica"},
+			&cli.DurationFlag{Name: "heartbeat-timeout", EnvVars: []string{"PGRAFT_HEARTBEAT_TIMEOUT"}, Usage: "Raft heartbeat timeout (default 300ms, tuned for a LAN)"},
+			&cli.DurationFlag{Name: "election-timeout", EnvVars: []string{"PGRAFT_ELECTION_TIMEOUT"}, Usage: "Raft election timeout (default 300ms)"},
+			&cli.Uint64Flag{Name: "snapshot-threshold", EnvVars: []string{"PGRAFT_SNAPSHOT_THRESHOLD"}, Usage: "log entries between snapshots (default 8192)"},
+			&cli.Uint64Flag{Name: "trailing-logs", EnvVars: []string{"PGRAFT_TRAILING_LOGS"}, Usage: "log entries kept after a snapshot (default 10240)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 		},
 		Action: func(c *cli.Context) error {
@@ -48,13 +55,18 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				return fmt.Errorf("--log-level: %w", err)
 			}
 			cfg := server.Config{
-				NodeID:   c.String("node-id"),
-				DataDir:  c.String("data-dir"),
-				PGAddr:   c.String("pg-addr"),
-				RaftAddr: c.String("raft-addr"),
-				HTTPAddr: c.String("http-addr"),
-				Join:     splitList(c.String("join")),
-				Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+				NodeID:            c.String("node-id"),
+				DataDir:           c.String("data-dir"),
+				PGAddr:            c.String("pg-addr"),
+				RaftAddr:          c.String("raft-addr"),
+				HTTPAddr:          c.String("http-addr"),
+				Join:              splitList(c.String("join")),
+				Nonvoter:          c.Bool("nonvoter"),
+				HeartbeatTimeout:  c.Duration("heartbeat-timeout"),
+				ElectionTimeout:   c.Duration("election-timeout"),
+				SnapshotThreshold: c.Uint64("snapshot-threshold"),
+				TrailingLogs:      c.Uint64("trailing-logs"),
+				Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 			}
 			return serve(c.Context, cfg)
 		},
@@ -87,24 +99,53 @@ func splitList(s string) []string {
 func statusCommand(stdout io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "print a node's status (role, leader, term, applied and commit index)",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "http-addr", Value: server.DefaultConfig().HTTPAddr, EnvVars: []string{"PGRAFT_HTTP_ADDR"}, Usage: "the node's HTTP address"},
-		},
+		Usage: "print a node's status: role, leader, term, applied and commit index, each member's lag",
+		Flags: []cli.Flag{httpAddrFlag()},
 		Action: func(c *cli.Context) error {
-			client := &http.Client{Timeout: 5 * time.Second}
-			resp, err := client.Get("http://" + c.String("http-addr") + "/status")
-			if err != nil {
-				return fmt.Errorf("status: %w", err)
-			}
-			defer resp.Body.Close()
-			var st server.Status
-			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-				return fmt.Errorf("status: %w", err)
-			}
-			out, _ := json.MarshalIndent(st, "", "  ")
-			fmt.Fprintln(stdout, string(out))
-			return nil
+			return callHTTP(c.Context, stdout, http.MethodGet, "http://"+c.String("http-addr")+"/status")
 		},
 	}
+}
+
+func removeCommand(stdout io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:  "remove",
+		Usage: "remove a member from the cluster (through any member's HTTP address)",
+		Flags: []cli.Flag{
+			httpAddrFlag(),
+			&cli.StringFlag{Name: "node-id", Required: true, Usage: "id of the member to remove"},
+		},
+		Action: func(c *cli.Context) error {
+			u := "http://" + c.String("http-addr") + "/remove?node_id=" + url.QueryEscape(c.String("node-id"))
+			return callHTTP(c.Context, stdout, http.MethodPost, u)
+		},
+	}
+}
+
+func httpAddrFlag() cli.Flag {
+	return &cli.StringFlag{Name: "http-addr", Value: server.DefaultConfig().HTTPAddr, EnvVars: []string{"PGRAFT_HTTP_ADDR"}, Usage: "a member's HTTP address"}
+}
+
+// callHTTP makes one request to a node's HTTP API and prints the JSON answer.
+func callHTTP(ctx context.Context, stdout io.Writer, method, u string) error {
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	stdout.Write(body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	return nil
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pgraft/pgraft/server"
+)
+
+// devCommand starts a three-node cluster in this process: PostgreSQL on
+// 5433-5435, Raft on 7433-7435, HTTP on 8433-8435, data in DIR/node1..3.
+func devCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:  "dev",
+		Usage: "start a three-node cluster on this machine (Ctrl-C stops all three)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "data-dir", Value: "./data-dev", EnvVars: []string{"PGRAFT_DATA_DIR"}, Usage: "parent directory of the three nodes' data dirs"},
+			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address every node listens on"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+		},
+		Action: func(c *cli.Context) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+			return runDev(c.Context, stdout, log, c.String("data-dir"), c.String("host"))
+		},
+	}
+}
+
+func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host string) error {
+	var nodes []*server.Server
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for i := len(nodes) - 1; i >= 0; i-- { // followers first: the leader transfers nothing needlessly
+			if err := nodes[i].Shutdown(sctx); err != nil {
+				log.Error("shutdown", "node", i+1, "err", err)
+			}
+		}
+	}()
+	first := host + ":7433"
+	for i := 0; i < 3; i++ {
+		cfg := server.Config{
+			NodeID:   "node" + strconv.Itoa(i+1),
+			DataDir:  filepath.Join(dir, "node"+strconv.Itoa(i+1)),
+			PGAddr:   host + ":" + strconv.Itoa(5433+i),
+			RaftAddr: host + ":" + strconv.Itoa(7433+i),
+			HTTPAddr: host + ":" + strconv.Itoa(8433+i),
+			Logger:   log.With("node", i+1),
+		}
+		if i > 0 {
+			cfg.Join = []string{first}
+		}
+		srv, err := server.Open(cfg)
+		if err != nil {
+			return fmt.Errorf("start node %d: %w", i+1, err)
+		}
+		nodes = append(nodes, srv)
+		if i == 0 {
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := srv.WaitLeader(wctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("node 1 elected no leader: %w", err)
+			}
+		}
+	}
+	fmt.Fprintf(stdout, `pgraft dev: three nodes running (data in %s)
+  psql -h %[2]s -p 5433 -U postgres     # node1
+  psql -h %[2]s -p 5434 -U postgres     # node2
+  psql -h %[2]s -p 5435 -U postgres     # node3
+  psql "postgresql://%[2]s:5433,%[2]s:5434,%[2]s:5435/postgres?target_session_attrs=read-write"   # the leader
+  pgraft status --http-addr %[2]s:8433
+Ctrl-C stops all three.
+`, dir, host)
+	<-ctx.Done()
+	if errors.Is(context.Cause(ctx), context.Canceled) {
+		fmt.Fprintln(stdout, "stopping")
+	}
+	return nil
+}
