@@ -11,7 +11,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
-func newTestEngine(t *testing.T) *Engine {
+func newTestEngine(t testing.TB) *Engine {
 	t.Helper()
 	e, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite")})
 	if err != nil {
@@ -22,7 +22,7 @@ func newTestEngine(t *testing.T) *Engine {
 }
 
 // entry builds one encoded Statements payload.
-func entry(t *testing.T, micros int64, seed uint64, sqls ...string) []byte {
+func entry(t testing.TB, micros int64, seed uint64, sqls ...string) []byte {
 	t.Helper()
 	p := &Payload{Ctx: ExecContext{TimeMicros: micros, Seed: seed, TimeZone: "UTC"}}
 	for _, s := range sqls {

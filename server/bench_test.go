@@ -1,0 +1,68 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgraft/pgraft/server/servertest"
+)
+
+// Benchmarks of one node through the PostgreSQL protocol with pgx: the
+// same statements as ../shared/bench's point_select and insert workloads.
+// Compare with PostgreSQL only through ../shared/bench/run.sh, which runs
+// both in one go.
+
+func BenchmarkPointSelect(b *testing.B) {
+	n := servertest.Start(b)
+	c := benchConn(b, n)
+	ctx := context.Background()
+	mustExecB(b, c, "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL)")
+	mustExecB(b, c, "INSERT INTO accounts SELECT x, 1000 FROM (WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 10000) SELECT x FROM s) AS q")
+	b.ResetTimer()
+	var bal int64
+	for i := 0; i < b.N; i++ {
+		if err := c.QueryRow(ctx, "SELECT balance FROM accounts WHERE id = $1", int64(i%10000+1)).Scan(&bal); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInsertParallel(b *testing.B) {
+	n := servertest.Start(b)
+	mustExecB(b, benchConn(b, n), "CREATE TABLE kv (k bigint PRIMARY KEY, v text)")
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := pgx.Connect(context.Background(), n.DSN())
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close(context.Background())
+		for k := int64(0); pb.Next(); k++ {
+			if _, err := c.Exec(context.Background(), "INSERT INTO kv VALUES ($1, 'v') ON CONFLICT (k) DO UPDATE SET v = excluded.v", k*1000003%1000000007); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func benchConn(b *testing.B, n *servertest.Node) *pgx.Conn {
+	b.Helper()
+	c, err := pgx.Connect(context.Background(), n.DSN())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func mustExecB(b *testing.B, c *pgx.Conn, sql string) {
+	b.Helper()
+	if _, err := c.Exec(context.Background(), sql); err != nil {
+		b.Fatalf("%s: %v", sql, err)
+	}
+}
