@@ -271,8 +271,14 @@ func (t *translator) typeCast(c *pg.TypeCast) (string, xtype) {
 	case "regnamespace":
 		return t.regnamespaceCast(c.Arg)
 	case "regproc":
-		s, x := t.expr(c.Arg)
-		return castSQL(s, srcName(x), "oid", -1), typed(OIDOid)
+		// The catalog views keep functions by name (pg_type.typinput is
+		// 'array_in'), so a regproc is its name: a literal loses its
+		// pg_catalog qualifier, anything else is already a name.
+		if sv := c.Arg.GetAConst().GetSval(); sv != nil {
+			return t.quoteString(strings.TrimPrefix(sv.Sval, "pg_catalog.")), typed(OIDText)
+		}
+		s, _ := t.expr(c.Arg)
+		return s, typed(OIDText)
 	}
 	typ, mod := t.lookupType(tn)
 	if len(tn.ArrayBounds) > 0 {

@@ -180,7 +180,7 @@ func TestTranslateFunctions(t *testing.T) {
 		{"casts", "SELECT '5'::int, CAST(id AS text), id::int8, 1::numeric(10,2), varchar(3) 'abcd', $1::int4 FROM users",
 			`SELECT pg_cast('5', '', 'int4', -1) AS "int4", pg_cast(id, 'int8', 'text', -1) AS "id", id AS "id", pg_cast(1, 'int4', 'numeric', 655366) AS "numeric", pg_cast('abcd', '', 'varchar', 7) AS "varchar", ?1 AS "int4" FROM users`},
 		{"regclass and friends", "SELECT 'users'::regclass, oid::regclass, 'int4'::regtype, 23::regtype, 11::regnamespace, 'x'::regproc FROM pg_class",
-			`SELECT (SELECT oid FROM pg_class WHERE relname = 'users') AS "regclass", (SELECT relname FROM pg_class WHERE oid = (oid)) AS "oid", 23 AS "regtype", format_type(23, NULL) AS "regtype", (SELECT nspname FROM pg_namespace WHERE oid = (11)) AS "regnamespace", pg_cast('x', '', 'oid', -1) AS "regproc" FROM pg_class`},
+			`SELECT (SELECT oid FROM pg_class WHERE relname = 'users') AS "regclass", (SELECT relname FROM pg_class WHERE oid = (oid)) AS "oid", 23 AS "regtype", format_type(23, NULL) AS "regtype", (SELECT nspname FROM pg_namespace WHERE oid = (11)) AS "regnamespace", 'x' AS "regproc" FROM pg_class`},
 		{"generate_series in FROM", "SELECT s FROM generate_series(1, 3) s",
 			`SELECT s AS "s" FROM (WITH RECURSIVE pg_series(s) AS (SELECT 1 WHERE 1 <= 3 UNION ALL SELECT s + 1 FROM pg_series WHERE s + 1 <= 3) SELECT s FROM pg_series) AS s`},
 		{"jsonb_typeof keeps PostgreSQL names", "SELECT jsonb_typeof('1')",
