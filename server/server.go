@@ -124,8 +124,8 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg.NodeID = id
-	log = log.With(logKeyNode, id)
-	s := &Server{cfg: cfg, log: log}
+	cfg.Logger = log
+	s := &Server{cfg: cfg, log: log.With(logKeyNode, id)}
 	if err := s.open(); err != nil {
 		s.closeAll()
 		return nil, err
@@ -149,7 +149,7 @@ func (s *Server) open() error {
 	rc.RaftAddr = s.cfg.RaftAddr
 	rc.Listener = s.cfg.RaftListener
 	rc.Bootstrap = len(s.cfg.Join) == 0
-	rc.Logger = s.log.With(logKeyComponent, "replica")
+	rc.Logger = s.cfg.Logger // replica adds its own node and component keys
 	if s.cfg.HeartbeatTimeout > 0 {
 		rc.HeartbeatTimeout = s.cfg.HeartbeatTimeout
 		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, s.cfg.HeartbeatTimeout/2)
