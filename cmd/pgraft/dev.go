@@ -56,7 +56,7 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 			PGAddr:   host + ":" + strconv.Itoa(5433+i),
 			RaftAddr: host + ":" + strconv.Itoa(7433+i),
 			HTTPAddr: host + ":" + strconv.Itoa(8433+i),
-			Logger:   log.With("node", i+1),
+			Logger:   log,
 		}
 		if i > 0 {
 			cfg.Join = []string{first}
