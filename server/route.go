@@ -107,6 +107,9 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) (bool, error) {
 // runSelectLocked starts a read.
 func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) {
 	st := p.stmt.st
+	if st.Advisory != "" {
+		return false, s.runAdvisoryLocked(ctx, p)
+	}
 	if st.Checksum {
 		if err := s.waitConsistent(ctx); err != nil {
 			return false, err

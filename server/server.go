@@ -88,15 +88,16 @@ var _ replicator = (*replica.Node)(nil)
 // Server is one pgraft node: the PostgreSQL listener, the Raft node, the
 // SQLite engine and the HTTP status endpoints.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	eng   *sqlengine.Engine
-	node  *replica.Node
-	repl  replicator
-	gate  gate
-	cache stmtCache
-	pg    *pgwire.Server
-	web   *http.Server
+	cfg      Config
+	log      *slog.Logger
+	eng      *sqlengine.Engine
+	node     *replica.Node
+	repl     replicator
+	gate     gate
+	cache    stmtCache
+	advisory advisoryLocks
+	pg       *pgwire.Server
+	web      *http.Server
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool

@@ -243,6 +243,7 @@ func (s *session) Close() {
 	defer s.mu.Unlock()
 	s.rollbackLocked()
 	s.closeCursors(true)
+	s.srv.advisory.unlockAll(s)
 }
 
 var (

@@ -337,3 +337,27 @@ func TestChecksumAndEmptyByteaAndNumericLimits(t *testing.T) {
 		t.Fatal("checksum did not change after an update")
 	}
 }
+
+func TestAdvisoryLocks(t *testing.T) {
+	n := servertest.Start(t)
+	a, b := connect(t, n), connect(t, n)
+	ctx := context.Background()
+	mustExec(t, a, "SELECT pg_advisory_lock($1)", int64(42))
+	var ok bool
+	if err := b.QueryRow(ctx, "SELECT pg_try_advisory_lock(42)").Scan(&ok); err != nil || ok {
+		t.Fatalf("second session got a held lock: %v %v", ok, err)
+	}
+	mustExec(t, b, "SET lock_timeout = '100ms'")
+	_, err := b.Exec(ctx, "SELECT pg_advisory_lock(42)")
+	wantCode(t, err, "55P03")
+	if err := a.QueryRow(ctx, "SELECT pg_advisory_unlock(42)").Scan(&ok); err != nil || !ok {
+		t.Fatalf("unlock = %v %v", ok, err)
+	}
+	if err := b.QueryRow(ctx, "SELECT pg_try_advisory_lock(42)").Scan(&ok); err != nil || !ok {
+		t.Fatalf("lock not free after unlock: %v %v", ok, err)
+	}
+	b.Close(ctx) // a session's locks go with it
+	if err := a.QueryRow(ctx, "SELECT pg_try_advisory_lock(42)").Scan(&ok); err != nil || !ok {
+		t.Fatalf("lock not released when its session ended: %v %v", ok, err)
+	}
+}

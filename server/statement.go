@@ -63,6 +63,9 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 			return []pgwire.Column{textColumn("name"), textColumn("setting"), textColumn("description")}, nil
 		}
 		return []pgwire.Column{textColumn(showColumnName(st.Show))}, nil
+	case st.Advisory != "":
+		c := st.Columns[0]
+		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: sqlengine.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
 	case st.Kind == sqlengine.KindFetch:
 		return s.cursorColumns(ctx, st) // not cached: it depends on the cursor
 	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:

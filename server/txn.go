@@ -33,7 +33,8 @@ type txn struct {
 	savepoints []string           // open savepoints, oldest first
 	gen        uint64             // bumped on every statement: the idle timer's staleness check
 	timer      *time.Timer
-	abortErr   error // set when the idle timer ended the transaction
+	abortErr   error         // set when the idle timer ended the transaction
+	xactLocks  []advisoryKey // pg_advisory_xact_lock: released at the end
 }
 
 // snapshot reports whether reads must come from one held snapshot.
@@ -206,6 +207,7 @@ func (s *session) rollbackLocked() {
 	if s.tx.timer != nil {
 		s.tx.timer.Stop()
 	}
+	s.releaseXactLocksLocked()
 	s.tx = txn{}
 	s.set.endTransaction()
 	s.closeCursors(false)

@@ -106,8 +106,33 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOpti
 	st.Catalog = st.Catalog || t.catalog
 	st.ForUpdate = st.ForUpdate || t.forUpdate
 	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
+	if m := reAdvisoryQuery.FindStringSubmatch(st.SQL); m != nil && st.Kind == KindSelect {
+		st.Advisory, st.SQL = m[1], ""
+		if m[2] != "" {
+			st.SQL = "SELECT " + m[2]
+		}
+		oid := OIDText // void
+		if strings.Contains(m[1], "try_") || strings.Contains(m[1], "unlock") && m[1] != "pg_advisory_unlock_all" {
+			oid = OIDBool
+		}
+		st.Columns = []ResultColumn{{Name: m[3], OID: oid, TypeMod: -1}}
+		argType := OIDInt8 // pg_advisory_lock(bigint), or (integer, integer)
+		if strings.Contains(m[2], ",") {
+			argType = OIDInt4
+		}
+		for i, oid := range st.ParamOIDs {
+			if oid == 0 {
+				st.ParamOIDs[i] = argType
+			}
+		}
+	}
 	return st, nil
 }
+
+// reAdvisoryQuery matches a SELECT of one advisory-lock function alone, which
+// the server answers (session advisory locks are held by the server, not by
+// SQLite).
+var reAdvisoryQuery = regexp.MustCompile(`^SELECT (pg_(?:try_)?advisory_(?:xact_)?(?:lock|unlock)(?:_shared)?|pg_advisory_unlock_all)\((.*)\) AS "([^"]*)"$`)
 
 // reChecksumQuery matches the translation of "SELECT pgraft_checksum()" on
 // its own, which the engine answers (checksum.go).
