@@ -14,6 +14,7 @@ import "errors"
 func (s *Server) Crash() error {
 	s.shutdownOnce.Do(func() {
 		s.closing.Store(true)
+		s.bgCancel()
 		if s.node != nil {
 			// closeAll reports the result: the node's Shutdown returns the
 			// first call's, this one.

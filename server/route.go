@@ -202,6 +202,9 @@ func readOnlyVerb(st *sqlengine.Stmt) string {
 // leader's own Apply result.
 func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	exclusive := st.Kind == sqlengine.KindDDL
+	if err := s.srv.waitWritable(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.acquireGate(ctx, exclusive); err != nil {
 		return nil, err
 	}

@@ -99,6 +99,11 @@ type Server struct {
 	pg       *pgwire.Server
 	web      *http.Server
 
+	lead     leadership
+	bgCtx    context.Context // ends at Shutdown: background work of the Server
+	bgCancel context.CancelFunc
+	bgWG     sync.WaitGroup // barrier goroutines (leadership.go)
+
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
 	wg           sync.WaitGroup
@@ -127,6 +132,7 @@ func Open(cfg Config) (*Server, error) {
 	cfg.NodeID = id
 	cfg.Logger = log
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id)}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
 		s.closeAll()
 		return nil, err
@@ -171,6 +177,7 @@ func (s *Server) open() error {
 		return fmt.Errorf("open raft: %w", err)
 	}
 	s.repl = s.node
+	s.node.OnLeadershipChange(s.onLeadershipChange)
 	if err := s.join(); err != nil {
 		return err
 	}
@@ -254,6 +261,7 @@ func (s *Server) WaitLeader(ctx context.Context) error { return s.node.WaitLeade
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.closing.Store(true)
+		s.bgCancel()
 		var errs []error
 		if s.pg != nil {
 			errs = append(errs, ignoreClosed(s.pg.Shutdown(ctx)))
@@ -277,12 +285,16 @@ func ignoreClosed(err error) error {
 
 // closeAll stops Raft and closes the engine and listeners that Open made.
 func (s *Server) closeAll() error {
+	if s.bgCancel != nil {
+		s.bgCancel()
+	}
 	var errs []error
 	if s.node != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.node.Shutdown(ctx))
 		cancel()
 	}
+	s.bgWG.Wait() // Raft is down: their barriers have returned
 	if s.eng != nil {
 		errs = append(errs, s.eng.Close())
 	}

@@ -153,6 +153,12 @@ func (s *session) TxStatus() byte {
 
 // Parse implements pgwire.Session.
 func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+	if s.srv.leaderCatchingUp() {
+		// Translate against the schema the new leader is about to have.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s.srv.waitWritable(wctx) //nolint:errcheck // writes check again; reads may go on
+		cancel()
+	}
 	schema, err := s.srv.eng.Schema(ctx)
 	if err != nil {
 		return nil, err
@@ -198,6 +204,9 @@ func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
 	s.mu.Unlock()
 	if speculative { // the read connections cannot see the transaction's own DDL
 		return nil
+	}
+	if st.Kind.IsWrite() && !s.srv.isLeader() {
+		return nil // it fails as a write on a follower, whatever this node's schema says
 	}
 	_, err := s.describe(ctx, st)
 	return err

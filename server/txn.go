@@ -144,8 +144,8 @@ func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) err
 	if s.readOnly() {
 		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", readOnlyVerb(st))
 	}
-	if !s.srv.isLeader() {
-		return notLeaderError()
+	if err := s.srv.waitWritable(ctx); err != nil {
+		return err
 	}
 	if err := s.acquireGate(ctx, true); err != nil {
 		return err
