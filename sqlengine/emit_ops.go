@@ -76,6 +76,9 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 	case comparisonOps[op]:
 		l, r = t.unify(ln, rn, l, r, lx, rx)
 		return l + " " + op + " " + r, typed(OIDBool)
+	case arithmeticOps[op] && (isDatetime(lx) || isDatetime(rx)):
+		// SQLite's arithmetic would read '2024-01-01' as 2024.
+		return fmt.Sprintf("pg_dt_arith('%s', %s, '%s', %s, '%s')", op, l, srcName(lx), r, srcName(rx)), dtArithType(op, lx, rx)
 	case arithmeticOps[op]:
 		t.unify(ln, rn, l, r, lx, rx)
 		return l + " " + op + " " + r, arithType(op, lx, rx)
@@ -378,4 +381,29 @@ func (t *translator) assignCoerce(sql string, x xtype, col xtype) string {
 		return castSQL(sql, x.t.Name, col.t.Name, col.mod)
 	}
 	return sql
+}
+
+// isDatetime reports a date, time, timestamp or interval operand.
+func isDatetime(x xtype) bool {
+	return x.t != nil && !x.unknown && (x.t.Category == 'D' || x.t.OID == OIDInterval)
+}
+
+// dtArithType is the result type of pg_dt_arith, PostgreSQL's rules.
+func dtArithType(op string, a, b xtype) xtype {
+	ao, bo := a.oid(), b.oid()
+	switch {
+	case ao == OIDDate && bo == OIDDate:
+		return typed(OIDInt4)
+	case ao == OIDDate && bo == OIDInterval, ao == OIDInterval && bo == OIDDate:
+		return typed(OIDTimestamp)
+	case ao == OIDDate || bo == OIDDate:
+		return typed(OIDDate)
+	case (ao == OIDTimestamp || ao == OIDTimestamptz) && ao == bo && op == "-":
+		return typed(OIDInterval)
+	case ao == OIDTimestamp || ao == OIDTimestamptz:
+		return typed(ao)
+	case bo == OIDTimestamp || bo == OIDTimestamptz:
+		return typed(bo)
+	}
+	return typed(OIDInterval)
 }

@@ -79,6 +79,9 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState) error {
 			return fmt.Errorf("register function %s: %w", f.name, err)
 		}
 	}
+	if err := registerDateArith(conn); err != nil {
+		return err
+	}
 	if err := conn.RegisterAggregator("pg_array_agg", newArrayAgg, true); err != nil {
 		return fmt.Errorf("register aggregate pg_array_agg: %w", err)
 	}
