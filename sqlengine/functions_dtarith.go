@@ -101,7 +101,6 @@ func isNumber(v any) bool {
 	return false
 }
 
-
 func parseTS(v any) (time.Time, bool) {
 	switch x := v.(type) {
 	case time.Time:
