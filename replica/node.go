@@ -43,6 +43,7 @@ type Node struct {
 	fresh atomic.Bool
 
 	heartbeats heartbeatHealth // leader-side follower health, for Status
+	readyTerm  atomic.Uint64   // term in which this leader's barrier applied (readindex.go)
 
 	// leader watcher (membership.go): the Node's own goroutine
 	observerCh chan raft.Observation
@@ -176,6 +177,9 @@ func (n *Node) openTransport() error {
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(n.raftLog, "raft-net"),
 	})
+	if err := n.mux.handle(ReadIndexRPCByte, n.serveReadIndex); err != nil {
+		return err
+	}
 	return n.mux.handle(MembershipRPCByte, n.serveMembership)
 }
 

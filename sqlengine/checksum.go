@@ -49,6 +49,10 @@ func checksumFuncs() []sqlFunc {
 	return []sqlFunc{{"pgraft_checksum", 0, 0, false, func([]any) (any, error) {
 		return nil, funcError(pgerror.FeatureNotSupported,
 			"pgraft_checksum() is supported only as a statement of its own: SELECT pgraft_checksum()")
+	}}, {"pgraft_commit_index", 0, 0, false, func([]any) (any, error) {
+		// Answered by the server (Stmt.CommitIndex); same stand-in reason.
+		return nil, funcError(pgerror.FeatureNotSupported,
+			"pgraft_commit_index() is supported only as a statement of its own: SELECT pgraft_commit_index()")
 	}}}
 }
 

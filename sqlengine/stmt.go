@@ -62,6 +62,9 @@ type Stmt struct {
 	ForUpdate bool // SELECT … FOR UPDATE/SHARE: takes the write gate inside a transaction
 	Catalog   bool // reads pg_catalog or information_schema relations: runs on the catalog connection
 	Checksum  bool // SELECT pgraft_checksum(): answered by Engine.Checksum, not by SQLite
+	// CommitIndex: SELECT pgraft_commit_index(), answered by the server (a
+	// consistency token, DESIGN.md §5), not by SQLite.
+	CommitIndex bool
 	// Advisory names the advisory-lock function of "SELECT pg_advisory_lock(…)"
 	// and its kin, which the server runs; SQL then only evaluates the
 	// arguments ("" when there are none).

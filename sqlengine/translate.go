@@ -106,6 +106,7 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOpti
 	st.Catalog = st.Catalog || t.catalog
 	st.ForUpdate = st.ForUpdate || t.forUpdate
 	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
+	st.CommitIndex = st.Kind == KindSelect && reCommitIndexQuery.MatchString(st.SQL)
 	if m := reAdvisoryQuery.FindStringSubmatch(st.SQL); m != nil && st.Kind == KindSelect {
 		st.Advisory, st.SQL = m[1], ""
 		if m[2] != "" {
@@ -137,6 +138,10 @@ var reAdvisoryQuery = regexp.MustCompile(`^SELECT (pg_(?:try_)?advisory_(?:xact_
 // reChecksumQuery matches the translation of "SELECT pgraft_checksum()" on
 // its own, which the engine answers (checksum.go).
 var reChecksumQuery = regexp.MustCompile(`^SELECT pgraft_checksum\(\) AS "[^"]*"$`)
+
+// reCommitIndexQuery matches the translation of "SELECT pgraft_commit_index()"
+// on its own, which the server answers.
+var reCommitIndexQuery = regexp.MustCompile(`^SELECT pgraft_commit_index\(\) AS "[^"]*"$`)
 
 // fail aborts the translation with err.
 func (t *translator) fail(err *pgerror.Error) { panic(bailout{err}) }

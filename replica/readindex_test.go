@@ -1,0 +1,166 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestReadIndexSingleNode(t *testing.T) {
+	n := startNode(t, "n1", t.TempDir(), newKV(), true)
+	waitLeaderAmong(t, n)
+	idx := mustPropose(t, n, "a=1")
+	got, err := n.ReadIndex(testCtx(t))
+	if err != nil {
+		t.Fatalf("ReadIndex: %v", err)
+	}
+	if got < idx {
+		t.Fatalf("ReadIndex = %d, below the acknowledged write at %d", got, idx)
+	}
+	if n.readyTerm.Load() != n.Term() {
+		t.Fatalf("leader did not record its ready term: %d, term %d", n.readyTerm.Load(), n.Term())
+	}
+}
+
+// TestReadIndexFromFollowers: a follower's read index covers every write
+// acknowledged before it asked, and once applied the write is visible.
+func TestReadIndexFromFollowers(t *testing.T) {
+	nodes := threeNodes(t)
+	leader, rest := splitLeader(t, nodes)
+	ctx := testCtx(t)
+	for i, f := range rest {
+		idx := mustPropose(t, leader, "k"+string(rune('0'+i))+"=v")
+		got, err := f.ReadIndex(ctx)
+		if err != nil {
+			t.Fatalf("ReadIndex on %s: %v", f.id, err)
+		}
+		if got < idx {
+			t.Fatalf("ReadIndex on %s = %d, below acknowledged write %d", f.id, got, idx)
+		}
+		if err := f.WaitApplied(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := f.sm.get("k" + string(rune('0'+i))); !ok || v != "v" {
+			t.Fatalf("%s after waiting for the read index: %q, %v", f.id, v, ok)
+		}
+	}
+}
+
+// TestReadIndexFollowerRedirects: a follower asked directly answers where
+// the leader is, and the leader answers with an index.
+func TestReadIndexFollowerRedirects(t *testing.T) {
+	nodes := threeNodes(t)
+	leader, rest := splitLeader(t, nodes)
+	ctx := testCtx(t)
+	if err := rest[0].WaitLeader(ctx); err != nil { // a fresh joiner may not know it yet
+		t.Fatal(err)
+	}
+	resp, err := callReadIndex(ctx, rest[0].addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Code != codeNotLeader || resp.LeaderAddr != leader.addr {
+		t.Fatalf("follower answered %+v, want not_leader naming %s", resp, leader.addr)
+	}
+	idx := mustPropose(t, leader, "x=1")
+	resp, err = callReadIndex(ctx, leader.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Code != codeOK || resp.Index < idx {
+		t.Fatalf("leader answered %+v, want ok with index >= %d", resp, idx)
+	}
+}
+
+// TestReadIndexNeedsQuorum: a leader cut off from its quorum cannot hand
+// out a read index (it trusts no lease), and its followers' requests fail
+// within their deadline.
+func TestReadIndexNeedsQuorum(t *testing.T) {
+	nodes := threeNodes(t)
+	leader, rest := splitLeader(t, nodes)
+	mustPropose(t, leader, "a=1")
+	for _, f := range rest {
+		crash(t, f)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if idx, err := leader.ReadIndex(ctx); err == nil {
+		t.Fatalf("ReadIndex without a quorum returned %d", idx)
+	}
+	if d := time.Since(start); d > 5*time.Second+time.Second {
+		t.Fatalf("ReadIndex took %v", d)
+	}
+}
+
+// TestReadIndexAfterFailover: a new leader's read index covers what the
+// old leader acknowledged, which it only knows is committed after its own
+// barrier.
+func TestReadIndexAfterFailover(t *testing.T) {
+	nodes := threeNodes(t)
+	leader, rest := splitLeader(t, nodes)
+	var idx uint64
+	for _, kv := range []string{"a=1", "b=2", "c=3"} {
+		idx = mustPropose(t, leader, kv)
+	}
+	crash(t, leader)
+	newLeader, others := splitLeader(t, rest)
+	ctx := testCtx(t)
+	for _, n := range []*testNode{others[0], newLeader} {
+		got, err := readIndexRetrying(ctx, n)
+		if err != nil {
+			t.Fatalf("ReadIndex on %s: %v", n.id, err)
+		}
+		if got < idx {
+			t.Fatalf("ReadIndex on %s = %d after failover, below acknowledged %d", n.id, got, idx)
+		}
+	}
+	if newLeader.readyTerm.Load() != newLeader.Term() {
+		t.Fatalf("new leader served a read index without its barrier (ready term %d, term %d)",
+			newLeader.readyTerm.Load(), newLeader.Term())
+	}
+}
+
+// readIndexRetrying retries while a follower still names a leader that
+// just crashed (it learns the new one at the next heartbeat).
+func readIndexRetrying(ctx context.Context, n *testNode) (uint64, error) {
+	for {
+		got, err := n.ReadIndex(ctx)
+		if err == nil || ctx.Err() != nil {
+			return got, err
+		}
+		select {
+		case <-n.leaderChanged():
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return 0, errors.Join(err, ctx.Err())
+		}
+	}
+}
+
+func TestReadIndexByteIsTaken(t *testing.T) {
+	n := startNode(t, "n1", t.TempDir(), newKV(), true)
+	if err := n.HandleRPC(ReadIndexRPCByte, func(net.Conn) {}); err == nil {
+		t.Fatal("HandleRPC let the read-index byte be taken")
+	}
+}
+
+func TestLastContact(t *testing.T) {
+	nodes := threeNodes(t)
+	leader, rest := splitLeader(t, nodes)
+	if since := time.Since(leader.LastContact()); since > time.Second {
+		t.Fatalf("leader's LastContact is %v old", since)
+	}
+	idx := mustPropose(t, leader, "a=1")
+	for _, f := range rest {
+		if err := f.WaitApplied(testCtx(t), idx); err != nil { // it has heard from the leader
+			t.Fatal(err)
+		}
+		lc := f.LastContact()
+		if lc.IsZero() || time.Since(lc) > 5*time.Second {
+			t.Fatalf("follower %s LastContact = %v", f.id, lc)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/replica"
+)
+
+// consistency.go implements the read consistency levels (DESIGN.md §5):
+//
+//   - local: no wait for the session's writes;
+//   - session (default): wait until this node applied the session's last
+//     commit index (its own writes, and forwarded ones);
+//   - linearizable: ask the leader for a read index (it records its commit
+//     index and confirms its leadership with a quorum; a new leader first
+//     commits a barrier of its term) and wait until this node applied it.
+//
+// On top of the level:
+//   - pgraft.min_index = N (a token from pgraft_commit_index() of any
+//     session, on any node) makes every read wait until this node applied
+//     N, whatever the level: it is an explicit request (causal consistency
+//     across connections);
+//   - pgraft.max_lag = d (0 = off) makes local and session reads on a node
+//     that does not lead fail with 40001 when it last heard from the leader
+//     more than d ago, or when it cannot apply what it knows is committed
+//     within d. A linearizable read is never stale, so it ignores max_lag.
+
+// consistencyNode is what the waits need from replication beyond
+// replicator; *replica.Node has it.
+type consistencyNode interface {
+	ReadIndex(ctx context.Context) (uint64, error)
+	CommittedDataIndex() uint64
+	AppliedIndex() uint64
+	LastContact() time.Time
+}
+
+var _ consistencyNode = (*replica.Node)(nil)
+
+// consistencyWait runs the wait of the session's consistency level, the
+// max_lag check and the min_index wait, in that order. The lag check comes
+// first so that a stale follower fails at once rather than waiting.
+func (s *session) consistencyWait(ctx context.Context) error {
+	level, _ := s.set.get("pgraft.read_consistency")
+	target := s.minIndex()
+	switch level {
+	case "linearizable":
+		index, err := s.readIndex(ctx)
+		if err != nil {
+			return err
+		}
+		target = max(target, index, s.lastIndex)
+	case "session":
+		target = max(target, s.lastIndex)
+	}
+	if level != "linearizable" {
+		if err := s.checkLag(ctx); err != nil {
+			return err
+		}
+	}
+	if target == 0 {
+		return nil
+	}
+	if err := s.srv.repl.WaitApplied(ctx, target); err != nil {
+		return waitError(ctx, err)
+	}
+	return nil
+}
+
+// minIndex is pgraft.min_index (negative values count as 0).
+func (s *session) minIndex() uint64 {
+	v, _ := s.set.get("pgraft.min_index")
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// node returns the replication node's consistency view, nil when the
+// replicator has none (a test fake).
+func (s *session) node() consistencyNode {
+	n, _ := s.srv.repl.(consistencyNode)
+	return n
+}
+
+// readIndex asks for the linearizable read index.
+func (s *session) readIndex(ctx context.Context) (uint64, error) {
+	n := s.node()
+	if n == nil {
+		return 0, pgerror.New(pgerror.FeatureNotSupported, "linearizable reads need a Raft node")
+	}
+	index, err := n.ReadIndex(ctx)
+	if err == nil {
+		return index, nil
+	}
+	if ctx.Err() != nil {
+		return 0, contextError(ctx, err)
+	}
+	if errors.Is(err, replica.ErrShutdown) {
+		return 0, pgerror.New(pgerror.AdminShutdown, "terminating connection due to administrator command")
+	}
+	return 0, pgerror.New(pgerror.SerializationFailure,
+		"could not confirm the leader for a linearizable read: %v", err).
+		WithHint("Retry the statement; a leader election may be in progress.")
+}
+
+// checkLag enforces pgraft.max_lag on a node that does not lead.
+func (s *session) checkLag(ctx context.Context) error {
+	maxLag := s.set.duration("pgraft.max_lag")
+	if maxLag <= 0 || s.srv.isLeader() {
+		return nil
+	}
+	n := s.node()
+	if n == nil {
+		return nil
+	}
+	last := n.LastContact()
+	if last.IsZero() || time.Since(last) > maxLag {
+		return lagError(maxLag, "no contact with the leader "+sinceText(last))
+	}
+	committed := n.CommittedDataIndex()
+	wctx, cancel := context.WithTimeout(ctx, maxLag)
+	defer cancel()
+	if err := s.srv.repl.WaitApplied(wctx, committed); err != nil {
+		if ctx.Err() != nil {
+			return contextError(ctx, err)
+		}
+		if errors.Is(err, replica.ErrShutdown) {
+			return waitError(ctx, err)
+		}
+		return lagError(maxLag, fmt.Sprintf("applied index %d still behind commit index %d after %v",
+			n.AppliedIndex(), committed, maxLag))
+	}
+	return nil
+}
+
+// sinceText says how long ago t was, for lagError's detail.
+func sinceText(t time.Time) string {
+	if t.IsZero() {
+		return "since this node started"
+	}
+	return "for " + time.Since(t).Round(time.Millisecond).String()
+}
+
+// lagError is the error of a read refused by pgraft.max_lag: 40001, the
+// code PostgreSQL's standbys use to cancel a query that conflicts with
+// recovery, so that clients retry it (preferably on another node).
+func lagError(maxLag time.Duration, detail string) error {
+	return pgerror.New(pgerror.SerializationFailure,
+		"this node lags the leader by more than pgraft.max_lag (%v)", maxLag).
+		WithDetail(detail + ".").
+		WithHint("Retry on the leader or another node, raise pgraft.max_lag, or use pgraft.read_consistency = linearizable.")
+}
+
+// waitError maps a failed WaitApplied.
+func waitError(ctx context.Context, err error) error {
+	if errors.Is(err, replica.ErrShutdown) {
+		return pgerror.New(pgerror.AdminShutdown, "terminating connection due to administrator command")
+	}
+	return contextError(ctx, err)
+}
+
+// runCommitIndexLocked answers SELECT pgraft_commit_index(): a token that
+// another session passes to SET pgraft.min_index. It is the session's last
+// commit index, raised to what this node knows is committed: that covers
+// both what the session wrote and what it may have read since.
+func (s *session) runCommitIndexLocked(p *portal) (bool, error) {
+	index := s.lastIndex
+	if n := s.node(); n != nil {
+		index = max(index, n.CommittedDataIndex())
+	}
+	index = max(index, s.minIndex())
+	p.mat = [][]any{{int64(index)}}
+	return false, nil
+}
