@@ -28,7 +28,7 @@ func (s *session) start(ctx context.Context, p *portal) error {
 	}
 	s.touchLocked()
 	defer s.armIdleTimerLocked()
-	if _, err := p.stmt.Columns(ctx); err != nil && s.tx.wt == nil {
+	if _, err := p.stmt.Columns(ctx); err != nil && s.tx.wt == nil && !s.forwardsUndescribed(st) {
 		return s.failLocked(err)
 	}
 	p.cols = p.stmt.cols
@@ -110,6 +110,9 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) 
 	if st.Advisory != "" {
 		return false, s.runAdvisoryLocked(ctx, p)
 	}
+	if st.CommitIndex {
+		return s.runCommitIndexLocked(p) // consistency.go
+	}
 	if st.Checksum {
 		if err := s.waitConsistent(ctx); err != nil {
 			return false, err
@@ -122,6 +125,14 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) 
 		if err := s.ensureWriteLocked(ctx, st); err != nil {
 			return false, err
 		}
+	}
+	if s.fwd.inTx && !st.Catalog {
+		resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, p.args)
+		if err != nil {
+			return false, err
+		}
+		p.mat = resp.Rows
+		return false, nil
 	}
 	if s.tx.wt != nil && !st.Catalog {
 		res, err := s.tx.wt.Query(ctx, st.SQL, p.args)
@@ -157,11 +168,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) 
 // waitConsistent waits until this node has applied what the session's
 // consistency level requires (DESIGN.md §5).
 func (s *session) waitConsistent(ctx context.Context) error {
-	level, _ := s.set.get("pgraft.read_consistency")
-	if level == "local" || s.lastIndex == 0 {
-		return nil
-	}
-	return s.srv.repl.WaitApplied(ctx, s.lastIndex)
+	return s.consistencyWait(ctx) // consistency.go
 }
 
 // runWriteLocked runs INSERT/UPDATE/DELETE/DDL.
@@ -178,6 +185,9 @@ func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args [
 	}
 	if err := s.ensureWriteLocked(ctx, st); err != nil {
 		return nil, err
+	}
+	if s.fwd.inTx {
+		return s.forwardWriteLocked(ctx, st, args)
 	}
 	res, err := s.tx.wt.Exec(ctx, st.SQL, args, st.Returning)
 	if err != nil {
@@ -201,6 +211,12 @@ func readOnlyVerb(st *sqlengine.Stmt) string {
 // autocommitWrite proposes one statement as its own entry and returns the
 // leader's own Apply result.
 func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	if fwd, err := s.forwardWritesLocked(st); err != nil || fwd {
+		if err != nil {
+			return nil, err
+		}
+		return s.forwardAutocommitLocked(ctx, st, args)
+	}
 	exclusive := st.Kind == sqlengine.KindDDL
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return nil, err

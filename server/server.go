@@ -44,6 +44,11 @@ type Config struct {
 	Nonvoter    bool          // join as a non-voting read replica (never counts towards the quorum)
 	JoinTimeout time.Duration // how long Open keeps trying to join; 0 = 2 minutes
 
+	// FollowerWrites says what a write on a follower does:
+	// FollowerWritesForward ("" too) sends it to the leader,
+	// FollowerWritesReject answers 25006 (DESIGN.md §6).
+	FollowerWrites string
+
 	// Listeners, when set, are used instead of listening on the addresses
 	// (tests pass 127.0.0.1:0 listeners).
 	PGListener, RaftListener, HTTPListener net.Listener
@@ -71,6 +76,11 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftAddr == "" && c.RaftListener == nil {
 		return errors.New("raft address is required")
+	}
+	switch c.FollowerWrites {
+	case "", FollowerWritesForward, FollowerWritesReject:
+	default:
+		return fmt.Errorf("follower writes %q: want %q or %q", c.FollowerWrites, FollowerWritesForward, FollowerWritesReject)
 	}
 	return nil
 }
@@ -177,6 +187,9 @@ func (s *Server) open() error {
 		return fmt.Errorf("open raft: %w", err)
 	}
 	s.repl = s.node
+	if err := s.node.HandleRPC(forwardRPCByte, s.serveForward); err != nil {
+		return fmt.Errorf("register write forwarding: %w", err)
+	}
 	s.node.OnLeadershipChange(s.onLeadershipChange)
 	if err := s.join(); err != nil {
 		return err

@@ -28,6 +28,8 @@ type session struct {
 	tx        txn
 	cursors   map[string]*cursor // DECLARE … CURSOR, by name
 	lastIndex uint64             // commit index of this session's last write: read-your-writes
+	fwd       forwardLink        // writes forwarded to the leader (forward.go)
+	remote    bool               // a leader-side session of a follower's (forward_leader.go): never forwards
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
@@ -153,6 +155,7 @@ func (s *session) TxStatus() byte {
 
 // Parse implements pgwire.Session.
 func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+	s.awaitForwardedDDL(ctx)
 	if s.srv.leaderCatchingUp() {
 		// Translate against the schema the new leader is about to have.
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -195,7 +198,7 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 // statement may create what a later one uses.
 func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
 	s.mu.Lock()
-	failed, speculative := s.tx.state == txFailed, s.tx.wt != nil
+	failed, speculative := s.tx.state == txFailed, s.tx.wt != nil || s.fwd.inTx
 	if failed && !isTxExit(st) {
 		err := s.admitLocked(st) // the idle timeout's 25P03 first, then 25P02
 		s.mu.Unlock()
@@ -251,6 +254,7 @@ func (s *session) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rollbackLocked()
+	s.closeForwardLink()
 	s.closeCursors(true)
 	s.srv.advisory.unlockAll(s)
 }

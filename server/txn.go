@@ -138,11 +138,17 @@ func (s *session) ensureReadLocked(ctx context.Context) (*sqlengine.ReadTx, erro
 // snapshot transaction read nothing that changed since, and borrows the
 // write connection.
 func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) error {
-	if s.tx.wt != nil {
+	if s.tx.wt != nil || s.fwd.inTx {
 		return nil
 	}
 	if s.readOnly() {
 		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", readOnlyVerb(st))
+	}
+	if fwd, err := s.forwardWritesLocked(st); err != nil || fwd {
+		if err != nil {
+			return err
+		}
+		return s.startForwardingLocked(ctx)
 	}
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return err
@@ -182,6 +188,11 @@ func (s *session) commitLocked(ctx context.Context) (string, error) {
 	if s.tx.state == txIdle {
 		return "COMMIT", nil // PostgreSQL warns "there is no transaction in progress"
 	}
+	if s.fwd.inTx {
+		tag, err := s.forwardCommitLocked(ctx)
+		s.rollbackLocked() // the local part: snapshot, locks, cursors
+		return tag, err
+	}
 	wt := s.tx.wt
 	if wt == nil {
 		s.rollbackLocked()
@@ -197,6 +208,7 @@ func (s *session) commitLocked(ctx context.Context) (string, error) {
 
 // rollbackLocked discards the block and everything it holds.
 func (s *session) rollbackLocked() {
+	s.forwardRollbackLocked()
 	if s.tx.wt != nil {
 		s.tx.wt.Rollback()
 		s.srv.gate.release(true)
@@ -219,6 +231,11 @@ func (s *session) savepointLocked(ctx context.Context, kind sqlengine.Kind, name
 		verb := map[sqlengine.Kind]string{sqlengine.KindSavepoint: "SAVEPOINT",
 			sqlengine.KindRelease: "RELEASE SAVEPOINT", sqlengine.KindRollbackTo: "ROLLBACK TO SAVEPOINT"}[kind]
 		return pgerror.New(pgerror.NoActiveSQLTransaction, "%s can only be used in transaction blocks", verb)
+	}
+	if s.fwd.inTx {
+		if err := s.forwardSavepointLocked(ctx, kind, name); err != nil {
+			return err
+		}
 	}
 	if kind == sqlengine.KindSavepoint {
 		if s.tx.wt != nil {

@@ -1,0 +1,319 @@
+package server
+
+import (
+	"context"
+	"maps"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// forward.go is the follower side of write forwarding (DESIGN.md §6). A
+// write on a follower goes to the leader over a connection on its Raft port
+// that the session dials on its first forwarded write and closes with
+// itself:
+//   - an autocommit write is one request; the leader proposes it and
+//     answers with its result and the entry's index;
+//   - a transaction block whose first write happens here opens a block in
+//     a leader-side session (with its isolation and savepoints), and every
+//     later statement of the block that is not node-local (reads included)
+//     runs there until COMMIT or ROLLBACK.
+//
+// The follower's own transaction state (txn.go) stays authoritative for
+// what the client sees (TxStatus, 25P02); the leader-side block mirrors it.
+// The session's read-your-writes index moves to every index the leader
+// returns. A link that fails before a request was surely delivered is
+// 40001 (retryable); one that fails while a COMMIT or an autocommit write
+// is in flight is 40003: the outcome is unknown, never a false success.
+
+// Follower write modes (Config.FollowerWrites).
+const (
+	FollowerWritesForward = "forward" // forward to the leader (the default)
+	FollowerWritesReject  = "reject"  // answer 25006, as a PostgreSQL standby does
+)
+
+// forwardDialTimeout bounds connecting to the leader.
+const forwardDialTimeout = 2 * time.Second
+
+// forwardLink is a session's connection to its leader-side session. Only
+// the session's connection goroutine uses it, under session.mu.
+type forwardLink struct {
+	conn     net.Conn
+	addr     string // Raft address of the leader conn reaches
+	inTx     bool   // the leader-side session holds this session's transaction block
+	broken   bool   // the link failed inside that block: it cannot go on
+	txDDL    bool   // the forwarded block changed the schema
+	ddlIndex uint64 // a forwarded schema change this node may not have applied yet
+}
+
+// forwardWritesLocked reports whether a write must go to the leader: this
+// node does not lead and forwarding is on. With forwarding off it is 25006.
+// Leader-side sessions never forward (they answer 40001 once deposed).
+func (s *session) forwardWritesLocked(st *sqlengine.Stmt) (bool, error) {
+	if s.remote || s.srv.node == nil || s.srv.isLeader() {
+		return false, nil
+	}
+	if s.srv.cfg.FollowerWrites == FollowerWritesReject {
+		return false, pgerror.New(pgerror.ReadOnlySQLTransaction,
+			"cannot execute %s in a read-only transaction", readOnlyVerb(st)).
+			WithHint("This node is a follower and does not forward writes (--follower-writes=reject); connect to the leader.")
+	}
+	return true, nil
+}
+
+// forwardsUndescribed reports whether a statement whose columns this node
+// cannot describe may still run, because the leader runs it and rows do not
+// come back (or the block is forwarded already, as speculative blocks do).
+func (s *session) forwardsUndescribed(st *sqlengine.Stmt) bool {
+	if s.fwd.inTx {
+		return true
+	}
+	if !st.Kind.IsWrite() || st.Returning || s.tx.state == txBlock {
+		return false
+	}
+	fwd, err := s.forwardWritesLocked(st)
+	return fwd && err == nil
+}
+
+// forwardAutocommitLocked sends one autocommit write to the leader.
+func (s *session) forwardAutocommitLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	if err := s.dialLeaderLocked(ctx); err != nil {
+		return nil, err
+	}
+	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: args}, true)
+	if err != nil {
+		return nil, err
+	}
+	if st.Kind == sqlengine.KindDDL {
+		s.fwd.ddlIndex = resp.CommitIndex
+	}
+	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+}
+
+// forwardWriteLocked runs a write of a forwarded block on the leader.
+func (s *session) forwardWriteLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, args)
+	if err != nil {
+		return nil, err
+	}
+	if st.Kind == sqlengine.KindDDL {
+		s.fwd.txDDL = true
+	}
+	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+}
+
+// forwardStmtLocked runs one statement of a forwarded block on the leader.
+func (s *session) forwardStmtLocked(ctx context.Context, sql string, oids []uint32, args []any) (*fwdResponse, error) {
+	if s.fwd.broken || s.fwd.conn == nil {
+		return nil, errLinkLost()
+	}
+	return s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: sql, ParamOIDs: oids, Args: args}, false)
+}
+
+// startForwardingLocked makes the session's block a forwarded one: the
+// leader-side session opens the same block, with the savepoints taken so
+// far. A held snapshot is handed over as its data index (the leader checks
+// that nothing changed since, under REPEATABLE READ and SERIALIZABLE).
+func (s *session) startForwardingLocked(ctx context.Context) error {
+	if err := s.dialLeaderLocked(ctx); err != nil {
+		return err
+	}
+	req := &fwdRequest{Op: fwdBegin, Isolation: s.tx.isolation, Savepoints: s.tx.savepoints}
+	if s.tx.rt != nil {
+		req.SnapshotIndex = s.tx.rt.DataIndex()
+	}
+	if _, err := s.roundTripLocked(ctx, req, false); err != nil {
+		return err
+	}
+	s.fwd.inTx, s.fwd.broken, s.fwd.txDDL = true, false, false
+	if s.tx.rt != nil { // reads now run on the leader, in the block
+		s.tx.rt.Close()
+		s.tx.rt = nil
+	}
+	return nil
+}
+
+// forwardCommitLocked commits the forwarded block on the leader.
+func (s *session) forwardCommitLocked(ctx context.Context) (string, error) {
+	s.fwd.inTx = false
+	if s.fwd.broken || s.fwd.conn == nil {
+		s.fwd.broken = false
+		return "ROLLBACK", errLinkLost()
+	}
+	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdCommit}, true)
+	if err != nil {
+		return "COMMIT", err
+	}
+	if s.fwd.txDDL {
+		s.fwd.ddlIndex = resp.CommitIndex
+	}
+	return resp.Tag, nil
+}
+
+// forwardRollbackLocked ends the forwarded block on the leader, if any.
+// Best effort: a link that fails is closed, and the leader rolls a closed
+// link's block back itself.
+func (s *session) forwardRollbackLocked() {
+	if !s.fwd.inTx {
+		return
+	}
+	s.fwd.inTx = false
+	if s.fwd.broken || s.fwd.conn == nil {
+		s.fwd.broken = false
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), forwardDialTimeout)
+	defer cancel()
+	if _, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdRollback}, false); err != nil && pgerror.As(err) == nil {
+		s.closeForwardLink()
+	}
+}
+
+// forwardSavepointLocked replays SAVEPOINT, RELEASE or ROLLBACK TO in the
+// leader-side block.
+func (s *session) forwardSavepointLocked(ctx context.Context, kind sqlengine.Kind, name string) error {
+	verb := map[sqlengine.Kind]string{sqlengine.KindSavepoint: "SAVEPOINT ",
+		sqlengine.KindRelease: "RELEASE SAVEPOINT ", sqlengine.KindRollbackTo: "ROLLBACK TO SAVEPOINT "}[kind]
+	_, err := s.forwardStmtLocked(ctx, verb+quoteIdent(name), nil, nil)
+	return err
+}
+
+// dialLeaderLocked connects to the current leader, reusing a connection to
+// it. No leader known is a retryable error at once: no statement waits for
+// an election.
+func (s *session) dialLeaderLocked(ctx context.Context) error {
+	_, addr := s.srv.node.Leader()
+	if s.fwd.conn != nil && s.fwd.addr == addr {
+		return nil
+	}
+	s.closeForwardLink()
+	if addr == "" {
+		return pgerror.New(pgerror.SerializationFailure, "this node is a follower and no leader is known; the write was not applied").
+			WithHint("Retry the transaction once a leader is elected.")
+	}
+	dctx, cancel := context.WithTimeout(ctx, forwardDialTimeout)
+	defer cancel()
+	c, err := s.srv.node.DialRPC(dctx, addr, forwardRPCByte)
+	if err != nil {
+		if ctx.Err() != nil {
+			return contextError(ctx, err)
+		}
+		return pgerror.New(pgerror.SerializationFailure, "cannot reach the leader at %s: %v; the write was not applied", addr, err).
+			WithHint("Retry the transaction.")
+	}
+	s.fwd.conn, s.fwd.addr = c, addr
+	return nil
+}
+
+// roundTripLocked sends one request with the session's identity and
+// settings and reads its answer. inFlightUnknown says whether a lost answer
+// leaves the outcome unknown (a COMMIT or an autocommit write: 40003) or
+// means nothing was committed (40001). The wait ends with the statement's
+// context or when another node becomes the leader.
+func (s *session) roundTripLocked(ctx context.Context, req *fwdRequest, inFlightUnknown bool) (*fwdResponse, error) {
+	req.User, req.Database = s.user, s.db
+	req.Settings = fwdSettings{Values: maps.Clone(s.set.values), Local: maps.Clone(s.set.local), Custom: maps.Clone(s.set.custom)}
+	c := s.fwd.conn
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetWriteDeadline(dl)
+	} else {
+		_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	}
+	if err := writeForwardFrame(c, req); err != nil {
+		if pe := pgerror.As(err); pe != nil {
+			return nil, pe // too large: nothing was sent
+		}
+		s.linkFailed()
+		return nil, errLinkLost() // a frame not fully sent is never run
+	}
+	addr := s.fwd.addr
+	check := func() error {
+		if ctx.Err() != nil {
+			return contextError(ctx, ctx.Err())
+		}
+		if _, now := s.srv.node.Leader(); now != addr {
+			return errLeaderChanged
+		}
+		return nil
+	}
+	var resp fwdResponse
+	if err := readForwardFrame(c, &resp, check); err != nil {
+		s.linkFailed()
+		if inFlightUnknown {
+			return nil, pgerror.New(pgerror.StatementCompletionUnknown,
+				"the write may or may not have committed: the connection to the leader was lost while it was in flight (%v)", err)
+		}
+		if pe := pgerror.As(err); pe != nil && pe.Code == pgerror.QueryCanceled {
+			return nil, pe
+		}
+		return nil, errLinkLost()
+	}
+	if resp.CommitIndex > s.lastIndex {
+		s.lastIndex = resp.CommitIndex
+	}
+	if resp.Err != nil {
+		return &resp, resp.Err
+	}
+	return &resp, nil
+}
+
+var errLeaderChanged = pgerror.New(pgerror.SerializationFailure, "leadership changed while the statement ran on the leader")
+
+func errLinkLost() error {
+	return pgerror.New(pgerror.SerializationFailure,
+		"the connection to the leader was lost; the transaction was not committed").
+		WithHint("Retry the transaction; it will go to the new leader.")
+}
+
+// linkFailed closes a link that can no longer be trusted; a block that was
+// forwarded over it cannot go on.
+func (s *session) linkFailed() {
+	s.closeForwardLink()
+	if s.fwd.inTx {
+		s.fwd.broken = true
+	}
+}
+
+// closeForwardLink closes the connection to the leader, if any; the leader
+// then rolls back whatever block the leader-side session held.
+func (s *session) closeForwardLink() {
+	if s.fwd.conn != nil {
+		s.fwd.conn.Close()
+		s.fwd.conn, s.fwd.addr = nil, ""
+	}
+}
+
+// awaitForwardedDDL waits, before translating the session's next statement,
+// until this node has applied the schema change the session forwarded, so
+// that the statement sees the table it just created. Bounded: past the
+// bound the statement translates against what is here.
+func (s *session) awaitForwardedDDL(ctx context.Context) {
+	s.mu.Lock()
+	index := s.fwd.ddlIndex
+	s.fwd.ddlIndex = 0
+	s.mu.Unlock()
+	if index == 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s.srv.repl.WaitApplied(wctx, index) //nolint:errcheck // bounded; reads wait again for their consistency
+}
+
+// tagCount is the row count at the end of a command tag ("INSERT 0 3": 3).
+func tagCount(tag string) int64 {
+	i := strings.LastIndexByte(tag, ' ')
+	n, err := strconv.ParseInt(tag[i+1:], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

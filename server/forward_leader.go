@@ -1,0 +1,199 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"net"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// forward_leader.go is the leader side of write forwarding: one internal
+// session per forwarding connection, which runs the follower session's
+// statements through the same machinery as a client's (Parse, start, the
+// gate, speculative transactions, propose). The connection's goroutine is
+// the mux's; it returns when the connection closes (the follower session
+// ended, or Shutdown closed it), and the session's open transaction is then
+// rolled back and its gate released.
+
+// serveForward runs one forwarding connection.
+func (s *Server) serveForward(c net.Conn) {
+	ls := &session{
+		srv:    s,
+		log:    s.log.With(logKeyComponent, "forward", logKeyRemote, addrString(c.RemoteAddr())),
+		set:    newSettings(),
+		remote: true,
+	}
+	defer ls.Close()
+	for {
+		var req fwdRequest
+		if err := readForwardFrame(c, &req, nil); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !s.closing.Load() {
+				ls.log.Warn("closing forwarding connection", logKeyErr, err)
+			}
+			return
+		}
+		resp := ls.serveForwardRequest(&req)
+		if s.closing.Load() {
+			// Shutdown or Crash cancelled the work: the answer would be a
+			// cancellation, not the outcome. Closing the link tells the
+			// follower the truth: unknown for a commit, not done otherwise.
+			return
+		}
+		err := writeForwardFrame(c, resp)
+		if errors.Is(err, errFrameTooLarge) {
+			ls.statementFailed(nil)
+			err = writeForwardFrame(c, &fwdResponse{Err: errFrameTooLarge})
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// serveForwardRequest runs one request in the leader-side session.
+func (ls *session) serveForwardRequest(req *fwdRequest) *fwdResponse {
+	ls.user, ls.db = req.User, req.Database
+	ls.set = &settings{values: cloneMap(req.Settings.Values), local: cloneMap(req.Settings.Local),
+		custom: cloneMap(req.Settings.Custom)}
+	before := ls.lastIndex
+	ctx := ls.srv.bgCtx
+	var resp *fwdResponse
+	switch req.Op {
+	case fwdExec:
+		resp = ls.forwardedExec(ctx, req)
+	case fwdBegin:
+		resp = &fwdResponse{Tag: "BEGIN", Err: asPGError(ls.forwardedBegin(ctx, req))}
+	case fwdCommit:
+		ls.mu.Lock()
+		sctx, stop := ls.statementContext(ctx)
+		tag, err := ls.commitLocked(sctx)
+		err = contextError(sctx, err)
+		stop()
+		ls.mu.Unlock()
+		resp = &fwdResponse{Tag: tag, Err: asPGError(err)}
+	case fwdRollback:
+		ls.mu.Lock()
+		ls.rollbackLocked()
+		ls.mu.Unlock()
+		resp = &fwdResponse{Tag: "ROLLBACK"}
+	default:
+		resp = &fwdResponse{Err: pgerror.New(pgerror.ProtocolViolation, "unknown forward operation %q", req.Op)}
+	}
+	if ls.lastIndex != before {
+		resp.CommitIndex = ls.lastIndex
+	}
+	return resp
+}
+
+// forwardedBegin opens the block the follower's session has, with its
+// savepoints. A follower that read on a snapshot before its first write
+// sends the snapshot's data index: the block then becomes a writer at once
+// and fails with 40001 if data changed since (DESIGN.md §4, step 2).
+func (ls *session) forwardedBegin(ctx context.Context, req *fwdRequest) error {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.rollbackLocked() // a block left over from a broken exchange
+	ls.beginLocked(&sqlengine.TxOptions{Isolation: req.Isolation})
+	ls.tx.savepoints = append([]string(nil), req.Savepoints...)
+	if req.SnapshotIndex == 0 {
+		return nil
+	}
+	sctx, stop := ls.statementContext(ctx)
+	defer stop()
+	err := ls.ensureWriteLocked(sctx, &sqlengine.Stmt{Kind: sqlengine.KindUpdate, Tag: "UPDATE"})
+	if err == nil && ls.srv.eng.DataIndex() > req.SnapshotIndex {
+		err = pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
+	}
+	if err != nil {
+		ls.rollbackLocked()
+		return contextError(sctx, err)
+	}
+	return nil
+}
+
+// forwardedExec runs one statement and collects its whole result.
+func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdResponse {
+	stmts, err := ls.Parse(ctx, req.SQL, req.ParamOIDs)
+	if err == nil && len(stmts) != 1 {
+		err = pgerror.New(pgerror.ProtocolViolation, "forwarded text holds %d statements, want 1", len(stmts))
+	}
+	if err != nil {
+		return &fwdResponse{Err: asPGError(ls.statementFailed(err))}
+	}
+	stmt := stmts[0].(*statement)
+	if len(req.Args) != len(stmt.st.ParamOIDs) {
+		return &fwdResponse{Err: asPGError(ls.statementFailed(pgerror.New(pgerror.ProtocolViolation,
+			"forwarded statement has %d arguments, want %d", len(req.Args), len(stmt.st.ParamOIDs))))}
+	}
+	p := &portal{stmt: stmt, args: req.Args} // already in storage form
+	p.loc = ls.set.location()
+	p.started = true
+	if err := ls.start(ctx, p); err != nil {
+		p.finish()
+		return &fwdResponse{Err: asPGError(err)}
+	}
+	defer p.finish()
+	resp := &fwdResponse{}
+	if p.done {
+		resp.Tag = p.tag
+		return resp
+	}
+	size := 0
+	for {
+		vals, ok, err := p.next()
+		if err != nil {
+			return &fwdResponse{Err: asPGError(ls.statementFailed(contextError(p.ctx, err)))}
+		}
+		if !ok {
+			break
+		}
+		row := append([]any(nil), vals...)
+		if size += rowSize(row); size > maxForwardFrame {
+			return &fwdResponse{Err: asPGError(ls.statementFailed(errFrameTooLarge))}
+		}
+		resp.Rows = append(resp.Rows, row)
+		p.count++
+	}
+	resp.Tag = p.completionTag(0)
+	resp.RowsAffected = p.count
+	return resp
+}
+
+// rowSize estimates a row's encoded size, to refuse a result too large to
+// send before encoding it.
+func rowSize(row []any) int {
+	n := 0
+	for _, v := range row {
+		switch x := v.(type) {
+		case string:
+			n += len(x) + 8
+		case []byte:
+			n += len(x) + 8
+		default:
+			n += 16
+		}
+	}
+	return n
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(m)
+}
+
+// asPGError turns an error into what a response carries; nil stays nil.
+func asPGError(err error) *pgerror.Error {
+	if err == nil {
+		return nil
+	}
+	if pe := pgerror.As(err); pe != nil {
+		return pe
+	}
+	return pgerror.New(pgerror.InternalError, "%v", err)
+}
