@@ -105,9 +105,15 @@ func (l *advisoryLocks) broadcastLocked() {
 	l.changed = make(chan struct{})
 }
 
-// runAdvisoryLocked answers SELECT pg_advisory_lock(…) and its kin.
+// runAdvisoryLocked answers SELECT pg_advisory_lock(…) and its kin. The
+// locks live on the leader, so that they exclude sessions on every node: a
+// follower session takes them through its leader-side session, which holds
+// them until the follower session ends (its link closes) or unlocks.
 func (s *session) runAdvisoryLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
+	if !s.remote && !s.srv.isLeader() {
+		return s.forwardAdvisoryLocked(ctx, p)
+	}
 	key, err := s.advisoryKey(ctx, p)
 	if err != nil {
 		return err
@@ -212,4 +218,18 @@ func (s *session) releaseXactLocksLocked() {
 		s.srv.advisory.unlock(s, k)
 	}
 	s.tx.xactLocks = nil
+}
+
+// forwardAdvisoryLocked runs an advisory-lock call on the leader.
+func (s *session) forwardAdvisoryLocked(ctx context.Context, p *portal) error {
+	if err := s.dialLeaderLocked(ctx); err != nil {
+		return err
+	}
+	st := p.stmt.st
+	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: p.args}, false)
+	if err != nil {
+		return err
+	}
+	p.mat = resp.Rows
+	return nil
 }

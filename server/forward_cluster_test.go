@@ -245,3 +245,36 @@ func TestForwardLeaderCrashMidTransaction(t *testing.T) {
 		t.Fatalf("after failover: %v, want [2] (the crashed block must not appear)", got)
 	}
 }
+
+func TestClusterAdvisoryLocksSpanNodes(t *testing.T) {
+	c := servertest.NewCluster(t, 3)
+	ctx := context.Background()
+	lead := c.Leader()
+	var follower *servertest.Node
+	for _, f := range c.Followers() {
+		follower = f
+	}
+	a, err := pgx.Connect(ctx, follower.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	b, err := pgx.Connect(ctx, lead.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	if _, err := a.Exec(ctx, "SELECT pg_advisory_lock(7)"); err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	if err := b.QueryRow(ctx, "SELECT pg_try_advisory_lock(7)").Scan(&ok); err != nil || ok {
+		t.Fatalf("a lock taken through a follower did not exclude the leader's session: %v %v", ok, err)
+	}
+	if err := a.QueryRow(ctx, "SELECT pg_advisory_unlock(7)").Scan(&ok); err != nil || !ok {
+		t.Fatalf("unlock through the follower = %v %v", ok, err)
+	}
+	if err := b.QueryRow(ctx, "SELECT pg_try_advisory_lock(7)").Scan(&ok); err != nil || !ok {
+		t.Fatalf("lock not free after the follower's unlock: %v %v", ok, err)
+	}
+}
