@@ -42,10 +42,19 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		for i := len(nodes) - 1; i >= 0; i-- { // followers first: the leader transfers nothing needlessly
-			if err := nodes[i].Shutdown(sctx); err != nil {
-				log.Error("shutdown", "node", i+1, "err", err)
+		// The leader first, each time: it hands leadership to a node still
+		// running, instead of failing to reach one that already stopped.
+		for len(nodes) > 0 {
+			i := 0
+			for j, n := range nodes {
+				if n.Node().IsLeader() {
+					i = j
+				}
 			}
+			if err := nodes[i].Shutdown(sctx); err != nil {
+				log.Error("shutdown", "err", err)
+			}
+			nodes = append(nodes[:i], nodes[i+1:]...)
 		}
 	}()
 	first := host + ":7433"
