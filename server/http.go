@@ -35,7 +35,7 @@ func (s *Server) Status(ctx context.Context, members bool) Status {
 	}
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
-		Term: st.Term, AppliedIndex: s.eng.AppliedIndex(), CommitIndex: st.CommitIndex,
+		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,
 		LastIndex: st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
 		Members: st.Members,
 	}
