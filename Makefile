@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/pgraft
 DATA    ?= ./data
 
-.PHONY: build run cluster test test-short vet bench clients clean
+.PHONY: build run cluster test test-short vet bench chaos clients clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pgraft
@@ -32,3 +32,9 @@ clean:
 # `make cluster` starts three nodes on this machine (PostgreSQL 5433-5435).
 cluster: build
 	./$(BIN) dev --data-dir ./data-dev
+
+# `make chaos` runs PGRAFT_CHAOS_RUNS seeds (default 20) of a 3-node cluster
+# under crashes and partitions with checked workloads; a failing run prints
+# its seed and the command that replays it.
+chaos:
+	PGRAFT_CHAOS_RUNS=$${PGRAFT_CHAOS_RUNS:-20} $(GO) test ./server/chaostest -run '^TestChaos$$' -v -count=1 -timeout 60m
