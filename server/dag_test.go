@@ -15,6 +15,7 @@ var allowedImports = map[string][]string{
 	"cmd/pgraft":        {"server"},
 	"server":            {"pgwire", "pgwire/pgerror", "replica", "sqlengine"},
 	"server/servertest": {"server"},
+	"server/chaostest":  {"server/servertest"}, // test harness: clusters under faults
 	"pgwire":            {"pgwire/pgerror"},
 	"pgwire/pgtest":     {},
 	"sqlengine":         {"pgwire/pgerror"},
