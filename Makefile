@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/pgraft
 DATA    ?= ./data
 
-.PHONY: build run cluster test test-short vet bench chaos clients clean
+.PHONY: build run cluster test test-short vet bench chaos fuzz clients clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pgraft
@@ -38,3 +38,11 @@ cluster: build
 # its seed and the command that replays it.
 chaos:
 	PGRAFT_CHAOS_RUNS=$${PGRAFT_CHAOS_RUNS:-20} $(GO) test ./server/chaostest -run '^TestChaos$$' -v -count=1 -timeout 60m
+
+# `make fuzz` runs every fuzz target for FUZZTIME each (go test -fuzz).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./pgwire -run '^$$' -fuzz '^FuzzConn$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME)
