@@ -95,21 +95,20 @@ var pgTypes = []PGType{
 	{"_name", "name[]", OIDNameArray, -1, "", 0, 'A'},
 }
 
-var (
-	typesByOID  = map[uint32]*PGType{}
-	typesByName = map[string]*PGType{}
-	typesByDecl = map[string]*PGType{}
-)
+// Read-only indexes of pgTypes.
+var typesByOID, typesByName, typesByDecl = indexTypes()
 
-func init() { // builds read-only lookup tables; no mutable state
+func indexTypes() (map[uint32]*PGType, map[string]*PGType, map[string]*PGType) {
+	byOID, byName, byDecl := map[uint32]*PGType{}, map[string]*PGType{}, map[string]*PGType{}
 	for i := range pgTypes {
 		t := &pgTypes[i]
-		typesByOID[t.OID] = t
-		typesByName[t.Name] = t
+		byOID[t.OID] = t
+		byName[t.Name] = t
 		if t.Decl != "" {
-			typesByDecl[t.Decl] = t
+			byDecl[t.Decl] = t
 		}
 	}
+	return byOID, byName, byDecl
 }
 
 // typeAliases maps SQL spellings and pg_query's internal names to typnames.
