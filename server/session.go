@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pgraft/pgraft/pgwire"
@@ -24,12 +25,15 @@ type session struct {
 	db   string
 	set  *settings
 
-	mu        sync.Mutex // guards tx against the idle timer
-	tx        txn
-	cursors   map[string]*cursor // DECLARE … CURSOR, by name
-	lastIndex uint64             // commit index of this session's last write: read-your-writes
-	fwd       forwardLink        // writes forwarded to the leader (forward.go)
-	remote    bool               // a leader-side session of a follower's (forward_leader.go): never forwards
+	mu      sync.Mutex // guards tx against the idle timer
+	tx      txn
+	cursors map[string]*cursor // DECLARE … CURSOR, by name
+	// speculative mirrors tx.wt for describe, which runs with and without
+	// mu held: the transaction's own DDL is visible only on its connection.
+	speculative atomic.Pointer[sqlengine.WriteTx]
+	lastIndex   uint64      // commit index of this session's last write: read-your-writes
+	fwd         forwardLink // writes forwarded to the leader (forward.go)
+	remote      bool        // a leader-side session of a follower's (forward_leader.go): never forwards
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any

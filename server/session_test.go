@@ -361,3 +361,20 @@ func TestAdvisoryLocks(t *testing.T) {
 		t.Fatalf("lock not released when its session ended: %v %v", ok, err)
 	}
 }
+
+func TestTransactionSeesTypesOfItsOwnTables(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "CREATE TABLE fresh (id int PRIMARY KEY, ok boolean, at timestamptz)")
+	mustExec(t, c, "INSERT INTO fresh VALUES (1, true, now())")
+	var id int32
+	var ok bool
+	var at time.Time
+	// pgx decodes by the described OIDs: text columns would not scan into these.
+	if err := c.QueryRow(ctx, "SELECT id, ok, at FROM fresh").Scan(&id, &ok, &at); err != nil || id != 1 || !ok {
+		t.Fatalf("row = %d %v %v, %v", id, ok, at, err)
+	}
+	mustExec(t, c, "COMMIT")
+}

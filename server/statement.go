@@ -78,11 +78,18 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 		return cols, nil
 	}
 	info, err := s.srv.eng.Describe(ctx, st.SQL)
+	cache := true
+	if wt := s.speculative.Load(); err != nil && wt != nil {
+		// A table the transaction created itself exists only on its own
+		// connection; what is described there is not cached.
+		info, err = wt.Describe(st.SQL)
+		cache = false
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if err == nil {
+		if err == nil && cache {
 			s.srv.cache.putCols(st, cols)
 		}
 	}()

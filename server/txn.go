@@ -170,6 +170,7 @@ func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) err
 		return err
 	}
 	s.tx.wt = wt
+	s.speculative.Store(wt)
 	for _, name := range s.tx.savepoints {
 		if err := wt.Savepoint(ctx, name); err != nil {
 			return err
@@ -221,6 +222,7 @@ func (s *session) rollbackLocked() {
 	}
 	s.releaseXactLocksLocked()
 	s.tx = txn{}
+	s.speculative.Store(nil)
 	s.set.endTransaction()
 	s.closeCursors(false)
 }

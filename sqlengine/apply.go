@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
@@ -187,6 +188,21 @@ func (e *Engine) runOp(ctx context.Context, op Op) (*ExecResult, error) {
 	return execOn(ctx, e.wconn, op.SQL, op.Args, op.Rows)
 }
 
+// isSchemaStatement reports whether translated SQL is DDL (it starts with
+// CREATE, DROP, ALTER, ANALYZE or REINDEX, as translation emits them).
+func isSchemaStatement(q string) bool {
+	q = strings.TrimSpace(q)
+	i := strings.IndexAny(q, " \t\n(")
+	if i < 0 {
+		i = len(q)
+	}
+	switch strings.ToUpper(q[:i]) {
+	case "CREATE", "DROP", "ALTER", "ANALYZE", "REINDEX":
+		return true
+	}
+	return false
+}
+
 // quoteSavepoint names a client savepoint so that it can never meet ours.
 func quoteSavepoint(name string) string { return strconv.Quote("u_" + name) }
 
@@ -202,7 +218,13 @@ func execOn(ctx context.Context, c execer, q string, args []any, rows bool) (*Ex
 		if err != nil {
 			return nil, err
 		}
-		n, _ := r.RowsAffected()
+		var n int64
+		if !isSchemaStatement(q) {
+			// sqlite3_changes() is not reset by DDL: after CREATE TABLE it
+			// still reports the last INSERT/UPDATE/DELETE of the connection,
+			// which differs between a speculative run and the apply.
+			n, _ = r.RowsAffected()
+		}
 		return &ExecResult{RowsAffected: n}, nil
 	}
 	rs, err := c.QueryContext(ctx, q, args...)

@@ -181,3 +181,14 @@ func (e *Engine) abortBorrowerLocked() {
 	t.releaseLocked() // the caller holds e.swap too
 	t.aborted = true
 }
+
+// Describe prepares q on the borrowed write connection, where the
+// transaction's own DDL is visible, and returns its result columns.
+func (t *WriteTx) Describe(q string) (stmtInfo, error) {
+	if err := t.lock(); err != nil {
+		return stmtInfo{}, err
+	}
+	defer t.unlock()
+	info, err := prepareInfo(t.e.wraw, q)
+	return info, MapError(err)
+}
