@@ -16,10 +16,10 @@ import (
 
 func BenchmarkPointSelect(b *testing.B) {
 	n := servertest.Start(b)
-	c := benchConn(b, n)
+	c := connect(b, n)
 	ctx := context.Background()
-	mustExecB(b, c, "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL)")
-	mustExecB(b, c, "INSERT INTO accounts SELECT x, 1000 FROM (WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 10000) SELECT x FROM s) AS q")
+	mustExec(b, c, "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL)")
+	mustExec(b, c, "INSERT INTO accounts SELECT x, 1000 FROM (WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 10000) SELECT x FROM s) AS q")
 	b.ResetTimer()
 	var bal int64
 	for i := 0; i < b.N; i++ {
@@ -31,7 +31,7 @@ func BenchmarkPointSelect(b *testing.B) {
 
 func BenchmarkInsertParallel(b *testing.B) {
 	n := servertest.Start(b)
-	mustExecB(b, benchConn(b, n), "CREATE TABLE kv (k bigint PRIMARY KEY, v text)")
+	mustExec(b, connect(b, n), "CREATE TABLE kv (k bigint PRIMARY KEY, v text)")
 	b.SetParallelism(4)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -48,21 +48,4 @@ func BenchmarkInsertParallel(b *testing.B) {
 			}
 		}
 	})
-}
-
-func benchConn(b *testing.B, n *servertest.Node) *pgx.Conn {
-	b.Helper()
-	c, err := pgx.Connect(context.Background(), n.DSN())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close(context.Background()) })
-	return c
-}
-
-func mustExecB(b *testing.B, c *pgx.Conn, sql string) {
-	b.Helper()
-	if _, err := c.Exec(context.Background(), sql); err != nil {
-		b.Fatalf("%s: %v", sql, err)
-	}
 }

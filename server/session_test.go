@@ -13,7 +13,7 @@ import (
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
-func connect(t *testing.T, n *servertest.Node) *pgx.Conn {
+func connect(t testing.TB, n *servertest.Node) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -25,7 +25,7 @@ func connect(t *testing.T, n *servertest.Node) *pgx.Conn {
 	return c
 }
 
-func mustExec(t *testing.T, c *pgx.Conn, sql string, args ...any) pgconn.CommandTag {
+func mustExec(t testing.TB, c *pgx.Conn, sql string, args ...any) pgconn.CommandTag {
 	t.Helper()
 	tag, err := c.Exec(context.Background(), sql, args...)
 	if err != nil {
