@@ -58,6 +58,11 @@ type Config struct {
 	SnapshotThreshold uint64        // log entries between snapshots; 0 = replica's default
 	TrailingLogs      uint64        // log entries kept after a snapshot; 0 = replica's default
 
+	// Now is the wall clock entries take their time from (now(),
+	// CURRENT_TIMESTAMP); nil = time.Now. Fault tests move it to simulate a
+	// node's clock jumping.
+	Now func() time.Time
+
 	Logger *slog.Logger // nil: discard
 }
 
@@ -375,3 +380,11 @@ func (m stateMachine) Snapshot() (replica.Snapshot, error) {
 }
 
 func (m stateMachine) Restore(r io.Reader) error { return m.e.Restore(r) }
+
+// now is the clock new entries take their time from.
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}

@@ -304,7 +304,7 @@ func contextError(ctx context.Context, err error) error {
 // below the last applied entry's time (so time does not move backwards after
 // a failover to a node with a slower clock), and a fresh seed.
 func (s *session) execContext() sqlengine.ExecContext {
-	now := time.Now().UnixMicro()
+	now := s.srv.now().UnixMicro()
 	if last := s.srv.eng.LastTime(); now <= last {
 		now = last + 1
 	}
