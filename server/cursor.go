@@ -77,7 +77,7 @@ func (s *session) fetchLocked(ctx context.Context, p *portal) error {
 func (s *session) startCursorLocked(cp *portal) error {
 	cp.started = true
 	cp.loc = s.set.location()
-	cols, err := cp.stmt.Columns(context.Background())
+	cols, err := cp.stmt.columns(context.Background(), true)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *session) closeCursors(withHold bool) {
 }
 
 // cursorColumns is the RowDescription of FETCH: its cursor's columns.
-func (s *session) cursorColumns(ctx context.Context, st *sqlengine.Stmt) ([]pgwire.Column, error) {
+func (s *session) cursorColumns(ctx context.Context, st *sqlengine.Stmt, locked bool) ([]pgwire.Column, error) {
 	if st.Cursor.Move {
 		return nil, nil
 	}
@@ -121,7 +121,7 @@ func (s *session) cursorColumns(ctx context.Context, st *sqlengine.Stmt) ([]pgwi
 	if !ok {
 		return nil, pgerror.New(pgerror.InvalidCursorName, "cursor %q does not exist", st.Cursor.Name)
 	}
-	return cur.p.stmt.Columns(ctx)
+	return cur.p.stmt.columns(ctx, locked)
 }
 
 var _ pgwire.CursorFinder = (*session)(nil)

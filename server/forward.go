@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
 )
@@ -44,10 +45,14 @@ const forwardDialTimeout = 2 * time.Second
 type forwardLink struct {
 	conn     net.Conn
 	addr     string // Raft address of the leader conn reaches
-	inTx     bool   // the leader-side session holds this session's transaction block
-	broken   bool   // the link failed inside that block: it cannot go on
-	txDDL    bool   // the forwarded block changed the schema
-	ddlIndex uint64 // a forwarded schema change this node may not have applied yet
+	seq      uint64 // number of the last request sent over conn
+	lastUse  time.Time
+	idle     *time.Timer // closes conn after forwardLinkIdle without use
+	pinned   bool        // advisory locks may be held through conn: never idle-closed
+	inTx     bool        // the leader-side session holds this session's transaction block
+	broken   bool        // the link failed inside that block: it cannot go on
+	txDDL    bool        // the forwarded block changed the schema
+	ddlIndex uint64      // a forwarded schema change this node may not have applied yet
 }
 
 // forwardWritesLocked reports whether a write must go to the leader: this
@@ -77,6 +82,51 @@ func (s *session) forwardsUndescribed(st *sqlengine.Stmt) bool {
 	}
 	fwd, err := s.forwardWritesLocked(st)
 	return fwd && err == nil
+}
+
+// describeForwarded describes a statement of the session's forwarded block
+// on the leader, where the block's own schema changes are. ok is false when
+// the session has no forwarded block. locked says whether the caller holds
+// s.mu.
+func (s *session) describeForwarded(ctx context.Context, st *sqlengine.Stmt, locked bool) (cols []pgwire.Column, ok bool, err error) {
+	if !locked {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	if !s.fwd.inTx || s.fwd.broken || s.fwd.conn == nil {
+		return nil, false, nil
+	}
+	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdDescribe, SQL: st.Source, ParamOIDs: st.ParamOIDs}, false)
+	if err != nil {
+		return nil, true, err
+	}
+	return resp.Cols, true, nil
+}
+
+// parseForwarded translates a statement of a forwarded block that changed
+// the schema: the leader-side block has the new tables, so the leader tells
+// the parameter types (for the client's own paramOIDs) and the columns,
+// which this node's schema cannot. ok is false outside such a block.
+func (s *session) parseForwarded(ctx context.Context, st *sqlengine.Stmt, sql string, paramOIDs []uint32) (*statement, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.fwd.inTx || !s.fwd.txDDL || s.fwd.broken || s.fwd.conn == nil || s.tx.state != txBlock {
+		return nil, false, nil
+	}
+	if st.Advisory != "" || st.Kind != sqlengine.KindSelect && (!st.Kind.IsWrite() || st.Kind == sqlengine.KindDDL) {
+		return nil, false, nil // nothing here depends on the block's tables
+	}
+	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdDescribe, SQL: sql, ParamOIDs: paramOIDs}, false)
+	if err != nil {
+		return nil, true, err
+	}
+	if len(resp.ParamOIDs) != len(st.ParamOIDs) {
+		return nil, true, pgerror.New(pgerror.InternalError,
+			"the leader sees %d parameters in the statement, this node %d", len(resp.ParamOIDs), len(st.ParamOIDs))
+	}
+	own := *st // translations are shared: change a copy
+	own.ParamOIDs = resp.ParamOIDs
+	return &statement{s: s, st: &own, cols: resp.Cols, done: true, private: true}, true, nil
 }
 
 // forwardAutocommitLocked sends one autocommit write to the leader.
@@ -212,11 +262,16 @@ func (s *session) dialLeaderLocked(ctx context.Context) error {
 // roundTripLocked sends one request with the session's identity and
 // settings and reads its answer. inFlightUnknown says whether a lost answer
 // leaves the outcome unknown (a COMMIT or an autocommit write: 40003) or
-// means nothing was committed (40001). The wait ends with the statement's
-// context or when another node becomes the leader.
+// means nothing was committed (40001). When the statement's context ends
+// (CancelRequest, statement_timeout) the leader is asked to cancel the
+// request and its answer is awaited for forwardCancelGrace: the client
+// gets what the leader did, 57014 or the result, as on the leader itself.
+// The wait also ends when another node becomes the leader.
 func (s *session) roundTripLocked(ctx context.Context, req *fwdRequest, inFlightUnknown bool) (*fwdResponse, error) {
 	req.User, req.Database = s.user, s.db
 	req.Settings = fwdSettings{Values: maps.Clone(s.set.values), Local: maps.Clone(s.set.local), Custom: maps.Clone(s.set.custom)}
+	s.fwd.seq++
+	req.Seq = s.fwd.seq
 	c := s.fwd.conn
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetWriteDeadline(dl)
@@ -230,18 +285,12 @@ func (s *session) roundTripLocked(ctx context.Context, req *fwdRequest, inFlight
 		s.linkFailed()
 		return nil, errLinkLost() // a frame not fully sent is never run
 	}
-	addr := s.fwd.addr
-	check := func() error {
-		if ctx.Err() != nil {
-			return contextError(ctx, ctx.Err())
-		}
-		if _, now := s.srv.node.Leader(); now != addr {
-			return errLeaderChanged
-		}
-		return nil
-	}
+	// Wake the read as soon as the statement ends, not at the next poll.
+	stopWake := context.AfterFunc(ctx, func() { _ = c.SetReadDeadline(time.Now()) })
+	defer stopWake()
+	defer s.touchLinkLocked()
 	var resp fwdResponse
-	if err := readForwardFrame(c, &resp, check); err != nil {
+	if err := readForwardFrame(c, &resp, s.forwardWaitCheck(ctx, req.Seq)); err != nil {
 		s.linkFailed()
 		if inFlightUnknown {
 			return nil, pgerror.New(pgerror.StatementCompletionUnknown,
@@ -259,6 +308,79 @@ func (s *session) roundTripLocked(ctx context.Context, req *fwdRequest, inFlight
 		return &resp, resp.Err
 	}
 	return &resp, nil
+}
+
+// linkIdle is how long a link outside a forwarded block stays open without
+// use (Config.ForwardIdleTimeout): a follower session that wrote once must
+// not hold a leader-side session (and its goroutines) for as long as the
+// client stays.
+func (s *session) linkIdle() time.Duration {
+	if d := s.srv.cfg.ForwardIdleTimeout; d > 0 {
+		return d
+	}
+	return time.Minute
+}
+
+// touchLinkLocked records a use of the link and arms its idle timer.
+func (s *session) touchLinkLocked() {
+	if s.fwd.conn == nil {
+		return
+	}
+	s.fwd.lastUse = time.Now()
+	if s.fwd.idle == nil {
+		s.fwd.idle = time.AfterFunc(s.linkIdle(), s.closeIdleLink)
+		return
+	}
+	s.fwd.idle.Reset(s.linkIdle())
+}
+
+// closeIdleLink is the idle timer's: it closes a link that is idle, in no
+// forwarded block and holding no advisory locks.
+func (s *session) closeIdleLink() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fwd.conn == nil || s.fwd.inTx || s.fwd.pinned {
+		return
+	}
+	if wait := s.linkIdle() - time.Since(s.fwd.lastUse); wait > 0 {
+		s.fwd.idle.Reset(wait)
+		return
+	}
+	s.closeForwardLink()
+}
+
+// forwardCancelGrace is how long a follower waits for the leader's answer
+// to a request it asked the leader to cancel, before it gives up the link.
+const forwardCancelGrace = 3 * time.Second
+
+// forwardWaitCheck is asked while a request's answer has not arrived: it
+// ends the wait when the leader changes, sends the leader a cancel for seq
+// once the statement's context has ended, and ends the wait if no answer
+// follows within forwardCancelGrace.
+func (s *session) forwardWaitCheck(ctx context.Context, seq uint64) func() error {
+	c, addr := s.fwd.conn, s.fwd.addr
+	var cancelSent time.Time
+	return func() error {
+		if _, now := s.srv.node.Leader(); now != addr {
+			return errLeaderChanged
+		}
+		if ctx.Err() == nil {
+			return nil
+		}
+		cause := contextError(ctx, ctx.Err())
+		if cancelSent.IsZero() {
+			cancelSent = time.Now()
+			_ = c.SetWriteDeadline(time.Now().Add(forwardDialTimeout))
+			if err := writeForwardFrame(c, &fwdRequest{Op: fwdCancel, Seq: seq, Cause: asPGError(cause)}); err != nil {
+				return cause
+			}
+			return nil
+		}
+		if time.Since(cancelSent) > forwardCancelGrace {
+			return cause
+		}
+		return nil
+	}
 }
 
 var errLeaderChanged = pgerror.New(pgerror.SerializationFailure, "leadership changed while the statement ran on the leader")
@@ -283,7 +405,10 @@ func (s *session) linkFailed() {
 func (s *session) closeForwardLink() {
 	if s.fwd.conn != nil {
 		s.fwd.conn.Close()
-		s.fwd.conn, s.fwd.addr = nil, ""
+		s.fwd.conn, s.fwd.addr, s.fwd.seq, s.fwd.pinned = nil, "", 0, false
+	}
+	if s.fwd.idle != nil {
+		s.fwd.idle.Stop()
 	}
 }
 

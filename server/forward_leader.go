@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"sync"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
@@ -19,7 +20,11 @@ import (
 // ended, or Shutdown closed it), and the session's open transaction is then
 // rolled back and its gate released.
 
-// serveForward runs one forwarding connection.
+// serveForward runs one forwarding connection. A reader goroutine, owned
+// here and waited for on return, reads the frames: requests go to this
+// goroutine one at a time (the follower sends the next only after the
+// answer), and a cancel frame cancels the request it names while it runs,
+// as a CancelRequest cancels a client's statement.
 func (s *Server) serveForward(c net.Conn) {
 	ls := &session{
 		srv:    s,
@@ -28,15 +33,26 @@ func (s *Server) serveForward(c net.Conn) {
 		remote: true,
 	}
 	defer ls.Close()
-	for {
-		var req fwdRequest
-		if err := readForwardFrame(c, &req, nil); err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !s.closing.Load() {
-				ls.log.Warn("closing forwarding connection", logKeyErr, err)
-			}
-			return
-		}
-		resp := ls.serveForwardRequest(&req)
+	s.forwardSessions.Add(1)
+	defer s.forwardSessions.Add(-1)
+	work := make(chan forwardWork)
+	done := make(chan struct{})
+	var running forwardRunning
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		s.readForwardRequests(ls, c, work, done, &running)
+	}()
+	defer func() {
+		close(done)
+		c.Close() // ends the reader's read
+		wg.Wait()
+	}()
+	for w := range work {
+		resp := ls.serveForwardRequest(w.ctx, w.req)
+		running.finish(w.req.Seq)
 		if s.closing.Load() {
 			// Shutdown or Crash cancelled the work: the answer would be a
 			// cancellation, not the outcome. Closing the link tells the
@@ -54,17 +70,88 @@ func (s *Server) serveForward(c net.Conn) {
 	}
 }
 
+// forwardWork is one request and the context it runs under.
+type forwardWork struct {
+	ctx context.Context
+	req *fwdRequest
+}
+
+// forwardRunning is the request a forwarding connection runs now, for its
+// reader to cancel.
+type forwardRunning struct {
+	mu     sync.Mutex
+	seq    uint64
+	cancel context.CancelCauseFunc
+}
+
+func (r *forwardRunning) start(seq uint64, cancel context.CancelCauseFunc) {
+	r.mu.Lock()
+	r.seq, r.cancel = seq, cancel
+	r.mu.Unlock()
+}
+
+// cancelIf cancels the running request if it is seq: a cancel that arrives
+// after its request was answered is dropped.
+func (r *forwardRunning) cancelIf(seq uint64, cause error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancel != nil && r.seq == seq {
+		r.cancel(cause)
+	}
+}
+
+func (r *forwardRunning) finish(seq uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seq == seq && r.cancel != nil {
+		r.cancel(nil)
+		r.seq, r.cancel = 0, nil
+	}
+}
+
+// readForwardRequests reads frames until the connection fails or done
+// closes. The request's context exists before it is handed over, so a
+// cancel frame right behind it is never lost.
+func (s *Server) readForwardRequests(ls *session, c net.Conn, work chan<- forwardWork, done <-chan struct{}, running *forwardRunning) {
+	for {
+		req := new(fwdRequest)
+		if err := readForwardFrame(c, req, nil); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !s.closing.Load() {
+				ls.log.Warn("closing forwarding connection", logKeyErr, err)
+			}
+			return
+		}
+		if req.Op == fwdCancel {
+			cause := error(errCanceledByUser)
+			if req.Cause != nil && req.Cause.Code == pgerror.QueryCanceled {
+				cause = req.Cause // statement timeout or user request, as the follower saw it
+			}
+			running.cancelIf(req.Seq, cause)
+			continue
+		}
+		ctx, cancel := context.WithCancelCause(s.bgCtx)
+		running.start(req.Seq, cancel)
+		select {
+		case work <- forwardWork{ctx: ctx, req: req}:
+		case <-done:
+			cancel(nil)
+			return
+		}
+	}
+}
+
 // serveForwardRequest runs one request in the leader-side session.
-func (ls *session) serveForwardRequest(req *fwdRequest) *fwdResponse {
+func (ls *session) serveForwardRequest(ctx context.Context, req *fwdRequest) *fwdResponse {
 	ls.user, ls.db = req.User, req.Database
 	ls.set = &settings{values: cloneMap(req.Settings.Values), local: cloneMap(req.Settings.Local),
 		custom: cloneMap(req.Settings.Custom)}
 	before := ls.lastIndex
-	ctx := ls.srv.bgCtx
 	var resp *fwdResponse
 	switch req.Op {
 	case fwdExec:
 		resp = ls.forwardedExec(ctx, req)
+	case fwdDescribe:
+		resp = ls.forwardedDescribe(ctx, req)
 	case fwdBegin:
 		resp = &fwdResponse{Tag: "BEGIN", Err: asPGError(ls.forwardedBegin(ctx, req))}
 	case fwdCommit:
@@ -161,6 +248,22 @@ func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdRespo
 	resp.Tag = p.completionTag(0)
 	resp.RowsAffected = p.count
 	return resp
+}
+
+// forwardedDescribe describes a statement in the leader-side block, where
+// the block's own schema changes are visible. A statement that cannot be
+// described fails only the describe: the follower fails its block itself.
+func (ls *session) forwardedDescribe(ctx context.Context, req *fwdRequest) *fwdResponse {
+	stmts, err := ls.Parse(ctx, req.SQL, req.ParamOIDs)
+	if err == nil && len(stmts) != 1 {
+		err = pgerror.New(pgerror.ProtocolViolation, "forwarded text holds %d statements, want 1", len(stmts))
+	}
+	if err != nil {
+		return &fwdResponse{Err: asPGError(err)}
+	}
+	stmt := stmts[0].(*statement)
+	cols, err := stmt.Columns(ctx)
+	return &fwdResponse{Cols: cols, ParamOIDs: stmt.st.ParamOIDs, Err: asPGError(err)}
 }
 
 // rowSize estimates a row's encoded size, to refuse a result too large to

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -35,6 +36,8 @@ const (
 	fwdBegin    = "begin"    // open the transaction block the follower's session has
 	fwdCommit   = "commit"   // COMMIT the leader-side block
 	fwdRollback = "rollback" // ROLLBACK the leader-side block
+	fwdDescribe = "describe" // describe one statement in the leader-side block
+	fwdCancel   = "cancel"   // cancel request Seq if it still runs; not answered
 )
 
 func init() {
@@ -53,6 +56,7 @@ type fwdSettings struct {
 // fwdRequest is one request of a follower session.
 type fwdRequest struct {
 	Op       string
+	Seq      uint64 // numbers the link's requests from 1, for fwdCancel
 	User     string
 	Database string
 	Settings fwdSettings
@@ -67,6 +71,10 @@ type fwdRequest struct {
 	Isolation     string
 	Savepoints    []string
 	SnapshotIndex uint64 // data index of the follower's held snapshot; 0 if none
+
+	// fwdCancel: why the follower's statement ended (57014: statement
+	// timeout or user request).
+	Cause *pgerror.Error
 }
 
 // fwdResponse answers one fwdRequest.
@@ -74,8 +82,10 @@ type fwdResponse struct {
 	Err          *pgerror.Error
 	Tag          string
 	RowsAffected int64
-	Rows         [][]any // storage values
-	CommitIndex  uint64  // index of the entry this request committed; 0 if none
+	Rows         [][]any         // storage values
+	CommitIndex  uint64          // index of the entry this request committed; 0 if none
+	Cols         []pgwire.Column // fwdDescribe: the statement's row description
+	ParamOIDs    []uint32        // fwdDescribe: the statement's parameter types
 }
 
 // writeForwardFrame writes v as one frame.

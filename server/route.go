@@ -28,7 +28,7 @@ func (s *session) start(ctx context.Context, p *portal) error {
 	}
 	s.touchLocked()
 	defer s.armIdleTimerLocked()
-	if _, err := p.stmt.Columns(ctx); err != nil && s.tx.wt == nil && !s.forwardsUndescribed(st) {
+	if _, err := p.stmt.columns(ctx, true); err != nil && s.tx.wt == nil && !s.forwardsUndescribed(st) {
 		return s.failLocked(err)
 	}
 	p.cols = p.stmt.cols

@@ -166,12 +166,16 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 		s.srv.waitWritable(wctx) //nolint:errcheck // writes check again; reads may go on
 		cancel()
 	}
-	schema, err := s.srv.eng.Schema(ctx)
+	schema, private, err := s.parseSchema(ctx)
 	if err != nil {
 		return nil, err
 	}
 	key := cacheKey(sql, paramOIDs)
-	stmts, ok := s.srv.cache.getStmts(schema, key)
+	var stmts []*sqlengine.Stmt
+	ok := false
+	if !private {
+		stmts, ok = s.srv.cache.getStmts(schema, key)
+	}
 	if !ok {
 		usedSettings := false
 		setting := func(name string) (string, bool) { usedSettings = true; return s.setting(name) }
@@ -179,20 +183,39 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 		if err != nil {
 			return nil, err
 		}
-		if !usedSettings {
+		if !usedSettings && !private {
 			s.srv.cache.putStmts(schema, key, stmts)
 		}
 	}
 	if len(stmts) == 1 {
+		if p, ok, err := s.parseForwarded(ctx, stmts[0], sql, paramOIDs); ok {
+			if err != nil {
+				return nil, err
+			}
+			return []pgwire.Statement{p}, nil
+		}
 		if err := s.checkParse(ctx, stmts[0]); err != nil {
 			return nil, err
 		}
 	}
 	out := make([]pgwire.Statement, len(stmts))
 	for i, st := range stmts {
-		out[i] = &statement{s: s, st: st}
+		out[i] = &statement{s: s, st: st, private: private}
 	}
 	return out, nil
+}
+
+// parseSchema is the schema statements translate against: the session's
+// transaction's own when its DDL changed it (private: not for the shared
+// cache), else the node's.
+func (s *session) parseSchema(ctx context.Context) (schema *sqlengine.SchemaSnapshot, private bool, err error) {
+	if wt := s.speculative.Load(); wt != nil {
+		if ts, ok, err := wt.Schema(ctx); err == nil && ok {
+			return ts, true, nil
+		}
+	}
+	schema, err = s.srv.eng.Schema(ctx)
+	return schema, false, err
 }
 
 // checkParse refuses at Parse what PostgreSQL refuses there: any statement
@@ -215,7 +238,7 @@ func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
 	if st.Kind.IsWrite() && !s.srv.isLeader() {
 		return nil // it fails as a write on a follower, whatever this node's schema says
 	}
-	_, err := s.describe(ctx, st)
+	_, err := s.describe(ctx, st, describeOpts{})
 	return err
 }
 

@@ -15,6 +15,9 @@ type statement struct {
 	st   *sqlengine.Stmt
 	cols []pgwire.Column // computed once by columns
 	done bool            // cols computed
+	// private: translated against the session's transaction's own schema,
+	// so its description is not for the shared cache.
+	private bool
 }
 
 var _ pgwire.Statement = (*statement)(nil)
@@ -24,10 +27,16 @@ func (p *statement) ParamOIDs() []uint32 { return p.st.ParamOIDs }
 
 // Columns implements pgwire.Statement.
 func (p *statement) Columns(ctx context.Context) ([]pgwire.Column, error) {
+	return p.columns(ctx, false)
+}
+
+// columns is Columns for callers that say whether they hold session.mu,
+// which describing on the leader needs.
+func (p *statement) columns(ctx context.Context, locked bool) ([]pgwire.Column, error) {
 	if p.done {
 		return p.cols, nil
 	}
-	cols, err := p.s.describe(ctx, p.st)
+	cols, err := p.s.describe(ctx, p.st, describeOpts{locked: locked, private: p.private})
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +64,16 @@ func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error)
 // Close implements pgwire.Statement.
 func (p *statement) Close() {}
 
-// describe returns the columns a statement's rows have, nil if it returns none.
-func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwire.Column, err error) {
+// describeOpts says how describe is called: whether the caller holds s.mu
+// (describing on the leader needs it), and whether the statement was
+// translated against a transaction's private schema (not cached).
+type describeOpts struct {
+	locked, private bool
+}
+
+// describe returns the columns a statement's rows have, nil if it returns
+// none.
+func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOpts) (cols []pgwire.Column, err error) {
 	switch {
 	case st.Kind == sqlengine.KindShow:
 		if st.Show == "all" {
@@ -67,7 +84,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 		c := st.Columns[0]
 		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: sqlengine.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
 	case st.Kind == sqlengine.KindFetch:
-		return s.cursorColumns(ctx, st) // not cached: it depends on the cursor
+		return s.cursorColumns(ctx, st, o.locked) // not cached: it depends on the cursor
 	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
 		return []pgwire.Column{textColumn("set_config")}, nil
 	case st.Kind == sqlengine.KindSelect || st.Kind.IsWrite() && st.Kind != sqlengine.KindDDL:
@@ -77,13 +94,26 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwi
 	if cols, ok := s.srv.cache.getCols(st); ok {
 		return cols, nil
 	}
-	info, err := s.srv.eng.Describe(ctx, st.SQL)
-	cache := true
-	if wt := s.speculative.Load(); err != nil && wt != nil {
+	wt := s.speculative.Load()
+	var info sqlengine.StmtInfo
+	if o.private && wt != nil {
+		// The transaction changed the schema: its own connection has it.
+		info, err = wt.Describe(st.SQL)
+	} else {
+		info, err = s.srv.eng.Describe(ctx, st.SQL)
+	}
+	cache := !o.private
+	if err != nil && wt != nil {
 		// A table the transaction created itself exists only on its own
 		// connection; what is described there is not cached.
 		info, err = wt.Describe(st.SQL)
 		cache = false
+	} else if err != nil {
+		// In a block forwarded to the leader, the block's own tables are
+		// there only.
+		if cols, ok, ferr := s.describeForwarded(ctx, st, o.locked); ok {
+			return cols, ferr
+		}
 	}
 	if err != nil {
 		return nil, err

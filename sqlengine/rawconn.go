@@ -46,8 +46,8 @@ type prepareError struct {
 
 func (e *prepareError) Error() string { return e.msg }
 
-// stmtInfo is what preparing a statement tells without running it.
-type stmtInfo struct {
+// StmtInfo is what preparing a statement tells without running it.
+type StmtInfo struct {
 	Names     []string
 	DeclTypes []string
 	NumParams int
@@ -56,24 +56,24 @@ type stmtInfo struct {
 
 // prepareInfo prepares sql on c and returns its result columns. The caller
 // holds the connection exclusively.
-func prepareInfo(c *sqlite3.SQLiteConn, sql string) (stmtInfo, error) {
+func prepareInfo(c *sqlite3.SQLiteConn, sql string) (StmtInfo, error) {
 	db := dbHandle(c)
 	csql := C.CString(sql)
 	defer C.free(unsafe.Pointer(csql))
 	var st *C.sqlite3_stmt
 	if rc := C.sqlite3_prepare_v2(db, csql, -1, &st, nil); rc != 0 {
-		return stmtInfo{}, &prepareError{
+		return StmtInfo{}, &prepareError{
 			code: sqlite3.ErrNo(rc & 0xff),
 			ext:  sqlite3.ErrNoExtended(C.sqlite3_extended_errcode(db)),
 			msg:  C.GoString(C.sqlite3_errmsg(db)),
 		}
 	}
 	if st == nil {
-		return stmtInfo{}, nil // only whitespace or comments
+		return StmtInfo{}, nil // only whitespace or comments
 	}
 	defer C.sqlite3_finalize(st)
 	n := int(C.sqlite3_column_count(st))
-	info := stmtInfo{
+	info := StmtInfo{
 		Names:     make([]string, n),
 		DeclTypes: make([]string, n),
 		NumParams: int(C.sqlite3_bind_parameter_count(st)),

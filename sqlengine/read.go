@@ -76,15 +76,15 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 // its result column names and declared types. It also checks the statement
 // against the current schema (undefined tables and columns fail here, at
 // Parse time, as in PostgreSQL).
-func (e *Engine) Describe(ctx context.Context, q string) (stmtInfo, error) {
+func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
 	e.swap.RLock()
 	defer e.swap.RUnlock()
 	c, err := e.read.Conn(ctx)
 	if err != nil {
-		return stmtInfo{}, fmt.Errorf("describe: %w", err)
+		return StmtInfo{}, fmt.Errorf("describe: %w", err)
 	}
 	defer c.Close()
-	var info stmtInfo
+	var info StmtInfo
 	err = c.Raw(func(dc any) error {
 		var perr error
 		info, perr = prepareInfo(dc.(*sqlite3.SQLiteConn), q)

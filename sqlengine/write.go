@@ -26,6 +26,10 @@ type WriteTx struct {
 	d         *digest
 	aborted   bool // Apply took the connection back (guarded by e.wmu)
 	done      bool
+
+	baseSchemaVer int64           // PRAGMA schema_version at BEGIN
+	schema        *SchemaSnapshot // the transaction's own schema, once its DDL changed it
+	schemaVer     int64           // schema_version schema was loaded at
 }
 
 // ErrAborted is returned by a WriteTx that lost the write connection to
@@ -48,8 +52,38 @@ func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, erro
 		return nil, fmt.Errorf("begin speculative transaction: %w", err)
 	}
 	t := &WriteTx{e: e, ctx: ec, dataIndex: e.dataIndex.Load(), d: newDigest()}
+	if err := e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&t.baseSchemaVer); err != nil {
+		_, _ = e.wconn.ExecContext(context.Background(), "ROLLBACK")
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
 	e.borrower = t
 	return t, nil
+}
+
+// Schema returns the schema as the transaction sees it, when its own DDL
+// changed it (ok false otherwise: the engine's Schema is the same). Statements
+// after a CREATE TABLE in the same transaction translate against it, so
+// their parameters and columns get the new table's types.
+func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err error) {
+	if err := t.lock(); err != nil {
+		return nil, false, err
+	}
+	defer t.unlock()
+	var ver int64
+	if err := t.e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&ver); err != nil {
+		return nil, false, MapError(err)
+	}
+	if ver == t.baseSchemaVer {
+		return nil, false, nil
+	}
+	if t.schema == nil || t.schemaVer != ver {
+		snap, err := loadSchema(ctx, t.e.wconn)
+		if err != nil {
+			return nil, false, fmt.Errorf("load the transaction's schema: %w", err)
+		}
+		t.schema, t.schemaVer = snap, ver
+	}
+	return t.schema, true, nil
 }
 
 // DataIndex is the data index the transaction runs against.
@@ -184,9 +218,9 @@ func (e *Engine) abortBorrowerLocked() {
 
 // Describe prepares q on the borrowed write connection, where the
 // transaction's own DDL is visible, and returns its result columns.
-func (t *WriteTx) Describe(q string) (stmtInfo, error) {
+func (t *WriteTx) Describe(q string) (StmtInfo, error) {
 	if err := t.lock(); err != nil {
-		return stmtInfo{}, err
+		return StmtInfo{}, err
 	}
 	defer t.unlock()
 	info, err := prepareInfo(t.e.wraw, q)
