@@ -225,6 +225,7 @@ func (s *session) forwardAdvisoryLocked(ctx context.Context, p *portal) error {
 	if err := s.dialLeaderLocked(ctx); err != nil {
 		return err
 	}
+	s.fwd.pinned = true // the leader-side session may now hold the session's locks
 	st := p.stmt.st
 	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: p.args}, false)
 	if err != nil {

@@ -24,6 +24,9 @@ type Status struct {
 	LastSnapshotIndex uint64           `json:"last_snapshot_index"`
 	PGAddr            string           `json:"pg_addr"`
 	Members           []replica.Member `json:"members,omitempty"`
+	// ForwardedSessions counts the leader-side sessions serving followers'
+	// sessions on this node (write forwarding, DESIGN.md §6).
+	ForwardedSessions int64 `json:"forwarded_sessions"`
 }
 
 // Status returns this node's status; with members, it also asks every
@@ -37,7 +40,7 @@ func (s *Server) Status(ctx context.Context, members bool) Status {
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,
 		LastIndex: st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
-		Members: st.Members,
+		Members: st.Members, ForwardedSessions: s.forwardSessions.Load(),
 	}
 }
 

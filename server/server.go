@@ -58,6 +58,11 @@ type Config struct {
 	SnapshotThreshold uint64        // log entries between snapshots; 0 = replica's default
 	TrailingLogs      uint64        // log entries kept after a snapshot; 0 = replica's default
 
+	// ForwardIdleTimeout closes a follower session's link to the leader
+	// after this long without a forwarded statement, outside a transaction
+	// and when it holds no advisory locks; 0 = 1 minute.
+	ForwardIdleTimeout time.Duration
+
 	// Now is the wall clock entries take their time from (now(),
 	// CURRENT_TIMESTAMP); nil = time.Now. Fault tests move it to simulate a
 	// node's clock jumping.
@@ -103,16 +108,18 @@ var _ replicator = (*replica.Node)(nil)
 // Server is one pgraft node: the PostgreSQL listener, the Raft node, the
 // SQLite engine and the HTTP status endpoints.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	eng      *sqlengine.Engine
-	node     *replica.Node
-	repl     replicator
-	gate     gate
-	cache    stmtCache
-	advisory advisoryLocks
-	pg       *pgwire.Server
-	web      *http.Server
+	cfg Config
+	// forwardSessions counts the open leader-side sessions of followers'.
+	forwardSessions atomic.Int64
+	log             *slog.Logger
+	eng             *sqlengine.Engine
+	node            *replica.Node
+	repl            replicator
+	gate            gate
+	cache           stmtCache
+	advisory        advisoryLocks
+	pg              *pgwire.Server
+	web             *http.Server
 
 	lead     leadership
 	bgCtx    context.Context // ends at Shutdown: background work of the Server
