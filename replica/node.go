@@ -44,6 +44,7 @@ type Node struct {
 
 	heartbeats heartbeatHealth // leader-side follower health, for Status
 	readyTerm  atomic.Uint64   // term in which this leader's barrier applied (readindex.go)
+	riPool     *connPool       // read-index connections to the leader (readindex.go)
 
 	// leader watcher (membership.go): the Node's own goroutine
 	observerCh chan raft.Observation
@@ -83,6 +84,7 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 		raftLog: log.With(logKeyComponent, "raft"),
 		sm:      sm,
 		stopped: make(chan struct{}),
+		riPool:  newConnPool(ReadIndexRPCByte, readIndexPoolSize),
 	}
 	if err := n.open(); err != nil {
 		if n.raft != nil {
@@ -377,6 +379,7 @@ func (n *Node) shutdown(ctx context.Context, transfer bool) error {
 // whichever were opened. Raft must be stopped (or never started).
 func (n *Node) closeResources() error {
 	var errs []error
+	n.riPool.close()
 	if n.trans != nil {
 		if err := n.trans.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close raft transport: %w", err))

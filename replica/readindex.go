@@ -95,7 +95,7 @@ func (n *Node) remoteReadIndex(ctx context.Context) (uint64, error) {
 			// This node became the leader since ReadIndex looked.
 			return n.leaderReadIndex(ctx)
 		}
-		resp, err := callReadIndex(ctx, addr)
+		resp, err := n.callReadIndex(ctx, addr)
 		if err != nil {
 			return 0, fmt.Errorf("read index from %s: %w", addr, err)
 		}
@@ -114,29 +114,57 @@ func (n *Node) remoteReadIndex(ctx context.Context) (uint64, error) {
 	return 0, fmt.Errorf("read index: %w: too many redirects", ErrNotLeader)
 }
 
+// readIndexPoolSize bounds the idle read-index connections a follower
+// keeps to its leader.
+const readIndexPoolSize = 8
+
 // callReadIndex sends one request to addr and reads the answer, bounded by
-// ctx (the connection is closed when ctx ends).
-func callReadIndex(ctx context.Context, addr string) (readIndexResponse, error) {
-	dctx, cancel := context.WithTimeout(ctx, rpcDialTimeout)
-	c, err := dialPort(dctx, addr, ReadIndexRPCByte)
-	cancel()
-	if err != nil {
-		return readIndexResponse{}, err
+// ctx, on a pooled connection; a failure on a pooled connection (which the
+// leader may have closed as idle) is retried once on a new one.
+func (n *Node) callReadIndex(ctx context.Context, addr string) (readIndexResponse, error) {
+	resp, reused, err := n.callReadIndexOn(ctx, addr, true)
+	if err != nil && reused && ctx.Err() == nil {
+		resp, _, err = n.callReadIndexOn(ctx, addr, false)
 	}
-	defer c.Close()
+	return resp, err
+}
+
+// callReadIndexOn runs one exchange on a pooled connection (if pooled and
+// one is idle) or a new one; the connection goes back to the pool after a
+// complete exchange and is closed otherwise (also when ctx ends).
+func (n *Node) callReadIndexOn(ctx context.Context, addr string, pooled bool) (resp readIndexResponse, reused bool, err error) {
+	var c net.Conn
+	if pooled {
+		c, reused, err = n.riPool.get(ctx, addr)
+	} else {
+		dctx, cancel := context.WithTimeout(ctx, rpcDialTimeout)
+		c, err = dialPort(dctx, addr, ReadIndexRPCByte)
+		cancel()
+	}
+	if err != nil {
+		return readIndexResponse{}, false, err
+	}
+	ok := false
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-	if dl, ok := ctx.Deadline(); ok {
+	defer func() {
+		if stop() && ok {
+			_ = c.SetDeadline(time.Time{})
+			n.riPool.put(addr, c)
+			return
+		}
+		c.Close()
+	}()
+	if dl, has := ctx.Deadline(); has {
 		_ = c.SetDeadline(dl)
 	}
 	if err := writeFrame(c, readIndexRequest{}); err != nil {
-		return readIndexResponse{}, contextOr(ctx, fmt.Errorf("send: %w", err))
+		return readIndexResponse{}, reused, contextOr(ctx, fmt.Errorf("send: %w", err))
 	}
-	var resp readIndexResponse
 	if err := readFrame(c, &resp); err != nil {
-		return readIndexResponse{}, contextOr(ctx, fmt.Errorf("read answer: %w", err))
+		return readIndexResponse{}, reused, contextOr(ctx, fmt.Errorf("read answer: %w", err))
 	}
-	return resp, nil
+	ok = true
+	return resp, reused, nil
 }
 
 // contextOr prefers ctx's error, which says why a connection broke.

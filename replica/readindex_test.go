@@ -57,7 +57,7 @@ func TestReadIndexFollowerRedirects(t *testing.T) {
 	if err := rest[0].WaitLeader(ctx); err != nil { // a fresh joiner may not know it yet
 		t.Fatal(err)
 	}
-	resp, err := callReadIndex(ctx, rest[0].addr)
+	resp, err := leader.callReadIndex(ctx, rest[0].addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +65,51 @@ func TestReadIndexFollowerRedirects(t *testing.T) {
 		t.Fatalf("follower answered %+v, want not_leader naming %s", resp, leader.addr)
 	}
 	idx := mustPropose(t, leader, "x=1")
-	resp, err = callReadIndex(ctx, leader.addr)
+	resp, err = rest[0].callReadIndex(ctx, leader.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.Code != codeOK || resp.Index < idx {
 		t.Fatalf("leader answered %+v, want ok with index >= %d", resp, idx)
+	}
+}
+
+// TestReadIndexPooledConnections: a follower's read-index requests reuse
+// one connection to the leader, and one the leader closed meanwhile (as it
+// does with idle ones) is replaced without failing the read.
+func TestReadIndexPooledConnections(t *testing.T) {
+	nodes := threeNodes(t)
+	leader, rest := splitLeader(t, nodes)
+	f := rest[0]
+	ctx := testCtx(t)
+	if err := f.WaitLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	idle := func() []net.Conn {
+		f.riPool.mu.Lock()
+		defer f.riPool.mu.Unlock()
+		return append([]net.Conn(nil), f.riPool.idle...)
+	}
+	for range 3 {
+		if _, err := f.ReadIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conns := idle()
+	if len(conns) != 1 {
+		t.Fatalf("%d idle connections after 3 sequential reads, want 1", len(conns))
+	}
+	conns[0].Close() // as if the leader had closed it
+	idx := mustPropose(t, leader, "y=1")
+	got, err := f.ReadIndex(ctx)
+	if err != nil {
+		t.Fatalf("read index after the pooled connection died: %v", err)
+	}
+	if got < idx {
+		t.Fatalf("read index %d below acknowledged write %d", got, idx)
+	}
+	if n := len(idle()); n != 1 {
+		t.Fatalf("%d idle connections, want the replacement only", n)
 	}
 }
 
