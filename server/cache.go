@@ -20,6 +20,10 @@ type stmtCache struct {
 	schema *sqlengine.SchemaSnapshot
 	stmts  map[string][]*sqlengine.Stmt
 	cols   map[*sqlengine.Stmt][]pgwire.Column
+	// shapes holds, by sqlengine.ScanLiterals key, the translations shared
+	// by queries that differ only in constants; a nil entry remembers that
+	// the shape cannot be shared, so it is not tried again.
+	shapes map[string]*sqlengine.Shape
 }
 
 const stmtCacheMax = 4096
@@ -39,10 +43,11 @@ func cacheKey(sql string, oids []uint32) string {
 
 // syncLocked empties the cache if the schema changed.
 func (c *stmtCache) syncLocked(schema *sqlengine.SchemaSnapshot) {
-	if c.schema != schema || len(c.stmts) > stmtCacheMax || len(c.cols) > stmtCacheMax {
+	if c.schema != schema || len(c.stmts) > stmtCacheMax || len(c.cols) > stmtCacheMax || len(c.shapes) > stmtCacheMax {
 		c.schema = schema
 		c.stmts = map[string][]*sqlengine.Stmt{}
 		c.cols = map[*sqlengine.Stmt][]pgwire.Column{}
+		c.shapes = map[string]*sqlengine.Shape{}
 	}
 }
 
@@ -61,10 +66,36 @@ func (c *stmtCache) putStmts(schema *sqlengine.SchemaSnapshot, key string, stmts
 	c.stmts[key] = slices.Clip(stmts)
 }
 
+// getShape returns the shape of key; known says whether key was seen.
+func (c *stmtCache) getShape(schema *sqlengine.SchemaSnapshot, key string) (sh *sqlengine.Shape, known bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncLocked(schema)
+	sh, known = c.shapes[key]
+	return sh, known
+}
+
+// putShape records key's shape; nil records that it has none.
+func (c *stmtCache) putShape(schema *sqlengine.SchemaSnapshot, key string, sh *sqlengine.Shape) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncLocked(schema)
+	c.shapes[key] = sh
+}
+
+// colsKey is what a statement's description is cached under: a shape's
+// statements share their template's.
+func colsKey(st *sqlengine.Stmt) *sqlengine.Stmt {
+	if st.Template != nil {
+		return st.Template
+	}
+	return st
+}
+
 func (c *stmtCache) getCols(st *sqlengine.Stmt) ([]pgwire.Column, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cols, ok := c.cols[st]
+	cols, ok := c.cols[colsKey(st)]
 	return cols, ok
 }
 
@@ -72,6 +103,6 @@ func (c *stmtCache) putCols(st *sqlengine.Stmt, cols []pgwire.Column) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cols != nil {
-		c.cols[st] = cols
+		c.cols[colsKey(st)] = cols
 	}
 }

@@ -134,7 +134,7 @@ func (s *session) forwardAutocommitLocked(ctx context.Context, st *sqlengine.Stm
 	if err := s.dialLeaderLocked(ctx); err != nil {
 		return nil, err
 	}
-	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: args}, true)
+	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: clientArgs(st, args)}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *session) forwardAutocommitLocked(ctx context.Context, st *sqlengine.Stm
 
 // forwardWriteLocked runs a write of a forwarded block on the leader.
 func (s *session) forwardWriteLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
-	resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, args)
+	resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, clientArgs(st, args))
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +154,16 @@ func (s *session) forwardWriteLocked(ctx context.Context, st *sqlengine.Stmt, ar
 		s.fwd.txDDL = true
 	}
 	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+}
+
+// clientArgs is what a forwarded statement's text needs besides itself:
+// the client's arguments, not the constants of the text (sqlengine.Shape),
+// which the leader finds in the text again.
+func clientArgs(st *sqlengine.Stmt, args []any) []any {
+	if len(st.Bound) > 0 {
+		return nil
+	}
+	return args
 }
 
 // forwardStmtLocked runs one statement of a forwarded block on the leader.

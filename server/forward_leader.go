@@ -216,7 +216,11 @@ func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdRespo
 		return &fwdResponse{Err: asPGError(ls.statementFailed(pgerror.New(pgerror.ProtocolViolation,
 			"forwarded statement has %d arguments, want %d", len(req.Args), len(stmt.st.ParamOIDs))))}
 	}
-	p := &portal{stmt: stmt, args: req.Args} // already in storage form
+	args := req.Args // already in storage form
+	if len(stmt.st.Bound) > 0 {
+		args = stmt.st.Bound
+	}
+	p := &portal{stmt: stmt, args: args}
 	p.loc = ls.set.location()
 	p.started = true
 	if err := ls.start(ctx, p); err != nil {

@@ -127,7 +127,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) 
 		}
 	}
 	if s.fwd.inTx && !st.Catalog {
-		resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, p.args)
+		resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, clientArgs(st, p.args))
 		if err != nil {
 			return false, err
 		}

@@ -170,22 +170,9 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 	if err != nil {
 		return nil, err
 	}
-	key := cacheKey(sql, paramOIDs)
-	var stmts []*sqlengine.Stmt
-	ok := false
-	if !private {
-		stmts, ok = s.srv.cache.getStmts(schema, key)
-	}
-	if !ok {
-		usedSettings := false
-		setting := func(name string) (string, bool) { usedSettings = true; return s.setting(name) }
-		stmts, err = sqlengine.Translate(sql, schema, sqlengine.TranslateOptions{ParamOIDs: paramOIDs, Setting: setting})
-		if err != nil {
-			return nil, err
-		}
-		if !usedSettings && !private {
-			s.srv.cache.putStmts(schema, key, stmts)
-		}
+	stmts, err := s.translate(ctx, sql, paramOIDs, schema, private)
+	if err != nil {
+		return nil, err
 	}
 	if len(stmts) == 1 {
 		if p, ok, err := s.parseForwarded(ctx, stmts[0], sql, paramOIDs); ok {
@@ -203,6 +190,58 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 		out[i] = &statement{s: s, st: st, private: private}
 	}
 	return out, nil
+}
+
+// translate translates a query string through the caches: the exact text
+// first, then (for text without parameters) the shape its constants leave
+// (sqlengine.Shape), and only then PostgreSQL's parser. Translations that
+// read session settings, and those against a transaction's private schema,
+// are not cached.
+func (s *session) translate(ctx context.Context, sql string, paramOIDs []uint32, schema *sqlengine.SchemaSnapshot, private bool) ([]*sqlengine.Stmt, error) {
+	usedSettings := false
+	opts := sqlengine.TranslateOptions{ParamOIDs: paramOIDs,
+		Setting: func(name string) (string, bool) { usedSettings = true; return s.setting(name) }}
+	if private {
+		return sqlengine.Translate(sql, schema, opts)
+	}
+	key := cacheKey(sql, paramOIDs)
+	if stmts, ok := s.srv.cache.getStmts(schema, key); ok {
+		return stmts, nil
+	}
+	if len(paramOIDs) == 0 {
+		if shapeKey, lits, ok := sqlengine.ScanLiterals(sql); ok {
+			sh, known := s.srv.cache.getShape(schema, shapeKey)
+			if sh != nil {
+				if stmts, ok := sh.Instantiate(sql, lits); ok {
+					return stmts, nil
+				}
+			}
+			if !known {
+				stmts, sh, err := sqlengine.TranslateShape(sql, lits, schema, opts)
+				if err != nil {
+					return nil, err
+				}
+				if !usedSettings {
+					s.srv.cache.putShape(schema, shapeKey, sh)
+				}
+				if sh != nil {
+					return stmts, nil // later texts of the shape use it
+				}
+				if !usedSettings {
+					s.srv.cache.putStmts(schema, key, stmts)
+				}
+				return stmts, nil
+			}
+		}
+	}
+	stmts, err := sqlengine.Translate(sql, schema, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !usedSettings {
+		s.srv.cache.putStmts(schema, key, stmts)
+	}
+	return stmts, nil
 }
 
 // parseSchema is the schema statements translate against: the session's

@@ -50,6 +50,9 @@ func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error)
 		return nil, pgerror.New(pgerror.ProtocolViolation,
 			"bind message supplies %d parameters, but prepared statement requires %d", len(args), len(p.st.ParamOIDs))
 	}
+	if len(p.st.Bound) > 0 {
+		return &portal{stmt: p, args: p.st.Bound}, nil // the query's own constants (sqlengine.Shape)
+	}
 	stored := make([]any, len(args))
 	for i, a := range args {
 		v, err := sqlengine.ToStorage(a, p.st.ParamOIDs[i])

@@ -102,8 +102,18 @@ func (t *translator) exprList(ns []*pg.Node) (string, []xtype) {
 	return strings.Join(parts, ", "), xs
 }
 
-// constant emits a literal.
+// constant emits a literal, or in a shape's translation (shape.go) a
+// parameter standing for it.
 func (t *translator) constant(c *pg.A_Const) (string, xtype) {
+	s, x := t.literal(c)
+	if t.lits != nil && !c.Isnull {
+		return t.lits.slot(c, s), x
+	}
+	return s, x
+}
+
+// literal emits a constant as SQLite literal text.
+func (t *translator) literal(c *pg.A_Const) (string, xtype) {
 	if c.Isnull {
 		return "NULL", noType
 	}

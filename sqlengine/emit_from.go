@@ -242,6 +242,8 @@ const (
 
 // windowSpec emits the inside of OVER (…) / WINDOW w AS (…).
 func (t *translator) windowSpec(w *pg.WindowDef) string {
+	t.lits.suspend() // frame offsets and ordinals stay literals
+	defer t.lits.resume()
 	var parts []string
 	if w.Refname != "" {
 		parts = append(parts, quoteIdent(w.Refname))

@@ -167,7 +167,9 @@ func (t *translator) groupBy(s *pg.SelectStmt) string {
 			if g.GetGroupingSet() != nil {
 				t.unsupported("GROUPING SETS, ROLLUP and CUBE")
 			}
+			t.lits.suspend() // GROUP BY 1 is an ordinal, not a value
 			parts[i], _ = t.expr(g)
+			t.lits.resume()
 		}
 		out = " GROUP BY " + strings.Join(parts, ", ")
 	}
@@ -229,6 +231,8 @@ func (t *translator) expandStar(cr *pg.ColumnRef) ([]colInfo, bool) {
 
 // orderLimit emits ORDER BY, LIMIT and OFFSET.
 func (t *translator) orderLimit(s *pg.SelectStmt, cols []colInfo) string {
+	t.lits.suspend() // ORDER BY 1 is an ordinal; LIMIT stays a literal
+	defer t.lits.resume()
 	out := ""
 	if len(s.SortClause) > 0 {
 		out += " ORDER BY " + t.sortList(s.SortClause)
@@ -264,6 +268,8 @@ func isNullConst(n *pg.Node) bool {
 // explicit: PostgreSQL sorts NULLs last ascending and first descending,
 // SQLite the other way round.
 func (t *translator) sortList(items []*pg.Node) string {
+	t.lits.suspend() // ORDER BY 1 is an ordinal, not a value
+	defer t.lits.resume()
 	parts := make([]string, len(items))
 	for i, n := range items {
 		sb := n.GetSortBy()
@@ -367,6 +373,8 @@ func identList(names []string) string {
 
 // windowClause emits WINDOW name AS (…), ….
 func (t *translator) windowClause(ws []*pg.Node) string {
+	t.lits.suspend()
+	defer t.lits.resume()
 	parts := make([]string, len(ws))
 	for i, n := range ws {
 		w := n.GetWindowDef()

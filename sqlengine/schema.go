@@ -72,4 +72,6 @@ type TranslateOptions struct {
 	// current_database() ("database"), pg_is_in_recovery() ("in_hot_standby").
 	// ok is false for an unknown name.
 	Setting func(name string) (value string, ok bool)
+
+	extract *litExtract // shape.go: translate constants into parameters
 }

@@ -78,6 +78,14 @@ type Stmt struct {
 	Cursor    *CursorStmt // KindDeclare, KindFetch, KindClose
 
 	Source string // the statement's PostgreSQL text, for logs and error positions
+
+	// Bound holds the values of parameters ?1…?n that stand for the query's
+	// own constants, when the statement comes from a Shape (shape.go); it
+	// then has no client parameters. Run SQL with Bound as its arguments.
+	Bound []any
+	// Template is the shared translation a Shape's statement was copied
+	// from (nil otherwise): what describes it, for caches keyed by statement.
+	Template *Stmt
 }
 
 // ResultColumn is the translator's knowledge of one result column.

@@ -79,11 +79,12 @@ type translator struct {
 	catalog   bool
 	forUpdate bool
 	scope     *scope
-	retAlias  string // inside RETURNING: the written table's alias
+	retAlias  string      // inside RETURNING: the written table's alias
+	lits      *litExtract // shape.go: constants become parameters; nil otherwise
 }
 
 func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOptions) (st *Stmt, err error) {
-	t := &translator{schema: schema, opts: opts}
+	t := &translator{schema: schema, opts: opts, lits: opts.extract}
 	t.params = append([]uint32(nil), opts.ParamOIDs...)
 	defer func() {
 		if r := recover(); r != nil {
