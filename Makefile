@@ -39,10 +39,14 @@ cluster: build
 chaos:
 	PGRAFT_CHAOS_RUNS=$${PGRAFT_CHAOS_RUNS:-20} $(GO) test ./server/chaostest -run '^TestChaos$$' -v -count=1 -timeout 60m
 
-# `make fuzz` runs every fuzz target for FUZZTIME each (go test -fuzz).
-FUZZTIME ?= 60s
+# `make fuzz` runs every fuzz target for FUZZTIME each (go test -fuzz); the
+# default is exactly 1,000,000 executions on one worker per target (the final
+# "execs:" line is the total), a few minutes each.
+FUZZTIME  ?= 1000000x
+FUZZFLAGS ?= -parallel 1 -timeout 30m
 fuzz:
-	$(GO) test ./pgwire -run '^$$' -fuzz '^FuzzConn$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pgwire -run '^$$' -fuzz '^FuzzConn$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzShape$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)

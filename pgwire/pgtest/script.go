@@ -164,3 +164,22 @@ func (s *Script) Bytes(outputs map[int][]string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// SendBytes returns what the script's send blocks write, in order, as one
+// byte stream: a seed for fuzzing a server with realistic conversations.
+func (s *Script) SendBytes() ([]byte, error) {
+	var out []byte
+	for _, b := range s.Blocks {
+		if b.Directive != DirectiveSend {
+			continue
+		}
+		for _, a := range b.Args {
+			m, err := decodeFrontend(a)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", s.Name, b.Line, err)
+			}
+			out = append(out, m...)
+		}
+	}
+	return out, nil
+}

@@ -81,6 +81,21 @@ func TestBytesReplacesOnlyOutputs(t *testing.T) {
 	}
 }
 
+func TestSendBytesConcatenatesSendBlocks(t *testing.T) {
+	s, err := Parse("sample", strings.NewReader(sample+"\nsend\nRaw {\"Hex\": \"7a00000004\"}\n----\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SendBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Q\x00\x00\x00\x0dSELECT 1\x00" + "S\x00\x00\x00\x04" + "z\x00\x00\x00\x04"
+	if string(got) != want {
+		t.Fatalf("SendBytes = %q; want %q", got, want)
+	}
+}
+
 func TestDecodeFrontend(t *testing.T) {
 	tests := []struct {
 		name string
