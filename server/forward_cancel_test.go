@@ -170,7 +170,12 @@ func ownTableTransaction(t *testing.T, conn *pgx.Conn, table string) {
 func TestForwardLinkIdle(t *testing.T) {
 	skipShortCluster(t)
 	const idle = 300 * time.Millisecond
-	c := servertest.NewCluster(t, 3, func(cfg *server.Config) { cfg.ForwardIdleTimeout = idle })
+	c := servertest.NewCluster(t, 3, func(cfg *server.Config) {
+		cfg.ForwardIdleTimeout = idle
+		// A leader change would close links for its own reason: keep
+		// elections away on a loaded machine.
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout = 2*time.Second, 2*time.Second
+	})
 	leaderExec(t, c, `CREATE TABLE fl (id int PRIMARY KEY)`)
 	c.RequireConverged()
 	leader := c.Leader()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/pgraft/pgraft/replica"
@@ -62,6 +63,11 @@ func (s *Server) httpHandler() http.Handler {
 		defer cancel()
 		writeJSON(w, http.StatusOK, s.Status(ctx, true))
 	})
+	// Profiles for operators (go tool pprof http://HOST/debug/pprof/profile);
+	// the HTTP address is meant for the operators' network only.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("POST /remove", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("node_id")
 		if id == "" {

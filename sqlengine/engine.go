@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -84,9 +85,16 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// stmtCacheSize is how many prepared statements each connection keeps
+// (go-sqlite3's _stmt_cache_size): a repeated statement (the same
+// translation, or a shape's, sqlengine.Shape) skips SQLite's prepare.
+// Cached statements are re-prepared by SQLite after a schema change.
+const stmtCacheSize = 64
+
 func (e *Engine) dsn(extra string) string {
 	return "file:" + (&url.URL{Path: e.cfg.Path}).EscapedPath() +
-		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1&cache=private" + extra
+		"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=1&cache=private" +
+		"&_stmt_cache_size=" + strconv.Itoa(stmtCacheSize) + extra
 }
 
 // openConns opens the write connection, the read pool and the helper
