@@ -15,7 +15,7 @@ var allowedImports = map[string][]string{
 	"cmd/pgraft":        {"server"},
 	"server":            {"pgwire", "pgwire/pgerror", "replica", "sqlengine"},
 	"server/servertest": {"server"},
-	"server/chaostest":  {"server/servertest"}, // test harness: clusters under faults
+	"server/chaostest":  {"server", "server/servertest"}, // test harness: clusters under faults (server.Config hooks)
 	"pgwire":            {"pgwire/pgerror"},
 	"pgwire/pgtest":     {},
 	"sqlengine":         {"pgwire/pgerror"},

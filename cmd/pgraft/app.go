@@ -49,6 +49,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.Uint64Flag{Name: "snapshot-threshold", EnvVars: []string{"PGRAFT_SNAPSHOT_THRESHOLD"}, Usage: "log entries between snapshots (default 8192)"},
 			&cli.Uint64Flag{Name: "trailing-logs", EnvVars: []string{"PGRAFT_TRAILING_LOGS"}, Usage: "log entries kept after a snapshot (default 10240)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			faultClockFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			var level slog.Level
@@ -68,6 +69,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				ElectionTimeout:   c.Duration("election-timeout"),
 				SnapshotThreshold: c.Uint64("snapshot-threshold"),
 				TrailingLogs:      c.Uint64("trailing-logs"),
+				Now:               faultClockNow(c.String(faultClockFlagName)),
 				Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 			}
 			return serve(c.Context, cfg)

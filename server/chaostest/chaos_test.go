@@ -1,6 +1,7 @@
 package chaostest
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -8,9 +9,28 @@ import (
 	"time"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
+}
+
 // replayHint is how to run one run again.
 func replayHint(cfg Config) string {
-	env := "PGRAFT_CHAOS_SEED=" + strconv.FormatUint(cfg.Seed, 10) + " PGRAFT_CHAOS_DURATION=" + cfg.Duration.String()
+	env := fmt.Sprintf("PGRAFT_CHAOS_SEED=%d PGRAFT_CHAOS_DURATION=%s PGRAFT_CHAOS_BACKEND=%s",
+		cfg.Seed, cfg.Duration, cfg.Backend)
+	if cfg.Nodes != 0 && cfg.Nodes != 3 {
+		env += " PGRAFT_CHAOS_NODES=" + strconv.Itoa(cfg.Nodes)
+	}
+	if len(cfg.Faults) > 0 {
+		names := make([]string, len(cfg.Faults))
+		for i, k := range cfg.Faults {
+			names[i] = k.String()
+		}
+		env += " PGRAFT_CHAOS_FAULTS='" + strings.Join(names, ",") + "'"
+	}
 	if cfg.ReadConsistency != "" {
 		env += " PGRAFT_CHAOS_CONSISTENCY=" + cfg.ReadConsistency
 	}
@@ -20,57 +40,90 @@ func replayHint(cfg Config) string {
 // runSeed runs one seed as a subtest and reports its violations with the
 // way to replay it.
 func runSeed(t *testing.T, cfg Config) Result {
-	seed := cfg.Seed
+	cfg.defaults()
 	var r Result
-	t.Run("seed="+strconv.FormatUint(seed, 10), func(t *testing.T) {
+	t.Run(fmt.Sprintf("%s/seed=%d", cfg.Backend, cfg.Seed), func(t *testing.T) {
 		r = Run(t, cfg)
-		t.Logf("seed %d: %d ops, %d faults, linearizable %s, errors: %s\n  %s",
-			seed, r.Ops(), faultCount(r), r.Linearized, errorLine(r.Errors), strings.Join(r.Faults, "\n  "))
+		t.Logf("%s seed %d: %d ops, faults %s, linearizable %s, errors: %s\n  %s\n  notes: %s",
+			cfg.Backend, cfg.Seed, r.Ops(), countLine(r.FaultKinds), r.Linearized, errorLine(r.Errors),
+			strings.Join(r.Faults, "\n  "), strings.Join(r.Notes, "; "))
 		if len(r.Violations) == 0 {
 			return
 		}
-		t.Errorf("seed %d: %d violations:\n  %s\n%s", seed, len(r.Violations),
+		t.Errorf("%s seed %d: %d violations:\n  %s\n%s", cfg.Backend, cfg.Seed, len(r.Violations),
 			strings.Join(r.Violations, "\n  "), replayHint(cfg))
 	})
+	if r.Backend == "" { // the subtest failed before Run returned
+		r = Result{Backend: cfg.Backend, Seed: cfg.Seed, Violations: []string{"node: run did not finish (see the log)"}}
+	}
 	return r
 }
 
-// TestChaosShort is the deterministic subset `make test` runs: a few fixed
-// seeds, 12 s of faults each.
+// TestChaosShort is the deterministic subset `make test` runs: two seeds
+// of 12 s on the in-process cluster and one of 20 s on processes.
 func TestChaosShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos runs a cluster under faults: skipped with -short")
 	}
 	var results []Result
-	for _, seed := range []uint64{1, 2, 3} {
-		results = append(results, runSeed(t, Config{Seed: seed, Duration: 12 * time.Second}))
+	for _, seed := range []uint64{1, 2} {
+		results = append(results, runSeed(t, Config{Backend: Inproc, Seed: seed, Duration: 12 * time.Second}))
 	}
+	results = append(results, runSeed(t, Config{Backend: Proc, Seed: 1, Duration: 20 * time.Second}))
 	t.Logf("summary:\n%s", summary(results))
 }
 
-// TestChaos runs many seeds, for `make chaos`: PGRAFT_CHAOS_RUNS=N runs N
-// seeds starting at PGRAFT_CHAOS_BASE (default: from the clock, printed);
-// PGRAFT_CHAOS_SEED=S replays one seed. PGRAFT_CHAOS_DURATION sets each
-// run's fault time (default 30s); PGRAFT_CHAOS_CONSISTENCY the clients'
-// read consistency (default linearizable). Without either variable it skips.
+// TestChaos runs many seeds, for `make chaos`:
+//
+//   - PGRAFT_CHAOS_RUNS=N runs N seeds from PGRAFT_CHAOS_BASE (default:
+//     from the clock, printed); PGRAFT_CHAOS_SEED=S replays one seed.
+//     Without either it skips.
+//   - PGRAFT_CHAOS_BACKEND: inproc, proc or both (default both: every seed
+//     on each backend).
+//   - PGRAFT_CHAOS_DURATION: each run's fault time (default 30s).
+//   - PGRAFT_CHAOS_NODES: cluster size (default 3; 5 adds
+//     majority/minority partitions on proc).
+//   - PGRAFT_CHAOS_FAULTS: comma-separated fault kinds to draw from
+//     (default all the backend supports), e.g. 'disk full,clock jump'.
+//   - PGRAFT_CHAOS_CONSISTENCY: the register clients' read consistency
+//     (default linearizable; e.g. local, to see the checker catch stale reads).
 func TestChaos(t *testing.T) {
-	d := 30 * time.Second
+	base := Config{Duration: 30 * time.Second, ReadConsistency: os.Getenv("PGRAFT_CHAOS_CONSISTENCY")}
+	var err error
 	if v := os.Getenv("PGRAFT_CHAOS_DURATION"); v != "" {
-		var err error
-		if d, err = time.ParseDuration(v); err != nil {
+		if base.Duration, err = time.ParseDuration(v); err != nil {
 			t.Fatalf("PGRAFT_CHAOS_DURATION: %v", err)
 		}
 	}
-	level := os.Getenv("PGRAFT_CHAOS_CONSISTENCY") // e.g. local, to see the checker catch stale reads
+	if v := os.Getenv("PGRAFT_CHAOS_NODES"); v != "" {
+		if base.Nodes, err = strconv.Atoi(v); err != nil || base.Nodes < 3 {
+			t.Fatalf("PGRAFT_CHAOS_NODES=%q: want a number >= 3", v)
+		}
+	}
+	if base.Faults, err = parseKinds(os.Getenv("PGRAFT_CHAOS_FAULTS")); err != nil {
+		t.Fatalf("PGRAFT_CHAOS_FAULTS: %v", err)
+	}
+	backends := []string{Inproc, Proc}
+	switch v := os.Getenv("PGRAFT_CHAOS_BACKEND"); v {
+	case "", "both":
+	case Inproc, Proc:
+		backends = []string{v}
+	default:
+		t.Fatalf("PGRAFT_CHAOS_BACKEND=%q: want inproc, proc or both", v)
+	}
 	seeds := chaosSeeds(t)
 	if len(seeds) == 0 {
 		t.Skip("set PGRAFT_CHAOS_RUNS=N (or PGRAFT_CHAOS_SEED=S to replay one seed); `make chaos` does")
 	}
 	var results []Result
 	for _, seed := range seeds {
-		results = append(results, runSeed(t, Config{Seed: seed, Duration: d, ReadConsistency: level}))
+		for _, b := range backends {
+			cfg := base
+			cfg.Seed, cfg.Backend = seed, b
+			results = append(results, runSeed(t, cfg))
+		}
 	}
-	t.Logf("summary (%d s of faults per run):\n%s", int(d.Seconds()), summary(results))
+	t.Logf("summary (%s of faults per run):\n%s", base.Duration, summary(results))
 }
 
 // chaosSeeds returns the seeds the environment asks for.

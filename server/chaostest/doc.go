@@ -1,13 +1,29 @@
-// Package chaostest runs an in-process pgraft cluster under faults while
-// clients run workloads against every node, and checks what the clients
-// saw against what the database promises (DESIGN.md §2: I4 no acknowledged
-// write lost and no phantom write, I6 no split brain, I1/I3 every node ends
-// with the same state).
+// Package chaostest runs a pgraft cluster under faults while clients run
+// workloads against every node, and checks what the clients saw against
+// what the database promises (DESIGN.md §2: I4 no acknowledged write lost
+// and no phantom write, I6 no split brain, I1/I3 every node ends with the
+// same state; §3 entry time).
 //
-// One run (Run) is: start a servertest.Cluster, create the workloads'
-// tables, start the clients, inject faults for Config.Duration on a
-// schedule drawn from a math/rand generator seeded with Config.Seed, stop
-// the clients, heal, restart, wait for convergence, then check:
+// One run (Run) is: start a cluster, create the workloads' tables, start
+// the clients, inject faults for Config.Duration on a schedule drawn from
+// a math/rand generator seeded with Config.Seed, stop the clients, heal,
+// restart, wait for convergence, then check.
+//
+// Backends (the cluster interface is the seam: workloads and checkers use
+// only PostgreSQL addresses; the nemesis and convergence use its fault
+// and state methods):
+//
+//   - inproc: servertest.Cluster in this process. Faults: crash (leader
+//     or any), isolate (leader or any), clock jump (Config.Now).
+//   - proc: `pgraft serve` processes (the binary is built once per test
+//     binary), each in its own network namespace behind one bridge
+//     (netLab) with its data dir on its own 64 MB tmpfs. Faults: kill -9
+//     and restart, SIGSTOP/SIGCONT, isolate, bridge (A–B–C), a 3+2 split
+//     with 5 nodes, disk full, clock jump (--fault-clock-file). Without
+//     namespaces it runs on 127.0.0.1 without partitions, without tmpfs
+//     without disk faults, and says so in Result.Notes.
+//
+// Workloads and checks:
 //
 //   - register: reads, blind writes and compare-and-set (UPDATE … WHERE
 //     v = old) on a few keys through every node at linearizable
@@ -17,7 +33,14 @@
 //     model allows both.
 //   - set: unique inserts through every node; at the end every
 //     acknowledged insert is on every node, and nothing is there that was
-//     not attempted with an unknown outcome.
+//     not attempted with an unknown outcome. Each row stores now(): an
+//     insert sent after another was acknowledged never stores an earlier
+//     time, across failovers and clock jumps (checkTimeOrder).
+//   - bank: interactive transfers (READ COMMITTED and REPEATABLE READ)
+//     through every node and readers of the total at linearizable and
+//     session consistency: every total read equals the initial one, and
+//     the final balances are the initial ones plus every acknowledged
+//     transfer plus a subset of the unknown ones (explainBalances).
 //   - convergence: every node has the same applied index and
 //     pgraft_checksum().
 //
@@ -26,9 +49,11 @@
 // same offsets, so a violation reproduces often but not always.
 //
 // Goroutines: Run's caller (the test goroutine) drives the cluster and the
-// faults, since servertest.Cluster is for the test goroutine only. Each
-// client is one goroutine owned by Run, started before the faults and
-// stopped (context cancelled, then waited for) before the final checks.
-// Clients touch the cluster only through TCP, using addresses that stay
-// the same across restarts.
+// faults; cluster methods are for it only. Each client is one goroutine
+// owned by Run, started before the faults and stopped (context cancelled,
+// then waited for) before the final checks. The proc backend owns one
+// waiter goroutine per process, which ends when the process exits; its
+// t.Cleanup kills every process, unmounts the volumes and deletes the
+// namespaces and the bridge, also when the test fails, and removes the
+// leftovers of an earlier test process that died.
 package chaostest

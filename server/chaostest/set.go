@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -16,13 +17,19 @@ type setLog struct {
 
 	mu      sync.Mutex
 	outcome map[int64]outcome
+	times   map[int64][2]int64 // acknowledged ids: call and return (history clock)
 }
 
-func newSetLog() *setLog { return &setLog{outcome: make(map[int64]outcome)} }
+func newSetLog() *setLog {
+	return &setLog{outcome: make(map[int64]outcome), times: make(map[int64][2]int64)}
+}
 
-func (s *setLog) record(id int64, o outcome) {
+func (s *setLog) record(id int64, o outcome, call, ret int64) {
 	s.mu.Lock()
 	s.outcome[id] = o
+	if o == done {
+		s.times[id] = [2]int64{call, ret}
+	}
 	s.mu.Unlock()
 }
 
@@ -48,8 +55,15 @@ func (s *setLog) counts() setCounts {
 	return c
 }
 
-// setClient inserts unique ids through one node until ctx ends.
-func setClient(ctx context.Context, log *setLog, errs *errorCounts, dsn string) {
+// setSetup returns the statements that create the set table: seq is the
+// log order (AUTOINCREMENT), ts the entry's time.
+func setSetup() []string {
+	return []string{`CREATE TABLE chaos_set (seq serial PRIMARY KEY, id bigint NOT NULL UNIQUE, ts timestamptz NOT NULL DEFAULT now())`}
+}
+
+// setClient inserts unique ids through one node until ctx ends; now is the
+// history's clock.
+func setClient(ctx context.Context, log *setLog, errs *errorCounts, dsn string, now func() int64) {
 	c := &client{dsn: dsn}
 	defer c.close()
 	for ctx.Err() == nil {
@@ -59,10 +73,12 @@ func setClient(ctx context.Context, log *setLog, errs *errorCounts, dsn string) 
 		}
 		id := log.next.Add(1)
 		opCtx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		call := now()
 		_, err := conn.Exec(opCtx, `INSERT INTO chaos_set (id) VALUES ($1)`, id)
+		ret := now()
 		cancel()
 		o := classify(err)
-		log.record(id, o)
+		log.record(id, o, call, ret)
 		if err != nil {
 			errs.add(err)
 			c.failed(ctx, err)
@@ -73,15 +89,23 @@ func setClient(ctx context.Context, log *setLog, errs *errorCounts, dsn string) 
 // checkSet reads the set on every node (after convergence) and returns one
 // violation per node and kind: an acknowledged id missing (I4, lost
 // write), or an id present whose insert failed or was never attempted (I4,
-// phantom write).
-func checkSet(ctx context.Context, log *setLog, dsns []string) ([]string, error) {
+// phantom write). On node 0 it also checks the stored now() values
+// (checkTimeOrder) and describes their log order in info.
+func checkSet(ctx context.Context, log *setLog, dsns []string) (violations []string, info string, err error) {
 	log.mu.Lock()
 	defer log.mu.Unlock()
-	var violations []string
 	for n, dsn := range dsns {
-		ids, err := readSet(ctx, dsn)
+		rows, err := readSet(ctx, dsn)
 		if err != nil {
-			return violations, fmt.Errorf("node %d: %w", n, err)
+			return violations, info, fmt.Errorf("node %d: %w", n, err)
+		}
+		ids := make([]int64, len(rows))
+		for k, r := range rows {
+			ids[k] = r.id
+		}
+		if n == 0 {
+			violations = append(violations, checkTimeOrder(log.stamped(rows))...)
+			info = logOrderInfo(rows)
 		}
 		lost, phantom := compareSet(log.outcome, ids)
 		if len(lost) > 0 {
@@ -91,7 +115,31 @@ func checkSet(ctx context.Context, log *setLog, dsns []string) ([]string, error)
 			violations = append(violations, fmt.Sprintf("set: node %d has %d ids that failed or were never inserted: %v", n, len(phantom), head(phantom)))
 		}
 	}
-	return violations, nil
+	return violations, info, nil
+}
+
+// stamped joins the acknowledged inserts' times with the rows read.
+func (s *setLog) stamped(rows []setRow) []stamped {
+	var out []stamped
+	for _, r := range rows {
+		if t, ok := s.times[r.id]; ok {
+			out = append(out, stamped{ID: r.id, Call: t[0], Ret: t[1], TS: r.ts})
+		}
+	}
+	return out
+}
+
+// logOrderInfo describes how often now() steps back in log (seq) order.
+// Not a violation: concurrent autocommit writes are stamped before they
+// are queued, so their order in the log need not follow their times.
+func logOrderInfo(rows []setRow) string {
+	steps, worst := 0, time.Duration(0)
+	for k := 1; k < len(rows); k++ {
+		if d := rows[k-1].ts.Sub(rows[k].ts); d > 0 {
+			steps, worst = steps+1, max(worst, d)
+		}
+	}
+	return fmt.Sprintf("now() in log order: %d rows, %d steps back (largest %v)", len(rows), steps, worst)
 }
 
 // compareSet returns the acknowledged ids missing from ids (sorted) and
@@ -116,19 +164,29 @@ func compareSet(outcomes map[int64]outcome, ids []int64) (lost, phantom []int64)
 // head returns at most the first 10 ids, for messages.
 func head(ids []int64) []int64 { return ids[:min(len(ids), 10)] }
 
-func readSet(ctx context.Context, dsn string) ([]int64, error) {
+// setRow is one row of chaos_set, in log order.
+type setRow struct {
+	id int64
+	ts time.Time
+}
+
+func readSet(ctx context.Context, dsn string) ([]setRow, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `SELECT id FROM chaos_set ORDER BY id`)
+	rows, err := conn.Query(ctx, `SELECT id, ts FROM chaos_set ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("read set: %w", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
+	var out []setRow
+	var r setRow
+	if _, err := pgx.ForEachRow(rows, []any{&r.id, &r.ts}, func() error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read set: %w", err)
 	}
-	return ids, nil
+	return out, nil
 }

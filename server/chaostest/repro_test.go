@@ -1,0 +1,68 @@
+package chaostest
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestDiskFullFollowerRecovers is the minimal reproduction of a hang the
+// chaos runs found (proc seed 7, 'disk full'): a follower whose raft log
+// store hit ENOSPC while the leader kept appending stops applying, and
+// does not catch up once the disk has room again. It needs root (network
+// namespaces, tmpfs) and runs only with PGRAFT_CHAOS_REPRO=1 until the
+// bug is fixed; then it belongs in the default set.
+func TestDiskFullFollowerRecovers(t *testing.T) {
+	if os.Getenv("PGRAFT_CHAOS_REPRO") == "" {
+		t.Skip("set PGRAFT_CHAOS_REPRO=1: reproduction of an open bug (disk full on a follower)")
+	}
+	c := newProcCluster(t, 3)
+	if !c.nodes[0].mounted {
+		t.Skip("no tmpfs data volumes here")
+	}
+	setup(t, c, 1)
+	leader := c.leader()
+	follower := (leader + 1) % 3
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := 0
+	for w := 0; w < 4; w++ {
+		wg.Go(func() {
+			conn, err := pgx.Connect(ctx, c.dsn(leader))
+			if err != nil {
+				return
+			}
+			defer conn.Close(context.Background())
+			for id := int64(w) << 32; ctx.Err() == nil; id++ {
+				if _, err := conn.Exec(ctx, `INSERT INTO chaos_set (id) VALUES ($1)`, id); err == nil {
+					mu.Lock()
+					acked++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	if err := c.fillDisk(follower); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	c.freeDisk(follower)
+	time.Sleep(2 * time.Second)
+	cancel()
+	wg.Wait()
+	t.Logf("leader node %d, full follower node %d, %d inserts acknowledged; notes: %v", leader, follower, acked, c.notes())
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer scancel()
+	if err := c.settle(sctx); err != nil {
+		t.Fatalf("the follower did not catch up within 30 s of its disk being freed: %v", err)
+	}
+	if diff := compareNodes(sctx, c); diff != "" {
+		t.Fatalf("after catching up: %s", diff)
+	}
+}
