@@ -53,6 +53,15 @@ type Config struct {
 	TrailingLogs      uint64        // entries kept after a snapshot, for slow followers; default 10240
 	MaxAppendEntries  int           // entries per AppendEntries RPC and per FSM batch; default 256, max 1024
 
+	// LogStore chooses the log store of a new data dir: LogStoreWAL ("" too)
+	// or LogStoreBolt. A data dir keeps the kind it was created with.
+	LogStore string
+	// WALSegmentSize is the size of one raft-wal segment file, allocated
+	// when the segment is created; 0 = 4 MiB. The log is truncated after a
+	// snapshot by whole segments (entries still in the open segment stay
+	// readable, and a lagging follower may get them instead of a snapshot).
+	WALSegmentSize int
+
 	ApplyTimeout time.Duration // how long Propose waits for raft to accept an entry; default 10s
 	MaxEntrySize int           // largest payload Propose accepts; default 16 MiB (DESIGN §11)
 

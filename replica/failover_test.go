@@ -141,6 +141,7 @@ func TestSnapshotTruncatesLogAndFollowerCatchesUp(t *testing.T) {
 		c.SnapshotThreshold = 20
 		c.SnapshotInterval = 50 * time.Millisecond
 		c.TrailingLogs = 5
+		c.WALSegmentSize = 1024 // small segments, so that compaction really drops the log
 	}
 	nodes := threeNodes(t, compact)
 	n1, n3 := nodes[0], nodes[2]

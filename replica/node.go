@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 )
 
 // logCacheSize is how many recent entries raft.LogCache keeps in memory, so
@@ -34,7 +32,7 @@ type Node struct {
 	fsm     *fsm
 	trans   *raft.NetworkTransport
 	mux     *mux
-	store   *raftboltdb.BoltStore
+	store   logStore
 	snaps   raft.SnapshotStore
 
 	applied *appliedIndex
@@ -134,6 +132,9 @@ func (n *Node) open() error {
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
+	if err := n.handleRPCs(); err != nil {
+		return err
+	}
 	if n.cfg.Bootstrap && !existing {
 		return n.bootstrap()
 	}
@@ -145,15 +146,11 @@ func (n *Node) openStores() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create raft dir: %w", err)
 	}
-	path := filepath.Join(dir, "raft.db")
-	store, err := raftboltdb.New(raftboltdb.Options{
-		Path: path,
-		// Fail, rather than hang, when another process holds the file.
-		BoltOptions: &bbolt.Options{Timeout: time.Second},
-	})
+	store, kind, err := openLogStore(dir, n.cfg.LogStore, n.cfg.WALSegmentSize)
 	if err != nil {
-		return fmt.Errorf("open raft log %s: %w", path, err)
+		return err
 	}
+	n.log.Debug("opened raft log", "store", kind)
 	n.store = store
 	hl := newHCLogger(n.raftLog, "snapshot")
 	n.snaps, err = raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, snapshotsRetained, hl)
@@ -179,6 +176,14 @@ func (n *Node) openTransport() error {
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(n.raftLog, "raft-net"),
 	})
+	return nil
+}
+
+// handleRPCs routes the node's own RPCs to their handlers. It runs once
+// raft exists: the mux accepts connections from the start, and a request
+// that arrived earlier (a peer's read index while this node restarts) must
+// find no handler, and its connection closed, rather than a nil raft.
+func (n *Node) handleRPCs() error {
 	if err := n.mux.handle(ReadIndexRPCByte, n.serveReadIndex); err != nil {
 		return err
 	}

@@ -208,6 +208,7 @@ func TestClusterRestartFollowerAndLeader(t *testing.T) {
 func snapshotOften(cfg *server.Config) {
 	cfg.SnapshotThreshold = 64
 	cfg.TrailingLogs = 16
+	cfg.RaftWALSegmentSize = 16 << 10 // compaction drops whole segments
 }
 
 // TestClusterLateJoinInstallsSnapshot writes enough that the leader's log is

@@ -57,6 +57,12 @@ type Config struct {
 	ElectionTimeout   time.Duration // 0 = replica's default
 	SnapshotThreshold uint64        // log entries between snapshots; 0 = replica's default
 	TrailingLogs      uint64        // log entries kept after a snapshot; 0 = replica's default
+	// RaftLogStore is the log store of a new data dir: "wal" ("" too) or
+	// "bolt" (replica.LogStoreWAL, replica.LogStoreBolt).
+	RaftLogStore string
+	// RaftWALSegmentSize is the size of one raft-wal segment; 0 = 4 MiB.
+	// The log is dropped by whole segments after a snapshot.
+	RaftWALSegmentSize int
 
 	// ForwardIdleTimeout closes a follower session's link to the leader
 	// after this long without a forwarded statement, outside a transaction
@@ -91,6 +97,11 @@ func (c *Config) Validate() error {
 	case "", FollowerWritesForward, FollowerWritesReject:
 	default:
 		return fmt.Errorf("follower writes %q: want %q or %q", c.FollowerWrites, FollowerWritesForward, FollowerWritesReject)
+	}
+	switch c.RaftLogStore {
+	case "", replica.LogStoreWAL, replica.LogStoreBolt:
+	default:
+		return fmt.Errorf("raft log store %q: want %q or %q", c.RaftLogStore, replica.LogStoreWAL, replica.LogStoreBolt)
 	}
 	return nil
 }
@@ -189,6 +200,7 @@ func (s *Server) open() error {
 	if s.cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = s.cfg.SnapshotThreshold
 	}
+	rc.LogStore, rc.WALSegmentSize = s.cfg.RaftLogStore, s.cfg.RaftWALSegmentSize
 	if s.cfg.TrailingLogs > 0 {
 		rc.TrailingLogs = s.cfg.TrailingLogs
 	}
