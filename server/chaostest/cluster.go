@@ -3,7 +3,10 @@ package chaostest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // cluster is the seam between a run and what it runs on. The workloads
@@ -94,6 +97,62 @@ func parseKinds(s string) ([]faultKind, error) {
 	return out, nil
 }
 
+// diffTables are the workloads' tables with the order their rows are
+// compared in.
+var diffTables = []string{
+	`SELECT k::text || '=' || v::text FROM chaos_reg ORDER BY k`,
+	`SELECT seq::text || ':' || id::text || '@' || ts::text FROM chaos_set ORDER BY seq`,
+	`SELECT id::text || '=' || balance::text FROM chaos_bank ORDER BY id`,
+}
+
+// diffRows describes where two nodes' tables differ, for the report of a
+// convergence violation: the first differing rows of each table (local
+// reads, which is what the checksums were taken of).
+func diffRows(ctx context.Context, c cluster, a, b int) string {
+	read := func(i int, q string) ([]string, error) {
+		conn, err := pgx.Connect(ctx, c.dsn(i))
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, `SET pgraft.read_consistency = local`); err != nil {
+			return nil, err
+		}
+		rows, err := conn.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	var out strings.Builder
+	for _, q := range diffTables {
+		ra, errA := read(a, q)
+		rb, errB := read(b, q)
+		if errA != nil || errB != nil {
+			fmt.Fprintf(&out, "\n    %s: %v / %v", q, errA, errB) // e.g. the table is not in this run
+			continue
+		}
+		shown := 0
+		for j := 0; j < max(len(ra), len(rb)) && shown < 5; j++ {
+			var x, y string
+			if j < len(ra) {
+				x = ra[j]
+			}
+			if j < len(rb) {
+				y = rb[j]
+			}
+			if x != y {
+				fmt.Fprintf(&out, "\n    row %d: node %d %q, node %d %q", j, a, x, b, y)
+				shown++
+			}
+		}
+		if len(ra) != len(rb) {
+			fmt.Fprintf(&out, "\n    %d rows on node %d, %d on node %d", len(ra), a, len(rb), b)
+		}
+	}
+	return out.String()
+}
+
 // compareNodes returns "" when every node reports the same applied index
 // and checksum, else a description of the first difference or error.
 func compareNodes(ctx context.Context, c cluster) string {
@@ -109,8 +168,8 @@ func compareNodes(ctx context.Context, c cluster) string {
 			continue
 		}
 		if sum != sum0 || index != index0 {
-			return fmt.Sprintf("node %d differs from node 0: applied index %d vs %d, checksum %s vs %s",
-				i, index, index0, sum, sum0)
+			return fmt.Sprintf("node %d differs from node 0: applied index %d vs %d, checksum %s vs %s%s",
+				i, index, index0, sum, sum0, diffRows(ctx, c, 0, i))
 		}
 	}
 	return ""

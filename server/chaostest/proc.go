@@ -537,8 +537,15 @@ func (c *procCluster) keepLogs() {
 		if b, err := os.ReadFile(n.logPath); err == nil {
 			os.WriteFile(filepath.Join(dir, n.id+".log"), b, 0o644)
 		}
+		// The database files and the Raft log too, for a divergence.
+		for _, f := range []string{"db.sqlite", "db.sqlite-wal"} {
+			if b, err := os.ReadFile(filepath.Join(n.dir, f)); err == nil {
+				os.WriteFile(filepath.Join(dir, n.id+"-"+f), b, 0o644)
+			}
+		}
+		_ = exec.Command("cp", "-a", filepath.Join(n.dir, "raft"), filepath.Join(dir, n.id+"-raft")).Run()
 	}
-	c.t.Logf("chaostest: node logs kept in %s", dir)
+	c.t.Logf("chaostest: node logs and databases kept in %s", dir)
 }
 
 func checksum(ctx context.Context, dsn string) (string, error) {
