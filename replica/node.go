@@ -30,7 +30,7 @@ type Node struct {
 	addr    string // advertised Raft address
 	raft    *raft.Raft
 	fsm     *fsm
-	trans   *raft.NetworkTransport
+	trans   *clampTransport // raft's transport, commit index clamped (commitclamp.go)
 	mux     *mux
 	store   logStore
 	snaps   raft.SnapshotStore
@@ -170,12 +170,12 @@ func (n *Node) openTransport() error {
 	}
 	n.addr = advertise(n.cfg, ln)
 	n.mux = newMux(ln, advertisedAddr(n.addr), n.log)
-	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+	n.trans = newClampTransport(raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  n.mux.raft,
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(n.raftLog, "raft-net"),
-	})
+	}))
 	return nil
 }
 

@@ -1,0 +1,87 @@
+package replica
+
+import (
+	"sync"
+
+	"github.com/hashicorp/raft"
+)
+
+// commitclamp.go closes a hole in hashicorp/raft's follower: on an
+// AppendEntries it sets its commit index to min(LeaderCommitIndex, its own
+// last index), where the Raft paper (Figure 2, AppendEntries receiver, rule
+// 5) says min(leaderCommit, index of last new entry). The difference matters
+// for a deposed leader that still holds entries of its old term past the
+// request's entries: a request whose entries stop short of them (capped by
+// MaxAppendEntries, or built empty from a last index read just before a new
+// commit index) lets it commit, and apply, those stale entries, which the
+// new leader's log does not have. The chaos tests saw exactly that after a
+// leader was paused with SIGSTOP: the old leader applied the insert it had
+// appended on waking, the others had the new leader's no-op at that index.
+// (The same bug, fixed the same way: atomix/copycat#265.)
+//
+// clampTransport relays the transport's RPCs to raft and lowers
+// LeaderCommitIndex to the index of the request's last entry (PrevLogEntry
+// when it has none); the follower then commits only entries this request
+// has shown to match the leader's log, and later requests carry it further.
+
+// clampTransport is a NetworkTransport whose AppendEntries requests reach
+// raft with LeaderCommitIndex clamped. Its relay goroutine is owned by the
+// transport and ends in Close.
+type clampTransport struct {
+	*raft.NetworkTransport
+	out  chan raft.RPC
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+}
+
+func newClampTransport(t *raft.NetworkTransport) *clampTransport {
+	c := &clampTransport{NetworkTransport: t, out: make(chan raft.RPC), done: make(chan struct{})}
+	c.wg.Add(1)
+	go c.relay()
+	return c
+}
+
+// Consumer implements raft.Transport: the clamped stream of RPCs.
+func (c *clampTransport) Consumer() <-chan raft.RPC { return c.out }
+
+// Close implements raft.WithClose: it stops the relay and closes the
+// underlying transport. Safe to call more than once.
+func (c *clampTransport) Close() error {
+	c.once.Do(func() { close(c.done) })
+	err := c.NetworkTransport.Close()
+	c.wg.Wait()
+	return err
+}
+
+func (c *clampTransport) relay() {
+	defer c.wg.Done()
+	in := c.NetworkTransport.Consumer()
+	for {
+		select {
+		case rpc := <-in:
+			if req, ok := rpc.Command.(*raft.AppendEntriesRequest); ok {
+				clampCommit(req)
+			}
+			select {
+			case c.out <- rpc:
+			case <-c.done:
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// clampCommit lowers req.LeaderCommitIndex to the index of the last entry
+// the request carries (its PrevLogEntry when it carries none).
+func clampCommit(req *raft.AppendEntriesRequest) {
+	last := req.PrevLogEntry
+	if n := len(req.Entries); n > 0 {
+		last = req.Entries[n-1].Index
+	}
+	if req.LeaderCommitIndex > last {
+		req.LeaderCommitIndex = last
+	}
+}
