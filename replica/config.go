@@ -53,8 +53,9 @@ type Config struct {
 	TrailingLogs      uint64        // entries kept after a snapshot, for slow followers; default 10240
 	MaxAppendEntries  int           // entries per AppendEntries RPC and per FSM batch; default 256, max 1024
 
-	// LogStore chooses the log store of a new data dir: LogStoreWAL ("" too)
-	// or LogStoreBolt. A data dir keeps the kind it was created with.
+	// LogStore chooses the log store of a new data dir: LogStoreBolt ("" too)
+	// or LogStoreWAL (logstore.go). A data dir keeps the kind it was
+	// created with.
 	LogStore string
 	// WALSegmentSize is the size of one raft-wal segment file, allocated
 	// when the segment is created; 0 = 4 MiB. The log is truncated after a

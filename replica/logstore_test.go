@@ -14,8 +14,8 @@ func TestLogStoreKinds(t *testing.T) {
 		name, kind, want string
 		boltFile         bool
 	}{
-		{"default is wal", "", LogStoreWAL, false},
-		{"bolt on request", LogStoreBolt, LogStoreBolt, false},
+		{"default is bolt", "", LogStoreBolt, false},
+		{"wal on request", LogStoreWAL, LogStoreWAL, false},
 		{"an existing bolt log stays bolt", LogStoreWAL, LogStoreBolt, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,17 +58,17 @@ func TestLogStoreKinds(t *testing.T) {
 // on the same data dir) fails at once, and can open it once it is closed.
 func TestLogStoreLock(t *testing.T) {
 	dir := t.TempDir()
-	s, _, err := openLogStore(dir, "", 0)
+	s, _, err := openLogStore(dir, LogStoreWAL, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := openLogStore(dir, "", 0); !errors.Is(err, errDirLocked) {
+	if _, _, err := openLogStore(dir, LogStoreWAL, 0); !errors.Is(err, errDirLocked) {
 		t.Fatalf("second open: %v, want %v", err, errDirLocked)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, _, err := openLogStore(dir, "", 0)
+	s2, _, err := openLogStore(dir, "", 0) // the existing wal log is kept
 	if err != nil {
 		t.Fatalf("open after close: %v", err)
 	}
