@@ -175,6 +175,17 @@ func (n *Node) openTransport() error {
 		MaxPool: 3,
 		Timeout: 10 * time.Second,
 		Logger:  newHCLogger(n.raftLog, "raft-net"),
+		// No pipelined replication. When a follower rejects a pipelined
+		// AppendEntries (it could not store the entries: disk full),
+		// raft's pipelineDecode returns and stops draining responses, the
+		// transport's decoder then blocks handing over the next one, and
+		// pipelineSend blocks for ever queueing the next request, never
+		// seeing that the decoder ended: the leader stops replicating to
+		// that follower (chaos seed 302, disk full; goroutine dump in
+		// pipelineSend -> netPipeline.AppendEntries). HashiCorp measured
+		// pipelining to bring little on a LAN (hashicorp/raft#541); with
+		// 1 in flight every AppendEntries is a plain RPC.
+		MaxRPCsInFlight: 1,
 	}))
 	return nil
 }
