@@ -19,6 +19,8 @@ import (
 // appended on waking, the others had the new leader's no-op at that index.
 // (The same bug, fixed the same way: atomix/copycat#265.)
 //
+// It also keeps raft's heartbeat fast path off (SetHeartbeatHandler).
+//
 // clampTransport relays the transport's RPCs to raft and lowers
 // LeaderCommitIndex to the index of the request's last entry (PrevLogEntry
 // when it has none); the follower then commits only entries this request
@@ -41,6 +43,19 @@ func newClampTransport(t *raft.NetworkTransport) *clampTransport {
 	go c.relay()
 	return c
 }
+
+// SetHeartbeatHandler implements raft.Transport by refusing raft's
+// heartbeat fast path: heartbeats then reach raft's main loop like every
+// other RPC. The fast path runs appendEntries on the transport's goroutine,
+// concurrently with the leader loop; a heartbeat of a newer term there sets
+// the current term while a deposed leader that just woke up (SIGSTOP) is
+// about to dispatch a client's entry, and dispatchLogs stamps the entry
+// with the term it reads then: the new leader's. The new leader's entry at
+// that index has the same term, so the deposed leader never sees the
+// conflict, keeps its own entry, and applies it once the index commits
+// (chaos seeds 709 and 302, process backend: a checksum divergence, and
+// acknowledged writes missing on the old leader).
+func (c *clampTransport) SetHeartbeatHandler(func(rpc raft.RPC)) {}
 
 // Consumer implements raft.Transport: the clamped stream of RPCs.
 func (c *clampTransport) Consumer() <-chan raft.RPC { return c.out }
