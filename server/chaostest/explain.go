@@ -1,6 +1,7 @@
 package chaostest
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -86,9 +87,9 @@ type stamped struct {
 // queued), so log order is not checked.
 func checkTimeOrder(ops []stamped) []string {
 	byCall := slices.Clone(ops)
-	slices.SortFunc(byCall, func(a, b stamped) int { return compareInt(a.Call, b.Call) })
+	slices.SortFunc(byCall, func(a, b stamped) int { return cmp.Compare(a.Call, b.Call) })
 	byRet := slices.Clone(ops)
-	slices.SortFunc(byRet, func(a, b stamped) int { return compareInt(a.Ret, b.Ret) })
+	slices.SortFunc(byRet, func(a, b stamped) int { return cmp.Compare(a.Ret, b.Ret) })
 	var violations []string
 	var latest stamped // latest now() among inserts acknowledged so far
 	r := 0
@@ -107,14 +108,4 @@ func checkTimeOrder(ops []stamped) []string {
 		}
 	}
 	return violations
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
