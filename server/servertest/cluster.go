@@ -310,27 +310,52 @@ func (c *Cluster) RequireConverged(nodes ...int) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
 	defer cancel()
-	if _, err := c.WaitConverged(ctx, nodes...); err != nil {
-		c.t.Fatalf("servertest: %v", err)
-	}
-	var first string
-	var firstIndex uint64
-	for k, i := range nodes {
-		sum, err := c.Checksum(ctx, i)
+	for {
+		if _, err := c.WaitConverged(ctx, nodes...); err != nil {
+			c.t.Fatalf("servertest: %v", err)
+		}
+		sum, moved, err := c.compareNodes(ctx, nodes)
 		if err != nil {
 			c.t.Fatalf("servertest: %v", err)
 		}
+		if !moved {
+			return sum
+		}
+		// An entry still in flight when WaitConverged returned was
+		// applied between the reads: wait for convergence again.
+		if ctx.Err() != nil {
+			c.t.Fatalf("servertest: nodes %v kept applying past %v", nodes, clusterTimeout)
+		}
+	}
+}
+
+// compareNodes reads each node's checksum and applied index. moved is true
+// when the applied indexes differ (a read raced an apply); at equal
+// indexes, different checksums fail the test.
+func (c *Cluster) compareNodes(ctx context.Context, nodes []int) (first string, moved bool, err error) {
+	var firstIndex uint64
+	for k, i := range nodes {
 		index := c.Nodes[i].Status(ctx, false).AppliedIndex
+		sum, err := c.Checksum(ctx, i)
+		if err != nil {
+			return "", false, err
+		}
+		if index != c.Nodes[i].Status(ctx, false).AppliedIndex {
+			return "", true, nil
+		}
 		if k == 0 {
 			first, firstIndex = sum, index
 			continue
 		}
-		if index != firstIndex || sum != first {
-			c.t.Fatalf("servertest: node %d differs from node %d: applied index %d vs %d, checksum %s vs %s",
-				i, nodes[0], index, firstIndex, sum, first)
+		if index != firstIndex {
+			return "", true, nil
+		}
+		if sum != first {
+			c.t.Fatalf("servertest: node %d differs from node %d at applied index %d: checksum %s vs %s",
+				i, nodes[0], index, sum, first)
 		}
 	}
-	return first
+	return first, false, nil
 }
 
 // stopAll stops every running node at the end of the test: followers
