@@ -392,3 +392,40 @@ func TestOpenFailsWhileDataDirInUse(t *testing.T) {
 		t.Fatalf("second Open on the same data dir = %v, want %v", err, errDirLocked)
 	}
 }
+
+// TestRestartOnSnapshotTakenAtNoop: a snapshot taken right after a new
+// term's no-op and a barrier carries the barrier's index, beyond the last
+// command, which raft never hands to the state machine. A node that
+// restores it on start used to refuse to start ("state machine reports
+// applied index below the snapshot's").
+func TestRestartOnSnapshotTakenAtNoop(t *testing.T) {
+	dir, sm := t.TempDir(), newKV()
+	n := startNode(t, "n1", dir, sm, true)
+	waitLeaderAmong(t, n)
+	last := mustPropose(t, n, "a=1")
+	if err := n.Shutdown(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	n2 := startNode(t, "n1", dir, sm, false) // a new term: its leader appends a no-op
+	waitLeaderAmong(t, n2)
+	if err := n2.Barrier(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n2.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	snap := n2.lastSnapshotIndex()
+	if snap <= last {
+		t.Fatalf("snapshot index %d, want past the last command %d (the no-op's)", snap, last)
+	}
+	if err := n2.Shutdown(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	behind := newKV() // lost its data: restores the snapshot on open
+	n3 := startNode(t, "n1", dir, behind, false)
+	if behind.restoreCount() != 1 {
+		t.Fatalf("restores on open = %d, want 1", behind.restoreCount())
+	}
+	waitLeaderAmong(t, n3)
+	mustPropose(t, n3, "b=2")
+}

@@ -64,8 +64,14 @@ func restoreOnStart(snaps raft.SnapshotStore, sm StateMachine, log *slog.Logger)
 	if err := sm.Restore(rc); err != nil {
 		return fmt.Errorf("restore snapshot %s: %w", latest.ID, err)
 	}
-	if got := sm.AppliedIndex(); got < latest.Index {
-		return fmt.Errorf("restore snapshot %s: state machine reports applied index %d, below the snapshot's %d",
+	// The state machine's own index may be below the snapshot's: raft
+	// stamps a snapshot with the last entry it committed, and its no-op,
+	// barrier and (in a batch of their own) configuration entries never
+	// reach the state machine, which saw every command up to that index.
+	// Raft does not replay the entries up to the snapshot's index, and
+	// none of those after the state machine's own changes data.
+	if got := sm.AppliedIndex(); got > latest.Index {
+		return fmt.Errorf("restore snapshot %s: state machine reports applied index %d, past the snapshot's %d",
 			latest.ID, got, latest.Index)
 	}
 	return nil
