@@ -99,6 +99,8 @@ func TestClassify(t *testing.T) {
 		{&pgconn.PgError{Code: "XX000"}, unknown},
 		{fmt.Errorf("write: %w", context.DeadlineExceeded), unknown},
 		{errors.New("connection reset by peer"), unknown},
+		// pgx's "conn closed" may follow a statement it sent (classify).
+		{fmt.Errorf("COMMIT: %w", pgconn.ErrConnClosed), unknown},
 	}
 	for _, tt := range tests {
 		if got := classify(tt.err); got != tt.want {

@@ -44,6 +44,15 @@ func classify(err error) outcome {
 	if err == nil {
 		return done
 	}
+	if errors.Is(err, pgconn.ErrConnClosed) {
+		// pgx answers "conn closed", which it marks safe to retry, also
+		// for a statement it did send: when the connection breaks while
+		// it waits for the answer, MultiResultReader.NextResult drops the
+		// read error, pgx closes the connection, and the next read reports
+		// the closed connection instead (pgx v5.12.0, pgconn.go). A COMMIT
+		// answered so may well have committed: the outcome is unknown.
+		return unknown
+	}
 	if pgconn.SafeToRetry(err) {
 		return failed // never sent
 	}

@@ -40,7 +40,12 @@
 //     through every node and readers of the total at linearizable and
 //     session consistency: every total read equals the initial one, and
 //     the final balances are the initial ones plus every acknowledged
-//     transfer plus a subset of the unknown ones (explainBalances).
+//     transfer plus a subset of the unknown ones (explainBalances). Each
+//     transfer also inserts its ID into chaos_bank_xfer, so every node is
+//     checked transfer by transfer (checkTransfers): an acknowledged one
+//     missing is lost, a failed one present is a phantom, and the balances
+//     are exactly what the stored transfers make. A failed data dir is kept
+//     (inproc: its path is logged).
 //   - convergence: every node has the same applied index and
 //     pgraft_checksum().
 //

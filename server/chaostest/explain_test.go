@@ -14,8 +14,8 @@ func TestExplainBalances(t *testing.T) {
 		}
 		return out
 	}
-	acked := []transfer{{0, 1, 5}, {2, 3, 7}}
-	unknown := []transfer{{4, 5, 3}, {5, 6, 2}, {1, 0, 9}}
+	acked := []transfer{{0, 1, 5, 0}, {2, 3, 7, 0}}
+	unknown := []transfer{{4, 5, 3, 0}, {5, 6, 2, 0}, {1, 0, 9, 0}}
 	tests := []struct {
 		name  string
 		final []int64

@@ -123,7 +123,8 @@ func Run(t testing.TB, cfg Config) Result {
 		kinds = intersect(cfg.Faults, kinds)
 	}
 
-	w := &workloads{h: &history{start: time.Now()}, sets: newSetLog(), bank: &bankLog{}}
+	start := time.Now()
+	w := &workloads{h: &history{start: start}, sets: newSetLog(), bank: &bankLog{start: start}}
 	stop := startClients(cfg, c, w)
 	defer stop() // if t fails the run half way
 	nem := newNemesis(c, kinds, cfg.Seed, w.h.start)
@@ -173,7 +174,7 @@ func startClients(cfg Config, c cluster, w *workloads) (stop func()) {
 		}
 		for k := 0; k < cfg.BankClients; k++ {
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(n*100+50+k)))
-			wg.Go(func() { bankClient(ctx, w.bank, &w.errs, dsn, rng) })
+			wg.Go(func() { bankClient(ctx, w.bank, &w.errs, dsn, n, rng) })
 		}
 		wg.Go(func() { bankReader(ctx, w.bank, &w.errs, dsn, n) })
 	}

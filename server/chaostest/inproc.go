@@ -3,6 +3,9 @@ package chaostest
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,6 +37,7 @@ func newInproc(t testing.TB, nodes int) *inproc {
 			cfg.Now = func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
 		}
 	})
+	t.Cleanup(p.keepOnFailure)
 	for i := range p.c.Nodes {
 		if p.c.ID(i) != fmt.Sprintf("node-%02d", i) {
 			t.Fatalf("chaostest: servertest node %d has ID %q: clock faults would miss it", i, p.c.ID(i))
@@ -41,6 +45,26 @@ func newInproc(t testing.TB, nodes int) *inproc {
 		p.dsns = append(p.dsns, p.c.Nodes[i].DSN()) // stable across restarts
 	}
 	return p
+}
+
+// keepOnFailure copies a failed run's data dirs (database and Raft log)
+// out of the test's temporary directory, which is removed after the test,
+// once every node has stopped: a divergence is diagnosed from them.
+func (p *inproc) keepOnFailure() {
+	if !p.t.Failed() {
+		return
+	}
+	for i := range p.c.Nodes {
+		p.c.Crash(i)
+	}
+	dir, err := os.MkdirTemp("", "pgraft-chaos-inproc-")
+	if err != nil {
+		return
+	}
+	for i, n := range p.c.Nodes {
+		_ = exec.Command("cp", "-a", n.DataDir, filepath.Join(dir, p.c.ID(i))).Run()
+	}
+	p.t.Logf("chaostest: node data dirs kept in %s", dir)
 }
 
 func (p *inproc) backend() string  { return "inproc" }
