@@ -25,8 +25,9 @@ func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 
 // ApplyBatch applies the commands in logs with one sm.ApplyBatch call and
 // returns one response per log (nil for raft's own entries and skipped
-// ones). An entry this build cannot decode panics: halting beats diverging
-// from the nodes that applied it.
+// ones). An entry whose envelope this build cannot decode panics: halting
+// beats diverging from the nodes that applied it (only a newer build's
+// entry can be one; the join check keeps those out).
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	out := make([]any, len(logs))
 	if len(logs) == 0 {
@@ -60,7 +61,13 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	}
 	// Raft's own entries change no data, so once the batch is through, this
 	// node has applied up to its last index even if the state machine only
-	// records the last command's.
+	// records the last command's. A state machine that gave up on the batch
+	// (it was stopped while it could not apply it) is not past its
+	// commands: publish only what it holds.
+	if n := len(cmds); n > 0 && f.sm.AppliedIndex() < cmds[n-1].Index {
+		f.applied.advance(f.sm.AppliedIndex())
+		return out
+	}
 	f.applied.advance(max(logs[len(logs)-1].Index, f.sm.AppliedIndex()))
 	return out
 }

@@ -305,6 +305,22 @@ func (n *Node) Barrier(ctx context.Context) error {
 	return nil
 }
 
+// TransferLeadership hands leadership to the most up-to-date voter, when
+// this node leads and has one (a leader that cannot apply the log steps
+// aside so that writes go on elsewhere).
+func (n *Node) TransferLeadership(ctx context.Context) error {
+	if n.isShutdown() {
+		return ErrShutdown
+	}
+	if !n.IsLeader() || !n.hasOtherVoters() {
+		return nil
+	}
+	if err := n.await(ctx, n.raft.LeadershipTransfer()); err != nil {
+		return fmt.Errorf("transfer leadership: %w", translateError(err, false))
+	}
+	return nil
+}
+
 // VerifyLeader confirms with a quorum that this node is still the leader.
 func (n *Node) VerifyLeader(ctx context.Context) error {
 	if n.isShutdown() {

@@ -21,8 +21,11 @@ type StateMachine interface {
 	// response per command (the value Propose hands back on the leader).
 	// Commands at or below AppliedIndex must be skipped (their response is
 	// nil). A command that fails with a data error (constraint violation…)
-	// yields that error as its response; a command the node cannot apply at
-	// all (I/O error, corruption) panics: halting beats diverging.
+	// yields that error as its response. When the node cannot apply a
+	// command at all (disk full, I/O error), the state machine applies
+	// nothing of the batch and tries again until it can; if it is told to
+	// stop meanwhile, it returns with AppliedIndex below the batch's
+	// commands, and this node publishes no progress.
 	ApplyBatch(cmds []Command) []any
 
 	// AppliedIndex returns the highest index whose effects are durable in

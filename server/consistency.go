@@ -66,7 +66,10 @@ func (s *session) consistencyWait(ctx context.Context) error {
 	if target == 0 {
 		return nil
 	}
-	if err := s.srv.repl.WaitApplied(ctx, target); err != nil {
+	if err := s.srv.waitApplied(ctx, target); err != nil {
+		if pgerror.As(err) != nil {
+			return err // this node cannot apply the log (fault.go)
+		}
 		return waitError(ctx, err)
 	}
 	return nil

@@ -15,6 +15,9 @@ func (s *Server) Crash() error {
 	s.shutdownOnce.Do(func() {
 		s.closing.Store(true)
 		s.bgCancel()
+		if s.eng != nil {
+			s.eng.StopApplying()
+		}
 		if s.node != nil {
 			// closeAll reports the result: the node's Shutdown returns the
 			// first call's, this one.

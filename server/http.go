@@ -51,9 +51,8 @@ func (s *Server) httpHandler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		st := s.node.Status()
-		if st.LeaderID == "" || s.closing.Load() {
-			http.Error(w, "not ready: no leader known", http.StatusServiceUnavailable)
+		if why := s.readiness(); why != "" {
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ready\n"))

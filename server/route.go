@@ -229,7 +229,14 @@ func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args 
 	for _, q := range st.Post {
 		ops = append(ops, sqlengine.Op{Kind: sqlengine.OpExec, SQL: q})
 	}
-	ar, err := s.propose(ctx, &sqlengine.Payload{Ctx: s.execContext(), Ops: ops})
+	// Run it to completion first (docs/design.md, "Every entry is safe to
+	// replay"): a write that fails, is cancelled or runs out of its budget
+	// never enters the log. The answer is still the entry's apply result.
+	ec := s.execContext()
+	if _, err := s.srv.eng.PreRun(ctx, ec, ops); err != nil {
+		return nil, contextError(ctx, err)
+	}
+	ar, err := s.propose(ctx, &sqlengine.Payload{Ctx: ec, Ops: ops, StepBudget: sqlengine.MaxStatementSteps})
 	if err != nil {
 		return nil, err
 	}

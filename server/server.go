@@ -132,10 +132,12 @@ type Server struct {
 	pg              *pgwire.Server
 	web             *http.Server
 
-	lead     leadership
-	bgCtx    context.Context // ends at Shutdown: background work of the Server
-	bgCancel context.CancelFunc
-	bgWG     sync.WaitGroup // barrier goroutines (leadership.go)
+	lead      leadership
+	faultKick chan struct{}   // onApplyFault → watchFaults (fault.go)
+	progress  applyProgress   // /readyz's view of apply (fault.go)
+	bgCtx     context.Context // ends at Shutdown: background work of the Server
+	bgCancel  context.CancelFunc
+	bgWG      sync.WaitGroup // barrier goroutines (leadership.go)
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
@@ -164,7 +166,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	cfg.NodeID = id
 	cfg.Logger = log
-	s := &Server{cfg: cfg, log: log.With(logKeyNode, id)}
+	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1)}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
 		s.closeAll()
@@ -177,8 +179,9 @@ func Open(cfg Config) (*Server, error) {
 func (s *Server) open() error {
 	var err error
 	s.eng, err = sqlengine.Open(sqlengine.Config{
-		Path:   filepath.Join(s.cfg.DataDir, "db.sqlite"),
-		Logger: s.log.With(logKeyComponent, "sqlengine"),
+		Path:    filepath.Join(s.cfg.DataDir, "db.sqlite"),
+		Logger:  s.log.With(logKeyComponent, "sqlengine"),
+		OnFault: s.onApplyFault,
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -253,6 +256,11 @@ func (s *Server) join() error {
 
 // serve starts the PostgreSQL and HTTP servers; Shutdown stops them.
 func (s *Server) serve() {
+	s.bgWG.Add(1)
+	go func() {
+		defer s.bgWG.Done()
+		s.watchFaults()
+	}()
 	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire")}
 	s.wg.Add(1)
 	go func() {
@@ -326,6 +334,9 @@ func (s *Server) closeAll() error {
 		s.bgCancel()
 	}
 	var errs []error
+	if s.eng != nil {
+		s.eng.StopApplying() // a faulted apply would keep raft from stopping
+	}
 	if s.node != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.node.Shutdown(ctx))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/fnv"
@@ -42,10 +43,71 @@ type ExecResult struct {
 
 // ApplyBatch applies committed entries in log order, in one SQLite
 // transaction with a savepoint per entry, and stores the applied index in
-// the same transaction (I2). A data error fails only its own entry. Any
-// other failure panics: halting beats diverging (DESIGN.md §3).
+// the same transaction (I2). A data error, or a statement that runs out of
+// its work budget, fails only its own entry, alike on every node. A failure
+// of this node (disk full, I/O error, an entry it cannot decode, an outcome
+// that differs from the leader's) rolls the whole batch back and becomes
+// the engine's Fault; the batch is tried again, with growing pauses, until
+// it applies or StopApplying is called (then nothing of it is applied and
+// every response is nil). Apply never panics on what a client sent.
 func (e *Engine) ApplyBatch(cmds []Command) []any {
-	out := make([]any, len(cmds))
+	var outOfBudget map[uint64]error // entries that ran out of their budget
+	for attempt := 0; ; attempt++ {
+		out, err := e.applyBatch(cmds, outOfBudget)
+		var ob *outOfBudgetError
+		if errors.As(err, &ob) {
+			// SQLite rolled the whole batch back with the statement it
+			// interrupted: apply it again, that entry failed without running.
+			if outOfBudget == nil {
+				outOfBudget = make(map[uint64]error)
+			}
+			outOfBudget[ob.index] = ob.err
+			attempt--
+			continue
+		}
+		if err == nil {
+			if f := e.fault.clear(); f != nil {
+				e.log.Warn("apply resumed", "index", f.Index, "fault", f.Err, "lasted", time.Since(f.Since).Round(time.Millisecond))
+			}
+			return out
+		}
+		index := cmds[0].Index
+		var ae *applyError
+		if errors.As(err, &ae) {
+			index = ae.index
+		}
+		f := e.fault.set(err, index)
+		if f.Tries == 1 || f.Tries%20 == 0 {
+			e.log.Error("cannot apply the replication log; retrying", "index", index, "err", err, "tries", f.Tries)
+		}
+		if f.Tries == 1 && e.cfg.OnFault != nil {
+			e.cfg.OnFault(f)
+		}
+		select {
+		case <-time.After(applyRetryPause(attempt)):
+		case <-e.stop:
+			return make([]any, len(cmds))
+		}
+	}
+}
+
+// outOfBudgetError reports an entry whose statement failed with a data
+// error in a way that rolled the batch's transaction back: it ran out of
+// its work budget (SQLite rolls back the transaction of an interrupted
+// write).
+type outOfBudgetError struct {
+	index uint64
+	err   error // the statement's 54000
+}
+
+func (e *outOfBudgetError) Error() string {
+	return fmt.Sprintf("entry %d: %v", e.index, e.err)
+}
+
+// applyBatch makes one attempt at a batch: everything or nothing. Entries
+// in outOfBudget fail with their error without running.
+func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out []any, err error) {
+	out = make([]any, len(cmds))
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	e.swap.RLock()
@@ -53,19 +115,42 @@ func (e *Engine) ApplyBatch(cmds []Command) []any {
 	e.abortBorrowerLocked()
 
 	ctx := context.Background()
-	applied, dataIndex, lastTime := e.applied.Load(), e.dataIndex.Load(), e.lastTime.Load()
-	if _, err := e.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		panic(fmt.Sprintf("sqlengine: begin apply batch: %v", err))
+	if !e.wraw.AutoCommit() { // left open by a failed attempt or speculative run
+		_, _ = e.wconn.ExecContext(ctx, "ROLLBACK")
 	}
+	applied, dataIndex, lastTime := e.applied.Load(), e.dataIndex.Load(), e.lastTime.Load()
+	if e.injectFault != nil {
+		if err := e.injectFault(cmds[0].Index); err != nil {
+			return nil, &applyError{cmds[0].Index, err}
+		}
+	}
+	if _, err := e.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, fmt.Errorf("begin apply batch: %w", err)
+	}
+	defer func() {
+		if err != nil && !e.wraw.AutoCommit() { // SQLite may have rolled back already
+			_, _ = e.wconn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
 	for i, c := range cmds {
 		if c.Index <= applied {
 			continue // already applied before a restart (I2)
 		}
 		p, err := DecodePayload(c.Data)
 		if err != nil {
-			panic(fmt.Sprintf("sqlengine: entry %d: %v", c.Index, err))
+			return nil, &applyError{c.Index, err}
 		}
-		res := e.applyEntry(ctx, c.Index, p, dataIndex)
+		var res *ApplyResult
+		if berr, ok := outOfBudget[c.Index]; ok {
+			res = failedEntry(c.Index, p, berr)
+		} else if res, err = e.applyEntry(ctx, c.Index, p, dataIndex); err != nil {
+			var ob *outOfBudgetError
+			if errors.As(err, &ob) {
+				ob.index = c.Index
+				return nil, ob
+			}
+			return nil, &applyError{c.Index, err}
+		}
 		if res.Err == nil && hasExec(p) {
 			dataIndex = c.Index
 		}
@@ -74,16 +159,20 @@ func (e *Engine) ApplyBatch(cmds []Command) []any {
 		out[i] = res
 	}
 	if applied != e.applied.Load() {
-		e.mustExec(ctx, `INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
+		if _, err := e.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
 			('applied_index', ?1), ('data_index', ?2), ('last_time', ?3)`,
-			int64(applied), int64(dataIndex), lastTime)
+			int64(applied), int64(dataIndex), lastTime); err != nil {
+			return nil, fmt.Errorf("store the applied index: %w", err)
+		}
 	}
-	e.mustExec(ctx, "COMMIT")
+	if _, err := e.wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("commit apply batch: %w", err)
+	}
 	e.noteSchemaChange(ctx)
 	e.dataIndex.Store(dataIndex)
 	e.lastTime.Store(lastTime)
 	e.applied.Store(applied) // published only after COMMIT (I2)
-	return out
+	return out, nil
 }
 
 func hasExec(p *Payload) bool {
@@ -95,23 +184,21 @@ func hasExec(p *Payload) bool {
 	return false
 }
 
-func (e *Engine) mustExec(ctx context.Context, q string, args ...any) {
-	if _, err := e.wconn.ExecContext(ctx, q, args...); err != nil {
-		panic(fmt.Sprintf("sqlengine: apply: %s: %v", q, err))
-	}
-}
-
-// applyEntry runs one entry inside its own savepoint.
-func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataIndex uint64) *ApplyResult {
+// applyEntry runs one entry inside its own savepoint. Its result carries
+// the entry's data errors; an error return means this node cannot apply
+// it (the caller rolls the batch back).
+func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataIndex uint64) (*ApplyResult, error) {
 	res := &ApplyResult{Index: index}
 	if p.Tx && dataIndex > p.DataIndex {
 		// Only possible after a leadership change: the transaction ran
 		// against data that an entry of another leader has since changed.
 		res.Err = pgerror.New(pgerror.SerializationFailure,
 			"could not serialize access due to concurrent update")
-		return res
+		return res, nil
 	}
-	e.mustExec(ctx, "SAVEPOINT pgraft_entry")
+	if _, err := e.wconn.ExecContext(ctx, "SAVEPOINT pgraft_entry"); err != nil {
+		return nil, err
+	}
 	e.det.begin(p.Ctx)
 	d := newDigest()
 	failed := false
@@ -121,10 +208,16 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 			execs++
 			e.det.setOrdinal(uint64(execs))
 		}
-		r, err := e.runOp(ctx, op)
+		r, err := e.runOp(ctx, op, p.StepBudget)
 		if err != nil {
 			if !isDataError(err) {
-				panic(fmt.Sprintf("sqlengine: entry %d: cannot apply: %v", index, err))
+				return nil, err
+			}
+			if e.wraw.AutoCommit() {
+				// SQLite answered the failure (the budget's interrupt of
+				// an INSERT, UPDATE or DELETE) by rolling back the whole
+				// transaction, the batch's earlier entries with it.
+				return nil, &outOfBudgetError{err: MapError(err)}
 			}
 			r = &ExecResult{Err: MapError(err)}
 			failed = true
@@ -138,42 +231,62 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 		}
 	}
 	if !failed {
-		if err := e.checkDeferredFKs(); err != nil {
+		fkErr, err := e.checkDeferredFKs()
+		if err != nil {
+			return nil, err
+		}
+		if fkErr != nil {
 			if n := len(res.Results); n > 0 {
 				res.Results = res.Results[:n-1]
 			}
-			res.Results = append(res.Results, ExecResult{Err: err})
+			res.Results = append(res.Results, ExecResult{Err: fkErr})
 			failed = true
 		}
 	}
 	if p.Tx && d.sum() != p.Digest {
-		panic(fmt.Sprintf("sqlengine: entry %d: outcome differs from the leader's speculative run: determinism bug", index))
+		return nil, errors.New("outcome differs from the leader's speculative run: determinism bug; this node stops applying")
 	}
 	if failed {
-		e.mustExec(ctx, "ROLLBACK TO pgraft_entry")
+		if _, err := e.wconn.ExecContext(ctx, "ROLLBACK TO pgraft_entry"); err != nil {
+			return nil, err
+		}
 		if p.Tx {
 			res.Err, res.Results = res.Results[len(res.Results)-1].Err, nil
 		}
 	}
-	e.mustExec(ctx, "RELEASE pgraft_entry")
-	return res
+	if _, err := e.wconn.ExecContext(ctx, "RELEASE pgraft_entry"); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// failedEntry is the result of an entry that failed with err without
+// running (it ran out of its budget in an earlier attempt at its batch).
+func failedEntry(index uint64, p *Payload, err error) *ApplyResult {
+	if p.Tx {
+		return &ApplyResult{Index: index, Err: err}
+	}
+	return &ApplyResult{Index: index, Results: []ExecResult{{Err: err}}}
 }
 
 // checkDeferredFKs fails the statement whose deferred foreign-key checks do
-// not hold at the end of its entry; an entry may never fail its batch.
-func (e *Engine) checkDeferredFKs() error {
+// not hold at the end of its entry (fkErr); an entry may never fail its
+// batch. err is a failure to ask SQLite.
+func (e *Engine) checkDeferredFKs() (fkErr, err error) {
 	bad, err := deferredFKViolations(e.wraw)
 	if err != nil {
-		panic(fmt.Sprintf("sqlengine: %v", err))
+		return nil, err
 	}
 	if bad {
-		return pgerror.New(pgerror.ForeignKeyViolation, "insert or update violates foreign key constraint (deferred)")
+		return pgerror.New(pgerror.ForeignKeyViolation, "insert or update violates foreign key constraint (deferred)"), nil
 	}
-	return nil
+	return nil, nil
 }
 
-// runOp runs one operation on the write connection.
-func (e *Engine) runOp(ctx context.Context, op Op) (*ExecResult, error) {
+// runOp runs one operation on the write connection; an OpExec runs under
+// the entry's work budget, and one that runs out fails with 54000 on every
+// node alike.
+func (e *Engine) runOp(ctx context.Context, op Op, budget uint64) (*ExecResult, error) {
 	switch op.Kind {
 	case OpSavepoint:
 		_, err := e.wconn.ExecContext(ctx, "SAVEPOINT "+quoteSavepoint(op.SQL))
@@ -185,7 +298,19 @@ func (e *Engine) runOp(ctx context.Context, op Op) (*ExecResult, error) {
 		_, err := e.wconn.ExecContext(ctx, "ROLLBACK TO "+quoteSavepoint(op.SQL))
 		return &ExecResult{}, err
 	}
-	return execOn(ctx, e.wconn, op.SQL, op.Args, op.Rows)
+	return e.execBudgeted(ctx, op.SQL, op.Args, op.Rows, budget)
+}
+
+// execBudgeted runs one statement on the write connection under a budget
+// of steps (0: none). The caller holds the connection.
+func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bool, steps uint64) (*ExecResult, error) {
+	e.budget.start(steps)
+	defer e.budget.start(0)
+	r, err := execOn(ctx, e.wconn, q, args, rows)
+	if err != nil && e.budget.exhausted() {
+		return nil, errBudgetExhausted(steps)
+	}
+	return r, err
 }
 
 // isSchemaStatement reports whether translated SQL is DDL (it starts with
@@ -254,11 +379,13 @@ func execOn(ctx context.Context, c execer, q string, args []any, rows bool) (*Ex
 	return res, nil
 }
 
-// noteSchemaChange marks the cached schema stale when DDL committed.
+// noteSchemaChange marks the cached schema stale when DDL committed (or
+// when it cannot tell).
 func (e *Engine) noteSchemaChange(ctx context.Context) {
 	var v int64
 	if err := e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&v); err != nil {
-		panic(fmt.Sprintf("sqlengine: read schema_version: %v", err))
+		e.schemaDirty.Store(true)
+		return
 	}
 	if v != e.schemaVer {
 		e.schemaVer = v

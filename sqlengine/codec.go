@@ -47,9 +47,15 @@ type Payload struct {
 	Tx        bool
 	DataIndex uint64
 	Digest    uint64
+	// StepBudget is the work budget of each statement, in SQLite
+	// virtual-machine steps (budget.go), fixed by the leader when it
+	// admitted the entry: every node stops a statement at the same step.
+	// 0 (version 1 entries): no budget.
+	StepBudget uint64
 }
 
-const payloadVersion = 1
+// payloadVersion 2 added StepBudget; version 1 still decodes.
+const payloadVersion = 2
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).
@@ -82,6 +88,7 @@ func EncodePayload(p *Payload) ([]byte, error) {
 	b = appendString(b, p.Ctx.TimeZone)
 	b = binary.AppendUvarint(b, p.DataIndex)
 	b = binary.AppendUvarint(b, p.Digest)
+	b = binary.AppendUvarint(b, p.StepBudget)
 	b = binary.AppendUvarint(b, uint64(len(p.Ops)))
 	for _, op := range p.Ops {
 		b = append(b, byte(op.Kind))
@@ -222,7 +229,8 @@ func (d *decoder) value() any {
 // DecodePayload decodes what EncodePayload produced.
 func DecodePayload(data []byte) (*Payload, error) {
 	d := &decoder{b: data}
-	if v := d.byte(); d.err == nil && v != payloadVersion {
+	v := d.byte()
+	if d.err == nil && (v < 1 || v > payloadVersion) {
 		return nil, fmt.Errorf("decode payload: unknown version %d: %w", v, errCorrupt)
 	}
 	p := &Payload{}
@@ -233,6 +241,9 @@ func DecodePayload(data []byte) (*Payload, error) {
 	p.Ctx.TimeZone = string(d.bytes())
 	p.DataIndex = d.uvarint()
 	p.Digest = d.uvarint()
+	if v >= 2 {
+		p.StepBudget = d.uvarint()
+	}
 	n := d.count()
 	p.Ops = make([]Op, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {

@@ -14,7 +14,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 			{Kind: OpRollbackTo, SQL: "s1"},
 			{Kind: OpRelease, SQL: "s1"},
 		},
-		Tx: true, DataIndex: 99, Digest: 12345,
+		Tx: true, DataIndex: 99, Digest: 12345, StepBudget: MaxStatementSteps,
 	}
 	b, err := EncodePayload(p)
 	if err != nil {
@@ -31,6 +31,25 @@ func TestPayloadRoundTrip(t *testing.T) {
 		if _, err := DecodePayload(b[:i]); err == nil {
 			t.Fatalf("truncated payload (%d of %d bytes) decoded", i, len(b))
 		}
+	}
+}
+
+// TestPayloadVersion1Decodes: entries written before StepBudget existed
+// still replay, with no budget, as they were first applied.
+func TestPayloadVersion1Decodes(t *testing.T) {
+	// Version 1 of {Ctx: {TimeMicros: 5, Seed: 7, User: "u"}, Ops: [INSERT … ?1 (3)]}.
+	v1 := []byte{1, 0, 10, 7, 1, 'u', 0, 0, 0, 1, byte(OpExec), 0, 8, 'I', 'N', 'S', 'E', 'R', 'T', ' ', 'x', 1, tagInt, 6}
+	p, err := DecodePayload(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Payload{Ctx: ExecContext{TimeMicros: 5, Seed: 7, User: "u"},
+		Ops: []Op{{Kind: OpExec, SQL: "INSERT x", Args: []any{int64(3)}}}}
+	if !reflect.DeepEqual(p, want) {
+		t.Fatalf("version 1 payload:\n got %+v\nwant %+v", p, want)
+	}
+	if _, err := DecodePayload(append([]byte{3}, v1[1:]...)); err == nil {
+		t.Fatal("a payload of an unknown future version decoded")
 	}
 }
 

@@ -1,9 +1,9 @@
 // Package sqlengine is everything SQL and SQLite: it translates PostgreSQL
 // statements to SQLite (translate.go, emit_*.go, infer.go), maps types and
 // OIDs (types.go), answers catalog queries from SQLite's schema (catalog.go),
-// makes writes deterministic (determinism.go), encodes log payloads
-// (codec.go), and applies entries, takes snapshots and restores them
-// (apply.go, snapshot.go). It knows nothing of Raft: Engine satisfies
+// makes writes deterministic (determinism.go), bounds their work
+// (budget.go), encodes log payloads (codec.go), and applies entries, takes
+// snapshots and restores them (apply.go, fault.go, snapshot.go). It knows nothing of Raft: Engine satisfies
 // replica.StateMachine through a small adapter in server.
 //
 // Connections: exactly one SQLite write connection, used by ApplyBatch and
@@ -21,6 +21,12 @@
 //     it are skipped (I2).
 //   - On the write connection, time and randomness come from the entry's
 //     ExecContext; functions that would differ between nodes fail (I3).
-//   - A data error fails only its own entry (a savepoint per entry);
-//     any other apply error panics: halting beats diverging.
+//   - Every write statement runs under a deterministic work budget of
+//     SQLite virtual-machine steps (budget.go), on the leader before it is
+//     proposed (WriteTx, PreRun) and on every node when applied: one that
+//     runs out fails with 54000 at the same step everywhere.
+//   - A data error fails only its own entry (a savepoint per entry). Any
+//     other apply error is a fault of this node (fault.go): the batch rolls
+//     back whole and is retried until it applies or StopApplying; nothing
+//     a client sends makes apply panic.
 package sqlengine

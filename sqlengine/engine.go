@@ -19,6 +19,9 @@ type Config struct {
 	Path      string       // the SQLite database file, e.g. <data-dir>/db.sqlite
 	ReadConns int          // read connection pool size; 0 means 8
 	Logger    *slog.Logger // nil: discard
+	// OnFault, if set, is called when apply meets a new fault (fault.go),
+	// on the apply goroutine: it must not block.
+	OnFault func(Fault)
 }
 
 // Validate checks the configuration.
@@ -52,12 +55,22 @@ type Engine struct {
 	// between statements, if any.
 	wmu      sync.Mutex
 	det      detState
+	budget   *workBudget // the write connection's work budget (budget.go)
 	borrower *WriteTx
 	helper   *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
 
 	applied   atomic.Uint64 // highest applied index, published after COMMIT (I2)
 	dataIndex atomic.Uint64 // index of the last applied entry that could change data
 	lastTime  atomic.Int64  // highest entry time applied (µs): "now" never moves backwards
+
+	// fault stops apply on a node-local failure (fault.go); stop ends its
+	// retries when the node shuts down.
+	fault    faultState
+	stop     chan struct{}
+	stopOnce sync.Once
+	// injectFault, set by tests before use, fails an apply attempt as a
+	// node-local failure would (a full disk).
+	injectFault func(index uint64) error
 
 	cat         *catalogState
 	schemaMu    sync.Mutex
@@ -77,7 +90,7 @@ func Open(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}}
+	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}, stop: make(chan struct{})}
 	if err := e.openConns(); err != nil {
 		return nil, err
 	}
@@ -136,6 +149,7 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err := registerWriteFunctions(c, &e.det); err != nil {
 		return err
 	}
+	e.budget = installBudget(c)
 	_, err := c.Exec("PRAGMA case_sensitive_like=ON", nil)
 	return err
 }
@@ -220,6 +234,8 @@ func (e *Engine) closeConns() error {
 		}
 	}
 	e.wconn, e.wraw, e.read, e.write, e.helper = nil, nil, nil, nil, nil
+	e.budget.free() // its connection is closed
+	e.budget = nil
 	return errors.Join(errs...)
 }
 

@@ -172,7 +172,8 @@ func splitColumns(s string) (string, []string) {
 
 // isDataError reports whether err is a result of the statement (the same on
 // every node) rather than a failure of this node to apply it. Only data
-// errors may be returned from Apply; anything else halts the node (I3).
+// errors are entry results; anything else is a fault of this node
+// (fault.go) and stops apply until it clears.
 func isDataError(err error) bool {
 	se, ok := asSQLiteError(err)
 	if !ok {
@@ -182,7 +183,8 @@ func isDataError(err error) bool {
 		return true
 	}
 	switch se.code {
-	case sqlite3.ErrError, sqlite3.ErrConstraint, sqlite3.ErrMismatch, sqlite3.ErrRange, sqlite3.ErrTooBig:
+	case sqlite3.ErrError, sqlite3.ErrConstraint, sqlite3.ErrMismatch, sqlite3.ErrRange, sqlite3.ErrTooBig,
+		sqlite3.ErrAuth: // the authorizer decides from the statement alone
 		return true
 	}
 	return false

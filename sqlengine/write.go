@@ -46,8 +46,14 @@ func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, erro
 	if e.borrower != nil {
 		return nil, errors.New("sqlengine: write connection already borrowed")
 	}
+	if f := e.fault.get(); f != nil {
+		return nil, f.PGError()
+	}
 	e.swap.RLock()
 	defer e.swap.RUnlock()
+	if !e.wraw.AutoCommit() { // left open by a failed statement or rollback
+		_, _ = e.wconn.ExecContext(context.Background(), "ROLLBACK")
+	}
 	if _, err := e.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return nil, fmt.Errorf("begin speculative transaction: %w", err)
 	}
@@ -89,7 +95,10 @@ func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err e
 // DataIndex is the data index the transaction runs against.
 func (t *WriteTx) DataIndex() uint64 { return t.dataIndex }
 
-// lock takes the write connection for one statement.
+// lock takes the write connection for one statement. A transaction that
+// SQLite itself rolled back (it does so when it interrupts a write:
+// statement_timeout, a cancel, the work budget) is over: nothing may run
+// on the connection in its name, or it would commit outside the log.
 func (t *WriteTx) lock() error {
 	t.e.wmu.Lock()
 	if t.aborted || t.done {
@@ -97,8 +106,19 @@ func (t *WriteTx) lock() error {
 		return ErrAborted
 	}
 	t.e.swap.RLock()
+	if t.e.wraw.AutoCommit() {
+		t.aborted = true
+		t.e.borrower = nil
+		t.unlock()
+		return errRolledBack
+	}
 	return nil
 }
+
+// errRolledBack is what a WriteTx answers once SQLite rolled it back.
+var errRolledBack = pgerror.New(pgerror.InFailedSQLTransaction,
+	"current transaction is aborted, commands ignored until end of transaction block").
+	WithDetail("An interrupted statement rolled the whole transaction back.")
 
 func (t *WriteTx) unlock() {
 	t.e.swap.RUnlock()
@@ -114,7 +134,7 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 	defer t.unlock()
 	t.e.det.begin(t.ctx)
 	t.e.det.setOrdinal(t.execs + 1)
-	r, err := execOn(ctx, t.e.wconn, q, args, returning)
+	r, err := t.e.execBudgeted(ctx, q, args, returning, MaxStatementSteps)
 	if err != nil {
 		return nil, MapError(err)
 	}
@@ -133,7 +153,7 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	defer t.unlock()
 	t.e.det.begin(t.ctx)
 	t.e.det.setOrdinal(t.execs + 1)
-	r, err := execOn(ctx, t.e.wconn, q, args, true)
+	r, err := t.e.execBudgeted(ctx, q, args, true, MaxStatementSteps)
 	return r, MapError(err)
 }
 
@@ -173,15 +193,19 @@ func (t *WriteTx) Finish() (*Payload, error) {
 		return nil, err
 	}
 	defer t.unlock()
-	fkErr := t.e.checkDeferredFKs()
+	fkErr, err := t.e.checkDeferredFKs()
 	t.releaseLocked()
+	if err != nil {
+		return nil, fmt.Errorf("check deferred foreign keys: %w", err)
+	}
 	if fkErr != nil {
 		return nil, fkErr
 	}
 	if t.execs == 0 {
 		return nil, nil
 	}
-	return &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: t.dataIndex, Digest: t.d.sum()}, nil
+	return &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: t.dataIndex, Digest: t.d.sum(),
+		StepBudget: MaxStatementSteps}, nil
 }
 
 // Rollback discards the transaction. It is safe to call more than once and
@@ -197,12 +221,78 @@ func (t *WriteTx) Rollback() {
 	t.releaseLocked()
 }
 
+// releaseLocked rolls the speculative work back and returns the
+// connection. A ROLLBACK that fails leaves the transaction open; the next
+// user of the connection (Apply, BeginWrite, PreRun) rolls it back first.
 func (t *WriteTx) releaseLocked() {
+	if t.e.wraw.AutoCommit() { // SQLite rolled it back already
+		t.done = true
+		t.e.borrower = nil
+		return
+	}
 	if _, err := t.e.wconn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		panic(fmt.Sprintf("sqlengine: roll back speculative transaction: %v", err))
+		t.e.log.Warn("roll back speculative transaction", "err", err)
 	}
 	t.done = true
 	t.e.borrower = nil
+}
+
+// PreRun runs an autocommit write's operations to completion on the write
+// connection and rolls them back, before the write is proposed
+// (docs/design.md, "Every entry is safe to replay"): a statement that fails,
+// is cancelled (ctx: statement_timeout, CancelRequest) or runs out of its
+// work budget never enters the log. It returns the first operation's
+// result as the pre-run saw it; the answer the client gets is the one the
+// entry's apply produces. The caller holds the write gate as a writer.
+func (e *Engine) PreRun(ctx context.Context, ec ExecContext, ops []Op) (*ExecResult, error) {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	if e.borrower != nil {
+		return nil, errors.New("sqlengine: write connection borrowed during a pre-run")
+	}
+	if f := e.fault.get(); f != nil {
+		return nil, f.PGError()
+	}
+	e.swap.RLock()
+	defer e.swap.RUnlock()
+	bg := context.Background()
+	if !e.wraw.AutoCommit() {
+		_, _ = e.wconn.ExecContext(bg, "ROLLBACK")
+	}
+	if _, err := e.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+		return nil, MapError(fmt.Errorf("begin pre-run: %w", err))
+	}
+	defer func() {
+		if e.wraw.AutoCommit() { // an interrupted write rolled it back
+			return
+		}
+		if _, err := e.wconn.ExecContext(bg, "ROLLBACK"); err != nil {
+			e.log.Warn("roll back pre-run", "err", err)
+		}
+	}()
+	e.det.begin(ec)
+	var first *ExecResult
+	for i, op := range ops {
+		e.det.setOrdinal(uint64(i + 1))
+		r, err := e.execBudgeted(ctx, op.SQL, op.Args, op.Rows, MaxStatementSteps)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, MapError(err)
+		}
+		if first == nil {
+			first = r
+		}
+	}
+	fkErr, err := e.checkDeferredFKs()
+	if err != nil {
+		return nil, fmt.Errorf("check deferred foreign keys: %w", err)
+	}
+	if fkErr != nil {
+		return nil, fkErr
+	}
+	return first, nil
 }
 
 // abortBorrowerLocked takes the write connection back from a borrower so

@@ -71,12 +71,15 @@ const (
 	IndeterminateDatatype         = "42P18"
 	InvalidColumnReference        = "42P10"
 	GroupingError                 = "42803"
+	DiskFull                      = "53100"
+	OutOfMemory                   = "53200"
 	ProgramLimitExceeded          = "54000"
 	ObjectNotInPrerequisiteState  = "55000"
 	LockNotAvailable              = "55P03" // lock_not_available
 	QueryCanceled                 = "57014" // query_canceled
 	AdminShutdown                 = "57P01"
 	CannotConnectNow              = "57P03"
+	IOError                       = "58030"
 	InternalError                 = "XX000"
 	DataCorrupted                 = "XX001"
 )

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pgraft/pgraft/sqlengine"
+)
+
+// fault.go: a node that cannot apply the log (sqlengine/fault.go: disk
+// full, I/O error, …) stays up. Its writes fail at once with the fault's
+// SQLSTATE (53100, 58030, …) instead of entering a log it cannot apply,
+// reads that must wait for this node's apply fail instead of hanging,
+// /readyz says why it is not ready, and a leader hands leadership to a
+// voter that can apply, so that the cluster goes on writing. Apply retries
+// by itself; when it succeeds, all of this ends.
+
+// onApplyFault is the engine's OnFault callback (on the apply goroutine):
+// it only wakes the fault watcher.
+func (s *Server) onApplyFault(sqlengine.Fault) {
+	select {
+	case s.faultKick <- struct{}{}:
+	default:
+	}
+}
+
+// watchFaults is the Server's goroutine that makes a faulted leader step
+// aside. It ends with bgCtx.
+func (s *Server) watchFaults() {
+	for {
+		select {
+		case <-s.faultKick:
+		case <-s.bgCtx.Done():
+			return
+		}
+		f := s.eng.Fault()
+		if f == nil || !s.isLeader() {
+			continue
+		}
+		s.log.Warn("this leader cannot apply the log: handing leadership over", "index", f.Index, logKeyErr, f.Err)
+		ctx, cancel := context.WithTimeout(s.bgCtx, 10*time.Second)
+		if err := s.node.TransferLeadership(ctx); err != nil {
+			s.log.Warn("leadership transfer after an apply fault failed", logKeyErr, err)
+		}
+		cancel()
+	}
+}
+
+// writeFault is the error a write gets while this node cannot apply the
+// log, nil otherwise.
+func (s *Server) writeFault() error {
+	if f := s.eng.Fault(); f != nil {
+		return f.PGError()
+	}
+	return nil
+}
+
+// faultPoll is how often a wait for this node's apply looks for a fault.
+const faultPoll = 250 * time.Millisecond
+
+// waitApplied waits until this node has applied index, failing with the
+// fault's error if apply is stuck on one (instead of waiting for ever).
+func (s *Server) waitApplied(ctx context.Context, index uint64) error {
+	for {
+		if err := s.writeFault(); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, faultPoll)
+		err := s.repl.WaitApplied(wctx, index)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+	}
+}
+
+// applyProgress tracks the applied index over time for /readyz: apply that
+// has work to do and has not moved for applyStuckAfter is stuck.
+type applyProgress struct {
+	mu      sync.Mutex
+	index   uint64
+	movedAt time.Time
+}
+
+// applyStuckAfter is how long apply may make no progress, with committed
+// entries waiting, before /readyz reports the node not ready.
+const applyStuckAfter = 5 * time.Second
+
+// applyBehindMax is how many committed entries apply may have left before
+// /readyz reports the node not ready (catching up).
+const applyBehindMax = 2048
+
+// readiness returns "" when the node can serve as its role allows, else why
+// not.
+func (s *Server) readiness() string {
+	if s.closing.Load() {
+		return "shutting down"
+	}
+	st := s.node.Status()
+	if st.LeaderID == "" {
+		return "no leader known"
+	}
+	if f := s.eng.Fault(); f != nil {
+		return "cannot apply the log at entry " + strconv.FormatUint(f.Index, 10) + " since " +
+			f.Since.UTC().Format(time.RFC3339) + ": " + f.Err.Error()
+	}
+	applied, commit := s.node.AppliedIndex(), s.node.CommitIndex()
+	p := &s.progress
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if applied != p.index || p.movedAt.IsZero() {
+		p.index, p.movedAt = applied, now
+	}
+	switch {
+	case commit > applied && now.Sub(p.movedAt) > applyStuckAfter:
+		return "apply stuck at index " + strconv.FormatUint(applied, 10) + " (commit index " + strconv.FormatUint(commit, 10) + ")"
+	case commit > applied+applyBehindMax:
+		return "catching up: applied index " + strconv.FormatUint(applied, 10) + ", commit index " + strconv.FormatUint(commit, 10)
+	}
+	return ""
+}

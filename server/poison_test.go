@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgraft/pgraft/server/servertest"
+)
+
+// poison_test.go: statements that used to enter the log and then crash,
+// stall or split every node (issue 13). Each leaves every node serving and
+// equal, with PostgreSQL's answer.
+
+// requireServing checks that every running node answers SELECT 1 within a
+// second and that all hold the same data.
+func requireServing(t *testing.T, c *servertest.Cluster) {
+	t.Helper()
+	for i, n := range c.Nodes {
+		if !c.Running(i) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn, err := pgx.Connect(ctx, n.DSN())
+		if err == nil {
+			var one int
+			err = conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+			conn.Close(context.Background())
+		}
+		cancel()
+		if err != nil {
+			t.Fatalf("node %d does not answer SELECT 1 within a second: %v", i, err)
+		}
+	}
+	c.RequireConverged()
+}
+
+// TestRunawayWriteUnderStatementTimeoutNeverEntersTheLog: a write that
+// would run for ever, cut by statement_timeout, answers 57014 and writes
+// nothing — autocommit and inside a transaction — and no node keeps
+// running it.
+func TestRunawayWriteUnderStatementTimeoutNeverEntersTheLog(t *testing.T) {
+	skipShortCluster(t)
+	c := servertest.NewCluster(t, 3)
+	leaderExec(t, c, `CREATE TABLE t (n bigint)`)
+	conn := connect(t, c.Leader())
+	mustExec(t, conn, `SET statement_timeout = '1s'`)
+	const runaway = `INSERT INTO t SELECT count(*) FROM (WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r) s`
+	ctx := context.Background()
+	_, err := conn.Exec(ctx, runaway)
+	wantCode(t, err, "57014")
+
+	mustExec(t, conn, `BEGIN`)
+	_, err = conn.Exec(ctx, runaway)
+	wantCode(t, err, "57014")
+	_, err = conn.Exec(ctx, `INSERT INTO t VALUES (1)`)
+	wantCode(t, err, "25P02")
+	if tag := mustExec(t, conn, `COMMIT`); tag.String() != "ROLLBACK" {
+		t.Fatalf("COMMIT of the failed block = %q, want ROLLBACK", tag)
+	}
+
+	mustExec(t, conn, `SET statement_timeout = 0`)
+	start := time.Now()
+	mustExec(t, conn, `INSERT INTO t VALUES (2)`)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("a write after the runaway ones took %v: apply is busy with them", d)
+	}
+	if n := count(t, conn, `SELECT count(*) FROM t`); n != 1 {
+		t.Fatalf("%d rows, want only the last insert's", n)
+	}
+	requireServing(t, c)
+}
