@@ -58,6 +58,15 @@ func (s *Server) writeFault() error {
 	return nil
 }
 
+// admitWrite is the leader's check before a write runs: this node can
+// apply the log, and its disk has room.
+func (s *Server) admitWrite() error {
+	if err := s.writeFault(); err != nil {
+		return err
+	}
+	return s.diskFull()
+}
+
 // faultPoll is how often a wait for this node's apply looks for a fault.
 const faultPoll = 250 * time.Millisecond
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/pgraft/pgraft/server"
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
@@ -69,6 +70,26 @@ func TestRunawayWriteUnderStatementTimeoutNeverEntersTheLog(t *testing.T) {
 	}
 	if n := count(t, conn, `SELECT count(*) FROM t`); n != 1 {
 		t.Fatalf("%d rows, want only the last insert's", n)
+	}
+	requireServing(t, c)
+}
+
+// TestWriteOnFullDiskAnswers53100: a leader whose disk has less free space
+// than a write needs refuses it with PostgreSQL's 53100 before anything is
+// logged, and goes on serving reads (it used to exit in the Raft log's
+// append, the client seeing only a closed connection).
+func TestWriteOnFullDiskAnswers53100(t *testing.T) {
+	skipShortCluster(t)
+	c := servertest.NewCluster(t, 1, func(cfg *server.Config) { cfg.MinFreeDisk = 1 << 62 })
+	conn := connect(t, c.Leader())
+	_, err := conn.Exec(context.Background(), `CREATE TABLE t (a int)`)
+	wantCode(t, err, "53100")
+	mustExec(t, conn, `BEGIN`)
+	_, err = conn.Exec(context.Background(), `CREATE TABLE t (a int)`)
+	wantCode(t, err, "53100")
+	mustExec(t, conn, `ROLLBACK`)
+	if n := count(t, conn, `SELECT 1`); n != 1 {
+		t.Fatalf("SELECT 1 = %d", n)
 	}
 	requireServing(t, c)
 }

@@ -221,6 +221,9 @@ func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args 
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.srv.admitWrite(); err != nil {
+		return nil, err
+	}
 	if err := s.acquireGate(ctx, exclusive); err != nil {
 		return nil, err
 	}

@@ -69,6 +69,11 @@ type Config struct {
 	// and when it holds no advisory locks; 0 = 1 minute.
 	ForwardIdleTimeout time.Duration
 
+	// MinFreeDisk is the free space (bytes) the data dir's file system
+	// must keep for this node to admit a write; below it writes answer
+	// 53100 (disk_full) before anything is logged. 0 = 64 MiB.
+	MinFreeDisk uint64
+
 	// Now is the wall clock entries take their time from (now(),
 	// CURRENT_TIMESTAMP); nil = time.Now. Fault tests move it to simulate a
 	// node's clock jumping.
@@ -135,6 +140,7 @@ type Server struct {
 	lead      leadership
 	faultKick chan struct{}   // onApplyFault → watchFaults (fault.go)
 	progress  applyProgress   // /readyz's view of apply (fault.go)
+	disk      diskSpace       // free space of the data dir, cached (diskspace.go)
 	bgCtx     context.Context // ends at Shutdown: background work of the Server
 	bgCancel  context.CancelFunc
 	bgWG      sync.WaitGroup // barrier goroutines (leadership.go)

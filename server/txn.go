@@ -153,6 +153,9 @@ func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) err
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return err
 	}
+	if err := s.srv.admitWrite(); err != nil {
+		return err
+	}
 	if err := s.acquireGate(ctx, true); err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.Uint64Flag{Name: "snapshot-threshold", EnvVars: []string{"PGRAFT_SNAPSHOT_THRESHOLD"}, Usage: "log entries between snapshots (default 8192)"},
 			&cli.Uint64Flag{Name: "trailing-logs", EnvVars: []string{"PGRAFT_TRAILING_LOGS"}, Usage: "log entries kept after a snapshot (default 10240)"},
 			&cli.StringFlag{Name: "raft-log-store", Value: "bolt", EnvVars: []string{"PGRAFT_RAFT_LOG_STORE"}, Usage: "log store of a new data dir: bolt (raft-boltdb) or wal (raft-wal: ~3x faster appends; fault tests diverged more often with it); an existing data dir keeps its own"},
+			&cli.Uint64Flag{Name: "min-free-disk", Value: 64, EnvVars: []string{"PGRAFT_MIN_FREE_DISK"}, Usage: "MiB the data dir's file system must keep free for writes to be admitted (below: 53100 disk_full)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			faultClockFlag(),
 		},
@@ -71,6 +72,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				SnapshotThreshold: c.Uint64("snapshot-threshold"),
 				TrailingLogs:      c.Uint64("trailing-logs"),
 				RaftLogStore:      c.String("raft-log-store"),
+				MinFreeDisk:       c.Uint64("min-free-disk") << 20,
 				Now:               faultClockNow(c.String(faultClockFlagName)),
 				Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 			}
