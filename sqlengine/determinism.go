@@ -27,6 +27,8 @@ import (
 //     time before SQLite's real date arithmetic runs on a helper connection;
 //   - randomness: random(), randomblob(), gen_random_uuid(), pg_random()
 //     draw from a generator seeded by (entry seed, statement ordinal);
+//   - the node's time zone: the 'localtime' and 'utc' modifiers of those
+//     date functions fail;
 //   - connection state: last_insert_rowid(), changes(), total_changes() and
 //     sqlite_version() fail on the write connection.
 //
@@ -95,7 +97,7 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
 	}
-	for _, name := range []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"} {
+	for _, name := range detDateFuncs {
 		name := name
 		fn := func(args ...any) (any, error) { return d.dateFunc(name, args) }
 		if err := c.RegisterFunc(name, fn, false); err != nil {
@@ -113,6 +115,10 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 	}
 	return nil
 }
+
+// detDateFuncs are SQLite's date functions that the write connection
+// replaces (dateFunc), registered for every arity.
+var detDateFuncs = []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"}
 
 // registerReadFunctions gives read connections the clock and randomness
 // functions that translation emits. Reads are not replicated, so they use
@@ -169,6 +175,20 @@ func uuidV4(r *mrand.Rand) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }
 
+// nodeZoneModifier returns "localtime" or "utc" when a date function's
+// argument is the modifier of that name, which converts with the node's own
+// time zone, and "" otherwise.
+func nodeZoneModifier(arg string) string {
+	a := strings.ToLower(strings.TrimSpace(arg))
+	switch {
+	case strings.Contains(a, "localtime"):
+		return "localtime"
+	case a == "utc":
+		return "utc"
+	}
+	return ""
+}
+
 // dateFunc runs SQLite's built-in date function name on the helper
 // connection, with 'now' replaced by the entry's time. The zero-argument
 // form means 'now' too (strftime has no such form).
@@ -182,8 +202,9 @@ func (d *detState) dateFunc(name string, args []any) (any, error) {
 		if s, ok := a.(string); ok && strings.EqualFold(strings.TrimSpace(s), "now") {
 			a = nowText
 		}
-		if s, ok := a.(string); ok && strings.Contains(strings.ToLower(s), "localtime") {
-			return nil, funcError(pgerror.FeatureNotSupported, "the 'localtime' modifier is not allowed in writes: it reads the node's time zone")
+		if s, ok := a.(string); ok && nodeZoneModifier(s) != "" {
+			return nil, funcError(pgerror.FeatureNotSupported,
+				"the '"+nodeZoneModifier(s)+"' modifier is not allowed in writes: it reads the node's time zone")
 		}
 		vals[i] = a
 	}
