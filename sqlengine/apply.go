@@ -74,12 +74,12 @@ func (e *Engine) ApplyBatch(cmds []Command) []any {
 		out[i] = res
 	}
 	if applied != e.applied.Load() {
-		e.mustExec(ctx, `INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
+		e.mustExecInternal(`INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
 			('applied_index', ?1), ('data_index', ?2), ('last_time', ?3)`,
 			int64(applied), int64(dataIndex), lastTime)
 	}
 	e.mustExec(ctx, "COMMIT")
-	e.noteSchemaChange(ctx)
+	e.noteSchemaChange()
 	e.dataIndex.Store(dataIndex)
 	e.lastTime.Store(lastTime)
 	e.applied.Store(applied) // published only after COMMIT (I2)
@@ -99,6 +99,22 @@ func (e *Engine) mustExec(ctx context.Context, q string, args ...any) {
 	if _, err := e.wconn.ExecContext(ctx, q, args...); err != nil {
 		panic(fmt.Sprintf("sqlengine: apply: %s: %v", q, err))
 	}
+}
+
+// mustExecInternal runs one of pgraft's own statements with internal access
+// and outside the statement cache (stepRaw), so that it leaves no statement
+// behind that a client could reuse, and apply keeps its cached statements.
+func (e *Engine) mustExecInternal(q string, args ...int64) {
+	if _, err := e.stepInternal(q, args...); err != nil {
+		panic(fmt.Sprintf("sqlengine: apply: %s: %v", q, err))
+	}
+}
+
+// stepInternal runs stepRaw on the write connection with internal access.
+// The caller holds e.wmu.
+func (e *Engine) stepInternal(q string, args ...int64) (int64, error) {
+	defer e.wauth.enterInternalUncached()()
+	return stepRaw(e.wraw, q, args...)
 }
 
 // applyEntry runs one entry inside its own savepoint.
@@ -174,6 +190,7 @@ func (e *Engine) checkDeferredFKs() error {
 
 // runOp runs one operation on the write connection.
 func (e *Engine) runOp(ctx context.Context, op Op) (*ExecResult, error) {
+	e.wauth.beginClient("")
 	switch op.Kind {
 	case OpSavepoint:
 		_, err := e.wconn.ExecContext(ctx, "SAVEPOINT "+quoteSavepoint(op.SQL))
@@ -185,7 +202,12 @@ func (e *Engine) runOp(ctx context.Context, op Op) (*ExecResult, error) {
 		_, err := e.wconn.ExecContext(ctx, "ROLLBACK TO "+quoteSavepoint(op.SQL))
 		return &ExecResult{}, err
 	}
-	return execOn(ctx, e.wconn, op.SQL, op.Args, op.Rows)
+	e.wauth.beginClient(op.SQL)
+	r, err := execOn(ctx, e.wconn, op.SQL, op.Args, op.Rows)
+	if err != nil && isDataError(err) {
+		err = mapConnError(e.wraw, err) // the same on every node: the refusal is the statement's
+	}
+	return r, err
 }
 
 // isSchemaStatement reports whether translated SQL is DDL (it starts with
@@ -255,9 +277,9 @@ func execOn(ctx context.Context, c execer, q string, args []any, rows bool) (*Ex
 }
 
 // noteSchemaChange marks the cached schema stale when DDL committed.
-func (e *Engine) noteSchemaChange(ctx context.Context) {
-	var v int64
-	if err := e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&v); err != nil {
+func (e *Engine) noteSchemaChange() {
+	v, err := e.stepInternal("PRAGMA schema_version")
+	if err != nil {
 		panic(fmt.Sprintf("sqlengine: read schema_version: %v", err))
 	}
 	if v != e.schemaVer {

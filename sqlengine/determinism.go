@@ -30,7 +30,8 @@ import (
 //   - the node's time zone: the 'localtime' and 'utc' modifiers of those
 //     date functions fail;
 //   - connection state: last_insert_rowid(), changes(), total_changes() and
-//     sqlite_version() fail on the write connection.
+//     sqlite_version() fail on the write connection (and the authorizer
+//     refuses them everywhere, authorizer.go).
 //
 // The write connection's functions read detState, which only the holder of
 // the write connection touches (Engine.wmu).
@@ -79,20 +80,7 @@ func formatTimestamp(t time.Time) string { return t.Format("2006-01-02 15:04:05.
 // registerWriteFunctions installs the deterministic overrides on the write
 // connection.
 func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
-	fns := map[string]any{
-		"pg_now":            func() string { return formatTimestamp(d.now) },
-		"pg_now_local":      func() string { return formatTimestamp(d.now.In(d.loc)) },
-		"pg_current_date":   func() string { return d.now.In(d.loc).Format("2006-01-02") },
-		"pg_current_time":   func() string { return d.now.In(d.loc).Format("15:04:05.999999") },
-		"current_timestamp": func() string { return d.now.Format("2006-01-02 15:04:05") },
-		"current_date":      func() string { return d.now.Format("2006-01-02") },
-		"current_time":      func() string { return d.now.Format("15:04:05") },
-		"random":            func() int64 { return int64(d.rng.Uint64()) },
-		"pg_random":         func() float64 { return d.rng.Float64() },
-		"randomblob":        func(n int64) []byte { return randomBytes(d.rng, n) },
-		"gen_random_uuid":   func() string { return uuidV4(d.rng) },
-	}
-	for name, fn := range fns {
+	for name, fn := range writeFuncs(d) {
 		if err := c.RegisterFunc(name, fn, false); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
@@ -104,7 +92,7 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
 	}
-	for _, name := range []string{"last_insert_rowid", "changes", "total_changes", "sqlite_version"} {
+	for _, name := range detStateFuncs {
 		name := name
 		fn := func() (int64, error) {
 			return 0, funcError(pgerror.FeatureNotSupported, name+"() is not allowed in writes: its value differs between nodes")
@@ -120,13 +108,46 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 // replaces (dateFunc), registered for every arity.
 var detDateFuncs = []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"}
 
+// detStateFuncs read the connection's state: the write connection replaces
+// them with stand-ins that fail. The authorizer refuses them everywhere
+// (authorizer.go), so these only back it up.
+var detStateFuncs = []string{"last_insert_rowid", "changes", "total_changes", "sqlite_version"}
+
+// writeFuncs are the write connection's clock and randomness functions,
+// reading d.
+func writeFuncs(d *detState) map[string]any {
+	return map[string]any{
+		"pg_now":            func() string { return formatTimestamp(d.now) },
+		"pg_now_local":      func() string { return formatTimestamp(d.now.In(d.loc)) },
+		"pg_current_date":   func() string { return d.now.In(d.loc).Format("2006-01-02") },
+		"pg_current_time":   func() string { return d.now.In(d.loc).Format("15:04:05.999999") },
+		"current_timestamp": func() string { return d.now.Format("2006-01-02 15:04:05") },
+		"current_date":      func() string { return d.now.Format("2006-01-02") },
+		"current_time":      func() string { return d.now.Format("15:04:05") },
+		"random":            func() int64 { return int64(d.rng.Uint64()) },
+		"pg_random":         func() float64 { return d.rng.Float64() },
+		"randomblob":        func(n int64) []byte { return randomBytes(d.rng, n) },
+		"gen_random_uuid":   func() string { return uuidV4(d.rng) },
+	}
+}
+
 // registerReadFunctions gives read connections the clock and randomness
 // functions that translation emits. Reads are not replicated, so they use
 // this node's clock and a cryptographic source.
 func registerReadFunctions(c *sqlite3.SQLiteConn) error {
-	rng := mrand.New(mrand.NewChaCha8(seed32()))
+	for name, fn := range readFuncs(mrand.New(mrand.NewChaCha8(seed32()))) {
+		if err := c.RegisterFunc(name, fn, false); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// readFuncs are the read connections' clock and randomness functions,
+// drawing from rng.
+func readFuncs(rng *mrand.Rand) map[string]any {
 	now := func() time.Time { return time.Now().UTC() }
-	fns := map[string]any{
+	return map[string]any{
 		"pg_now":          func() string { return formatTimestamp(now()) },
 		"pg_now_local":    func() string { return formatTimestamp(now()) },
 		"pg_current_date": func() string { return now().Format("2006-01-02") },
@@ -134,12 +155,6 @@ func registerReadFunctions(c *sqlite3.SQLiteConn) error {
 		"pg_random":       func() float64 { return rng.Float64() },
 		"gen_random_uuid": func() string { return uuidV4(rng) },
 	}
-	for name, fn := range fns {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 func seed32() [32]byte {

@@ -23,4 +23,10 @@
 //     ExecContext; functions that would differ between nodes fail (I3).
 //   - A data error fails only its own entry (a savepoint per entry);
 //     any other apply error panics: halting beats diverging.
+//   - Client statements run sandboxed (authorizer.go): an SQLite authorizer
+//     on every connection refuses pgraft's and SQLite's own tables and the
+//     pragma_* functions (42P01), every function outside an allowlist
+//     (42883), and PRAGMA, ATTACH, TEMP objects, triggers and virtual
+//     tables (42501). pgraft's own statements run with internal access,
+//     which no statement prepared meanwhile keeps.
 package sqlengine
