@@ -159,7 +159,7 @@ func mapConnError(c *sqlite3.SQLiteConn, err error) error {
 }
 
 // withInternal runs fn with internal access on the write connection. The
-// caller holds e.wmu.
+// caller holds e.wmu, or is Open, before anyone else has the engine.
 func (e *Engine) withInternal(fn func() error) error {
 	e.wauth.enterInternal()
 	defer e.wauth.leaveInternal()
