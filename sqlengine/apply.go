@@ -159,7 +159,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		out[i] = res
 	}
 	if applied != e.applied.Load() {
-		if _, err := e.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
+		if _, err := e.stepInternal(`INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
 			('applied_index', ?1), ('data_index', ?2), ('last_time', ?3)`,
 			int64(applied), int64(dataIndex), lastTime); err != nil {
 			return nil, fmt.Errorf("store the applied index: %w", err)
@@ -168,7 +168,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 	if _, err := e.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, fmt.Errorf("commit apply batch: %w", err)
 	}
-	e.noteSchemaChange(ctx)
+	e.noteSchemaChange()
 	e.dataIndex.Store(dataIndex)
 	e.lastTime.Store(lastTime)
 	e.applied.Store(applied) // published only after COMMIT (I2)
@@ -182,6 +182,15 @@ func hasExec(p *Payload) bool {
 		}
 	}
 	return false
+}
+
+// stepInternal runs one of pgraft's own statements on the write connection
+// with internal access and outside the statement cache (stepRaw), so that
+// it leaves no statement behind that a client could reuse, and apply keeps
+// its cached statements. The caller holds e.wmu.
+func (e *Engine) stepInternal(q string, args ...int64) (int64, error) {
+	defer e.wauth.enterInternalUncached()()
+	return stepRaw(e.wraw, q, args...)
 }
 
 // applyEntry runs one entry inside its own savepoint. Its result carries
@@ -287,6 +296,7 @@ func (e *Engine) checkDeferredFKs() (fkErr, err error) {
 // the entry's work budget, and one that runs out fails with 54000 on every
 // node alike.
 func (e *Engine) runOp(ctx context.Context, op Op, budget uint64) (*ExecResult, error) {
+	e.wauth.beginClient("")
 	switch op.Kind {
 	case OpSavepoint:
 		_, err := e.wconn.ExecContext(ctx, "SAVEPOINT "+quoteSavepoint(op.SQL))
@@ -301,14 +311,20 @@ func (e *Engine) runOp(ctx context.Context, op Op, budget uint64) (*ExecResult, 
 	return e.execBudgeted(ctx, op.SQL, op.Args, op.Rows, budget)
 }
 
-// execBudgeted runs one statement on the write connection under a budget
-// of steps (0: none). The caller holds the connection.
+// execBudgeted runs one client statement on the write connection under a
+// budget of steps (0: none), with the client's rights (authorizer.go). The
+// caller holds the connection. A data error is the statement's own, the
+// same on every node (a refusal names what it refused).
 func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bool, steps uint64) (*ExecResult, error) {
 	e.budget.start(steps)
 	defer e.budget.start(0)
+	e.wauth.beginClient(q)
 	r, err := execOn(ctx, e.wconn, q, args, rows)
 	if err != nil && e.budget.exhausted() {
 		return nil, errBudgetExhausted(steps)
+	}
+	if err != nil && isDataError(err) {
+		err = mapConnError(e.wraw, err)
 	}
 	return r, err
 }
@@ -381,9 +397,9 @@ func execOn(ctx context.Context, c execer, q string, args []any, rows bool) (*Ex
 
 // noteSchemaChange marks the cached schema stale when DDL committed (or
 // when it cannot tell).
-func (e *Engine) noteSchemaChange(ctx context.Context) {
-	var v int64
-	if err := e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&v); err != nil {
+func (e *Engine) noteSchemaChange() {
+	v, err := e.stepInternal("PRAGMA schema_version")
+	if err != nil {
 		e.schemaDirty.Store(true)
 		return
 	}

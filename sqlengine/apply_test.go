@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -39,34 +40,61 @@ func entry(t testing.TB, micros int64, seed uint64, sqls ...string) []byte {
 func dump(t *testing.T, e *Engine) string {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := e.Query(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE '_pgraft%' ORDER BY name`, nil)
+	var sb strings.Builder
+	err := e.withInternalRead(ctx, func(c *sql.Conn) error {
+		var tables []string
+		rows, err := c.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE '_pgraft%' ORDER BY name`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				return err
+			}
+			tables = append(tables, name)
+		}
+		rows.Close()
+		for _, tbl := range tables {
+			q := fmt.Sprintf(`SELECT rowid, * FROM %q ORDER BY rowid`, tbl)
+			if tbl == "sqlite_sequence" {
+				q = `SELECT * FROM sqlite_sequence ORDER BY name`
+			}
+			fmt.Fprintf(&sb, "== %s\n", tbl)
+			if err := dumpRows(ctx, c, q, &sb); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
-	for rows.Next() {
-		v, _ := rows.Values()
-		tables = append(tables, v[0].(string))
-	}
-	rows.Close()
-	var sb strings.Builder
-	for _, tbl := range tables {
-		q := fmt.Sprintf(`SELECT rowid, * FROM %q ORDER BY rowid`, tbl)
-		if tbl == "sqlite_sequence" {
-			q = `SELECT * FROM sqlite_sequence ORDER BY name`
-		}
-		r, err := e.Query(ctx, q, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&sb, "== %s\n", tbl)
-		for r.Next() {
-			v, _ := r.Values()
-			fmt.Fprintf(&sb, "%#v\n", v)
-		}
-		r.Close()
-	}
 	return sb.String()
+}
+
+func dumpRows(ctx context.Context, c *sql.Conn, q string, sb *strings.Builder) error {
+	r, err := c.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cols, err := r.Columns()
+	if err != nil {
+		return err
+	}
+	for r.Next() {
+		v := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range v {
+			ptrs[i] = &v[i]
+		}
+		if err := r.Scan(ptrs...); err != nil {
+			return err
+		}
+		fmt.Fprintf(sb, "%#v\n", v)
+	}
+	return r.Err()
 }
 
 func determinismEntries(t *testing.T) []Command {

@@ -244,10 +244,22 @@ func emptyViewSQL(cols string) string {
 }
 
 // createCatalogViews creates the catalog TEMP VIEWs on one read connection.
-// It runs in the engine's connect hook, before query_only is set.
-func createCatalogViews(conn *sqlite3.SQLiteConn) error {
+// It runs in the engine's connect hook, before query_only is set and the
+// authorizer is installed.
+//
+// Each view's body is a view named trusted + name, and the view of the
+// public name only selects from it. The authorizer lets the body of a view
+// whose name starts with trusted read SQLite's schema (sqlite_schema,
+// pragma_table_xinfo), which no client statement may: trusted is secret to
+// the connection, so a client cannot name a CTE or a view of its own that
+// way, while pg_class is a name anyone can give a CTE.
+func createCatalogViews(conn *sqlite3.SQLiteConn, trusted string) error {
 	for _, v := range allCatalogViews() {
-		if _, err := conn.Exec("CREATE TEMP VIEW IF NOT EXISTS "+v.name+" AS "+v.sql, nil); err != nil {
+		body := quoteIdent(trusted + v.name)
+		if _, err := conn.Exec("CREATE TEMP VIEW IF NOT EXISTS "+body+" AS "+v.sql, nil); err != nil {
+			return fmt.Errorf("create catalog view %s: %w", v.name, err)
+		}
+		if _, err := conn.Exec("CREATE TEMP VIEW IF NOT EXISTS "+v.name+" AS SELECT * FROM "+body, nil); err != nil {
 			return fmt.Errorf("create catalog view %s: %w", v.name, err)
 		}
 	}

@@ -194,9 +194,7 @@ func TestCatalogInformationSchema(t *testing.T) {
 
 func TestCatalogViewsFollowSchemaChanges(t *testing.T) {
 	db, _ := openCatalogDB(t, testSchemaDDL)
-	if _, err := db.Exec(`ALTER TABLE plain ADD COLUMN "extra" TEXT DEFAULT ('y')`); err != nil {
-		t.Fatal(err)
-	}
+	execInternal(t, db, `ALTER TABLE plain ADD COLUMN "extra" TEXT DEFAULT ('y')`)
 	got := queryRows(t, db, `SELECT a.attname, d.adbin FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 		LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE c.relname = 'plain' ORDER BY a.attnum`)
 	want := [][]string{{"id", "NULL"}, {"x", "NULL"}, {"extra", "'y'::text"}}

@@ -27,8 +27,11 @@ import (
 //     time before SQLite's real date arithmetic runs on a helper connection;
 //   - randomness: random(), randomblob(), gen_random_uuid(), pg_random()
 //     draw from a generator seeded by (entry seed, statement ordinal);
+//   - the node's time zone: the 'localtime' and 'utc' modifiers of those
+//     date functions fail;
 //   - connection state: last_insert_rowid(), changes(), total_changes() and
-//     sqlite_version() fail on the write connection.
+//     sqlite_version() fail on the write connection (and the authorizer
+//     refuses them everywhere, authorizer.go).
 //
 // The write connection's functions read detState, which only the holder of
 // the write connection touches (Engine.wmu).
@@ -77,7 +80,43 @@ func formatTimestamp(t time.Time) string { return t.Format("2006-01-02 15:04:05.
 // registerWriteFunctions installs the deterministic overrides on the write
 // connection.
 func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
-	fns := map[string]any{
+	for name, fn := range writeFuncs(d) {
+		if err := c.RegisterFunc(name, fn, false); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	for _, name := range detDateFuncs {
+		name := name
+		fn := func(args ...any) (any, error) { return d.dateFunc(name, args) }
+		if err := c.RegisterFunc(name, fn, false); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	for _, name := range detStateFuncs {
+		name := name
+		fn := func() (int64, error) {
+			return 0, funcError(pgerror.FeatureNotSupported, name+"() is not allowed in writes: its value differs between nodes")
+		}
+		if err := c.RegisterFunc(name, fn, false); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// detDateFuncs are SQLite's date functions that the write connection
+// replaces (dateFunc), registered for every arity.
+var detDateFuncs = []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"}
+
+// detStateFuncs read the connection's state: the write connection replaces
+// them with stand-ins that fail. The authorizer refuses them everywhere
+// (authorizer.go), so these only back it up.
+var detStateFuncs = []string{"last_insert_rowid", "changes", "total_changes", "sqlite_version"}
+
+// writeFuncs are the write connection's clock and randomness functions,
+// reading d.
+func writeFuncs(d *detState) map[string]any {
+	return map[string]any{
 		"pg_now":            func() string { return formatTimestamp(d.now) },
 		"pg_now_local":      func() string { return formatTimestamp(d.now.In(d.loc)) },
 		"pg_current_date":   func() string { return d.now.In(d.loc).Format("2006-01-02") },
@@ -90,23 +129,13 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 		"randomblob":        func(n int64) []byte { return randomBytes(d.rng, n) },
 		"gen_random_uuid":   func() string { return uuidV4(d.rng) },
 	}
-	for name, fn := range fns {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
-		}
-	}
-	for _, name := range []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"} {
-		name := name
-		fn := func(args ...any) (any, error) { return d.dateFunc(name, args) }
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
-		}
-	}
-	for _, name := range []string{"last_insert_rowid", "changes", "total_changes", "sqlite_version"} {
-		name := name
-		fn := func() (int64, error) {
-			return 0, funcError(pgerror.FeatureNotSupported, name+"() is not allowed in writes: its value differs between nodes")
-		}
+}
+
+// registerReadFunctions gives read connections the clock and randomness
+// functions that translation emits. Reads are not replicated, so they use
+// this node's clock and a cryptographic source.
+func registerReadFunctions(c *sqlite3.SQLiteConn) error {
+	for name, fn := range readFuncs(mrand.New(mrand.NewChaCha8(seed32()))) {
 		if err := c.RegisterFunc(name, fn, false); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)
 		}
@@ -114,13 +143,11 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 	return nil
 }
 
-// registerReadFunctions gives read connections the clock and randomness
-// functions that translation emits. Reads are not replicated, so they use
-// this node's clock and a cryptographic source.
-func registerReadFunctions(c *sqlite3.SQLiteConn) error {
-	rng := mrand.New(mrand.NewChaCha8(seed32()))
+// readFuncs are the read connections' clock and randomness functions,
+// drawing from rng.
+func readFuncs(rng *mrand.Rand) map[string]any {
 	now := func() time.Time { return time.Now().UTC() }
-	fns := map[string]any{
+	return map[string]any{
 		"pg_now":          func() string { return formatTimestamp(now()) },
 		"pg_now_local":    func() string { return formatTimestamp(now()) },
 		"pg_current_date": func() string { return now().Format("2006-01-02") },
@@ -128,12 +155,6 @@ func registerReadFunctions(c *sqlite3.SQLiteConn) error {
 		"pg_random":       func() float64 { return rng.Float64() },
 		"gen_random_uuid": func() string { return uuidV4(rng) },
 	}
-	for name, fn := range fns {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 func seed32() [32]byte {
@@ -169,6 +190,20 @@ func uuidV4(r *mrand.Rand) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }
 
+// nodeZoneModifier returns "localtime" or "utc" when a date function's
+// argument is the modifier of that name, which converts with the node's own
+// time zone, and "" otherwise.
+func nodeZoneModifier(arg string) string {
+	a := strings.ToLower(strings.TrimSpace(arg))
+	switch {
+	case strings.Contains(a, "localtime"):
+		return "localtime"
+	case a == "utc":
+		return "utc"
+	}
+	return ""
+}
+
 // dateFunc runs SQLite's built-in date function name on the helper
 // connection, with 'now' replaced by the entry's time. The zero-argument
 // form means 'now' too (strftime has no such form).
@@ -182,8 +217,9 @@ func (d *detState) dateFunc(name string, args []any) (any, error) {
 		if s, ok := a.(string); ok && strings.EqualFold(strings.TrimSpace(s), "now") {
 			a = nowText
 		}
-		if s, ok := a.(string); ok && strings.Contains(strings.ToLower(s), "localtime") {
-			return nil, funcError(pgerror.FeatureNotSupported, "the 'localtime' modifier is not allowed in writes: it reads the node's time zone")
+		if s, ok := a.(string); ok && nodeZoneModifier(s) != "" {
+			return nil, funcError(pgerror.FeatureNotSupported,
+				"the '"+nodeZoneModifier(s)+"' modifier is not allowed in writes: it reads the node's time zone")
 		}
 		vals[i] = a
 	}

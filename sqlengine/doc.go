@@ -29,4 +29,10 @@
 //     other apply error is a fault of this node (fault.go): the batch rolls
 //     back whole and is retried until it applies or StopApplying; nothing
 //     a client sends makes apply panic.
+//   - Client statements run sandboxed (authorizer.go): an SQLite authorizer
+//     on every connection refuses pgraft's and SQLite's own tables and the
+//     pragma_* functions (42P01), every function outside an allowlist
+//     (42883), and PRAGMA, ATTACH, TEMP objects, triggers and virtual
+//     tables (42501). pgraft's own statements run with internal access,
+//     which no statement prepared meanwhile keeps.
 package sqlengine

@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -175,10 +176,14 @@ func (t *translator) funcArgs(f *pg.FuncCall) (string, []xtype) {
 	}
 	parts := make([]string, len(f.Args))
 	xs := make([]xtype, len(f.Args))
+	dateFunc := slices.Contains(detDateFuncs, t.funcName(f.Funcname))
 	for i, a := range f.Args {
 		parts[i], xs[i] = t.expr(a)
-		if t.write && xs[i].unknown && strings.EqualFold(parts[i], "'localtime'") {
-			t.unsupported("the 'localtime' modifier in a write")
+		if t.write && dateFunc && xs[i].unknown && len(parts[i]) > 2 {
+			// Refused here, before the log; dateFunc refuses a bound value.
+			if m := nodeZoneModifier(parts[i][1 : len(parts[i])-1]); m != "" && parts[i][0] == '\'' {
+				t.unsupported("the '%s' modifier in a write", m)
+			}
 		}
 	}
 	s := strings.Join(parts, ", ")

@@ -48,6 +48,7 @@ type Engine struct {
 	write *sql.DB
 	wconn *sql.Conn
 	wraw  *sqlite3.SQLiteConn
+	wauth authState // wraw's authorizer: internal access for pgraft's own statements (authorizer.go)
 	read  *sql.DB
 
 	// wmu serializes use of the write connection (Apply, a borrower's
@@ -133,7 +134,10 @@ func (e *Engine) openConns() error {
 	if err := e.wconn.Raw(func(dc any) error { e.wraw = dc.(*sqlite3.SQLiteConn); return nil }); err != nil {
 		return err
 	}
-	if err := e.initMeta(); err != nil {
+	if e.wauth, err = authOf(e.wraw); err != nil {
+		return err
+	}
+	if err := e.withInternal(e.initMeta); err != nil {
 		return err
 	}
 	e.read = sql.OpenDB(newConnector(e.dsn(""), e.prepareReadConn))
@@ -150,8 +154,10 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	e.budget = installBudget(c)
-	_, err := c.Exec("PRAGMA case_sensitive_like=ON", nil)
-	return err
+	if _, err := c.Exec("PRAGMA case_sensitive_like=ON", nil); err != nil {
+		return err
+	}
+	return installAuthorizer(c, true, "")
 }
 
 func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
@@ -161,14 +167,18 @@ func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
 	if err := registerReadFunctions(c); err != nil {
 		return err
 	}
-	if err := createCatalogViews(c); err != nil {
+	trusted := newTrustedPrefix()
+	if err := createCatalogViews(c, trusted); err != nil {
 		return fmt.Errorf("create catalog views: %w", err)
 	}
-	_, err := c.Exec("PRAGMA case_sensitive_like=ON; PRAGMA query_only=ON", nil)
-	return err
+	if _, err := c.Exec("PRAGMA case_sensitive_like=ON; PRAGMA query_only=ON", nil); err != nil {
+		return err
+	}
+	return installAuthorizer(c, false, trusted)
 }
 
-// initMeta creates _pgraft_meta and loads the applied index and clock.
+// initMeta creates _pgraft_meta and loads the applied index and clock. It
+// runs with internal access.
 func (e *Engine) initMeta() error {
 	ctx := context.Background()
 	if _, err := e.wconn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS _pgraft_meta (
@@ -249,7 +259,11 @@ func (e *Engine) Schema(ctx context.Context) (*SchemaSnapshot, error) {
 	e.swap.RLock()
 	defer e.swap.RUnlock()
 	e.schemaDirty.Store(false)
-	s, err := loadSchema(ctx, e.read)
+	var s *SchemaSnapshot
+	err := e.withInternalRead(ctx, func(c *sql.Conn) (err error) {
+		s, err = loadSchema(ctx, c)
+		return err
+	})
 	if err != nil {
 		e.schemaDirty.Store(true)
 		return nil, fmt.Errorf("load schema: %w", err)

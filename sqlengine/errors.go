@@ -43,6 +43,8 @@ func MapError(err error) error {
 		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute this statement in a read-only transaction")
 	case sqlite3.ErrBusy, sqlite3.ErrLocked:
 		return pgerror.New(pgerror.SerializationFailure, "could not serialize access: %s", msg)
+	case sqlite3.ErrAuth:
+		return authMessageError(msg)
 	case sqlite3.ErrError:
 		return genericError(msg)
 	}
@@ -64,7 +66,35 @@ var (
 	reAmbiguousCol = regexp.MustCompile(`ambiguous column name: (\S+)`)
 )
 
+var (
+	reAuthRead     = regexp.MustCompile(`access to (\S+) is prohibited`)
+	reAuthFunction = regexp.MustCompile(`not authorized to use function: (\S+)`)
+)
+
+// authMessageError maps an authorizer refusal by SQLite's message alone,
+// where the connection's own record of it (mapConnError) is out of reach:
+// "access to [db.]table.column is prohibited" for a read, "not authorized to
+// use function: name", and "not authorized" for anything else.
+func authMessageError(msg string) error {
+	if m := reAuthRead.FindStringSubmatch(msg); m != nil {
+		parts := strings.Split(m[1], ".")
+		table := parts[0]
+		if len(parts) > 2 {
+			table = parts[1]
+		}
+		return authError(refusal{kind: refusedRelation, name: table})
+	}
+	if m := reAuthFunction.FindStringSubmatch(msg); m != nil {
+		return authError(refusal{kind: refusedFunction, name: strings.ToLower(m[1])})
+	}
+	return pgerror.New(pgerror.InsufficientPrivilege, "permission denied")
+}
+
 func genericError(msg string) error {
+	if m := reAuthFunction.FindStringSubmatch(msg); m != nil {
+		// SQLite reports a refused function as SQLITE_ERROR, not SQLITE_AUTH.
+		return authError(refusal{kind: refusedFunction, name: strings.ToLower(m[1])})
+	}
 	if m := reNoTable.FindStringSubmatch(msg); m != nil {
 		return pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", m[1])
 	}
@@ -186,6 +216,8 @@ func isDataError(err error) bool {
 	case sqlite3.ErrError, sqlite3.ErrConstraint, sqlite3.ErrMismatch, sqlite3.ErrRange, sqlite3.ErrTooBig,
 		sqlite3.ErrAuth: // the authorizer decides from the statement alone
 		return true
+	case sqlite3.ErrAuth:
+		return true // the sandbox refused the statement, as it does on every node (authorizer.go)
 	}
 	return false
 }

@@ -15,6 +15,9 @@ int sqlite3_stmt_readonly(sqlite3_stmt*);
 const char *sqlite3_errmsg(sqlite3*);
 int sqlite3_extended_errcode(sqlite3*);
 int sqlite3_db_status(sqlite3*, int, int*, int*, int);
+int sqlite3_step(sqlite3_stmt*);
+int sqlite3_bind_int64(sqlite3_stmt*, int, long long);
+long long sqlite3_column_int64(sqlite3_stmt*, int);
 #include <stdlib.h>
 */
 import "C"
@@ -54,6 +57,49 @@ type StmtInfo struct {
 	ReadOnly  bool
 }
 
+// lastPrepareError is the error SQLite reports on db after rc.
+func lastPrepareError(db *C.sqlite3, rc C.int) error {
+	return &prepareError{
+		code: sqlite3.ErrNo(rc & 0xff),
+		ext:  sqlite3.ErrNoExtended(C.sqlite3_extended_errcode(db)),
+		msg:  C.GoString(C.sqlite3_errmsg(db)),
+	}
+}
+
+const (
+	sqliteRow  = 100 // SQLITE_ROW
+	sqliteDone = 101 // SQLITE_DONE
+)
+
+// stepRaw prepares q on c, binds args to ?1, ?2, …, steps it once and
+// finalizes it, returning the first column of the first row (0 if there is
+// none). The statement bypasses go-sqlite3's statement cache, so that what
+// it was authorized to do ends with it (authorizer.go). The caller holds the
+// connection exclusively.
+func stepRaw(c *sqlite3.SQLiteConn, q string, args ...int64) (int64, error) {
+	db := dbHandle(c)
+	cq := C.CString(q)
+	defer C.free(unsafe.Pointer(cq))
+	var st *C.sqlite3_stmt
+	if rc := C.sqlite3_prepare_v2(db, cq, -1, &st, nil); rc != 0 {
+		return 0, lastPrepareError(db, rc)
+	}
+	defer C.sqlite3_finalize(st)
+	for i, a := range args {
+		if rc := C.sqlite3_bind_int64(st, C.int(i+1), C.longlong(a)); rc != 0 {
+			return 0, lastPrepareError(db, rc)
+		}
+	}
+	switch rc := C.sqlite3_step(st); rc {
+	case sqliteRow:
+		return int64(C.sqlite3_column_int64(st, 0)), nil
+	case sqliteDone:
+		return 0, nil
+	default:
+		return 0, lastPrepareError(db, rc)
+	}
+}
+
 // prepareInfo prepares sql on c and returns its result columns. The caller
 // holds the connection exclusively.
 func prepareInfo(c *sqlite3.SQLiteConn, sql string) (StmtInfo, error) {
@@ -62,11 +108,7 @@ func prepareInfo(c *sqlite3.SQLiteConn, sql string) (StmtInfo, error) {
 	defer C.free(unsafe.Pointer(csql))
 	var st *C.sqlite3_stmt
 	if rc := C.sqlite3_prepare_v2(db, csql, -1, &st, nil); rc != 0 {
-		return StmtInfo{}, &prepareError{
-			code: sqlite3.ErrNo(rc & 0xff),
-			ext:  sqlite3.ErrNoExtended(C.sqlite3_extended_errcode(db)),
-			msg:  C.GoString(C.sqlite3_errmsg(db)),
-		}
+		return StmtInfo{}, lastPrepareError(db, rc)
 	}
 	if st == nil {
 		return StmtInfo{}, nil // only whitespace or comments

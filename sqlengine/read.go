@@ -87,8 +87,10 @@ func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
 	var info StmtInfo
 	err = c.Raw(func(dc any) error {
 		var perr error
-		info, perr = prepareInfo(dc.(*sqlite3.SQLiteConn), q)
-		return perr
+		if info, perr = prepareInfo(dc.(*sqlite3.SQLiteConn), q); perr != nil {
+			return mapConnError(dc.(*sqlite3.SQLiteConn), perr)
+		}
+		return nil
 	})
 	return info, MapError(err)
 }
@@ -154,19 +156,21 @@ func (t *ReadTx) Close() {
 func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err error) {
 	e.swap.RLock()
 	defer e.swap.RUnlock()
-	c, err := e.read.Conn(ctx)
+	err = e.withInternalRead(ctx, func(c *sql.Conn) error {
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			return MapError(err)
+		}
+		defer c.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
+		var idx int64
+		if err := c.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM _pgraft_meta WHERE key = 'applied_index'), 0)`).Scan(&idx); err != nil {
+			return MapError(err)
+		}
+		index = uint64(idx)
+		sum, err = checksumDB(ctx, c)
+		return err
+	})
 	if err != nil {
 		return "", 0, fmt.Errorf("checksum: %w", err)
 	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
-		return "", 0, MapError(err)
-	}
-	defer c.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
-	var idx int64
-	if err := c.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM _pgraft_meta WHERE key = 'applied_index'), 0)`).Scan(&idx); err != nil {
-		return "", 0, MapError(err)
-	}
-	sum, err = checksumDB(ctx, c)
-	return sum, uint64(idx), err
+	return sum, index, nil
 }

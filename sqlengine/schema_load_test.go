@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -29,8 +30,9 @@ var testSchemaDDL = []string{
 	`CREATE TABLE _pgraft_meta (k TEXT PRIMARY KEY, v TEXT)`,
 }
 
-// openCatalogDB opens a file database with the functions and catalog views
-// on every connection, runs ddl, and publishes the loaded schema to state.
+// openCatalogDB opens a file database whose one connection is set up like
+// a read connection (functions, catalog views, the authorizer), runs ddl
+// with internal access, and publishes the loaded schema to state.
 func openCatalogDB(t *testing.T, ddl []string) (*sql.DB, *catalogState) {
 	t.Helper()
 	state := newCatalogState()
@@ -38,22 +40,51 @@ func openCatalogDB(t *testing.T, ddl []string) (*sql.DB, *catalogState) {
 		if err := registerFunctions(c, state); err != nil {
 			return err
 		}
-		return createCatalogViews(c)
+		trusted := newTrustedPrefix()
+		if err := createCatalogViews(c, trusted); err != nil {
+			return err
+		}
+		return installAuthorizer(c, false, trusted)
 	}
 	db := sql.OpenDB(newConnector("file:"+filepath.Join(t.TempDir(), "db.sqlite"), hook))
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
-	for _, s := range ddl {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatalf("exec %q: %v", s, err)
-		}
-	}
-	snap, err := loadSchema(context.Background(), db)
-	if err != nil {
-		t.Fatalf("loadSchema: %v", err)
-	}
+	execInternal(t, db, ddl...)
+	var snap *SchemaSnapshot
+	withInternalDB(t, db, func(c *sql.Conn) (err error) {
+		snap, err = loadSchema(context.Background(), c)
+		return err
+	})
 	state.Set(snap)
 	return db, state
+}
+
+// withInternalDB runs fn on one of db's connections with internal access.
+func withInternalDB(t *testing.T, db *sql.DB, fn func(c *sql.Conn) error) {
+	t.Helper()
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := withInternalConn(c, func() error { return fn(c) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// execInternal runs statements with internal access: the tests' own setup,
+// which may create reserved names (_pgraft_meta) and change the schema of a
+// connection set up as a read connection.
+func execInternal(t *testing.T, db *sql.DB, stmts ...string) {
+	t.Helper()
+	withInternalDB(t, db, func(c *sql.Conn) error {
+		for _, s := range stmts {
+			if _, err := c.ExecContext(context.Background(), s); err != nil {
+				return fmt.Errorf("exec %q: %w", s, err)
+			}
+		}
+		return nil
+	})
 }
 
 func TestLoadSchemaTables(t *testing.T) {

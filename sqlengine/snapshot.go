@@ -17,6 +17,7 @@ import (
 type Snapshot struct {
 	e     *Engine
 	conn  *sql.Conn
+	auth  authState // conn has internal access until Release
 	index uint64
 }
 
@@ -32,8 +33,13 @@ func (e *Engine) Snapshot() (*Snapshot, error) {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	s := &Snapshot{e: e, conn: c}
+	if s.auth, err = enterInternalConn(c); err != nil {
+		c.Close()
+		e.swap.RUnlock()
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
 	var idx int64
-	if _, err := c.ExecContext(ctx, "BEGIN"); err == nil {
+	if _, err = c.ExecContext(ctx, "BEGIN"); err == nil {
 		err = c.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM _pgraft_meta WHERE key = 'applied_index'), 0)`).Scan(&idx)
 	}
 	if err != nil {
@@ -107,6 +113,9 @@ func (s *Snapshot) Release() {
 	var busy, logFrames, done int
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil || busy != 0 {
 		s.e.log.Warn("checkpoint after snapshot incomplete", "err", err, "busy", busy)
+	}
+	if err := leaveInternalConn(s.conn, s.auth); err != nil { // only on a closed Conn: not this one
+		s.e.log.Warn("snapshot connection: leave internal access", "err", err)
 	}
 	s.conn.Close()
 	s.conn = nil

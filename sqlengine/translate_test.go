@@ -243,6 +243,7 @@ func TestTranslateErrors(t *testing.T) {
 		{"SELECT 1 FROM users u, LATERAL (SELECT u.id) s", pgerror.FeatureNotSupported, "LATERAL"},
 		{"INSERT INTO users (id) VALUES (last_insert_rowid())", pgerror.FeatureNotSupported, "last_insert_rowid"},
 		{"UPDATE users SET name = strftime('%s', 'now', 'localtime')", pgerror.FeatureNotSupported, "localtime"},
+		{"UPDATE users SET name = datetime('2024-06-01 12:00:00', 'UTC')", pgerror.FeatureNotSupported, "'utc' modifier"},
 		{"DELETE FROM users WHERE CURRENT OF c", pgerror.FeatureNotSupported, "CURRENT OF"},
 		{"INSERT INTO users (nope) VALUES (1)", pgerror.UndefinedColumn, `column "nope" of relation "users" does not exist`},
 		{"SELECT $0", pgerror.UndefinedParameter, "there is no parameter $0"},

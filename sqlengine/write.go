@@ -58,7 +58,8 @@ func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, erro
 		return nil, fmt.Errorf("begin speculative transaction: %w", err)
 	}
 	t := &WriteTx{e: e, ctx: ec, dataIndex: e.dataIndex.Load(), d: newDigest()}
-	if err := e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&t.baseSchemaVer); err != nil {
+	var err error
+	if t.baseSchemaVer, err = e.stepInternal("PRAGMA schema_version"); err != nil {
 		_, _ = e.wconn.ExecContext(context.Background(), "ROLLBACK")
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
@@ -75,15 +76,19 @@ func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err e
 		return nil, false, err
 	}
 	defer t.unlock()
-	var ver int64
-	if err := t.e.wconn.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&ver); err != nil {
+	ver, err := t.e.stepInternal("PRAGMA schema_version")
+	if err != nil {
 		return nil, false, MapError(err)
 	}
 	if ver == t.baseSchemaVer {
 		return nil, false, nil
 	}
 	if t.schema == nil || t.schemaVer != ver {
-		snap, err := loadSchema(ctx, t.e.wconn)
+		var snap *SchemaSnapshot
+		err := t.e.withInternal(func() (err error) {
+			snap, err = loadSchema(ctx, t.e.wconn)
+			return err
+		})
 		if err != nil {
 			return nil, false, fmt.Errorf("load the transaction's schema: %w", err)
 		}
@@ -95,10 +100,10 @@ func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err e
 // DataIndex is the data index the transaction runs against.
 func (t *WriteTx) DataIndex() uint64 { return t.dataIndex }
 
-// lock takes the write connection for one statement. A transaction that
-// SQLite itself rolled back (it does so when it interrupts a write:
-// statement_timeout, a cancel, the work budget) is over: nothing may run
-// on the connection in its name, or it would commit outside the log.
+// lock takes the write connection for one statement, a client's. A
+// transaction that SQLite itself rolled back (it does so when it interrupts
+// a write: statement_timeout, a cancel, the work budget) is over: nothing
+// may run on the connection in its name, or it would commit outside the log.
 func (t *WriteTx) lock() error {
 	t.e.wmu.Lock()
 	if t.aborted || t.done {
@@ -136,7 +141,7 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 	t.e.det.setOrdinal(t.execs + 1)
 	r, err := t.e.execBudgeted(ctx, q, args, returning, MaxStatementSteps)
 	if err != nil {
-		return nil, MapError(err)
+		return nil, mapConnError(t.e.wraw, err)
 	}
 	t.execs++
 	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: args, Rows: returning})
@@ -154,7 +159,10 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	t.e.det.begin(t.ctx)
 	t.e.det.setOrdinal(t.execs + 1)
 	r, err := t.e.execBudgeted(ctx, q, args, true, MaxStatementSteps)
-	return r, MapError(err)
+	if err != nil {
+		return nil, mapConnError(t.e.wraw, err)
+	}
+	return r, nil
 }
 
 // Savepoint, Release and RollbackTo run and record savepoint operations.
@@ -177,8 +185,9 @@ func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
 		return err
 	}
 	defer t.unlock()
+	t.e.wauth.beginClient("")
 	if _, err := t.e.wconn.ExecContext(ctx, verb+quoteSavepoint(op.SQL)); err != nil {
-		return MapError(err)
+		return mapConnError(t.e.wraw, err)
 	}
 	t.ops = append(t.ops, op)
 	return nil
@@ -313,6 +322,10 @@ func (t *WriteTx) Describe(q string) (StmtInfo, error) {
 		return StmtInfo{}, err
 	}
 	defer t.unlock()
+	t.e.wauth.beginClient(q)
 	info, err := prepareInfo(t.e.wraw, q)
-	return info, MapError(err)
+	if err != nil {
+		return StmtInfo{}, mapConnError(t.e.wraw, err)
+	}
+	return info, nil
 }
