@@ -44,7 +44,10 @@ chaos:
 
 # `make fuzz` runs every fuzz target for FUZZTIME each (go test -fuzz); the
 # default is exactly 1,000,000 executions on one worker per target (the final
-# "execs:" line is the total), a few minutes each.
+# "execs:" line is the total), a few minutes each. Then the poison fuzzer
+# sends PGRAFT_POISON_STATEMENTS (1,000,000) hostile statements to a
+# three-node cluster (server/poisonfuzz_test.go; its last line has the
+# figures).
 FUZZTIME  ?= 1000000x
 FUZZFLAGS ?= -parallel 1 -timeout 30m
 fuzz:
@@ -53,3 +56,4 @@ fuzz:
 	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzShape$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	PGRAFT_POISON_STATEMENTS=$${PGRAFT_POISON_STATEMENTS:-1000000} $(GO) test ./server -run '^TestPoisonFuzz$$' -v -count=1 -timeout 180m
