@@ -19,11 +19,46 @@ import (
 // by itself; when it succeeds, all of this ends.
 
 // onApplyFault is the engine's OnFault callback (on the apply goroutine):
-// it only wakes the fault watcher.
+// it wakes the fault watcher and every write waiting for its apply result.
 func (s *Server) onApplyFault(sqlengine.Fault) {
+	s.faultMu.Lock()
+	close(s.faultCh)
+	s.faultCh = make(chan struct{})
+	s.faultMu.Unlock()
 	select {
 	case s.faultKick <- struct{}{}:
 	default:
+	}
+}
+
+// faultSignal returns a channel closed when apply next meets a fault.
+func (s *Server) faultSignal() <-chan struct{} {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.faultCh
+}
+
+// errApplyFaultDuringWrite ends the wait of a write whose entry this node
+// cannot apply: it may be committed (and applied elsewhere), or not.
+var errApplyFaultDuringWrite = errors.New("this node cannot apply the log")
+
+// proposeContext derives the context of one proposal: it also ends when
+// apply meets a fault, since the proposer waits for this node's apply
+// result, which would then never come. The returned stop must be called.
+func (s *Server) proposeContext(ctx context.Context) (context.Context, func()) {
+	pctx, cancel := context.WithCancelCause(ctx)
+	sig := s.faultSignal()
+	done := make(chan struct{})
+	go func() { // owned by the proposal: ends with it
+		select {
+		case <-sig:
+			cancel(errApplyFaultDuringWrite)
+		case <-done:
+		}
+	}()
+	return pctx, func() {
+		close(done)
+		cancel(nil)
 	}
 }
 

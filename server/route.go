@@ -279,8 +279,16 @@ func (s *session) propose(ctx context.Context, p *sqlengine.Payload) (*sqlengine
 		return nil, pgerror.New(pgerror.ProgramLimitExceeded,
 			"transaction too large for one log entry (%d bytes, limit %d)", len(data), maxEntrySize)
 	}
-	index, resp, err := s.srv.repl.Propose(ctx, data)
+	pctx, stop := s.srv.proposeContext(ctx)
+	index, resp, err := s.srv.repl.Propose(pctx, data)
+	stop()
 	if err != nil {
+		if context.Cause(pctx) == errApplyFaultDuringWrite && ctx.Err() == nil {
+			f := s.srv.writeFault()
+			return nil, pgerror.New(pgerror.StatementCompletionUnknown,
+				"the write may or may not have committed: %v", f).
+				WithHint("Another node may have applied it; read it there, or retry where it is safe to.")
+		}
 		return nil, proposeError(ctx, err)
 	}
 	s.lastIndex = index

@@ -74,6 +74,11 @@ type Config struct {
 	// 53100 (disk_full) before anything is logged. 0 = 64 MiB.
 	MinFreeDisk uint64
 
+	// ApplyFaultInjector, if set, is asked before each attempt to apply a
+	// batch of entries; an error fails the attempt as a full disk would
+	// (sqlengine.Config.InjectFault). For fault drills and tests.
+	ApplyFaultInjector func(index uint64) error
+
 	// Now is the wall clock entries take their time from (now(),
 	// CURRENT_TIMESTAMP); nil = time.Now. Fault tests move it to simulate a
 	// node's clock jumping.
@@ -138,7 +143,9 @@ type Server struct {
 	web             *http.Server
 
 	lead      leadership
-	faultKick chan struct{}   // onApplyFault → watchFaults (fault.go)
+	faultKick chan struct{} // onApplyFault → watchFaults (fault.go)
+	faultMu   sync.Mutex
+	faultCh   chan struct{}   // closed when apply meets a fault (fault.go)
 	progress  applyProgress   // /readyz's view of apply (fault.go)
 	disk      diskSpace       // free space of the data dir, cached (diskspace.go)
 	bgCtx     context.Context // ends at Shutdown: background work of the Server
@@ -172,7 +179,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	cfg.NodeID = id
 	cfg.Logger = log
-	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1), faultCh: make(chan struct{})}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
 		s.closeAll()
@@ -185,9 +192,10 @@ func Open(cfg Config) (*Server, error) {
 func (s *Server) open() error {
 	var err error
 	s.eng, err = sqlengine.Open(sqlengine.Config{
-		Path:    filepath.Join(s.cfg.DataDir, "db.sqlite"),
-		Logger:  s.log.With(logKeyComponent, "sqlengine"),
-		OnFault: s.onApplyFault,
+		Path:        filepath.Join(s.cfg.DataDir, "db.sqlite"),
+		Logger:      s.log.With(logKeyComponent, "sqlengine"),
+		OnFault:     s.onApplyFault,
+		InjectFault: s.cfg.ApplyFaultInjector,
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)

@@ -119,8 +119,8 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		_, _ = e.wconn.ExecContext(ctx, "ROLLBACK")
 	}
 	applied, dataIndex, lastTime := e.applied.Load(), e.dataIndex.Load(), e.lastTime.Load()
-	if e.injectFault != nil {
-		if err := e.injectFault(cmds[0].Index); err != nil {
+	if e.cfg.InjectFault != nil {
+		if err := e.cfg.InjectFault(cmds[0].Index); err != nil {
 			return nil, &applyError{cmds[0].Index, err}
 		}
 	}

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -152,18 +153,24 @@ func BenchmarkBudgetSteps(b *testing.B) {
 // whole, becomes the engine's Fault (with the SQLSTATE writes get), and the
 // batch applies once the failure is gone.
 func TestApplyFaultRetriesAndClears(t *testing.T) {
-	e := newTestEngine(t)
-	e.ApplyBatch([]Command{{Index: 1, Data: budgetEntry(t, 0, `CREATE TABLE t (a INTEGER)`)}})
 	var mu sync.Mutex
-	full := true
-	e.injectFault = func(uint64) error {
+	full := false
+	e, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite"), InjectFault: func(uint64) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if full {
 			return sqlite3.Error{Code: sqlite3.ErrFull}
 		}
 		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { e.Close() })
+	e.ApplyBatch([]Command{{Index: 1, Data: budgetEntry(t, 0, `CREATE TABLE t (a INTEGER)`)}})
+	mu.Lock()
+	full = true
+	mu.Unlock()
 	done := make(chan []any)
 	go func() {
 		done <- e.ApplyBatch([]Command{{Index: 2, Data: budgetEntry(t, 0, `INSERT INTO t VALUES (2)`)}})

@@ -22,6 +22,10 @@ type Config struct {
 	// OnFault, if set, is called when apply meets a new fault (fault.go),
 	// on the apply goroutine: it must not block.
 	OnFault func(Fault)
+	// InjectFault, if set, is asked before each attempt at a batch (its
+	// first entry's index); an error fails the attempt as a full disk
+	// would. For fault drills and tests.
+	InjectFault func(index uint64) error
 }
 
 // Validate checks the configuration.
@@ -69,9 +73,6 @@ type Engine struct {
 	fault    faultState
 	stop     chan struct{}
 	stopOnce sync.Once
-	// injectFault, set by tests before use, fails an apply attempt as a
-	// node-local failure would (a full disk).
-	injectFault func(index uint64) error
 
 	cat         *catalogState
 	schemaMu    sync.Mutex
