@@ -59,7 +59,7 @@ func (t *translator) insertStatement(s *pg.InsertStmt) *Stmt {
 	}
 	b.WriteString(body)
 	b.WriteString(t.onConflict(s.OnConflictClause))
-	st := &Stmt{Kind: KindInsert, Tag: "INSERT"}
+	st := &Stmt{Kind: KindInsert, Tag: "INSERT", Bounded: boundedInsert(s)}
 	b.WriteString(t.returning(st, s.ReturningList))
 	st.SQL = b.String()
 	return st

@@ -59,6 +59,10 @@ type Stmt struct {
 	Columns []ResultColumn
 
 	Returning bool // INSERT/UPDATE/DELETE … RETURNING: the write returns rows
+	// Bounded: an INSERT of VALUES rows of constants and parameters, whose
+	// work is small and fixed (bounded.go): the leader proposes it as an
+	// autocommit write without running it first.
+	Bounded bool
 	ForUpdate bool // SELECT … FOR UPDATE/SHARE: takes the write gate inside a transaction
 	Catalog   bool // reads pg_catalog or information_schema relations: runs on the catalog connection
 	Checksum  bool // SELECT pgraft_checksum(): answered by Engine.Checksum, not by SQLite
