@@ -91,15 +91,15 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 		"gen_random_uuid":   func() string { return uuidV4(d.rng) },
 	}
 	for name, fn := range fns {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	for _, name := range []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"} {
 		name := name
 		fn := func(args ...any) (any, error) { return d.dateFunc(name, args) }
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	for _, name := range []string{"last_insert_rowid", "changes", "total_changes", "sqlite_version"} {
@@ -107,8 +107,8 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 		fn := func() (int64, error) {
 			return 0, funcError(pgerror.FeatureNotSupported, name+"() is not allowed in writes: its value differs between nodes")
 		}
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -129,8 +129,8 @@ func registerReadFunctions(c *sqlite3.SQLiteConn) error {
 		"gen_random_uuid": func() string { return uuidV4(rng) },
 	}
 	for name, fn := range fns {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -17,10 +17,7 @@ import (
 // an operand of + - * / is one of these types.
 
 func registerDateArith(c *sqlite3.SQLiteConn) error {
-	if err := c.RegisterFunc("pg_dt_arith", dtArith, true); err != nil {
-		return fmt.Errorf("register pg_dt_arith: %w", err)
-	}
-	return nil
+	return registerGuarded(c, "pg_dt_arith", dtArith, true)
 }
 
 func dtArith(op string, l any, lt string, r any, rt string) (any, error) {
