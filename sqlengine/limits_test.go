@@ -146,3 +146,23 @@ func TestSetLimitsOnEveryConnection(t *testing.T) {
 		t.Fatalf("write connection SQLITE_LIMIT_LENGTH = %d, want %d", got, maxValueSize)
 	}
 }
+
+// TestLongAndChainRunsOnSQLite: PostgreSQL accepts any number of ANDed or
+// ORed conditions (one flat node); joinBalanced keeps SQLite's expression
+// depth logarithmic in their number.
+func TestLongAndChainRunsOnSQLite(t *testing.T) {
+	e := newTestEngine(t)
+	for _, op := range []string{" AND ", " OR "} {
+		conds := make([]string, 5000)
+		for i := range conds {
+			conds[i] = "1 = 1"
+		}
+		stmts, err := Translate("SELECT 1 WHERE "+strings.Join(conds, op), nil, TranslateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := queryErr(context.Background(), e, stmts[0].SQL); err != nil {
+			t.Fatalf("5000 conditions joined by%s: %v", op, err)
+		}
+	}
+}
