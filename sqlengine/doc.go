@@ -23,4 +23,12 @@
 //     ExecContext; functions that would differ between nodes fail (I3).
 //   - A data error fails only its own entry (a savepoint per entry);
 //     any other apply error panics: halting beats diverging.
+//   - No Go function SQLite calls lets a panic unwind through SQLite's C
+//     frames (recoverCallback): it would leave the connection locked.
+//   - Every value a statement builds is at most maxValueSize (54000 past
+//     it), and every connection has the same SQLite limits (limits.go):
+//     both decide whether a write fails, so they are part of determinism.
+//   - A query nested deeper than maxParseDepth fails with 54001 before
+//     pg_query sees it (stackdepth.go): its C recursion could overflow the
+//     thread's stack and kill the process.
 package sqlengine

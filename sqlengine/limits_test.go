@@ -166,3 +166,21 @@ func TestLongAndChainRunsOnSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestParamNumberBounds: the translator keeps a slot per parameter number up
+// to the highest, so a number past what Bind can carry fails (42P02, as
+// PostgreSQL says for a parameter it does not have) before any allocation.
+func TestParamNumberBounds(t *testing.T) {
+	tests := []struct{ sql, code string }{
+		{"SELECT $65535::int", ""},
+		{"SELECT $65536::int", pgerror.UndefinedParameter},
+		{"SELECT 1 WHERE 1 = $2000000000", pgerror.UndefinedParameter},
+		{"SELECT 1 WHERE 1 = $9223372036854775807", pgerror.UndefinedParameter},
+	}
+	for _, tc := range tests {
+		_, err := Translate(tc.sql, nil, TranslateOptions{})
+		if got := pgerror.Code(err); got != tc.code {
+			t.Errorf("%s: %v (%q), want %q", tc.sql, err, got, tc.code)
+		}
+	}
+}
