@@ -138,26 +138,25 @@ func parseDepth(sql string, limit int) int {
 				i = end
 				continue
 			}
-			word := sql[i:j]
+			kw := depthKeyword(sql[i:j])
 			i = j
 			switch {
-			case strings.EqualFold(word, "and") && top.between > 0:
+			case kw == "and" && top.between > 0:
 				top.between--
 				top.cur++
-			case strings.EqualFold(word, "and"), strings.EqualFold(word, "or"):
+			case kw == "and" || kw == "or":
 				top.cur = 0
-			case strings.EqualFold(word, "between"):
+			case kw == "between":
 				top.between++
 				top.cur++
-			case strings.EqualFold(word, "case"):
+			case kw == "case":
 				top.cur++
 				push('c')
-			case strings.EqualFold(word, "end") && top.kind == 'c':
+			case kw == "end" && top.kind == 'c':
 				pop()
-			case top.kind == 'c' && (strings.EqualFold(word, "when") || strings.EqualFold(word, "then") || strings.EqualFold(word, "else")):
+			case top.kind == 'c' && (kw == "when" || kw == "then" || kw == "else"):
 				top.cur = 0
-			case strings.EqualFold(word, "union"), strings.EqualFold(word, "intersect"),
-				strings.EqualFold(word, "except"), strings.EqualFold(word, "join"):
+			case kw == "union" || kw == "intersect" || kw == "except" || kw == "join":
 				top.acc++
 			default:
 				top.cur++
@@ -189,6 +188,24 @@ func parseDepth(sql string, limit int) int {
 		}
 	}
 	return maxDepth
+}
+
+// depthKeyword returns word in lower case when it is one of the keywords
+// parseDepth treats apart, "" otherwise.
+func depthKeyword(word string) string {
+	if len(word) < 2 || len(word) > 9 {
+		return ""
+	}
+	var buf [9]byte
+	for k := 0; k < len(word); k++ {
+		buf[k] = word[k] | 0x20 // ASCII letters only matter here
+	}
+	return depthKeywords[string(buf[:len(word)])] // no allocation: a map lookup
+}
+
+var depthKeywords = map[string]string{
+	"and": "and", "or": "or", "between": "between", "case": "case", "end": "end", "when": "when",
+	"then": "then", "else": "else", "union": "union", "intersect": "intersect", "except": "except", "join": "join",
 }
 
 // lineCommentEnd returns the offset of the newline ending the -- comment at i.
