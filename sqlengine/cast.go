@@ -454,6 +454,8 @@ func castText(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 	case dsttyp == "bpchar" && typmod >= 5:
 		if c := utf8.RuneCountInString(s); c > n {
 			s = string([]rune(s)[:n])
+		} else if err := checkSize(int64(len(s)) + int64(n-c)); err != nil {
+			return nil, err // char(n) pads with n-c spaces
 		} else {
 			s += strings.Repeat(" ", n-c)
 		}

@@ -81,15 +81,15 @@ func formatTimestamp(t time.Time) string { return t.Format("2006-01-02 15:04:05.
 // connection.
 func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 	for name, fn := range writeFuncs(d) {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	for _, name := range detDateFuncs {
 		name := name
 		fn := func(args ...any) (any, error) { return d.dateFunc(name, args) }
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	for _, name := range detStateFuncs {
@@ -97,8 +97,8 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 		fn := func() (int64, error) {
 			return 0, funcError(pgerror.FeatureNotSupported, name+"() is not allowed in writes: its value differs between nodes")
 		}
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -136,8 +136,8 @@ func writeFuncs(d *detState) map[string]any {
 // this node's clock and a cryptographic source.
 func registerReadFunctions(c *sqlite3.SQLiteConn) error {
 	for name, fn := range readFuncs(mrand.New(mrand.NewChaCha8(seed32()))) {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
+		if err := registerGuarded(c, name, fn, false); err != nil {
+			return err
 		}
 	}
 	return nil

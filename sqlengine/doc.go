@@ -35,4 +35,12 @@
 //     (42883), and PRAGMA, ATTACH, TEMP objects, triggers and virtual
 //     tables (42501). pgraft's own statements run with internal access,
 //     which no statement prepared meanwhile keeps.
+//   - No Go function SQLite calls lets a panic unwind through SQLite's C
+//     frames (recoverCallback): it would leave the connection locked.
+//   - Every value a statement builds is at most maxValueSize (54000 past
+//     it), and every connection has the same SQLite limits (limits.go):
+//     both decide whether a write fails, so they are part of determinism.
+//   - A query nested deeper than maxParseDepth fails with 54001 before
+//     pg_query sees it (stackdepth.go): its C recursion could overflow the
+//     thread's stack and kill the process.
 package sqlengine

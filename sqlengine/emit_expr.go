@@ -181,7 +181,7 @@ func (t *translator) columnRef(c *pg.ColumnRef) (string, xtype) {
 // paramRef emits $n as ?n.
 func (t *translator) paramRef(p *pg.ParamRef) (string, xtype) {
 	n := int(p.Number)
-	if n < 1 || n > 65535 {
+	if n < 1 || n > maxParams {
 		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $%d", n))
 	}
 	t.useParam(n)
@@ -202,11 +202,26 @@ func (t *translator) boolExpr(b *pg.BoolExpr) (string, xtype) {
 	}
 	switch b.Boolop {
 	case pg.BoolExprType_AND_EXPR:
-		return strings.Join(parts, " AND "), typed(OIDBool)
+		return joinBalanced(parts, " AND "), typed(OIDBool)
 	case pg.BoolExprType_OR_EXPR:
-		return strings.Join(parts, " OR "), typed(OIDBool)
+		return joinBalanced(parts, " OR "), typed(OIDBool)
 	}
 	return "NOT " + parts[0], typed(OIDBool)
+}
+
+// joinBalanced joins the operands of one AND or OR. PostgreSQL keeps a
+// chain of them as one flat node, but SQLite's parser nests a AND b AND …
+// one level per operator, and refuses expressions over 1000 levels
+// (SQLITE_LIMIT_EXPR_DEPTH). Long chains are grouped into a balanced tree
+// instead, which both operators' associativity (three-valued logic
+// included) allows; operands keep their order.
+func joinBalanced(parts []string, op string) string {
+	const flat = 32
+	if len(parts) <= flat {
+		return strings.Join(parts, op)
+	}
+	mid := len(parts) / 2
+	return "(" + joinBalanced(parts[:mid], op) + ")" + op + "(" + joinBalanced(parts[mid:], op) + ")"
 }
 
 // nullTest emits IS [NOT] NULL.

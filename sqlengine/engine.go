@@ -115,7 +115,7 @@ func (e *Engine) dsn(extra string) string {
 // openConns opens the write connection, the read pool and the helper
 // connection, and reads the applied index. Called by Open and Restore.
 func (e *Engine) openConns() error {
-	helper := sql.OpenDB(newConnector("file::memory:?mode=memory", nil))
+	helper := sql.OpenDB(newConnector("file::memory:?mode=memory", setLimits))
 	helper.SetMaxOpenConns(1)
 	hc, err := helper.Conn(context.Background())
 	if err != nil {
@@ -148,6 +148,9 @@ func (e *Engine) openConns() error {
 }
 
 func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
+	if err := setLimits(c); err != nil {
+		return err
+	}
 	if err := registerFunctions(c, e.cat); err != nil {
 		return err
 	}
@@ -162,6 +165,9 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 }
 
 func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
+	if err := setLimits(c); err != nil {
+		return err
+	}
 	if err := registerFunctions(c, e.cat); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -34,7 +35,8 @@ func MapError(err error) error {
 	case sqlite3.ErrInterrupt:
 		return pgerror.New(pgerror.QueryCanceled, "canceling statement due to user request")
 	case sqlite3.ErrTooBig:
-		return pgerror.New(pgerror.ProgramLimitExceeded, "value too large: %s", msg)
+		return pgerror.New(pgerror.ProgramLimitExceeded, "requested length too large").
+			WithDetail(fmt.Sprintf("A value, row or statement would exceed %d bytes.", maxValueSize))
 	case sqlite3.ErrMismatch:
 		return pgerror.New(pgerror.DatatypeMismatch, "%s", msg)
 	case sqlite3.ErrRange:
@@ -95,6 +97,9 @@ func genericError(msg string) error {
 		// SQLite reports a refused function as SQLITE_ERROR, not SQLITE_AUTH.
 		return authError(refusal{kind: refusedFunction, name: strings.ToLower(m[1])})
 	}
+	if e := limitError(msg); e != nil {
+		return e
+	}
 	if m := reNoTable.FindStringSubmatch(msg); m != nil {
 		return pgerror.New(pgerror.UndefinedTable, "relation %q does not exist", m[1])
 	}
@@ -132,6 +137,37 @@ func genericError(msg string) error {
 		return pgerror.New(pgerror.NumericValueOutOfRange, "bigint out of range")
 	}
 	return pgerror.New(pgerror.SyntaxErrorOrAccessRule, "%s", msg)
+}
+
+// errStackDepth is PostgreSQL's answer to an expression or statement nested
+// too deeply for its stack, word for word.
+func errStackDepth() *pgerror.Error {
+	return pgerror.New(pgerror.StatementTooComplex, "stack depth limit exceeded").
+		WithHint(`Increase the configuration parameter "max_stack_depth" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.`)
+}
+
+// limitError maps SQLite's complaints about its run-time limits
+// (sqliteLimits) to PostgreSQL's program-limit class; nil for any other
+// message. PostgreSQL has the depth limit; the others are SQLite's own, and
+// 54000 says so without pretending to be a syntax error.
+func limitError(msg string) *pgerror.Error {
+	switch {
+	case strings.Contains(msg, "Expression tree is too large"), strings.Contains(msg, "parser stack overflow"):
+		return errStackDepth()
+	case strings.Contains(msg, "too many arguments on function"):
+		return pgerror.New(pgerror.TooManyArguments, "cannot pass more than %d arguments to a function", 1000)
+	case strings.Contains(msg, "too many columns"):
+		return pgerror.New(pgerror.TooManyColumns, "%s", msg)
+	case strings.Contains(msg, "variable number must be between"), strings.Contains(msg, "too many SQL variables"):
+		return pgerror.New(pgerror.ProgramLimitExceeded, "too many parameters: at most 32766 are supported")
+	case strings.Contains(msg, "too many terms in compound SELECT"),
+		strings.Contains(msg, "tables in a join"),
+		strings.Contains(msg, "too many levels of trigger recursion"),
+		strings.Contains(msg, "pattern too complex"),
+		strings.Contains(msg, "too many FROM clause terms"):
+		return pgerror.New(pgerror.ProgramLimitExceeded, "%s", msg)
+	}
+	return nil
 }
 
 func lastPart(s string) string {

@@ -86,6 +86,17 @@ func formatArray(vals []any) string {
 	return b.String()
 }
 
+// arrayTextBound is the most formatArray(vals) can take, in bytes: an
+// element's text is at most twice its value (escapes, or bytea's hex) plus
+// quotes, \x and a comma.
+func arrayTextBound(vals []any) int64 {
+	size := int64(2)
+	for _, v := range vals {
+		size += 2*int64(valueLen(v)) + 5
+	}
+	return size
+}
+
 func arrayElemText(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -117,7 +128,12 @@ func (e arrayElem) value() any {
 
 func arrayFuncs() []sqlFunc {
 	return []sqlFunc{
-		{"pg_array", 0, -1, true, func(a []any) (any, error) { return formatArray(a), nil }},
+		{"pg_array", 0, -1, true, func(a []any) (any, error) {
+			if err := checkSize(arrayTextBound(a)); err != nil {
+				return nil, err
+			}
+			return formatArray(a), nil
+		}},
 		{"pg_array_contains", 2, 2, true, strict(func(a []any) (any, error) {
 			want, sawNull := textOf(a[1]), false
 			for _, e := range parseArray(asString(a[0])) {
@@ -148,15 +164,25 @@ func arrayFuncs() []sqlFunc {
 				return nil, nil
 			}
 			var parts []string
+			var size int64
 			for _, e := range parseArray(asString(a[0])) {
 				switch {
 				case e.text != nil:
 					parts = append(parts, *e.text)
 				case len(a) > 2 && a[2] != nil:
-					parts = append(parts, asString(a[2]))
+					parts = append(parts, asString(a[2])) // the same string each time: no copy
+				default:
+					continue
+				}
+				if size += int64(len(parts[len(parts)-1])); size > maxValueSize {
+					return nil, errTooLong() // '{NULL,NULL,…}' with a long NULL text
 				}
 			}
-			return strings.Join(parts, asString(a[1])), nil
+			sep := asString(a[1])
+			if err := checkSize(size + mulSize(int64(len(parts)), int64(len(sep)))); err != nil {
+				return nil, err
+			}
+			return strings.Join(parts, sep), nil
 		}},
 		{"array_upper", 2, 2, true, strict(arrayDimLength)},
 		{"array_length", 2, 2, true, strict(arrayDimLength)},
@@ -200,23 +226,31 @@ func arrayDimLength(a []any) (any, error) {
 type arrayAgg struct {
 	vals []any
 	any  bool
+	size int64 // the array literal's length so far, bounded by maxValueSize
 }
 
 func newArrayAgg() *arrayAgg { return &arrayAgg{} }
 
 // Step adds one row's value.
-func (g *arrayAgg) Step(v any) {
+func (g *arrayAgg) Step(v any) (err error) {
+	defer recoverCallback("array_agg", &err)
 	if b, ok := v.([]byte); ok && b == nil {
 		v = nil
 	}
+	g.size += arrayTextBound([]any{v})
+	if err := checkSize(g.size); err != nil {
+		return err
+	}
 	g.vals = append(g.vals, v)
 	g.any = true
+	return nil
 }
 
 // Done returns the array literal, or NULL when there were no rows.
-func (g *arrayAgg) Done() any {
+func (g *arrayAgg) Done() (_ any, err error) {
+	defer recoverCallback("array_agg", &err)
 	if !g.any {
-		return nil
+		return nil, nil
 	}
-	return formatArray(g.vals)
+	return formatArray(g.vals), nil
 }

@@ -17,10 +17,7 @@ import (
 // an operand of + - * / is one of these types.
 
 func registerDateArith(c *sqlite3.SQLiteConn) error {
-	if err := c.RegisterFunc("pg_dt_arith", dtArith, true); err != nil {
-		return fmt.Errorf("register pg_dt_arith: %w", err)
-	}
-	return nil
+	return registerGuarded(c, "pg_dt_arith", dtArith, true)
 }
 
 func dtArith(op string, l any, lt string, r any, rt string) (any, error) {
@@ -63,7 +60,11 @@ func dtArith(op string, l any, lt string, r any, rt string) (any, error) {
 		if op == "-" {
 			b = interval{months: -b.months, days: -b.days, micros: -b.micros}
 		}
-		return interval{months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros}.String(), nil
+		sum := interval{months: a.months + b.months, days: a.days + b.days, micros: a.micros + b.micros}
+		if (a.micros > 0 && b.micros > 0 && sum.micros < 0) || (a.micros < 0 && b.micros < 0 && sum.micros >= 0) || !sum.fits() {
+			return nil, errIntervalRange() // both parts fit, so months and days cannot wrap
+		}
+		return sum.String(), nil
 	case lt == "interval" && (op == "*" || op == "/") && isNumber(r):
 		f, _ := toFloat(r)
 		return scaleInterval(l, f, op == "/")
@@ -136,6 +137,9 @@ func tsPlusInterval(ts any, typ string, iv any, minus bool) (any, error) {
 	if !ok {
 		return nil, funcError(pgerror.InvalidDatetimeFormat, fmt.Sprintf("invalid input syntax for type interval: %v", iv))
 	}
+	if !d.fits() {
+		return nil, errIntervalRange()
+	}
 	if minus {
 		d = interval{months: -d.months, days: -d.days, micros: -d.micros}
 	}
@@ -146,7 +150,11 @@ func tsPlusInterval(ts any, typ string, iv any, minus bool) (any, error) {
 		day := min(t.Day(), last)
 		t = time.Date(first.Year(), first.Month(), day, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 	}
-	t = t.AddDate(0, 0, int(d.days)).Add(time.Duration(d.micros) * time.Microsecond)
+	// Whole days first: a Duration holds only ±292 years of nanoseconds.
+	t = t.AddDate(0, 0, int(d.days+d.micros/86400e6)).Add(time.Duration(d.micros%86400e6) * time.Microsecond)
+	if t.Year() < -4713 || t.Year() > 294276 {
+		return nil, funcError(pgerror.DatetimeFieldOverflow, "timestamp out of range")
+	}
 	return formatTimestamp(t), nil
 }
 
@@ -158,7 +166,14 @@ func dateAddDays(date any, n int64, minus bool) (any, error) {
 	if minus {
 		n = -n
 	}
-	return t.AddDate(0, 0, int(n)).Format("2006-01-02"), nil
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return nil, funcError(pgerror.NumericValueOutOfRange, "integer out of range") // date + int4
+	}
+	t = t.AddDate(0, 0, int(n))
+	if t.Year() < -4713 || t.Year() > 5874897 {
+		return nil, funcError(pgerror.DatetimeFieldOverflow, "date out of range")
+	}
+	return t.Format("2006-01-02"), nil
 }
 
 func scaleInterval(iv any, f float64, divide bool) (any, error) {
@@ -177,5 +192,9 @@ func scaleInterval(iv any, f float64, divide bool) (any, error) {
 	months := float64(d.months) * f
 	days := float64(d.days)*f + (months-math.Trunc(months))*30
 	micros := float64(d.micros)*f + (days-math.Trunc(days))*86400e6
-	return interval{months: int64(months), days: int64(days), micros: int64(math.Round(micros))}.String(), nil
+	r, err := intervalFromFloats(months, days, micros)
+	if err != nil {
+		return nil, err
+	}
+	return r.String(), nil
 }

@@ -73,8 +73,8 @@ func parseInterval(s string) (interval, bool) {
 
 func addIntervalUnit(iv *interval, num, unit string) bool {
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil {
-		return false
+	if err != nil || math.Abs(f) > 1e15 {
+		return false // past any interval: int64(f*…) would be garbage
 	}
 	switch extractUnits[unit] {
 	case "millennium":
@@ -148,7 +148,31 @@ func castInterval(x any) (any, error) {
 	if !ok {
 		return nil, funcError(pgerror.InvalidDatetimeFormat, fmt.Sprintf("invalid input syntax for type interval: %q", s))
 	}
+	if !iv.fits() {
+		return nil, errIntervalRange()
+	}
 	return iv.String(), nil
+}
+
+// fits reports whether iv is in PostgreSQL's interval range: months and
+// days are int32 there, the time part int64 microseconds.
+func (iv interval) fits() bool {
+	return iv.months >= math.MinInt32 && iv.months <= math.MaxInt32 &&
+		iv.days >= math.MinInt32 && iv.days <= math.MaxInt32
+}
+
+func errIntervalRange() error {
+	return funcError(pgerror.DatetimeFieldOverflow, "interval out of range")
+}
+
+// intervalFromFloats builds an interval from computed parts, or fails with
+// interval out of range where a part would not fit.
+func intervalFromFloats(months, days, micros float64) (interval, error) {
+	if math.IsNaN(months+days+micros) || math.Abs(months) > math.MaxInt32 || math.Abs(days) > math.MaxInt32 ||
+		math.Abs(micros) >= math.MaxInt64 {
+		return interval{}, errIntervalRange()
+	}
+	return interval{months: int64(months), days: int64(days), micros: int64(math.Round(micros))}, nil
 }
 
 // extractInterval is extract(field FROM interval).

@@ -12,14 +12,6 @@ import (
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
-// maxStringResult bounds what repeat/lpad/rpad may build, in bytes, so that
-// one query cannot exhaust memory (PostgreSQL's limit is 1 GB: 54000).
-const maxStringResult = 64 << 20
-
-func errTooLong() error {
-	return funcError(pgerror.ProgramLimitExceeded, "requested length too large")
-}
-
 // toInt reads an integer argument: integers, integral reals, numeric text.
 func toInt(x any) (int64, error) {
 	switch v := x.(type) {
@@ -47,7 +39,15 @@ func textOf(x any) string {
 func stringFuncs() []sqlFunc {
 	return []sqlFunc{
 		{"pg_concat", 0, -1, true, func(a []any) (any, error) {
+			var size int64
+			for _, x := range a {
+				size += textLen(x)
+			}
+			if err := checkSize(size); err != nil {
+				return nil, err
+			}
 			var b strings.Builder
+			b.Grow(int(size))
 			for _, x := range a {
 				if x != nil {
 					b.WriteString(textOf(x))
@@ -60,12 +60,18 @@ func stringFuncs() []sqlFunc {
 				return nil, nil
 			}
 			var parts []string
+			var size int64
 			for _, x := range a[1:] {
 				if x != nil {
 					parts = append(parts, textOf(x))
+					size += int64(len(parts[len(parts)-1]))
 				}
 			}
-			return strings.Join(parts, asString(a[0])), nil
+			sep := asString(a[0])
+			if err := checkSize(size + mulSize(int64(len(parts)), int64(len(sep)))); err != nil {
+				return nil, err
+			}
+			return strings.Join(parts, sep), nil
 		}},
 		{"pg_left", 2, 2, true, strict(func(a []any) (any, error) { return leftRight(a, true) })},
 		{"pg_right", 2, 2, true, strict(func(a []any) (any, error) { return leftRight(a, false) })},
@@ -130,8 +136,8 @@ func pgRepeat(a []any) (any, error) {
 	if n <= 0 || s == "" {
 		return "", nil
 	}
-	if n*int64(len(s)) > maxStringResult {
-		return nil, errTooLong()
+	if err := checkSize(mulSize(n, int64(len(s)))); err != nil {
+		return nil, err // n*len(s) would overflow: repeat('ab', 1<<62) is 2^63
 	}
 	return strings.Repeat(s, int(n)), nil
 }
@@ -150,20 +156,31 @@ func pad(a []any, left bool) (any, error) {
 	if n <= 0 {
 		return "", nil
 	}
-	if n > maxStringResult {
+	if n > maxValueSize {
 		return nil, errTooLong()
 	}
 	if int(n) <= len(r) || len(fill) == 0 {
 		return string(r[:min(int(n), len(r))]), nil
 	}
-	padding := make([]rune, 0, int(n)-len(r))
-	for i := 0; len(padding) < int(n)-len(r); i++ {
-		padding = append(padding, fill[i%len(fill)])
+	// n counts characters: the result's bytes depend on the fill's.
+	p := int(n) - len(r)
+	fillBytes := int64(len(string(fill)))
+	size := int64(len(asString(a[0]))) + mulSize(int64(p/len(fill)), fillBytes) + int64(len(string(fill[:p%len(fill)])))
+	if err := checkSize(size); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.Grow(int(size))
+	if !left {
+		b.WriteString(string(r))
+	}
+	for i := 0; i < p; i++ {
+		b.WriteRune(fill[i%len(fill)])
 	}
 	if left {
-		return string(padding) + string(r), nil
+		b.WriteString(string(r))
 	}
-	return string(r) + string(padding), nil
+	return b.String(), nil
 }
 
 func splitPart(a []any) (any, error) {

@@ -100,6 +100,9 @@ type Shape struct {
 // does not (several statements, not a DML statement, a constant the
 // translation does not merely copy, …).
 func TranslateShape(sql string, lits []Literal, schema Schema, opts TranslateOptions) (stmts []*Stmt, shape *Shape, err error) {
+	if err := checkParseDepth(sql); err != nil {
+		return nil, nil, err
+	}
 	tree, err := pg.Parse(sql)
 	if err != nil {
 		return nil, nil, parseError(err)

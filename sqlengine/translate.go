@@ -25,6 +25,9 @@ const invalidSchemaName = "3F000"
 // Translate parses one query string (one or more statements) and translates each.
 // An empty or comment-only string returns no statements. Errors are *pgerror.Error.
 func Translate(sql string, schema Schema, opts TranslateOptions) ([]*Stmt, error) {
+	if err := checkParseDepth(sql); err != nil {
+		return nil, err // before pg_query: too deep a tree overflows its C stack
+	}
 	tree, err := pg.Parse(sql)
 	if err != nil {
 		return nil, parseError(err)
@@ -323,6 +326,9 @@ func constString(n *pg.Node) (string, bool) {
 
 // useParam records a reference to $n.
 func (t *translator) useParam(n int) {
+	if n < 1 || n > maxParams {
+		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $%d", n))
+	}
 	if n > t.maxParam {
 		t.maxParam = n
 	}
@@ -345,8 +351,8 @@ func (t *translator) hintParam(n *pg.Node, typ *PGType) {
 		return
 	}
 	p := n.GetParamRef()
-	if p == nil || int(p.Number) < 1 {
-		return
+	if p == nil || int(p.Number) < 1 || int(p.Number) > maxParams {
+		return // paramRef refuses it
 	}
 	t.useParam(int(p.Number))
 	if t.params[p.Number-1] == 0 && typ.OID != OIDUnknown {

@@ -74,6 +74,9 @@ const (
 	DiskFull                      = "53100"
 	OutOfMemory                   = "53200"
 	ProgramLimitExceeded          = "54000"
+	StatementTooComplex           = "54001" // stack depth limit exceeded
+	TooManyColumns                = "54011"
+	TooManyArguments              = "54023"
 	ObjectNotInPrerequisiteState  = "55000"
 	LockNotAvailable              = "55P03" // lock_not_available
 	QueryCanceled                 = "57014" // query_canceled
