@@ -60,6 +60,7 @@ func classify(err error) outcome {
 	case "40001", // not appended (DESIGN.md §4 step 5)
 		"55P03", // lock_timeout waiting for the gate
 		"25006", // read-only node
+		"53100", // disk full: refused before anything was logged
 		"57P03": // cannot connect now
 		return failed
 	}

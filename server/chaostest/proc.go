@@ -178,7 +178,10 @@ func (c *procCluster) start(i int) {
 	c.t.Helper()
 	n := c.nodes[i]
 	args := []string{"serve", "--data-dir", n.dir, "--pg-addr", n.pgAddr, "--raft-addr", n.raftAddr,
-		"--http-addr", n.httpAddr, "--node-id", n.id, "--fault-clock-file", n.clockFile}
+		"--http-addr", n.httpAddr, "--node-id", n.id, "--fault-clock-file", n.clockFile,
+		// The volume is a small tmpfs (tmpfsSize): keep the admission
+		// threshold below it, so that only the disk-full fault trips it.
+		"--min-free-disk", "4"}
 	var join []string
 	for j, o := range c.nodes {
 		if j != i && o.cmd != nil {
