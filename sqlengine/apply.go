@@ -319,7 +319,13 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 	e.budget.start(steps)
 	defer e.budget.start(0)
 	e.wauth.beginClient(q)
-	r, err := execOn(ctx, e.wconn, q, args, rows)
+	var r *ExecResult
+	var err error
+	if isSchemaStatement(q) {
+		r, err = e.execDDL(ctx, q, args, rows) // viewcheck.go
+	} else {
+		r, err = execOn(ctx, e.wconn, q, args, rows)
+	}
 	if err != nil && e.budget.exhausted() {
 		return nil, errBudgetExhausted(steps)
 	}

@@ -275,6 +275,9 @@ func (e *Engine) Schema(ctx context.Context) (*SchemaSnapshot, error) {
 		e.schemaDirty.Store(true)
 		return nil, fmt.Errorf("load schema: %w", err)
 	}
+	for _, b := range s.broken {
+		e.log.Warn("schema object cannot be loaded; the rest of the schema is served", "err", b)
+	}
 	e.cat.Set(s)
 	return s, nil
 }

@@ -17,6 +17,7 @@ int sqlite3_extended_errcode(sqlite3*);
 int sqlite3_db_status(sqlite3*, int, int*, int*, int);
 int sqlite3_step(sqlite3_stmt*);
 int sqlite3_bind_int64(sqlite3_stmt*, int, long long);
+const unsigned char *sqlite3_column_text(sqlite3_stmt*, int);
 long long sqlite3_column_int64(sqlite3_stmt*, int);
 #include <stdlib.h>
 */
@@ -97,6 +98,30 @@ func stepRaw(c *sqlite3.SQLiteConn, q string, args ...int64) (int64, error) {
 		return 0, nil
 	default:
 		return 0, lastPrepareError(db, rc)
+	}
+}
+
+// stepStrings is stepRaw for a query of one text column: it returns every
+// row's value.
+func stepStrings(c *sqlite3.SQLiteConn, q string) ([]string, error) {
+	db := dbHandle(c)
+	cq := C.CString(q)
+	defer C.free(unsafe.Pointer(cq))
+	var st *C.sqlite3_stmt
+	if rc := C.sqlite3_prepare_v2(db, cq, -1, &st, nil); rc != 0 {
+		return nil, lastPrepareError(db, rc)
+	}
+	defer C.sqlite3_finalize(st)
+	var out []string
+	for {
+		switch rc := C.sqlite3_step(st); rc {
+		case sqliteRow:
+			out = append(out, C.GoString((*C.char)(unsafe.Pointer(C.sqlite3_column_text(st, 0)))))
+		case sqliteDone:
+			return out, nil
+		default:
+			return nil, lastPrepareError(db, rc)
+		}
 	}
 }
 

@@ -42,6 +42,11 @@ type SchemaSnapshot struct {
 	indexes     map[uint32]*indexDef
 	constraints map[uint32]*constraintDef
 	viewSQL     map[uint32]string // pg_get_viewdef text by view OID
+	// broken lists relations whose columns could not be read (a view over
+	// a table dropped before the view check existed): they stay in the
+	// snapshot without columns, so that DROP can still name them, and
+	// everything else loads.
+	broken []string
 }
 
 var _ Schema = (*SchemaSnapshot)(nil)
@@ -105,7 +110,13 @@ func loadSchema(ctx context.Context, q queryer) (*SchemaSnapshot, error) {
 		}
 		t, err := loadTable(ctx, q, m, r, snap)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			// One relation that cannot be read must not make the whole
+			// schema, and so every statement, fail.
+			snap.broken = append(snap.broken, err.Error())
+			t = &TableInfo{Name: r.name, OID: uint32(oidFirstUser + r.rowid), View: r.typ == "view"}
 		}
 		snap.tables = append(snap.tables, t)
 		snap.byName[t.Name] = t

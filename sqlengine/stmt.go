@@ -62,7 +62,7 @@ type Stmt struct {
 	// Bounded: an INSERT of VALUES rows of constants and parameters, whose
 	// work is small and fixed (bounded.go): the leader proposes it as an
 	// autocommit write without running it first.
-	Bounded bool
+	Bounded   bool
 	ForUpdate bool // SELECT … FOR UPDATE/SHARE: takes the write gate inside a transaction
 	Catalog   bool // reads pg_catalog or information_schema relations: runs on the catalog connection
 	Checksum  bool // SELECT pgraft_checksum(): answered by Engine.Checksum, not by SQLite

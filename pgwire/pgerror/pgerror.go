@@ -36,6 +36,7 @@ const (
 	ForeignKeyViolation           = "23503"
 	UniqueViolation               = "23505"
 	CheckViolation                = "23514"
+	DependentObjectsStillExist    = "2BP01"
 	InvalidTransactionState       = "25000"
 	ActiveSQLTransaction          = "25001"
 	NoActiveSQLTransaction        = "25P01"
