@@ -16,6 +16,7 @@ const (
 	SuccessfulCompletion          = "00000"
 	Warning                       = "01000"
 	ConnectionException           = "08000"
+	ConnectionFailure             = "08006" // connection_failure: the client went away
 	ProtocolViolation             = "08P01" // protocol_violation
 	FeatureNotSupported           = "0A000" // feature_not_supported
 	InvalidTransactionInitiation  = "0B000"
@@ -71,6 +72,7 @@ const (
 	IndeterminateDatatype         = "42P18"
 	InvalidColumnReference        = "42P10"
 	GroupingError                 = "42803"
+	TooManyConnections            = "53300" // too_many_connections
 	ProgramLimitExceeded          = "54000"
 	ObjectNotInPrerequisiteState  = "55000"
 	LockNotAvailable              = "55P03" // lock_not_available
