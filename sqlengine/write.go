@@ -25,6 +25,7 @@ type WriteTx struct {
 	dataIndex uint64 // the data the transaction ran against
 	d         *digest
 	aborted   bool // Apply took the connection back (guarded by e.wmu)
+	lost      bool // SQLite rolled the transaction back under a failed statement
 	done      bool
 
 	baseSchemaVer int64           // PRAGMA schema_version at BEGIN
@@ -36,6 +37,13 @@ type WriteTx struct {
 // Apply; the session reports 40001.
 var ErrAborted = pgerror.New(pgerror.SerializationFailure,
 	"could not serialize access: the transaction was interrupted by replication")
+
+// ErrRolledBack is returned by a WriteTx whose transaction SQLite rolled
+// back whole when one of its write statements failed: an interrupted write
+// (statement_timeout, CancelRequest, a client gone) or a full disk does that,
+// savepoints included, so ROLLBACK TO cannot resume it as in PostgreSQL.
+var ErrRolledBack = pgerror.New(pgerror.TransactionRollback,
+	"the transaction was rolled back: a write statement in it was canceled or failed")
 
 // BeginWrite borrows the write connection for an interactive transaction.
 // The caller must hold the write gate and have waited until every entry
@@ -94,6 +102,9 @@ func (t *WriteTx) lock() error {
 	t.e.wmu.Lock()
 	if t.aborted || t.done {
 		t.e.wmu.Unlock()
+		if t.lost {
+			return ErrRolledBack
+		}
 		return ErrAborted
 	}
 	t.e.swap.RLock()
@@ -103,6 +114,20 @@ func (t *WriteTx) lock() error {
 func (t *WriteTx) unlock() {
 	t.e.swap.RUnlock()
 	t.e.wmu.Unlock()
+}
+
+// failed notes a failed statement. SQLite rolls back the whole transaction,
+// not just the statement, when a write is interrupted (sqlite3_interrupt,
+// which a cancelled context triggers) or the disk is full: the connection is
+// then back in autocommit mode, and the WriteTx gives it up rather than run
+// later statements outside any transaction or ROLLBACK a transaction that no
+// longer exists. The caller holds the connection (lock).
+func (t *WriteTx) failed(err error) error {
+	if err != nil && t.e.wraw.AutoCommit() {
+		t.lost, t.done = true, true
+		t.e.borrower = nil
+	}
+	return err
 }
 
 // Exec runs a write statement and records it. A failed statement has no
@@ -116,7 +141,7 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 	t.e.det.setOrdinal(t.execs + 1)
 	r, err := execOn(ctx, t.e.wconn, q, args, returning)
 	if err != nil {
-		return nil, MapError(err)
+		return nil, MapError(t.failed(err))
 	}
 	t.execs++
 	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: args, Rows: returning})
@@ -134,7 +159,7 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	t.e.det.begin(t.ctx)
 	t.e.det.setOrdinal(t.execs + 1)
 	r, err := execOn(ctx, t.e.wconn, q, args, true)
-	return r, MapError(err)
+	return r, MapError(t.failed(err))
 }
 
 // Savepoint, Release and RollbackTo run and record savepoint operations.
@@ -158,7 +183,7 @@ func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
 	}
 	defer t.unlock()
 	if _, err := t.e.wconn.ExecContext(ctx, verb+quoteSavepoint(op.SQL)); err != nil {
-		return MapError(err)
+		return MapError(t.failed(err))
 	}
 	t.ops = append(t.ops, op)
 	return nil
