@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // Rows streams a read's result from a read connection. Close it: it holds
@@ -87,7 +85,7 @@ func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
 	var info StmtInfo
 	err = c.Raw(func(dc any) error {
 		var perr error
-		info, perr = prepareInfo(dc.(*sqlite3.SQLiteConn), q)
+		info, perr = prepareInfo(rawConn(dc), q)
 		return perr
 	})
 	return info, MapError(err)

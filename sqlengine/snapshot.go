@@ -81,7 +81,7 @@ func (s *Snapshot) backupTo(path string) error {
 	defer dc.Close()
 	return dc.Raw(func(d any) error {
 		return s.conn.Raw(func(src any) error {
-			b, err := d.(*sqlite3.SQLiteConn).Backup("main", src.(*sqlite3.SQLiteConn), "main")
+			b, err := d.(*sqlite3.SQLiteConn).Backup("main", rawConn(src), "main")
 			if err != nil {
 				return err
 			}

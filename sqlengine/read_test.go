@@ -1,0 +1,124 @@
+package sqlengine
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestCanceledReadsLeaveThePoolUsable interrupts reads every way a session
+// runs them: a statement still computing its first row, a result being
+// streamed, and a snapshot transaction's read. Each must end with the
+// context's error, and afterwards every pooled connection must be back in
+// autocommit (no transaction left open) and serve reads.
+func TestCanceledReadsLeaveThePoolUsable(t *testing.T) {
+	const conns = 2
+	e, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite"), ReadConns: conns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	for i := 0; i < 10; i++ {
+		ctx := expiring(t, 20*time.Millisecond)
+		if rows, err := e.Query(ctx, endlessCount, nil); err == nil {
+			rows.Close()
+			t.Fatal("an interrupted count returned rows")
+		} else if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("interrupted count: %v, want the context's error", err)
+		}
+
+		ctx = expiring(t, 20*time.Millisecond)
+		rows, err := e.Query(ctx, endlessRows, nil)
+		if err != nil {
+			t.Fatalf("streaming query: %v", err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("interrupted stream: %v, want the context's error", err)
+		}
+		rows.Close()
+
+		rt, err := e.BeginRead(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx = expiring(t, 20*time.Millisecond)
+		if rows, err := rt.Query(ctx, endlessCount, nil); err == nil {
+			rows.Close()
+			t.Fatal("an interrupted snapshot read returned rows")
+		}
+		rt.Close()
+	}
+	if _, inUse := e.ReadStats(); inUse != 0 {
+		t.Fatalf("%d read connections still in use", inUse)
+	}
+	ctx := expiring(t, 10*time.Second)
+	held := make([]*ReadTx, 0, conns)
+	for i := 0; i < conns; i++ { // every connection of the pool at once
+		rt, err := e.BeginRead(ctx)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		held = append(held, rt)
+		var one any
+		rows, err := rt.Query(ctx, "SELECT 1", nil)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		if rows.Next() {
+			v, _ := rows.Values()
+			one = v[0]
+		}
+		rows.Close()
+		if one != int64(1) {
+			t.Fatalf("connection %d: SELECT 1 = %v, %v", i, one, rows.Err())
+		}
+	}
+	for _, rt := range held {
+		rt.Close()
+	}
+}
+
+// TestReadConnInTransactionIsNotReused: a connection returned to the pool
+// inside a transaction is closed rather than handed to the next read.
+func TestReadConnInTransactionIsNotReused(t *testing.T) {
+	e, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite"), ReadConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	ctx := expiring(t, 10*time.Second)
+	c, err := e.read.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // leaks the transaction, as a bug would
+	c, err = e.read.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var auto bool
+	c.Raw(func(dc any) error { auto = rawConn(dc).AutoCommit(); return nil })
+	if !auto {
+		t.Fatal("the pool handed out a connection inside a transaction")
+	}
+}
+
+// TestSchemaWaitObeysContext: a session waiting behind a schema reload (one
+// that waits for a read connection, say) gives up when its context ends.
+func TestSchemaWaitObeysContext(t *testing.T) {
+	e := newTestEngine(t)
+	e.schemaSem <- struct{}{} // a reload in progress
+	defer func() { <-e.schemaSem }()
+	e.schemaDirty.Store(true)
+	if _, err := e.Schema(expiring(t, 20*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Schema = %v, want the context's error", err)
+	}
+}
