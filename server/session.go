@@ -157,8 +157,17 @@ func (s *session) TxStatus() byte {
 	return 'I'
 }
 
-// Parse implements pgwire.Session.
+// Parse implements pgwire.Session. It is part of the statement for
+// statement_timeout and CancelRequest: what it waits for (the schema, a read
+// connection to describe on, a new leader) ends with 57014 as in PostgreSQL.
 func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+	ctx, stop := s.statementContext(ctx)
+	defer stop()
+	stmts, err := s.parse(ctx, sql, paramOIDs)
+	return stmts, contextError(ctx, err)
+}
+
+func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
 	s.awaitForwardedDDL(ctx)
 	if s.srv.leaderCatchingUp() {
 		// Translate against the schema the new leader is about to have.
@@ -339,12 +348,13 @@ func (s *session) statementContext(ctx context.Context) (context.Context, func()
 		stopTimer = time.AfterFunc(d, func() { cancel(errStmtTimeout) }).Stop
 	}
 	s.cancelMu.Lock()
+	outer := s.cancel // a statement context made inside another's
 	s.cancel = cancel
 	s.cancelMu.Unlock()
 	return ctx, func() {
 		stopTimer()
 		s.cancelMu.Lock()
-		s.cancel = nil
+		s.cancel = outer
 		s.cancelMu.Unlock()
 		cancel(nil)
 	}
