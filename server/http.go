@@ -28,6 +28,13 @@ type Status struct {
 	// ForwardedSessions counts the leader-side sessions serving followers'
 	// sessions on this node (write forwarding, DESIGN.md §6).
 	ForwardedSessions int64 `json:"forwarded_sessions"`
+	// Sessions counts the client sessions, at most MaxConnections.
+	Sessions       int64 `json:"sessions"`
+	MaxConnections int   `json:"max_connections"`
+	// ReadConnsOpen and ReadConnsInUse describe the read pool: connections
+	// open, and those serving a read (a long one holds its connection).
+	ReadConnsOpen  int `json:"read_conns_open"`
+	ReadConnsInUse int `json:"read_conns_in_use"`
 }
 
 // Status returns this node's status; with members, it also asks every
@@ -37,11 +44,14 @@ func (s *Server) Status(ctx context.Context, members bool) Status {
 	if members {
 		st = s.node.ClusterStatus(ctx)
 	}
+	open, inUse := s.eng.ReadStats()
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,
 		LastIndex: st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
 		Members: st.Members, ForwardedSessions: s.forwardSessions.Load(),
+		Sessions: s.sessions.Load(), MaxConnections: s.cfg.MaxConnections,
+		ReadConnsOpen: open, ReadConnsInUse: inUse,
 	}
 }
 

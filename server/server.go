@@ -69,6 +69,16 @@ type Config struct {
 	// and when it holds no advisory locks; 0 = 1 minute.
 	ForwardIdleTimeout time.Duration
 
+	// MaxConnections bounds the client sessions, as PostgreSQL's
+	// max_connections (which SHOW reports): a connection beyond it is
+	// refused at startup with FATAL 53300. The read pool is sized to serve
+	// every admitted session at once (readReserve more). 0 = 100. The
+	// leader-side sessions that serve followers' forwarded statements
+	// (forward_leader.go) are not counted: each stands for a session that
+	// a follower admitted under its own limit, and refusing it would fail
+	// a follower's write for the leader's local load.
+	MaxConnections int
+
 	// Now is the wall clock entries take their time from (now(),
 	// CURRENT_TIMESTAMP); nil = time.Now. Fault tests move it to simulate a
 	// node's clock jumping.
@@ -79,8 +89,20 @@ type Config struct {
 
 // DefaultConfig returns the defaults of `pgraft serve`.
 func DefaultConfig() Config {
-	return Config{DataDir: "./data", PGAddr: "127.0.0.1:5433", RaftAddr: "127.0.0.1:7433", HTTPAddr: "127.0.0.1:8433"}
+	return Config{DataDir: "./data", PGAddr: "127.0.0.1:5433", RaftAddr: "127.0.0.1:7433", HTTPAddr: "127.0.0.1:8433",
+		MaxConnections: defaultMaxConnections}
 }
+
+const (
+	// defaultMaxConnections is PostgreSQL's default max_connections.
+	defaultMaxConnections = 100
+	// readReserve is how many read connections the pool has beyond
+	// MaxConnections, for what reads on no session's behalf or on a
+	// forwarded one's: /healthz, Raft snapshots, schema reloads, describes
+	// of forwarded statements. A session holds one read connection while a
+	// read runs, and one more per open cursor or suspended portal it reads.
+	readReserve = 8
+)
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
@@ -92,6 +114,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftAddr == "" && c.RaftListener == nil {
 		return errors.New("raft address is required")
+	}
+	if c.MaxConnections < 0 {
+		return errors.New("max connections must not be negative")
 	}
 	switch c.FollowerWrites {
 	case "", FollowerWritesForward, FollowerWritesReject:
@@ -132,6 +157,9 @@ type Server struct {
 	pg              *pgwire.Server
 	web             *http.Server
 
+	// sessions counts the client sessions, up to cfg.MaxConnections.
+	sessions atomic.Int64
+
 	lead     leadership
 	bgCtx    context.Context // ends at Shutdown: background work of the Server
 	bgCancel context.CancelFunc
@@ -164,6 +192,9 @@ func Open(cfg Config) (*Server, error) {
 	}
 	cfg.NodeID = id
 	cfg.Logger = log
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = defaultMaxConnections
+	}
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id)}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
@@ -177,8 +208,9 @@ func Open(cfg Config) (*Server, error) {
 func (s *Server) open() error {
 	var err error
 	s.eng, err = sqlengine.Open(sqlengine.Config{
-		Path:   filepath.Join(s.cfg.DataDir, "db.sqlite"),
-		Logger: s.log.With(logKeyComponent, "sqlengine"),
+		Path:      filepath.Join(s.cfg.DataDir, "db.sqlite"),
+		ReadConns: s.cfg.MaxConnections + readReserve, // a long read never starves another session
+		Logger:    s.log.With(logKeyComponent, "sqlengine"),
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
