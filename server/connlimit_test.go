@@ -3,6 +3,9 @@ package server_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +142,61 @@ func TestCanceledReadsReleaseTheirConnections(t *testing.T) {
 	mustExec(t, c, `COMMIT`)
 	if got := count(t, c, `SELECT 42`); got != 42 {
 		t.Fatalf("SELECT 42 = %d", got)
+	}
+}
+
+// healthz returns /healthz's status code and body.
+func healthz(t *testing.T, n *servertest.Node) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(bounded(t), "GET", "http://"+n.HTTPAddr()+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // no idle goroutines left
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestHealthzRunsSelectOne: /healthz answers 200 while the node can answer
+// SELECT 1, and 503 with the reason while it cannot: here every read
+// connection is held by a session's open cursors. A session's read waiting
+// for a connection meanwhile ends at its statement_timeout (57014) instead
+// of hanging.
+func TestHealthzRunsSelectOne(t *testing.T) {
+	n := servertest.Start(t, func(c *server.Config) { c.MaxConnections = 2 }) // a pool of 10
+	if code, body := healthz(t, n); code != http.StatusOK {
+		t.Fatalf("/healthz = %d %q, want 200", code, body)
+	}
+	hog := connect(t, n)
+	mustExec(t, hog, `SET statement_timeout = '20s'`)
+	mustExec(t, hog, `BEGIN`)
+	for i := 0; i < 10; i++ {
+		name := "c" + string(rune('0'+i))
+		mustExec(t, hog, `DECLARE `+name+` CURSOR FOR SELECT 1 UNION ALL SELECT 2`)
+		if got := count(t, hog, `FETCH 1 FROM `+name); got != 1 {
+			t.Fatalf("cursor %d: FETCH = %d", i, got)
+		}
+	}
+	waitStatus(t, n, "the cursors hold every read connection", func(st server.Status) bool { return st.ReadConnsInUse == 10 })
+	code, body := healthz(t, n)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "SELECT 1") {
+		t.Fatalf("/healthz with no read connection free = %d %q, want 503 and the reason", code, body)
+	}
+	c := connect(t, n)
+	mustExec(t, c, `SET statement_timeout = '300ms'`)
+	_, err := c.Exec(bounded(t), `SELECT 1`)
+	wantCode(t, err, "57014")
+
+	mustExec(t, hog, `COMMIT`)
+	if code, body := healthz(t, n); code != http.StatusOK {
+		t.Fatalf("/healthz after the cursors closed = %d %q, want 200", code, body)
+	}
+	if got := count(t, c, `SELECT 1`); got != 1 {
+		t.Fatalf("SELECT 1 = %d", got)
 	}
 }
