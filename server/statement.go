@@ -67,14 +67,15 @@ func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error)
 			stored[i] = v
 		}
 	}
-	pt := &portal{stmt: p, args: stored}
-	// Described here, where a context bounds the wait (for a read
-	// connection, say), rather than in Columns, which has none. A statement
-	// that cannot be described fails when it runs, as before.
-	ctx, stop := p.s.statementContext(ctx)
-	defer stop()
-	pt.cols, _ = p.columns(ctx, false)
-	pt.described = true
+	pt := &portal{stmt: p, args: stored, cols: p.cols, described: true}
+	if !p.done {
+		// Described here, where a context bounds the wait (for a read
+		// connection, say), rather than in Columns, which has none. A
+		// statement that cannot be described fails when it runs, as before.
+		ctx, stop := p.s.statementContext(ctx)
+		defer stop()
+		pt.cols, _ = p.columns(ctx, false)
+	}
 	return pt, nil
 }
 
