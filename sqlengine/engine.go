@@ -53,6 +53,10 @@ type Engine struct {
 	// readStats is read for ReadStats without swap, which Restore holds
 	// while it waits for every read to end.
 	readStats atomic.Pointer[sql.DB]
+	// snap is where Snapshot reads: not the read pool, because Snapshot
+	// runs on the apply goroutine, which must never wait behind clients'
+	// long reads and open cursors.
+	snap *sql.DB
 
 	// wmu serializes use of the write connection (Apply, a borrower's
 	// statements). borrower is the session transaction that holds it
@@ -137,7 +141,15 @@ func (e *Engine) openConns() error {
 	e.read.SetMaxIdleConns(e.cfg.ReadConns)
 	e.read.SetConnMaxIdleTime(readIdleTime)
 	e.readStats.Store(e.read)
+	e.snap = sql.OpenDB(&readConnector{newConnector(e.dsn(""), prepareSnapshotConn)})
+	e.snap.SetMaxOpenConns(2) // Raft persists one snapshot at a time
+	e.snap.SetMaxIdleConns(0) // cheap to open: no functions, no catalog views
 	return nil
+}
+
+func prepareSnapshotConn(c *sqlite3.SQLiteConn) error {
+	_, err := c.Exec("PRAGMA query_only=ON", nil)
+	return err
 }
 
 // readIdleTime is how long an unused read connection stays open. Opening
@@ -242,12 +254,12 @@ func (e *Engine) closeConns() error {
 	if e.wconn != nil {
 		errs = append(errs, e.wconn.Close())
 	}
-	for _, db := range []*sql.DB{e.read, e.write, e.helper} {
+	for _, db := range []*sql.DB{e.read, e.snap, e.write, e.helper} {
 		if db != nil {
 			errs = append(errs, db.Close())
 		}
 	}
-	e.wconn, e.wraw, e.read, e.write, e.helper = nil, nil, nil, nil, nil
+	e.wconn, e.wraw, e.read, e.snap, e.write, e.helper = nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -120,5 +121,49 @@ func TestSchemaWaitObeysContext(t *testing.T) {
 	e.schemaDirty.Store(true)
 	if _, err := e.Schema(expiring(t, 20*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Schema = %v, want the context's error", err)
+	}
+}
+
+// TestSnapshotIgnoresAFullReadPool: Snapshot runs on the apply goroutine,
+// so it must not wait for a read connection that a client holds.
+func TestSnapshotIgnoresAFullReadPool(t *testing.T) {
+	e, err := Open(Config{Path: filepath.Join(t.TempDir(), "db.sqlite"), ReadConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	e.ApplyBatch([]Command{{Index: 1, Data: entry(t, 1, 1, `CREATE TABLE t (id int PRIMARY KEY)`)}})
+	rows, err := e.Query(context.Background(), endlessRows, nil) // holds the one read connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	type result struct {
+		snap *Snapshot
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := e.Snapshot()
+		done <- result{s, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		defer r.snap.Release()
+		if r.snap.Index() != 1 {
+			t.Fatalf("snapshot index %d, want 1", r.snap.Index())
+		}
+		if err := r.snap.Persist(io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		rows.Close() // lets Snapshot go on, so that the engine can close
+		if r := <-done; r.err == nil {
+			r.snap.Release()
+		}
+		t.Fatal("Snapshot waits for the read pool")
 	}
 }

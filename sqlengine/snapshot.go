@@ -26,7 +26,7 @@ type Snapshot struct {
 func (e *Engine) Snapshot() (*Snapshot, error) {
 	ctx := context.Background()
 	e.swap.RLock()
-	c, err := e.read.Conn(ctx)
+	c, err := e.snap.Conn(ctx)
 	if err != nil {
 		e.swap.RUnlock()
 		return nil, fmt.Errorf("snapshot: %w", err)
