@@ -98,9 +98,10 @@ const (
 	defaultMaxConnections = 100
 	// readReserve is how many read connections the pool has beyond
 	// MaxConnections, for what reads on no session's behalf or on a
-	// forwarded one's: /healthz, Raft snapshots, schema reloads, describes
-	// of forwarded statements. A session holds one read connection while a
-	// read runs, and one more per open cursor or suspended portal it reads.
+	// forwarded one's: /healthz, schema reloads, describes of forwarded
+	// statements (Raft snapshots have a connection of their own). A session
+	// holds one read connection while a read runs, and one more per open
+	// cursor or suspended portal it reads.
 	readReserve = 8
 )
 
