@@ -274,7 +274,9 @@ func (e *Engine) Schema(ctx context.Context) (*SchemaSnapshot, error) {
 	if s := e.cat.Get(); s != nil && !e.schemaDirty.Load() {
 		return s, nil
 	}
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return nil, err
+	}
 	defer e.swap.RUnlock()
 	e.schemaDirty.Store(false)
 	s, err := loadSchema(ctx, e.read)

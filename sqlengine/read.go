@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // Rows streams a read's result from a read connection. Close it: it holds
@@ -61,7 +62,9 @@ func newRows(rs *sql.Rows, release func()) (*Rows, error) {
 // Query runs a read-only statement on a pooled read connection, on this
 // node's latest applied state.
 func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return nil, err
+	}
 	rs, err := e.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		e.swap.RUnlock()
@@ -75,7 +78,9 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 // against the current schema (undefined tables and columns fail here, at
 // Parse time, as in PostgreSQL).
 func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return StmtInfo{}, err
+	}
 	defer e.swap.RUnlock()
 	c, err := e.read.Conn(ctx)
 	if err != nil {
@@ -103,7 +108,9 @@ type ReadTx struct {
 // BeginRead reserves a read connection for a snapshot transaction. The
 // snapshot itself starts with the first Query, as in PostgreSQL.
 func (e *Engine) BeginRead(ctx context.Context) (*ReadTx, error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return nil, err
+	}
 	c, err := e.read.Conn(ctx)
 	if err != nil {
 		e.swap.RUnlock()
@@ -150,7 +157,9 @@ func (t *ReadTx) Close() {
 // sqlite_sequence (checksum.go), and the applied index it describes, read in
 // one transaction: nodes at the same index must have the same checksum (I3).
 func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return "", 0, err
+	}
 	defer e.swap.RUnlock()
 	c, err := e.read.Conn(ctx)
 	if err != nil {
@@ -167,4 +176,22 @@ func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err er
 	}
 	sum, err = checksumDB(ctx, c)
 	return sum, uint64(idx), err
+}
+
+// rlockSwap takes e.swap shared, giving up when ctx ends: a Restore waiting
+// for the reads running now (an endless one, say) blocks every new RLock,
+// and a read must still end at its statement_timeout, and /healthz within
+// its bound, rather than hang. sync.RWMutex has no context, hence the
+// polling, which only happens while a Restore waits.
+func (e *Engine) rlockSwap(ctx context.Context) error {
+	for wait := time.Millisecond; !e.swap.TryRLock(); wait = min(2*wait, 50*time.Millisecond) {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }

@@ -167,3 +167,42 @@ func TestSnapshotIgnoresAFullReadPool(t *testing.T) {
 		t.Fatal("Snapshot waits for the read pool")
 	}
 }
+
+// TestReadsObeyContextBehindARestore: while a Restore waits for the reads
+// running now, a new read gives up when its context ends instead of
+// waiting for the Restore, which waits for the long read.
+func TestReadsObeyContextBehindARestore(t *testing.T) {
+	e := newTestEngine(t)
+	rows, err := e.Query(context.Background(), endlessRows, nil) // a long read, holding swap shared
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := make(chan struct{})
+	go func() { // Restore's part: swap exclusively, once the long read ends
+		e.swap.Lock()
+		e.swap.Unlock()
+		close(restored)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for e.swap.TryRLock() { // until the writer waits
+		e.swap.RUnlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never waited")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := e.Query(expiring(t, 50*time.Millisecond), "SELECT 1", nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read behind a waiting Restore: %v, want the context's error", err)
+	}
+	rows.Close()
+	select {
+	case <-restored:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the writer never got the lock")
+	}
+	rows, err = e.Query(expiring(t, 10*time.Second), "SELECT 1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+}
