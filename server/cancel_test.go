@@ -21,8 +21,8 @@ const (
 )
 
 // canceled runs sql on c, ended by statement_timeout ("timeout": the
-// session's is 200ms) or by a CancelRequest after 200ms ("cancel"), and
-// checks the 57014 and its reason.
+// session's is 200ms) or by CancelRequests ("cancel"), and checks the
+// 57014 and its reason.
 func canceled(t *testing.T, c *pgx.Conn, how, sql string) {
 	t.Helper()
 	// A hang fails the test instead of stalling it: pgx gives up at the
@@ -30,8 +30,22 @@ func canceled(t *testing.T, c *pgx.Conn, how, sql string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if how == "cancel" {
-		timer := time.AfterFunc(200*time.Millisecond, func() { c.PgConn().CancelRequest(ctx) })
-		defer timer.Stop()
+		// CancelRequests every 200ms until the statement ends: a loaded
+		// machine may start it after the first. Each has been handled
+		// when CancelRequest returns, so none is left to hit the next one.
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(200 * time.Millisecond):
+					c.PgConn().CancelRequest(ctx)
+				}
+			}
+		}()
+		defer func() { close(stop); <-stopped }()
 	}
 	_, err := c.Exec(ctx, sql) // "timeout": set by the caller, as SET fails in a failed block
 	wantCode(t, err, "57014")

@@ -98,7 +98,7 @@ func TestLongReadsDoNotStarveOtherSessions(t *testing.T) {
 	waitStatus(t, n, "every long read runs", func(st server.Status) bool { return st.ReadConnsInUse >= long })
 
 	c := connect(t, n)
-	mustExec(t, c, `SET statement_timeout = '10s'`) // a starved read fails (57014) instead of hanging
+	mustExec(t, c, `SET statement_timeout = '20s'`) // a starved read fails (57014) instead of hanging
 	var one int
 	if err := c.QueryRow(bounded(t), `SELECT 1`).Scan(&one); err != nil || one != 1 {
 		t.Fatalf("SELECT 1 beside %d long reads = %d, %v", long, one, err)
