@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"strings"
@@ -24,35 +25,19 @@ func newConnector(dsn string, hook func(*sqlite3.SQLiteConn) error) *connector {
 func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
 func (c *connector) Driver() driver.Driver                        { return c.driver }
 
-// readConnector opens the read pool's connections as readConns.
-type readConnector struct{ *connector }
-
-func (c *readConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	dc, err := c.connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &readConn{dc.(*sqlite3.SQLiteConn)}, nil
-}
-
-// readConn is a pooled read connection. database/sql asks IsValid whenever
-// the connection goes back to the pool: one still inside a transaction (a
-// snapshot whose ROLLBACK failed, say) is closed instead of being handed,
-// mid-transaction, to the next read.
-type readConn struct{ *sqlite3.SQLiteConn }
-
-var _ driver.Validator = (*readConn)(nil)
-
-// IsValid implements driver.Validator.
-func (c *readConn) IsValid() bool { return c.AutoCommit() }
-
-// rawConn returns the SQLite connection behind a database/sql driver
-// connection (what sql.Conn.Raw hands over).
-func rawConn(dc any) *sqlite3.SQLiteConn {
-	if rc, ok := dc.(*readConn); ok {
-		return rc.SQLiteConn
-	}
-	return dc.(*sqlite3.SQLiteConn)
+// closeConn returns c, a read connection, to its pool, or closes it for
+// good when it is still inside a transaction (a ROLLBACK that failed, a
+// path that forgot one): the next read must never run inside another's
+// transaction. Returning driver.ErrBadConn from Raw makes database/sql
+// discard the connection.
+func closeConn(c *sql.Conn) {
+	c.Raw(func(dc any) error { //nolint:errcheck // ErrBadConn is the point
+		if !dc.(*sqlite3.SQLiteConn).AutoCommit() {
+			return driver.ErrBadConn
+		}
+		return nil
+	})
+	c.Close()
 }
 
 // funcErrorPrefix starts the message of an error raised by one of our SQL

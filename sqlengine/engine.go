@@ -136,12 +136,12 @@ func (e *Engine) openConns() error {
 	if err := e.initMeta(); err != nil {
 		return err
 	}
-	e.read = sql.OpenDB(&readConnector{newConnector(e.dsn(""), e.prepareReadConn)})
+	e.read = sql.OpenDB(newConnector(e.dsn(""), e.prepareReadConn))
 	e.read.SetMaxOpenConns(e.cfg.ReadConns)
 	e.read.SetMaxIdleConns(e.cfg.ReadConns)
 	e.read.SetConnMaxIdleTime(readIdleTime)
 	e.readStats.Store(e.read)
-	e.snap = sql.OpenDB(&readConnector{newConnector(e.dsn(""), prepareSnapshotConn)})
+	e.snap = sql.OpenDB(newConnector(e.dsn(""), prepareSnapshotConn))
 	e.snap.SetMaxOpenConns(2) // Raft persists one snapshot at a time
 	e.snap.SetMaxIdleConns(0) // cheap to open: no functions, no catalog views
 	return nil

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // Rows streams a read's result from a read connection. Close it: it holds
@@ -90,7 +92,7 @@ func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
 	var info StmtInfo
 	err = c.Raw(func(dc any) error {
 		var perr error
-		info, perr = prepareInfo(rawConn(dc), q)
+		info, perr = prepareInfo(dc.(*sqlite3.SQLiteConn), q)
 		return perr
 	})
 	return info, MapError(err)
@@ -147,8 +149,8 @@ func (t *ReadTx) Close() {
 	if t.conn == nil {
 		return
 	}
-	t.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // the connection is returned either way
-	t.conn.Close()
+	t.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // closeConn checks
+	closeConn(t.conn)
 	t.conn = nil
 	t.e.swap.RUnlock()
 }
@@ -165,11 +167,11 @@ func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err er
 	if err != nil {
 		return "", 0, fmt.Errorf("checksum: %w", err)
 	}
-	defer c.Close()
+	defer closeConn(c)
 	if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
 		return "", 0, MapError(err)
 	}
-	defer c.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only
+	defer c.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // closeConn checks
 	var idx int64
 	if err := c.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM _pgraft_meta WHERE key = 'applied_index'), 0)`).Scan(&idx); err != nil {
 		return "", 0, MapError(err)

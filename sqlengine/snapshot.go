@@ -81,7 +81,7 @@ func (s *Snapshot) backupTo(path string) error {
 	defer dc.Close()
 	return dc.Raw(func(d any) error {
 		return s.conn.Raw(func(src any) error {
-			b, err := d.(*sqlite3.SQLiteConn).Backup("main", rawConn(src), "main")
+			b, err := d.(*sqlite3.SQLiteConn).Backup("main", src.(*sqlite3.SQLiteConn), "main")
 			if err != nil {
 				return err
 			}
@@ -108,7 +108,7 @@ func (s *Snapshot) Release() {
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil || busy != 0 {
 		s.e.log.Warn("checkpoint after snapshot incomplete", "err", err, "busy", busy)
 	}
-	s.conn.Close()
+	closeConn(s.conn)
 	s.conn = nil
 	s.e.swap.RUnlock()
 }
