@@ -141,15 +141,12 @@ func (e *Engine) openConns() error {
 	e.read.SetMaxIdleConns(e.cfg.ReadConns)
 	e.read.SetConnMaxIdleTime(readIdleTime)
 	e.readStats.Store(e.read)
-	e.snap = sql.OpenDB(newConnector(e.dsn(""), prepareSnapshotConn))
+	// Set up as any read connection; opened per snapshot (about 10 ms, every
+	// few thousand entries) and closed after.
+	e.snap = sql.OpenDB(newConnector(e.dsn(""), e.prepareReadConn))
 	e.snap.SetMaxOpenConns(2) // Raft persists one snapshot at a time
-	e.snap.SetMaxIdleConns(0) // cheap to open: no functions, no catalog views
+	e.snap.SetMaxIdleConns(0)
 	return nil
-}
-
-func prepareSnapshotConn(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec("PRAGMA query_only=ON", nil)
-	return err
 }
 
 // readIdleTime is how long an unused read connection stays open. Opening
