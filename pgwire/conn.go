@@ -27,14 +27,18 @@ const flushThreshold = 64 << 10
 type conn struct {
 	srv *Server
 	log *slog.Logger
-	ctx context.Context // cancelled by Server.Close and when serve returns
+	ctx context.Context // cancelled by Server.Close, by checkPeer, and when serve returns
 
-	cancelCtx context.CancelFunc
+	cancelCtx context.CancelCauseFunc
 
-	mu   sync.Mutex // guards the fields below, touched by Shutdown, Close and CancelRequest
+	mu   sync.Mutex // guards the fields below, touched by Shutdown, Close, CancelRequest and checkPeer
 	nc   net.Conn   // replaced by its TLS wrapper after an SSLRequest
 	sess Session    // set once NewSession returned
 	idle bool       // blocked reading right after a ReadyForQuery
+
+	check      *time.Timer // runs checkPeer while the connection is busy (peer.go)
+	checkArmed bool        // check is scheduled or running
+	released   bool        // release ran: no more checks
 
 	be    *pgproto3.Backend
 	wbuf  []byte // pending output, written at sync points
@@ -55,7 +59,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
-	ctx, cancel := context.WithCancel(s.baseCtx)
+	ctx, cancel := context.WithCancelCause(s.baseCtx)
 	return &conn{
 		srv:       s,
 		log:       s.log.With(logKeyConn, id, logKeyRemote, nc.RemoteAddr().String()),
@@ -113,8 +117,9 @@ func (c *conn) release() {
 	if sess != nil {
 		c.guard("close session", sess.Close)
 	}
-	c.cancelCtx()
+	c.cancelCtx(nil)
 	c.mu.Lock()
+	c.stopCheckLocked()
 	c.nc.Close()
 	c.mu.Unlock()
 }
@@ -141,7 +146,7 @@ func (c *conn) interruptIfIdle() {
 // forceClose is Server.Close's part: stop whatever the session runs and drop
 // the socket, which fails the goroutine's pending read or write.
 func (c *conn) forceClose() {
-	c.cancelCtx()
+	c.cancelCtx(nil)
 	c.mu.Lock()
 	sess := c.sess
 	c.nc.Close()
@@ -152,12 +157,16 @@ func (c *conn) forceClose() {
 }
 
 // setIdle records whether the goroutine is about to block reading right after
-// a ReadyForQuery. It reports false when the server is closing and the
-// connection should end instead.
+// a ReadyForQuery; a busy connection has its client checked (peer.go). It
+// reports false when the server is closing and the connection should end
+// instead.
 func (c *conn) setIdle(idle bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.idle = idle
+	if !idle {
+		c.armCheckLocked()
+	}
 	return !(idle && c.srv.closing.Load())
 }
 
@@ -176,6 +185,10 @@ func (c *conn) readMessages() {
 		}
 		c.ready = false
 		if !c.dispatch(msg) {
+			return
+		}
+		if context.Cause(c.ctx) == errClientGone {
+			c.log.Debug("connection to client lost")
 			return
 		}
 	}

@@ -27,6 +27,11 @@
 // wait for all of them. A connection's goroutine is the only one that reads
 // its socket, writes its socket, and calls its Session's methods, except
 // Session.Cancel, which the goroutine of a CancelRequest connection calls.
+// While a connection is busy (from the message after a ReadyForQuery to the
+// next ReadyForQuery), a timer checks every ClientCheckInterval whether its
+// client hung up (peer.go: poll, never read) and if so cancels the
+// connection's context, which ends the running statement and then the
+// connection. The connection stops the timer when it ends.
 //
 // # Invariants
 //

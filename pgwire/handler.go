@@ -43,6 +43,11 @@ type Handler interface {
 //
 // A panic in any method is recovered by pgwire: it is logged with its stack,
 // and only that connection is closed.
+//
+// The ctx given to a method ends when the server closes, and when the client
+// is found gone while the connection is busy (Server.ClientCheckInterval);
+// context.Cause is then a FATAL 08006 *pgerror.Error, which a statement may
+// return as its error: the connection ends after the call.
 type Session interface {
 	// ParameterStatus returns the current values of the parameters reported
 	// to the client (server_version, TimeZone, in_hot_standby, …). pgwire

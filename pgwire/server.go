@@ -40,6 +40,11 @@ type Server struct {
 	Logger         *slog.Logger // nil: discard
 	TLSConfig      *tls.Config  // nil: SSLRequest is answered 'N'
 	MaxMessageSize int          // 0: 64 MiB; a larger message is a FATAL 54000
+	// ClientCheckInterval is how often a busy connection checks whether its
+	// client went away (peer.go), cancelling the statement if it did; as
+	// PostgreSQL's client_connection_check_interval, but on by default.
+	// 0: 1s; negative: never. Linux only: elsewhere no check happens.
+	ClientCheckInterval time.Duration
 
 	initOnce sync.Once
 	log      *slog.Logger

@@ -173,12 +173,12 @@ func waitError(ctx context.Context, err error) error {
 // another session passes to SET pgraft.min_index. It is the session's last
 // commit index, raised to what this node knows is committed: that covers
 // both what the session wrote and what it may have read since.
-func (s *session) runCommitIndexLocked(p *portal) (bool, error) {
+func (s *session) runCommitIndexLocked(p *portal) error {
 	index := s.lastIndex
 	if n := s.node(); n != nil {
 		index = max(index, n.CommittedDataIndex())
 	}
 	index = max(index, s.minIndex())
 	p.mat = [][]any{{int64(index)}}
-	return false, nil
+	return nil
 }

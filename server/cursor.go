@@ -16,8 +16,10 @@ type cursor struct {
 	hold bool
 }
 
-// declareLocked opens a cursor. Its query starts at the first FETCH.
-func (s *session) declareLocked(p *portal) error {
+// declareLocked opens a cursor. Its query starts at the first FETCH; its
+// columns are known now, for a Describe of the cursor's portal (ctx bounds
+// the wait for a read connection to describe on).
+func (s *session) declareLocked(ctx context.Context, p *portal) error {
 	c := p.stmt.st.Cursor
 	if !c.Hold && s.tx.state == txIdle {
 		return pgerror.New(pgerror.NoActiveSQLTransaction, "DECLARE CURSOR can only be used in transaction blocks")
@@ -29,6 +31,9 @@ func (s *session) declareLocked(p *portal) error {
 		s.cursors = map[string]*cursor{}
 	}
 	inner := &portal{stmt: &statement{s: s, st: c.Query}, args: p.args}
+	if cols, err := inner.stmt.columns(ctx, true); err == nil {
+		inner.cols, inner.described = cols, true // else the first FETCH fails
+	}
 	s.cursors[c.Name] = &cursor{p: inner, hold: c.Hold}
 	return nil
 }
@@ -43,10 +48,13 @@ func (s *session) fetchLocked(ctx context.Context, p *portal) error {
 	}
 	cp := cur.p
 	if !cp.started {
-		if err := s.startCursorLocked(cp); err != nil {
+		if err := s.startCursorLocked(ctx, cp); err != nil {
 			return err
 		}
+	} else {
+		cp.link(ctx)
 	}
+	defer cp.unlink() // before FETCH's statement context ends
 	var n int64
 	for c.Count == 0 || n < c.Count {
 		if cp.done {
@@ -71,19 +79,17 @@ func (s *session) fetchLocked(ctx context.Context, p *portal) error {
 	return nil
 }
 
-// startCursorLocked starts a cursor's query. Its rows outlive the FETCH
-// that started them, so they get a context of their own, not the
-// statement's (which FETCH's end cancels).
-func (s *session) startCursorLocked(cp *portal) error {
+// startCursorLocked starts a cursor's query under ctx, the first FETCH's
+// statement context. Its rows outlive that FETCH (portal.rowsContext).
+func (s *session) startCursorLocked(ctx context.Context, cp *portal) error {
 	cp.started = true
 	cp.loc = s.set.location()
-	cols, err := cp.stmt.columns(context.Background(), true)
+	cols, err := cp.stmt.columns(ctx, true)
 	if err != nil {
 		return err
 	}
 	cp.cols = cols
-	_, err = s.dispatchLocked(context.Background(), cp)
-	return err
+	return s.dispatchLocked(ctx, cp)
 }
 
 // closeCursorLocked runs CLOSE name | ALL.

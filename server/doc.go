@@ -16,4 +16,12 @@
 //     write connection, at a time (I5).
 //   - Session state is touched by the connection's goroutine, and by the
 //     idle timer only under session.mu.
+//   - Every wait and every SQLite step of a statement runs under its
+//     statement context (session.statementContext): statement_timeout,
+//     CancelRequest and a client gone (pgwire's check) end it with 57014,
+//     interrupting SQLite; streaming rows follow whichever Execute or FETCH
+//     reads them (portal.link).
+//   - At most Config.MaxConnections client sessions (53300 beyond), and a
+//     read connection for each of them plus readReserve: one session's long
+//     read never starves another's. /healthz runs a real SELECT 1.
 package server

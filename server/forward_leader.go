@@ -223,11 +223,12 @@ func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdRespo
 	p := &portal{stmt: stmt, args: args}
 	p.loc = ls.set.location()
 	p.started = true
+	ctx, stop := ls.statementContext(ctx)
+	defer stop()
+	defer p.finish() // before stop: it unlinks the rows from ctx
 	if err := ls.start(ctx, p); err != nil {
-		p.finish()
 		return &fwdResponse{Err: asPGError(err)}
 	}
-	defer p.finish()
 	resp := &fwdResponse{}
 	if p.done {
 		resp.Tag = p.tag
@@ -237,7 +238,7 @@ func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdRespo
 	for {
 		vals, ok, err := p.next()
 		if err != nil {
-			return &fwdResponse{Err: asPGError(ls.statementFailed(contextError(p.ctx, err)))}
+			return &fwdResponse{Err: asPGError(ls.statementFailed(contextError(ctx, err)))}
 		}
 		if !ok {
 			break

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -28,6 +29,13 @@ type Status struct {
 	// ForwardedSessions counts the leader-side sessions serving followers'
 	// sessions on this node (write forwarding, DESIGN.md §6).
 	ForwardedSessions int64 `json:"forwarded_sessions"`
+	// Sessions counts the client sessions, at most MaxConnections.
+	Sessions       int64 `json:"sessions"`
+	MaxConnections int   `json:"max_connections"`
+	// ReadConnsOpen and ReadConnsInUse describe the read pool: connections
+	// open, and those serving a read (a long one holds its connection).
+	ReadConnsOpen  int `json:"read_conns_open"`
+	ReadConnsInUse int `json:"read_conns_in_use"`
 }
 
 // Status returns this node's status; with members, it also asks every
@@ -37,17 +45,24 @@ func (s *Server) Status(ctx context.Context, members bool) Status {
 	if members {
 		st = s.node.ClusterStatus(ctx)
 	}
+	open, inUse := s.eng.ReadStats()
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,
 		LastIndex: st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
 		Members: st.Members, ForwardedSessions: s.forwardSessions.Load(),
+		Sessions: s.sessions.Load(), MaxConnections: s.cfg.MaxConnections,
+		ReadConnsOpen: open, ReadConnsInUse: inUse,
 	}
 }
 
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.checkRead(r.Context()); err != nil {
+			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +98,33 @@ func (s *Server) httpHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"removed": id})
 	})
 	return mux
+}
+
+// healthTimeout bounds the SELECT 1 of /healthz.
+const healthTimeout = 2 * time.Second
+
+// checkRead is /healthz: a real SELECT 1 on the read path sessions use (a
+// read connection from the pool, SQLite), within healthTimeout. A node whose
+// reads cannot be served (every read connection held, SQLite stuck) is not
+// healthy even though its process answers HTTP.
+func (s *Server) checkRead(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	rows, err := s.eng.Query(ctx, "SELECT 1", nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("SELECT 1 got no answer within %v (no read connection came free)", healthTimeout)
+		}
+		return fmt.Errorf("SELECT 1: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return fmt.Errorf("SELECT 1 returned no row: %v", rows.Err())
+	}
+	if v, err := rows.Values(); err != nil || len(v) != 1 || v[0] != int64(1) {
+		return fmt.Errorf("SELECT 1 returned %v, %v", v, err)
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

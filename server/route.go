@@ -18,7 +18,8 @@ import (
 //   - writes inside a transaction take the gate exclusively and run
 //     speculatively until COMMIT proposes them as one entry (txn.go).
 
-// start runs a portal's statement up to its first row.
+// start runs a portal's statement up to its first row. ctx is the
+// statement's context (statementContext): the caller ends it.
 func (s *session) start(ctx context.Context, p *portal) error {
 	st := p.stmt.st
 	s.mu.Lock()
@@ -32,17 +33,8 @@ func (s *session) start(ctx context.Context, p *portal) error {
 		return s.failLocked(err)
 	}
 	p.cols = p.stmt.cols
-	ctx, stop := s.statementContext(ctx)
-	streaming, err := s.dispatchLocked(ctx, p)
-	if err != nil {
-		err = contextError(ctx, err) // before stop, which ends ctx
-		stop()
-		return s.failLocked(err)
-	}
-	if streaming {
-		p.ctx, p.stop = ctx, stop
-	} else {
-		stop()
+	if err := s.dispatchLocked(ctx, p); err != nil {
+		return s.failLocked(contextError(ctx, err))
 	}
 	return nil
 }
@@ -82,9 +74,9 @@ func (s *session) statementFailed(err error) error {
 	return s.failLocked(err)
 }
 
-// dispatchLocked runs the statement; it reports whether the portal now
-// streams rows from a read connection.
-func (s *session) dispatchLocked(ctx context.Context, p *portal) (bool, error) {
+// dispatchLocked runs the statement: to completion, or, for a read, until
+// the portal streams its rows from a read connection.
+func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
 	switch st.Kind {
 	case sqlengine.KindSelect:
@@ -92,77 +84,77 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) (bool, error) {
 	case sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete, sqlengine.KindDDL:
 		res, err := s.runWriteLocked(ctx, st, p.args)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if st.Returning {
 			p.mat = res.Rows
 		} else {
 			p.done, p.tag = true, commandTag(st, res.RowsAffected)
 		}
-		return false, nil
+		return nil
 	}
-	return false, s.runUtilityLocked(ctx, p)
+	return s.runUtilityLocked(ctx, p)
 }
 
 // runSelectLocked starts a read.
-func (s *session) runSelectLocked(ctx context.Context, p *portal) (bool, error) {
+func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
 	if st.Advisory != "" {
-		return false, s.runAdvisoryLocked(ctx, p)
+		return s.runAdvisoryLocked(ctx, p)
 	}
 	if st.CommitIndex {
 		return s.runCommitIndexLocked(p) // consistency.go
 	}
 	if st.Checksum {
 		if err := s.waitConsistent(ctx); err != nil {
-			return false, err
+			return err
 		}
 		sum, _, err := s.srv.eng.Checksum(ctx)
 		p.mat = [][]any{{sum}}
-		return false, err
+		return err
 	}
 	if st.ForUpdate && s.tx.state == txBlock {
 		if err := s.ensureWriteLocked(ctx, st); err != nil {
-			return false, err
+			return err
 		}
 	}
 	if s.fwd.inTx && !st.Catalog {
 		resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, clientArgs(st, p.args))
 		if err != nil {
-			return false, err
+			return err
 		}
 		p.mat = resp.Rows
-		return false, nil
+		return nil
 	}
 	if s.tx.wt != nil && !st.Catalog {
 		res, err := s.tx.wt.Query(ctx, st.SQL, p.args)
 		if err != nil {
-			return false, err
+			return err
 		}
 		p.mat = res.Rows
-		return false, nil
+		return nil
 	}
 	if s.tx.state == txBlock && s.tx.snapshot() && !st.Catalog {
 		rt, err := s.ensureReadLocked(ctx)
 		if err != nil {
-			return false, err
+			return err
 		}
-		rows, err := rt.Query(ctx, st.SQL, p.args)
+		rows, err := rt.Query(p.rowsContext(ctx), st.SQL, p.args)
 		if err != nil {
-			return false, err
+			return err
 		}
 		p.rows = rows
-		return true, nil
+		return nil
 	}
 	if err := s.waitConsistent(ctx); err != nil {
-		return false, err
+		return err
 	}
-	rows, err := s.srv.eng.Query(ctx, st.SQL, p.args)
+	rows, err := s.srv.eng.Query(p.rowsContext(ctx), st.SQL, p.args)
 	if err != nil {
-		return false, err
+		return err
 	}
 	p.rows = rows
-	return true, nil
+	return nil
 }
 
 // waitConsistent waits until this node has applied what the session's

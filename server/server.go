@@ -69,6 +69,16 @@ type Config struct {
 	// and when it holds no advisory locks; 0 = 1 minute.
 	ForwardIdleTimeout time.Duration
 
+	// MaxConnections bounds the client sessions, as PostgreSQL's
+	// max_connections (which SHOW reports): a connection beyond it is
+	// refused at startup with FATAL 53300. The read pool is sized to serve
+	// every admitted session at once (readReserve more). 0 = 100. The
+	// leader-side sessions that serve followers' forwarded statements
+	// (forward_leader.go) are not counted: each stands for a session that
+	// a follower admitted under its own limit, and refusing it would fail
+	// a follower's write for the leader's local load.
+	MaxConnections int
+
 	// MinFreeDisk is the free space (bytes) the data dir's file system
 	// must keep for this node to admit a write; below it writes answer
 	// 53100 (disk_full) before anything is logged. 0 = 64 MiB.
@@ -89,8 +99,21 @@ type Config struct {
 
 // DefaultConfig returns the defaults of `pgraft serve`.
 func DefaultConfig() Config {
-	return Config{DataDir: "./data", PGAddr: "127.0.0.1:5433", RaftAddr: "127.0.0.1:7433", HTTPAddr: "127.0.0.1:8433"}
+	return Config{DataDir: "./data", PGAddr: "127.0.0.1:5433", RaftAddr: "127.0.0.1:7433", HTTPAddr: "127.0.0.1:8433",
+		MaxConnections: defaultMaxConnections}
 }
+
+const (
+	// defaultMaxConnections is PostgreSQL's default max_connections.
+	defaultMaxConnections = 100
+	// readReserve is how many read connections the pool has beyond
+	// MaxConnections, for what reads on no session's behalf or on a
+	// forwarded one's: /healthz, schema reloads, describes of forwarded
+	// statements (Raft snapshots have a connection of their own). A session
+	// holds one read connection while a read runs, and one more per open
+	// cursor or suspended portal it reads.
+	readReserve = 8
+)
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
@@ -102,6 +125,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RaftAddr == "" && c.RaftListener == nil {
 		return errors.New("raft address is required")
+	}
+	if c.MaxConnections < 0 {
+		return errors.New("max connections must not be negative")
 	}
 	switch c.FollowerWrites {
 	case "", FollowerWritesForward, FollowerWritesReject:
@@ -142,6 +168,9 @@ type Server struct {
 	pg              *pgwire.Server
 	web             *http.Server
 
+	// sessions counts the client sessions, up to cfg.MaxConnections.
+	sessions atomic.Int64
+
 	lead      leadership
 	faultKick chan struct{} // onApplyFault → watchFaults (fault.go)
 	faultMu   sync.Mutex
@@ -179,6 +208,9 @@ func Open(cfg Config) (*Server, error) {
 	}
 	cfg.NodeID = id
 	cfg.Logger = log
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = defaultMaxConnections
+	}
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1), faultCh: make(chan struct{})}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
@@ -193,6 +225,7 @@ func (s *Server) open() error {
 	var err error
 	s.eng, err = sqlengine.Open(sqlengine.Config{
 		Path:        filepath.Join(s.cfg.DataDir, "db.sqlite"),
+		ReadConns:   s.cfg.MaxConnections + readReserve, // a long read never starves another session
 		Logger:      s.log.With(logKeyComponent, "sqlengine"),
 		OnFault:     s.onApplyFault,
 		InjectFault: s.cfg.ApplyFaultInjector,

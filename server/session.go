@@ -34,6 +34,7 @@ type session struct {
 	lastIndex   uint64      // commit index of this session's last write: read-your-writes
 	fwd         forwardLink // writes forwarded to the leader (forward.go)
 	remote      bool        // a leader-side session of a follower's (forward_leader.go): never forwards
+	counted     bool        // a client session, counted against MaxConnections until Close
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
@@ -46,18 +47,42 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 	if s.closing.Load() {
 		return nil, pgerror.New(pgerror.CannotConnectNow, "the database system is shutting down")
 	}
+	if !s.admitSession() {
+		return nil, errTooManyClients
+	}
 	sess := &session{
-		srv:  s,
-		log:  s.log.With(logKeyConn, info.ProcessID, logKeyRemote, addrString(info.RemoteAddr)),
-		user: info.User,
-		db:   info.Database,
-		set:  newSettings(),
+		srv:     s,
+		log:     s.log.With(logKeyConn, info.ProcessID, logKeyRemote, addrString(info.RemoteAddr)),
+		user:    info.User,
+		db:      info.Database,
+		set:     newSettings(),
+		counted: true,
 	}
 	sess.set.values["session_authorization"] = info.User
+	sess.set.values["max_connections"] = strconv.Itoa(s.cfg.MaxConnections)
 	if err := sess.applyStartupParams(info.Params); err != nil {
+		s.sessions.Add(-1)
 		return nil, err
 	}
 	return sess, nil
+}
+
+// errTooManyClients is PostgreSQL's answer beyond max_connections.
+var errTooManyClients = &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.TooManyConnections,
+	Message: "sorry, too many clients already"}
+
+// admitSession counts a new client session unless MaxConnections are open.
+// A CancelRequest needs no session, so it still gets through at the limit.
+func (s *Server) admitSession() bool {
+	for {
+		n := s.sessions.Load()
+		if n >= int64(s.cfg.MaxConnections) {
+			return false
+		}
+		if s.sessions.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // applyStartupParams applies startup parameters and "-c name=value" options,
@@ -157,8 +182,17 @@ func (s *session) TxStatus() byte {
 	return 'I'
 }
 
-// Parse implements pgwire.Session.
+// Parse implements pgwire.Session. It is part of the statement for
+// statement_timeout and CancelRequest: what it waits for (the schema, a read
+// connection to describe on, a new leader) ends with 57014 as in PostgreSQL.
 func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+	ctx, stop := s.statementContext(ctx)
+	defer stop()
+	stmts, err := s.parse(ctx, sql, paramOIDs)
+	return stmts, contextError(ctx, err)
+}
+
+func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
 	s.awaitForwardedDDL(ctx)
 	if s.srv.leaderCatchingUp() {
 		// Translate against the schema the new leader is about to have.
@@ -323,6 +357,10 @@ func (s *session) Close() {
 	s.closeForwardLink()
 	s.closeCursors(true)
 	s.srv.advisory.unlockAll(s)
+	if s.counted {
+		s.counted = false
+		s.srv.sessions.Add(-1)
+	}
 }
 
 var (
@@ -339,12 +377,13 @@ func (s *session) statementContext(ctx context.Context) (context.Context, func()
 		stopTimer = time.AfterFunc(d, func() { cancel(errStmtTimeout) }).Stop
 	}
 	s.cancelMu.Lock()
+	outer := s.cancel // a statement context made inside another's
 	s.cancel = cancel
 	s.cancelMu.Unlock()
 	return ctx, func() {
 		stopTimer()
 		s.cancelMu.Lock()
-		s.cancel = nil
+		s.cancel = outer
 		s.cancelMu.Unlock()
 		cancel(nil)
 	}

@@ -25,9 +25,15 @@ var _ pgwire.Statement = (*statement)(nil)
 // ParamOIDs implements pgwire.Statement.
 func (p *statement) ParamOIDs() []uint32 { return p.st.ParamOIDs }
 
-// Columns implements pgwire.Statement.
+// Columns implements pgwire.Statement (Describe of a statement).
 func (p *statement) Columns(ctx context.Context) ([]pgwire.Column, error) {
-	return p.columns(ctx, false)
+	if p.done {
+		return p.cols, nil
+	}
+	ctx, stop := p.s.statementContext(ctx)
+	defer stop()
+	cols, err := p.columns(ctx, false)
+	return cols, contextError(ctx, err)
 }
 
 // columns is Columns for callers that say whether they hold session.mu,
@@ -50,18 +56,27 @@ func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error)
 		return nil, pgerror.New(pgerror.ProtocolViolation,
 			"bind message supplies %d parameters, but prepared statement requires %d", len(args), len(p.st.ParamOIDs))
 	}
-	if len(p.st.Bound) > 0 {
-		return &portal{stmt: p, args: p.st.Bound}, nil // the query's own constants (sqlengine.Shape)
-	}
-	stored := make([]any, len(args))
-	for i, a := range args {
-		v, err := sqlengine.ToStorage(a, p.st.ParamOIDs[i])
-		if err != nil {
-			return nil, err
+	stored := p.st.Bound // the query's own constants (sqlengine.Shape)
+	if len(stored) == 0 {
+		stored = make([]any, len(args))
+		for i, a := range args {
+			v, err := sqlengine.ToStorage(a, p.st.ParamOIDs[i])
+			if err != nil {
+				return nil, err
+			}
+			stored[i] = v
 		}
-		stored[i] = v
 	}
-	return &portal{stmt: p, args: stored}, nil
+	pt := &portal{stmt: p, args: stored, cols: p.cols, described: true}
+	if !p.done {
+		// Described here, where a context bounds the wait (for a read
+		// connection, say), rather than in Columns, which has none. A
+		// statement that cannot be described fails when it runs, as before.
+		ctx, stop := p.s.statementContext(ctx)
+		defer stop()
+		pt.cols, _ = p.columns(ctx, false)
+	}
+	return pt, nil
 }
 
 // Close implements pgwire.Statement.
@@ -169,20 +184,29 @@ type portal struct {
 	tag     string
 	count   int64
 
-	rows   *sqlengine.Rows // streaming
-	mat    [][]any         // materialized
-	pos    int
-	ctx    context.Context // lives as long as a streaming read
-	stop   func()
-	loc    *time.Location
-	outBuf []any
+	rows *sqlengine.Rows // streaming
+	mat  [][]any         // materialized
+	pos  int
+	// rowsCtx is the context the streaming rows run in: it outlives the
+	// Execute (or FETCH) that started them, and each Execute or FETCH that
+	// reads them links its own statement context to it (link), so that
+	// statement_timeout, CancelRequest and a client gone interrupt SQLite
+	// while rows are fetched too.
+	rowsCtx    context.Context
+	rowsCancel context.CancelCauseFunc
+	unlinkRows func() bool // stops the link of the Execute running now
+	described  bool        // cols set by Bind
+	loc        *time.Location
+	outBuf     []any
 }
 
 var _ pgwire.Portal = (*portal)(nil)
 
-// Columns implements pgwire.Portal.
+// Columns implements pgwire.Portal. A portal made by Bind has its columns
+// already; a cursor's portal is described when first asked (Describe of a
+// cursor's name before its first FETCH).
 func (p *portal) Columns() []pgwire.Column {
-	if p.cols == nil {
+	if p.cols == nil && !p.described {
 		cols, err := p.stmt.Columns(context.Background())
 		if err == nil {
 			p.cols = cols
@@ -192,8 +216,13 @@ func (p *portal) Columns() []pgwire.Column {
 }
 
 // Execute implements pgwire.Portal.
+// Every Execute is a statement of its own for statement_timeout and
+// CancelRequest, a suspended portal's later ones included.
 func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (string, bool, error) {
 	s := p.stmt.s
+	ctx, stop := s.statementContext(ctx)
+	defer stop()
+	defer p.unlink() // first: the end of ctx must not end the rows
 	if !p.started {
 		p.started = true
 		p.loc = s.set.location()
@@ -201,6 +230,8 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 			p.finish()
 			return "", true, err
 		}
+	} else {
+		p.link(ctx)
 	}
 	if p.done {
 		return p.tag, true, nil
@@ -211,7 +242,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 		vals, ok, err := p.next()
 		if err != nil {
 			p.finish()
-			return "", true, s.statementFailed(contextError(p.ctx, err))
+			return "", true, s.statementFailed(contextError(ctx, err))
 		}
 		if !ok {
 			p.finish()
@@ -292,12 +323,41 @@ func (p *portal) finish() {
 		p.rows.Close()
 		p.rows = nil
 	}
-	if p.stop != nil {
-		p.stop()
-		p.stop = nil
+	p.unlink()
+	if p.rowsCancel != nil {
+		p.rowsCancel(nil)
+		p.rowsCtx, p.rowsCancel = nil, nil
 	}
 	p.mat = nil
 	p.done = true
+}
+
+// rowsContext returns the context for a streaming read's rows, linked to
+// ctx, the statement context of the Execute or FETCH starting them.
+func (p *portal) rowsContext(ctx context.Context) context.Context {
+	p.rowsCtx, p.rowsCancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	p.link(ctx)
+	return p.rowsCtx
+}
+
+// link makes the end of ctx, a statement context reading the portal's rows,
+// end the rows' context with the same cause; unlink undoes it before ctx
+// ends normally. Rows interrupted so are finished: a later Execute or FETCH
+// of the portal finds it ended, as PostgreSQL's failed portal.
+func (p *portal) link(ctx context.Context) {
+	p.unlink()
+	if p.rowsCancel == nil {
+		return
+	}
+	cancel := p.rowsCancel
+	p.unlinkRows = context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+}
+
+func (p *portal) unlink() {
+	if p.unlinkRows != nil {
+		p.unlinkRows()
+		p.unlinkRows = nil
+	}
 }
 
 // Close implements pgwire.Portal.

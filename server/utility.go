@@ -35,7 +35,7 @@ func (s *session) runUtilityLocked(ctx context.Context, p *portal) error {
 			s.set.resetAll()
 		}
 	case sqlengine.KindDeclare:
-		return s.declareLocked(p)
+		return s.declareLocked(ctx, p)
 	case sqlengine.KindFetch:
 		p.done = false
 		return s.fetchLocked(ctx, p)

@@ -172,7 +172,7 @@ func (e *Engine) withInternalRead(ctx context.Context, fn func(c *sql.Conn) erro
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer closeConn(c) // one still inside a transaction is discarded
 	return withInternalConn(c, func() error { return fn(c) })
 }
 

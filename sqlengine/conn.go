@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"strings"
@@ -23,6 +24,21 @@ func newConnector(dsn string, hook func(*sqlite3.SQLiteConn) error) *connector {
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
 func (c *connector) Driver() driver.Driver                        { return c.driver }
+
+// closeConn returns c, a read connection, to its pool, or closes it for
+// good when it is still inside a transaction (a ROLLBACK that failed, a
+// path that forgot one): the next read must never run inside another's
+// transaction. Returning driver.ErrBadConn from Raw makes database/sql
+// discard the connection.
+func closeConn(c *sql.Conn) {
+	c.Raw(func(dc any) error { //nolint:errcheck // ErrBadConn is the point
+		if !dc.(*sqlite3.SQLiteConn).AutoCommit() {
+			return driver.ErrBadConn
+		}
+		return nil
+	})
+	c.Close()
+}
 
 // funcErrorPrefix starts the message of an error raised by one of our SQL
 // functions, so that the SQLSTATE survives SQLite's error path:

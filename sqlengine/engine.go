@@ -10,14 +10,18 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // Config configures an Engine.
 type Config struct {
-	Path      string       // the SQLite database file, e.g. <data-dir>/db.sqlite
-	ReadConns int          // read connection pool size; 0 means 8
+	Path string // the SQLite database file, e.g. <data-dir>/db.sqlite
+	// ReadConns is the most read connections open at once; 0 means 8. They
+	// open as reads need them and close after readIdleTime unused, so a
+	// pool sized for every session a server admits costs little at rest.
+	ReadConns int
 	Logger    *slog.Logger // nil: discard
 	// OnFault, if set, is called when apply meets a new fault (fault.go),
 	// on the apply goroutine: it must not block.
@@ -54,6 +58,13 @@ type Engine struct {
 	wraw  *sqlite3.SQLiteConn
 	wauth authState // wraw's authorizer: internal access for pgraft's own statements (authorizer.go)
 	read  *sql.DB
+	// readStats is read for ReadStats without swap, which Restore holds
+	// while it waits for every read to end.
+	readStats atomic.Pointer[sql.DB]
+	// snap is where Snapshot reads: not the read pool, because Snapshot
+	// runs on the apply goroutine, which must never wait behind clients'
+	// long reads and open cursors.
+	snap *sql.DB
 
 	// wmu serializes use of the write connection (Apply, a borrower's
 	// statements). borrower is the session transaction that holds it
@@ -74,8 +85,10 @@ type Engine struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 
-	cat         *catalogState
-	schemaMu    sync.Mutex
+	cat *catalogState
+	// schemaSem serializes schema reloads; a channel rather than a mutex so
+	// that a session waiting behind a reload still obeys its context.
+	schemaSem   chan struct{}
 	schemaVer   int64
 	schemaDirty atomic.Bool
 }
@@ -92,7 +105,7 @@ func Open(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}, stop: make(chan struct{})}
+	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}, stop: make(chan struct{}), schemaSem: make(chan struct{}, 1)}
 	if err := e.openConns(); err != nil {
 		return nil, err
 	}
@@ -144,7 +157,31 @@ func (e *Engine) openConns() error {
 	e.read = sql.OpenDB(newConnector(e.dsn(""), e.prepareReadConn))
 	e.read.SetMaxOpenConns(e.cfg.ReadConns)
 	e.read.SetMaxIdleConns(e.cfg.ReadConns)
+	e.read.SetConnMaxIdleTime(readIdleTime)
+	e.readStats.Store(e.read)
+	// Set up as any read connection; opened per snapshot (about 10 ms, every
+	// few thousand entries) and closed after.
+	e.snap = sql.OpenDB(newConnector(e.dsn(""), e.prepareReadConn))
+	e.snap.SetMaxOpenConns(2) // Raft persists one snapshot at a time
+	e.snap.SetMaxIdleConns(0)
 	return nil
+}
+
+// readIdleTime is how long an unused read connection stays open. Opening
+// one costs about 10 ms (functions, catalog views) and keeping one about
+// 0.6 MB plus its page cache: a burst of long reads opens many, and they
+// go once the burst is over.
+const readIdleTime = 5 * time.Minute
+
+// ReadStats reports the read pool: connections open, and those in use (by
+// a running read, a streaming result, a held snapshot or a describe).
+func (e *Engine) ReadStats() (open, inUse int) {
+	db := e.readStats.Load() // not e.read: no wait behind a Restore
+	if db == nil {
+		return 0, 0
+	}
+	st := db.Stats()
+	return st.OpenConnections, st.InUse
 }
 
 func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
@@ -245,12 +282,12 @@ func (e *Engine) closeConns() error {
 	if e.wconn != nil {
 		errs = append(errs, e.wconn.Close())
 	}
-	for _, db := range []*sql.DB{e.read, e.write, e.helper} {
+	for _, db := range []*sql.DB{e.read, e.snap, e.write, e.helper} {
 		if db != nil {
 			errs = append(errs, db.Close())
 		}
 	}
-	e.wconn, e.wraw, e.read, e.write, e.helper = nil, nil, nil, nil, nil
+	e.wconn, e.wraw, e.read, e.snap, e.write, e.helper = nil, nil, nil, nil, nil, nil
 	e.budget.free() // its connection is closed
 	e.budget = nil
 	return errors.Join(errs...)
@@ -258,12 +295,18 @@ func (e *Engine) closeConns() error {
 
 // Schema returns the current schema, reloading it if DDL ran since.
 func (e *Engine) Schema(ctx context.Context) (*SchemaSnapshot, error) {
-	e.schemaMu.Lock()
-	defer e.schemaMu.Unlock()
+	select {
+	case e.schemaSem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-e.schemaSem }()
 	if s := e.cat.Get(); s != nil && !e.schemaDirty.Load() {
 		return s, nil
 	}
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return nil, err
+	}
 	defer e.swap.RUnlock()
 	e.schemaDirty.Store(false)
 	var s *SchemaSnapshot

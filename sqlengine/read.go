@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -63,7 +64,9 @@ func newRows(rs *sql.Rows, release func()) (*Rows, error) {
 // Query runs a read-only statement on a pooled read connection, on this
 // node's latest applied state.
 func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return nil, err
+	}
 	rs, err := e.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		e.swap.RUnlock()
@@ -77,7 +80,9 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 // against the current schema (undefined tables and columns fail here, at
 // Parse time, as in PostgreSQL).
 func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return StmtInfo{}, err
+	}
 	defer e.swap.RUnlock()
 	c, err := e.read.Conn(ctx)
 	if err != nil {
@@ -107,7 +112,9 @@ type ReadTx struct {
 // BeginRead reserves a read connection for a snapshot transaction. The
 // snapshot itself starts with the first Query, as in PostgreSQL.
 func (e *Engine) BeginRead(ctx context.Context) (*ReadTx, error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return nil, err
+	}
 	c, err := e.read.Conn(ctx)
 	if err != nil {
 		e.swap.RUnlock()
@@ -144,8 +151,8 @@ func (t *ReadTx) Close() {
 	if t.conn == nil {
 		return
 	}
-	t.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // the connection is returned either way
-	t.conn.Close()
+	t.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // closeConn checks
+	closeConn(t.conn)
 	t.conn = nil
 	t.e.swap.RUnlock()
 }
@@ -154,7 +161,9 @@ func (t *ReadTx) Close() {
 // sqlite_sequence (checksum.go), and the applied index it describes, read in
 // one transaction: nodes at the same index must have the same checksum (I3).
 func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err error) {
-	e.swap.RLock()
+	if err := e.rlockSwap(ctx); err != nil {
+		return "", 0, err
+	}
 	defer e.swap.RUnlock()
 	err = e.withInternalRead(ctx, func(c *sql.Conn) error {
 		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
@@ -173,4 +182,22 @@ func (e *Engine) Checksum(ctx context.Context) (sum string, index uint64, err er
 		return "", 0, fmt.Errorf("checksum: %w", err)
 	}
 	return sum, index, nil
+}
+
+// rlockSwap takes e.swap shared, giving up when ctx ends: a Restore waiting
+// for the reads running now (an endless one, say) blocks every new RLock,
+// and a read must still end at its statement_timeout, and /healthz within
+// its bound, rather than hang. sync.RWMutex has no context, hence the
+// polling, which only happens while a Restore waits.
+func (e *Engine) rlockSwap(ctx context.Context) error {
+	for wait := time.Millisecond; !e.swap.TryRLock(); wait = min(2*wait, 50*time.Millisecond) {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }

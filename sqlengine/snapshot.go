@@ -27,7 +27,7 @@ type Snapshot struct {
 func (e *Engine) Snapshot() (*Snapshot, error) {
 	ctx := context.Background()
 	e.swap.RLock()
-	c, err := e.read.Conn(ctx)
+	c, err := e.snap.Conn(ctx)
 	if err != nil {
 		e.swap.RUnlock()
 		return nil, fmt.Errorf("snapshot: %w", err)
@@ -117,7 +117,7 @@ func (s *Snapshot) Release() {
 	if err := leaveInternalConn(s.conn, s.auth); err != nil { // only on a closed Conn: not this one
 		s.e.log.Warn("snapshot connection: leave internal access", "err", err)
 	}
-	s.conn.Close()
+	closeConn(s.conn)
 	s.conn = nil
 	s.e.swap.RUnlock()
 }

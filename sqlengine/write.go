@@ -25,6 +25,7 @@ type WriteTx struct {
 	dataIndex uint64 // the data the transaction ran against
 	d         *digest
 	aborted   bool // Apply took the connection back (guarded by e.wmu)
+	lost      bool // SQLite rolled the transaction back under a failed statement
 	done      bool
 
 	baseSchemaVer int64           // PRAGMA schema_version at BEGIN
@@ -36,6 +37,13 @@ type WriteTx struct {
 // Apply; the session reports 40001.
 var ErrAborted = pgerror.New(pgerror.SerializationFailure,
 	"could not serialize access: the transaction was interrupted by replication")
+
+// ErrRolledBack is returned by a WriteTx whose transaction SQLite rolled
+// back whole when one of its write statements failed: an interrupted write
+// (statement_timeout, CancelRequest, a client gone) or a full disk does that,
+// savepoints included, so ROLLBACK TO cannot resume it as in PostgreSQL.
+var ErrRolledBack = pgerror.New(pgerror.TransactionRollback,
+	"the transaction was rolled back: a write statement in it was canceled or failed")
 
 // BeginWrite borrows the write connection for an interactive transaction.
 // The caller must hold the write gate and have waited until every entry
@@ -108,26 +116,38 @@ func (t *WriteTx) lock() error {
 	t.e.wmu.Lock()
 	if t.aborted || t.done {
 		t.e.wmu.Unlock()
+		if t.lost {
+			return ErrRolledBack
+		}
 		return ErrAborted
 	}
 	t.e.swap.RLock()
-	if t.e.wraw.AutoCommit() {
-		t.aborted = true
+	if t.e.wraw.AutoCommit() { // rolled back behind failed's back: never run outside it
+		t.lost, t.done = true, true
 		t.e.borrower = nil
 		t.unlock()
-		return errRolledBack
+		return ErrRolledBack
 	}
 	return nil
 }
 
-// errRolledBack is what a WriteTx answers once SQLite rolled it back.
-var errRolledBack = pgerror.New(pgerror.InFailedSQLTransaction,
-	"current transaction is aborted, commands ignored until end of transaction block").
-	WithDetail("An interrupted statement rolled the whole transaction back.")
-
 func (t *WriteTx) unlock() {
 	t.e.swap.RUnlock()
 	t.e.wmu.Unlock()
+}
+
+// failed notes a failed statement. SQLite rolls back the whole transaction,
+// not just the statement, when a write is interrupted (sqlite3_interrupt,
+// which a cancelled context triggers) or the disk is full: the connection is
+// then back in autocommit mode, and the WriteTx gives it up rather than run
+// later statements outside any transaction or ROLLBACK a transaction that no
+// longer exists. The caller holds the connection (lock).
+func (t *WriteTx) failed(err error) error {
+	if err != nil && t.e.wraw.AutoCommit() {
+		t.lost, t.done = true, true
+		t.e.borrower = nil
+	}
+	return err
 }
 
 // Exec runs a write statement and records it. A failed statement has no
@@ -141,7 +161,7 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 	t.e.det.setOrdinal(t.execs + 1)
 	r, err := t.e.execBudgeted(ctx, q, args, returning, MaxStatementSteps)
 	if err != nil {
-		return nil, mapConnError(t.e.wraw, err)
+		return nil, mapConnError(t.e.wraw, t.failed(err))
 	}
 	t.execs++
 	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: args, Rows: returning})
@@ -160,7 +180,7 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	t.e.det.setOrdinal(t.execs + 1)
 	r, err := t.e.execBudgeted(ctx, q, args, true, MaxStatementSteps)
 	if err != nil {
-		return nil, mapConnError(t.e.wraw, err)
+		return nil, mapConnError(t.e.wraw, t.failed(err))
 	}
 	return r, nil
 }
@@ -187,7 +207,7 @@ func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
 	defer t.unlock()
 	t.e.wauth.beginClient("")
 	if _, err := t.e.wconn.ExecContext(ctx, verb+quoteSavepoint(op.SQL)); err != nil {
-		return mapConnError(t.e.wraw, err)
+		return mapConnError(t.e.wraw, t.failed(err))
 	}
 	t.ops = append(t.ops, op)
 	return nil

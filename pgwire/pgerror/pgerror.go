@@ -16,6 +16,7 @@ const (
 	SuccessfulCompletion          = "00000"
 	Warning                       = "01000"
 	ConnectionException           = "08000"
+	ConnectionFailure             = "08006" // connection_failure: the client went away
 	ProtocolViolation             = "08P01" // protocol_violation
 	FeatureNotSupported           = "0A000" // feature_not_supported
 	InvalidTransactionInitiation  = "0B000"
@@ -74,6 +75,7 @@ const (
 	GroupingError                 = "42803"
 	DiskFull                      = "53100"
 	OutOfMemory                   = "53200"
+	TooManyConnections            = "53300" // too_many_connections
 	ProgramLimitExceeded          = "54000"
 	StatementTooComplex           = "54001" // stack depth limit exceeded
 	TooManyColumns                = "54011"

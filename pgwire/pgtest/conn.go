@@ -117,6 +117,10 @@ func (c *Conn) Close() error {
 	return c.nc.Close()
 }
 
+// Abort closes the connection without Terminate, as a killed client or a
+// lost network leaves it.
+func (c *Conn) Abort() error { return c.nc.Close() }
+
 // Send writes the messages of one send block in a single write.
 func (c *Conn) Send(lines []string) error {
 	var buf []byte

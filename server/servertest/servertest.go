@@ -28,13 +28,14 @@ func (n *Node) DSN() string {
 
 // Start starts a single node that bootstraps its own cluster in a fresh
 // temporary data dir, waits until it leads, and stops it when the test ends.
-func Start(t testing.TB) *Node {
+// Each opt adjusts the node's configuration before it starts.
+func Start(t testing.TB, opts ...func(*server.Config)) *Node {
 	t.Helper()
-	return StartDir(t, filepath.Join(t.TempDir(), "data"))
+	return StartDir(t, filepath.Join(t.TempDir(), "data"), opts...)
 }
 
 // StartDir is Start on a given data dir (to restart a node on its data).
-func StartDir(t testing.TB, dir string) *Node {
+func StartDir(t testing.TB, dir string, opts ...func(*server.Config)) *Node {
 	t.Helper()
 	cfg := server.Config{
 		DataDir:          dir,
@@ -46,6 +47,9 @@ func StartDir(t testing.TB, dir string) *Node {
 		Logger:           testLogger(),
 	}
 	cfg.RaftAddr = cfg.RaftListener.Addr().String()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	srv, err := server.Open(cfg)
 	if err != nil {
 		t.Fatalf("servertest: open node: %v", err)
