@@ -353,4 +353,3 @@ func (g *poisonGen) literal() string {
 		"'\\x00ff'", "E'\\\\'", "'{1,2}'", "'{\"a\":1}'", "'"+strings.Repeat("z", g.size())+"'", "$$dollar$$",
 		"'now'", "'localtime'", "'utc'", "x'00'", "ARRAY[1,2,3]", "interval '1 day'", "1e308", "1e-308")
 }
-
