@@ -111,10 +111,10 @@ func runPoisonBatch(t *testing.T, dsn string, g *poisonGen, n int, sent, failed 
 		defer cancel()
 		conn, err = pgx.ConnectConfig(cctx, cfg)
 		if err == nil {
-			// Bounded waits: a runaway statement stops at 2 s, and a write
+			// Bounded waits: a runaway statement stops at 300 ms, and a write
 			// queued behind another session's open transaction gives up
 			// at once (55P03) instead of waiting out lock_timeout.
-			_, err = conn.Exec(cctx, "SET statement_timeout = '2s'; SET lock_timeout = '200ms'")
+			_, err = conn.Exec(cctx, "SET statement_timeout = '300ms'; SET lock_timeout = '200ms'")
 		}
 		if err != nil {
 			t.Errorf("poison fuzz: connect: %v", err)
