@@ -249,4 +249,3 @@ func TestApplyFaultStopApplying(t *testing.T) {
 		t.Fatalf("rows of a given-up batch:\n%s", got)
 	}
 }
-
