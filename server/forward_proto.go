@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/pgraft/pgraft/pgwire"
@@ -40,11 +41,11 @@ const (
 	fwdCancel   = "cancel"   // cancel request Seq if it still runs; not answered
 )
 
-func init() {
-	// Values travel in []any: storage values (nil, int64, float64, string,
-	// []byte, which gob knows) and the time.Time a driver may return.
-	gob.Register(time.Time{})
-}
+// registerGobTypes tells gob, once, the concrete types that travel in
+// []any besides storage values (nil, int64, float64, string, []byte, which
+// gob knows): the time.Time a driver may return. Called before the first
+// frame is encoded or decoded, not at package start-up.
+var registerGobTypes = sync.OnceFunc(func() { gob.Register(time.Time{}) })
 
 // fwdSettings is the follower session's parameters, applied to the
 // leader-side session before every request, so SET and SET LOCAL need no
@@ -92,6 +93,7 @@ type fwdResponse struct {
 func writeForwardFrame(w io.Writer, v any) error {
 	var buf bytes.Buffer
 	buf.Write([]byte{0, 0, 0, 0})
+	registerGobTypes()
 	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
 		return fmt.Errorf("encode forward frame: %w", err)
 	}
@@ -123,6 +125,7 @@ func readForwardFrame(c net.Conn, v any, check func() error) error {
 	if err := readFullChecked(c, body, check); err != nil {
 		return fmt.Errorf("read forward frame: %w", err)
 	}
+	registerGobTypes()
 	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(v); err != nil {
 		return fmt.Errorf("decode forward frame: %w", err)
 	}

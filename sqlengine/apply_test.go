@@ -25,7 +25,13 @@ func newTestEngine(t testing.TB) *Engine {
 // entry builds one encoded Statements payload.
 func entry(t testing.TB, micros int64, seed uint64, sqls ...string) []byte {
 	t.Helper()
-	p := &Payload{Ctx: ExecContext{TimeMicros: micros, Seed: seed, TimeZone: "UTC"}}
+	return budgetedEntry(t, micros, seed, 0, sqls...)
+}
+
+// budgetedEntry is entry with a work budget per statement (0: none).
+func budgetedEntry(t testing.TB, micros int64, seed, steps uint64, sqls ...string) []byte {
+	t.Helper()
+	p := &Payload{Ctx: ExecContext{TimeMicros: micros, Seed: seed, TimeZone: "UTC"}, StepBudget: steps}
 	for _, s := range sqls {
 		p.Ops = append(p.Ops, Op{Kind: OpExec, SQL: s})
 	}

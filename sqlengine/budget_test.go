@@ -19,15 +19,7 @@ const runaway = `INSERT INTO t SELECT count(*) FROM (WITH RECURSIVE r(n) AS (SEL
 
 func budgetEntry(t *testing.T, steps uint64, sqls ...string) []byte {
 	t.Helper()
-	p := &Payload{Ctx: ExecContext{TimeMicros: 1, Seed: 1, TimeZone: "UTC"}, StepBudget: steps}
-	for _, s := range sqls {
-		p.Ops = append(p.Ops, Op{Kind: OpExec, SQL: s})
-	}
-	b, err := EncodePayload(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return budgetedEntry(t, 1, 1, steps, sqls...)
 }
 
 // TestApplyBudgetStopsRunawayEntryAlike: an entry whose statement would

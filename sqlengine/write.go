@@ -51,18 +51,12 @@ var ErrRolledBack = pgerror.New(pgerror.TransactionRollback,
 func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, error) {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	if e.borrower != nil {
-		return nil, errors.New("sqlengine: write connection already borrowed")
-	}
-	if f := e.fault.get(); f != nil {
-		return nil, f.PGError()
-	}
 	e.swap.RLock()
 	defer e.swap.RUnlock()
-	if !e.wraw.AutoCommit() { // left open by a failed statement or rollback
-		_, _ = e.wconn.ExecContext(context.Background(), "ROLLBACK")
-	}
-	if _, err := e.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := e.beginWriteLocked(ctx); err != nil {
+		if pe := pgerror.As(err); pe != nil {
+			return nil, pe // the fault's SQLSTATE
+		}
 		return nil, fmt.Errorf("begin speculative transaction: %w", err)
 	}
 	t := &WriteTx{e: e, ctx: ec, dataIndex: e.dataIndex.Load(), d: newDigest()}
@@ -266,6 +260,24 @@ func (t *WriteTx) releaseLocked() {
 	t.e.borrower = nil
 }
 
+// beginWriteLocked opens a write transaction for a borrower or a pre-run:
+// the connection must be free and this node able to apply the log; a
+// transaction a failed statement left open is rolled back first. The
+// caller holds e.wmu and e.swap.
+func (e *Engine) beginWriteLocked(ctx context.Context) error {
+	if e.borrower != nil {
+		return errors.New("sqlengine: write connection already borrowed")
+	}
+	if f := e.fault.get(); f != nil {
+		return f.PGError()
+	}
+	if !e.wraw.AutoCommit() {
+		_, _ = e.wconn.ExecContext(context.Background(), "ROLLBACK")
+	}
+	_, err := e.wconn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	return err
+}
+
 // PreRun runs an autocommit write's operations to completion on the write
 // connection and rolls them back, before the write is proposed
 // (docs/design.md, "Every entry is safe to replay"): a statement that fails,
@@ -276,19 +288,10 @@ func (t *WriteTx) releaseLocked() {
 func (e *Engine) PreRun(ctx context.Context, ec ExecContext, ops []Op) (*ExecResult, error) {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
-	if e.borrower != nil {
-		return nil, errors.New("sqlengine: write connection borrowed during a pre-run")
-	}
-	if f := e.fault.get(); f != nil {
-		return nil, f.PGError()
-	}
 	e.swap.RLock()
 	defer e.swap.RUnlock()
 	bg := context.Background()
-	if !e.wraw.AutoCommit() {
-		_, _ = e.wconn.ExecContext(bg, "ROLLBACK")
-	}
-	if _, err := e.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+	if err := e.beginWriteLocked(bg); err != nil {
 		return nil, MapError(fmt.Errorf("begin pre-run: %w", err))
 	}
 	defer func() {
