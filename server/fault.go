@@ -22,8 +22,8 @@ import (
 // it wakes the fault watcher and every write waiting for its apply result.
 func (s *Server) onApplyFault(sqlengine.Fault) {
 	s.faultMu.Lock()
-	close(s.faultCh)
-	s.faultCh = make(chan struct{})
+	s.faultCancel()
+	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.faultMu.Unlock()
 	select {
 	case s.faultKick <- struct{}{}:
@@ -31,11 +31,11 @@ func (s *Server) onApplyFault(sqlengine.Fault) {
 	}
 }
 
-// faultSignal returns a channel closed when apply next meets a fault.
-func (s *Server) faultSignal() <-chan struct{} {
+// faultSignal returns a context that ends when apply next meets a fault.
+func (s *Server) faultSignal() context.Context {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	return s.faultCh
+	return s.faultCtx
 }
 
 // errApplyFaultDuringWrite ends the wait of a write whose entry this node
@@ -47,17 +47,9 @@ var errApplyFaultDuringWrite = errors.New("this node cannot apply the log")
 // result, which would then never come. The returned stop must be called.
 func (s *Server) proposeContext(ctx context.Context) (context.Context, func()) {
 	pctx, cancel := context.WithCancelCause(ctx)
-	sig := s.faultSignal()
-	done := make(chan struct{})
-	go func() { // owned by the proposal: ends with it
-		select {
-		case <-sig:
-			cancel(errApplyFaultDuringWrite)
-		case <-done:
-		}
-	}()
+	unhook := context.AfterFunc(s.faultSignal(), func() { cancel(errApplyFaultDuringWrite) })
 	return pctx, func() {
-		close(done)
+		unhook()
 		cancel(nil)
 	}
 }

@@ -171,15 +171,16 @@ type Server struct {
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
 
-	lead      leadership
-	faultKick chan struct{} // onApplyFault → watchFaults (fault.go)
-	faultMu   sync.Mutex
-	faultCh   chan struct{}   // closed when apply meets a fault (fault.go)
-	progress  applyProgress   // /readyz's view of apply (fault.go)
-	disk      diskSpace       // free space of the data dir, cached (diskspace.go)
-	bgCtx     context.Context // ends at Shutdown: background work of the Server
-	bgCancel  context.CancelFunc
-	bgWG      sync.WaitGroup // barrier goroutines (leadership.go)
+	lead        leadership
+	faultKick   chan struct{} // onApplyFault → watchFaults (fault.go)
+	faultMu     sync.Mutex
+	faultCtx    context.Context // ends when apply meets a fault (fault.go)
+	faultCancel context.CancelFunc
+	progress    applyProgress   // /readyz's view of apply (fault.go)
+	disk        diskSpace       // free space of the data dir, cached (diskspace.go)
+	bgCtx       context.Context // ends at Shutdown: background work of the Server
+	bgCancel    context.CancelFunc
+	bgWG        sync.WaitGroup // barrier goroutines (leadership.go)
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
@@ -211,7 +212,8 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.MaxConnections == 0 {
 		cfg.MaxConnections = defaultMaxConnections
 	}
-	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1), faultCh: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1)}
+	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
 		s.closeAll()
