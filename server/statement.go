@@ -116,7 +116,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 	var info sqlengine.StmtInfo
 	if o.private && wt != nil {
 		// The transaction changed the schema: its own connection has it.
-		info, err = wt.Describe(st.SQL)
+		info, err = wt.Describe(ctx, st.SQL)
 	} else {
 		info, err = s.srv.eng.Describe(ctx, st.SQL)
 	}
@@ -124,7 +124,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 	if err != nil && wt != nil {
 		// A table the transaction created itself exists only on its own
 		// connection; what is described there is not cached.
-		info, err = wt.Describe(st.SQL)
+		info, err = wt.Describe(ctx, st.SQL)
 		cache = false
 	} else if err != nil {
 		// In a block forwarded to the leader, the block's own tables are

@@ -317,7 +317,11 @@ func (e *Engine) runOp(ctx context.Context, op Op, budget uint64) (*ExecResult, 
 // same on every node (a refusal names what it refused).
 func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bool, steps uint64) (*ExecResult, error) {
 	e.budget.start(steps)
-	defer e.budget.start(0)
+	stop := e.budget.watch(ctx)
+	defer func() {
+		stop()
+		e.budget.start(0)
+	}()
 	e.wauth.beginClient(q)
 	var r *ExecResult
 	var err error

@@ -218,7 +218,7 @@ func TestAuthorizerRefusesInWriteTx(t *testing.T) {
 	wantCode(t, "Exec", err, pgerror.UndefinedTable)
 	_, err = tx.Query(ctx, `SELECT * FROM sqlite_master`, nil)
 	wantCode(t, "Query", err, pgerror.UndefinedTable)
-	_, err = tx.Describe(`DROP TABLE _pgraft_meta`)
+	_, err = tx.Describe(context.Background(), `DROP TABLE _pgraft_meta`)
 	wantCode(t, "Describe", err, pgerror.UndefinedTable)
 	_, err = tx.Exec(ctx, `INSERT INTO div VALUES (sqlite_source_id(), 'x')`, nil, false)
 	wantCode(t, "Exec", err, pgerror.UndefinedFunction)

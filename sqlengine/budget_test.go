@@ -241,3 +241,83 @@ func TestApplyFaultStopApplying(t *testing.T) {
 		t.Fatalf("rows of a given-up batch:\n%s", got)
 	}
 }
+
+// TestBudgetChargesFunctionWork: SQLite counts a call of a Go function as
+// one instruction whatever it does; the budget charges its bytes, so a
+// statement that builds a large value a row runs out at the same row on
+// every node instead of working for hours.
+func TestBudgetChargesFunctionWork(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	const q = `SELECT sum(length(pg_repeat('ab', 499999 + n % 2))) FROM (WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 1000) SELECT n FROM r)`
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	run := func(steps uint64) (uint64, bool, error) {
+		e.budget.start(steps)
+		defer e.budget.start(0)
+		_, err := execOn(ctx, e.wconn, q, nil, true)
+		return e.budget.used(), e.budget.exhausted(), err
+	}
+	used, _, err := run(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1,000 calls with a 1 MB result each: at least 1,000 × 1 MB / bytesPerStep.
+	if want := uint64(1000 * 1_000_000 / bytesPerStep); used < want {
+		t.Fatalf("statement used %d steps, want at least %d for its functions' work", used, want)
+	}
+	first, exhausted, err := run(used / 2)
+	if err == nil || !exhausted {
+		t.Fatalf("with half the budget it needs: %v (exhausted %v), want stopped by the budget", err, exhausted)
+	}
+	second, _, _ := run(used / 2)
+	if first != second {
+		t.Fatalf("budget stopped the statement at %d steps, then at %d: want the same point each time", first, second)
+	}
+}
+
+// TestGuardCancelsWithoutInterrupt: a statement's context ending stops it
+// through the connection's guard alone, whatever go-sqlite3's own
+// sqlite3_interrupt does (it is lost when it lands between two calls into
+// SQLite): here go-sqlite3 never sees the context at all.
+const endless = `SELECT count(*) FROM (WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r)`
+
+func TestGuardCancelsWithoutInterrupt(t *testing.T) {
+	e := newTestEngine(t)
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := e.budget.watch(ctx)
+	timer := time.AfterFunc(50*time.Millisecond, cancel)
+	defer timer.Stop()
+	_, err := execOn(context.Background(), e.wconn,
+		endless, nil, true)
+	stop()
+	if se, ok := asSQLiteError(err); !ok || se.code != sqlite3.ErrInterrupt {
+		t.Fatalf("endless statement after its context ended: %v, want SQLITE_INTERRUPT", err)
+	}
+	// The guard is disarmed: the next statement runs.
+	if _, err := execOn(context.Background(), e.wconn, `SELECT 1`, nil, true); err != nil {
+		t.Fatalf("statement after a canceled one: %v", err)
+	}
+}
+
+// TestReadGuardCancels: the same for a read, which has no budget to end it.
+func TestReadGuardCancels(t *testing.T) {
+	e := newTestEngine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	rows, err := e.Query(ctx, endless, nil)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if err == nil {
+		t.Fatal("endless read ended without error")
+	}
+	if ctx.Err() == nil {
+		t.Fatalf("endless read ended before its context: %v", err)
+	}
+}

@@ -69,7 +69,7 @@ type Engine struct {
 	// wmu serializes use of the write connection (Apply, a borrower's
 	// statements). borrower is the session transaction that holds it
 	// between statements, if any.
-	wmu      sync.Mutex
+	wmu      connLock
 	det      detState
 	budget   *workBudget // the write connection's work budget (budget.go)
 	borrower *WriteTx
@@ -105,7 +105,7 @@ func Open(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}, stop: make(chan struct{}), schemaSem: make(chan struct{}, 1)}
+	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}, wmu: newConnLock(), stop: make(chan struct{}), schemaSem: make(chan struct{}, 1)}
 	if err := e.openConns(); err != nil {
 		return nil, err
 	}
@@ -188,13 +188,17 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err := setLimits(c); err != nil {
 		return err
 	}
-	if err := registerFunctions(c, e.cat); err != nil {
+	b, err := installBudget(c)
+	if err != nil {
+		return err
+	}
+	if err := registerFunctions(c, e.cat, b); err != nil {
 		return err
 	}
 	if err := registerWriteFunctions(c, &e.det); err != nil {
 		return err
 	}
-	e.budget = installBudget(c)
+	e.budget = b
 	if _, err := c.Exec("PRAGMA case_sensitive_like=ON", nil); err != nil {
 		return err
 	}
@@ -205,7 +209,11 @@ func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
 	if err := setLimits(c); err != nil {
 		return err
 	}
-	if err := registerFunctions(c, e.cat); err != nil {
+	b, err := installBudget(c) // for cancellation: reads have no budget
+	if err != nil {
+		return err
+	}
+	if err := registerFunctions(c, e.cat, b); err != nil {
 		return err
 	}
 	if err := registerReadFunctions(c); err != nil {
@@ -288,8 +296,7 @@ func (e *Engine) closeConns() error {
 		}
 	}
 	e.wconn, e.wraw, e.read, e.snap, e.write, e.helper = nil, nil, nil, nil, nil, nil
-	e.budget.free() // its connection is closed
-	e.budget = nil
+	e.budget = nil // freed with its connection
 	return errors.Join(errs...)
 }
 

@@ -62,8 +62,10 @@ func (s *catalogState) Get() *SchemaSnapshot {
 
 // registerFunctions registers every pure pgraft SQL function on one
 // connection (all connections get them: write, read). state gives catalog
-// functions the current schema (may be nil in tests).
-func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState) error {
+// functions the current schema (may be nil in tests); meter, the
+// connection's statement guard, is charged with each call's work (nil:
+// not charged).
+func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *workBudget) error {
 	regex := newRegexCache(32) // a connection of its own when there is no shared state
 	if state != nil {
 		regex = state.regexes()
@@ -76,33 +78,38 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState) error {
 	fns = append(fns, catalogFuncs(state)...)
 	fns = append(fns, checksumFuncs()...)
 	for _, f := range fns {
-		if err := conn.RegisterFunc(f.name, f.wrap(), f.pure); err != nil {
+		if err := conn.RegisterFunc(f.name, f.wrap(meter), f.pure); err != nil {
 			return fmt.Errorf("register function %s: %w", f.name, err)
 		}
 	}
 	if err := registerDateArith(conn); err != nil {
 		return err
 	}
+	newArrayAgg := func() *arrayAgg { return &arrayAgg{meter: meter} }
 	if err := conn.RegisterAggregator("pg_array_agg", newArrayAgg, true); err != nil { // recovers in Step and Done
 		return fmt.Errorf("register aggregate pg_array_agg: %w", err)
 	}
 	return nil
 }
 
-// wrap adapts f to go-sqlite3's calling convention.
-func (f sqlFunc) wrap() func(args ...any) (any, error) {
+// wrap adapts f to go-sqlite3's calling convention. Each call charges
+// meter with the sizes of its arguments and result (workBudget.charge).
+func (f sqlFunc) wrap(meter *workBudget) func(args ...any) (any, error) {
 	return func(args ...any) (_ any, err error) {
 		defer recoverCallback(f.name, &err)
 		if len(args) < f.min || (f.max >= 0 && len(args) > f.max) {
 			return nil, funcError(pgerror.UndefinedFunction,
 				fmt.Sprintf("function %s with %d arguments does not exist", f.name, len(args)))
 		}
+		work := 0
 		for i, a := range args {
 			if b, ok := a.([]byte); ok && b == nil {
 				args[i] = nil
 			}
+			work += valueLen(args[i])
 		}
 		res, err := f.fn(args)
+		meter.charge(work + valueLen(res))
 		if err == nil && int64(valueLen(res)) > maxValueSize {
 			// A result at most a few times its argument, built before any
 			// check (quote_literal, a bytea's hex text): SQLite would refuse

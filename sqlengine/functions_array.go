@@ -224,12 +224,11 @@ func arrayDimLength(a []any) (any, error) {
 
 // arrayAgg is the pg_array_agg aggregate (array_agg): NULL over no rows.
 type arrayAgg struct {
-	vals []any
-	any  bool
-	size int64 // the array literal's length so far, bounded by maxValueSize
+	vals  []any
+	any   bool
+	size  int64       // the array literal's length so far, bounded by maxValueSize
+	meter *workBudget // the connection's guard, charged with the work (nil: none)
 }
-
-func newArrayAgg() *arrayAgg { return &arrayAgg{} }
 
 // Step adds one row's value.
 func (g *arrayAgg) Step(v any) (err error) {
@@ -237,6 +236,7 @@ func (g *arrayAgg) Step(v any) (err error) {
 	if b, ok := v.([]byte); ok && b == nil {
 		v = nil
 	}
+	g.meter.charge(valueLen(v))
 	g.size += arrayTextBound([]any{v})
 	if err := checkSize(g.size); err != nil {
 		return err
@@ -252,5 +252,7 @@ func (g *arrayAgg) Done() (_ any, err error) {
 	if !g.any {
 		return nil, nil
 	}
-	return formatArray(g.vals), nil
+	out := formatArray(g.vals)
+	g.meter.charge(len(out))
+	return out, nil
 }

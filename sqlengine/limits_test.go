@@ -76,7 +76,7 @@ func TestHugeRepeatFailsItsEntryOnly(t *testing.T) {
 func TestPanickingFunctionFailsOnlyItsStatement(t *testing.T) {
 	boom := sqlFunc{"boom", 0, 0, true, func([]any) (any, error) { panic("boom") }}
 	hook := func(c *sqlite3.SQLiteConn) error {
-		if err := c.RegisterFunc(boom.name, boom.wrap(), true); err != nil {
+		if err := c.RegisterFunc(boom.name, boom.wrap(nil), true); err != nil {
 			return err
 		}
 		return registerGuarded(c, "boom_fixed", func(n int64) int64 { return []int64{}[n] }, true)

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,12 +68,38 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 	if err := e.rlockSwap(ctx); err != nil {
 		return nil, err
 	}
-	rs, err := e.read.QueryContext(ctx, q, args...)
+	c, err := e.read.Conn(ctx)
 	if err != nil {
 		e.swap.RUnlock()
 		return nil, MapError(err)
 	}
-	return newRows(rs, e.swap.RUnlock)
+	b, err := guardOf(c)
+	if err != nil {
+		c.Close()
+		e.swap.RUnlock()
+		return nil, err
+	}
+	stop := b.watch(ctx)
+	release := func() {
+		stop()
+		closeConn(c)
+		e.swap.RUnlock()
+	}
+	rs, err := c.QueryContext(ctx, q, args...)
+	if err != nil {
+		release()
+		return nil, MapError(err)
+	}
+	return newRows(rs, release)
+}
+
+// guardOf returns the statement guard of a read connection (budget.go).
+func guardOf(c *sql.Conn) (b *workBudget, err error) {
+	rerr := c.Raw(func(dc any) error {
+		b, err = budgetOf(dc.(*sqlite3.SQLiteConn))
+		return nil
+	})
+	return b, errors.Join(rerr, err)
 }
 
 // Describe prepares q on a read connection without running it and returns
@@ -139,11 +166,17 @@ func (t *ReadTx) Query(ctx context.Context, q string, args []any) (*Rows, error)
 		t.dataIndex = t.e.dataIndex.Load()
 		t.started = true
 	}
+	b, err := guardOf(t.conn)
+	if err != nil {
+		return nil, err
+	}
+	stop := b.watch(ctx)
 	rs, err := t.conn.QueryContext(ctx, q, args...)
 	if err != nil {
+		stop()
 		return nil, MapError(err)
 	}
-	return newRows(rs, func() {})
+	return newRows(rs, stop)
 }
 
 // Close ends the snapshot and returns the connection.

@@ -37,7 +37,7 @@ func openCatalogDB(t *testing.T, ddl []string) (*sql.DB, *catalogState) {
 	t.Helper()
 	state := newCatalogState()
 	hook := func(c *sqlite3.SQLiteConn) error {
-		if err := registerFunctions(c, state); err != nil {
+		if err := registerFunctions(c, state, nil); err != nil {
 			return err
 		}
 		trusted := newTrustedPrefix()

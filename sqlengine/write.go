@@ -49,7 +49,9 @@ var ErrRolledBack = pgerror.New(pgerror.TransactionRollback,
 // The caller must hold the write gate and have waited until every entry
 // proposed before it is applied.
 func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, error) {
-	e.wmu.Lock()
+	if err := e.wmu.LockContext(ctx); err != nil {
+		return nil, err
+	}
 	defer e.wmu.Unlock()
 	e.swap.RLock()
 	defer e.swap.RUnlock()
@@ -74,7 +76,7 @@ func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, erro
 // after a CREATE TABLE in the same transaction translate against it, so
 // their parameters and columns get the new table's types.
 func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err error) {
-	if err := t.lock(); err != nil {
+	if err := t.lock(ctx); err != nil {
 		return nil, false, err
 	}
 	defer t.unlock()
@@ -102,12 +104,15 @@ func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err e
 // DataIndex is the data index the transaction runs against.
 func (t *WriteTx) DataIndex() uint64 { return t.dataIndex }
 
-// lock takes the write connection for one statement, a client's. A
+// lock takes the write connection for one statement, a client's, unless
+// ctx ends first (then the transaction goes on: nothing ran). A
 // transaction that SQLite itself rolled back (it does so when it interrupts
 // a write: statement_timeout, a cancel, the work budget) is over: nothing
 // may run on the connection in its name, or it would commit outside the log.
-func (t *WriteTx) lock() error {
-	t.e.wmu.Lock()
+func (t *WriteTx) lock(ctx context.Context) error {
+	if err := t.e.wmu.LockContext(ctx); err != nil {
+		return err
+	}
 	if t.aborted || t.done {
 		t.e.wmu.Unlock()
 		if t.lost {
@@ -147,7 +152,7 @@ func (t *WriteTx) failed(err error) error {
 // Exec runs a write statement and records it. A failed statement has no
 // effect and is not recorded (SQLite rolls back the statement alone).
 func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool) (*ExecResult, error) {
-	if err := t.lock(); err != nil {
+	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer t.unlock()
@@ -166,7 +171,7 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 // Query runs a read inside the transaction (it sees the transaction's own
 // writes). Rows are materialized: the connection is not held between calls.
 func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult, error) {
-	if err := t.lock(); err != nil {
+	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer t.unlock()
@@ -195,7 +200,7 @@ func (t *WriteTx) RollbackTo(ctx context.Context, name string) error {
 }
 
 func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
-	if err := t.lock(); err != nil {
+	if err := t.lock(ctx); err != nil {
 		return err
 	}
 	defer t.unlock()
@@ -212,7 +217,7 @@ func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
 // work back, returns the connection, and returns the payload to propose, or
 // nil when the transaction wrote nothing.
 func (t *WriteTx) Finish() (*Payload, error) {
-	if err := t.lock(); err != nil {
+	if err := t.lock(context.Background()); err != nil {
 		return nil, err
 	}
 	defer t.unlock()
@@ -286,7 +291,9 @@ func (e *Engine) beginWriteLocked(ctx context.Context) error {
 // result as the pre-run saw it; the answer the client gets is the one the
 // entry's apply produces. The caller holds the write gate as a writer.
 func (e *Engine) PreRun(ctx context.Context, ec ExecContext, ops []Op) (*ExecResult, error) {
-	e.wmu.Lock()
+	if err := e.wmu.LockContext(ctx); err != nil {
+		return nil, err
+	}
 	defer e.wmu.Unlock()
 	e.swap.RLock()
 	defer e.swap.RUnlock()
@@ -340,8 +347,8 @@ func (e *Engine) abortBorrowerLocked() {
 
 // Describe prepares q on the borrowed write connection, where the
 // transaction's own DDL is visible, and returns its result columns.
-func (t *WriteTx) Describe(q string) (StmtInfo, error) {
-	if err := t.lock(); err != nil {
+func (t *WriteTx) Describe(ctx context.Context, q string) (StmtInfo, error) {
+	if err := t.lock(ctx); err != nil {
 		return StmtInfo{}, err
 	}
 	defer t.unlock()
