@@ -53,6 +53,7 @@ type conn struct {
 	ignoreUntilSync bool                     // an extended-protocol error happened: skip to Sync
 	ready           bool                     // the last thing sent was ReadyForQuery
 	pending         pgproto3.FrontendMessage // read ahead by runExecute, dispatched next
+	request         uint64                   // the client request messages belong to (RequestID)
 
 	scratch []byte   // encoded values of the row being sent
 	values  [][]byte // DataRow fields, slices of scratch
@@ -200,7 +201,11 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 	switch msg.(type) {
 	case *pgproto3.Sync:
 		c.ignoreUntilSync = false
+		defer c.nextRequest()
 		return c.sync()
+	case *pgproto3.Query:
+		c.nextRequest()
+		defer c.nextRequest()
 	case *pgproto3.Terminate:
 		return false
 	}
@@ -215,6 +220,7 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 	case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Close:
 		return c.runExtended(m)
 	case *pgproto3.Flush:
+		defer c.nextRequest()
 		return c.flush() == nil
 	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
 		return true // PostgreSQL ignores these outside COPY: a COPY may have failed early
@@ -228,6 +234,14 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 		return false
 	}
 }
+
+// nextRequest starts a new client request: after a point where the client
+// can have seen answers (Sync, Flush) and around a simple Query.
+func (c *conn) nextRequest() { c.request++ }
+
+// reqCtx is the context of a call into the session for the current
+// request (RequestID).
+func (c *conn) reqCtx() context.Context { return withRequestID(c.ctx, c.request) }
 
 // receive returns the message read ahead by runExecute, if any, else the
 // next one from the socket.
@@ -256,7 +270,7 @@ func (c *conn) runExecute(m *pgproto3.Execute) bool {
 	}
 	c.pending = next
 	_, isSync := next.(*pgproto3.Sync)
-	if err := c.execute(withMoreBeforeSync(c.ctx, !isSync), &ex); err != nil {
+	if err := c.execute(withMoreBeforeSync(c.reqCtx(), !isSync), &ex); err != nil {
 		c.ignoreUntilSync = true
 		if c.sendError(err) {
 			c.flush()

@@ -41,7 +41,7 @@ func (c *conn) runExtended(msg pgproto3.FrontendMessage) bool {
 	case *pgproto3.Describe:
 		err = c.describe(m)
 	case *pgproto3.Execute:
-		err = c.execute(c.ctx, m)
+		err = c.execute(c.reqCtx(), m)
 	case *pgproto3.Close:
 		err = c.closeObject(m)
 	}
@@ -60,7 +60,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		return pgerror.New(pgerror.DuplicatePreparedStatement, "prepared statement \"%s\" already exists", m.Name)
 	}
 	clientOIDs := slices.Clone(m.ParameterOIDs)
-	stmts, err := c.sess.Parse(c.ctx, m.Query, clientOIDs)
+	stmts, err := c.sess.Parse(c.reqCtx(), m.Query, clientOIDs)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	}
 	pt := &portal{name: m.DestinationPortal, from: ps}
 	if ps.stmt != nil {
-		if pt.p, err = ps.stmt.Bind(c.ctx, args); err != nil {
+		if pt.p, err = ps.stmt.Bind(c.reqCtx(), args); err != nil {
 			return err
 		}
 		pt.cols = pt.p.Columns()
@@ -167,7 +167,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		var cols []Column
 		if ps.stmt != nil {
 			var err error
-			if cols, err = ps.stmt.Columns(c.ctx); err != nil {
+			if cols, err = ps.stmt.Columns(c.reqCtx()); err != nil {
 				return err
 			}
 		}

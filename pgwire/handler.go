@@ -142,6 +142,24 @@ type Portal interface {
 
 type moreKey struct{}
 
+type requestKey struct{}
+
+// withRequestID marks ctx with the client request it serves.
+func withRequestID(ctx context.Context, id uint64) context.Context {
+	return context.WithValue(ctx, requestKey{}, id+1)
+}
+
+// RequestID identifies, for the ctx given to a Session's or Statement's
+// methods, the client request the call serves: one simple Query message, or
+// the extended-protocol messages up to a Sync or Flush. The client can see
+// no answer within a request, so its calls are one operation for it: a
+// session may share between them what only has to happen after the
+// request began (a linearizable read's read index). 0 means unknown.
+func RequestID(ctx context.Context) uint64 {
+	id, _ := ctx.Value(requestKey{}).(uint64)
+	return id
+}
+
 // withMoreBeforeSync marks ctx as belonging to a statement that is followed by
 // more statements before the next sync point.
 func withMoreBeforeSync(ctx context.Context, more bool) context.Context {

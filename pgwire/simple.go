@@ -20,7 +20,7 @@ func (c *conn) runSimpleQuery(sql string) bool {
 	if ps := c.stmts[""]; ps != nil {
 		c.dropStatement(ps)
 	}
-	stmts, err := c.sess.Parse(c.ctx, sql, nil)
+	stmts, err := c.sess.Parse(c.reqCtx(), sql, nil)
 	if err != nil {
 		if c.sendError(err) {
 			return false
@@ -31,7 +31,7 @@ func (c *conn) runSimpleQuery(sql string) bool {
 		c.send(&pgproto3.EmptyQueryResponse{})
 	}
 	for i, st := range stmts {
-		err := c.runSimpleStatement(withMoreBeforeSync(c.ctx, i < len(stmts)-1), st)
+		err := c.runSimpleStatement(withMoreBeforeSync(c.reqCtx(), i < len(stmts)-1), st)
 		if err == nil {
 			continue
 		}

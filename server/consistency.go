@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/replica"
+	"github.com/pgraft/pgraft/sqlengine"
 )
 
 // consistency.go implements the read consistency levels (DESIGN.md §5):
@@ -50,7 +52,7 @@ func (s *session) consistencyWait(ctx context.Context) error {
 	target := s.minIndex()
 	switch level {
 	case "linearizable":
-		index, err := s.readIndex(ctx)
+		index, err := s.requestReadIndex(ctx)
 		if err != nil {
 			return err
 		}
@@ -75,6 +77,80 @@ func (s *session) consistencyWait(ctx context.Context) error {
 	return nil
 }
 
+// awaitSchema runs before a statement is translated, so that translation
+// (table and column names, parameter and result types, SELECT * expansion)
+// uses the schema the statement will run against, not an older one on a
+// follower that lags:
+//
+//   - the session's own forwarded schema change, at every level: a session
+//     sees the table it just created;
+//   - what the read consistency level and pgraft.min_index promise a read
+//     will see (a linearizable read of a table another session just
+//     created, through the extended protocol, translated against the
+//     follower's older schema and failed with 42P01 before);
+//   - a new leader's predecessors' entries, which a write is about to run
+//     against.
+//
+// It is best effort: the statement may be a write, which the leader runs
+// (the follower's max_lag and its read-index errors do not apply to it), so
+// a wait that fails or takes long is given up and translation goes on; a
+// read then does its full consistencyWait at Execute and fails there if it
+// must. The wait also ends with the statement's context.
+func (s *session) awaitSchema(ctx context.Context) {
+	s.mu.Lock()
+	target := s.fwd.ddlIndex
+	s.fwd.ddlIndex = 0
+	inTx := s.tx.wt != nil || s.fwd.inTx
+	s.mu.Unlock()
+	wctx, cancel := context.WithTimeout(ctx, schemaWaitMax)
+	defer cancel()
+	if s.srv.leaderCatchingUp() {
+		s.srv.waitWritable(wctx) //nolint:errcheck // best effort: writes check again
+	}
+	if !inTx { // a transaction's statements translate against its own schema
+		target = max(target, s.minIndex())
+		switch level, _ := s.set.get("pgraft.read_consistency"); level {
+		case "linearizable":
+			if index, err := s.requestReadIndex(wctx); err == nil {
+				target = max(target, index, s.lastIndex)
+			}
+		case "session":
+			target = max(target, s.lastIndex)
+		}
+	}
+	if target != 0 {
+		s.srv.repl.WaitApplied(wctx, target) //nolint:errcheck // best effort, see above
+	}
+}
+
+// schemaMatters reports whether a query string's translation depends on
+// the schema: it reads or writes tables, or failed on a name a newer schema
+// may have. SET, SHOW, BEGIN and the like wait for nothing.
+func schemaMatters(stmts []*sqlengine.Stmt, err error) bool {
+	if err != nil {
+		pe := pgerror.As(err)
+		if pe == nil {
+			return false
+		}
+		switch pe.Code {
+		case pgerror.UndefinedTable, pgerror.UndefinedColumn, pgerror.UndefinedObject, pgerror.InvalidSchemaName:
+			return true
+		}
+		return false
+	}
+	for _, st := range stmts {
+		switch st.Kind {
+		case sqlengine.KindSelect, sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete,
+			sqlengine.KindDDL, sqlengine.KindDeclare:
+			return true
+		}
+	}
+	return false
+}
+
+// schemaWaitMax bounds awaitSchema.
+const schemaWaitMax = 5 * time.Second
+
 // minIndex is pgraft.min_index (negative values count as 0).
 func (s *session) minIndex() uint64 {
 	v, _ := s.set.get("pgraft.min_index")
@@ -90,6 +166,23 @@ func (s *session) minIndex() uint64 {
 func (s *session) node() consistencyNode {
 	n, _ := s.srv.repl.(consistencyNode)
 	return n
+}
+
+// requestReadIndex is readIndex, asked once per client request
+// (pgwire.RequestID): a read index obtained after the request began serves
+// every read in it, so a simple Query's Parse (awaitSchema) and Execute
+// (consistencyWait) make one round trip to the leader, not two.
+func (s *session) requestReadIndex(ctx context.Context) (uint64, error) {
+	req := pgwire.RequestID(ctx)
+	if req != 0 && req == s.readIndexReq {
+		return s.readIndexAt, nil
+	}
+	index, err := s.readIndex(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.readIndexReq, s.readIndexAt = req, index
+	return index, nil
 }
 
 // readIndex asks for the linearizable read index.

@@ -3,14 +3,17 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pgraft/pgraft/server"
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
@@ -213,6 +216,67 @@ func TestLinearizableFollowerReadsSeeAcknowledgedWrites(t *testing.T) {
 	for k, fc := range fcs {
 		if got := retryCount(t, fc, `SELECT count(*) FROM acked`); got != writes {
 			t.Fatalf("survivor %d after failover, linearizable: %d rows, want %d", k, got, writes)
+		}
+	}
+}
+
+// TestFollowerTranslatesAgainstTheSchemaItWaitsFor: a read on a follower
+// that lags is translated only after the wait its consistency level
+// promises, so a table another session just created on the leader is there
+// when the extended protocol's Parse translates and describes the read
+// (before, Parse used the follower's older schema and failed with 42P01,
+// and only Execute waited). Followers apply each batch 30 ms late, so every
+// read here meets a follower that has not yet applied the table.
+func TestFollowerTranslatesAgainstTheSchemaItWaitsFor(t *testing.T) {
+	skipShortCluster(t)
+	var leaderID atomic.Value
+	leaderID.Store("")
+	c := servertest.NewCluster(t, 3, func(cfg *server.Config) {
+		id := cfg.NodeID
+		cfg.ApplyFaultInjector = func(uint64) error {
+			if id != leaderID.Load() {
+				time.Sleep(30 * time.Millisecond) // a slow follower: apply lags the leader
+			}
+			return nil
+		}
+	})
+	leaderID.Store(c.ID(c.LeaderIndex()))
+	lc := connect(t, c.Leader())
+	f := c.Followers()[0]
+	ctx := context.Background()
+	for _, tc := range []struct{ name, set string }{
+		{"linearizable", `SET pgraft.read_consistency = linearizable`},
+		{"min_index", `SET pgraft.read_consistency = local`}, // plus the leader session's token
+	} {
+		fc := connect(t, f) // extended protocol, statements prepared: Parse, Describe, Bind, Execute
+		mustExec(t, fc, tc.set)
+		mustExec(t, fc, `SET statement_timeout = '30s'`)
+		for i := range 10 {
+			table := fmt.Sprintf("xt_%s_%d", tc.name, i)
+			mustExec(t, lc, `CREATE TABLE `+table+` (a int)`)
+			mustExec(t, lc, `INSERT INTO `+table+` VALUES (1)`)
+			if tc.name == "min_index" {
+				mustExec(t, fc, `SET pgraft.min_index = `+strconv.FormatInt(token(t, lc), 10))
+			}
+			var n int64
+			if err := fc.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE a = $1`, 1).Scan(&n); err != nil {
+				t.Fatalf("%s: read %d of a table created on the leader, on a follower: %v", tc.name, i, err)
+			}
+			if n != 1 {
+				t.Fatalf("%s: read %d: count %d, want 1", tc.name, i, n)
+			}
+		}
+	}
+	// The session's own schema change, forwarded to the leader, at the
+	// level that waits for nothing else.
+	fc := connect(t, f)
+	mustExec(t, fc, `SET pgraft.read_consistency = local`)
+	for i := range 5 {
+		table := fmt.Sprintf("xt_own_%d", i)
+		mustExec(t, fc, `CREATE TABLE `+table+` (a int)`)
+		var n int64
+		if err := fc.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE a = $1`, 1).Scan(&n); err != nil {
+			t.Fatalf("own table %d right after creating it through a follower: %v", i, err)
 		}
 	}
 }

@@ -422,23 +422,6 @@ func (s *session) closeForwardLink() {
 	}
 }
 
-// awaitForwardedDDL waits, before translating the session's next statement,
-// until this node has applied the schema change the session forwarded, so
-// that the statement sees the table it just created. Bounded: past the
-// bound the statement translates against what is here.
-func (s *session) awaitForwardedDDL(ctx context.Context) {
-	s.mu.Lock()
-	index := s.fwd.ddlIndex
-	s.fwd.ddlIndex = 0
-	s.mu.Unlock()
-	if index == 0 {
-		return
-	}
-	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	s.srv.repl.WaitApplied(wctx, index) //nolint:errcheck // bounded; reads wait again for their consistency
-}
-
 // tagCount is the row count at the end of a command tag ("INSERT 0 3": 3).
 func tagCount(tag string) int64 {
 	i := strings.LastIndexByte(tag, ' ')

@@ -31,10 +31,13 @@ type session struct {
 	// speculative mirrors tx.wt for describe, which runs with and without
 	// mu held: the transaction's own DDL is visible only on its connection.
 	speculative atomic.Pointer[sqlengine.WriteTx]
-	lastIndex   uint64      // commit index of this session's last write: read-your-writes
-	fwd         forwardLink // writes forwarded to the leader (forward.go)
-	remote      bool        // a leader-side session of a follower's (forward_leader.go): never forwards
-	counted     bool        // a client session, counted against MaxConnections until Close
+	lastIndex   uint64 // commit index of this session's last write: read-your-writes
+	// readIndexReq is the client request (pgwire.RequestID) readIndexAt,
+	// a linearizable read index, was obtained in (requestReadIndex).
+	readIndexReq, readIndexAt uint64
+	fwd                       forwardLink // writes forwarded to the leader (forward.go)
+	remote                    bool        // a leader-side session of a follower's (forward_leader.go): never forwards
+	counted                   bool        // a client session, counted against MaxConnections until Close
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
@@ -193,18 +196,19 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 }
 
 func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
-	s.awaitForwardedDDL(ctx)
-	if s.srv.leaderCatchingUp() {
-		// Translate against the schema the new leader is about to have.
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		s.srv.waitWritable(wctx) //nolint:errcheck // writes check again; reads may go on
-		cancel()
-	}
 	schema, private, err := s.parseSchema(ctx)
 	if err != nil {
 		return nil, err
 	}
 	stmts, err := s.translate(ctx, sql, paramOIDs, schema, private)
+	if !private && schemaMatters(stmts, err) {
+		// Translate against the schema the statement will run against
+		// (consistency.go): again only if the wait changed it.
+		s.awaitSchema(ctx)
+		if fresh, _, ferr := s.parseSchema(ctx); ferr == nil && fresh != schema {
+			stmts, err = s.translate(ctx, sql, paramOIDs, fresh, false)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,7 @@ const (
 	UndefinedFunction             = "42883"
 	UndefinedTable                = "42P01"
 	UndefinedObject               = "42704"
+	InvalidSchemaName             = "3F000"
 	UndefinedParameter            = "42P02"
 	DuplicateTable                = "42P07"
 	DuplicateObject               = "42710"
