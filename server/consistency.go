@@ -100,7 +100,7 @@ func (s *session) awaitSchema(ctx context.Context) {
 	s.mu.Lock()
 	target := s.fwd.ddlIndex
 	s.fwd.ddlIndex = 0
-	inTx := s.tx.wt != nil || s.fwd.inTx
+	inTx := s.tx.w != nil
 	s.mu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, schemaWaitMax)
 	defer cancel()

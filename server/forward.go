@@ -84,15 +84,10 @@ func (s *session) forwardsUndescribed(st *sqlengine.Stmt) bool {
 	return fwd && err == nil
 }
 
-// describeForwarded describes a statement of the session's forwarded block
-// on the leader, where the block's own schema changes are. ok is false when
-// the session has no forwarded block. locked says whether the caller holds
-// s.mu.
-func (s *session) describeForwarded(ctx context.Context, st *sqlengine.Stmt, locked bool) (cols []pgwire.Column, ok bool, err error) {
-	if !locked {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
+// describeForwardedLocked describes a statement of the session's forwarded
+// block on the leader, where the block's own schema changes are. ok is
+// false when the block's link is gone.
+func (s *session) describeForwardedLocked(ctx context.Context, st *sqlengine.Stmt) (cols []pgwire.Column, ok bool, err error) {
 	if !s.fwd.inTx || s.fwd.broken || s.fwd.conn == nil {
 		return nil, false, nil
 	}

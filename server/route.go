@@ -29,7 +29,7 @@ func (s *session) start(ctx context.Context, p *portal) error {
 	}
 	s.touchLocked()
 	defer s.armIdleTimerLocked()
-	if _, err := p.stmt.columns(ctx, true); err != nil && s.tx.wt == nil && !s.forwardsUndescribed(st) {
+	if _, err := p.stmt.columns(ctx, true); err != nil && s.tx.w == nil && !s.forwardsUndescribed(st) {
 		return s.failLocked(err)
 	}
 	p.cols = p.stmt.cols
@@ -118,20 +118,12 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 			return err
 		}
 	}
-	if s.fwd.inTx && !st.Catalog {
-		resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, clientArgs(st, p.args))
+	if s.tx.w != nil && !st.Catalog { // the block wrote: it reads where it writes
+		rows, err := s.tx.w.query(ctx, st, p.args)
 		if err != nil {
 			return err
 		}
-		p.mat = resp.Rows
-		return nil
-	}
-	if s.tx.wt != nil && !st.Catalog {
-		res, err := s.tx.wt.Query(ctx, st.SQL, p.args)
-		if err != nil {
-			return err
-		}
-		p.mat = res.Rows
+		p.mat = rows
 		return nil
 	}
 	if s.tx.state == txBlock && s.tx.snapshot() && !st.Catalog {
@@ -178,19 +170,7 @@ func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args [
 	if err := s.ensureWriteLocked(ctx, st); err != nil {
 		return nil, err
 	}
-	if s.fwd.inTx {
-		return s.forwardWriteLocked(ctx, st, args)
-	}
-	res, err := s.tx.wt.Exec(ctx, st.SQL, args, st.Returning)
-	if err != nil {
-		return nil, err
-	}
-	for _, q := range st.Post {
-		if _, err := s.tx.wt.Exec(ctx, q, nil, false); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return s.tx.w.exec(ctx, st, args)
 }
 
 func readOnlyVerb(st *sqlengine.Stmt) string {

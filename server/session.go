@@ -28,8 +28,9 @@ type session struct {
 	mu      sync.Mutex // guards tx against the idle timer
 	tx      txn
 	cursors map[string]*cursor // DECLARE … CURSOR, by name
-	// speculative mirrors tx.wt for describe, which runs with and without
-	// mu held: the transaction's own DDL is visible only on its connection.
+	// speculative is the local writer's transaction (txwriter.go), for
+	// Parse, which runs without mu: the transaction's own DDL is visible
+	// only on its connection, and statements translate against it.
 	speculative atomic.Pointer[sqlengine.WriteTx]
 	lastIndex   uint64 // commit index of this session's last write: read-your-writes
 	// readIndexReq is the client request (pgwire.RequestID) readIndexAt,
@@ -302,7 +303,7 @@ func (s *session) parseSchema(ctx context.Context) (schema *sqlengine.SchemaSnap
 // statement may create what a later one uses.
 func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
 	s.mu.Lock()
-	failed, speculative := s.tx.state == txFailed, s.tx.wt != nil || s.fwd.inTx
+	failed, speculative := s.tx.state == txFailed, s.tx.w != nil
 	if failed && !isTxExit(st) {
 		err := s.admitLocked(st) // the idle timeout's 25P03 first, then 25P02
 		s.mu.Unlock()

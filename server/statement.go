@@ -112,39 +112,50 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 	if cols, ok := s.srv.cache.getCols(st); ok {
 		return cols, nil
 	}
-	wt := s.speculative.Load()
-	var info sqlengine.StmtInfo
-	if o.private && wt != nil {
-		// The transaction changed the schema: its own connection has it.
-		info, err = wt.Describe(ctx, st.SQL)
-	} else {
-		info, err = s.srv.eng.Describe(ctx, st.SQL)
-	}
-	cache := !o.private
-	if err != nil && wt != nil {
-		// A table the transaction created itself exists only on its own
-		// connection; what is described there is not cached.
-		info, err = wt.Describe(ctx, st.SQL)
-		cache = false
-	} else if err != nil {
-		// In a block forwarded to the leader, the block's own tables are
-		// there only.
-		if cols, ok, ferr := s.describeForwarded(ctx, st, o.locked); ok {
-			return cols, ferr
+	if o.private {
+		// The transaction changed the schema: where it runs has it.
+		if cols, ok, err := s.describeInBlock(ctx, st, o.locked); ok {
+			return cols, err
 		}
 	}
+	info, err := s.srv.eng.Describe(ctx, st.SQL)
 	if err != nil {
+		// A table the transaction created itself exists only where the
+		// block runs; what is described there is not cached.
+		if cols, ok, berr := s.describeInBlock(ctx, st, o.locked); ok {
+			return cols, berr
+		}
 		return nil, err
 	}
-	defer func() {
-		if err == nil && cache {
-			s.srv.cache.putCols(st, cols)
-		}
-	}()
-	if !st.Returning && st.Kind != sqlengine.KindSelect {
-		return nil, nil // prepared only to check it, as PostgreSQL's Parse does
+	cols = columnsOf(st, info)
+	if !o.private {
+		s.srv.cache.putCols(st, cols)
 	}
-	cols = make([]pgwire.Column, len(info.Names))
+	return cols, nil
+}
+
+// describeInBlock describes a statement where the session's writing block
+// runs (txwriter.go); ok is false outside such a block. locked says whether
+// the caller holds s.mu.
+func (s *session) describeInBlock(ctx context.Context, st *sqlengine.Stmt, locked bool) (cols []pgwire.Column, ok bool, err error) {
+	if !locked {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	if s.tx.w == nil {
+		return nil, false, nil
+	}
+	return s.tx.w.describe(ctx, st)
+}
+
+// columnsOf is the RowDescription of a statement SQLite described as info:
+// nil for a statement that returns no rows (prepared only to check it, as
+// PostgreSQL's Parse does).
+func columnsOf(st *sqlengine.Stmt, info sqlengine.StmtInfo) []pgwire.Column {
+	if !st.Returning && st.Kind != sqlengine.KindSelect {
+		return nil
+	}
+	cols := make([]pgwire.Column, len(info.Names))
 	for i, name := range info.Names {
 		var oid, table uint32
 		var att int16
@@ -166,7 +177,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 		}
 		cols[i] = pgwire.Column{Name: name, TableOID: table, AttNum: att, TypeOID: oid, TypeSize: size, TypeMod: mod}
 	}
-	return cols, nil
+	return cols
 }
 
 func textColumn(name string) pgwire.Column {

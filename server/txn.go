@@ -28,10 +28,10 @@ type txn struct {
 	implicit   bool   // opened by a write followed by more statements before Sync; Sync ends it
 	isolation  string // "read committed", "repeatable read", "serializable"
 	readOnly   bool
-	rt         *sqlengine.ReadTx  // held snapshot (REPEATABLE READ, SERIALIZABLE) before writing
-	wt         *sqlengine.WriteTx // speculative transaction after the first write
-	savepoints []string           // open savepoints, oldest first
-	gen        uint64             // bumped on every statement: the idle timer's staleness check
+	rt         *sqlengine.ReadTx // held snapshot (REPEATABLE READ, SERIALIZABLE) before writing
+	w          txWriter          // where the block runs after its first write (txwriter.go)
+	savepoints []string          // open savepoints, oldest first
+	gen        uint64            // bumped on every statement: the idle timer's staleness check
 	timer      *time.Timer
 	abortErr   error         // set when the idle timer ended the transaction
 	xactLocks  []advisoryKey // pg_advisory_xact_lock: released at the end
@@ -133,52 +133,31 @@ func (s *session) ensureReadLocked(ctx context.Context) (*sqlengine.ReadTx, erro
 	return s.tx.rt, nil
 }
 
-// ensureWriteLocked makes the transaction a writer: it takes the gate
-// exclusively (every entry proposed before is then applied), checks that a
-// snapshot transaction read nothing that changed since, and borrows the
-// write connection.
+// ensureWriteLocked makes the transaction a writer, at its first write:
+// a local one on the leader, a forwarded one on a follower (txwriter.go).
 func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) error {
-	if s.tx.wt != nil || s.fwd.inTx {
+	if s.tx.w != nil {
 		return nil
 	}
 	if s.readOnly() {
 		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", readOnlyVerb(st))
 	}
-	if fwd, err := s.forwardWritesLocked(st); err != nil || fwd {
-		if err != nil {
-			return err
-		}
-		return s.startForwardingLocked(ctx)
-	}
-	if err := s.srv.waitWritable(ctx); err != nil {
-		return err
-	}
-	if err := s.srv.admitWrite(); err != nil {
-		return err
-	}
-	if err := s.acquireGate(ctx, true); err != nil {
-		return err
-	}
-	if rt := s.tx.rt; rt != nil {
-		if rt.DataIndex() != 0 && s.srv.eng.DataIndex() > rt.DataIndex() {
-			s.srv.gate.release(true)
-			return pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
-		}
-		rt.Close()
-		s.tx.rt = nil
-	}
-	wt, err := s.srv.eng.BeginWrite(ctx, s.execContext())
+	fwd, err := s.forwardWritesLocked(st)
 	if err != nil {
-		s.srv.gate.release(true)
 		return err
 	}
-	s.tx.wt = wt
-	s.speculative.Store(wt)
-	for _, name := range s.tx.savepoints {
-		if err := wt.Savepoint(ctx, name); err != nil {
+	if fwd {
+		if err := s.startForwardingLocked(ctx); err != nil {
 			return err
 		}
+		s.tx.w = forwardedWriter{s}
+		return nil
 	}
+	w, err := s.beginLocalLocked(ctx)
+	if err != nil {
+		return err
+	}
+	s.tx.w = w
 	return nil
 }
 
@@ -192,30 +171,19 @@ func (s *session) commitLocked(ctx context.Context) (string, error) {
 	if s.tx.state == txIdle {
 		return "COMMIT", nil // PostgreSQL warns "there is no transaction in progress"
 	}
-	if s.fwd.inTx {
-		tag, err := s.forwardCommitLocked(ctx)
-		s.rollbackLocked() // the local part: snapshot, locks, cursors
-		return tag, err
-	}
-	wt := s.tx.wt
-	if wt == nil {
+	if s.tx.w == nil {
 		s.rollbackLocked()
 		return "COMMIT", nil
 	}
-	p, err := wt.Finish()
-	if err == nil && p != nil {
-		_, err = s.propose(ctx, p)
-	}
-	s.rollbackLocked() // releases the gate, after the entry applied
-	return "COMMIT", err
+	tag, err := s.tx.w.commit(ctx)
+	s.rollbackLocked() // what the block still holds: the gate (after the entry applied), snapshot, locks, cursors
+	return tag, err
 }
 
 // rollbackLocked discards the block and everything it holds.
 func (s *session) rollbackLocked() {
-	s.forwardRollbackLocked()
-	if s.tx.wt != nil {
-		s.tx.wt.Rollback()
-		s.srv.gate.release(true)
+	if s.tx.w != nil {
+		s.tx.w.rollback()
 	}
 	if s.tx.rt != nil {
 		s.tx.rt.Close()
@@ -225,7 +193,6 @@ func (s *session) rollbackLocked() {
 	}
 	s.releaseXactLocksLocked()
 	s.tx = txn{}
-	s.speculative.Store(nil)
 	s.set.endTransaction()
 	s.closeCursors(false)
 }
@@ -237,14 +204,9 @@ func (s *session) savepointLocked(ctx context.Context, kind sqlengine.Kind, name
 			sqlengine.KindRelease: "RELEASE SAVEPOINT", sqlengine.KindRollbackTo: "ROLLBACK TO SAVEPOINT"}[kind]
 		return pgerror.New(pgerror.NoActiveSQLTransaction, "%s can only be used in transaction blocks", verb)
 	}
-	if s.fwd.inTx {
-		if err := s.forwardSavepointLocked(ctx, kind, name); err != nil {
-			return err
-		}
-	}
 	if kind == sqlengine.KindSavepoint {
-		if s.tx.wt != nil {
-			if err := s.tx.wt.Savepoint(ctx, name); err != nil {
+		if s.tx.w != nil {
+			if err := s.tx.w.savepoint(ctx, kind, name); err != nil {
 				return err
 			}
 		}
@@ -257,19 +219,14 @@ func (s *session) savepointLocked(ctx context.Context, kind sqlengine.Kind, name
 	if i < 0 {
 		return pgerror.New(pgerror.InvalidSavepointSpecification, "savepoint %q does not exist", name)
 	}
-	if kind == sqlengine.KindRelease {
-		if s.tx.wt != nil {
-			if err := s.tx.wt.Release(ctx, name); err != nil {
-				return err
-			}
-		}
-		s.tx.savepoints = s.tx.savepoints[:i]
-		return nil
-	}
-	if s.tx.wt != nil {
-		if err := s.tx.wt.RollbackTo(ctx, name); err != nil {
+	if s.tx.w != nil {
+		if err := s.tx.w.savepoint(ctx, kind, name); err != nil {
 			return err
 		}
+	}
+	if kind == sqlengine.KindRelease {
+		s.tx.savepoints = s.tx.savepoints[:i]
+		return nil
 	}
 	s.tx.savepoints = s.tx.savepoints[:i+1]
 	s.tx.state = txBlock
@@ -288,7 +245,7 @@ func (s *session) touchLocked() {
 // armIdleTimerLocked bounds how long a transaction may hold the write gate
 // while its client does nothing (pgraft.idle_write_timeout; 25P03).
 func (s *session) armIdleTimerLocked() {
-	if s.tx.wt == nil {
+	if s.tx.w == nil || !s.tx.w.holdsGate() {
 		return
 	}
 	d := s.set.duration("pgraft.idle_write_timeout")
@@ -305,7 +262,7 @@ func (s *session) armIdleTimerLocked() {
 func (s *session) idleTimeout(gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tx.gen != gen || s.tx.wt == nil {
+	if s.tx.gen != gen || s.tx.w == nil || !s.tx.w.holdsGate() {
 		return
 	}
 	s.log.Warn("transaction ended: idle while holding the write gate")

@@ -101,7 +101,7 @@ func (s *session) setTransactionLocked(opts *sqlengine.TxOptions) error {
 	if s.tx.state == txIdle {
 		return nil // PostgreSQL warns "SET TRANSACTION can only be used in transaction blocks"
 	}
-	if s.tx.rt != nil || s.tx.wt != nil {
+	if s.tx.rt != nil || s.tx.w != nil {
 		if opts.Isolation != "" && opts.Isolation != s.tx.isolation {
 			return pgerror.New(pgerror.ActiveSQLTransaction, "SET TRANSACTION ISOLATION LEVEL must be called before any query")
 		}
