@@ -36,10 +36,14 @@ const (
 // authenticated connection to Handler. Its zero value (with Handler set) is
 // ready to use; fields must not change after the first Serve.
 type Server struct {
-	Handler        Handler
-	Logger         *slog.Logger // nil: discard
-	TLSConfig      *tls.Config  // nil: SSLRequest is answered 'N'
-	MaxMessageSize int          // 0: 64 MiB; a larger message is a FATAL 54000
+	Handler   Handler
+	Logger    *slog.Logger // nil: discard
+	TLSConfig *tls.Config  // nil: SSLRequest is answered 'N'
+	// TLSRequired refuses a session that did not negotiate TLS with FATAL
+	// 28000, after its StartupMessage, as PostgreSQL does when pg_hba.conf
+	// has only hostssl lines.
+	TLSRequired    bool
+	MaxMessageSize int // 0: 64 MiB; a larger message is a FATAL 54000
 	// ClientCheckInterval is how often a busy connection checks whether its
 	// client went away (peer.go), cancelling the statement if it did; as
 	// PostgreSQL's client_connection_check_interval, but on by default.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"sort"
 	"strings"
 
@@ -28,6 +29,7 @@ type startupPacket struct {
 	minor        uint32            // requested minor version; we speak 3.0
 	params       map[string]string // every parameter but the _pq_ options
 	unrecognized []string          // _pq_.* options, all unknown to us
+	tls          bool              // it came through a TLS connection
 }
 
 // startup runs everything before the first ReadyForQuery: the pre-startup
@@ -56,6 +58,12 @@ func (c *conn) startup() bool {
 	database := sp.params["database"]
 	if database == "" {
 		database = user
+	}
+	if c.srv.TLSRequired && !sp.tls {
+		c.sendFatal(pgerror.New(pgerror.InvalidAuthorizationSpec,
+			"no pg_hba.conf entry for host %q, user %q, database %q, no encryption", remoteHost(c.nc), user, database).
+			WithHint("This server accepts only TLS connections: connect with sslmode=require or stronger."))
+		return false
 	}
 	if err := c.srv.authenticator().authenticate(c, user, database); err != nil {
 		c.sendFatal(err)
@@ -152,6 +160,7 @@ func (c *conn) readStartup() (*startupPacket, bool) {
 				c.sendFatal(err)
 				return nil, false
 			}
+			sp.tls = tlsDone
 			return sp, true
 		}
 	}
@@ -236,6 +245,20 @@ func (c *conn) negotiateTLS() bool {
 	c.nc = tc
 	c.mu.Unlock()
 	return true
+}
+
+// remoteHost is the client's address without its port, as PostgreSQL
+// names it in messages.
+func remoteHost(nc net.Conn) string {
+	a := nc.RemoteAddr()
+	if a == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
 }
 
 // writeRaw writes one unframed byte, the answer to SSLRequest/GSSENCRequest.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -94,6 +95,13 @@ type Config struct {
 	// node's clock jumping.
 	Now func() time.Time
 
+	// TLSCertFile and TLSKeyFile are the PostgreSQL port's certificate and
+	// key (PEM): with them SSLRequest is answered 'S' (sslmode=require,
+	// verify-full). TLSRequired refuses connections that did not ask for
+	// TLS with FATAL 28000, as a pg_hba.conf hostssl-only setup does.
+	TLSCertFile, TLSKeyFile string
+	TLSRequired             bool
+
 	Logger *slog.Logger // nil: discard
 }
 
@@ -167,6 +175,8 @@ type Server struct {
 	advisory        advisoryLocks
 	pg              *pgwire.Server
 	web             *http.Server
+	tlsConfig       *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
+	certs           *certReloader // its certificate, reloaded by ReloadTLS
 
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
@@ -212,7 +222,12 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.MaxConnections == 0 {
 		cfg.MaxConnections = defaultMaxConnections
 	}
-	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1)}
+	tlsConfig, certs, err := clientTLSConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1),
+		tlsConfig: tlsConfig, certs: certs}
 	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {
@@ -310,7 +325,8 @@ func (s *Server) serve() {
 		defer s.bgWG.Done()
 		s.watchFaults()
 	}()
-	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire")}
+	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire"),
+		TLSConfig: s.tlsConfig, TLSRequired: s.cfg.TLSRequired}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

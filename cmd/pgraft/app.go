@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -51,6 +54,9 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.Uint64Flag{Name: "trailing-logs", EnvVars: []string{"PGRAFT_TRAILING_LOGS"}, Usage: "log entries kept after a snapshot (default 10240)"},
 			&cli.StringFlag{Name: "raft-log-store", Value: "bolt", EnvVars: []string{"PGRAFT_RAFT_LOG_STORE"}, Usage: "log store of a new data dir: bolt (raft-boltdb) or wal (raft-wal: ~3x faster appends; fault tests diverged more often with it); an existing data dir keeps its own"},
 			&cli.Uint64Flag{Name: "min-free-disk", Value: 64, EnvVars: []string{"PGRAFT_MIN_FREE_DISK"}, Usage: "MiB the data dir's file system must keep free for writes to be admitted (below: 53100 disk_full)"},
+			&cli.StringFlag{Name: "tls-cert", EnvVars: []string{"PGRAFT_TLS_CERT"}, Usage: "PEM certificate of the PostgreSQL port: clients may connect with sslmode=require or verify-full (reloaded on SIGHUP)"},
+			&cli.StringFlag{Name: "tls-key", EnvVars: []string{"PGRAFT_TLS_KEY"}, Usage: "PEM private key of --tls-cert"},
+			&cli.BoolFlag{Name: "tls-required", EnvVars: []string{"PGRAFT_TLS_REQUIRED"}, Usage: "refuse clients that do not use TLS (FATAL 28000)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			faultClockFlag(),
 		},
@@ -75,6 +81,9 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				TrailingLogs:      c.Uint64("trailing-logs"),
 				RaftLogStore:      c.String("raft-log-store"),
 				MinFreeDisk:       c.Uint64("min-free-disk") << 20,
+				TLSCertFile:       c.String("tls-cert"),
+				TLSKeyFile:        c.String("tls-key"),
+				TLSRequired:       c.Bool("tls-required"),
 				Now:               faultClockNow(c.String(faultClockFlagName)),
 				Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 			}
@@ -89,7 +98,20 @@ func serve(ctx context.Context, cfg server.Config) error {
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for ctx.Err() == nil {
+		select {
+		case <-hup:
+			if err := srv.ReloadTLS(); err != nil {
+				cfg.Logger.Error("SIGHUP: certificate not reloaded; the previous one stays in use", "err", err)
+			} else {
+				cfg.Logger.Info("SIGHUP: certificates reloaded")
+			}
+		case <-ctx.Done():
+		}
+	}
 	cfg.Logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
