@@ -49,12 +49,19 @@ type Server struct {
 	// PostgreSQL's client_connection_check_interval, but on by default.
 	// 0: 1s; negative: never. Linux only: elsewhere no check happens.
 	ClientCheckInterval time.Duration
+	// Passwords, when set, makes every session authenticate with
+	// SCRAM-SHA-256 against the verifiers it returns (scram.go); nil lets
+	// everyone in (PostgreSQL's trust). SCRAMMockKey makes up the verifiers
+	// of users that cannot log in; nodes of one cluster should share it.
+	Passwords    Passwords
+	SCRAMMockKey []byte
 
-	initOnce sync.Once
-	log      *slog.Logger
-	baseCtx  context.Context    // parent of every connection's context
-	cancel   context.CancelFunc // cancels baseCtx; called by Close
-	done     chan struct{}      // closed by the first Shutdown or Close
+	initOnce     sync.Once
+	authFailures authFailures // password failures by host, for the delay
+	log          *slog.Logger
+	baseCtx      context.Context    // parent of every connection's context
+	cancel       context.CancelFunc // cancels baseCtx; called by Close
+	done         chan struct{}      // closed by the first Shutdown or Close
 
 	closing atomic.Bool   // set by Shutdown and Close; read by idle connections
 	nextPID atomic.Uint32 // BackendKeyData process ids, firstProcessID+1 onwards

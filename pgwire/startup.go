@@ -287,5 +287,11 @@ func (trustAuth) authenticate(c *conn, _, _ string) error {
 	return nil
 }
 
-// authenticator picks the authentication method; trust until users exist.
-func (s *Server) authenticator() authenticator { return trustAuth{} }
+// authenticator picks the authentication method: SCRAM-SHA-256 when the
+// server knows passwords, else trust.
+func (s *Server) authenticator() authenticator {
+	if s.Passwords != nil {
+		return scramAuth{passwords: s.Passwords, mockKey: s.SCRAMMockKey, failures: &s.authFailures}
+	}
+	return trustAuth{}
+}
