@@ -108,7 +108,7 @@ func (s *session) parseForwarded(ctx context.Context, st *sqlengine.Stmt, sql st
 	if !s.fwd.inTx || !s.fwd.txDDL || s.fwd.broken || s.fwd.conn == nil || s.tx.state != txBlock {
 		return nil, false, nil
 	}
-	if st.Advisory != "" || st.Kind != sqlengine.KindSelect && (!st.Kind.IsWrite() || st.Kind == sqlengine.KindDDL) {
+	if st.Advisory != "" || st.Kind != sqlengine.KindSelect && (!st.Kind.IsWrite() || st.Kind == sqlengine.KindDDL || st.Kind == sqlengine.KindRole) {
 		return nil, false, nil // nothing here depends on the block's tables
 	}
 	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdDescribe, SQL: sql, ParamOIDs: paramOIDs}, false)

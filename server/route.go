@@ -81,7 +81,7 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 	switch st.Kind {
 	case sqlengine.KindSelect:
 		return s.runSelectLocked(ctx, p)
-	case sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete, sqlengine.KindDDL:
+	case sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete, sqlengine.KindDDL, sqlengine.KindRole:
 		res, err := s.runWriteLocked(ctx, st, p.args)
 		if err != nil {
 			return err
@@ -200,9 +200,9 @@ func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args 
 		return nil, err
 	}
 	defer s.srv.gate.release(exclusive)
-	ops := []sqlengine.Op{{Kind: sqlengine.OpExec, SQL: st.SQL, Args: args, Rows: st.Returning}}
-	for _, q := range st.Post {
-		ops = append(ops, sqlengine.Op{Kind: sqlengine.OpExec, SQL: q})
+	ops, err := writeOps(ctx, s, st, args)
+	if err != nil {
+		return nil, err
 	}
 	// Run it to completion first (docs/design.md, "Every entry is safe to
 	// replay"): a write that fails, is cancelled or runs out of its budget
@@ -228,6 +228,22 @@ func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args 
 		return nil, pgerror.New(pgerror.InternalError, "write returned no result")
 	}
 	return &ar.Results[0], nil
+}
+
+// writeOps are the log operations of a write statement.
+func writeOps(ctx context.Context, s *session, st *sqlengine.Stmt, args []any) ([]sqlengine.Op, error) {
+	if st.Kind == sqlengine.KindRole {
+		op, err := s.roleOp(ctx, st) // roles.go
+		if err != nil {
+			return nil, err
+		}
+		return []sqlengine.Op{op}, nil
+	}
+	ops := []sqlengine.Op{{Kind: sqlengine.OpExec, SQL: st.SQL, Args: args, Rows: st.Returning}}
+	for _, q := range st.Post {
+		ops = append(ops, sqlengine.Op{Kind: sqlengine.OpExec, SQL: q})
+	}
+	return ops, nil
 }
 
 // acquireGate waits for the write gate, bounded by lock_timeout.

@@ -102,6 +102,15 @@ type Config struct {
 	TLSCertFile, TLSKeyFile string
 	TLSRequired             bool
 
+	// Auth is how clients log in: AuthTrust ("" too; only on a loopback
+	// PGAddr unless Insecure) or AuthSCRAM (roles.go). Superuser and
+	// SuperuserPassword create the bootstrap superuser on a cluster that
+	// does not have it yet (through the log, once this node leads).
+	Auth              string
+	Insecure          bool
+	Superuser         string
+	SuperuserPassword string
+
 	Logger *slog.Logger // nil: discard
 }
 
@@ -226,6 +235,9 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Auth, err = cfg.authMethod(); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1),
 		tlsConfig: tlsConfig, certs: certs}
 	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
@@ -327,6 +339,18 @@ func (s *Server) serve() {
 	}()
 	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire"),
 		TLSConfig: s.tlsConfig, TLSRequired: s.cfg.TLSRequired}
+	if s.cfg.Auth == AuthSCRAM {
+		s.pg.Passwords, s.pg.SCRAMMockKey = s.passwords, newMockKey()
+	}
+	if s.cfg.Superuser != "" && s.cfg.SuperuserPassword != "" {
+		s.bgWG.Add(1)
+		go func() {
+			defer s.bgWG.Done()
+			if err := s.ensureSuperuser(s.bgCtx); err != nil && s.bgCtx.Err() == nil {
+				s.log.Error("bootstrap superuser not created", logKeyErr, err)
+			}
+		}()
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

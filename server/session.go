@@ -266,7 +266,7 @@ func (s *session) translate(ctx context.Context, sql string, paramOIDs []uint32,
 				if sh != nil {
 					return stmts, nil // later texts of the shape use it
 				}
-				if !usedSettings {
+				if !usedSettings && !hasRole(stmts) {
 					s.srv.cache.putStmts(schema, key, stmts)
 				}
 				return stmts, nil
@@ -277,7 +277,7 @@ func (s *session) translate(ctx context.Context, sql string, paramOIDs []uint32,
 	if err != nil {
 		return nil, err
 	}
-	if !usedSettings {
+	if !usedSettings && !hasRole(stmts) {
 		s.srv.cache.putStmts(schema, key, stmts)
 	}
 	return stmts, nil

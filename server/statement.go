@@ -105,7 +105,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 		return s.cursorColumns(ctx, st, o.locked) // not cached: it depends on the cursor
 	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
 		return []pgwire.Column{textColumn("set_config")}, nil
-	case st.Kind == sqlengine.KindSelect || st.Kind.IsWrite() && st.Kind != sqlengine.KindDDL:
+	case st.Kind == sqlengine.KindSelect || st.Kind.IsWrite() && st.Kind != sqlengine.KindDDL && st.Kind != sqlengine.KindRole:
 	default:
 		return nil, nil
 	}

@@ -90,6 +90,13 @@ func (s *session) beginLocalLocked(ctx context.Context) (*localWriter, error) {
 }
 
 func (w *localWriter) exec(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	if st.Kind == sqlengine.KindRole {
+		op, err := w.s.roleOp(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		return &sqlengine.ExecResult{}, w.wt.Role(ctx, op)
+	}
 	res, err := w.wt.Exec(ctx, st.SQL, args, st.Returning)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ type Command struct {
 // back to the client that proposed it.
 type ApplyResult struct {
 	Index   uint64
-	Results []ExecResult // one per OpExec, in order
+	Results []ExecResult // one per statement (OpExec, OpRole), in order
 	Err     error        // the whole entry failed (*pgerror.Error); Results is then empty
 }
 
@@ -213,7 +213,7 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 	failed := false
 	execs := 0
 	for _, op := range p.Ops {
-		if op.Kind == OpExec {
+		if op.Kind.isStatement() {
 			execs++
 			e.det.setOrdinal(uint64(execs))
 		}
@@ -231,7 +231,7 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 			r = &ExecResult{Err: MapError(err)}
 			failed = true
 		}
-		if op.Kind == OpExec {
+		if op.Kind.isStatement() {
 			d.add(r)
 			res.Results = append(res.Results, *r)
 		}
@@ -307,6 +307,8 @@ func (e *Engine) runOp(ctx context.Context, op Op, budget uint64) (*ExecResult, 
 	case OpRollbackTo:
 		_, err := e.wconn.ExecContext(ctx, "ROLLBACK TO "+quoteSavepoint(op.SQL))
 		return &ExecResult{}, err
+	case OpRole:
+		return e.applyRole(ctx, op.SQL)
 	}
 	return e.execBudgeted(ctx, op.SQL, op.Args, op.Rows, budget)
 }

@@ -119,10 +119,18 @@ SELECT 5 AS oid, 'postgres' AS datname, 10 AS datdba, 6 AS encoding, 'c' AS datl
        0 AS datistemplate, 1 AS datallowconn, -1 AS datconnlimit, 0 AS datfrozenxid, 1 AS datminmxid,
        1663 AS dattablespace, 'C.UTF-8' AS datcollate, 'C.UTF-8' AS datctype, NULL AS daticulocale,
        NULL AS datcollversion, NULL AS datacl`},
+	// pg_authid: the stored roles (roles.go), and postgres as the
+	// superuser of a cluster in trust mode that has not stored it. Passwords
+	// are never shown: pgraft has no superuser-only catalog yet.
 	{"pg_authid", `
 SELECT 10 AS oid, 'postgres' AS rolname, 1 AS rolsuper, 1 AS rolinherit, 1 AS rolcreaterole,
        1 AS rolcreatedb, 1 AS rolcanlogin, 1 AS rolreplication, 1 AS rolbypassrls, -1 AS rolconnlimit,
-       NULL AS rolpassword, NULL AS rolvaliduntil`},
+       NULL AS rolpassword, NULL AS rolvaliduntil
+ WHERE NOT EXISTS (SELECT 1 FROM _pgraft_roles WHERE name = 'postgres' OR oid = 10)
+UNION ALL
+SELECT r.oid, r.name, r.superuser, 1, r.createrole, r.createdb, r.login, r.superuser, r.superuser, -1,
+       NULL, NULL
+  FROM _pgraft_roles r`},
 	{"pg_roles", `
 SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication,
        rolconnlimit, '********' AS rolpassword, rolvaliduntil, rolbypassrls, NULL AS rolconfig, oid

@@ -33,7 +33,12 @@ const (
 	OpSavepoint  OpKind = 2 // SAVEPOINT name (inside a transaction entry)
 	OpRelease    OpKind = 3 // RELEASE name
 	OpRollbackTo OpKind = 4 // ROLLBACK TO name
+	OpRole       OpKind = 5 // a RoleChange, JSON in SQL (roles.go)
 )
+
+// isStatement reports whether an operation is a client statement, with a
+// result of its own, rather than a savepoint operation.
+func (k OpKind) isStatement() bool { return k == OpExec || k == OpRole }
 
 // Payload is the content of a Statements log entry: one autocommit
 // statement, or a whole interactive transaction.
@@ -54,8 +59,8 @@ type Payload struct {
 	StepBudget uint64
 }
 
-// payloadVersion 2 added StepBudget; version 1 still decodes.
-const payloadVersion = 2
+// payloadVersion 2 added StepBudget, 3 OpRole; older versions still decode.
+const payloadVersion = 3
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).
@@ -250,7 +255,7 @@ func DecodePayload(data []byte) (*Payload, error) {
 		op := Op{Kind: OpKind(d.byte())}
 		op.Rows = d.byte() == 1
 		op.SQL = string(d.bytes())
-		if op.Kind < OpExec || op.Kind > OpRollbackTo {
+		if op.Kind < OpExec || op.Kind > OpRole || op.Kind == OpRole && v < 3 {
 			d.fail()
 		}
 		na := d.count()

@@ -237,6 +237,9 @@ func (e *Engine) initMeta() error {
 		key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID`); err != nil {
 		return fmt.Errorf("create _pgraft_meta: %w", err)
 	}
+	if _, err := e.wconn.ExecContext(ctx, rolesTableSQL); err != nil {
+		return fmt.Errorf("create _pgraft_roles: %w", err)
+	}
 	rows, err := e.wconn.QueryContext(ctx, `SELECT key, value FROM _pgraft_meta`)
 	if err != nil {
 		return fmt.Errorf("read _pgraft_meta: %w", err)

@@ -49,7 +49,7 @@ func openCatalogDB(t *testing.T, ddl []string) (*sql.DB, *catalogState) {
 	db := sql.OpenDB(newConnector("file:"+filepath.Join(t.TempDir(), "db.sqlite"), hook))
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
-	execInternal(t, db, ddl...)
+	execInternal(t, db, append([]string{rolesTableSQL}, ddl...)...)
 	var snap *SchemaSnapshot
 	withInternalDB(t, db, func(c *sql.Conn) (err error) {
 		snap, err = loadSchema(context.Background(), c)

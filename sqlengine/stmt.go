@@ -23,12 +23,13 @@ const (
 	KindDeclare                    // DECLARE name CURSOR FOR query (Cursor)
 	KindFetch                      // FETCH / MOVE [FORWARD] n FROM name (Cursor)
 	KindClose                      // CLOSE name | ALL (Cursor)
+	KindRole                       // CREATE/ALTER/DROP ROLE or USER (Role): a write through the log
 )
 
 // IsWrite reports whether statements of this kind change data or schema and
 // so must go through the log.
 func (k Kind) IsWrite() bool {
-	return k == KindInsert || k == KindUpdate || k == KindDelete || k == KindDDL
+	return k == KindInsert || k == KindUpdate || k == KindDelete || k == KindDDL || k == KindRole
 }
 
 // Stmt is one PostgreSQL statement translated for SQLite. Translate fills it;
@@ -80,6 +81,7 @@ type Stmt struct {
 	Set       *SetStmt    // KindSet
 	Show      string      // KindShow: the parameter name, lower-case ("all" for SHOW ALL)
 	Cursor    *CursorStmt // KindDeclare, KindFetch, KindClose
+	Role      *RoleStmt   // KindRole (emit_role.go)
 
 	Source string // the statement's PostgreSQL text, for logs and error positions
 

@@ -169,6 +169,9 @@ func (t *translator) statement(n *pg.Node) *Stmt {
 	case n.GetTruncateStmt() != nil:
 		return t.truncateStatement(n.GetTruncateStmt())
 	}
+	if st := t.roleStatement(n); st != nil { // emit_role.go; before ddl: ALTER ROLE … RENAME
+		return st
+	}
 	if st := t.ddlStatement(n); st != nil {
 		return st
 	}
@@ -188,7 +191,6 @@ var unsupportedStatements = map[string]string{
 	"AlterSeqStmt": "ALTER SEQUENCE", "CreateFunctionStmt": "CREATE FUNCTION",
 	"CreateTrigStmt": "CREATE TRIGGER", "CompositeTypeStmt": "CREATE TYPE",
 	"CreateEnumStmt": "CREATE TYPE", "CreateDomainStmt": "CREATE DOMAIN",
-	"CreateRoleStmt": "CREATE ROLE", "AlterRoleStmt": "ALTER ROLE", "DropRoleStmt": "DROP ROLE",
 	"GrantStmt": "GRANT", "GrantRoleStmt": "GRANT", "CreatedbStmt": "CREATE DATABASE",
 	"DropdbStmt": "DROP DATABASE", "CreateTableAsStmt": "CREATE TABLE AS",
 	"RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "ClusterStmt": "CLUSTER",

@@ -184,6 +184,23 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	return r, nil
 }
 
+// Role runs a role change (CREATE/ALTER/DROP ROLE) in the transaction and
+// records it.
+func (t *WriteTx) Role(ctx context.Context, op Op) error {
+	if err := t.lock(ctx); err != nil {
+		return err
+	}
+	defer t.unlock()
+	r, err := t.e.applyRole(ctx, op.SQL)
+	if err != nil {
+		return mapConnError(t.e.wraw, t.failed(err))
+	}
+	t.execs++
+	t.ops = append(t.ops, op)
+	t.d.add(r)
+	return nil
+}
+
 // Savepoint, Release and RollbackTo run and record savepoint operations.
 func (t *WriteTx) Savepoint(ctx context.Context, name string) error {
 	return t.savepointOp(ctx, Op{Kind: OpSavepoint, SQL: name}, "SAVEPOINT ")
@@ -313,7 +330,13 @@ func (e *Engine) PreRun(ctx context.Context, ec ExecContext, ops []Op) (*ExecRes
 	var first *ExecResult
 	for i, op := range ops {
 		e.det.setOrdinal(uint64(i + 1))
-		r, err := e.execBudgeted(ctx, op.SQL, op.Args, op.Rows, MaxStatementSteps)
+		var r *ExecResult
+		var err error
+		if op.Kind == OpRole {
+			r, err = e.applyRole(ctx, op.SQL)
+		} else {
+			r, err = e.execBudgeted(ctx, op.SQL, op.Args, op.Rows, MaxStatementSteps)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

@@ -57,6 +57,10 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "tls-cert", EnvVars: []string{"PGRAFT_TLS_CERT"}, Usage: "PEM certificate of the PostgreSQL port: clients may connect with sslmode=require or verify-full (reloaded on SIGHUP)"},
 			&cli.StringFlag{Name: "tls-key", EnvVars: []string{"PGRAFT_TLS_KEY"}, Usage: "PEM private key of --tls-cert"},
 			&cli.BoolFlag{Name: "tls-required", EnvVars: []string{"PGRAFT_TLS_REQUIRED"}, Usage: "refuse clients that do not use TLS (FATAL 28000)"},
+			&cli.StringFlag{Name: "auth", Value: server.AuthTrust, EnvVars: []string{"PGRAFT_AUTH"}, Usage: "how clients log in: trust (anyone, as any user; loopback only unless --insecure) or scram (SCRAM-SHA-256 against the cluster's roles)"},
+			&cli.BoolFlag{Name: "insecure", EnvVars: []string{"PGRAFT_INSECURE"}, Usage: "allow --auth trust on an address other hosts can reach"},
+			&cli.StringFlag{Name: "superuser", Value: "postgres", EnvVars: []string{"PGRAFT_SUPERUSER"}, Usage: "bootstrap superuser, created on a new cluster when a password is given (PGRAFT_PASSWORD or --password-file)"},
+			&cli.StringFlag{Name: "password-file", EnvVars: []string{"PGRAFT_PASSWORD_FILE"}, Usage: "file holding the bootstrap superuser's password (or set PGRAFT_PASSWORD)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			faultClockFlag(),
 		},
@@ -84,8 +88,19 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				TLSCertFile:       c.String("tls-cert"),
 				TLSKeyFile:        c.String("tls-key"),
 				TLSRequired:       c.Bool("tls-required"),
+				Auth:              c.String("auth"),
+				Insecure:          c.Bool("insecure"),
+				Superuser:         c.String("superuser"),
 				Now:               faultClockNow(c.String(faultClockFlagName)),
 				Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+			}
+			password, err := superuserPassword(c.String("password-file"))
+			if err != nil {
+				return err
+			}
+			cfg.SuperuserPassword = password
+			if cfg.Auth == server.AuthSCRAM && password == "" {
+				cfg.Logger.Warn("--auth scram without a superuser password: only roles that already exist can log in")
 			}
 			return serve(c.Context, cfg)
 		},
@@ -116,6 +131,19 @@ func serve(ctx context.Context, cfg server.Config) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// superuserPassword reads the bootstrap superuser's password from file, or
+// else from PGRAFT_PASSWORD (not a flag: flags show in ps).
+func superuserPassword(file string) (string, error) {
+	if file == "" {
+		return os.Getenv("PGRAFT_PASSWORD"), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 func splitList(s string) []string {

@@ -64,6 +64,8 @@ const (
 	UndefinedParameter            = "42P02"
 	DuplicateTable                = "42P07"
 	DuplicateObject               = "42710"
+	InvalidName                   = "42602"
+	ReservedName                  = "42939"
 	DuplicateColumn               = "42701"
 	DuplicateDatabase             = "42P04"
 	DuplicatePreparedStatement    = "42P05"
@@ -82,6 +84,7 @@ const (
 	TooManyColumns                = "54011"
 	TooManyArguments              = "54023"
 	ObjectNotInPrerequisiteState  = "55000"
+	ObjectInUse                   = "55006"
 	LockNotAvailable              = "55P03" // lock_not_available
 	QueryCanceled                 = "57014" // query_canceled
 	AdminShutdown                 = "57P01"

@@ -126,7 +126,7 @@ func (c *Cluster) start(i int, join []string) {
 		}
 		c.t.Fatalf("servertest: open node %d (%s): %v", i, s.id, err)
 	}
-	c.Nodes[i] = &Node{Server: srv, DataDir: s.dir, t: c.t}
+	c.Nodes[i] = &Node{Server: srv, DataDir: s.dir, t: c.t, password: nodePassword(cfg)}
 	s.running = true
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,11 +20,26 @@ type Node struct {
 	*server.Server
 	DataDir string
 	t       testing.TB
+	// password is the bootstrap superuser's, for DSN, when the node
+	// authenticates (Config.Auth scram).
+	password string
 }
 
 // DSN returns a libpq/pgx connection string for the node.
 func (n *Node) DSN() string {
-	return "postgres://postgres@" + n.PGAddr() + "/postgres?sslmode=disable"
+	user := url.User("postgres")
+	if n.password != "" {
+		user = url.UserPassword("postgres", n.password)
+	}
+	return "postgres://" + user.String() + "@" + n.PGAddr() + "/postgres?sslmode=disable"
+}
+
+// nodePassword is what DSN logs in with under cfg.
+func nodePassword(cfg server.Config) string {
+	if cfg.Auth == server.AuthSCRAM {
+		return cfg.SuperuserPassword
+	}
+	return ""
 }
 
 // Start starts a single node that bootstraps its own cluster in a fresh
@@ -54,7 +70,7 @@ func StartDir(t testing.TB, dir string, opts ...func(*server.Config)) *Node {
 	if err != nil {
 		t.Fatalf("servertest: open node: %v", err)
 	}
-	n := &Node{Server: srv, DataDir: dir, t: t}
+	n := &Node{Server: srv, DataDir: dir, t: t, password: nodePassword(cfg)}
 	t.Cleanup(func() { n.Stop() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

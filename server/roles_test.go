@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgraft/pgraft/server"
+	"github.com/pgraft/pgraft/server/servertest"
+)
+
+// loginDSN is a node's DSN for user and password.
+func loginDSN(n *servertest.Node, user, password string) string {
+	return "postgres://" + user + ":" + password + "@" + n.PGAddr() + "/postgres?sslmode=disable"
+}
+
+func login(t *testing.T, n *servertest.Node, user, password string) (*pgx.Conn, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, loginDSN(n, user, password))
+	if err == nil {
+		t.Cleanup(func() { c.Close(context.Background()) })
+	}
+	return c, err
+}
+
+func mustLogin(t *testing.T, n *servertest.Node, user, password string) *pgx.Conn {
+	t.Helper()
+	c, err := login(t, n, user, password)
+	if err != nil {
+		t.Fatalf("log in as %s: %v", user, err)
+	}
+	return c
+}
+
+func wantLoginFails(t *testing.T, n *servertest.Node, user, password string) {
+	t.Helper()
+	_, err := login(t, n, user, password)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "28P01" {
+		t.Fatalf("log in as %s with %q: %v, want 28P01", user, password, err)
+	}
+}
+
+// TestRolesAndSCRAM: with --auth scram the bootstrap superuser is created
+// through the log and logs in with its password on every node; roles made
+// with CREATE ROLE log in everywhere, change their own password, cannot
+// create roles without CREATEROLE, and stop logging in once dropped. No
+// plaintext password reaches the log or the database files.
+func TestRolesAndSCRAM(t *testing.T) {
+	skipShortCluster(t)
+	const rootPW, alicePW, alicePW2 = "root-pw-8d1f", "alice-pw-27c4", "alice-pw2-93ab"
+	c := servertest.NewCluster(t, 3, func(cfg *server.Config) {
+		cfg.Auth, cfg.Superuser, cfg.SuperuserPassword = server.AuthSCRAM, "postgres", rootPW
+	})
+	leader, follower := c.Leader(), c.Followers()[0]
+	deadline := time.Now().Add(clusterWait)
+	var root *pgx.Conn
+	for {
+		var err error
+		if root, err = login(t, leader, "postgres", rootPW); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bootstrap superuser never logged in: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantLoginFails(t, leader, "postgres", "wrong")
+	wantLoginFails(t, leader, "nobody", rootPW)
+
+	mustExec(t, root, `CREATE ROLE alice LOGIN PASSWORD '`+alicePW+`'`)
+	mustExec(t, root, `CREATE USER bob`) // LOGIN, no password: cannot log in with SCRAM
+	_, err := root.Exec(context.Background(), `CREATE ROLE alice`)
+	wantCode(t, err, "42710")
+	_, err = root.Exec(context.Background(), `CREATE ROLE pg_x`)
+	wantCode(t, err, "42939")
+	c.RequireConverged()
+
+	alice := mustLogin(t, follower, "alice", alicePW) // replicated, checked on a follower
+	wantLoginFails(t, follower, "bob", "")
+	_, err = alice.Exec(context.Background(), `CREATE ROLE mallory LOGIN PASSWORD 'x'`)
+	wantCode(t, err, "42501")
+	_, err = alice.Exec(context.Background(), `ALTER ROLE alice SUPERUSER`)
+	wantCode(t, err, "42501")
+	mustExec(t, alice, `ALTER ROLE alice PASSWORD '`+alicePW2+`'`) // forwarded from the follower
+	c.RequireConverged()
+	wantLoginFails(t, leader, "alice", alicePW)
+	mustLogin(t, leader, "alice", alicePW2)
+
+	var roles string
+	if err := root.QueryRow(context.Background(),
+		`SELECT string_agg(rolname || ':' || rolsuper::text || ':' || rolcanlogin::text, ',' ORDER BY rolname) FROM pg_roles`).Scan(&roles); err != nil {
+		t.Fatal(err)
+	}
+	if roles != "alice:false:true,bob:false:true,postgres:true:true" {
+		t.Errorf("pg_roles = %s", roles)
+	}
+
+	mustExec(t, root, `DROP ROLE alice`)
+	_, err = root.Exec(context.Background(), `DROP ROLE alice`)
+	wantCode(t, err, "42704")
+	mustExec(t, root, `DROP ROLE IF EXISTS alice`)
+	c.RequireConverged()
+	wantLoginFails(t, follower, "alice", alicePW2)
+
+	for i := range c.Nodes {
+		filepath.WalkDir(c.Nodes[i].DataDir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			for _, pw := range []string{rootPW, alicePW, alicePW2} {
+				if bytes.Contains(b, []byte(pw)) {
+					t.Errorf("node %d: %s holds the plaintext password %q", i, strings.TrimPrefix(path, c.Nodes[i].DataDir), pw)
+				}
+			}
+			return nil
+		})
+	}
+}

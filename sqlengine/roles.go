@@ -1,0 +1,243 @@
+package sqlengine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// roles.go is the role store (issue 14): PostgreSQL's roles, kept in
+// _pgraft_roles and changed only through the log, so every node
+// authenticates the same users. A password is stored as its SCRAM-SHA-256
+// verifier, made on the leader before the change is proposed: the log never
+// holds a plaintext password (the salt is random, so only the leader can
+// make it). Clients cannot read the table (the sandbox's _pgraft prefix);
+// the catalog views pg_authid, pg_roles and pg_user show it without
+// passwords.
+
+// rolesTableSQL creates the role store. oid is PostgreSQL's role oid:
+// 16384 and up in creation order (10 is the bootstrap superuser's when it
+// is named postgres, as in PostgreSQL).
+const rolesTableSQL = `CREATE TABLE IF NOT EXISTS _pgraft_roles (
+	name TEXT PRIMARY KEY, oid INTEGER NOT NULL UNIQUE, verifier TEXT,
+	superuser INTEGER NOT NULL, login INTEGER NOT NULL,
+	createrole INTEGER NOT NULL, createdb INTEGER NOT NULL) WITHOUT ROWID`
+
+// RoleAction is what a RoleChange does.
+type RoleAction string
+
+const (
+	RoleCreate RoleAction = "create" // CREATE ROLE/USER: 42710 if it exists
+	RoleEnsure RoleAction = "ensure" // the bootstrap superuser: create unless it exists
+	RoleAlter  RoleAction = "alter"  // ALTER ROLE/USER: the attributes given
+	RoleRename RoleAction = "rename" // ALTER ROLE … RENAME TO NewName
+	RoleDrop   RoleAction = "drop"   // DROP ROLE/USER [IF EXISTS]
+)
+
+// RoleChange is one role statement as the log carries it (OpRole). A nil
+// attribute is left as it is (ALTER) or takes its default (CREATE).
+type RoleChange struct {
+	Action   RoleAction `json:"action"`
+	Name     string     `json:"name"`
+	NewName  string     `json:"new_name,omitempty"`
+	IfExists bool       `json:"if_exists,omitempty"`
+	// Verifier is the SCRAM verifier to store; "" stores none
+	// (PASSWORD NULL). Never a plaintext password.
+	Verifier   *string `json:"verifier,omitempty"`
+	Superuser  *bool   `json:"superuser,omitempty"`
+	Login      *bool   `json:"login,omitempty"`
+	CreateRole *bool   `json:"createrole,omitempty"`
+	CreateDB   *bool   `json:"createdb,omitempty"`
+}
+
+// Role is a stored role.
+type Role struct {
+	Name                                  string
+	OID                                   int64
+	Verifier                              string // "" without a password
+	Superuser, Login, CreateRole, CreateDB bool
+}
+
+// RoleOp is the log operation of a role change.
+func RoleOp(c RoleChange) (Op, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode role change: %w", err)
+	}
+	return Op{Kind: OpRole, SQL: string(b)}, nil
+}
+
+// applyRole runs a role change on the write connection, with internal
+// access. Its errors are the statement's, the same on every node.
+func (e *Engine) applyRole(ctx context.Context, data string) (*ExecResult, error) {
+	var c RoleChange
+	if err := json.Unmarshal([]byte(data), &c); err != nil || c.Name == "" {
+		return nil, pgerror.New(pgerror.InternalError, "malformed role change in the log")
+	}
+	var res *ExecResult
+	err := e.withInternal(func() error {
+		var err error
+		res, err = e.applyRoleInternal(ctx, c)
+		return err
+	})
+	return res, err
+}
+
+func (e *Engine) applyRoleInternal(ctx context.Context, c RoleChange) (*ExecResult, error) {
+	q := e.wconn
+	var exists bool
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM _pgraft_roles WHERE name = ?`, c.Name).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read role %s: %w", c.Name, err)
+	}
+	b := func(p *bool, def bool) int {
+		if p != nil {
+			def = *p
+		}
+		if def {
+			return 1
+		}
+		return 0
+	}
+	switch c.Action {
+	case RoleCreate, RoleEnsure:
+		if exists {
+			if c.Action == RoleEnsure {
+				return &ExecResult{}, nil
+			}
+			return nil, pgerror.New(pgerror.DuplicateObject, "role %q already exists", c.Name)
+		}
+		oid := int64(16384)
+		if c.Action == RoleEnsure && c.Name == "postgres" {
+			oid = 10
+		} else if err := q.QueryRowContext(ctx, `SELECT max(16384, coalesce(max(oid) + 1, 0)) FROM _pgraft_roles`).Scan(&oid); err != nil {
+			return nil, fmt.Errorf("next role oid: %w", err)
+		}
+		var verifier any
+		if c.Verifier != nil && *c.Verifier != "" {
+			verifier = *c.Verifier
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO _pgraft_roles (name, oid, verifier, superuser, login, createrole, createdb)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Name, oid, verifier,
+			b(c.Superuser, false), b(c.Login, false), b(c.CreateRole, false), b(c.CreateDB, false))
+		if err != nil {
+			return nil, fmt.Errorf("create role %s: %w", c.Name, err)
+		}
+	case RoleAlter:
+		if !exists {
+			return nil, pgerror.New(pgerror.UndefinedObject, "role %q does not exist", c.Name)
+		}
+		set := func(col string, v any) error {
+			_, err := q.ExecContext(ctx, `UPDATE _pgraft_roles SET `+col+` = ? WHERE name = ?`, v, c.Name)
+			return err
+		}
+		var errs []error
+		if c.Verifier != nil {
+			var v any
+			if *c.Verifier != "" {
+				v = *c.Verifier
+			}
+			errs = append(errs, set("verifier", v))
+		}
+		for col, p := range map[string]*bool{"superuser": c.Superuser, "login": c.Login, "createrole": c.CreateRole, "createdb": c.CreateDB} {
+			if p != nil {
+				errs = append(errs, set(col, b(p, false)))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("alter role %s: %w", c.Name, err)
+		}
+	case RoleRename:
+		if !exists {
+			return nil, pgerror.New(pgerror.UndefinedObject, "role %q does not exist", c.Name)
+		}
+		var taken bool
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM _pgraft_roles WHERE name = ?`, c.NewName).Scan(&taken); err != nil {
+			return nil, fmt.Errorf("read role %s: %w", c.NewName, err)
+		}
+		if taken {
+			return nil, pgerror.New(pgerror.DuplicateObject, "role %q already exists", c.NewName)
+		}
+		// As in PostgreSQL, the MD5/SCRAM salt does not depend on the name
+		// for SCRAM, so the password survives the rename.
+		if _, err := q.ExecContext(ctx, `UPDATE _pgraft_roles SET name = ? WHERE name = ?`, c.NewName, c.Name); err != nil {
+			return nil, fmt.Errorf("rename role %s: %w", c.Name, err)
+		}
+	case RoleDrop:
+		if !exists {
+			if c.IfExists {
+				return &ExecResult{}, nil // PostgreSQL: NOTICE role "x" does not exist, skipping
+			}
+			return nil, pgerror.New(pgerror.UndefinedObject, "role %q does not exist", c.Name)
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM _pgraft_roles WHERE name = ?`, c.Name); err != nil {
+			return nil, fmt.Errorf("drop role %s: %w", c.Name, err)
+		}
+	default:
+		return nil, pgerror.New(pgerror.InternalError, "unknown role change %q in the log", c.Action)
+	}
+	return &ExecResult{}, nil
+}
+
+// Role returns the stored role name; ok is false when there is none.
+func (e *Engine) Role(ctx context.Context, name string) (r Role, ok bool, err error) {
+	if err := e.rlockSwap(ctx); err != nil {
+		return Role{}, false, err
+	}
+	defer e.swap.RUnlock()
+	err = e.withInternalRead(ctx, func(c *sql.Conn) error {
+		var verifier sql.NullString
+		err := c.QueryRowContext(ctx, `SELECT name, oid, verifier, superuser, login, createrole, createdb
+			FROM _pgraft_roles WHERE name = ?`, name).
+			Scan(&r.Name, &r.OID, &verifier, &r.Superuser, &r.Login, &r.CreateRole, &r.CreateDB)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.Verifier, ok = verifier.String, true
+		return nil
+	})
+	if err != nil {
+		return Role{}, false, fmt.Errorf("read role %s: %w", name, err)
+	}
+	return r, ok, nil
+}
+
+// HasRoles reports whether any role is stored (a cluster without roles is
+// in trust mode whatever its flags say until its superuser is created).
+func (e *Engine) HasRoles(ctx context.Context) (bool, error) {
+	if err := e.rlockSwap(ctx); err != nil {
+		return false, err
+	}
+	defer e.swap.RUnlock()
+	var n int
+	err := e.withInternalRead(ctx, func(c *sql.Conn) error {
+		return c.QueryRowContext(ctx, `SELECT count(*) FROM _pgraft_roles`).Scan(&n)
+	})
+	if err != nil {
+		return false, fmt.Errorf("count roles: %w", err)
+	}
+	return n > 0, nil
+}
+
+// validRoleName refuses the names PostgreSQL reserves for itself.
+func ValidRoleName(name string) error {
+	if name == "" {
+		return pgerror.New(pgerror.InvalidName, "zero-length delimited identifier")
+	}
+	if strings.HasPrefix(name, "pg_") {
+		return pgerror.New(pgerror.ReservedName, "role name %q is reserved", name).
+			WithDetail(`Role names starting with "pg_" are reserved.`)
+	}
+	switch name {
+	case "public", "none":
+		return pgerror.New(pgerror.ReservedName, "role name %q is reserved", name)
+	}
+	return nil
+}
