@@ -15,7 +15,7 @@ var allowedImports = map[string][]string{
 	"cmd/pgraft":        {"server"},
 	"server":            {"pgwire", "pgwire/pgerror", "replica", "sqlengine"},
 	"server/servertest": {"server"},
-	"server/chaostest":  {"server", "server/servertest"}, // test harness: clusters under faults (server.Config hooks)
+	"test/chaos":        {"server", "server/servertest"}, // fault suite: clusters under faults (server.Config hooks)
 	"pgwire":            {"pgwire/pgerror"},
 	"pgwire/pgtest":     {},
 	"sqlengine":         {"pgwire/pgerror"},

@@ -1,4 +1,4 @@
-// Package chaostest runs a pgraft cluster under faults while clients run
+// Package chaos runs a pgraft cluster under faults while clients run
 // workloads against every node, and checks what the clients saw against
 // what the database promises (DESIGN.md §2: I4 no acknowledged write lost
 // and no phantom write, I6 no split brain, I1/I3 every node ends with the
@@ -61,4 +61,4 @@
 // t.Cleanup kills every process, unmounts the volumes and deletes the
 // namespaces and the bridge, also when the test fails, and removes the
 // leftovers of an earlier test process that died.
-package chaostest
+package chaos
