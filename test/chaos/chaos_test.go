@@ -11,9 +11,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
+	pgraft.Remove()
 	os.Exit(code)
 }
 
