@@ -40,7 +40,7 @@ cluster: build
 # them the summary says which faults did not run. PGRAFT_CHAOS_NODES=5 adds
 # majority/minority partitions.
 chaos:
-	PGRAFT_CHAOS_RUNS=$${PGRAFT_CHAOS_RUNS:-10} PGRAFT_CHAOS_BACKEND=$${PGRAFT_CHAOS_BACKEND:-both} PGRAFT_CHAOS_NODES=$${PGRAFT_CHAOS_NODES:-3} $(GO) test ./server/chaostest -run '^TestChaos$$' -v -count=1 -timeout 90m
+	PGRAFT_CHAOS_RUNS=$${PGRAFT_CHAOS_RUNS:-10} PGRAFT_CHAOS_BACKEND=$${PGRAFT_CHAOS_BACKEND:-both} PGRAFT_CHAOS_NODES=$${PGRAFT_CHAOS_NODES:-3} $(GO) test ./test/chaos -run '^TestChaos$$' -v -count=1 -timeout 90m
 
 # `make fuzz` runs every fuzz target for FUZZTIME each (go test -fuzz); the
 # default is exactly 1,000,000 executions on one worker per target (the final

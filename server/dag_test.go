@@ -15,12 +15,18 @@ var allowedImports = map[string][]string{
 	"cmd/pgraft":        {"server"},
 	"server":            {"pgwire", "pgwire/pgerror", "replica", "sqlengine"},
 	"server/servertest": {"server"},
-	"server/chaostest":  {"server", "server/servertest"}, // test harness: clusters under faults (server.Config hooks)
 	"pgwire":            {"pgwire/pgerror"},
 	"pgwire/pgtest":     {},
 	"sqlengine":         {"pgwire/pgerror"},
 	"replica":           {},
 	"pgwire/pgerror":    {},
+
+	// Test harnesses outside server: proccluster runs pgraft processes and
+	// reaches them over TCP only; the fault suite drives in-process
+	// clusters through server.Config hooks, process clusters through
+	// proccluster.
+	"test/proccluster": {},
+	"test/chaos":       {"server", "server/servertest", "test/proccluster"},
 }
 
 // forbiddenExternal keeps heavy dependencies where they belong.

@@ -26,7 +26,7 @@ func TestFailoverTimeTrials(t *testing.T) {
 	}
 	c := startCluster(t, 3)
 	ctx := context.Background()
-	setup, err := pgx.Connect(ctx, c.nodes[c.leader()].DSN())
+	setup, err := pgx.Connect(ctx, c.Nodes[c.WaitLeader()].DSN())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,15 +37,15 @@ func TestFailoverTimeTrials(t *testing.T) {
 	// Every node must know the table before the first kill: a follower
 	// translates a write against its own schema, and answers 42P01 rather
 	// than 40001 while it has not applied the CREATE TABLE yet.
-	c.requireConverged()
+	c.RequireConverged()
 
 	var took []time.Duration
 	for trial := 0; trial < trials; trial++ {
-		killed, d := c.failover()
+		killed, d := failover(t, c)
 		took = append(took, d)
 		t.Logf("trial %d: killed node %d, first accepted write after %v", trial+1, killed, d)
-		c.start(killed)
-		c.requireConverged()
+		c.Start(killed)
+		c.RequireConverged()
 	}
 	slices.Sort(took)
 	t.Logf("failover over %d trials (kill -9 of the leader to the first accepted write through another node, default timings): median %v, p90 %v, min %v, max %v",

@@ -1,4 +1,4 @@
-package chaostest
+package chaos
 
 import (
 	"fmt"
@@ -101,7 +101,7 @@ func (n *nemesis) inject(kind faultKind) (repair func()) {
 		n.c.setClock(target, offset)
 		return func() { n.note("node %d's clock reset", target); n.c.setClock(target, 0) }
 	}
-	panic(fmt.Sprintf("chaostest: no injector for %v", kind))
+	panic(fmt.Sprintf("chaos: no injector for %v", kind))
 }
 
 // target picks the fault's node: the current leader when asked and there

@@ -1,4 +1,4 @@
-package chaostest
+package chaos
 
 import (
 	"context"
@@ -115,7 +115,7 @@ func Run(t testing.TB, cfg Config) Result {
 	case Proc:
 		c = newProcCluster(t, cfg.Nodes)
 	default:
-		t.Fatalf("chaostest: unknown backend %q", cfg.Backend)
+		t.Fatalf("chaos: unknown backend %q", cfg.Backend)
 	}
 	setup(t, c, cfg.Keys)
 	kinds := c.kinds()
@@ -201,7 +201,7 @@ func check(t testing.TB, cfg Config, c cluster, w *workloads, r *Result) []strin
 	r.Linearized = res
 	switch {
 	case err != nil:
-		t.Errorf("chaostest: %v", err)
+		t.Errorf("chaos: %v", err)
 	case res == porcupine.Illegal:
 		r.Viz = viz
 		violations = append(violations, "register: history is not linearizable (porcupine), see "+viz)
@@ -234,7 +234,7 @@ func setup(t testing.TB, c cluster, keys int) {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, c.dsn(0))
 	if err != nil {
-		t.Fatalf("chaostest: connect to node 0: %v", err)
+		t.Fatalf("chaos: connect to node 0: %v", err)
 	}
 	defer conn.Close(context.Background())
 	for _, s := range stmts {
@@ -252,13 +252,13 @@ func setup(t testing.TB, c cluster, keys int) {
 				unknown = true // leadership moved while it was in flight (a loaded machine)
 			}
 			if code != "40001" && code != "40003" || ctx.Err() != nil {
-				t.Fatalf("chaostest: %s: %v", s, err)
+				t.Fatalf("chaos: %s: %v", s, err)
 			}
 			time.Sleep(100 * time.Millisecond) // no leader yet
 		}
 	}
 	if v := converge(c, nil); len(v) > 0 {
-		t.Fatalf("chaostest: after setup: %v", v)
+		t.Fatalf("chaos: after setup: %v", v)
 	}
 }
 

@@ -1,4 +1,4 @@
-package chaostest
+package chaos
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func newInproc(t testing.TB, nodes int) *inproc {
 	t.Cleanup(p.keepOnFailure)
 	for i := range p.c.Nodes {
 		if p.c.ID(i) != fmt.Sprintf("node-%02d", i) {
-			t.Fatalf("chaostest: servertest node %d has ID %q: clock faults would miss it", i, p.c.ID(i))
+			t.Fatalf("chaos: servertest node %d has ID %q: clock faults would miss it", i, p.c.ID(i))
 		}
 		p.dsns = append(p.dsns, p.c.Nodes[i].DSN()) // stable across restarts
 	}
@@ -64,7 +64,7 @@ func (p *inproc) keepOnFailure() {
 	for i, n := range p.c.Nodes {
 		_ = exec.Command("cp", "-a", n.DataDir, filepath.Join(dir, p.c.ID(i))).Run()
 	}
-	p.t.Logf("chaostest: node data dirs kept in %s", dir)
+	p.t.Logf("chaos: node data dirs kept in %s", dir)
 }
 
 func (p *inproc) backend() string  { return "inproc" }
@@ -94,17 +94,17 @@ func (p *inproc) restart(i int) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := p.c.Nodes[i].WaitLeader(ctx); err != nil {
-		p.t.Fatalf("chaostest: node %d knows no leader after restart: %v", i, err)
+		p.t.Fatalf("chaos: node %d knows no leader after restart: %v", i, err)
 	}
 }
 
-func (p *inproc) pause(i int)  { p.t.Fatalf("chaostest: inproc cannot pause a node") }
+func (p *inproc) pause(i int)  { p.t.Fatalf("chaos: inproc cannot pause a node") }
 func (p *inproc) resume(i int) {}
 
 // cut supports one shape only: a single node against the rest (Isolate).
 func (p *inproc) cut(groups ...[]int) {
 	if len(groups) < 1 || len(groups[0]) != 1 {
-		p.t.Fatalf("chaostest: inproc can only isolate one node, not cut %v", groups)
+		p.t.Fatalf("chaos: inproc can only isolate one node, not cut %v", groups)
 	}
 	p.c.Isolate(groups[0][0])
 }

@@ -1,4 +1,4 @@
-package chaostest
+package chaos
 
 import (
 	"fmt"
@@ -11,9 +11,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
+	pgraft.Remove()
 	os.Exit(code)
 }
 
@@ -34,7 +32,7 @@ func replayHint(cfg Config) string {
 	if cfg.ReadConsistency != "" {
 		env += " PGRAFT_CHAOS_CONSISTENCY=" + cfg.ReadConsistency
 	}
-	return "replay: " + env + " go test ./server/chaostest -run '^TestChaos$' -v -count=1"
+	return "replay: " + env + " go test ./test/chaos -run '^TestChaos$' -v -count=1"
 }
 
 // runSeed runs one seed as a subtest and reports its violations with the

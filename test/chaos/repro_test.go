@@ -1,4 +1,4 @@
-package chaostest
+package chaos
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func TestDiskFullFollowerRecovers(t *testing.T) {
 		t.Skip("starts a process cluster: skipped with -short")
 	}
 	c := newProcCluster(t, 3)
-	if !c.nodes[0].mounted {
+	if !c.mounted[0] {
 		t.Skip("no tmpfs data volumes here")
 	}
 	setup(t, c, 1)
