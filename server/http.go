@@ -15,17 +15,23 @@ import (
 // cluster sees it (lag is the highest commit index any member reports minus
 // the member's applied index).
 type Status struct {
-	NodeID            string           `json:"node_id"`
-	Role              string           `json:"role"`
-	Leader            string           `json:"leader"`
-	LeaderAddr        string           `json:"leader_addr"`
-	Term              uint64           `json:"term"`
-	AppliedIndex      uint64           `json:"applied_index"`
-	CommitIndex       uint64           `json:"commit_index"`
-	LastIndex         uint64           `json:"last_index"`
-	LastSnapshotIndex uint64           `json:"last_snapshot_index"`
-	PGAddr            string           `json:"pg_addr"`
-	Members           []replica.Member `json:"members,omitempty"`
+	NodeID       string `json:"node_id"`
+	Role         string `json:"role"`
+	Leader       string `json:"leader"`
+	LeaderAddr   string `json:"leader_addr"`
+	Term         uint64 `json:"term"`
+	AppliedIndex uint64 `json:"applied_index"`
+	CommitIndex  uint64 `json:"commit_index"`
+	// CommittedDataIndex is the last committed entry the state machine
+	// sees (a command or a membership change): the commit index less the
+	// no-op and barrier entries of leader changes at the log's end, which
+	// never move applied_index. A node has applied everything committed
+	// once applied_index reaches it.
+	CommittedDataIndex uint64           `json:"committed_data_index"`
+	LastIndex          uint64           `json:"last_index"`
+	LastSnapshotIndex  uint64           `json:"last_snapshot_index"`
+	PGAddr             string           `json:"pg_addr"`
+	Members            []replica.Member `json:"members,omitempty"`
 	// ForwardedSessions counts the leader-side sessions serving followers'
 	// sessions on this node (write forwarding, DESIGN.md §6).
 	ForwardedSessions int64 `json:"forwarded_sessions"`
@@ -49,7 +55,8 @@ func (s *Server) Status(ctx context.Context, members bool) Status {
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,
-		LastIndex: st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
+		CommittedDataIndex: s.node.CommittedDataIndex(),
+		LastIndex:          st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
 		Members: st.Members, ForwardedSessions: s.forwardSessions.Load(),
 		Sessions: s.sessions.Load(), MaxConnections: s.cfg.MaxConnections,
 		ReadConnsOpen: open, ReadConnsInUse: inUse,

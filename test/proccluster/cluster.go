@@ -136,6 +136,11 @@ func (c *Cluster) Start(i int) {
 	}
 	args := []string{"serve", "--data-dir", n.Dir, "--pg-addr", n.PGAddr, "--raft-addr", n.RaftAddr,
 		"--http-addr", n.HTTPAddr, "--node-id", n.ID}
+	if !isLoopbackAddr(n.PGAddr) {
+		// A test network of the test's own (a namespace's bridge): trust
+		// is fine there, and pgraft wants it said.
+		args = append(args, "--insecure")
+	}
 	var join []string
 	for j, o := range c.Nodes {
 		if j != i && o.cmd != nil {
@@ -376,4 +381,14 @@ func tail(path string) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// isLoopbackAddr reports whether a host:port address is on loopback.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }

@@ -22,6 +22,9 @@ type Status struct {
 	Leader       string `json:"leader"`
 	AppliedIndex uint64 `json:"applied_index"`
 	CommitIndex  uint64 `json:"commit_index"`
+	// CommittedDataIndex is the commit index less trailing no-op and
+	// barrier entries (leader changes), which applied_index never counts.
+	CommittedDataIndex uint64 `json:"committed_data_index"`
 }
 
 // Status asks node i for its /status.
@@ -109,8 +112,11 @@ func (c *Cluster) State(ctx context.Context, i int) (index uint64, sum string, e
 }
 
 // Settle waits until every node's applied index reaches the highest
-// commit index any node reports, or ctx ends. Every node must answer
-// /status: a node that is down keeps it waiting.
+// committed data index any node reports (the commit index less the no-op
+// entries of leader changes at the log's end, which no node's applied
+// index counts: after failovers with no write since, the plain commit
+// index is never reached), or ctx ends. Every node must answer /status: a
+// node that is down keeps it waiting.
 func (c *Cluster) Settle(ctx context.Context) error {
 	for {
 		var commit uint64
@@ -121,7 +127,7 @@ func (c *Cluster) Settle(ctx context.Context) error {
 			if st, err = c.Status(ctx, i); err != nil {
 				break
 			}
-			commit, applied[i] = max(commit, st.CommitIndex), st.AppliedIndex
+			commit, applied[i] = max(commit, st.CommittedDataIndex), st.AppliedIndex
 		}
 		if err == nil && commit > 0 && minOf(applied) >= commit {
 			return nil
