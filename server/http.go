@@ -84,12 +84,14 @@ func (s *Server) httpHandler() http.Handler {
 		defer cancel()
 		writeJSON(w, http.StatusOK, s.Status(ctx, true))
 	})
-	// Profiles for operators (go tool pprof http://HOST/debug/pprof/profile);
-	// the HTTP address is meant for the operators' network only.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("POST /remove", func(w http.ResponseWriter, r *http.Request) {
+	// Profiles for operators (go tool pprof http://HOST/debug/pprof/profile),
+	// only with Config.Pprof, and as administration (admin.go).
+	if s.cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", s.admin(pprof.Index))
+		mux.HandleFunc("GET /debug/pprof/profile", s.admin(pprof.Profile))
+		mux.HandleFunc("GET /debug/pprof/trace", s.admin(pprof.Trace))
+	}
+	mux.HandleFunc("POST /remove", s.admin(func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("node_id")
 		if id == "" {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "node_id is required"})
@@ -103,7 +105,7 @@ func (s *Server) httpHandler() http.Handler {
 		}
 		s.log.Info("member removed", "removed", id)
 		writeJSON(w, http.StatusOK, map[string]string{"removed": id})
-	})
+	}))
 	return mux
 }
 

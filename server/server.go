@@ -106,8 +106,13 @@ type Config struct {
 	// PGAddr unless Insecure) or AuthSCRAM (roles.go). Superuser and
 	// SuperuserPassword create the bootstrap superuser on a cluster that
 	// does not have it yet (through the log, once this node leads).
-	Auth              string
-	Insecure          bool
+	Auth     string
+	Insecure bool
+	// AdminTokenFile holds the bearer token the HTTP administration
+	// endpoints require (admin.go); without it they answer only on a
+	// loopback HTTP address. Pprof serves /debug/pprof (as administration).
+	AdminTokenFile    string
+	Pprof             bool
 	Superuser         string
 	SuperuserPassword string
 
@@ -184,6 +189,7 @@ type Server struct {
 	advisory        advisoryLocks
 	pg              *pgwire.Server
 	web             *http.Server
+	adminToken      string        // the HTTP administration token, "" without one (admin.go)
 	tlsConfig       *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
 	certs           *certReloader // its certificate, reloaded by ReloadTLS
 
@@ -238,8 +244,12 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.Auth, err = cfg.authMethod(); err != nil {
 		return nil, err
 	}
+	adminToken, err := loadAdminToken(cfg.AdminTokenFile)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1),
-		tlsConfig: tlsConfig, certs: certs}
+		tlsConfig: tlsConfig, certs: certs, adminToken: adminToken}
 	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {

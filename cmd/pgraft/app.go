@@ -61,6 +61,8 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "insecure", EnvVars: []string{"PGRAFT_INSECURE"}, Usage: "allow --auth trust on an address other hosts can reach"},
 			&cli.StringFlag{Name: "superuser", Value: "postgres", EnvVars: []string{"PGRAFT_SUPERUSER"}, Usage: "bootstrap superuser, created on a new cluster when a password is given (PGRAFT_PASSWORD or --password-file)"},
 			&cli.StringFlag{Name: "password-file", EnvVars: []string{"PGRAFT_PASSWORD_FILE"}, Usage: "file holding the bootstrap superuser's password (or set PGRAFT_PASSWORD)"},
+			adminTokenFlag(),
+			&cli.BoolFlag{Name: "pprof", EnvVars: []string{"PGRAFT_PPROF"}, Usage: "serve Go profiles at /debug/pprof on the HTTP address (as administration)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			faultClockFlag(),
 		},
@@ -91,6 +93,8 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				Auth:              c.String("auth"),
 				Insecure:          c.Bool("insecure"),
 				Superuser:         c.String("superuser"),
+				AdminTokenFile:    c.String("admin-token-file"),
+				Pprof:             c.Bool("pprof"),
 				Now:               faultClockNow(c.String(faultClockFlagName)),
 				Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 			}
@@ -162,7 +166,7 @@ func statusCommand(stdout io.Writer) *cli.Command {
 		Usage: "print a node's status: role, leader, term, applied and commit index, each member's lag",
 		Flags: []cli.Flag{httpAddrFlag()},
 		Action: func(c *cli.Context) error {
-			return callHTTP(c.Context, stdout, http.MethodGet, "http://"+c.String("http-addr")+"/status")
+			return callHTTP(c.Context, stdout, http.MethodGet, "http://"+c.String("http-addr")+"/status", "")
 		},
 	}
 }
@@ -174,12 +178,33 @@ func removeCommand(stdout io.Writer) *cli.Command {
 		Flags: []cli.Flag{
 			httpAddrFlag(),
 			&cli.StringFlag{Name: "node-id", Required: true, Usage: "id of the member to remove"},
+			adminTokenFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			u := "http://" + c.String("http-addr") + "/remove?node_id=" + url.QueryEscape(c.String("node-id"))
-			return callHTTP(c.Context, stdout, http.MethodPost, u)
+			token, err := readToken(c.String("admin-token-file"))
+			if err != nil {
+				return err
+			}
+			return callHTTP(c.Context, stdout, http.MethodPost, u, token)
 		},
 	}
+}
+
+func adminTokenFlag() cli.Flag {
+	return &cli.StringFlag{Name: "admin-token-file", EnvVars: []string{"PGRAFT_ADMIN_TOKEN_FILE"}, Usage: "file holding the HTTP administration token (at least 16 characters): the node requires it on /remove and /debug/pprof; without it those answer only on a loopback HTTP address"}
+}
+
+// readToken reads an administration token file ("" without one).
+func readToken(file string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func httpAddrFlag() cli.Flag {
@@ -187,12 +212,15 @@ func httpAddrFlag() cli.Flag {
 }
 
 // callHTTP makes one request to a node's HTTP API and prints the JSON answer.
-func callHTTP(ctx context.Context, stdout io.Writer, method, u string) error {
+func callHTTP(ctx context.Context, stdout io.Writer, method, u, token string) error {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
