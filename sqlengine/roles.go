@@ -57,9 +57,9 @@ type RoleChange struct {
 
 // Role is a stored role.
 type Role struct {
-	Name                                  string
-	OID                                   int64
-	Verifier                              string // "" without a password
+	Name                                   string
+	OID                                    int64
+	Verifier                               string // "" without a password
 	Superuser, Login, CreateRole, CreateDB bool
 }
 
