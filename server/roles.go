@@ -41,6 +41,20 @@ func (s *Server) passwords(ctx context.Context, user string) (string, bool, erro
 	return r.Verifier, true, nil
 }
 
+// isSuperuser reports whether user is a superuser: a stored role with
+// SUPERUSER, or, in trust mode, any user without a stored role (as every
+// user was before roles existed).
+func (s *Server) isSuperuser(ctx context.Context, user string) bool {
+	r, ok, err := s.eng.Role(ctx, user)
+	if err != nil {
+		return false
+	}
+	if !ok {
+		return s.cfg.Auth != AuthSCRAM
+	}
+	return r.Superuser
+}
+
 // newMockKey is the key of the made-up verifiers of unknown users
 // (pgwire.Server.SCRAMMockKey). It is the node's own, so the salt a
 // nonexistent user gets differs between nodes; a real user's is the same

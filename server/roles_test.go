@@ -132,3 +132,38 @@ func TestRolesAndSCRAM(t *testing.T) {
 		})
 	}
 }
+
+// TestReservedConnectionSlots: the last three of max_connections are for
+// superusers, as PostgreSQL's superuser_reserved_connections.
+func TestReservedConnectionSlots(t *testing.T) {
+	const rootPW = "root-pw-slots"
+	n := servertest.Start(t, func(cfg *server.Config) {
+		cfg.Auth, cfg.Superuser, cfg.SuperuserPassword, cfg.MaxConnections = server.AuthSCRAM, "postgres", rootPW, 5
+	})
+	var root *pgx.Conn
+	deadline := time.Now().Add(clusterWait)
+	for {
+		var err error
+		if root, err = login(t, n, "postgres", rootPW); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bootstrap superuser never logged in: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mustExec(t, root, `CREATE ROLE app LOGIN PASSWORD 'app-pw'`)
+	mustLogin(t, n, "app", "app-pw") // 2 sessions of 5
+	_, err := login(t, n, "app", "app-pw")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "53300" || !strings.Contains(pe.Message, "reserved") {
+		t.Fatalf("a third ordinary session of 5 (3 reserved): %v, want 53300 reserved", err)
+	}
+	mustLogin(t, n, "postgres", rootPW)
+	mustLogin(t, n, "postgres", rootPW)
+	mustLogin(t, n, "postgres", rootPW) // 5 of 5
+	_, err = login(t, n, "postgres", rootPW)
+	if !errors.As(err, &pe) || pe.Code != "53300" || !strings.Contains(pe.Message, "too many clients") {
+		t.Fatalf("a sixth session of 5: %v, want 53300 too many clients", err)
+	}
+}

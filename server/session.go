@@ -51,8 +51,8 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 	if s.closing.Load() {
 		return nil, pgerror.New(pgerror.CannotConnectNow, "the database system is shutting down")
 	}
-	if !s.admitSession() {
-		return nil, errTooManyClients
+	if err := s.admitSession(ctx, info.User); err != nil {
+		return nil, err
 	}
 	sess := &session{
 		srv:     s,
@@ -75,16 +75,39 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 var errTooManyClients = &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.TooManyConnections,
 	Message: "sorry, too many clients already"}
 
-// admitSession counts a new client session unless MaxConnections are open.
-// A CancelRequest needs no session, so it still gets through at the limit.
-func (s *Server) admitSession() bool {
+// errReservedSlots is PostgreSQL's answer to a non-superuser when only the
+// superusers' reserved slots are left.
+var errReservedSlots = &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.TooManyConnections,
+	Message: "remaining connection slots are reserved for non-replication superuser connections"}
+
+// reservedSlots is how many of MaxConnections only superusers may take,
+// PostgreSQL's superuser_reserved_connections (3), fewer when the limit is
+// tiny.
+func (s *Server) reservedSlots() int64 {
+	return int64(min(3, s.cfg.MaxConnections-1))
+}
+
+// admitSession counts a new client session unless MaxConnections are open;
+// the last reservedSlots are for superusers, as in PostgreSQL. A
+// CancelRequest needs no session, so it still gets through at the limit.
+func (s *Server) admitSession(ctx context.Context, user string) error {
+	superuser := -1 // not looked up yet: only near the limit
 	for {
 		n := s.sessions.Load()
 		if n >= int64(s.cfg.MaxConnections) {
-			return false
+			return errTooManyClients
+		}
+		if n >= int64(s.cfg.MaxConnections)-s.reservedSlots() && superuser < 0 {
+			superuser = 0
+			if s.isSuperuser(ctx, user) {
+				superuser = 1
+			}
+		}
+		if superuser == 0 && n >= int64(s.cfg.MaxConnections)-s.reservedSlots() {
+			return errReservedSlots
 		}
 		if s.sessions.CompareAndSwap(n, n+1) {
-			return true
+			return nil
 		}
 	}
 }
