@@ -119,6 +119,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		_, _ = e.wconn.ExecContext(ctx, "ROLLBACK")
 	}
 	applied, dataIndex, lastTime := e.applied.Load(), e.dataIndex.Load(), e.lastTime.Load()
+	rolesChanged := false
 	if e.cfg.InjectFault != nil {
 		if err := e.cfg.InjectFault(cmds[0].Index); err != nil {
 			return nil, &applyError{cmds[0].Index, err}
@@ -154,6 +155,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		if res.Err == nil && hasExec(p) {
 			dataIndex = c.Index
 		}
+		rolesChanged = rolesChanged || res.Err == nil && hasRoleOp(p)
 		lastTime = max(lastTime, p.Ctx.TimeMicros)
 		applied = c.Index
 		out[i] = res
@@ -165,8 +167,17 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 			return nil, fmt.Errorf("store the applied index: %w", err)
 		}
 	}
+	var roles map[string]Role
+	if rolesChanged { // read inside the batch's transaction, published after COMMIT
+		if err := e.withInternal(func() (err error) { roles, err = e.readRoles(ctx); return err }); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := e.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, fmt.Errorf("commit apply batch: %w", err)
+	}
+	if roles != nil {
+		e.roles.Store(&roles)
 	}
 	e.noteSchemaChange()
 	e.dataIndex.Store(dataIndex)
@@ -177,7 +188,16 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 
 func hasExec(p *Payload) bool {
 	for _, op := range p.Ops {
-		if op.Kind == OpExec {
+		if op.Kind.isStatement() {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRoleOp(p *Payload) bool {
+	for _, op := range p.Ops {
+		if op.Kind == OpRole {
 			return true
 		}
 	}

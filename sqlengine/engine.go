@@ -88,7 +88,9 @@ type Engine struct {
 	cat *catalogState
 	// schemaSem serializes schema reloads; a channel rather than a mutex so
 	// that a session waiting behind a reload still obeys its context.
-	schemaSem   chan struct{}
+	schemaSem chan struct{}
+	// roles is the role store as of the last applied entry (roles.go).
+	roles       atomic.Pointer[map[string]Role]
 	schemaVer   int64
 	schemaDirty atomic.Bool
 }
@@ -239,6 +241,9 @@ func (e *Engine) initMeta() error {
 	}
 	if _, err := e.wconn.ExecContext(ctx, rolesTableSQL); err != nil {
 		return fmt.Errorf("create _pgraft_roles: %w", err)
+	}
+	if err := e.loadRoles(ctx); err != nil {
+		return err
 	}
 	rows, err := e.wconn.QueryContext(ctx, `SELECT key, value FROM _pgraft_meta`)
 	if err != nil {

@@ -183,47 +183,58 @@ func (e *Engine) applyRoleInternal(ctx context.Context, c RoleChange) (*ExecResu
 	return &ExecResult{}, nil
 }
 
-// Role returns the stored role name; ok is false when there is none.
-func (e *Engine) Role(ctx context.Context, name string) (r Role, ok bool, err error) {
-	if err := e.rlockSwap(ctx); err != nil {
-		return Role{}, false, err
+// Role returns the stored role name as of the last applied entry; ok is
+// false when there is none. It reads the engine's copy of the role store,
+// not the database: logging in must not wait for a read connection, which
+// clients can all be holding.
+func (e *Engine) Role(_ context.Context, name string) (r Role, ok bool, err error) {
+	roles := e.roles.Load()
+	if roles == nil {
+		return Role{}, false, nil
 	}
-	defer e.swap.RUnlock()
-	err = e.withInternalRead(ctx, func(c *sql.Conn) error {
-		var verifier sql.NullString
-		err := c.QueryRowContext(ctx, `SELECT name, oid, verifier, superuser, login, createrole, createdb
-			FROM _pgraft_roles WHERE name = ?`, name).
-			Scan(&r.Name, &r.OID, &verifier, &r.Superuser, &r.Login, &r.CreateRole, &r.CreateDB)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		r.Verifier, ok = verifier.String, true
-		return nil
-	})
-	if err != nil {
-		return Role{}, false, fmt.Errorf("read role %s: %w", name, err)
-	}
+	r, ok = (*roles)[name]
 	return r, ok, nil
 }
 
-// HasRoles reports whether any role is stored (a cluster without roles is
-// in trust mode whatever its flags say until its superuser is created).
-func (e *Engine) HasRoles(ctx context.Context) (bool, error) {
-	if err := e.rlockSwap(ctx); err != nil {
-		return false, err
-	}
-	defer e.swap.RUnlock()
-	var n int
-	err := e.withInternalRead(ctx, func(c *sql.Conn) error {
-		return c.QueryRowContext(ctx, `SELECT count(*) FROM _pgraft_roles`).Scan(&n)
-	})
+// HasRoles reports whether any role is stored.
+func (e *Engine) HasRoles(context.Context) (bool, error) {
+	roles := e.roles.Load()
+	return roles != nil && len(*roles) > 0, nil
+}
+
+// loadRoles reads the role store into the engine's copy. The caller holds
+// the write connection with internal access (Open).
+func (e *Engine) loadRoles(ctx context.Context) error {
+	roles, err := e.readRoles(ctx)
 	if err != nil {
-		return false, fmt.Errorf("count roles: %w", err)
+		return err
 	}
-	return n > 0, nil
+	e.roles.Store(&roles)
+	return nil
+}
+
+// readRoles reads the role store on the write connection, which the caller
+// holds with internal access.
+func (e *Engine) readRoles(ctx context.Context) (map[string]Role, error) {
+	rows, err := e.wconn.QueryContext(ctx, `SELECT name, oid, verifier, superuser, login, createrole, createdb FROM _pgraft_roles`)
+	if err != nil {
+		return nil, fmt.Errorf("read roles: %w", err)
+	}
+	defer rows.Close()
+	roles := make(map[string]Role)
+	for rows.Next() {
+		var r Role
+		var verifier sql.NullString
+		if err := rows.Scan(&r.Name, &r.OID, &verifier, &r.Superuser, &r.Login, &r.CreateRole, &r.CreateDB); err != nil {
+			return nil, fmt.Errorf("read roles: %w", err)
+		}
+		r.Verifier = verifier.String
+		roles[r.Name] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read roles: %w", err)
+	}
+	return roles, nil
 }
 
 // validRoleName refuses the names PostgreSQL reserves for itself.

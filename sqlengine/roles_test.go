@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
@@ -109,6 +110,23 @@ func TestRoleChanges(t *testing.T) {
 	rows.Close()
 	if len(got) != 2 || got[0][1] != "postgres" || got[1][1] != "alicia" || got[1][4] != nil {
 		t.Errorf("pg_authid = %v", got)
+	}
+	// A node that installs a snapshot has the roles at once.
+	snap, err := e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if err := snap.Persist(writerFunc(func(b []byte) (int, error) { return buf.WriteString(string(b)) })); err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	e2 := newTestEngine(t)
+	if err := e2.Restore(strings.NewReader(buf.String())); err != nil {
+		t.Fatal(err)
+	}
+	if r2, ok, _ := e2.Role(ctx, "alicia"); !ok || r2 != r {
+		t.Errorf("restored alicia = %+v, %v; want %+v", r2, ok, r)
 	}
 	if err := applyRoles(t, e, 11, RoleChange{Action: RoleDrop, Name: "alicia"}); err != nil {
 		t.Fatal(err)
