@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -105,13 +107,14 @@ func New(t testing.TB, cfg Config) *Cluster {
 	base := t.TempDir()
 	c := &Cluster{t: t, cfg: cfg, http: &http.Client{Transport: &http.Transport{}}}
 	t.Cleanup(c.close)
+	taken := map[int]bool{} // ports given to this cluster's nodes, not yet bound
 	for i := 0; i < cfg.Nodes; i++ {
 		n := &Node{Index: i, ID: fmt.Sprintf("n%d", i+1)}
 		n.Dir, n.LogPath = filepath.Join(base, n.ID), filepath.Join(base, n.ID+".log")
 		if err := os.MkdirAll(n.Dir, 0o755); err != nil {
 			t.Fatalf("proccluster: %v", err)
 		}
-		n.PGAddr, n.RaftAddr, n.HTTPAddr = freeAddr(t), freeAddr(t), freeAddr(t)
+		n.PGAddr, n.RaftAddr, n.HTTPAddr = freeAddr(t, taken), freeAddr(t, taken), freeAddr(t, taken)
 		c.Nodes = append(c.Nodes, n)
 	}
 	return c
@@ -363,16 +366,34 @@ func (c *Cluster) keepFiles() {
 	c.t.Logf("proccluster: node logs and databases kept in %s", dir)
 }
 
-// freeAddr returns a 127.0.0.1 address with a port free a moment ago.
-func freeAddr(t testing.TB) string {
+// freeAddr returns a 127.0.0.1 address with a port free a moment ago. The
+// node process binds it later, so the port comes from below Linux's
+// ephemeral range (32768 and up), where the kernel never hands out ports
+// for :0 listeners and outgoing connections: a port from :0 was taken by
+// another test's connection in that moment (make test: "bind: address
+// already in use"). taken holds the ports already given to the cluster.
+func freeAddr(t testing.TB, taken map[int]bool) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proccluster: %v", err)
+	for range 1000 {
+		port := portLow + rand.IntN(portHigh-portLow)
+		if taken[port] {
+			continue
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		taken[port] = true
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("proccluster: no free port below the ephemeral range")
+	return ""
 }
+
+// The range freeAddr picks ports from.
+const portLow, portHigh = 20000, 32000
 
 // tail returns the end of a node's log, for failure messages.
 func tail(path string) string {
