@@ -41,10 +41,11 @@ type Node struct {
 	fresh atomic.Bool
 
 	heartbeats heartbeatHealth // leader-side follower health, for Status
-	readyTerm  atomic.Uint64   // term in which this leader's barrier applied (readindex.go)
+	ready      readiness       // the term whose barrier applied here (leadership.go)
 	riPool     *connPool       // read-index connections to the leader (readindex.go)
 
-	// leader watcher (membership.go): the Node's own goroutine
+	// leader watcher (leadership.go): the Node's own goroutine, and the
+	// readiness barriers it starts
 	observerCh chan raft.Observation
 	observer   *raft.Observer
 	leaderMu   sync.Mutex

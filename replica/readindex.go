@@ -39,9 +39,10 @@ type readIndexResponse struct {
 // ReadIndex returns an index that a linearizable read must wait for this
 // node to apply: every write acknowledged before the call is at or below
 // it. The leader records its commit index and then confirms with a quorum
-// that it still leads (VerifyLeader; no lease is trusted). A leader that has
-// not yet committed an entry of its own term first runs a Barrier, because
-// until then its commit index may miss entries its predecessor committed.
+// that it still leads (VerifyLeader; no lease is trusted). A leader whose
+// readiness barrier has not applied yet waits for it first
+// (WaitLeaderReady), because until then its commit index may miss entries
+// its predecessor committed.
 // Elsewhere the request goes to the leader over the Raft port, following
 // not-leader redirects; ErrNotLeader (wrapped) means no leader could answer.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
@@ -62,13 +63,9 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 // leaderReadIndex is ReadIndex on the node that believes it leads.
 func (n *Node) leaderReadIndex(ctx context.Context) (uint64, error) {
 	for range readIndexRetries {
-		term := n.Term()
-		if n.readyTerm.Load() != term {
-			if err := n.Barrier(ctx); err != nil {
-				return 0, fmt.Errorf("read index: %w", err)
-			}
-			n.readyTerm.Store(term) // harmless if term moved: it will not match
-			continue                // the term may have moved during the barrier
+		term, err := n.waitLeaderReady(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("read index: %w", err)
 		}
 		index := n.CommitIndex()
 		if err := n.VerifyLeader(ctx); err != nil {

@@ -19,8 +19,8 @@ func TestReadIndexSingleNode(t *testing.T) {
 	if got < idx {
 		t.Fatalf("ReadIndex = %d, below the acknowledged write at %d", got, idx)
 	}
-	if n.readyTerm.Load() != n.Term() {
-		t.Fatalf("leader did not record its ready term: %d, term %d", n.readyTerm.Load(), n.Term())
+	if !n.LeaderReady() {
+		t.Fatalf("leader answered a read index but is not ready in term %d", n.Term())
 	}
 }
 
@@ -123,6 +123,10 @@ func TestReadIndexNeedsQuorum(t *testing.T) {
 	for _, f := range rest {
 		crash(t, f)
 	}
+	// An acknowledgement a follower sent just before it stopped may still
+	// be on its way, and VerifyLeader counts it; once the leader has seen a
+	// heartbeat to each fail (or stepped down), none is.
+	waitUnreachable(t, leader, rest...)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -132,6 +136,29 @@ func TestReadIndexNeedsQuorum(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second+time.Second {
 		t.Fatalf("ReadIndex took %v", d)
 	}
+}
+
+// waitUnreachable waits until leader has seen a heartbeat to each of nodes
+// fail, or no longer leads.
+func waitUnreachable(t *testing.T, leader *testNode, nodes ...*testNode) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for time.Now().Before(deadline) {
+		st := leader.Status()
+		down := 0
+		for _, m := range st.Members {
+			for _, n := range nodes {
+				if m.ID == n.id && m.Unreachable {
+					down++
+				}
+			}
+		}
+		if down == len(nodes) || !leader.IsLeader() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the leader never saw its followers' heartbeats fail")
 }
 
 // TestReadIndexAfterFailover: a new leader's read index covers what the
@@ -156,9 +183,8 @@ func TestReadIndexAfterFailover(t *testing.T) {
 			t.Fatalf("ReadIndex on %s = %d after failover, below acknowledged %d", n.id, got, idx)
 		}
 	}
-	if newLeader.readyTerm.Load() != newLeader.Term() {
-		t.Fatalf("new leader served a read index without its barrier (ready term %d, term %d)",
-			newLeader.readyTerm.Load(), newLeader.Term())
+	if !newLeader.LeaderReady() {
+		t.Fatalf("new leader served a read index without its barrier (term %d)", newLeader.Term())
 	}
 }
 
