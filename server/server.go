@@ -169,6 +169,11 @@ func (c *Config) Validate() error {
 type replicator interface {
 	Propose(ctx context.Context, payload []byte) (uint64, any, error)
 	IsLeader() bool
+	// WaitLeaderReady returns once this node leads and has applied every
+	// entry committed before its term; replica.ErrNotLeader at once when
+	// it does not lead.
+	WaitLeaderReady(ctx context.Context) error
+	LeaderReady() bool
 	WaitApplied(ctx context.Context, index uint64) error
 }
 
@@ -196,7 +201,6 @@ type Server struct {
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
 
-	lead        leadership
 	faultKick   chan struct{} // onApplyFault → watchFaults (fault.go)
 	faultMu     sync.Mutex
 	faultCtx    context.Context // ends when apply meets a fault (fault.go)
@@ -205,7 +209,7 @@ type Server struct {
 	disk        diskSpace       // free space of the data dir, cached (diskspace.go)
 	bgCtx       context.Context // ends at Shutdown: background work of the Server
 	bgCancel    context.CancelFunc
-	bgWG        sync.WaitGroup // barrier goroutines (leadership.go)
+	bgWG        sync.WaitGroup // watchFaults (fault.go)
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
@@ -303,7 +307,6 @@ func (s *Server) open() error {
 	if err := s.node.HandleRPC(forwardRPCByte, s.serveForward); err != nil {
 		return fmt.Errorf("register write forwarding: %w", err)
 	}
-	s.node.OnLeadershipChange(s.onLeadershipChange)
 	if err := s.join(); err != nil {
 		return err
 	}
@@ -397,6 +400,29 @@ func (s *Server) Node() *replica.Node { return s.node }
 
 func (s *Server) isLeader() bool { return s.repl != nil && s.repl.IsLeader() }
 
+// waitWritable returns once this node may admit writes: it leads, and has
+// applied every entry committed before its term (a new leader may hold a
+// table its predecessor created and acknowledged, which a write must not be
+// translated and run without). A node that does not lead, or is stopping,
+// gets a retryable error at once: no write waits for an election past its
+// statement's deadline.
+func (s *Server) waitWritable(ctx context.Context) error {
+	err := s.repl.WaitLeaderReady(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil && !errors.Is(err, replica.ErrNotLeader):
+		return contextError(ctx, err) // 57014, or the statement's own cause
+	}
+	return notLeaderError() // not the leader, or stopping: nothing was written
+}
+
+// leaderCatchingUp reports whether this node leads but has not yet applied
+// its predecessors' entries.
+func (s *Server) leaderCatchingUp() bool {
+	return s.isLeader() && !s.repl.LeaderReady()
+}
+
 // WaitLeader waits until this node knows a leader.
 func (s *Server) WaitLeader(ctx context.Context) error { return s.node.WaitLeader(ctx) }
 
@@ -441,7 +467,7 @@ func (s *Server) closeAll() error {
 		errs = append(errs, s.node.Shutdown(ctx))
 		cancel()
 	}
-	s.bgWG.Wait() // Raft is down: their barriers have returned
+	s.bgWG.Wait()
 	if s.eng != nil {
 		errs = append(errs, s.eng.Close())
 	}
