@@ -33,16 +33,16 @@ import (
 //     more than d ago, or when it cannot apply what it knows is committed
 //     within d. A linearizable read is never stale, so it ignores max_lag.
 
-// consistencyNode is what the waits need from replication beyond
-// replicator; *replica.Node has it.
+// consistencyNode is what the consistency waits need from replication
+// besides replicator's WaitApplied.
 type consistencyNode interface {
+	// ReadIndex returns the index a linearizable read must wait for,
+	// asking the leader (over the Raft port) when this node does not lead.
 	ReadIndex(ctx context.Context) (uint64, error)
 	CommittedDataIndex() uint64
 	AppliedIndex() uint64
-	LastContact() time.Time
+	LastContact() time.Time // of the leader; now on the leader itself
 }
-
-var _ consistencyNode = (*replica.Node)(nil)
 
 // consistencyWait runs the wait of the session's consistency level, the
 // max_lag check and the min_index wait, in that order. The lag check comes
@@ -161,13 +161,6 @@ func (s *session) minIndex() uint64 {
 	return n
 }
 
-// node returns the replication node's consistency view, nil when the
-// replicator has none (a test fake).
-func (s *session) node() consistencyNode {
-	n, _ := s.srv.repl.(consistencyNode)
-	return n
-}
-
 // requestReadIndex is readIndex, asked once per client request
 // (pgwire.RequestID): a read index obtained after the request began serves
 // every read in it, so a simple Query's Parse (awaitSchema) and Execute
@@ -187,11 +180,7 @@ func (s *session) requestReadIndex(ctx context.Context) (uint64, error) {
 
 // readIndex asks for the linearizable read index.
 func (s *session) readIndex(ctx context.Context) (uint64, error) {
-	n := s.node()
-	if n == nil {
-		return 0, pgerror.New(pgerror.FeatureNotSupported, "linearizable reads need a Raft node")
-	}
-	index, err := n.ReadIndex(ctx)
+	index, err := s.srv.reads.ReadIndex(ctx)
 	if err == nil {
 		return index, nil
 	}
@@ -212,10 +201,7 @@ func (s *session) checkLag(ctx context.Context) error {
 	if maxLag <= 0 || s.srv.isLeader() {
 		return nil
 	}
-	n := s.node()
-	if n == nil {
-		return nil
-	}
+	n := s.srv.reads
 	last := n.LastContact()
 	if last.IsZero() || time.Since(last) > maxLag {
 		return lagError(maxLag, "no contact with the leader "+sinceText(last))
@@ -267,11 +253,7 @@ func waitError(ctx context.Context, err error) error {
 // commit index, raised to what this node knows is committed: that covers
 // both what the session wrote and what it may have read since.
 func (s *session) runCommitIndexLocked(p *portal) error {
-	index := s.lastIndex
-	if n := s.node(); n != nil {
-		index = max(index, n.CommittedDataIndex())
-	}
-	index = max(index, s.minIndex())
+	index := max(s.lastIndex, s.srv.reads.CommittedDataIndex(), s.minIndex())
 	p.mat = [][]any{{int64(index)}}
 	return nil
 }

@@ -18,11 +18,8 @@ func (s *Server) Crash() error {
 		if s.eng != nil {
 			s.eng.StopApplying()
 		}
-		if s.node != nil {
-			// closeAll reports the result: the node's Shutdown returns the
-			// first call's, this one.
-			_ = s.node.Crash()
-		}
+		// closeAll reports the result: stopRaft returns this first call's.
+		_ = s.crashRaft()
 		var errs []error
 		if s.pg != nil {
 			errs = append(errs, ignoreClosed(s.pg.Close()))

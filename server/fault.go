@@ -69,7 +69,7 @@ func (s *Server) watchFaults() {
 		}
 		s.log.Warn("this leader cannot apply the log: handing leadership over", "index", f.Index, logKeyErr, f.Err)
 		ctx, cancel := context.WithTimeout(s.bgCtx, 10*time.Second)
-		if err := s.node.TransferLeadership(ctx); err != nil {
+		if err := s.cluster.TransferLeadership(ctx); err != nil {
 			s.log.Warn("leadership transfer after an apply fault failed", logKeyErr, err)
 		}
 		cancel()
@@ -135,7 +135,7 @@ func (s *Server) readiness() string {
 	if s.closing.Load() {
 		return "shutting down"
 	}
-	st := s.node.Status()
+	st := s.cluster.Status()
 	if st.LeaderID == "" {
 		return "no leader known"
 	}
@@ -143,7 +143,7 @@ func (s *Server) readiness() string {
 		return "cannot apply the log at entry " + strconv.FormatUint(f.Index, 10) + " since " +
 			f.Since.UTC().Format(time.RFC3339) + ": " + f.Err.Error()
 	}
-	applied, commit := s.node.AppliedIndex(), s.node.CommitIndex()
+	applied, commit := st.AppliedIndex, st.CommitIndex
 	p := &s.progress
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -37,6 +37,14 @@ const (
 	FollowerWritesReject  = "reject"  // answer 25006, as a PostgreSQL standby does
 )
 
+// leaderLink is what forwarding needs from replication: where the leader
+// is, and a connection to its Raft port whose first byte routes it to the
+// leader's HandleRPC handler (serveForward).
+type leaderLink interface {
+	Leader() (id, addr string) // "" when no leader is known
+	DialRPC(ctx context.Context, addr string, b byte) (net.Conn, error)
+}
+
 // forwardDialTimeout bounds connecting to the leader.
 const forwardDialTimeout = 2 * time.Second
 
@@ -59,7 +67,7 @@ type forwardLink struct {
 // node does not lead and forwarding is on. With forwarding off it is 25006.
 // Leader-side sessions never forward (they answer 40001 once deposed).
 func (s *session) forwardWritesLocked(st *sqlengine.Stmt) (bool, error) {
-	if s.remote || s.srv.node == nil || s.srv.isLeader() {
+	if s.remote || s.srv.isLeader() {
 		return false, nil
 	}
 	if s.srv.cfg.FollowerWrites == FollowerWritesReject {
@@ -241,7 +249,7 @@ func (s *session) forwardSavepointLocked(ctx context.Context, kind sqlengine.Kin
 // it. No leader known is a retryable error at once: no statement waits for
 // an election.
 func (s *session) dialLeaderLocked(ctx context.Context) error {
-	_, addr := s.srv.node.Leader()
+	_, addr := s.srv.link.Leader()
 	if s.fwd.conn != nil && s.fwd.addr == addr {
 		return nil
 	}
@@ -252,7 +260,7 @@ func (s *session) dialLeaderLocked(ctx context.Context) error {
 	}
 	dctx, cancel := context.WithTimeout(ctx, forwardDialTimeout)
 	defer cancel()
-	c, err := s.srv.node.DialRPC(dctx, addr, forwardRPCByte)
+	c, err := s.srv.link.DialRPC(dctx, addr, forwardRPCByte)
 	if err != nil {
 		if ctx.Err() != nil {
 			return contextError(ctx, err)
@@ -366,7 +374,7 @@ func (s *session) forwardWaitCheck(ctx context.Context, seq uint64) func() error
 	c, addr := s.fwd.conn, s.fwd.addr
 	var cancelSent time.Time
 	return func() error {
-		if _, now := s.srv.node.Leader(); now != addr {
+		if _, now := s.srv.link.Leader(); now != addr {
 			return errLeaderChanged
 		}
 		if ctx.Err() == nil {

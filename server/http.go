@@ -11,6 +11,18 @@ import (
 	"github.com/pgraft/pgraft/replica"
 )
 
+// clusterNode is what the operator's endpoints and the fault watcher
+// (fault.go) need from replication.
+type clusterNode interface {
+	Status() replica.Status                           // this node's view, local state only
+	ClusterStatus(ctx context.Context) replica.Status // Status, and every member's own answer
+	CommittedDataIndex() uint64                       // the commit index, lowered past raft's own entries
+	RemoveMember(ctx context.Context, id string) error
+	// TransferLeadership hands leadership to the most up-to-date voter, if
+	// this node leads and there is one.
+	TransferLeadership(ctx context.Context) error
+}
+
 // Status is what /status reports: this node, and every member as the
 // cluster sees it (lag is the highest commit index any member reports minus
 // the member's applied index).
@@ -47,15 +59,15 @@ type Status struct {
 // Status returns this node's status; with members, it also asks every
 // member for its own (bounded by ctx).
 func (s *Server) Status(ctx context.Context, members bool) Status {
-	st := s.node.Status()
+	st := s.cluster.Status()
 	if members {
-		st = s.node.ClusterStatus(ctx)
+		st = s.cluster.ClusterStatus(ctx)
 	}
 	open, inUse := s.eng.ReadStats()
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,
-		CommittedDataIndex: s.node.CommittedDataIndex(),
+		CommittedDataIndex: s.cluster.CommittedDataIndex(),
 		LastIndex:          st.LastIndex, LastSnapshotIndex: st.LastSnapshotIndex, PGAddr: s.PGAddr(),
 		Members: st.Members, ForwardedSessions: s.forwardSessions.Load(),
 		Sessions: s.sessions.Load(), MaxConnections: s.cfg.MaxConnections,
@@ -99,7 +111,7 @@ func (s *Server) httpHandler() http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 		defer cancel()
-		if err := s.node.RemoveMember(ctx, id); err != nil {
+		if err := s.cluster.RemoveMember(ctx, id); err != nil {
 			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 			return
 		}

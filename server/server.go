@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -177,8 +176,6 @@ type replicator interface {
 	WaitApplied(ctx context.Context, index uint64) error
 }
 
-var _ replicator = (*replica.Node)(nil)
-
 // Server is one pgraft node: the PostgreSQL listener, the Raft node, the
 // SQLite engine and the HTTP status endpoints.
 type Server struct {
@@ -187,16 +184,21 @@ type Server struct {
 	forwardSessions atomic.Int64
 	log             *slog.Logger
 	eng             *sqlengine.Engine
-	node            *replica.Node
-	repl            replicator
-	gate            gate
-	cache           stmtCache
-	advisory        advisoryLocks
-	pg              *pgwire.Server
-	web             *http.Server
-	adminToken      string        // the HTTP administration token, "" without one (admin.go)
-	tlsConfig       *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
-	certs           *certReloader // its certificate, reloaded by ReloadTLS
+	// The Raft node (raft.go), seen by each part of the server through the
+	// interface that part declares: all are the same node.
+	raft       *replica.Node   // only raft.go uses it
+	repl       replicator      // sessions: writes, leader readiness
+	reads      consistencyNode // read consistency levels (consistency.go)
+	link       leaderLink      // write forwarding (forward.go)
+	cluster    clusterNode     // status, member removal, failover (http.go, fault.go)
+	gate       gate
+	cache      stmtCache
+	advisory   advisoryLocks
+	pg         *pgwire.Server
+	web        *http.Server
+	adminToken string        // the HTTP administration token, "" without one (admin.go)
+	tlsConfig  *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
+	certs      *certReloader // its certificate, reloaded by ReloadTLS
 
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
@@ -276,38 +278,7 @@ func (s *Server) open() error {
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	rc := replica.DefaultConfig()
-	rc.NodeID = s.cfg.NodeID
-	rc.DataDir = s.cfg.DataDir
-	rc.RaftAddr = s.cfg.RaftAddr
-	rc.Listener = s.cfg.RaftListener
-	rc.Bootstrap = len(s.cfg.Join) == 0
-	rc.Logger = s.cfg.Logger // replica adds its own node and component keys
-	if s.cfg.HeartbeatTimeout > 0 {
-		rc.HeartbeatTimeout = s.cfg.HeartbeatTimeout
-		rc.LeaderLeaseTimeout = min(rc.LeaderLeaseTimeout, s.cfg.HeartbeatTimeout/2)
-	}
-	if s.cfg.ElectionTimeout > 0 {
-		rc.ElectionTimeout = s.cfg.ElectionTimeout
-	}
-	if s.cfg.SnapshotThreshold > 0 {
-		rc.SnapshotThreshold = s.cfg.SnapshotThreshold
-	}
-	rc.LogStore, rc.WALSegmentSize = s.cfg.RaftLogStore, s.cfg.RaftWALSegmentSize
-	if s.cfg.TrailingLogs > 0 {
-		rc.TrailingLogs = s.cfg.TrailingLogs
-	}
-	rc.Meta = map[string]string{"sqlite_version": sqlengine.SQLiteVersion(),
-		"entry_format": strconv.Itoa(sqlengine.PayloadVersion)}
-	rc.MustMatch = []string{"sqlite_version", "entry_format"}
-	if s.node, err = replica.Open(rc, stateMachine{s.eng}); err != nil {
-		return fmt.Errorf("open raft: %w", err)
-	}
-	s.repl = s.node
-	if err := s.node.HandleRPC(forwardRPCByte, s.serveForward); err != nil {
-		return fmt.Errorf("register write forwarding: %w", err)
-	}
-	if err := s.join(); err != nil {
+	if err := s.openRaft(); err != nil {
 		return err
 	}
 	if s.pgLn = s.cfg.PGListener; s.pgLn == nil {
@@ -319,26 +290,6 @@ func (s *Server) open() error {
 		if s.httpLn, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("listen for HTTP: %w", err)
 		}
-	}
-	return nil
-}
-
-// join makes the node a member of the cluster its Join addresses name: a
-// node that kept its data and membership is left as it is, any other is
-// added (as a voter unless Nonvoter) by the leader, which refuses a build it
-// cannot replicate with.
-func (s *Server) join() error {
-	if len(s.cfg.Join) == 0 {
-		return nil
-	}
-	d := s.cfg.JoinTimeout
-	if d == 0 {
-		d = 2 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if err := s.node.JoinCluster(ctx, s.cfg.Join, !s.cfg.Nonvoter); err != nil {
-		return fmt.Errorf("join %s: %w", strings.Join(s.cfg.Join, ","), err)
 	}
 	return nil
 }
@@ -395,9 +346,6 @@ func (s *Server) HTTPAddr() string {
 	return s.httpLn.Addr().String()
 }
 
-// Node returns the Raft node (tests and status).
-func (s *Server) Node() *replica.Node { return s.node }
-
 func (s *Server) isLeader() bool { return s.repl != nil && s.repl.IsLeader() }
 
 // waitWritable returns once this node may admit writes: it leads, and has
@@ -422,9 +370,6 @@ func (s *Server) waitWritable(ctx context.Context) error {
 func (s *Server) leaderCatchingUp() bool {
 	return s.isLeader() && !s.repl.LeaderReady()
 }
-
-// WaitLeader waits until this node knows a leader.
-func (s *Server) WaitLeader(ctx context.Context) error { return s.node.WaitLeader(ctx) }
 
 // Shutdown stops accepting clients, ends sessions (waiting for running ones
 // until ctx ends), then stops Raft and closes the database.
@@ -462,11 +407,7 @@ func (s *Server) closeAll() error {
 	if s.eng != nil {
 		s.eng.StopApplying() // a faulted apply would keep raft from stopping
 	}
-	if s.node != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		errs = append(errs, s.node.Shutdown(ctx))
-		cancel()
-	}
+	errs = append(errs, s.stopRaft())
 	s.bgWG.Wait()
 	if s.eng != nil {
 		errs = append(errs, s.eng.Close())
@@ -509,32 +450,6 @@ func nodeID(dir, configured string) (string, error) {
 	}
 	return id, nil
 }
-
-// stateMachine adapts the engine to replica.StateMachine: the two packages
-// share no types (sqlengine never imports replica), so Command is copied.
-type stateMachine struct{ e *sqlengine.Engine }
-
-var _ replica.StateMachine = stateMachine{}
-
-func (m stateMachine) ApplyBatch(cmds []replica.Command) []any {
-	in := make([]sqlengine.Command, len(cmds))
-	for i, c := range cmds {
-		in[i] = sqlengine.Command{Index: c.Index, Term: c.Term, Data: c.Data}
-	}
-	return m.e.ApplyBatch(in)
-}
-
-func (m stateMachine) AppliedIndex() uint64 { return m.e.AppliedIndex() }
-
-func (m stateMachine) Snapshot() (replica.Snapshot, error) {
-	snap, err := m.e.Snapshot()
-	if err != nil {
-		return nil, err
-	}
-	return snap, nil
-}
-
-func (m stateMachine) Restore(r io.Reader) error { return m.e.Restore(r) }
 
 // now is the clock new entries take their time from.
 func (s *Server) now() time.Time {
