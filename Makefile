@@ -56,4 +56,5 @@ fuzz:
 	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzShape$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./replica -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	PGRAFT_POISON_STATEMENTS=$${PGRAFT_POISON_STATEMENTS:-1000000} $(GO) test ./server -run '^TestPoisonFuzz$$' -v -count=1 -timeout 180m

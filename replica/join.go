@@ -28,17 +28,17 @@ func refusef(format string, args ...any) error {
 
 // JoinRequest is what a node sends to join a cluster.
 type JoinRequest struct {
-	NodeID   string `json:"node_id"`
-	RaftAddr string `json:"raft_addr"` // the address peers dial (Status().Addr)
+	NodeID   string `codec:"node_id"`
+	RaftAddr string `codec:"raft_addr"` // the address peers dial (Status().Addr)
 	// Voter asks for a voting member; false makes an asynchronous read
 	// replica that never counts towards the quorum (raft's nonvoter).
-	Voter bool `json:"voter"`
+	Voter bool `codec:"voter"`
 	// Meta is what the node advertises (e.g. "sqlite_version",
 	// "entry_format"); the leader compares the keys in its MustMatch.
-	Meta map[string]string `json:"meta,omitempty"`
+	Meta map[string]string `codec:"meta,omitempty"`
 	// FreshData says the node has no Raft state: if its ID is already a
 	// member, that member lost its data and is removed and added anew.
-	FreshData bool `json:"fresh_data"`
+	FreshData bool `codec:"fresh_data"`
 }
 
 // JoinRequest returns the request this node sends to join: its ID,

@@ -30,10 +30,10 @@ type readIndexRequest struct{}
 
 // readIndexResponse answers one readIndexRequest.
 type readIndexResponse struct {
-	Code       string `json:"code"` // codeOK, codeNotLeader or codeError
-	Index      uint64 `json:"index,omitempty"`
-	LeaderAddr string `json:"leader_addr,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Code       string `codec:"code"` // codeOK, codeNotLeader or codeError
+	Index      uint64 `codec:"index,omitempty"`
+	LeaderAddr string `codec:"leader_addr,omitempty"`
+	Error      string `codec:"error,omitempty"`
 }
 
 // ReadIndex returns an index that a linearizable read must wait for this

@@ -2,8 +2,6 @@ package replica
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +14,9 @@ import (
 // Open; HandleRPC refuses it to anyone else.
 const MembershipRPCByte byte = 'M'
 
-// Limits of the membership RPC. A frame is a 4-byte big-endian length and
-// that many bytes of JSON; anything longer, or not JSON, closes the
-// connection that sent it (DESIGN I7).
+// Limits of the membership and read-index RPCs. A frame (frame.go) longer
+// than maxFrameSize, or malformed, closes the connection that sent it
+// (DESIGN I7).
 const (
 	maxFrameSize   = 64 << 10
 	rpcIdleTimeout = 60 * time.Second // a connection with no request for this long is closed
@@ -40,56 +38,24 @@ const (
 
 // rpcRequest is one membership request.
 type rpcRequest struct {
-	Op     string       `json:"op"`
-	Join   *JoinRequest `json:"join,omitempty"`
-	NodeID string       `json:"node_id,omitempty"` // remove
+	Op     string       `codec:"op"`
+	Join   *JoinRequest `codec:"join,omitempty"`
+	NodeID string       `codec:"node_id,omitempty"` // remove
 }
 
 // rpcResponse answers one rpcRequest.
 type rpcResponse struct {
-	Code       string        `json:"code"`
-	Error      string        `json:"error,omitempty"`
-	LeaderID   string        `json:"leader_id,omitempty"`
-	LeaderAddr string        `json:"leader_addr,omitempty"`
-	Status     *MemberStatus `json:"status,omitempty"`
+	Code       string        `codec:"code"`
+	Error      string        `codec:"error,omitempty"`
+	LeaderID   string        `codec:"leader_id,omitempty"`
+	LeaderAddr string        `codec:"leader_addr,omitempty"`
+	Status     *MemberStatus `codec:"status,omitempty"`
 }
 
-// writeFrame writes v as one length-prefixed JSON frame.
-func writeFrame(w io.Writer, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode frame: %w", err)
-	}
-	if len(body) > maxFrameSize {
-		return fmt.Errorf("encode frame: %d bytes, limit %d", len(body), maxFrameSize)
-	}
-	buf := make([]byte, 4+len(body))
-	binary.BigEndian.PutUint32(buf, uint32(len(body)))
-	copy(buf[4:], body)
-	_, err = w.Write(buf)
-	return err
-}
-
-// readFrame reads one frame into v. It reads no more than the announced
-// length, and refuses lengths above maxFrameSize before allocating.
-func readFrame(r io.Reader, v any) error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return err
-	}
-	size := binary.BigEndian.Uint32(hdr[:])
-	if size > maxFrameSize {
-		return fmt.Errorf("frame of %d bytes exceeds the limit of %d", size, maxFrameSize)
-	}
-	body := make([]byte, size)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return fmt.Errorf("read frame: %w", err)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("decode frame: %w", err)
-	}
-	return nil
-}
+// writeFrame and readFrame exchange one frame of the membership or
+// read-index RPC (frame.go), at most maxFrameSize bytes.
+func writeFrame(w io.Writer, v any) error { return WriteFrame(w, v, maxFrameSize) }
+func readFrame(r io.Reader, v any) error  { return ReadFrame(r, v, maxFrameSize) }
 
 // serveMembership runs one membership connection: requests in, answers
 // out, in order, until the peer closes it, sends something malformed, goes

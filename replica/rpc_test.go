@@ -1,55 +1,13 @@
 package replica
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
-
-func TestFrameRoundTripAndLimits(t *testing.T) {
-	var buf bytes.Buffer
-	in := rpcRequest{Op: opJoin, Join: &JoinRequest{NodeID: "n2", RaftAddr: "127.0.0.1:7001", Voter: true,
-		Meta: map[string]string{"sqlite_version": "3.46.1"}, FreshData: true}}
-	if err := writeFrame(&buf, in); err != nil {
-		t.Fatal(err)
-	}
-	var out rpcRequest
-	if err := readFrame(&buf, &out); err != nil {
-		t.Fatal(err)
-	}
-	if out.Op != in.Op || out.Join == nil || !reflect.DeepEqual(*out.Join, *in.Join) {
-		t.Fatalf("round trip = %+v, want %+v", out, in)
-	}
-
-	tests := []struct {
-		name    string
-		raw     []byte
-		wantErr string
-	}{
-		{"length above the limit", binary.BigEndian.AppendUint32(nil, maxFrameSize+1), "exceeds the limit"},
-		{"not json", append(binary.BigEndian.AppendUint32(nil, 3), "{{{"...), "decode frame"},
-		{"truncated body", append(binary.BigEndian.AppendUint32(nil, 10), "{}"...), "read frame"},
-		{"truncated header", []byte{0, 0}, "unexpected EOF"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var v rpcRequest
-			err := readFrame(bytes.NewReader(tc.raw), &v)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("readFrame = %v, want an error containing %q", err, tc.wantErr)
-			}
-		})
-	}
-	if err := writeFrame(io.Discard, strings.Repeat("x", maxFrameSize)); err == nil {
-		t.Fatal("writeFrame accepted a frame above the limit")
-	}
-}
 
 func TestMetaMismatch(t *testing.T) {
 	keys := []string{"sqlite_version", "entry_format"}

@@ -55,15 +55,15 @@ type Status struct {
 
 // MemberStatus is what a node says about itself over the membership RPC.
 type MemberStatus struct {
-	NodeID       string            `json:"node_id"`
-	Addr         string            `json:"addr"`
-	State        string            `json:"state"`
-	Term         uint64            `json:"term"`
-	LeaderID     string            `json:"leader_id"`
-	AppliedIndex uint64            `json:"applied_index"`
-	CommitIndex  uint64            `json:"commit_index"`
-	LastIndex    uint64            `json:"last_index"`
-	Meta         map[string]string `json:"meta,omitempty"`
+	NodeID       string            `codec:"node_id"`
+	Addr         string            `codec:"addr"`
+	State        string            `codec:"state"`
+	Term         uint64            `codec:"term"`
+	LeaderID     string            `codec:"leader_id"`
+	AppliedIndex uint64            `codec:"applied_index"`
+	CommitIndex  uint64            `codec:"commit_index"`
+	LastIndex    uint64            `codec:"last_index"`
+	Meta         map[string]string `codec:"meta,omitempty"`
 }
 
 // Status returns the node's view of itself and the cluster. It only reads
