@@ -1,27 +1,24 @@
 package server
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/gob"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/replica"
 )
 
-// forward_proto.go is the wire format of write forwarding (DESIGN.md §6):
+// forward_proto.go is the wire format of write forwarding (DESIGN.md §7):
 // a follower session sends requests over a connection on the leader's Raft
 // port (first byte forwardRPCByte) and reads one response per request, in
-// order. A frame is a 4-byte big-endian length and that many bytes of one
-// gob value; a frame longer than maxForwardFrame closes the connection
-// that sent it.
+// order. Each is one frame of replica's node-to-node codec
+// (replica/frame.go); a frame longer than maxForwardFrame closes the
+// connection that sent it. Arguments and rows travel as replica.Values and
+// replica.Rows, which keep every storage value's Go type.
 
 // forwardRPCByte routes a connection on the shared Raft port to the
 // leader-side forwarding handler.
@@ -40,12 +37,6 @@ const (
 	fwdDescribe = "describe" // describe one statement in the leader-side block
 	fwdCancel   = "cancel"   // cancel request Seq if it still runs; not answered
 )
-
-// registerGobTypes tells gob, once, the concrete types that travel in
-// []any besides storage values (nil, int64, float64, string, []byte, which
-// gob knows): the time.Time a driver may return. Called before the first
-// frame is encoded or decoded, not at package start-up.
-var registerGobTypes = sync.OnceFunc(func() { gob.Register(time.Time{}) })
 
 // fwdSettings is the follower session's parameters, applied to the
 // leader-side session before every request, so SET and SET LOCAL need no
@@ -66,7 +57,7 @@ type fwdRequest struct {
 	// follower resolved, and its arguments already in storage form.
 	SQL       string
 	ParamOIDs []uint32
-	Args      []any
+	Args      replica.Values
 
 	// fwdBegin: the block's state on the follower.
 	Isolation     string
@@ -83,26 +74,19 @@ type fwdResponse struct {
 	Err          *pgerror.Error
 	Tag          string
 	RowsAffected int64
-	Rows         [][]any         // storage values
+	Rows         replica.Rows    // storage values
 	CommitIndex  uint64          // index of the entry this request committed; 0 if none
 	Cols         []pgwire.Column // fwdDescribe: the statement's row description
 	ParamOIDs    []uint32        // fwdDescribe: the statement's parameter types
 }
 
-// writeForwardFrame writes v as one frame.
+// writeForwardFrame writes v as one frame. A frame over the limit is
+// errFrameTooLarge, and nothing was sent.
 func writeForwardFrame(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	buf.Write([]byte{0, 0, 0, 0})
-	registerGobTypes()
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return fmt.Errorf("encode forward frame: %w", err)
-	}
-	b := buf.Bytes()
-	if len(b)-4 > maxForwardFrame {
+	err := replica.WriteFrame(w, v, maxForwardFrame)
+	if errors.Is(err, replica.ErrFrameTooLarge) {
 		return errFrameTooLarge
 	}
-	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-	_, err := w.Write(b)
 	return err
 }
 
@@ -113,48 +97,38 @@ var errFrameTooLarge = pgerror.New(pgerror.ProgramLimitExceeded,
 // every pollInterval while the frame has not arrived; its error ends the
 // wait (the caller closes the connection: a half-read frame is lost).
 func readForwardFrame(c net.Conn, v any, check func() error) error {
-	var hdr [4]byte
-	if err := readFullChecked(c, hdr[:], check); err != nil {
-		return err
+	if check == nil {
+		_ = c.SetReadDeadline(time.Time{})
+		return replica.ReadFrame(c, v, maxForwardFrame)
 	}
-	size := binary.BigEndian.Uint32(hdr[:])
-	if size > maxForwardFrame {
-		return fmt.Errorf("forward frame of %d bytes exceeds the limit of %d", size, maxForwardFrame)
-	}
-	body := make([]byte, size)
-	if err := readFullChecked(c, body, check); err != nil {
-		return fmt.Errorf("read forward frame: %w", err)
-	}
-	registerGobTypes()
-	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(v); err != nil {
-		return fmt.Errorf("decode forward frame: %w", err)
-	}
-	return nil
+	return replica.ReadFrame(pollingReader{c, check}, v, maxForwardFrame)
 }
 
 // pollInterval is how often a waiting follower looks at its statement's
 // context and at who leads.
 const pollInterval = 200 * time.Millisecond
 
-func readFullChecked(c net.Conn, buf []byte, check func() error) error {
-	if check == nil {
-		_ = c.SetReadDeadline(time.Time{})
-		_, err := io.ReadFull(c, buf)
-		return err
-	}
-	for off := 0; off < len(buf); {
-		_ = c.SetReadDeadline(time.Now().Add(pollInterval))
-		n, err := c.Read(buf[off:])
-		off += n
+// pollingReader reads from c, waking every pollInterval to ask check
+// whether to go on waiting.
+type pollingReader struct {
+	c     net.Conn
+	check func() error
+}
+
+func (r pollingReader) Read(p []byte) (int, error) {
+	for {
+		_ = r.c.SetReadDeadline(time.Now().Add(pollInterval))
+		n, err := r.c.Read(p)
 		switch {
+		case n > 0:
+			return n, nil // a deadline that cut the read short is asked about next time
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			if cerr := check(); cerr != nil {
-				return cerr
+			if cerr := r.check(); cerr != nil {
+				return 0, cerr
 			}
 		default:
-			return err
+			return 0, err
 		}
 	}
-	return nil
 }

@@ -7,14 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
 // TestForwardFrameRoundTrip checks that requests and responses keep every
 // storage value's type (an int64 must not come back as a float64, nor
-// []byte as string) and the error's fields.
+// []byte as string, nor a time lose its zone offset) and the error's
+// fields.
 func TestForwardFrameRoundTrip(t *testing.T) {
 	at := time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC)
+	atParis := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.FixedZone("", 2*3600))
 	tests := []struct {
 		name string
 		in   any
@@ -23,8 +26,12 @@ func TestForwardFrameRoundTrip(t *testing.T) {
 		{"request", &fwdRequest{Op: fwdExec, SQL: "INSERT INTO t VALUES ($1, $2, $3, $4, $5)",
 			ParamOIDs: []uint32{20, 25, 17, 701, 0}, Args: []any{int64(7), "x", []byte{0, 1}, 1.5, nil},
 			Settings: fwdSettings{Values: map[string]string{"timezone": "Europe/Paris"}}}, &fwdRequest{}},
-		{"rows", &fwdResponse{Tag: "INSERT 0 2", Rows: [][]any{{int64(1), nil, at}, {"é", []byte("b"), 2.25}},
+		{"rows", &fwdResponse{Tag: "INSERT 0 2", Rows: [][]any{{int64(1), nil, at, true}, {"é", []byte("b"), 2.25, atParis}},
 			CommitIndex: 42}, &fwdResponse{}},
+		{"describe", &fwdResponse{Cols: []pgwire.Column{{Name: "id", TableOID: 16384, AttNum: 1, TypeOID: 20, TypeSize: 8, TypeMod: -1}},
+			ParamOIDs: []uint32{20}}, &fwdResponse{}},
+		{"cancel", &fwdRequest{Op: fwdCancel, Seq: 9, Cause: &pgerror.Error{Code: pgerror.QueryCanceled,
+			Message: "canceling statement due to statement timeout"}}, &fwdRequest{}},
 		{"error", &fwdResponse{Err: &pgerror.Error{Code: pgerror.UniqueViolation, Message: "duplicate key",
 			Detail: "Key (id)=(1) already exists.", Constraint: "t_pkey", Table: "t"}}, &fwdResponse{}},
 	}
