@@ -29,11 +29,14 @@ var allowedImports = map[string][]string{
 	"test/chaos":       {"server", "server/servertest", "test/proccluster"},
 }
 
-// forbiddenExternal keeps heavy dependencies where they belong.
+// forbiddenExternal keeps heavy dependencies where they belong. replica
+// owns Raft and the node-to-node frame codec (replica/frame.go): server
+// reaches both only through replica.
 var forbiddenExternal = map[string][]string{
+	"server":    {"github.com/hashicorp/raft", "github.com/hashicorp/go-msgpack", "encoding/gob"},
 	"pgwire":    {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go"},
 	"sqlengine": {"github.com/hashicorp/raft", "github.com/jackc/pgx"},
-	"replica":   {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/pganalyze/pg_query_go"},
+	"replica":   {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/pganalyze/pg_query_go", "encoding/gob"},
 }
 
 func TestImportGraph(t *testing.T) {
