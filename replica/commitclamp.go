@@ -14,9 +14,9 @@ import (
 // request's entries: a request whose entries stop short of them (capped by
 // MaxAppendEntries, or built empty from a last index read just before a new
 // commit index) lets it commit, and apply, those stale entries, which the
-// new leader's log does not have. The chaos tests saw exactly that after a
-// leader was paused with SIGSTOP: the old leader applied the insert it had
-// appended on waking, the others had the new leader's no-op at that index.
+// new leader's log does not have. A leader paused (SIGSTOP) through an
+// election does exactly that when it wakes: it applies the insert it had
+// appended, where the others have the new leader's no-op at that index.
 // (The same bug, fixed the same way: atomix/copycat#265.)
 //
 // It also keeps raft's heartbeat fast path off (SetHeartbeatHandler).
@@ -52,9 +52,9 @@ func newClampTransport(t *raft.NetworkTransport) *clampTransport {
 // about to dispatch a client's entry, and dispatchLogs stamps the entry
 // with the term it reads then: the new leader's. The new leader's entry at
 // that index has the same term, so the deposed leader never sees the
-// conflict, keeps its own entry, and applies it once the index commits
-// (chaos seeds 709 and 302, process backend: a checksum divergence, and
-// acknowledged writes missing on the old leader).
+// conflict, keeps its own entry, and applies it once the index commits:
+// its data diverges, and writes acknowledged by the new leader are missing
+// on it.
 func (c *clampTransport) SetHeartbeatHandler(func(rpc raft.RPC)) {}
 
 // Consumer implements raft.Transport: the clamped stream of RPCs.

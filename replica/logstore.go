@@ -15,17 +15,14 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// logstore.go opens the durable Raft log: raft-boltdb by default, or
-// hashicorp/raft-wal (Consul's log store: segment files appended with one
-// fsync per batch, against BoltDB's two; 130-160 us against 380-450 us per
-// append here, single-node insert 863 -> 1584 tps at 1 client) when
-// Config.LogStore asks for it. raft-wal is not the default because chaos
-// runs of seed 302 (process backend: pauses, a bridge, a clock jump and a
-// full disk) diverged with it about one time in seven and never in eight
-// runs with BoltDB. A divergence under SIGSTOP pauses of the leader was
-// later seen with BoltDB too (seed 709, no full disk), so the cause may
-// not be raft-wal's; until it is known, the long-used store stays. A data dir
-// keeps the store it was created with.
+// logstore.go opens the durable Raft log: raft-boltdb's raft/raft.db by
+// default, or hashicorp/raft-wal (Consul's log store: segment files in
+// raft/wal, appended with one fsync per batch where BoltDB takes two, so
+// appends are faster) when Config.LogStore asks for it.
+// BoltDB stays the default: the chaos suite has seen a divergence with
+// raft-wal whose cause is not known (one was later seen with BoltDB too),
+// and until it is, the long-used store is the safer one. A data dir keeps
+// the store it was created with.
 
 // Log store kinds (Config.LogStore).
 const (
@@ -64,11 +61,11 @@ func (s *lockedStore) IsMonotonic() bool {
 // Writes to the log that fail halt the node. hashicorp/raft goes on after a
 // failed append or truncation with its in-memory last index out of step
 // with the store (a TODO in its appendEntries says so): such a node can
-// then vote, or lead, on a log it does not have. The chaos suite's full
-// disks showed followers that kept running after "failed to append to
-// logs", and a bank transfer acknowledged to its client was missing in the
-// end (seed 702, process backend). etcd treats WAL write errors as fatal
-// for the same reason; the node restarts on what its log really holds.
+// then vote, or lead, on a log it does not have, and a write acknowledged
+// to its client can be lost (a follower on a full disk that kept running
+// after "failed to append to logs" did that). etcd treats WAL write errors
+// as fatal for the same reason; the node restarts on what its log really
+// holds.
 
 // StoreLog implements raft.LogStore; a failure halts the node.
 func (s *lockedStore) StoreLog(l *raft.Log) error {

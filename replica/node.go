@@ -182,10 +182,9 @@ func (n *Node) openTransport() error {
 		// transport's decoder then blocks handing over the next one, and
 		// pipelineSend blocks for ever queueing the next request, never
 		// seeing that the decoder ended: the leader stops replicating to
-		// that follower (chaos seed 302, disk full; goroutine dump in
-		// pipelineSend -> netPipeline.AppendEntries). HashiCorp measured
-		// pipelining to bring little on a LAN (hashicorp/raft#541); with
-		// 1 in flight every AppendEntries is a plain RPC.
+		// that follower for good. HashiCorp measured pipelining to bring
+		// little on a LAN (hashicorp/raft#541); with 1 in flight every
+		// AppendEntries is a plain RPC.
 		MaxRPCsInFlight: 1,
 	}))
 	return nil
