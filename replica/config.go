@@ -64,7 +64,7 @@ type Config struct {
 	WALSegmentSize int
 
 	ApplyTimeout time.Duration // how long Propose waits for raft to accept an entry; default 10s
-	MaxEntrySize int           // largest payload Propose accepts; default 16 MiB (DESIGN §11)
+	MaxEntrySize int           // largest payload Propose accepts; default 16 MiB
 
 	// Meta is what this node advertises to the cluster (in a JoinRequest
 	// and in member status), e.g. "sqlite_version" and "entry_format".

@@ -14,7 +14,7 @@ import (
 	"github.com/pgraft/pgraft/sqlengine"
 )
 
-// consistency.go implements the read consistency levels (DESIGN.md §5):
+// consistency.go implements the read consistency levels (DESIGN.md §6):
 //
 //   - local: no wait for the session's writes;
 //   - session (default): wait until this node applied the session's last

@@ -1,13 +1,55 @@
 // Package server is the one package that knows pgwire, replica and
-// sqlengine together, and holds the policy between them: sessions
-// (session.go) implement pgwire.Session; route.go decides where each
-// statement runs; txn.go is the transaction state machine; gate.go admits
-// writes on the leader (DESIGN.md §4); errors.go turns replica outcomes into
-// SQLSTATEs; http.go serves /healthz, /readyz and /status.
+// sqlengine together, and holds the policy between them.
 //
-// Goroutines: the PostgreSQL and HTTP accept loops, owned by Server and
-// stopped by Shutdown; one timer per session transaction that holds the write
-// gate (pgraft.idle_write_timeout), stopped when the transaction ends.
+// Files:
+//   - server.go: Config, Server, Open and Shutdown; crash.go: Crash, the
+//     abrupt stop for tests and fault drills;
+//   - raft.go: builds the Raft node (replica.Open, join, forwarding's
+//     handler), and is the only file that holds a *replica.Node; every other
+//     file reaches it through the interface it declares (replicator in
+//     server.go, consistencyNode in consistency.go, leaderLink in
+//     forward.go, clusterNode in http.go);
+//   - session.go: sessions, which implement pgwire.Session; statement.go
+//     and cursor.go: prepared statements, portals and SQL cursors;
+//     settings.go and utility.go: parameters, SET/SHOW and transaction
+//     control; cache.go: the cache of translations and descriptions;
+//   - route.go: where each statement runs; txn.go: the transaction state
+//     machine; txwriter.go: where a writing block runs, a localWriter on
+//     the leader or a forwardedWriter on a follower; gate.go: the write
+//     gate on the leader (DESIGN.md §4);
+//   - consistency.go: the read consistency levels, and the wait before
+//     translation (awaitSchema; DESIGN.md §6);
+//     advisory.go: PostgreSQL's advisory locks, held on the leader;
+//   - forward.go: the follower side of write forwarding; forward_leader.go:
+//     the leader-side sessions that run forwarded statements;
+//     forward_proto.go: its messages, in replica's frames (DESIGN.md §7);
+//   - errors.go: replica outcomes as SQLSTATEs; fault.go: a node that
+//     cannot apply the log (DESIGN.md §8); diskspace.go: the free-space
+//     check before writes; http.go: /healthz, /readyz, /status, /remove;
+//     admin.go: who may use the administration endpoints;
+//   - roles.go: roles and SCRAM authentication, and the bootstrap
+//     superuser; tls.go: TLS for clients, its certificate reloaded by
+//     ReloadTLS.
+//
+// Goroutines:
+//   - the PostgreSQL and HTTP accept loops, owned by Server and stopped by
+//     Shutdown (pgwire runs each connection's);
+//   - the fault watcher (fault.go), which hands leadership away from a
+//     leader that cannot apply, and, with a bootstrap superuser configured,
+//     the goroutine that creates it once this node leads (roles.go); both
+//     owned by Server (bgWG) and ended by Shutdown's bgCtx;
+//   - per forwarding connection on the leader, the goroutine replica's port
+//     hands it to (serveForward) and one frame reader it starts and waits
+//     for; both end when the connection closes, which Shutdown does;
+//   - timers, each stopped by its owner: one per session transaction that
+//     holds the write gate (pgraft.idle_write_timeout), stopped when the
+//     transaction ends; one per follower session's link to the leader
+//     (Config.ForwardIdleTimeout), stopped when the link closes; a
+//     statement's statement_timeout, stopped when the statement ends.
+//
+// Leader readiness (no write before the new leader applied its
+// predecessors' entries) is replica's: waitWritable waits for
+// replica.Node.WaitLeaderReady.
 //
 // Invariants:
 //   - A write is acknowledged only with the leader's own Apply result, after
@@ -24,4 +66,6 @@
 //   - At most Config.MaxConnections client sessions (53300 beyond), and a
 //     read connection for each of them plus readReserve: one session's long
 //     read never starves another's. /healthz runs a real SELECT 1.
+//   - server never imports raft, the frame codec or gob (dag_test.go):
+//     Raft and node-to-node framing are replica's.
 package server

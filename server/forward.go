@@ -13,7 +13,7 @@ import (
 	"github.com/pgraft/pgraft/sqlengine"
 )
 
-// forward.go is the follower side of write forwarding (DESIGN.md §6). A
+// forward.go is the follower side of write forwarding (DESIGN.md §7). A
 // write on a follower goes to the leader over a connection on its Raft port
 // that the session dials on its first forwarded write and closes with
 // itself:

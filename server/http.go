@@ -45,7 +45,7 @@ type Status struct {
 	PGAddr             string           `json:"pg_addr"`
 	Members            []replica.Member `json:"members,omitempty"`
 	// ForwardedSessions counts the leader-side sessions serving followers'
-	// sessions on this node (write forwarding, DESIGN.md §6).
+	// sessions on this node (write forwarding, DESIGN.md §7).
 	ForwardedSessions int64 `json:"forwarded_sessions"`
 	// Sessions counts the client sessions, at most MaxConnections.
 	Sessions       int64 `json:"sessions"`

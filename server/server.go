@@ -46,7 +46,7 @@ type Config struct {
 
 	// FollowerWrites says what a write on a follower does:
 	// FollowerWritesForward ("" too) sends it to the leader,
-	// FollowerWritesReject answers 25006 (DESIGN.md §6).
+	// FollowerWritesReject answers 25006 (DESIGN.md §7).
 	FollowerWrites string
 
 	// Listeners, when set, are used instead of listening on the addresses
@@ -211,7 +211,7 @@ type Server struct {
 	disk        diskSpace       // free space of the data dir, cached (diskspace.go)
 	bgCtx       context.Context // ends at Shutdown: background work of the Server
 	bgCancel    context.CancelFunc
-	bgWG        sync.WaitGroup // watchFaults (fault.go)
+	bgWG        sync.WaitGroup // watchFaults (fault.go), ensureSuperuser (roles.go)
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
