@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -325,7 +326,7 @@ func scanBinary(m *pgtype.Map, oid uint32, src []byte) (any, error) {
 
 func isTextual(oid uint32) bool {
 	switch oid {
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID, oidChar, pgtype.UnknownOID:
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID, pgvalue.OIDChar, pgtype.UnknownOID:
 		return true
 	}
 	return false

@@ -10,11 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
-
-// oidChar is PostgreSQL's one-byte "char" type, which pgtype does not name.
-const oidChar = 18
 
 // appendValue appends the wire form of row value v, for a column of type oid
 // in the given format, to buf. isNull reports SQL NULL (nothing appended).
@@ -177,7 +175,7 @@ func appendUTCOffset(b []byte, off int) []byte {
 func appendBinary(m *pgtype.Map, b []byte, oid uint32, v any) ([]byte, error) {
 	switch oid {
 	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UnknownOID,
-		pgtype.JSONOID, oidChar:
+		pgtype.JSONOID, pgvalue.OIDChar:
 		return appendRawText(b, oid, v), nil // binary = text for these
 	case pgtype.JSONBOID:
 		return appendRawText(append(b, 1), oid, v), nil // jsonb's version byte

@@ -10,15 +10,17 @@ import (
 const module = "github.com/pgraft/pgraft/"
 
 // allowedImports lists module-internal imports, per package. Changing an edge
-// means changing this table, DESIGN.md and STYLE.md in the same commit.
+// means changing this table and docs/design.md (§1, Package layout) in the
+// same commit.
 var allowedImports = map[string][]string{
 	"cmd/pgraft":        {"server"},
-	"server":            {"pgwire", "pgwire/pgerror", "replica", "sqlengine"},
+	"server":            {"pgvalue", "pgwire", "pgwire/pgerror", "replica", "sqlengine"},
 	"server/servertest": {"server"},
 	"server/chaostest":  {"server", "server/servertest"}, // test harness: clusters under faults (server.Config hooks)
-	"pgwire":            {"pgwire/pgerror"},
+	"pgwire":            {"pgvalue", "pgwire/pgerror"},
 	"pgwire/pgtest":     {},
-	"sqlengine":         {"pgwire/pgerror"},
+	"sqlengine":         {"pgvalue", "pgwire/pgerror"},
+	"pgvalue":           {"pgwire/pgerror"}, // PostgreSQL's value rules, shared by pgwire and sqlengine
 	"replica":           {},
 	"pgwire/pgerror":    {},
 }
@@ -28,6 +30,8 @@ var forbiddenExternal = map[string][]string{
 	"pgwire":    {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go"},
 	"sqlengine": {"github.com/hashicorp/raft", "github.com/jackc/pgx"},
 	"replica":   {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/pganalyze/pg_query_go"},
+	"pgvalue": {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go",
+		"github.com/jackc/pgx"},
 }
 
 func TestImportGraph(t *testing.T) {
@@ -40,13 +44,13 @@ func TestImportGraph(t *testing.T) {
 		pkg := strings.TrimPrefix(fields[0], module)
 		allowed, known := allowedImports[pkg]
 		if !known {
-			t.Errorf("package %s is not in allowedImports: add it (and to DESIGN.md §8)", pkg)
+			t.Errorf("package %s is not in allowedImports: add it (and to docs/design.md §1, Package layout)", pkg)
 			continue
 		}
 		for _, imp := range fields[1:] {
 			if strings.HasPrefix(imp, module) {
 				if dep := strings.TrimPrefix(imp, module); !slices.Contains(allowed, dep) {
-					t.Errorf("%s imports %s: edge not allowed by DESIGN.md §8", pkg, dep)
+					t.Errorf("%s imports %s: edge not allowed by docs/design.md §1", pkg, dep)
 				}
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
@@ -157,7 +158,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 			if t := sqlengine.TypeByDecl(info.DeclTypes[i]); t != nil {
 				oid = t.OID
 			} else {
-				oid = sqlengine.OIDText
+				oid = pgvalue.OIDText
 			}
 		}
 		size := int16(-1)
@@ -170,7 +171,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 }
 
 func textColumn(name string) pgwire.Column {
-	return pgwire.Column{Name: name, TypeOID: sqlengine.OIDText, TypeSize: -1, TypeMod: -1}
+	return pgwire.Column{Name: name, TypeOID: pgvalue.OIDText, TypeSize: -1, TypeMod: -1}
 }
 
 // portal is a bound statement (pgwire.Portal). Rows come either streaming
@@ -308,7 +309,7 @@ func (p *portal) convert(vals []any) []any {
 	}
 	out := p.outBuf[:len(vals)]
 	for i, v := range vals {
-		oid := sqlengine.OIDText
+		oid := pgvalue.OIDText
 		if i < len(p.cols) {
 			oid = p.cols[i].TypeOID
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // Catalog functions: the pg_catalog functions psql, drivers and ORMs call
@@ -343,7 +345,7 @@ func formatType(oid uint32, typmod *int64) string {
 		mod = *typmod
 	}
 	switch oid {
-	case OIDBPChar:
+	case pgvalue.OIDBPChar:
 		if mod >= 4 {
 			return fmt.Sprintf("character(%d)", mod-4)
 		}
@@ -351,15 +353,15 @@ func formatType(oid uint32, typmod *int64) string {
 			return "bpchar" // an explicit -1: PostgreSQL prints the internal name
 		}
 		return "character"
-	case OIDVarchar:
+	case pgvalue.OIDVarchar:
 		if mod >= 4 {
 			return fmt.Sprintf("character varying(%d)", mod-4)
 		}
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		if mod >= 4 {
 			return fmt.Sprintf("numeric(%d,%d)", (mod-4)>>16&0xffff, (mod-4)&0xffff)
 		}
-	case OIDTimestamp, OIDTimestamptz, OIDTime:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime:
 		if mod >= 0 {
 			base, zone, _ := strings.Cut(t.SQLName, " with")
 			if zone == "" {
@@ -368,7 +370,7 @@ func formatType(oid uint32, typmod *int64) string {
 			}
 			return fmt.Sprintf("%s(%d) with%s", base, mod, zone)
 		}
-	case OIDInterval:
+	case pgvalue.OIDInterval:
 		if mod >= 0 && mod&0xffff != 0xffff {
 			return fmt.Sprintf("interval(%d)", mod&0xffff)
 		}

@@ -3,6 +3,8 @@ package sqlengine
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // pg_type, pg_settings and the information_schema views.
@@ -30,7 +32,7 @@ func pgTypeViewSQL() string {
 var typPreferred = map[string]bool{"bool": true, "text": true, "float8": true, "oid": true, "timestamptz": true, "interval": true}
 
 func typType(t PGType) string {
-	if t.OID == OIDUnknown {
+	if t.OID == pgvalue.OIDUnknown {
 		return "p"
 	}
 	return "b"
@@ -64,9 +66,9 @@ func typAlign(t PGType) string {
 	switch {
 	case t.Len == 2:
 		return "s"
-	case t.Len == 4 || (t.Len == -1 && t.OID != OIDInt8Array):
+	case t.Len == 4 || (t.Len == -1 && t.OID != pgvalue.OIDInt8Array):
 		return "i"
-	case t.Len == 8 || t.OID == OIDInterval || t.OID == OIDInt8Array:
+	case t.Len == 8 || t.OID == pgvalue.OIDInterval || t.OID == pgvalue.OIDInt8Array:
 		return "d"
 	}
 	return "c"
@@ -74,7 +76,7 @@ func typAlign(t PGType) string {
 
 func typStorage(t PGType) byte {
 	switch {
-	case t.OID == OIDNumeric:
+	case t.OID == pgvalue.OIDNumeric:
 		return 'm'
 	case t.Len == -1:
 		return 'x'
@@ -84,9 +86,9 @@ func typStorage(t PGType) byte {
 
 func typCollation(t PGType) int {
 	switch t.OID {
-	case OIDText, OIDVarchar, OIDBPChar, OIDTextArray:
+	case pgvalue.OIDText, pgvalue.OIDVarchar, pgvalue.OIDBPChar, pgvalue.OIDTextArray:
 		return 100
-	case OIDName, OIDNameArray:
+	case pgvalue.OIDName, pgvalue.OIDNameArray:
 		return 950
 	}
 	return 0

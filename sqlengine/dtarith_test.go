@@ -3,6 +3,8 @@ package sqlengine
 import (
 	"context"
 	"testing"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // TestDateTimeArithmetic runs translated PostgreSQL expressions on a real
@@ -37,7 +39,7 @@ func TestDateTimeArithmetic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := toText(FromStorage(v[0], OIDText, nil)); got != tc.want {
+			if got := toText(FromStorage(v[0], pgvalue.OIDText, nil)); got != tc.want {
 				t.Fatalf("%s = %v, want %s (SQL %s)", tc.expr, got, tc.want, sts[0].SQL)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -140,7 +141,7 @@ func (t *translator) tableShape(name string, s *pg.CreateStmt) *tableDef {
 	if len(def.pkCols) == 1 {
 		tn := types[def.pkCols[0]]
 		if typ := TypeByName(lastName(tn.Names)); typ != nil && len(tn.ArrayBounds) == 0 &&
-			(typ.OID == OIDInt2 || typ.OID == OIDInt4 || typ.OID == OIDInt8) {
+			(typ.OID == pgvalue.OIDInt2 || typ.OID == pgvalue.OIDInt4 || typ.OID == pgvalue.OIDInt8) {
 			def.rowid = def.pkCols[0]
 		} else {
 			def.notNull[def.pkCols[0]] = true
@@ -232,9 +233,9 @@ func rangeCheck(col string, x xtype) string {
 	}
 	var lo, hi int64
 	switch x.t.OID {
-	case OIDInt2:
+	case pgvalue.OIDInt2:
 		lo, hi = -32768, 32767
-	case OIDInt4:
+	case pgvalue.OIDInt4:
 		lo, hi = -2147483648, 2147483647
 	default:
 		return ""

@@ -7,6 +7,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -119,11 +120,11 @@ func (t *translator) literal(c *pg.A_Const) (string, xtype) {
 	}
 	switch v := c.Val.(type) {
 	case *pg.A_Const_Ival:
-		return strconv.Itoa(int(v.Ival.Ival)), typed(OIDInt4)
+		return strconv.Itoa(int(v.Ival.Ival)), typed(pgvalue.OIDInt4)
 	case *pg.A_Const_Fval:
 		s := v.Fval.Fval
 		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return s, typed(OIDInt8)
+			return s, typed(pgvalue.OIDInt8)
 		}
 		if strings.ContainsAny(s, "xXoObB_") {
 			t.unsupported("non-decimal numeric literal %s", s)
@@ -131,14 +132,14 @@ func (t *translator) literal(c *pg.A_Const) (string, xtype) {
 		if !numericFits(s) { // SQLite would keep 15 significant digits: refuse rather than round
 			t.unsupported("numeric values with more than 15 significant digits (%s)", s)
 		}
-		return s, typed(OIDNumeric)
+		return s, typed(pgvalue.OIDNumeric)
 	case *pg.A_Const_Boolval:
 		if v.Boolval.Boolval {
-			return "1", typed(OIDBool)
+			return "1", typed(pgvalue.OIDBool)
 		}
-		return "0", typed(OIDBool)
+		return "0", typed(pgvalue.OIDBool)
 	case *pg.A_Const_Sval:
-		return t.quoteString(v.Sval.Sval), xtype{t: TypeByOID(OIDText), mod: -1, unknown: true}
+		return t.quoteString(v.Sval.Sval), xtype{t: TypeByOID(pgvalue.OIDText), mod: -1, unknown: true}
 	case *pg.A_Const_Bsval:
 		t.unsupported("bit string literals")
 	}
@@ -202,11 +203,11 @@ func (t *translator) boolExpr(b *pg.BoolExpr) (string, xtype) {
 	}
 	switch b.Boolop {
 	case pg.BoolExprType_AND_EXPR:
-		return joinBalanced(parts, " AND "), typed(OIDBool)
+		return joinBalanced(parts, " AND "), typed(pgvalue.OIDBool)
 	case pg.BoolExprType_OR_EXPR:
-		return joinBalanced(parts, " OR "), typed(OIDBool)
+		return joinBalanced(parts, " OR "), typed(pgvalue.OIDBool)
 	}
-	return "NOT " + parts[0], typed(OIDBool)
+	return "NOT " + parts[0], typed(pgvalue.OIDBool)
 }
 
 // joinBalanced joins the operands of one AND or OR. PostgreSQL keeps a
@@ -228,9 +229,9 @@ func joinBalanced(parts []string, op string) string {
 func (t *translator) nullTest(n *pg.NullTest) (string, xtype) {
 	s, _ := t.operand(n.Arg)
 	if n.Nulltesttype == pg.NullTestType_IS_NOT_NULL {
-		return s + " IS NOT NULL", typed(OIDBool)
+		return s + " IS NOT NULL", typed(pgvalue.OIDBool)
 	}
-	return s + " IS NULL", typed(OIDBool)
+	return s + " IS NULL", typed(pgvalue.OIDBool)
 }
 
 // booleanTest emits IS [NOT] TRUE/FALSE/UNKNOWN; SQLite's IS TRUE matches
@@ -242,7 +243,7 @@ func (t *translator) booleanTest(b *pg.BooleanTest) (string, xtype) {
 		pg.BoolTestType_IS_FALSE: " IS FALSE", pg.BoolTestType_IS_NOT_FALSE: " IS NOT FALSE",
 		pg.BoolTestType_IS_UNKNOWN: " IS NULL", pg.BoolTestType_IS_NOT_UNKNOWN: " IS NOT NULL",
 	}
-	return s + ops[b.Booltesttype], typed(OIDBool)
+	return s + ops[b.Booltesttype], typed(pgvalue.OIDBool)
 }
 
 // caseExpr emits simple and searched CASE.
@@ -306,7 +307,7 @@ func (t *translator) subLink(l *pg.SubLink) (string, xtype) {
 	switch l.SubLinkType {
 	case pg.SubLinkType_EXISTS_SUBLINK:
 		s, _ := t.subquery(l.Subselect)
-		return "EXISTS " + s, typed(OIDBool)
+		return "EXISTS " + s, typed(pgvalue.OIDBool)
 	case pg.SubLinkType_EXPR_SUBLINK:
 		s, cols := t.subquery(l.Subselect)
 		if len(cols) == 1 {
@@ -339,9 +340,9 @@ func (t *translator) quantifiedSubLink(l *pg.SubLink) (string, xtype) {
 	}
 	switch {
 	case l.SubLinkType == pg.SubLinkType_ANY_SUBLINK && op == "=":
-		return left + " IN " + s, typed(OIDBool)
+		return left + " IN " + s, typed(pgvalue.OIDBool)
 	case l.SubLinkType == pg.SubLinkType_ALL_SUBLINK && op == "<>":
-		return left + " NOT IN " + s, typed(OIDBool)
+		return left + " NOT IN " + s, typed(pgvalue.OIDBool)
 	}
 	kind := "ANY"
 	if l.SubLinkType == pg.SubLinkType_ALL_SUBLINK {
@@ -360,7 +361,7 @@ func (t *translator) indirection(a *pg.A_Indirection) (string, xtype) {
 			t.unsupported("this indirection (field selection or array slice)")
 		}
 		i, ix := t.expr(idx.Uidx)
-		t.hintParam(idx.Uidx, TypeByOID(OIDInt4))
+		t.hintParam(idx.Uidx, TypeByOID(pgvalue.OIDInt4))
 		_ = ix
 		s = "pg_array_get(" + s + ", " + i + ")"
 		x = elemOf(x)
@@ -393,20 +394,20 @@ func elemOf(x xtype) xtype {
 func (t *translator) sqlValueFunction(f *pg.SQLValueFunction) (string, xtype) {
 	switch f.Op {
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_DATE:
-		return "pg_current_date()", typed(OIDDate)
+		return "pg_current_date()", typed(pgvalue.OIDDate)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N,
 		pg.SQLValueFunctionOp_SVFOP_LOCALTIME, pg.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
-		return "pg_current_time()", typed(OIDTime)
+		return "pg_current_time()", typed(pgvalue.OIDTime)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N:
-		return "pg_now()", typed(OIDTimestamptz)
+		return "pg_now()", typed(pgvalue.OIDTimestamptz)
 	case pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP, pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
-		return "pg_now_local()", typed(OIDTimestamp)
+		return "pg_now_local()", typed(pgvalue.OIDTimestamp)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
-		return t.quoteString(t.setting("database")), typed(OIDName)
+		return t.quoteString(t.setting("database")), typed(pgvalue.OIDName)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
-		return t.currentSchema(), typed(OIDName)
+		return t.currentSchema(), typed(pgvalue.OIDName)
 	}
-	return t.quoteString(t.setting("session_authorization")), typed(OIDName)
+	return t.quoteString(t.setting("session_authorization")), typed(pgvalue.OIDName)
 }
 
 // setting reads a session setting ("" when unknown).

@@ -6,6 +6,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -197,7 +198,7 @@ func (t *translator) generateSeries(args []*pg.Node, col string) (string, xtype)
 	a, ax := t.operand(args[0])
 	b, _ := t.operand(args[1])
 	for _, n := range args {
-		t.hintParam(n, TypeByOID(OIDInt4))
+		t.hintParam(n, TypeByOID(pgvalue.OIDInt4))
 	}
 	if ax.t != nil && ax.t.Category != 'N' {
 		t.unsupported("generate_series over %s", ax.t.SQLName)
@@ -212,7 +213,7 @@ func (t *translator) generateSeries(args []*pg.Node, col string) (string, xtype)
 	}
 	typ := ax
 	if typ.t == nil || typ.unknown {
-		typ = typed(OIDInt4)
+		typ = typed(pgvalue.OIDInt4)
 	}
 	return "(WITH RECURSIVE pg_series(" + c + ") AS (SELECT " + a + " WHERE " + startOK +
 		" UNION ALL SELECT " + next + " FROM pg_series WHERE " + nextOK + ") SELECT " + c + " FROM pg_series)", xtype{t: typ.t, mod: -1}

@@ -7,6 +7,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -33,69 +34,69 @@ func argTyped(to string, i int) funcSpec {
 
 // funcSpecs lists the functions translated by name alone.
 var funcSpecs = map[string]funcSpec{
-	"count": fixedFunc("count", OIDInt8), "total": fixedFunc("total", OIDFloat8),
+	"count": fixedFunc("count", pgvalue.OIDInt8), "total": fixedFunc("total", pgvalue.OIDFloat8),
 	"sum": {to: "sum", fn: func(xs []xtype) xtype { return sumType(firstX(xs)) }},
 	"avg": {to: "avg", fn: func(xs []xtype) xtype { return avgType(firstX(xs)) }},
 	"min": argTyped("min", 0), "max": argTyped("max", 0),
-	"bool_and": fixedFunc("min", OIDBool), "every": fixedFunc("min", OIDBool), "bool_or": fixedFunc("max", OIDBool),
-	"string_agg": fixedFunc("group_concat", OIDText), "array_agg": {to: "pg_array_agg", fn: func(xs []xtype) xtype { return arrayOf(firstX(xs)) }},
-	"abs": argTyped("abs", 0), "round": argTyped("round", 0), "length": fixedFunc("length", OIDInt4),
-	"char_length": fixedFunc("length", OIDInt4), "character_length": fixedFunc("length", OIDInt4),
-	"lower": fixedFunc("lower", OIDText), "upper": fixedFunc("upper", OIDText), "btrim": fixedFunc("trim", OIDText),
-	"trim": fixedFunc("trim", OIDText), "ltrim": fixedFunc("ltrim", OIDText), "rtrim": fixedFunc("rtrim", OIDText),
-	"replace": fixedFunc("replace", OIDText), "substr": fixedFunc("substr", OIDText), "instr": fixedFunc("instr", OIDInt4),
-	"hex": fixedFunc("hex", OIDText), "quote": fixedFunc("quote", OIDText), "typeof": fixedFunc("typeof", OIDText),
-	"printf": fixedFunc("printf", OIDText), "randomblob": fixedFunc("randomblob", OIDBytea),
-	"strpos": fixedFunc("instr", OIDInt4), "concat": fixedFunc("pg_concat", OIDText), "concat_ws": fixedFunc("pg_concat_ws", OIDText),
-	"left": fixedFunc("pg_left", OIDText), "right": fixedFunc("pg_right", OIDText), "repeat": fixedFunc("pg_repeat", OIDText),
-	"lpad": fixedFunc("pg_lpad", OIDText), "rpad": fixedFunc("pg_rpad", OIDText), "split_part": fixedFunc("pg_split_part", OIDText),
-	"initcap": fixedFunc("pg_initcap", OIDText), "md5": fixedFunc("pg_md5", OIDText), "reverse": fixedFunc("pg_reverse", OIDText),
-	"starts_with": fixedFunc("pg_starts_with", OIDBool), "to_hex": fixedFunc("pg_to_hex", OIDText), "chr": fixedFunc("pg_chr", OIDText),
-	"ascii": fixedFunc("pg_ascii", OIDInt4), "ceil": argTyped("pg_ceil", 0), "ceiling": argTyped("pg_ceil", 0),
-	"floor": argTyped("pg_floor", 0), "power": fixedFunc("pg_power", OIDFloat8), "pow": fixedFunc("pg_power", OIDFloat8),
-	"sqrt": fixedFunc("pg_sqrt", OIDFloat8), "exp": fixedFunc("pg_exp", OIDFloat8), "ln": fixedFunc("pg_ln", OIDFloat8),
-	"log": fixedFunc("pg_log", OIDFloat8), "mod": argTyped("pg_mod", 0), "sign": argTyped("pg_sign", 0),
-	"trunc": argTyped("pg_trunc", 0), "pi": fixedFunc("pg_pi", OIDFloat8), "div": fixedFunc("pg_div", OIDNumeric),
-	"date_part": fixedFunc("pg_extract", OIDFloat8), "date_trunc": argTyped("pg_date_trunc", 1),
-	"age": fixedFunc("pg_age", OIDInterval), "to_char": fixedFunc("pg_to_char", OIDText), "to_date": fixedFunc("pg_to_date", OIDDate),
-	"to_timestamp": fixedFunc("pg_to_timestamp", OIDTimestamptz), "make_date": fixedFunc("pg_make_date", OIDDate),
-	"version":             fixedFunc("pg_version", OIDText),
-	"pgraft_checksum":     fixedFunc("pgraft_checksum", OIDText),
-	"pgraft_commit_index": fixedFunc("pgraft_commit_index", OIDInt8),
-	"now":                 fixedFunc("pg_now", OIDTimestamptz), "transaction_timestamp": fixedFunc("pg_now", OIDTimestamptz),
-	"statement_timestamp": fixedFunc("pg_now", OIDTimestamptz), "clock_timestamp": fixedFunc("pg_now", OIDTimestamptz),
-	"random": fixedFunc("pg_random", OIDFloat8), "gen_random_uuid": fixedFunc("gen_random_uuid", OIDUUID),
-	"uuid_generate_v4":  fixedFunc("gen_random_uuid", OIDUUID),
-	"json_build_object": fixedFunc("json_object", OIDJSON), "jsonb_build_object": fixedFunc("json_object", OIDJSONB),
-	"json_agg": fixedFunc("json_group_array", OIDJSON), "jsonb_agg": fixedFunc("json_group_array", OIDJSONB),
-	"to_json": fixedFunc("pg_to_json", OIDJSON), "to_jsonb": fixedFunc("pg_to_json", OIDJSONB),
-	"date": fixedFunc("date", OIDDate), "strftime": fixedFunc("strftime", OIDText), "datetime": fixedFunc("datetime", OIDText),
-	"julianday": fixedFunc("julianday", OIDFloat8), "unixepoch": fixedFunc("unixepoch", OIDInt8),
+	"bool_and": fixedFunc("min", pgvalue.OIDBool), "every": fixedFunc("min", pgvalue.OIDBool), "bool_or": fixedFunc("max", pgvalue.OIDBool),
+	"string_agg": fixedFunc("group_concat", pgvalue.OIDText), "array_agg": {to: "pg_array_agg", fn: func(xs []xtype) xtype { return arrayOf(firstX(xs)) }},
+	"abs": argTyped("abs", 0), "round": argTyped("round", 0), "length": fixedFunc("length", pgvalue.OIDInt4),
+	"char_length": fixedFunc("length", pgvalue.OIDInt4), "character_length": fixedFunc("length", pgvalue.OIDInt4),
+	"lower": fixedFunc("lower", pgvalue.OIDText), "upper": fixedFunc("upper", pgvalue.OIDText), "btrim": fixedFunc("trim", pgvalue.OIDText),
+	"trim": fixedFunc("trim", pgvalue.OIDText), "ltrim": fixedFunc("ltrim", pgvalue.OIDText), "rtrim": fixedFunc("rtrim", pgvalue.OIDText),
+	"replace": fixedFunc("replace", pgvalue.OIDText), "substr": fixedFunc("substr", pgvalue.OIDText), "instr": fixedFunc("instr", pgvalue.OIDInt4),
+	"hex": fixedFunc("hex", pgvalue.OIDText), "quote": fixedFunc("quote", pgvalue.OIDText), "typeof": fixedFunc("typeof", pgvalue.OIDText),
+	"printf": fixedFunc("printf", pgvalue.OIDText), "randomblob": fixedFunc("randomblob", pgvalue.OIDBytea),
+	"strpos": fixedFunc("instr", pgvalue.OIDInt4), "concat": fixedFunc("pg_concat", pgvalue.OIDText), "concat_ws": fixedFunc("pg_concat_ws", pgvalue.OIDText),
+	"left": fixedFunc("pg_left", pgvalue.OIDText), "right": fixedFunc("pg_right", pgvalue.OIDText), "repeat": fixedFunc("pg_repeat", pgvalue.OIDText),
+	"lpad": fixedFunc("pg_lpad", pgvalue.OIDText), "rpad": fixedFunc("pg_rpad", pgvalue.OIDText), "split_part": fixedFunc("pg_split_part", pgvalue.OIDText),
+	"initcap": fixedFunc("pg_initcap", pgvalue.OIDText), "md5": fixedFunc("pg_md5", pgvalue.OIDText), "reverse": fixedFunc("pg_reverse", pgvalue.OIDText),
+	"starts_with": fixedFunc("pg_starts_with", pgvalue.OIDBool), "to_hex": fixedFunc("pg_to_hex", pgvalue.OIDText), "chr": fixedFunc("pg_chr", pgvalue.OIDText),
+	"ascii": fixedFunc("pg_ascii", pgvalue.OIDInt4), "ceil": argTyped("pg_ceil", 0), "ceiling": argTyped("pg_ceil", 0),
+	"floor": argTyped("pg_floor", 0), "power": fixedFunc("pg_power", pgvalue.OIDFloat8), "pow": fixedFunc("pg_power", pgvalue.OIDFloat8),
+	"sqrt": fixedFunc("pg_sqrt", pgvalue.OIDFloat8), "exp": fixedFunc("pg_exp", pgvalue.OIDFloat8), "ln": fixedFunc("pg_ln", pgvalue.OIDFloat8),
+	"log": fixedFunc("pg_log", pgvalue.OIDFloat8), "mod": argTyped("pg_mod", 0), "sign": argTyped("pg_sign", 0),
+	"trunc": argTyped("pg_trunc", 0), "pi": fixedFunc("pg_pi", pgvalue.OIDFloat8), "div": fixedFunc("pg_div", pgvalue.OIDNumeric),
+	"date_part": fixedFunc("pg_extract", pgvalue.OIDFloat8), "date_trunc": argTyped("pg_date_trunc", 1),
+	"age": fixedFunc("pg_age", pgvalue.OIDInterval), "to_char": fixedFunc("pg_to_char", pgvalue.OIDText), "to_date": fixedFunc("pg_to_date", pgvalue.OIDDate),
+	"to_timestamp": fixedFunc("pg_to_timestamp", pgvalue.OIDTimestamptz), "make_date": fixedFunc("pg_make_date", pgvalue.OIDDate),
+	"version":             fixedFunc("pg_version", pgvalue.OIDText),
+	"pgraft_checksum":     fixedFunc("pgraft_checksum", pgvalue.OIDText),
+	"pgraft_commit_index": fixedFunc("pgraft_commit_index", pgvalue.OIDInt8),
+	"now":                 fixedFunc("pg_now", pgvalue.OIDTimestamptz), "transaction_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
+	"statement_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz), "clock_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
+	"random": fixedFunc("pg_random", pgvalue.OIDFloat8), "gen_random_uuid": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
+	"uuid_generate_v4":  fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
+	"json_build_object": fixedFunc("json_object", pgvalue.OIDJSON), "jsonb_build_object": fixedFunc("json_object", pgvalue.OIDJSONB),
+	"json_agg": fixedFunc("json_group_array", pgvalue.OIDJSON), "jsonb_agg": fixedFunc("json_group_array", pgvalue.OIDJSONB),
+	"to_json": fixedFunc("pg_to_json", pgvalue.OIDJSON), "to_jsonb": fixedFunc("pg_to_json", pgvalue.OIDJSONB),
+	"date": fixedFunc("date", pgvalue.OIDDate), "strftime": fixedFunc("strftime", pgvalue.OIDText), "datetime": fixedFunc("datetime", pgvalue.OIDText),
+	"julianday": fixedFunc("julianday", pgvalue.OIDFloat8), "unixepoch": fixedFunc("unixepoch", pgvalue.OIDInt8),
 	// window functions (SQLite built-ins)
-	"row_number": fixedFunc("row_number", OIDInt8), "rank": fixedFunc("rank", OIDInt8), "dense_rank": fixedFunc("dense_rank", OIDInt8),
-	"percent_rank": fixedFunc("percent_rank", OIDFloat8), "cume_dist": fixedFunc("cume_dist", OIDFloat8),
-	"ntile": fixedFunc("ntile", OIDInt4), "lag": argTyped("lag", 0), "lead": argTyped("lead", 0),
+	"row_number": fixedFunc("row_number", pgvalue.OIDInt8), "rank": fixedFunc("rank", pgvalue.OIDInt8), "dense_rank": fixedFunc("dense_rank", pgvalue.OIDInt8),
+	"percent_rank": fixedFunc("percent_rank", pgvalue.OIDFloat8), "cume_dist": fixedFunc("cume_dist", pgvalue.OIDFloat8),
+	"ntile": fixedFunc("ntile", pgvalue.OIDInt4), "lag": argTyped("lag", 0), "lead": argTyped("lead", 0),
 	"first_value": argTyped("first_value", 0), "last_value": argTyped("last_value", 0), "nth_value": argTyped("nth_value", 0),
 	// catalog helpers (functions.go)
-	"pg_table_is_visible": fixedFunc("pg_table_is_visible", OIDBool), "pg_get_userbyid": fixedFunc("pg_get_userbyid", OIDName),
-	"format_type": fixedFunc("format_type", OIDText), "pg_get_expr": fixedFunc("pg_get_expr", OIDText),
-	"pg_get_indexdef": fixedFunc("pg_get_indexdef", OIDText), "pg_get_constraintdef": fixedFunc("pg_get_constraintdef", OIDText),
-	"pg_encoding_to_char": fixedFunc("pg_encoding_to_char", OIDName), "array_to_string": fixedFunc("array_to_string", OIDText),
-	"array_upper": fixedFunc("array_upper", OIDInt4), "array_length": fixedFunc("array_length", OIDInt4),
-	"pg_get_statisticsobjdef_columns": fixedFunc("pg_get_statisticsobjdef_columns", OIDText),
-	"pg_relation_is_publishable":      fixedFunc("pg_relation_is_publishable", OIDBool),
-	"obj_description":                 fixedFunc("obj_description", OIDText), "col_description": fixedFunc("col_description", OIDText),
-	"shobj_description": fixedFunc("shobj_description", OIDText), "pg_get_serial_sequence": fixedFunc("pg_get_serial_sequence", OIDText),
-	"has_table_privilege": fixedFunc("has_table_privilege", OIDBool), "has_schema_privilege": fixedFunc("has_schema_privilege", OIDBool),
-	"has_database_privilege": fixedFunc("has_database_privilege", OIDBool), "pg_size_pretty": fixedFunc("pg_size_pretty", OIDText),
-	"pg_total_relation_size": fixedFunc("pg_total_relation_size", OIDInt8), "pg_relation_size": fixedFunc("pg_relation_size", OIDInt8),
-	"quote_ident": fixedFunc("quote_ident", OIDText), "quote_literal": fixedFunc("quote_literal", OIDText),
-	"pg_get_viewdef": fixedFunc("pg_get_viewdef", OIDText), "pg_get_triggerdef": fixedFunc("pg_get_triggerdef", OIDText),
-	"pg_get_functiondef": fixedFunc("pg_get_functiondef", OIDText), "pg_function_is_visible": fixedFunc("pg_function_is_visible", OIDBool),
-	"pg_type_is_visible": fixedFunc("pg_type_is_visible", OIDBool),
-	"pg_advisory_lock":   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", OIDBool),
-	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
-	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", OIDBool),
+	"pg_table_is_visible": fixedFunc("pg_table_is_visible", pgvalue.OIDBool), "pg_get_userbyid": fixedFunc("pg_get_userbyid", pgvalue.OIDName),
+	"format_type": fixedFunc("format_type", pgvalue.OIDText), "pg_get_expr": fixedFunc("pg_get_expr", pgvalue.OIDText),
+	"pg_get_indexdef": fixedFunc("pg_get_indexdef", pgvalue.OIDText), "pg_get_constraintdef": fixedFunc("pg_get_constraintdef", pgvalue.OIDText),
+	"pg_encoding_to_char": fixedFunc("pg_encoding_to_char", pgvalue.OIDName), "array_to_string": fixedFunc("array_to_string", pgvalue.OIDText),
+	"array_upper": fixedFunc("array_upper", pgvalue.OIDInt4), "array_length": fixedFunc("array_length", pgvalue.OIDInt4),
+	"pg_get_statisticsobjdef_columns": fixedFunc("pg_get_statisticsobjdef_columns", pgvalue.OIDText),
+	"pg_relation_is_publishable":      fixedFunc("pg_relation_is_publishable", pgvalue.OIDBool),
+	"obj_description":                 fixedFunc("obj_description", pgvalue.OIDText), "col_description": fixedFunc("col_description", pgvalue.OIDText),
+	"shobj_description": fixedFunc("shobj_description", pgvalue.OIDText), "pg_get_serial_sequence": fixedFunc("pg_get_serial_sequence", pgvalue.OIDText),
+	"has_table_privilege": fixedFunc("has_table_privilege", pgvalue.OIDBool), "has_schema_privilege": fixedFunc("has_schema_privilege", pgvalue.OIDBool),
+	"has_database_privilege": fixedFunc("has_database_privilege", pgvalue.OIDBool), "pg_size_pretty": fixedFunc("pg_size_pretty", pgvalue.OIDText),
+	"pg_total_relation_size": fixedFunc("pg_total_relation_size", pgvalue.OIDInt8), "pg_relation_size": fixedFunc("pg_relation_size", pgvalue.OIDInt8),
+	"quote_ident": fixedFunc("quote_ident", pgvalue.OIDText), "quote_literal": fixedFunc("quote_literal", pgvalue.OIDText),
+	"pg_get_viewdef": fixedFunc("pg_get_viewdef", pgvalue.OIDText), "pg_get_triggerdef": fixedFunc("pg_get_triggerdef", pgvalue.OIDText),
+	"pg_get_functiondef": fixedFunc("pg_get_functiondef", pgvalue.OIDText), "pg_function_is_visible": fixedFunc("pg_function_is_visible", pgvalue.OIDBool),
+	"pg_type_is_visible": fixedFunc("pg_type_is_visible", pgvalue.OIDBool),
+	"pg_advisory_lock":   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
+	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", pgvalue.OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
+	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", pgvalue.OIDBool),
 }
 
 // sqliteStateFuncs read connection state: refused in writes (DESIGN §3).
@@ -219,22 +220,22 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 	switch name {
 	case "extract":
 		field, x := t.fieldArg(f)
-		return "pg_extract(" + field + ", " + x + ")", typed(OIDNumeric), true
+		return "pg_extract(" + field + ", " + x + ")", typed(pgvalue.OIDNumeric), true
 	case "date_part":
 		field, x := t.fieldArg(f)
-		return "pg_extract(" + field + ", " + x + ")", typed(OIDFloat8), true
+		return "pg_extract(" + field + ", " + x + ")", typed(pgvalue.OIDFloat8), true
 	case "position":
 		args, _ := t.funcArgs(f)
-		return "instr(" + args + ")", typed(OIDInt4), true
+		return "instr(" + args + ")", typed(pgvalue.OIDInt4), true
 	case "substring":
 		return t.substringFunc(f)
 	case "octet_length":
 		args, _ := t.funcArgs(f)
-		return "length(CAST(" + args + " AS BLOB))", typed(OIDInt4), true
+		return "length(CAST(" + args + " AS BLOB))", typed(pgvalue.OIDInt4), true
 	case "jsonb_typeof", "json_typeof":
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +
-			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(" + args + ") END", typed(OIDText), true
+			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(" + args + ") END", typed(pgvalue.OIDText), true
 	}
 	return t.sessionFunc(name, f)
 }
@@ -263,12 +264,12 @@ func (t *translator) substringFunc(f *pg.FuncCall) (string, xtype, bool) {
 		t.unsupported("substring with a regular expression")
 	}
 	if len(f.Args) >= 2 {
-		t.hintParam(f.Args[1], TypeByOID(OIDInt4))
+		t.hintParam(f.Args[1], TypeByOID(pgvalue.OIDInt4))
 	}
 	if len(f.Args) == 3 {
-		t.hintParam(f.Args[2], TypeByOID(OIDInt4))
+		t.hintParam(f.Args[2], TypeByOID(pgvalue.OIDInt4))
 	}
-	return "substr(" + args + ")", typed(OIDText), true
+	return "substr(" + args + ")", typed(pgvalue.OIDText), true
 }
 
 // sessionFunc emits functions answered from the session's settings as
@@ -276,26 +277,26 @@ func (t *translator) substringFunc(f *pg.FuncCall) (string, xtype, bool) {
 func (t *translator) sessionFunc(name string, f *pg.FuncCall) (string, xtype, bool) {
 	switch name {
 	case "current_database":
-		return t.quoteString(t.setting("database")), typed(OIDName), true
+		return t.quoteString(t.setting("database")), typed(pgvalue.OIDName), true
 	case "current_schema":
-		return t.currentSchema(), typed(OIDName), true
+		return t.currentSchema(), typed(pgvalue.OIDName), true
 	case "current_user", "session_user", "user", "current_role":
-		return t.quoteString(t.setting("session_authorization")), typed(OIDName), true
+		return t.quoteString(t.setting("session_authorization")), typed(pgvalue.OIDName), true
 	case "pg_backend_pid":
 		pid, err := strconv.Atoi(t.setting("pid"))
 		if err != nil {
 			pid = 0
 		}
-		return strconv.Itoa(pid), typed(OIDInt4), true
+		return strconv.Itoa(pid), typed(pgvalue.OIDInt4), true
 	case "pg_is_in_recovery":
 		if t.setting("in_hot_standby") == "on" {
-			return "1", typed(OIDBool), true
+			return "1", typed(pgvalue.OIDBool), true
 		}
-		return "0", typed(OIDBool), true
+		return "0", typed(pgvalue.OIDBool), true
 	case "current_schemas":
-		return t.currentSchemas(f), typed(OIDNameArray), true
+		return t.currentSchemas(f), typed(pgvalue.OIDNameArray), true
 	case "current_setting":
-		return t.currentSetting(f), typed(OIDText), true
+		return t.currentSetting(f), typed(pgvalue.OIDText), true
 	}
 	return "", noType, false
 }

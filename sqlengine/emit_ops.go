@@ -6,6 +6,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -30,9 +31,9 @@ func (t *translator) aExpr(a *pg.A_Expr) (string, xtype) {
 		r, rx := t.operand(a.Rexpr)
 		l, r = t.unify(a.Lexpr, a.Rexpr, l, r, lx, rx)
 		if a.Kind == pg.A_Expr_Kind_AEXPR_DISTINCT {
-			return l + " IS NOT " + r, typed(OIDBool)
+			return l + " IS NOT " + r, typed(pgvalue.OIDBool)
 		}
-		return l + " IS " + r, typed(OIDBool)
+		return l + " IS " + r, typed(pgvalue.OIDBool)
 	case pg.A_Expr_Kind_AEXPR_NULLIF:
 		l, lx := t.expr(a.Lexpr)
 		r, rx := t.expr(a.Rexpr)
@@ -75,7 +76,7 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 	switch {
 	case comparisonOps[op]:
 		l, r = t.unify(ln, rn, l, r, lx, rx)
-		return l + " " + op + " " + r, typed(OIDBool)
+		return l + " " + op + " " + r, typed(pgvalue.OIDBool)
 	case arithmeticOps[op] && (isDatetime(lx) || isDatetime(rx)):
 		// SQLite's arithmetic would read '2024-01-01' as 2024.
 		return fmt.Sprintf("pg_dt_arith('%s', %s, '%s', %s, '%s')", op, l, srcName(lx), r, srcName(rx)), dtArithType(op, lx, rx)
@@ -84,13 +85,13 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 		return l + " " + op + " " + r, arithType(op, lx, rx)
 	case op == "^":
 		t.unify(ln, rn, l, r, lx, rx)
-		res := typed(OIDFloat8)
-		if lx.oid() == OIDNumeric || rx.oid() == OIDNumeric {
-			res = typed(OIDNumeric)
+		res := typed(pgvalue.OIDFloat8)
+		if lx.oid() == pgvalue.OIDNumeric || rx.oid() == pgvalue.OIDNumeric {
+			res = typed(pgvalue.OIDNumeric)
 		}
 		return "pg_power(" + l + ", " + r + ")", res
 	case op == "||":
-		return l + " || " + r, typed(OIDText)
+		return l + " || " + r, typed(pgvalue.OIDText)
 	case op == "~" || op == "~*" || op == "!~" || op == "!~*":
 		return t.regex(op, ln, rn, l, r)
 	case op == "~~" || op == "!~~" || op == "~~*" || op == "!~~*":
@@ -98,7 +99,7 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 	case op == "->":
 		return l + " -> " + r, lx
 	case op == "->>":
-		return l + " ->> " + r, typed(OIDText)
+		return l + " ->> " + r, typed(pgvalue.OIDText)
 	}
 	t.unsupported("operator %s", op)
 	return "", noType
@@ -106,8 +107,8 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 
 // regex emits the POSIX regex operators through pg_regex.
 func (t *translator) regex(op string, ln, rn *pg.Node, l, r string) (string, xtype) {
-	t.hintParam(ln, TypeByOID(OIDText))
-	t.hintParam(rn, TypeByOID(OIDText))
+	t.hintParam(ln, TypeByOID(pgvalue.OIDText))
+	t.hintParam(rn, TypeByOID(pgvalue.OIDText))
 	flags := "''"
 	if strings.HasSuffix(op, "*") {
 		flags = "'i'"
@@ -116,20 +117,20 @@ func (t *translator) regex(op string, ln, rn *pg.Node, l, r string) (string, xty
 	if strings.HasPrefix(op, "!") {
 		s = "NOT " + s
 	}
-	return s, typed(OIDBool)
+	return s, typed(pgvalue.OIDBool)
 }
 
 // like emits LIKE/ILIKE with PostgreSQL's default escape character.
 func (t *translator) like(op string, ln, rn *pg.Node) (string, xtype) {
 	l, _ := t.operand(ln)
-	t.hintParam(ln, TypeByOID(OIDText))
+	t.hintParam(ln, TypeByOID(pgvalue.OIDText))
 	esc := `'\'`
 	if f := rn.GetFuncCall(); f != nil && lastName(f.Funcname) == "like_escape" && len(f.Args) == 2 {
 		rn = f.Args[0]
 		esc, _ = t.expr(f.Args[1])
 	}
 	r, _ := t.operand(rn)
-	t.hintParam(rn, TypeByOID(OIDText))
+	t.hintParam(rn, TypeByOID(pgvalue.OIDText))
 	if strings.Contains(op, "*") {
 		l, r = "lower("+l+")", "lower("+r+")"
 	}
@@ -137,7 +138,7 @@ func (t *translator) like(op string, ln, rn *pg.Node) (string, xtype) {
 	if strings.HasPrefix(op, "!") {
 		not = "NOT "
 	}
-	return l + " " + not + "LIKE " + r + " ESCAPE " + esc, typed(OIDBool)
+	return l + " " + not + "LIKE " + r + " ESCAPE " + esc, typed(pgvalue.OIDBool)
 }
 
 // inList emits x [NOT] IN (a, b, …).
@@ -156,7 +157,7 @@ func (t *translator) inList(a *pg.A_Expr, op string) (string, xtype) {
 	if op == "<>" {
 		not = "NOT "
 	}
-	return l + " " + not + "IN (" + strings.Join(parts, ", ") + ")", typed(OIDBool)
+	return l + " " + not + "IN (" + strings.Join(parts, ", ") + ")", typed(pgvalue.OIDBool)
 }
 
 // between emits [NOT] BETWEEN [SYMMETRIC].
@@ -184,7 +185,7 @@ func (t *translator) between(a *pg.A_Expr) (string, xtype) {
 	default:
 		s = "NOT (" + l + " BETWEEN " + lo + " AND " + hi + " OR " + l + " BETWEEN " + hi + " AND " + lo + ")"
 	}
-	return s, typed(OIDBool)
+	return s, typed(pgvalue.OIDBool)
 }
 
 // arrayQuantifier emits x = ANY(array) and x <> ALL(array).
@@ -198,9 +199,9 @@ func (t *translator) arrayQuantifier(a *pg.A_Expr, op string) (string, xtype) {
 	}
 	switch {
 	case a.Kind == pg.A_Expr_Kind_AEXPR_OP_ANY && op == "=":
-		return "pg_array_contains(" + r + ", " + l + ")", typed(OIDBool)
+		return "pg_array_contains(" + r + ", " + l + ")", typed(pgvalue.OIDBool)
 	case a.Kind == pg.A_Expr_Kind_AEXPR_OP_ALL && op == "<>":
-		return "NOT pg_array_contains(" + r + ", " + l + ")", typed(OIDBool)
+		return "NOT pg_array_contains(" + r + ", " + l + ")", typed(pgvalue.OIDBool)
 	}
 	t.unsupported("%s with ANY/ALL (array)", op)
 	return "", noType
@@ -246,18 +247,18 @@ func (t *translator) typmod(typ *PGType, mods []*pg.Node) int32 {
 		vals[i] = v
 	}
 	switch typ.OID {
-	case OIDVarchar, OIDBPChar:
+	case pgvalue.OIDVarchar, pgvalue.OIDBPChar:
 		if len(vals) != 1 || vals[0] < 1 {
 			t.fail(pgerror.New(pgerror.SyntaxError, "length for type %s must be at least 1", typ.Name))
 		}
 		return int32(vals[0]) + 4
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		scale := int64(0)
 		if len(vals) > 1 {
 			scale = vals[1]
 		}
 		return int32(vals[0]<<16|scale) + 4
-	case OIDTimestamp, OIDTimestamptz, OIDTime:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime:
 		return int32(vals[0])
 	}
 	return -1
@@ -278,10 +279,10 @@ func (t *translator) typeCast(c *pg.TypeCast) (string, xtype) {
 		// 'array_in'), so a regproc is its name: a literal loses its
 		// pg_catalog qualifier, anything else is already a name.
 		if sv := c.Arg.GetAConst().GetSval(); sv != nil {
-			return t.quoteString(strings.TrimPrefix(sv.Sval, "pg_catalog.")), typed(OIDText)
+			return t.quoteString(strings.TrimPrefix(sv.Sval, "pg_catalog.")), typed(pgvalue.OIDText)
 		}
 		s, _ := t.expr(c.Arg)
-		return s, typed(OIDText)
+		return s, typed(pgvalue.OIDText)
 	}
 	typ, mod := t.lookupType(tn)
 	if len(tn.ArrayBounds) > 0 {
@@ -329,14 +330,14 @@ func relNameLiteral(s string) string {
 func (t *translator) regclassCast(arg *pg.Node) (string, xtype) {
 	t.catalog = true
 	if lit, ok := constString(arg); ok {
-		return "(SELECT oid FROM pg_class WHERE relname = " + t.quoteString(relNameLiteral(lit)) + ")", typed(OIDOid)
+		return "(SELECT oid FROM pg_class WHERE relname = " + t.quoteString(relNameLiteral(lit)) + ")", typed(pgvalue.OIDOid)
 	}
 	s, x := t.expr(arg)
 	if arg.GetParamRef() != nil && (x.t == nil || x.t.Category == 'S') {
-		t.hintParam(arg, TypeByOID(OIDText))
-		return "(SELECT oid FROM pg_class WHERE relname = " + s + ")", typed(OIDOid)
+		t.hintParam(arg, TypeByOID(pgvalue.OIDText))
+		return "(SELECT oid FROM pg_class WHERE relname = " + s + ")", typed(pgvalue.OIDOid)
 	}
-	return "(SELECT relname FROM pg_class WHERE oid = (" + s + "))", typed(OIDName)
+	return "(SELECT relname FROM pg_class WHERE oid = (" + s + "))", typed(pgvalue.OIDName)
 }
 
 // regtypeCast: a type name becomes its OID, an OID its format_type name.
@@ -346,20 +347,20 @@ func (t *translator) regtypeCast(arg *pg.Node) (string, xtype) {
 		if typ == nil {
 			t.fail(pgerror.New(pgerror.UndefinedObject, "type \"%s\" does not exist", lit))
 		}
-		return fmt.Sprint(typ.OID), typed(OIDOid)
+		return fmt.Sprint(typ.OID), typed(pgvalue.OIDOid)
 	}
 	s, _ := t.expr(arg)
-	return "format_type(" + s + ", NULL)", typed(OIDText)
+	return "format_type(" + s + ", NULL)", typed(pgvalue.OIDText)
 }
 
 // regnamespaceCast: a schema name becomes its OID, an OID its name.
 func (t *translator) regnamespaceCast(arg *pg.Node) (string, xtype) {
 	t.catalog = true
 	if lit, ok := constString(arg); ok {
-		return "(SELECT oid FROM pg_namespace WHERE nspname = " + t.quoteString(relNameLiteral(lit)) + ")", typed(OIDOid)
+		return "(SELECT oid FROM pg_namespace WHERE nspname = " + t.quoteString(relNameLiteral(lit)) + ")", typed(pgvalue.OIDOid)
 	}
 	s, _ := t.expr(arg)
-	return "(SELECT nspname FROM pg_namespace WHERE oid = (" + s + "))", typed(OIDName)
+	return "(SELECT nspname FROM pg_namespace WHERE oid = (" + s + "))", typed(pgvalue.OIDName)
 }
 
 // assignCoerce converts a value written into a column of type col, as
@@ -374,7 +375,7 @@ func (t *translator) assignCoerce(sql string, x xtype, col xtype) string {
 	if x.t == nil || x.t == col.t {
 		return sql
 	}
-	if col.t.OID == OIDTimestamp && sql == "pg_now()" {
+	if col.t.OID == pgvalue.OIDTimestamp && sql == "pg_now()" {
 		return "pg_now_local()"
 	}
 	if col.t.Category == 'D' && x.t.Category == 'D' {
@@ -385,25 +386,25 @@ func (t *translator) assignCoerce(sql string, x xtype, col xtype) string {
 
 // isDatetime reports a date, time, timestamp or interval operand.
 func isDatetime(x xtype) bool {
-	return x.t != nil && !x.unknown && (x.t.Category == 'D' || x.t.OID == OIDInterval)
+	return x.t != nil && !x.unknown && (x.t.Category == 'D' || x.t.OID == pgvalue.OIDInterval)
 }
 
 // dtArithType is the result type of pg_dt_arith, PostgreSQL's rules.
 func dtArithType(op string, a, b xtype) xtype {
 	ao, bo := a.oid(), b.oid()
 	switch {
-	case ao == OIDDate && bo == OIDDate:
-		return typed(OIDInt4)
-	case ao == OIDDate && bo == OIDInterval, ao == OIDInterval && bo == OIDDate:
-		return typed(OIDTimestamp)
-	case ao == OIDDate || bo == OIDDate:
-		return typed(OIDDate)
-	case (ao == OIDTimestamp || ao == OIDTimestamptz) && ao == bo && op == "-":
-		return typed(OIDInterval)
-	case ao == OIDTimestamp || ao == OIDTimestamptz:
+	case ao == pgvalue.OIDDate && bo == pgvalue.OIDDate:
+		return typed(pgvalue.OIDInt4)
+	case ao == pgvalue.OIDDate && bo == pgvalue.OIDInterval, ao == pgvalue.OIDInterval && bo == pgvalue.OIDDate:
+		return typed(pgvalue.OIDTimestamp)
+	case ao == pgvalue.OIDDate || bo == pgvalue.OIDDate:
+		return typed(pgvalue.OIDDate)
+	case (ao == pgvalue.OIDTimestamp || ao == pgvalue.OIDTimestamptz) && ao == bo && op == "-":
+		return typed(pgvalue.OIDInterval)
+	case ao == pgvalue.OIDTimestamp || ao == pgvalue.OIDTimestamptz:
 		return typed(ao)
-	case bo == OIDTimestamp || bo == OIDTimestamptz:
+	case bo == pgvalue.OIDTimestamp || bo == pgvalue.OIDTimestamptz:
 		return typed(bo)
 	}
-	return typed(OIDInterval)
+	return typed(pgvalue.OIDInterval)
 }

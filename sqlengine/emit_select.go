@@ -5,6 +5,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -243,11 +244,11 @@ func (t *translator) orderLimit(s *pg.SelectStmt, cols []colInfo) string {
 	limit := ""
 	if s.LimitCount != nil && !isNullConst(s.LimitCount) {
 		limit, _ = t.expr(s.LimitCount)
-		t.hintParam(s.LimitCount, TypeByOID(OIDInt8))
+		t.hintParam(s.LimitCount, TypeByOID(pgvalue.OIDInt8))
 	}
 	if s.LimitOffset != nil {
 		off, _ := t.expr(s.LimitOffset)
-		t.hintParam(s.LimitOffset, TypeByOID(OIDInt8))
+		t.hintParam(s.LimitOffset, TypeByOID(pgvalue.OIDInt8))
 		if limit == "" {
 			limit = "-1"
 		}

@@ -6,6 +6,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -256,5 +257,5 @@ func (t *translator) setConfigSelect(s *pg.SelectStmt) *Stmt {
 		t.fail(pgerror.New(pgerror.InvalidParameterValue, "SET requires parameter name"))
 	}
 	return &Stmt{Kind: KindSet, Tag: "SELECT", Set: &SetStmt{Name: strings.ToLower(name), Values: []string{value},
-		Local: constBool(f.Args[2]), Result: true}, Columns: []ResultColumn{{Name: "set_config", OID: OIDText, TypeMod: -1}}}
+		Local: constBool(f.Args[2]), Result: true}, Columns: []ResultColumn{{Name: "set_config", OID: pgvalue.OIDText, TypeMod: -1}}}
 }

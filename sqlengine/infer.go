@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // Type inference. Every emitter returns the SQL it wrote together with an
@@ -150,7 +152,7 @@ func (t *translator) resolveUnqualified(col string) xtype {
 }
 
 // numericRank orders the numeric types for arithmetic's result type.
-var numericRank = map[uint32]int{OIDInt2: 1, OIDInt4: 2, OIDInt8: 3, OIDNumeric: 4, OIDFloat4: 5, OIDFloat8: 6}
+var numericRank = map[uint32]int{pgvalue.OIDInt2: 1, pgvalue.OIDInt4: 2, pgvalue.OIDInt8: 3, pgvalue.OIDNumeric: 4, pgvalue.OIDFloat4: 5, pgvalue.OIDFloat8: 6}
 
 // arithType is the result type of an arithmetic operator over a and b.
 func arithType(op string, a, b xtype) xtype {
@@ -166,10 +168,10 @@ func arithType(op string, a, b xtype) xtype {
 	ra, rb := numericRank[a.t.OID], numericRank[b.t.OID]
 	if ra == 0 || rb == 0 {
 		if a.t.Category == 'D' && op == "-" && a.t == b.t {
-			if a.t.OID == OIDDate {
-				return typed(OIDInt4)
+			if a.t.OID == pgvalue.OIDDate {
+				return typed(pgvalue.OIDInt4)
 			}
-			return typed(OIDInterval)
+			return typed(pgvalue.OIDInterval)
 		}
 		if a.t.Category == 'D' {
 			return xtype{t: a.t, mod: -1}
@@ -177,7 +179,7 @@ func arithType(op string, a, b xtype) xtype {
 		return noType
 	}
 	if ra < 2 && rb < 2 {
-		return typed(OIDInt2)
+		return typed(pgvalue.OIDInt2)
 	}
 	if ra >= rb {
 		return xtype{t: a.t, mod: -1}
@@ -191,29 +193,29 @@ func sumType(a xtype) xtype {
 		return noType
 	}
 	switch a.t.OID {
-	case OIDInt2, OIDInt4:
-		return typed(OIDInt8)
-	case OIDInt8, OIDNumeric:
-		return typed(OIDNumeric)
-	case OIDFloat4:
-		return typed(OIDFloat4)
-	case OIDFloat8:
-		return typed(OIDFloat8)
-	case OIDInterval:
-		return typed(OIDInterval)
+	case pgvalue.OIDInt2, pgvalue.OIDInt4:
+		return typed(pgvalue.OIDInt8)
+	case pgvalue.OIDInt8, pgvalue.OIDNumeric:
+		return typed(pgvalue.OIDNumeric)
+	case pgvalue.OIDFloat4:
+		return typed(pgvalue.OIDFloat4)
+	case pgvalue.OIDFloat8:
+		return typed(pgvalue.OIDFloat8)
+	case pgvalue.OIDInterval:
+		return typed(pgvalue.OIDInterval)
 	}
 	return noType
 }
 
 // avgType is avg()'s result type for an argument type.
 func avgType(a xtype) xtype {
-	if a.t != nil && (a.t.OID == OIDFloat4 || a.t.OID == OIDFloat8) {
-		return typed(OIDFloat8)
+	if a.t != nil && (a.t.OID == pgvalue.OIDFloat4 || a.t.OID == pgvalue.OIDFloat8) {
+		return typed(pgvalue.OIDFloat8)
 	}
-	if a.t != nil && a.t.OID == OIDInterval {
-		return typed(OIDInterval)
+	if a.t != nil && a.t.OID == pgvalue.OIDInterval {
+		return typed(pgvalue.OIDInterval)
 	}
-	return typed(OIDNumeric)
+	return typed(pgvalue.OIDNumeric)
 }
 
 // firstTyped is the type of CASE/COALESCE: the first branch with a type.
@@ -225,7 +227,7 @@ func firstTyped(xs []xtype) xtype {
 	}
 	for _, x := range xs {
 		if x.unknown {
-			return typed(OIDText)
+			return typed(pgvalue.OIDText)
 		}
 	}
 	return noType
@@ -235,7 +237,7 @@ func firstTyped(xs []xtype) xtype {
 // text, as PostgreSQL resolves it at the top level.
 func resultType(x xtype) (uint32, int32) {
 	if x.unknown {
-		return OIDText, -1
+		return pgvalue.OIDText, -1
 	}
 	if x.t == nil {
 		return 0, -1
@@ -265,13 +267,13 @@ func (t *translator) coerceLiteral(sql string, x xtype, to xtype, mod int32) str
 		return sql
 	}
 	switch to.t.OID {
-	case OIDText, OIDName, OIDUnknown:
+	case pgvalue.OIDText, pgvalue.OIDName, pgvalue.OIDUnknown:
 		return sql
-	case OIDOid:
+	case pgvalue.OIDOid:
 		if n, err := strconv.ParseUint(strings.Trim(sql, "'"), 10, 32); err == nil {
 			return strconv.FormatUint(n, 10)
 		}
-	case OIDVarchar, OIDBPChar:
+	case pgvalue.OIDVarchar, pgvalue.OIDBPChar:
 		if mod < 0 {
 			return sql
 		}
@@ -333,7 +335,7 @@ var catalogOIDColumns = map[string][]string{
 func catalogEntry(alias, view string) *relEntry {
 	r := &relEntry{name: alias}
 	for _, c := range catalogOIDColumns[view] {
-		r.cols = append(r.cols, colInfo{name: c, typ: typed(OIDOid)})
+		r.cols = append(r.cols, colInfo{name: c, typ: typed(pgvalue.OIDOid)})
 	}
 	for c, oid := range catalogTypedColumns[view] {
 		r.cols = append(r.cols, colInfo{name: c, typ: typed(oid)})

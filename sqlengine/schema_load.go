@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // OIDs of schema objects. They must be equal on every node and in every
@@ -300,11 +302,11 @@ func columnType(decl, rowidType string, isRowid bool) (*PGType, int32) {
 		if t := TypeByName(rowidType); t != nil {
 			return t, -1
 		}
-		return typesByOID[OIDInt8], -1
+		return typesByOID[pgvalue.OIDInt8], -1
 	}
 	t := TypeByDecl(decl)
 	if t == nil {
-		t = typesByOID[OIDText]
+		t = typesByOID[pgvalue.OIDText]
 	}
 	return t, typmodOf(t, decl)
 }
@@ -322,15 +324,15 @@ func typmodOf(t *PGType, decl string) int32 {
 		return -1
 	}
 	switch t.OID {
-	case OIDVarchar, OIDBPChar:
+	case pgvalue.OIDVarchar, pgvalue.OIDBPChar:
 		return int32(a) + 4
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		s := int64(0)
 		if len(args) > 1 {
 			s, _ = toInt(strings.TrimSpace(args[1]))
 		}
 		return int32(a<<16|s&0xffff) + 4
-	case OIDTimestamp, OIDTimestamptz, OIDTime, OIDInterval:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDInterval:
 		return int32(a)
 	}
 	return -1
@@ -433,7 +435,7 @@ func (l defaultLit) render(col *PGType) string {
 	if l.cast != nil {
 		typ = l.cast
 	}
-	if typ.OID == OIDBool {
+	if typ.OID == pgvalue.OIDBool {
 		if l.kind == 'n' {
 			return map[bool]string{true: "true", false: "false"}[strings.Trim(l.text, "0.-+") != ""]
 		}
@@ -446,17 +448,17 @@ func (l defaultLit) render(col *PGType) string {
 	}
 	text := l.text
 	switch typ.OID {
-	case OIDInt4:
+	case pgvalue.OIDInt4:
 		if n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 32); err == nil {
 			return renderNumber(strconv.FormatInt(n, 10))
 		}
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		if strings.Contains(text, ".") {
 			if _, ok := parseDecimal(strings.TrimSpace(text)); ok && !strings.HasPrefix(strings.TrimSpace(text), "-") {
 				return strings.TrimSpace(text)
 			}
 		}
-	case OIDDate, OIDTimestamp, OIDUUID, OIDJSONB, OIDTime:
+	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDUUID, pgvalue.OIDJSONB, pgvalue.OIDTime:
 		if v, err := pgCast(text, "", typ.Name, -1); err == nil {
 			text = asString(v)
 		}

@@ -10,6 +10,7 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -116,14 +117,14 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOpti
 		if m[2] != "" {
 			st.SQL = "SELECT " + m[2]
 		}
-		oid := OIDText // void
+		oid := pgvalue.OIDText // void
 		if strings.Contains(m[1], "try_") || strings.Contains(m[1], "unlock") && m[1] != "pg_advisory_unlock_all" {
-			oid = OIDBool
+			oid = pgvalue.OIDBool
 		}
 		st.Columns = []ResultColumn{{Name: m[3], OID: oid, TypeMod: -1}}
-		argType := OIDInt8 // pg_advisory_lock(bigint), or (integer, integer)
+		argType := pgvalue.OIDInt8 // pg_advisory_lock(bigint), or (integer, integer)
 		if strings.Contains(m[2], ",") {
-			argType = OIDInt4
+			argType = pgvalue.OIDInt4
 		}
 		for i, oid := range st.ParamOIDs {
 			if oid == 0 {
@@ -355,7 +356,7 @@ func (t *translator) hintParam(n *pg.Node, typ *PGType) {
 		return // paramRef refuses it
 	}
 	t.useParam(int(p.Number))
-	if t.params[p.Number-1] == 0 && typ.OID != OIDUnknown {
+	if t.params[p.Number-1] == 0 && typ.OID != pgvalue.OIDUnknown {
 		t.params[p.Number-1] = typ.OID
 	}
 }

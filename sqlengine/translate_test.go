@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -455,10 +456,10 @@ func TestTranslateUtility(t *testing.T) {
 		{"DEALLOCATE ALL", Stmt{Kind: KindDiscard, Tag: "DEALLOCATE ALL"}},
 		{"SELECT set_config('search_path', 'public', false)", Stmt{Kind: KindSet, Tag: "SELECT",
 			Set:     &SetStmt{Name: "search_path", Values: []string{"public"}, Result: true},
-			Columns: []ResultColumn{{Name: "set_config", OID: OIDText, TypeMod: -1}}}},
+			Columns: []ResultColumn{{Name: "set_config", OID: pgvalue.OIDText, TypeMod: -1}}}},
 		{"SELECT pg_catalog.set_config('application_name', 'x', true)", Stmt{Kind: KindSet, Tag: "SELECT",
 			Set:     &SetStmt{Name: "application_name", Values: []string{"x"}, Local: true, Result: true},
-			Columns: []ResultColumn{{Name: "set_config", OID: OIDText, TypeMod: -1}}}},
+			Columns: []ResultColumn{{Name: "set_config", OID: pgvalue.OIDText, TypeMod: -1}}}},
 	}
 	for _, c := range cases {
 		got := translateOne(t, c.in)

@@ -1,41 +1,9 @@
 package sqlengine
 
-import "strings"
+import (
+	"strings"
 
-// PostgreSQL type OIDs (pg_type.oid in PostgreSQL 15).
-const (
-	OIDBool        uint32 = 16
-	OIDBytea       uint32 = 17
-	OIDChar        uint32 = 18
-	OIDName        uint32 = 19
-	OIDInt8        uint32 = 20
-	OIDInt2        uint32 = 21
-	OIDInt4        uint32 = 23
-	OIDRegproc     uint32 = 24
-	OIDText        uint32 = 25
-	OIDOid         uint32 = 26
-	OIDJSON        uint32 = 114
-	OIDFloat4      uint32 = 700
-	OIDFloat8      uint32 = 701
-	OIDUnknown     uint32 = 705
-	OIDBPChar      uint32 = 1042
-	OIDVarchar     uint32 = 1043
-	OIDDate        uint32 = 1082
-	OIDTime        uint32 = 1083
-	OIDTimestamp   uint32 = 1114
-	OIDTimestamptz uint32 = 1184
-	OIDInterval    uint32 = 1186
-	OIDNumeric     uint32 = 1700
-	OIDRegclass    uint32 = 2205
-	OIDRegtype     uint32 = 2206
-	OIDUUID        uint32 = 2950
-	OIDJSONB       uint32 = 3802
-	OIDInt2Array   uint32 = 1005
-	OIDInt4Array   uint32 = 1007
-	OIDTextArray   uint32 = 1009
-	OIDInt8Array   uint32 = 1016
-	OIDOidArray    uint32 = 1028
-	OIDNameArray   uint32 = 1003
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // PGType is a PostgreSQL type pgraft maps onto SQLite.
@@ -61,38 +29,38 @@ type PGType struct {
 //   - an integer PRIMARY KEY column is declared "INTEGER" so that it is the
 //     rowid alias, with its PostgreSQL type kept in a comment (see RowidMarker).
 var pgTypes = []PGType{
-	{"bool", "boolean", OIDBool, 1, "BOOLEAN", 1000, 'B'},
-	{"bytea", "bytea", OIDBytea, -1, "BYTEA_BLOB", 1001, 'U'},
-	{"char", "\"char\"", OIDChar, 1, "CHAR1_TEXT", 1002, 'S'},
-	{"name", "name", OIDName, 64, "NAME_TEXT", OIDNameArray, 'S'},
-	{"int8", "bigint", OIDInt8, 8, "INT8", OIDInt8Array, 'N'},
-	{"int2", "smallint", OIDInt2, 2, "INT2", OIDInt2Array, 'N'},
-	{"int4", "integer", OIDInt4, 4, "INT4", OIDInt4Array, 'N'},
-	{"regproc", "regproc", OIDRegproc, 4, "REGPROC_INT", 1008, 'N'},
-	{"text", "text", OIDText, -1, "TEXT", OIDTextArray, 'S'},
-	{"oid", "oid", OIDOid, 4, "OID_INT", OIDOidArray, 'N'},
-	{"json", "json", OIDJSON, -1, "JSON_TEXT", 199, 'U'},
-	{"float4", "real", OIDFloat4, 4, "FLOAT4", 1021, 'N'},
-	{"float8", "double precision", OIDFloat8, 8, "FLOAT8", 1022, 'N'},
-	{"unknown", "unknown", OIDUnknown, -2, "UNKNOWN_TEXT", 0, 'X'},
-	{"bpchar", "character", OIDBPChar, -1, "BPCHAR", 1014, 'S'},
-	{"varchar", "character varying", OIDVarchar, -1, "VARCHAR", 1015, 'S'},
-	{"date", "date", OIDDate, 4, "DATE", 1182, 'D'},
-	{"time", "time without time zone", OIDTime, 8, "TIME", 1183, 'D'},
-	{"timestamp", "timestamp without time zone", OIDTimestamp, 8, "TIMESTAMP", 1115, 'D'},
-	{"timestamptz", "timestamp with time zone", OIDTimestamptz, 8, "TIMESTAMPTZ", 1185, 'D'},
-	{"interval", "interval", OIDInterval, 16, "INTERVAL", 1187, 'T'},
-	{"numeric", "numeric", OIDNumeric, -1, "NUMERIC", 1231, 'N'},
-	{"regclass", "regclass", OIDRegclass, 4, "REGCLASS_INT", 2210, 'N'},
-	{"regtype", "regtype", OIDRegtype, 4, "REGTYPE_INT", 2211, 'N'},
-	{"uuid", "uuid", OIDUUID, 16, "UUID", 2951, 'U'},
-	{"jsonb", "jsonb", OIDJSONB, -1, "JSONB_TEXT", 3807, 'U'},
-	{"_int2", "smallint[]", OIDInt2Array, -1, "", 0, 'A'},
-	{"_int4", "integer[]", OIDInt4Array, -1, "", 0, 'A'},
-	{"_int8", "bigint[]", OIDInt8Array, -1, "", 0, 'A'},
-	{"_text", "text[]", OIDTextArray, -1, "", 0, 'A'},
-	{"_oid", "oid[]", OIDOidArray, -1, "", 0, 'A'},
-	{"_name", "name[]", OIDNameArray, -1, "", 0, 'A'},
+	{"bool", "boolean", pgvalue.OIDBool, 1, "BOOLEAN", 1000, 'B'},
+	{"bytea", "bytea", pgvalue.OIDBytea, -1, "BYTEA_BLOB", 1001, 'U'},
+	{"char", "\"char\"", pgvalue.OIDChar, 1, "CHAR1_TEXT", 1002, 'S'},
+	{"name", "name", pgvalue.OIDName, 64, "NAME_TEXT", pgvalue.OIDNameArray, 'S'},
+	{"int8", "bigint", pgvalue.OIDInt8, 8, "INT8", pgvalue.OIDInt8Array, 'N'},
+	{"int2", "smallint", pgvalue.OIDInt2, 2, "INT2", pgvalue.OIDInt2Array, 'N'},
+	{"int4", "integer", pgvalue.OIDInt4, 4, "INT4", pgvalue.OIDInt4Array, 'N'},
+	{"regproc", "regproc", pgvalue.OIDRegproc, 4, "REGPROC_INT", 1008, 'N'},
+	{"text", "text", pgvalue.OIDText, -1, "TEXT", pgvalue.OIDTextArray, 'S'},
+	{"oid", "oid", pgvalue.OIDOid, 4, "OID_INT", pgvalue.OIDOidArray, 'N'},
+	{"json", "json", pgvalue.OIDJSON, -1, "JSON_TEXT", 199, 'U'},
+	{"float4", "real", pgvalue.OIDFloat4, 4, "FLOAT4", 1021, 'N'},
+	{"float8", "double precision", pgvalue.OIDFloat8, 8, "FLOAT8", 1022, 'N'},
+	{"unknown", "unknown", pgvalue.OIDUnknown, -2, "UNKNOWN_TEXT", 0, 'X'},
+	{"bpchar", "character", pgvalue.OIDBPChar, -1, "BPCHAR", 1014, 'S'},
+	{"varchar", "character varying", pgvalue.OIDVarchar, -1, "VARCHAR", 1015, 'S'},
+	{"date", "date", pgvalue.OIDDate, 4, "DATE", 1182, 'D'},
+	{"time", "time without time zone", pgvalue.OIDTime, 8, "TIME", 1183, 'D'},
+	{"timestamp", "timestamp without time zone", pgvalue.OIDTimestamp, 8, "TIMESTAMP", 1115, 'D'},
+	{"timestamptz", "timestamp with time zone", pgvalue.OIDTimestamptz, 8, "TIMESTAMPTZ", 1185, 'D'},
+	{"interval", "interval", pgvalue.OIDInterval, 16, "INTERVAL", 1187, 'T'},
+	{"numeric", "numeric", pgvalue.OIDNumeric, -1, "NUMERIC", 1231, 'N'},
+	{"regclass", "regclass", pgvalue.OIDRegclass, 4, "REGCLASS_INT", 2210, 'N'},
+	{"regtype", "regtype", pgvalue.OIDRegtype, 4, "REGTYPE_INT", 2211, 'N'},
+	{"uuid", "uuid", pgvalue.OIDUUID, 16, "UUID", 2951, 'U'},
+	{"jsonb", "jsonb", pgvalue.OIDJSONB, -1, "JSONB_TEXT", 3807, 'U'},
+	{"_int2", "smallint[]", pgvalue.OIDInt2Array, -1, "", 0, 'A'},
+	{"_int4", "integer[]", pgvalue.OIDInt4Array, -1, "", 0, 'A'},
+	{"_int8", "bigint[]", pgvalue.OIDInt8Array, -1, "", 0, 'A'},
+	{"_text", "text[]", pgvalue.OIDTextArray, -1, "", 0, 'A'},
+	{"_oid", "oid[]", pgvalue.OIDOidArray, -1, "", 0, 'A'},
+	{"_name", "name[]", pgvalue.OIDNameArray, -1, "", 0, 'A'},
 }
 
 // Read-only indexes of pgTypes.
@@ -164,13 +132,13 @@ func TypeByDecl(decl string) *PGType {
 	case "":
 		return nil
 	case "INTEGER", "INT", "BIGINT":
-		return typesByOID[OIDInt8]
+		return typesByOID[pgvalue.OIDInt8]
 	case "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT":
-		return typesByOID[OIDFloat8]
+		return typesByOID[pgvalue.OIDFloat8]
 	case "BLOB":
-		return typesByOID[OIDBytea]
+		return typesByOID[pgvalue.OIDBytea]
 	case "BOOL":
-		return typesByOID[OIDBool]
+		return typesByOID[pgvalue.OIDBool]
 	}
 	return typesByDecl[d]
 }

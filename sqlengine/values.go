@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -18,7 +19,7 @@ import (
 func ToStorage(v any, oid uint32) (any, error) {
 	switch x := v.(type) {
 	case nil, int64, float64, []byte:
-		if oid == OIDBool {
+		if oid == pgvalue.OIDBool {
 			if i, ok := x.(int64); ok {
 				return b2i(i != 0), nil
 			}
@@ -49,9 +50,9 @@ func b2i(b bool) int64 {
 
 func timeToStorage(t time.Time, oid uint32) string {
 	switch oid {
-	case OIDDate:
+	case pgvalue.OIDDate:
 		return t.Format("2006-01-02")
-	case OIDTimestamp:
+	case pgvalue.OIDTimestamp:
 		return formatTimestamp(t)
 	default: // timestamptz, or a time bound where the type is unknown
 		return formatTimestamp(t.UTC())
@@ -60,27 +61,27 @@ func timeToStorage(t time.Time, oid uint32) string {
 
 func stringToStorage(s string, oid uint32) (any, error) {
 	switch oid {
-	case OIDBool:
+	case pgvalue.OIDBool:
 		b, ok := parseBool(s)
 		if !ok {
 			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type boolean: %q", s)
 		}
 		return b2i(b), nil
-	case OIDInt2, OIDInt4, OIDInt8, OIDOid:
+	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8, pgvalue.OIDOid:
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
 		}
 		return i, nil
-	case OIDFloat4, OIDFloat8:
+	case pgvalue.OIDFloat4, pgvalue.OIDFloat8:
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil && !isFloatRangeErr(err) {
 			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
 		}
 		return f, nil
-	case OIDUUID:
+	case pgvalue.OIDUUID:
 		return strings.ToLower(strings.TrimSpace(s)), nil
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		v, err := pgCast(s, "", "numeric", -1) // exact or 0A000, never silently rounded
 		if err != nil {
 			if code, text, ok := splitFuncError(err.Error()); ok {
@@ -117,26 +118,26 @@ func FromStorage(v any, oid uint32, loc *time.Location) any {
 		return nil
 	}
 	switch oid {
-	case OIDBool:
+	case pgvalue.OIDBool:
 		return toBool(v)
-	case OIDInt2, OIDInt4, OIDInt8, OIDOid, OIDRegclass, OIDRegtype, OIDRegproc:
+	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8, pgvalue.OIDOid, pgvalue.OIDRegclass, pgvalue.OIDRegtype, pgvalue.OIDRegproc:
 		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			return int64(f)
 		}
 		if b, ok := v.(bool); ok {
 			return b2i(b)
 		}
-	case OIDFloat4, OIDFloat8:
+	case pgvalue.OIDFloat4, pgvalue.OIDFloat8:
 		if i, ok := v.(int64); ok {
 			return float64(i)
 		}
-	case OIDDate, OIDTimestamp, OIDTimestamptz:
+	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz:
 		return toTime(v, oid, loc)
-	case OIDBytea:
+	case pgvalue.OIDBytea:
 		if s, ok := v.(string); ok {
 			return []byte(s)
 		}
-	case OIDText, OIDVarchar, OIDBPChar, OIDName, OIDJSON, OIDJSONB, OIDUUID, OIDUnknown, OIDChar:
+	case pgvalue.OIDText, pgvalue.OIDVarchar, pgvalue.OIDBPChar, pgvalue.OIDName, pgvalue.OIDJSON, pgvalue.OIDJSONB, pgvalue.OIDUUID, pgvalue.OIDUnknown, pgvalue.OIDChar:
 		return toText(v)
 	}
 	return v
@@ -213,12 +214,12 @@ func toTime(v any, oid uint32, loc *time.Location) any {
 		return v
 	}
 	switch oid {
-	case OIDTimestamptz:
+	case pgvalue.OIDTimestamptz:
 		if loc == nil {
 			loc = time.UTC
 		}
 		return t.In(loc)
-	case OIDDate:
+	case pgvalue.OIDDate:
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
