@@ -5,7 +5,7 @@
 // change to one is checked against PostgreSQL itself.
 //
 // Files:
-//   - oid.go: type OIDs (the type table is sqlengine/translate/types.go).
+//   - oid.go: type OIDs (the type table is sqlengine's types.go).
 //   - bool.go: boolin's spellings (ParseBool).
 //   - bytea.go: byteain's hex and escape formats, and the hex output.
 //   - float.go: float8out and float4out with the default
@@ -22,5 +22,5 @@
 //   - Errors are *pgerror.Error with PostgreSQL's SQLSTATE and message, the
 //     input quoted as PostgreSQL quotes it (not Go-escaped).
 //   - It imports nothing of pgraft's but pgwire/pgerror, and neither
-//     SQLite, Raft nor pg_query (server/dag_test.go).
+//     SQLite, Raft, pgx nor pg_query (server/dag_test.go).
 package pgvalue

@@ -139,7 +139,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 func truthy(x any) bool {
 	n, err := toInt(x)
 	if err != nil {
-		b, ok := parseBoolText(strings.ToLower(asString(x)))
+		b, ok := pgvalue.ParseBool(asString(x))
 		return ok && b
 	}
 	return n != 0

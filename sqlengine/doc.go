@@ -1,6 +1,6 @@
 // Package sqlengine is everything SQL and SQLite: it translates PostgreSQL
 // statements to SQLite (translate.go, emit_*.go, infer.go), maps types
-// (types.go; their OIDs are pgvalue's), answers catalog queries from SQLite's schema (catalog.go),
+// (types.go; their OIDs and value rules are pgvalue's), answers catalog queries from SQLite's schema (catalog.go),
 // makes writes deterministic (determinism.go), bounds their work
 // (budget.go), encodes log payloads (codec.go), and applies entries, takes
 // snapshots and restores them (apply.go, fault.go, snapshot.go). It knows nothing of Raft: Engine satisfies

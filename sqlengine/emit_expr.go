@@ -129,7 +129,7 @@ func (t *translator) literal(c *pg.A_Const) (string, xtype) {
 		if strings.ContainsAny(s, "xXoObB_") {
 			t.unsupported("non-decimal numeric literal %s", s)
 		}
-		if !numericFits(s) { // SQLite would keep 15 significant digits: refuse rather than round
+		if !pgvalue.NumericFits(s) { // SQLite would keep 15 significant digits: refuse rather than round
 			t.unsupported("numeric values with more than 15 significant digits (%s)", s)
 		}
 		return s, typed(pgvalue.OIDNumeric)

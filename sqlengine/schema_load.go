@@ -439,7 +439,7 @@ func (l defaultLit) render(col *PGType) string {
 		if l.kind == 'n' {
 			return map[bool]string{true: "true", false: "false"}[strings.Trim(l.text, "0.-+") != ""]
 		}
-		if b, ok := parseBoolText(strings.ToLower(strings.TrimSpace(l.text))); ok {
+		if b, ok := pgvalue.ParseBool(l.text); ok {
 			return map[bool]string{true: "true", false: "false"}[b]
 		}
 	}
@@ -454,7 +454,7 @@ func (l defaultLit) render(col *PGType) string {
 		}
 	case pgvalue.OIDNumeric:
 		if strings.Contains(text, ".") {
-			if _, ok := parseDecimal(strings.TrimSpace(text)); ok && !strings.HasPrefix(strings.TrimSpace(text), "-") {
+			if _, ok := pgvalue.ParseNumeric(strings.TrimSpace(text)); ok && !strings.HasPrefix(strings.TrimSpace(text), "-") {
 				return strings.TrimSpace(text)
 			}
 		}

@@ -21,12 +21,12 @@ func ToStorage(v any, oid uint32) (any, error) {
 	case nil, int64, float64, []byte:
 		if oid == pgvalue.OIDBool {
 			if i, ok := x.(int64); ok {
-				return b2i(i != 0), nil
+				return boolInt(i != 0), nil
 			}
 		}
 		return x, nil
 	case bool:
-		return b2i(x), nil
+		return boolInt(x), nil
 	case int:
 		return int64(x), nil
 	case int32:
@@ -39,13 +39,6 @@ func ToStorage(v any, oid uint32) (any, error) {
 		return stringToStorage(x, oid)
 	}
 	return nil, pgerror.New(pgerror.InvalidParameterValue, "unsupported parameter value of type %T", v)
-}
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func timeToStorage(t time.Time, oid uint32) string {
@@ -62,11 +55,11 @@ func timeToStorage(t time.Time, oid uint32) string {
 func stringToStorage(s string, oid uint32) (any, error) {
 	switch oid {
 	case pgvalue.OIDBool:
-		b, ok := parseBool(s)
+		b, ok := pgvalue.ParseBool(s)
 		if !ok {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type boolean: %q", s)
+			return nil, pgvalue.InvalidInput("boolean", s)
 		}
-		return b2i(b), nil
+		return boolInt(b), nil
 	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8, pgvalue.OIDOid:
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
@@ -99,17 +92,6 @@ func isFloatRangeErr(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-// parseBool accepts PostgreSQL's boolean input spellings.
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "t", "tr", "tru", "true", "y", "ye", "yes", "on", "1":
-		return true, true
-	case "f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0":
-		return false, true
-	}
-	return false, false
-}
-
 // FromStorage converts a value read from SQLite for a column of PostgreSQL
 // type oid to the Go value pgwire encodes. loc is the session's TimeZone,
 // in which timestamptz values are shown.
@@ -125,7 +107,7 @@ func FromStorage(v any, oid uint32, loc *time.Location) any {
 			return int64(f)
 		}
 		if b, ok := v.(bool); ok {
-			return b2i(b)
+			return boolInt(b)
 		}
 	case pgvalue.OIDFloat4, pgvalue.OIDFloat8:
 		if i, ok := v.(int64); ok {
@@ -152,7 +134,7 @@ func toBool(v any) any {
 	case float64:
 		return x != 0
 	case string:
-		if b, ok := parseBool(x); ok {
+		if b, ok := pgvalue.ParseBool(x); ok {
 			return b
 		}
 	}
@@ -168,7 +150,7 @@ func toText(v any) any {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return pgvalue.FormatFloat8(x) // what PostgreSQL prints for a float8, the likeliest type here
 	case bool:
 		if x {
 			return "true"
