@@ -8,6 +8,7 @@ import (
 
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // stmtCache keeps translations and result descriptions of recent query
@@ -18,12 +19,12 @@ import (
 type stmtCache struct {
 	mu     sync.Mutex
 	schema *sqlengine.SchemaSnapshot
-	stmts  map[string][]*sqlengine.Stmt
-	cols   map[*sqlengine.Stmt][]pgwire.Column
-	// shapes holds, by sqlengine.ScanLiterals key, the translations shared
+	stmts  map[string][]*translate.Stmt
+	cols   map[*translate.Stmt][]pgwire.Column
+	// shapes holds, by translate.ScanLiterals key, the translations shared
 	// by queries that differ only in constants; a nil entry remembers that
 	// the shape cannot be shared, so it is not tried again.
-	shapes map[string]*sqlengine.Shape
+	shapes map[string]*translate.Shape
 }
 
 const stmtCacheMax = 4096
@@ -45,13 +46,13 @@ func cacheKey(sql string, oids []uint32) string {
 func (c *stmtCache) syncLocked(schema *sqlengine.SchemaSnapshot) {
 	if c.schema != schema || len(c.stmts) > stmtCacheMax || len(c.cols) > stmtCacheMax || len(c.shapes) > stmtCacheMax {
 		c.schema = schema
-		c.stmts = map[string][]*sqlengine.Stmt{}
-		c.cols = map[*sqlengine.Stmt][]pgwire.Column{}
-		c.shapes = map[string]*sqlengine.Shape{}
+		c.stmts = map[string][]*translate.Stmt{}
+		c.cols = map[*translate.Stmt][]pgwire.Column{}
+		c.shapes = map[string]*translate.Shape{}
 	}
 }
 
-func (c *stmtCache) getStmts(schema *sqlengine.SchemaSnapshot, key string) ([]*sqlengine.Stmt, bool) {
+func (c *stmtCache) getStmts(schema *sqlengine.SchemaSnapshot, key string) ([]*translate.Stmt, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.syncLocked(schema)
@@ -59,7 +60,7 @@ func (c *stmtCache) getStmts(schema *sqlengine.SchemaSnapshot, key string) ([]*s
 	return s, ok
 }
 
-func (c *stmtCache) putStmts(schema *sqlengine.SchemaSnapshot, key string, stmts []*sqlengine.Stmt) {
+func (c *stmtCache) putStmts(schema *sqlengine.SchemaSnapshot, key string, stmts []*translate.Stmt) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.syncLocked(schema)
@@ -67,7 +68,7 @@ func (c *stmtCache) putStmts(schema *sqlengine.SchemaSnapshot, key string, stmts
 }
 
 // getShape returns the shape of key; known says whether key was seen.
-func (c *stmtCache) getShape(schema *sqlengine.SchemaSnapshot, key string) (sh *sqlengine.Shape, known bool) {
+func (c *stmtCache) getShape(schema *sqlengine.SchemaSnapshot, key string) (sh *translate.Shape, known bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.syncLocked(schema)
@@ -76,7 +77,7 @@ func (c *stmtCache) getShape(schema *sqlengine.SchemaSnapshot, key string) (sh *
 }
 
 // putShape records key's shape; nil records that it has none.
-func (c *stmtCache) putShape(schema *sqlengine.SchemaSnapshot, key string, sh *sqlengine.Shape) {
+func (c *stmtCache) putShape(schema *sqlengine.SchemaSnapshot, key string, sh *translate.Shape) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.syncLocked(schema)
@@ -85,21 +86,21 @@ func (c *stmtCache) putShape(schema *sqlengine.SchemaSnapshot, key string, sh *s
 
 // colsKey is what a statement's description is cached under: a shape's
 // statements share their template's.
-func colsKey(st *sqlengine.Stmt) *sqlengine.Stmt {
+func colsKey(st *translate.Stmt) *translate.Stmt {
 	if st.Template != nil {
 		return st.Template
 	}
 	return st
 }
 
-func (c *stmtCache) getCols(st *sqlengine.Stmt) ([]pgwire.Column, bool) {
+func (c *stmtCache) getCols(st *translate.Stmt) ([]pgwire.Column, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cols, ok := c.cols[colsKey(st)]
 	return cols, ok
 }
 
-func (c *stmtCache) putCols(st *sqlengine.Stmt, cols []pgwire.Column) {
+func (c *stmtCache) putCols(st *translate.Stmt, cols []pgwire.Column) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cols != nil {

@@ -13,23 +13,25 @@ const module = "github.com/pgraft/pgraft/"
 // means changing this table and docs/design.md (§1, Package layout) in the
 // same commit.
 var allowedImports = map[string][]string{
-	"cmd/pgraft":        {"server"},
-	"server":            {"pgvalue", "pgwire", "pgwire/pgerror", "replica", "sqlengine"},
-	"server/servertest": {"server"},
-	"server/chaostest":  {"server", "server/servertest"}, // test harness: clusters under faults (server.Config hooks)
-	"pgwire":            {"pgvalue", "pgwire/pgerror"},
-	"pgwire/pgtest":     {},
-	"sqlengine":         {"pgvalue", "pgwire/pgerror"},
-	"pgvalue":           {"pgwire/pgerror"}, // PostgreSQL's value rules, shared by pgwire and sqlengine
-	"replica":           {},
-	"pgwire/pgerror":    {},
+	"cmd/pgraft":          {"server"},
+	"server":              {"pgvalue", "pgwire", "pgwire/pgerror", "replica", "sqlengine", "sqlengine/translate"},
+	"server/servertest":   {"server"},
+	"server/chaostest":    {"server", "server/servertest"}, // test harness: clusters under faults (server.Config hooks)
+	"pgwire":              {"pgvalue", "pgwire/pgerror"},
+	"pgwire/pgtest":       {},
+	"sqlengine":           {"pgvalue", "pgwire/pgerror", "sqlengine/translate"},
+	"sqlengine/translate": {"pgvalue", "pgwire/pgerror"}, // PostgreSQL → SQLite, knowing nothing of SQLite's connections
+	"pgvalue":             {"pgwire/pgerror"},            // PostgreSQL's value rules, shared by pgwire and sqlengine
+	"replica":             {},
+	"pgwire/pgerror":      {},
 }
 
 // forbiddenExternal keeps heavy dependencies where they belong.
 var forbiddenExternal = map[string][]string{
-	"pgwire":    {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go"},
-	"sqlengine": {"github.com/hashicorp/raft", "github.com/jackc/pgx"},
-	"replica":   {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/pganalyze/pg_query_go"},
+	"pgwire":              {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go"},
+	"sqlengine":           {"github.com/hashicorp/raft", "github.com/jackc/pgx"},
+	"sqlengine/translate": {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/jackc/pgx"},
+	"replica":             {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "github.com/pganalyze/pg_query_go"},
 	"pgvalue": {"github.com/mattn/go-sqlite3", "github.com/hashicorp/raft", "github.com/pganalyze/pg_query_go",
 		"github.com/jackc/pgx"},
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // route.go decides where each statement runs (DESIGN.md §1):
@@ -40,8 +41,8 @@ func (s *session) start(ctx context.Context, p *portal) error {
 }
 
 // admitLocked refuses statements that the transaction state does not allow.
-func (s *session) admitLocked(st *sqlengine.Stmt) error {
-	if s.tx.abortErr != nil && st.Kind != sqlengine.KindRollback && st.Kind != sqlengine.KindCommit {
+func (s *session) admitLocked(st *translate.Stmt) error {
+	if s.tx.abortErr != nil && st.Kind != translate.KindRollback && st.Kind != translate.KindCommit {
 		err := s.tx.abortErr
 		s.tx.abortErr = nil
 		return err
@@ -50,7 +51,7 @@ func (s *session) admitLocked(st *sqlengine.Stmt) error {
 		return nil
 	}
 	switch st.Kind {
-	case sqlengine.KindRollback, sqlengine.KindCommit, sqlengine.KindRollbackTo:
+	case translate.KindRollback, translate.KindCommit, translate.KindRollbackTo:
 		return nil
 	}
 	return errInFailedTx
@@ -79,9 +80,9 @@ func (s *session) statementFailed(err error) error {
 func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
 	switch st.Kind {
-	case sqlengine.KindSelect:
+	case translate.KindSelect:
 		return s.runSelectLocked(ctx, p)
-	case sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete, sqlengine.KindDDL:
+	case translate.KindInsert, translate.KindUpdate, translate.KindDelete, translate.KindDDL:
 		res, err := s.runWriteLocked(ctx, st, p.args)
 		if err != nil {
 			return err
@@ -164,7 +165,7 @@ func (s *session) waitConsistent(ctx context.Context) error {
 }
 
 // runWriteLocked runs INSERT/UPDATE/DELETE/DDL.
-func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (s *session) runWriteLocked(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	if s.readOnly() {
 		return nil, pgerror.New(pgerror.ReadOnlySQLTransaction,
 			"cannot execute %s in a read-only transaction", readOnlyVerb(st))
@@ -193,8 +194,8 @@ func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args [
 	return res, nil
 }
 
-func readOnlyVerb(st *sqlengine.Stmt) string {
-	if st.Kind == sqlengine.KindDDL {
+func readOnlyVerb(st *translate.Stmt) string {
+	if st.Kind == translate.KindDDL {
 		return strings.SplitN(st.Tag, " ", 2)[0] + " " + strings.SplitN(st.Tag+" ", " ", 3)[1]
 	}
 	return st.Tag
@@ -202,14 +203,14 @@ func readOnlyVerb(st *sqlengine.Stmt) string {
 
 // autocommitWrite proposes one statement as its own entry and returns the
 // leader's own Apply result.
-func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (s *session) autocommitWrite(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	if fwd, err := s.forwardWritesLocked(st); err != nil || fwd {
 		if err != nil {
 			return nil, err
 		}
 		return s.forwardAutocommitLocked(ctx, st, args)
 	}
-	exclusive := st.Kind == sqlengine.KindDDL
+	exclusive := st.Kind == translate.KindDDL
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return nil, err
 	}

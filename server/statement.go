@@ -8,12 +8,13 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // statement is a translated statement (pgwire.Statement).
 type statement struct {
 	s    *session
-	st   *sqlengine.Stmt
+	st   *translate.Stmt
 	cols []pgwire.Column // computed once by columns
 	done bool            // cols computed
 	// private: translated against the session's transaction's own schema,
@@ -57,7 +58,7 @@ func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error)
 		return nil, pgerror.New(pgerror.ProtocolViolation,
 			"bind message supplies %d parameters, but prepared statement requires %d", len(args), len(p.st.ParamOIDs))
 	}
-	stored := p.st.Bound // the query's own constants (sqlengine.Shape)
+	stored := p.st.Bound // the query's own constants (translate.Shape)
 	if len(stored) == 0 {
 		stored = make([]any, len(args))
 		for i, a := range args {
@@ -92,21 +93,21 @@ type describeOpts struct {
 
 // describe returns the columns a statement's rows have, nil if it returns
 // none.
-func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOpts) (cols []pgwire.Column, err error) {
+func (s *session) describe(ctx context.Context, st *translate.Stmt, o describeOpts) (cols []pgwire.Column, err error) {
 	switch {
-	case st.Kind == sqlengine.KindShow:
+	case st.Kind == translate.KindShow:
 		if st.Show == "all" {
 			return []pgwire.Column{textColumn("name"), textColumn("setting"), textColumn("description")}, nil
 		}
 		return []pgwire.Column{textColumn(showColumnName(st.Show))}, nil
 	case st.Advisory != "":
 		c := st.Columns[0]
-		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: sqlengine.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
-	case st.Kind == sqlengine.KindFetch:
+		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: translate.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
+	case st.Kind == translate.KindFetch:
 		return s.cursorColumns(ctx, st, o.locked) // not cached: it depends on the cursor
-	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
+	case st.Kind == translate.KindSet && st.Set != nil && st.Set.Result:
 		return []pgwire.Column{textColumn("set_config")}, nil
-	case st.Kind == sqlengine.KindSelect || st.Kind.IsWrite() && st.Kind != sqlengine.KindDDL:
+	case st.Kind == translate.KindSelect || st.Kind.IsWrite() && st.Kind != translate.KindDDL:
 	default:
 		return nil, nil
 	}
@@ -142,7 +143,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 			s.srv.cache.putCols(st, cols)
 		}
 	}()
-	if !st.Returning && st.Kind != sqlengine.KindSelect {
+	if !st.Returning && st.Kind != translate.KindSelect {
 		return nil, nil // prepared only to check it, as PostgreSQL's Parse does
 	}
 	cols = make([]pgwire.Column, len(info.Names))
@@ -155,14 +156,14 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 			oid, mod, table, att = rc.OID, rc.TypeMod, rc.TableOID, rc.AttNum
 		}
 		if oid == 0 {
-			if t := sqlengine.TypeByDecl(info.DeclTypes[i]); t != nil {
+			if t := translate.TypeByDecl(info.DeclTypes[i]); t != nil {
 				oid = t.OID
 			} else {
 				oid = pgvalue.OIDText
 			}
 		}
 		size := int16(-1)
-		if t := sqlengine.TypeByOID(oid); t != nil {
+		if t := translate.TypeByOID(oid); t != nil {
 			size = t.Len
 		}
 		cols[i] = pgwire.Column{Name: name, TableOID: table, AttNum: att, TypeOID: oid, TypeSize: size, TypeMod: mod}
@@ -270,7 +271,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 // rest), as PostgreSQL does; a write with RETURNING counts all rows written.
 func (p *portal) completionTag(before int64) string {
 	switch p.stmt.st.Kind {
-	case sqlengine.KindSelect, sqlengine.KindFetch, sqlengine.KindShow:
+	case translate.KindSelect, translate.KindFetch, translate.KindShow:
 		return commandTag(p.stmt.st, p.count-before)
 	}
 	return commandTag(p.stmt.st, p.count)

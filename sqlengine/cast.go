@@ -14,7 +14,7 @@ import (
 
 // pgCast implements the SQL function pg_cast(x, srctyp, dsttyp, typmod) that
 // translation emits for x::T and CAST(x AS T). It converts x to the storage
-// form (types.go) of dsttyp with PostgreSQL's input rules and errors.
+// form (translate/types.go) of dsttyp with PostgreSQL's input rules and errors.
 //
 // srctyp is the operand's typname when translation knows it ("" otherwise):
 // it decides what PostgreSQL would do where the SQLite value alone cannot

@@ -20,7 +20,7 @@ func errCode(err error) string {
 }
 
 // Expected values are PostgreSQL 15's answers (checked on 15.18), in
-// pgraft's storage form (types.go): bool 1/0, timestamps as UTC text.
+// pgraft's storage form (translate/types.go): bool 1/0, timestamps as UTC text.
 func TestCastValues(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -176,12 +176,12 @@ func TestCastThroughSQL(t *testing.T) {
 	}
 }
 
-// go-sqlite3 turns a zero-length []byte result into NULL; byteaResultSQL
-// around the call must give back an empty BLOB, and leave others alone.
+// go-sqlite3 turns a zero-length []byte result into NULL; the CAST … AS
+// BLOB that translation wraps around the call (byteaResultSQL in
+// sqlengine/translate) must give back an empty BLOB, and leave others alone.
 func TestCastEmptyByteaThroughSQL(t *testing.T) {
 	db, _ := openCatalogDB(t, nil)
-	q := `SELECT typeof(x), length(x), hex(x) FROM (SELECT ` +
-		byteaResultSQL(`pg_cast(?, '', 'bytea', -1)`) + ` AS x)`
+	q := `SELECT typeof(x), length(x), hex(x) FROM (SELECT CAST(pg_cast(?, '', 'bytea', -1) AS BLOB) AS x)`
 	tests := []struct {
 		in   any
 		want string

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Catalog functions: the pg_catalog functions psql, drivers and ORMs call
@@ -152,7 +153,7 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 		m := models.get(asString(orEmpty(a[0])))
 		return m.tables[asString(orEmpty(a[1]))], asString(orEmpty(a[2])), asString(orEmpty(a[3]))
 	}
-	typeOf := func(a []any) (*PGType, int32, bool) {
+	typeOf := func(a []any) (*translate.PGType, int32, bool) {
 		t, col, decl := column(a)
 		isRowid := t != nil && t.rowidPK != "" && strings.EqualFold(t.rowidPK, col)
 		typ, mod := columnType(decl, rowidTypeOf(t), isRowid)
@@ -336,7 +337,7 @@ func formatType(oid uint32, typmod *int64) string {
 	if oid == 0 {
 		return "-"
 	}
-	t := TypeByOID(oid)
+	t := translate.TypeByOID(oid)
 	if t == nil {
 		return "???"
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // TestDateTimeArithmetic runs translated PostgreSQL expressions on a real
@@ -25,7 +26,7 @@ func TestDateTimeArithmetic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
-			sts, err := Translate("SELECT "+tc.expr, nil, TranslateOptions{})
+			sts, err := translate.SQL("SELECT "+tc.expr, nil, translate.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,11 +8,12 @@ import (
 
 	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Conversions between the values pgwire speaks (nil, bool, int64, float64,
 // string, []byte, time.Time; see pgwire.Portal) and SQLite's storage values,
-// following the storage conventions in types.go.
+// following the storage conventions in translate/types.go.
 
 // ToStorage converts a bound parameter of PostgreSQL type oid to the value
 // bound to SQLite.
@@ -63,13 +64,13 @@ func stringToStorage(s string, oid uint32) (any, error) {
 	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8, pgvalue.OIDOid:
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", translate.TypeByOID(oid).SQLName, s)
 		}
 		return i, nil
 	case pgvalue.OIDFloat4, pgvalue.OIDFloat8:
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil && !isFloatRangeErr(err) {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", translate.TypeByOID(oid).SQLName, s)
 		}
 		return f, nil
 	case pgvalue.OIDUUID:

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"slices"
@@ -12,7 +12,7 @@ import (
 )
 
 // Function calls: the PostgreSQL name decides the SQLite function (a
-// built-in, or a pg_* function registered by functions.go) and the result
+// built-in, or a pg_* function registered by sqlengine/functions*.go) and the result
 // type.
 
 // funcSpec maps one PostgreSQL function.
@@ -77,7 +77,7 @@ var funcSpecs = map[string]funcSpec{
 	"percent_rank": fixedFunc("percent_rank", pgvalue.OIDFloat8), "cume_dist": fixedFunc("cume_dist", pgvalue.OIDFloat8),
 	"ntile": fixedFunc("ntile", pgvalue.OIDInt4), "lag": argTyped("lag", 0), "lead": argTyped("lead", 0),
 	"first_value": argTyped("first_value", 0), "last_value": argTyped("last_value", 0), "nth_value": argTyped("nth_value", 0),
-	// catalog helpers (functions.go)
+	// catalog helpers (sqlengine/catalog_funcs.go)
 	"pg_table_is_visible": fixedFunc("pg_table_is_visible", pgvalue.OIDBool), "pg_get_userbyid": fixedFunc("pg_get_userbyid", pgvalue.OIDName),
 	"format_type": fixedFunc("format_type", pgvalue.OIDText), "pg_get_expr": fixedFunc("pg_get_expr", pgvalue.OIDText),
 	"pg_get_indexdef": fixedFunc("pg_get_indexdef", pgvalue.OIDText), "pg_get_constraintdef": fixedFunc("pg_get_constraintdef", pgvalue.OIDText),
@@ -97,6 +97,21 @@ var funcSpecs = map[string]funcSpec{
 	"pg_advisory_lock":   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
 	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", pgvalue.OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
 	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", pgvalue.OIDBool),
+}
+
+// EmittedFunctions returns, sorted, the SQL functions that functions
+// translated by name alone become (funcSpecs' targets): SQLite's own and
+// pgraft's, which the engine's authorizer must allow, and the advisory-lock
+// functions the server answers.
+func EmittedFunctions() []string {
+	var names []string
+	for _, spec := range funcSpecs {
+		if !slices.Contains(names, spec.to) {
+			names = append(names, spec.to)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // sqliteStateFuncs read connection state: refused in writes (DESIGN §3).
@@ -177,12 +192,12 @@ func (t *translator) funcArgs(f *pg.FuncCall) (string, []xtype) {
 	}
 	parts := make([]string, len(f.Args))
 	xs := make([]xtype, len(f.Args))
-	dateFunc := slices.Contains(detDateFuncs, t.funcName(f.Funcname))
+	dateFunc := slices.Contains(sqliteDateFuncs, t.funcName(f.Funcname))
 	for i, a := range f.Args {
 		parts[i], xs[i] = t.expr(a)
 		if t.write && dateFunc && xs[i].unknown && len(parts[i]) > 2 {
 			// Refused here, before the log; dateFunc refuses a bound value.
-			if m := nodeZoneModifier(parts[i][1 : len(parts[i])-1]); m != "" && parts[i][0] == '\'' {
+			if m := NodeZoneModifier(parts[i][1 : len(parts[i])-1]); m != "" && parts[i][0] == '\'' {
 				t.unsupported("the '%s' modifier in a write", m)
 			}
 		}
@@ -206,7 +221,7 @@ func (t *translator) funcDecorations(f *pg.FuncCall) string {
 	}
 	if f.Over != nil {
 		if f.Over.Name != "" {
-			s += " OVER " + quoteIdent(f.Over.Name)
+			s += " OVER " + QuoteIdent(f.Over.Name)
 		} else {
 			s += " OVER (" + t.windowSpec(f.Over) + ")"
 		}
@@ -347,5 +362,29 @@ func (t *translator) currentSetting(f *pg.FuncCall) string {
 		return "NULL"
 	}
 	t.fail(pgerror.New(pgerror.UndefinedObject, "unrecognized configuration parameter \"%s\"", name))
+	return ""
+}
+
+// sqliteDateFuncs are SQLite's date functions. Their 'localtime' and 'utc'
+// modifiers convert with the node's own time zone: funcArgs refuses them in
+// writes, before the log, and the engine's write connection replaces the
+// functions to refuse a bound one too (sqlengine/determinism.go).
+var sqliteDateFuncs = []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"}
+
+// SQLiteDateFuncs returns the names of SQLite's date functions, which
+// read the node's time zone through their 'localtime' and 'utc' modifiers.
+func SQLiteDateFuncs() []string { return slices.Clone(sqliteDateFuncs) }
+
+// NodeZoneModifier returns "localtime" or "utc" when a date function's
+// argument is the modifier of that name, which converts with the node's own
+// time zone, and "" otherwise.
+func NodeZoneModifier(arg string) string {
+	a := strings.ToLower(strings.TrimSpace(arg))
+	switch {
+	case strings.Contains(a, "localtime"):
+		return "localtime"
+	case a == "utc":
+		return "utc"
+	}
 	return ""
 }

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"strconv"
@@ -255,4 +255,11 @@ func significantDigits(text string) int {
 	}
 	digits := strings.TrimLeft(strings.ReplaceAll(text, ".", ""), "0")
 	return len(strings.TrimRight(digits, "0"))
+}
+
+// isIdentByte reports whether c may continue an identifier in PostgreSQL's
+// lexer (ident_cont: letters, digits, _, $ and every byte of a multi-byte
+// character).
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

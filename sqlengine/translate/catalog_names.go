@@ -1,9 +1,11 @@
-package sqlengine
+package translate
+
+import "slices"
 
 // Catalog relations. Translation rewrites a reference to one of these —
 // schema-qualified (pg_catalog.pg_class, information_schema.tables) or not —
 // to the SQLite name below; every read connection has a TEMP VIEW of that
-// name computed from SQLite's own schema (catalog.go), so catalog queries run
+// name computed from SQLite's own schema (sqlengine/catalog.go), so catalog queries run
 // like any other read and always see the current schema.
 
 // pgCatalogRelations are the pg_catalog relations pgraft answers. The SQLite
@@ -49,4 +51,19 @@ func catalogViewName(schema, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// CatalogViews returns the names of the SQLite views that catalog
+// references translate to, sorted: the engine creates each on every read
+// connection (sqlengine/catalog.go).
+func CatalogViews() []string {
+	names := make([]string, 0, len(pgCatalogRelations)+len(infoSchemaRelations))
+	for n := range pgCatalogRelations {
+		names = append(names, n)
+	}
+	for n := range infoSchemaRelations {
+		names = append(names, "information_schema_"+n)
+	}
+	slices.Sort(names)
+	return names
 }

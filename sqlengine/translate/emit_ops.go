@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"fmt"
@@ -407,4 +407,14 @@ func dtArithType(op string, a, b xtype) xtype {
 		return typed(bo)
 	}
 	return typed(pgvalue.OIDInterval)
+}
+
+// byteaResultSQL wraps the SQL call of a pgraft function whose result is
+// bytea (pg_cast(…, 'bytea', …), pg_greatest over bytea, …) so that an
+// empty result is an empty BLOB, not NULL or text (see sqlResult in
+// sqlengine/functions.go). SQLite's CAST(… AS BLOB) keeps a BLOB and NULL
+// as they are and reinterprets text, here only ever the empty string, as
+// bytes.
+func byteaResultSQL(call string) string {
+	return "CAST(" + call + " AS BLOB)"
 }

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 // Schema is the view of user tables that translation consults: to infer
 // parameter types from the columns they are compared with or assigned to, to
@@ -62,9 +62,9 @@ type ForeignKeyInfo struct {
 	Deferred   bool // DEFERRABLE INITIALLY DEFERRED
 }
 
-// TranslateOptions carry the session facts that some statements read while
+// Options carry the session facts that some statements read while
 // they are translated.
-type TranslateOptions struct {
+type Options struct {
 	// ParamOIDs are the types the client gave for $1…$n (0 = unspecified).
 	ParamOIDs []uint32
 	// Setting returns a session setting for current_setting(), SHOW-like

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"fmt"
@@ -161,10 +161,10 @@ func (t *translator) columnRef(c *pg.ColumnRef) (string, xtype) {
 			continue // schema.table.column: the table name alone is unique in SQLite
 		}
 		if len(c.Fields) == 3 && i == 1 && c.Fields[0] != nil && strVal(c.Fields[0]) == "information_schema" {
-			parts = []string{quoteIdent("information_schema_" + s)}
+			parts = []string{QuoteIdent("information_schema_" + s)}
 			continue
 		}
-		parts = append(parts, quoteIdent(s))
+		parts = append(parts, QuoteIdent(s))
 	}
 	if len(c.Fields) > 3 || len(c.Fields) == 3 && len(parts) > 2 {
 		t.unsupported("column reference %s", strings.Join(names, "."))

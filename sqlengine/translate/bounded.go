@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import pg "github.com/pganalyze/pg_query_go/v6"
 

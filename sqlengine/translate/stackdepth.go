@@ -1,7 +1,9 @@
-package sqlengine
+package translate
 
 import (
 	"strings"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
 // stackdepth.go keeps PostgreSQL's parser (pg_query, C via cgo) from
@@ -73,7 +75,7 @@ func (f *depthFrame) depth() int {
 // could nest deeper than maxParseDepth.
 func checkParseDepth(sql string) error {
 	if parseDepth(sql, maxParseDepth) > maxParseDepth {
-		return errStackDepth()
+		return StackDepthError()
 	}
 	return nil
 }
@@ -322,4 +324,12 @@ func dollarEnd(sql string, i int) int {
 		return len(sql) // unterminated: a syntax error
 	}
 	return j + 1 + end + len(delim)
+}
+
+// StackDepthError is PostgreSQL's answer to an expression or statement nested
+// too deeply for its stack, word for word: 54001 from the scan here, and from SQLite's
+// own expression depth limit (sqlengine/errors.go).
+func StackDepthError() *pgerror.Error {
+	return pgerror.New(pgerror.StatementTooComplex, "stack depth limit exceeded").
+		WithHint(`Increase the configuration parameter "max_stack_depth" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.`)
 }

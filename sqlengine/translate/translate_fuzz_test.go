@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import "testing"
 
@@ -15,6 +15,6 @@ func FuzzTranslate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
-		Translate(sql, nil, TranslateOptions{}) //nolint:errcheck // only panics matter
+		SQL(sql, nil, Options{}) //nolint:errcheck // only panics matter
 	})
 }

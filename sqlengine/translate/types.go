@@ -1,6 +1,7 @@
-package sqlengine
+package translate
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pgraft/pgraft/pgvalue"
@@ -62,6 +63,10 @@ var pgTypes = []PGType{
 	{"_oid", "oid[]", pgvalue.OIDOidArray, -1, "", 0, 'A'},
 	{"_name", "name[]", pgvalue.OIDNameArray, -1, "", 0, 'A'},
 }
+
+// Types returns every type pgraft knows, in the table's order: the catalog's
+// pg_type and information_schema views list them.
+func Types() []PGType { return slices.Clone(pgTypes) }
 
 // Read-only indexes of pgTypes.
 var typesByOID, typesByName, typesByDecl = indexTypes()

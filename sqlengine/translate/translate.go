@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"errors"
@@ -23,9 +23,14 @@ import (
 // invalidSchemaName is SQLSTATE 3F000 (invalid_schema_name).
 const invalidSchemaName = "3F000"
 
-// Translate parses one query string (one or more statements) and translates each.
+// maxParams is the highest parameter number a statement may use: the most
+// a Bind message can carry (PostgreSQL's limit too). The translator keeps a
+// slot per number up to the highest, so $2000000000 must not get that far.
+const maxParams = 65535
+
+// SQL parses one query string (one or more statements) and translates each.
 // An empty or comment-only string returns no statements. Errors are *pgerror.Error.
-func Translate(sql string, schema Schema, opts TranslateOptions) ([]*Stmt, error) {
+func SQL(sql string, schema Schema, opts Options) ([]*Stmt, error) {
 	if err := checkParseDepth(sql); err != nil {
 		return nil, err // before pg_query: too deep a tree overflows its C stack
 	}
@@ -76,7 +81,7 @@ type bailout struct{ err *pgerror.Error }
 // translator holds what one statement's translation accumulates.
 type translator struct {
 	schema    Schema
-	opts      TranslateOptions
+	opts      Options
 	params    []uint32 // inferred OIDs, indexed by $n-1
 	maxParam  int
 	write     bool // inside INSERT/UPDATE/DELETE/DDL: determinism rules apply
@@ -87,7 +92,7 @@ type translator struct {
 	lits      *litExtract // shape.go: constants become parameters; nil otherwise
 }
 
-func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOptions) (st *Stmt, err error) {
+func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st *Stmt, err error) {
 	t := &translator{schema: schema, opts: opts, lits: opts.extract}
 	t.params = append([]uint32(nil), opts.ParamOIDs...)
 	defer func() {
@@ -141,7 +146,7 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts TranslateOpti
 var reAdvisoryQuery = regexp.MustCompile(`^SELECT (pg_(?:try_)?advisory_(?:xact_)?(?:lock|unlock)(?:_shared)?|pg_advisory_unlock_all)\((.*)\) AS "([^"]*)"$`)
 
 // reChecksumQuery matches the translation of "SELECT pgraft_checksum()" on
-// its own, which the engine answers (checksum.go).
+// its own, which the engine answers (sqlengine/checksum.go).
 var reChecksumQuery = regexp.MustCompile(`^SELECT pgraft_checksum\(\) AS "[^"]*"$`)
 
 // reCommitIndexQuery matches the translation of "SELECT pgraft_commit_index()"
@@ -238,9 +243,9 @@ var sqliteKeywords = func() map[string]bool {
 	return m
 }()
 
-// quoteIdent quotes an identifier for SQLite when it is not a plain
-// lower-case word.
-func quoteIdent(s string) string {
+// QuoteIdent quotes an identifier for SQLite when it is not a plain
+// lower-case word or is one of SQLite's keywords.
+func QuoteIdent(s string) string {
 	plain := s != "" && !sqliteKeywords[s]
 	for i, r := range s {
 		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"strconv"
@@ -55,16 +55,16 @@ func (t *translator) rangeVar(rv *pg.RangeVar) string {
 	} else {
 		entry = tableEntry(alias, t.table(name))
 	}
-	out := quoteIdent(ref)
+	out := QuoteIdent(ref)
 	if rv.Alias != nil {
 		alias = rv.Alias.Aliasname
 		entry.name = alias
 		if len(rv.Alias.Colnames) > 0 {
 			return t.renamedFromItem("SELECT * FROM "+out, alias, entry, nameList(rv.Alias.Colnames))
 		}
-		out += " AS " + quoteIdent(alias)
+		out += " AS " + QuoteIdent(alias)
 	} else if ref != rv.Relname {
-		out += " AS " + quoteIdent(rv.Relname)
+		out += " AS " + QuoteIdent(rv.Relname)
 	}
 	t.scope.rels = append(t.scope.rels, entry)
 	return out
@@ -111,7 +111,7 @@ func (t *translator) renamedFromItem(query, alias string, entry *relEntry, names
 		entry.cols = entry.cols[:len(names)]
 	}
 	t.scope.rels = append(t.scope.rels, entry)
-	q := quoteIdent(alias)
+	q := QuoteIdent(alias)
 	return "(WITH " + q + "(" + identList(names) + ") AS (" + query + ") SELECT * FROM " + q + ") AS " + q
 }
 
@@ -131,7 +131,7 @@ func (t *translator) rangeSubselect(r *pg.RangeSubselect) string {
 		return t.renamedFromItem(body[1:len(body)-1], entry.name, entry, nameList(r.Alias.Colnames))
 	}
 	t.scope.rels = append(t.scope.rels, entry)
-	return body + " AS " + quoteIdent(entry.name)
+	return body + " AS " + QuoteIdent(entry.name)
 }
 
 // joinExpr emits the JOIN kinds SQLite shares with PostgreSQL.
@@ -189,7 +189,7 @@ func (t *translator) rangeFunction(r *pg.RangeFunction) string {
 	}
 	sql, x := t.generateSeries(f.Args, col)
 	t.scope.rels = append(t.scope.rels, &relEntry{name: rel, known: true, cols: []colInfo{{name: col, typ: x}}})
-	return sql + " AS " + quoteIdent(rel)
+	return sql + " AS " + QuoteIdent(rel)
 }
 
 // generateSeries emits integer generate_series(a, b[, step]) as a
@@ -203,7 +203,7 @@ func (t *translator) generateSeries(args []*pg.Node, col string) (string, xtype)
 	if ax.t != nil && ax.t.Category != 'N' {
 		t.unsupported("generate_series over %s", ax.t.SQLName)
 	}
-	c := quoteIdent(col)
+	c := QuoteIdent(col)
 	startOK, nextOK, next := a+" <= "+b, c+" + 1 <= "+b, c+" + 1"
 	if len(args) == 3 {
 		s, _ := t.operand(args[2])
@@ -247,7 +247,7 @@ func (t *translator) windowSpec(w *pg.WindowDef) string {
 	defer t.lits.resume()
 	var parts []string
 	if w.Refname != "" {
-		parts = append(parts, quoteIdent(w.Refname))
+		parts = append(parts, QuoteIdent(w.Refname))
 	}
 	if len(w.PartitionClause) > 0 {
 		s, _ := t.exprList(w.PartitionClause)

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"reflect"
@@ -89,10 +89,10 @@ func instantiateAndCompare(t *testing.T, first, second string) (ok bool) {
 	if !ok1 || !ok2 || key1 != key2 {
 		t.Fatalf("%q and %q do not share a shape key", first, second)
 	}
-	opts := TranslateOptions{}
-	_, sh, err := TranslateShape(first, lits1, testSchema(), opts)
+	opts := Options{}
+	_, sh, err := WithShape(first, lits1, testSchema(), opts)
 	if err != nil {
-		t.Fatalf("TranslateShape(%q): %v", first, err)
+		t.Fatalf("WithShape(%q): %v", first, err)
 	}
 	if sh == nil {
 		return false
@@ -101,9 +101,9 @@ func instantiateAndCompare(t *testing.T, first, second string) (ok bool) {
 	if !ok {
 		return false
 	}
-	want, err := Translate(second, testSchema(), opts)
+	want, err := SQL(second, testSchema(), opts)
 	if err != nil {
-		t.Fatalf("Translate(%q): %v", second, err)
+		t.Fatalf("SQL(%q): %v", second, err)
 	}
 	st := *got[0]
 	if len(st.Bound) == 0 || st.Template == nil {
@@ -170,7 +170,7 @@ func TestShapeRefusals(t *testing.T) {
 		if !ok {
 			t.Fatalf("%q: not scannable", sql)
 		}
-		_, sh, err := TranslateShape(sql, lits, testSchema(), TranslateOptions{})
+		_, sh, err := WithShape(sql, lits, testSchema(), Options{})
 		if err != nil {
 			t.Fatalf("%q: %v", sql, err)
 		}
@@ -185,7 +185,7 @@ func TestShapeSource(t *testing.T) {
 	q2 := "  SELECT id FROM users WHERE id = 12345 AND name = 'longer';  "
 	_, l1, _ := ScanLiterals(q1)
 	_, l2, _ := ScanLiterals(q2)
-	_, sh, err := TranslateShape(q1, l1, testSchema(), TranslateOptions{})
+	_, sh, err := WithShape(q1, l1, testSchema(), Options{})
 	if err != nil || sh == nil {
 		t.Fatalf("shape: %v %v", sh, err)
 	}
@@ -201,7 +201,7 @@ func TestShapeSource(t *testing.T) {
 func BenchmarkShapeInstantiate(b *testing.B) {
 	q := "SELECT id, balance FROM users WHERE id = 4242"
 	_, lits, _ := ScanLiterals(q)
-	_, sh, err := TranslateShape(q, lits, testSchema(), TranslateOptions{})
+	_, sh, err := WithShape(q, lits, testSchema(), Options{})
 	if err != nil || sh == nil {
 		b.Fatalf("shape: %v", err)
 	}
@@ -262,7 +262,7 @@ func FuzzShape(f *testing.F) {
 		if !ok {
 			return
 		}
-		_, sh, err := TranslateShape(sql, lits, testSchema(), TranslateOptions{})
+		_, sh, err := WithShape(sql, lits, testSchema(), Options{})
 		if err != nil || sh == nil {
 			return
 		}
@@ -275,7 +275,7 @@ func FuzzShape(f *testing.F) {
 		if !ok {
 			return // a constant the shape fixes changed
 		}
-		want, err := Translate(sql2, testSchema(), TranslateOptions{})
+		want, err := SQL(sql2, testSchema(), Options{})
 		if err != nil {
 			t.Fatalf("%q instantiated from %q, but translating it fails: %v", sql2, sql, err)
 		}

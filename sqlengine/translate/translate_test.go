@@ -1,7 +1,8 @@
-package sqlengine
+package translate
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -44,10 +45,10 @@ func testSchema() fakeSchema {
 	}
 }
 
-func testOptions() TranslateOptions {
+func testOptions() Options {
 	settings := map[string]string{"session_authorization": "alice", "database": "app",
 		"search_path": `"$user", public`, "pid": "4242", "in_hot_standby": "off", "application_name": "psql"}
-	return TranslateOptions{Setting: func(name string) (string, bool) {
+	return Options{Setting: func(name string) (string, bool) {
 		v, ok := settings[name]
 		return v, ok
 	}}
@@ -56,12 +57,12 @@ func testOptions() TranslateOptions {
 // translateOne translates a single statement and fails the test on error.
 func translateOne(t *testing.T, sql string) *Stmt {
 	t.Helper()
-	sts, err := Translate(sql, testSchema(), testOptions())
+	sts, err := SQL(sql, testSchema(), testOptions())
 	if err != nil {
-		t.Fatalf("Translate(%q): %v", sql, err)
+		t.Fatalf("SQL(%q): %v", sql, err)
 	}
 	if len(sts) != 1 {
-		t.Fatalf("Translate(%q): %d statements, want 1", sql, len(sts))
+		t.Fatalf("SQL(%q): %d statements, want 1", sql, len(sts))
 	}
 	return sts[0]
 }
@@ -74,7 +75,7 @@ func runSQLCases(t *testing.T, cases []sqlCase) {
 		t.Run(c.name, func(t *testing.T) {
 			st := translateOne(t, c.in)
 			if st.SQL != c.want {
-				t.Errorf("Translate(%q)\n got: %s\nwant: %s", c.in, st.SQL, c.want)
+				t.Errorf("SQL(%q)\n got: %s\nwant: %s", c.in, st.SQL, c.want)
 			}
 		})
 	}
@@ -199,7 +200,7 @@ func TestTranslateCatalogRelations(t *testing.T) {
 	for _, c := range cases {
 		st := translateOne(t, c.in)
 		if st.SQL != c.want || !st.Catalog {
-			t.Errorf("Translate(%q) = %q catalog=%v, want %q catalog=true", c.in, st.SQL, st.Catalog, c.want)
+			t.Errorf("SQL(%q) = %q catalog=%v, want %q catalog=true", c.in, st.SQL, st.Catalog, c.want)
 		}
 	}
 	if st := translateOne(t, "SELECT id FROM users"); st.Catalog {
@@ -208,7 +209,7 @@ func TestTranslateCatalogRelations(t *testing.T) {
 }
 
 func TestTranslateMultipleStatements(t *testing.T) {
-	sts, err := Translate("SHOW transaction_read_only; select pg_catalog.pg_is_in_recovery()", testSchema(), testOptions())
+	sts, err := SQL("SHOW transaction_read_only; select pg_catalog.pg_is_in_recovery()", testSchema(), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +218,9 @@ func TestTranslateMultipleStatements(t *testing.T) {
 		t.Fatalf("got %+v", sts)
 	}
 	for _, empty := range []string{"", "  ", "-- ping", "/* c */ ;"} {
-		sts, err := Translate(empty, testSchema(), testOptions())
+		sts, err := SQL(empty, testSchema(), testOptions())
 		if err != nil || len(sts) != 0 {
-			t.Errorf("Translate(%q) = %v, %v; want no statements", empty, sts, err)
+			t.Errorf("SQL(%q) = %v, %v; want no statements", empty, sts, err)
 		}
 	}
 }
@@ -250,20 +251,20 @@ func TestTranslateErrors(t *testing.T) {
 		{"SELECT $0", pgerror.UndefinedParameter, "there is no parameter $0"},
 	}
 	for _, c := range cases {
-		_, err := Translate(c.in, testSchema(), testOptions())
+		_, err := SQL(c.in, testSchema(), testOptions())
 		pe := pgerror.As(err)
 		if pe == nil {
-			t.Errorf("Translate(%q): err = %v, want SQLSTATE %s", c.in, err, c.code)
+			t.Errorf("SQL(%q): err = %v, want SQLSTATE %s", c.in, err, c.code)
 			continue
 		}
 		if pe.Code != c.code || !strings.Contains(pe.Message, c.msg) {
-			t.Errorf("Translate(%q): %s %q, want %s containing %q", c.in, pe.Code, pe.Message, c.code, c.msg)
+			t.Errorf("SQL(%q): %s %q, want %s containing %q", c.in, pe.Code, pe.Message, c.code, c.msg)
 		}
 	}
 }
 
 func TestTranslateSyntaxErrorPosition(t *testing.T) {
-	_, err := Translate("SELECT 1 FROM WHERE", testSchema(), testOptions())
+	_, err := SQL("SELECT 1 FROM WHERE", testSchema(), testOptions())
 	pe := pgerror.As(err)
 	if pe == nil || pe.Code != pgerror.SyntaxError || pe.Position != 15 || pe.Message != `syntax error at or near "WHERE"` {
 		t.Fatalf("got %#v", pe)
@@ -271,11 +272,11 @@ func TestTranslateSyntaxErrorPosition(t *testing.T) {
 }
 
 func TestTranslateNulByte(t *testing.T) {
-	_, err := Translate("SELECT E'a\\000b'", testSchema(), testOptions())
+	_, err := SQL("SELECT E'a\\000b'", testSchema(), testOptions())
 	if c := pgerror.Code(err); c != pgerror.CharacterNotInRepertoire && c != pgerror.SyntaxError {
 		t.Fatalf("NUL in a string: got %v (%s)", err, c)
 	}
-	_, err = Translate("SELECT E'a\\x00b'", testSchema(), testOptions())
+	_, err = SQL("SELECT E'a\\x00b'", testSchema(), testOptions())
 	if c := pgerror.Code(err); c == "" {
 		t.Fatalf("NUL in a string accepted")
 	}
@@ -404,17 +405,17 @@ func TestTranslateDDLErrors(t *testing.T) {
 		"UPDATE users u SET name = 'x' FROM orders o RETURNING o.id":                         "RETURNING columns of other tables",
 	}
 	for in, want := range cases {
-		_, err := Translate(in, testSchema(), testOptions())
+		_, err := SQL(in, testSchema(), testOptions())
 		pe := pgerror.As(err)
 		if pe == nil || pe.Code != pgerror.FeatureNotSupported || !strings.Contains(pe.Message, want) {
-			t.Errorf("Translate(%q) = %v, want 0A000 naming %q", in, err, want)
+			t.Errorf("SQL(%q) = %v, want 0A000 naming %q", in, err, want)
 		}
 	}
-	_, err := Translate("CREATE TABLE x (a int PRIMARY KEY, b int, PRIMARY KEY (b))", testSchema(), testOptions())
+	_, err := SQL("CREATE TABLE x (a int PRIMARY KEY, b int, PRIMARY KEY (b))", testSchema(), testOptions())
 	if pgerror.Code(err) != "42P16" {
 		t.Errorf("two primary keys: %v", err)
 	}
-	_, err = Translate("CREATE TABLE other.x (a int)", testSchema(), testOptions())
+	_, err = SQL("CREATE TABLE other.x (a int)", testSchema(), testOptions())
 	if pgerror.Code(err) != invalidSchemaName {
 		t.Errorf("unknown schema: %v", err)
 	}
@@ -465,7 +466,7 @@ func TestTranslateUtility(t *testing.T) {
 		got := translateOne(t, c.in)
 		got.Source = ""
 		if !stmtEqual(got, &c.want) {
-			t.Errorf("Translate(%q)\n got: %s\nwant: %s", c.in, dumpStmt(got), dumpStmt(&c.want))
+			t.Errorf("SQL(%q)\n got: %s\nwant: %s", c.in, dumpStmt(got), dumpStmt(&c.want))
 		}
 	}
 }
@@ -489,4 +490,78 @@ func boolPtr(b *bool) string {
 		return "nil"
 	}
 	return fmt.Sprint(*b)
+}
+
+// TestParamNumberBounds: the translator keeps a slot per parameter number up
+// to the highest, so a number past what Bind can carry fails (42P02, as
+// PostgreSQL says for a parameter it does not have) before any allocation.
+func TestParamNumberBounds(t *testing.T) {
+	tests := []struct{ sql, code string }{
+		{"SELECT $65535::int", ""},
+		{"SELECT $65536::int", pgerror.UndefinedParameter},
+		{"SELECT 1 WHERE 1 = $2000000000", pgerror.UndefinedParameter},
+		{"SELECT 1 WHERE 1 = $9223372036854775807", pgerror.UndefinedParameter},
+	}
+	for _, tc := range tests {
+		_, err := SQL(tc.sql, nil, Options{})
+		if got := pgerror.Code(err); got != tc.code {
+			t.Errorf("%s: %v (%q), want %q", tc.sql, err, got, tc.code)
+		}
+	}
+}
+
+// TestTranslatePsqlCatalogQueries translates every query psql 15 sends for
+// \dt, \d, \d tbl, \l, \dn and \du (captured from PostgreSQL 15).
+func TestTranslatePsqlCatalogQueries(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/sql/psql15-catalog.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := splitNamedQueries(string(data))
+	if len(queries) < 14 {
+		t.Fatalf("found %d queries in psql15-catalog.sql, want at least 14", len(queries))
+	}
+	for name, q := range queries {
+		sts, err := SQL(q, testSchema(), testOptions())
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(sts) != 1 || sts[0].Kind != KindSelect || !sts[0].Catalog || strings.Contains(sts[0].SQL, "pg_catalog.") {
+			t.Errorf("%s: got %+v", name, sts)
+		}
+	}
+}
+
+// splitNamedQueries reads "-- name: x" sections.
+func splitNamedQueries(s string) map[string]string {
+	out := map[string]string{}
+	name := ""
+	var b strings.Builder
+	flush := func() {
+		if name != "" {
+			out[name] = strings.TrimSpace(b.String())
+		}
+		b.Reset()
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if n, ok := strings.CutPrefix(line, "-- name: "); ok {
+			flush()
+			name = strings.TrimSpace(n)
+			continue
+		}
+		if name != "" {
+			b.WriteString(line + "\n")
+		}
+	}
+	flush()
+	return out
+}
+
+// psycopg 3 reads pg_cursors for named cursors: a catalog relation, whose
+// view the engine creates empty.
+func TestCatalogViewNamePgCursors(t *testing.T) {
+	if name, ok := catalogViewName("pg_catalog", "pg_cursors"); !ok || name != "pg_cursors" {
+		t.Fatalf("pg_catalog.pg_cursors is not a catalog relation")
+	}
 }

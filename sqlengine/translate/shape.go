@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"reflect"
@@ -94,12 +94,12 @@ type Shape struct {
 	origLen  []int // per literal: its length there
 }
 
-// TranslateShape is Translate for a query whose constants are lits (from
+// WithShape is SQL for a query whose constants are lits (from
 // ScanLiterals). It returns the translation and, when the query qualifies,
 // a Shape for later queries with the same shape key; shape is nil when it
 // does not (several statements, not a DML statement, a constant the
 // translation does not merely copy, …).
-func TranslateShape(sql string, lits []Literal, schema Schema, opts TranslateOptions) (stmts []*Stmt, shape *Shape, err error) {
+func WithShape(sql string, lits []Literal, schema Schema, opts Options) (stmts []*Stmt, shape *Shape, err error) {
 	if err := checkParseDepth(sql); err != nil {
 		return nil, nil, err
 	}

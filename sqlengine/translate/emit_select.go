@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"strings"
@@ -321,7 +321,7 @@ func (t *translator) withClause(w *pg.WithClause) string {
 		body, cols := t.selectQuery(sel)
 		names := nameList(c.Aliascolnames)
 		entry.cols, entry.known = renameCols(cols, names)
-		head := quoteIdent(c.Ctename)
+		head := QuoteIdent(c.Ctename)
 		if len(names) > 0 {
 			head += "(" + identList(names) + ")"
 		}
@@ -367,7 +367,7 @@ func renameCols(cols []colInfo, names []string) ([]colInfo, bool) {
 func identList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = quoteIdent(n)
+		q[i] = QuoteIdent(n)
 	}
 	return strings.Join(q, ", ")
 }
@@ -379,7 +379,7 @@ func (t *translator) windowClause(ws []*pg.Node) string {
 	parts := make([]string, len(ws))
 	for i, n := range ws {
 		w := n.GetWindowDef()
-		parts[i] = quoteIdent(w.Name) + " AS (" + t.windowSpec(w) + ")"
+		parts[i] = QuoteIdent(w.Name) + " AS (" + t.windowSpec(w) + ")"
 	}
 	return strings.Join(parts, ", ")
 }

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"strings"
@@ -18,10 +18,10 @@ func (t *translator) writeTarget(rv *pg.RangeVar) (string, *TableInfo, string) {
 	ti := t.table(name)
 	t.pushScope()
 	alias := name
-	sql := quoteIdent(name)
+	sql := QuoteIdent(name)
 	if rv.Alias != nil {
 		alias = rv.Alias.Aliasname
-		sql += " AS " + quoteIdent(alias)
+		sql += " AS " + QuoteIdent(alias)
 	}
 	t.scope.rels = append(t.scope.rels, tableEntry(alias, ti))
 	return sql, ti, name
@@ -248,7 +248,7 @@ func (t *translator) setList(targets []*pg.Node) string {
 		}
 		v, x := t.expr(rt.Val)
 		t.hintParam(rt.Val, col.t)
-		parts = append(parts, quoteIdent(rt.Name)+" = "+t.assignCoerce(v, x, col))
+		parts = append(parts, QuoteIdent(rt.Name)+" = "+t.assignCoerce(v, x, col))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -277,7 +277,7 @@ func (t *translator) multiAssign(targets []*pg.Node, source *pg.Node) string {
 			col := t.targetColumn(t.scope.rels[0], names[i])
 			v, x := t.expr(a)
 			t.hintParam(a, col.t)
-			parts[i] = quoteIdent(names[i]) + " = " + t.assignCoerce(v, x, col)
+			parts[i] = QuoteIdent(names[i]) + " = " + t.assignCoerce(v, x, col)
 		}
 		return strings.Join(parts, ", ")
 	}
@@ -371,7 +371,7 @@ func (t *translator) truncateStatement(s *pg.TruncateStmt) *Stmt {
 		if s.Behavior == pg.DropBehavior_DROP_CASCADE && t.referencedByOthers(name, names) {
 			t.unsupported("TRUNCATE … CASCADE of a referenced table")
 		}
-		sql := "DELETE FROM " + quoteIdent(name)
+		sql := "DELETE FROM " + QuoteIdent(name)
 		if st.SQL == "" {
 			st.SQL = sql
 		} else {

@@ -1,11 +1,7 @@
-package sqlengine
+package translate
 
 import (
-	"context"
-	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,18 +175,18 @@ func TestParseDepthLimit(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			n := largestAllowed(s.gen)
 			if n < 0 {
-				if _, err := Translate(s.gen(1<<14), nil, TranslateOptions{}); pgerror.Code(err) == pgerror.StatementTooComplex {
+				if _, err := SQL(s.gen(1<<14), nil, Options{}); pgerror.Code(err) == pgerror.StatementTooComplex {
 					t.Fatalf("flat query refused: %v", err)
 				}
 				return
 			}
-			if _, err := Translate(s.gen(n), nil, TranslateOptions{}); pgerror.Code(err) == pgerror.StatementTooComplex {
+			if _, err := SQL(s.gen(n), nil, Options{}); pgerror.Code(err) == pgerror.StatementTooComplex {
 				t.Fatalf("n=%d: %v, want it parsed", n, err)
 			}
 			if _, err := pg.Parse(s.gen(n)); err != nil && !strings.Contains(err.Error(), "syntax") {
 				t.Logf("n=%d parses with: %v", n, err)
 			}
-			err := errOf(Translate(s.gen(n+1), nil, TranslateOptions{}))
+			err := errOf(SQL(s.gen(n+1), nil, Options{}))
 			if pe := pgerror.As(err); pe == nil || pe.Code != pgerror.StatementTooComplex ||
 				pe.Message != "stack depth limit exceeded" || !strings.HasPrefix(pe.Hint, `Increase the configuration parameter "max_stack_depth"`) {
 				t.Fatalf("n=%d: %v, want 54001 stack depth limit exceeded", n+1, err)
@@ -232,18 +228,18 @@ func TestParseDepthIssue13(t *testing.T) {
 		params.WriteString("+$" + strconv.Itoa(i))
 	}
 	for _, sql := range []string{plus, params.String()} {
-		if _, err := Translate(sql, nil, TranslateOptions{}); pgerror.Code(err) != pgerror.StatementTooComplex {
+		if _, err := SQL(sql, nil, Options{}); pgerror.Code(err) != pgerror.StatementTooComplex {
 			t.Fatalf("%.40s…: %v, want 54001", sql, err)
 		}
 		lits, _, _ := ScanLiterals(sql)
-		if _, _, err := TranslateShape(sql, nil, nil, TranslateOptions{}); pgerror.Code(err) != pgerror.StatementTooComplex {
-			t.Fatalf("TranslateShape %.40s… (%d): %v, want 54001", sql, len(lits), err)
+		if _, _, err := WithShape(sql, nil, nil, Options{}); pgerror.Code(err) != pgerror.StatementTooComplex {
+			t.Fatalf("WithShape %.40s… (%d): %v, want 54001", sql, len(lits), err)
 		}
 	}
 }
 
 // TestParseDepthFuzz throws deep and long queries of every shape, mixed and
-// at random sizes up to three times the bound, at Translate: none may crash
+// at random sizes up to three times the bound, at SQL: none may crash
 // the process, and each answer is either a translation or an error with a
 // SQLSTATE.
 func TestParseDepthFuzz(t *testing.T) {
@@ -257,7 +253,7 @@ func TestParseDepthFuzz(t *testing.T) {
 			a, b := depthShapes[rng.IntN(len(depthShapes))], depthShapes[rng.IntN(len(depthShapes))]
 			sql = a.gen(rng.IntN(maxParseDepth)) + " UNION ALL " + b.gen(rng.IntN(maxParseDepth))
 		}
-		_, err := Translate(sql, nil, TranslateOptions{})
+		_, err := SQL(sql, nil, Options{})
 		if err != nil && pgerror.As(err) == nil {
 			t.Fatalf("%.60s…: %v, an error without a SQLSTATE", sql, err)
 		}
@@ -311,42 +307,4 @@ func BenchmarkParseDepth(b *testing.B) {
 		parseDepth(sql, maxParseDepth)
 	}
 	b.ReportMetric(float64(len(sql)), "bytes")
-}
-
-// TestParseDepthAtBoundOnSmallStack runs the deepest query of every shape
-// that maxParseDepth allows through pg_query in a child process whose
-// threads have 1 MiB stacks (ulimit -s 1024: glibc sizes threads by it),
-// an eighth of the usual 8 MiB and half of the 2 MiB glibc gives threads
-// when the limit is unlimited. The child dying is the failure.
-func TestParseDepthAtBoundOnSmallStack(t *testing.T) {
-	if os.Getenv("PGRAFT_STACK_PROBE") != "" {
-		e := newTestEngine(t)
-		ran := 0
-		for _, s := range depthShapes {
-			if n := largestAllowed(s.gen); n >= 0 {
-				done := make(chan struct{})
-				go func() { // on a thread other than main's
-					defer close(done)
-					// SQLite's own recursion over what the translation made of
-					// it, where it translates: SQLite bounds it by depth 1000.
-					if stmts, err := Translate(s.gen(n), nil, TranslateOptions{}); err == nil && stmts[0].Kind == KindSelect {
-						queryErr(context.Background(), e, stmts[0].SQL) //nolint:errcheck // surviving is the test
-						ran++
-					}
-				}()
-				<-done
-			}
-		}
-		fmt.Printf("stack probe survived (%d ran on SQLite)\n", ran)
-		return
-	}
-	if testing.Short() {
-		t.Skip("runs a child process")
-	}
-	cmd := exec.Command("sh", "-c", `ulimit -s 1024 && exec "$0" -test.run='^TestParseDepthAtBoundOnSmallStack$' -test.v`, os.Args[0])
-	cmd.Env = append(os.Environ(), "PGRAFT_STACK_PROBE=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "stack probe survived") {
-		t.Fatalf("child with 1 MiB stacks: %v\n%.2000s", err, out)
-	}
 }

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"strings"
@@ -45,7 +45,7 @@ func (t *translator) createIndex(s *pg.IndexStmt) *Stmt {
 	if s.IfNotExists {
 		sql += "IF NOT EXISTS "
 	}
-	sql += quoteIdent(name) + " ON " + quoteIdent(table) + " (" + strings.Join(elems, ", ") + ")"
+	sql += QuoteIdent(name) + " ON " + QuoteIdent(table) + " (" + strings.Join(elems, ", ") + ")"
 	if s.WhereClause != nil {
 		w, _ := t.expr(s.WhereClause)
 		sql += " WHERE " + w
@@ -88,7 +88,7 @@ func (t *translator) indexElem(e *pg.IndexElem) string {
 	if len(e.Opclass) > 0 && !patternOpclasses[lastName(e.Opclass)] || len(e.Opclassopts) > 0 {
 		t.unsupported("operator class %s", lastName(e.Opclass))
 	}
-	s := quoteIdent(e.Name)
+	s := QuoteIdent(e.Name)
 	if e.Expr != nil {
 		v, _ := t.expr(e.Expr)
 		s = "(" + v + ")"
@@ -136,7 +136,7 @@ func (t *translator) dropStatement(s *pg.DropStmt) *Stmt {
 		if s.MissingOk {
 			sql += "IF EXISTS "
 		}
-		sql += quoteIdent(name)
+		sql += QuoteIdent(name)
 		if st.SQL == "" {
 			st.SQL = sql
 		} else {
@@ -193,7 +193,7 @@ var alterCmdNames = map[pg.AlterTableType]string{
 
 // alterCmd translates one ALTER TABLE command into SQLite statements.
 func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) []string {
-	prefix := "ALTER TABLE " + quoteIdent(table) + " "
+	prefix := "ALTER TABLE " + QuoteIdent(table) + " "
 	switch c.Subtype {
 	case pg.AlterTableType_AT_AddColumn:
 		cd := c.Def.GetColumnDef()
@@ -205,7 +205,7 @@ func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) 
 		if c.MissingOk && ti != nil && ti.Column(c.Name) == nil {
 			return nil
 		}
-		return []string{prefix + "DROP COLUMN " + quoteIdent(c.Name)}
+		return []string{prefix + "DROP COLUMN " + QuoteIdent(c.Name)}
 	case pg.AlterTableType_AT_AddConstraint:
 		con := c.Def.GetConstraint()
 		if con.Contype != pg.ConstrType_CONSTR_UNIQUE {
@@ -218,7 +218,7 @@ func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) 
 		if name == "" {
 			name = indexName(table, con.Keys, "key")
 		}
-		return []string{"CREATE UNIQUE INDEX " + quoteIdent(name) + " ON " + quoteIdent(table) + " (" + identList(nameList(con.Keys)) + ")"}
+		return []string{"CREATE UNIQUE INDEX " + QuoteIdent(name) + " ON " + QuoteIdent(table) + " (" + identList(nameList(con.Keys)) + ")"}
 	}
 	if n, ok := alterCmdNames[c.Subtype]; ok {
 		t.unsupported("%s", n)
@@ -242,7 +242,7 @@ func (t *translator) addColumn(prefix, table string, cd *pg.ColumnDef) []string 
 			if name == "" {
 				name = table + "_" + cd.Colname + "_key"
 			}
-			post = append(post, "CREATE UNIQUE INDEX "+quoteIdent(name)+" ON "+quoteIdent(table)+" ("+quoteIdent(cd.Colname)+")")
+			post = append(post, "CREATE UNIQUE INDEX "+QuoteIdent(name)+" ON "+QuoteIdent(table)+" ("+QuoteIdent(cd.Colname)+")")
 			continue
 		}
 		kept = append(kept, c)
@@ -262,14 +262,14 @@ func (t *translator) renameStatement(r *pg.RenameStmt) *Stmt {
 	switch r.RenameType {
 	case pg.ObjectType_OBJECT_TABLE:
 		name := t.relationName(r.Relation)
-		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + quoteIdent(name) + " RENAME TO " + quoteIdent(r.Newname)}
+		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) + " RENAME TO " + QuoteIdent(r.Newname)}
 	case pg.ObjectType_OBJECT_COLUMN:
 		if r.RelationType != pg.ObjectType_OBJECT_TABLE {
 			t.unsupported("renaming columns of this relation kind")
 		}
 		name := t.relationName(r.Relation)
-		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + quoteIdent(name) +
-			" RENAME COLUMN " + quoteIdent(r.Subname) + " TO " + quoteIdent(r.Newname)}
+		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) +
+			" RENAME COLUMN " + QuoteIdent(r.Subname) + " TO " + QuoteIdent(r.Newname)}
 	}
 	t.unsupported("ALTER %s … RENAME", strings.TrimPrefix(r.RenameType.String(), "OBJECT_"))
 	return nil
@@ -321,7 +321,7 @@ func (t *translator) analyze(v *pg.VacuumStmt) *Stmt {
 		if len(vr.VaCols) > 0 {
 			t.unsupported("ANALYZE of columns")
 		}
-		sql += " " + quoteIdent(t.relationName(vr.Relation))
+		sql += " " + QuoteIdent(t.relationName(vr.Relation))
 	}
 	return &Stmt{Kind: KindDDL, Tag: "ANALYZE", SQL: sql}
 }

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"fmt"
@@ -42,15 +42,15 @@ func TestInferParams(t *testing.T) {
 }
 
 func TestInferKeepsClientParamTypes(t *testing.T) {
-	sts, err := Translate("SELECT id FROM users WHERE id = $1 AND name = $2", testSchema(),
-		TranslateOptions{ParamOIDs: []uint32{pgvalue.OIDText, 0, pgvalue.OIDInt4}})
+	sts, err := SQL("SELECT id FROM users WHERE id = $1 AND name = $2", testSchema(),
+		Options{ParamOIDs: []uint32{pgvalue.OIDText, 0, pgvalue.OIDInt4}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(sts[0].ParamOIDs); got != fmt.Sprint([]uint32{pgvalue.OIDText, pgvalue.OIDText, pgvalue.OIDInt4}) {
 		t.Fatalf("ParamOIDs = %s", got)
 	}
-	sts, err = Translate("SELECT $1::int4", testSchema(), TranslateOptions{ParamOIDs: []uint32{pgvalue.OIDText}})
+	sts, err = SQL("SELECT $1::int4", testSchema(), Options{ParamOIDs: []uint32{pgvalue.OIDText}})
 	if err != nil || sts[0].SQL != `SELECT pg_cast(?1, 'text', 'int4', -1) AS "int4"` {
 		t.Fatalf("cast of a text parameter: %v %v", sts, err)
 	}

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 import (
 	"fmt"
@@ -93,7 +93,7 @@ func (t *translator) createTable(s *pg.CreateStmt) *Stmt {
 	if s.IfNotExists {
 		head += "IF NOT EXISTS "
 	}
-	sql := head + quoteIdent(name) + " (" + strings.Join(parts, ", ") + ")"
+	sql := head + QuoteIdent(name) + " (" + strings.Join(parts, ", ") + ")"
 	return &Stmt{Kind: KindDDL, Tag: "CREATE TABLE", SQL: sql}
 }
 
@@ -225,7 +225,7 @@ func (t *translator) columnDef(cd *pg.ColumnDef, def *tableDef) string {
 
 // rangeCheck keeps int2 and int4 columns within their PostgreSQL range:
 // SQLite stores any 64-bit integer. The constraint's name marks it for
-// errors.go, which reports a violation as 22003 like PostgreSQL's
+// sqlengine/errors.go, which reports a violation as 22003 like PostgreSQL's
 // "integer out of range", and for the catalog, which hides it.
 func rangeCheck(col string, x xtype) string {
 	if x.t == nil {
@@ -241,17 +241,18 @@ func rangeCheck(col string, x xtype) string {
 		return ""
 	}
 	return fmt.Sprintf(" CONSTRAINT %s CHECK (%s BETWEEN %d AND %d)",
-		alwaysQuote(rangeCheckPrefix+x.t.Name+"_"+col), alwaysQuote(col), lo, hi)
+		alwaysQuote(RangeCheckPrefix+x.t.Name+"_"+col), alwaysQuote(col), lo, hi)
 }
 
-// rangeCheckPrefix starts the name of the constraints rangeCheck adds.
-const rangeCheckPrefix = "pgraft_range_"
+// RangeCheckPrefix starts the name of the constraints rangeCheck adds;
+// sqlengine/errors.go reports their violations as 22003.
+const RangeCheckPrefix = "pgraft_range_"
 
 // columnConstraint emits one column constraint ("" when absorbed).
 func (t *translator) columnConstraint(c *pg.Constraint, col string, def *tableDef, colType xtype) string {
 	name := ""
 	if c.Conname != "" {
-		name = "CONSTRAINT " + quoteIdent(c.Conname) + " "
+		name = "CONSTRAINT " + QuoteIdent(c.Conname) + " "
 	}
 	switch c.Contype {
 	case pg.ConstrType_CONSTR_NULL, pg.ConstrType_CONSTR_IDENTITY:
@@ -335,7 +336,7 @@ func (t *translator) foreignKey(c *pg.Constraint) string {
 	if len(c.FkAttrs) > 0 {
 		out = "FOREIGN KEY (" + identList(nameList(c.FkAttrs)) + ") "
 	}
-	out += "REFERENCES " + quoteIdent(t.relationName(c.Pktable))
+	out += "REFERENCES " + QuoteIdent(t.relationName(c.Pktable))
 	if len(c.PkAttrs) > 0 {
 		out += " (" + identList(nameList(c.PkAttrs)) + ")"
 	}
@@ -362,7 +363,7 @@ func (t *translator) tableConstraint(c *pg.Constraint, def *tableDef) string {
 	}
 	name := ""
 	if c.Conname != "" {
-		name = "CONSTRAINT " + quoteIdent(c.Conname) + " "
+		name = "CONSTRAINT " + QuoteIdent(c.Conname) + " "
 	}
 	return name + t.sharedConstraint(c)
 }
@@ -378,14 +379,14 @@ func (t *translator) createView(v *pg.ViewStmt) *Stmt {
 	if t.maxParam > 0 {
 		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $1"))
 	}
-	head := "CREATE VIEW " + quoteIdent(name)
+	head := "CREATE VIEW " + QuoteIdent(name)
 	if len(v.Aliases) > 0 {
 		head += "(" + identList(nameList(v.Aliases)) + ")"
 	}
 	st := &Stmt{Kind: KindDDL, Tag: "CREATE VIEW", SQL: head + " AS " + body}
 	if v.Replace {
 		st.Post = []string{st.SQL}
-		st.SQL = "DROP VIEW IF EXISTS " + quoteIdent(name)
+		st.SQL = "DROP VIEW IF EXISTS " + QuoteIdent(name)
 	}
 	return st
 }

@@ -1,4 +1,4 @@
-package sqlengine
+package translate
 
 // Kind classifies a translated statement: it decides where the statement
 // runs (server/route.go) and how its result is reported.
@@ -31,7 +31,7 @@ func (k Kind) IsWrite() bool {
 	return k == KindInsert || k == KindUpdate || k == KindDelete || k == KindDDL
 }
 
-// Stmt is one PostgreSQL statement translated for SQLite. Translate fills it;
+// Stmt is one PostgreSQL statement translated for SQLite. SQL fills it;
 // the engine and the server read it and never change it, so a Stmt may be
 // shared by a cached prepared statement.
 type Stmt struct {
