@@ -1,6 +1,8 @@
 // Package server is the one package that knows pgwire, replica and
 // sqlengine together, and holds the policy between them: sessions
-// (session.go) implement pgwire.Session; route.go decides where each
+// (session.go) implement pgwire.Session and translate statements through
+// the node's translate.Cache (Server.translations), which also keeps each
+// statement's row description (statement.go); route.go decides where each
 // statement runs; txn.go is the transaction state machine; gate.go admits
 // writes on the leader (DESIGN.md §4); errors.go turns replica outcomes into
 // SQLSTATEs; http.go serves /healthz, /readyz and /status.

@@ -21,6 +21,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/replica"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Log keys, spelled the same everywhere (STYLE.md).
@@ -163,7 +164,7 @@ type Server struct {
 	node            *replica.Node
 	repl            replicator
 	gate            gate
-	cache           stmtCache
+	translations    translate.Cache[[]pgwire.Column] // statements and their row descriptions, per schema
 	advisory        advisoryLocks
 	pg              *pgwire.Server
 	web             *http.Server

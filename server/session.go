@@ -227,56 +227,15 @@ func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 	return out, nil
 }
 
-// translate translates a query string through the caches: the exact text
-// first, then (for text without parameters) the shape its constants leave
-// (translate.Shape), and only then PostgreSQL's parser. Translations that
-// read session settings, and those against a transaction's private schema,
-// are not cached.
+// translate translates a query string through the node's translation cache
+// (translate.Cache), or, against a transaction's private schema, which no
+// other session sees, without it.
 func (s *session) translate(ctx context.Context, sql string, paramOIDs []uint32, schema *sqlengine.SchemaSnapshot, private bool) ([]*translate.Stmt, error) {
-	usedSettings := false
-	opts := translate.Options{ParamOIDs: paramOIDs,
-		Setting: func(name string) (string, bool) { usedSettings = true; return s.setting(name) }}
+	opts := translate.Options{ParamOIDs: paramOIDs, Setting: s.setting}
 	if private {
 		return translate.SQL(sql, schema, opts)
 	}
-	key := cacheKey(sql, paramOIDs)
-	if stmts, ok := s.srv.cache.getStmts(schema, key); ok {
-		return stmts, nil
-	}
-	if len(paramOIDs) == 0 {
-		if shapeKey, lits, ok := translate.ScanLiterals(sql); ok {
-			sh, known := s.srv.cache.getShape(schema, shapeKey)
-			if sh != nil {
-				if stmts, ok := sh.Instantiate(sql, lits); ok {
-					return stmts, nil
-				}
-			}
-			if !known {
-				stmts, sh, err := translate.WithShape(sql, lits, schema, opts)
-				if err != nil {
-					return nil, err
-				}
-				if !usedSettings {
-					s.srv.cache.putShape(schema, shapeKey, sh)
-				}
-				if sh != nil {
-					return stmts, nil // later texts of the shape use it
-				}
-				if !usedSettings {
-					s.srv.cache.putStmts(schema, key, stmts)
-				}
-				return stmts, nil
-			}
-		}
-	}
-	stmts, err := translate.SQL(sql, schema, opts)
-	if err != nil {
-		return nil, err
-	}
-	if !usedSettings {
-		s.srv.cache.putStmts(schema, key, stmts)
-	}
-	return stmts, nil
+	return s.srv.translations.SQL(sql, schema, opts)
 }
 
 // parseSchema is the schema statements translate against: the session's

@@ -111,7 +111,7 @@ func (s *session) describe(ctx context.Context, st *translate.Stmt, o describeOp
 	default:
 		return nil, nil
 	}
-	if cols, ok := s.srv.cache.getCols(st); ok {
+	if cols, ok := s.srv.translations.Description(st); ok {
 		return cols, nil
 	}
 	wt := s.speculative.Load()
@@ -140,7 +140,7 @@ func (s *session) describe(ctx context.Context, st *translate.Stmt, o describeOp
 	}
 	defer func() {
 		if err == nil && cache {
-			s.srv.cache.putCols(st, cols)
+			s.srv.translations.SetDescription(st, cols)
 		}
 	}()
 	if !st.Returning && st.Kind != translate.KindSelect {

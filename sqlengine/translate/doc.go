@@ -29,9 +29,11 @@
 //     a thread's stack limit (54001).
 //   - literals.go and shape.go: queries that differ only in their
 //     constants share one translation (Shape).
+//   - cache.go: Cache, the translations (and the caller's descriptions) of
+//     recent query strings for one schema at a time, in bounded LRUs.
 //
-// Goroutines: none. A translation is used by one goroutine; a Stmt and a
-// Shape are safe for concurrent use.
+// Goroutines: none. A translation is used by one goroutine; a Stmt, a
+// Shape and a Cache are safe for concurrent use.
 //
 // Invariants:
 //   - A translation depends on its text, its Schema and its Options alone:
