@@ -30,10 +30,10 @@ func queryErr(ctx context.Context, e *Engine, q string) error {
 	return rows.Err()
 }
 
-// TestHugeRepeatLeavesReadPoolUsable is issue 13's hang: as many huge
-// repeats at once as there are read connections, then SELECT 1 and Close.
-// Before the fix each one panicked through sqlite3_step, keeping its read
-// connection and a read lock on the engine forever.
+// TestHugeRepeatLeavesReadPoolUsable: as many huge repeats at once as
+// there are read connections, then SELECT 1 and Close. A panic through
+// sqlite3_step would keep its read connection and a read lock on the
+// engine for ever.
 func TestHugeRepeatLeavesReadPoolUsable(t *testing.T) {
 	e := newTestEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -10,7 +10,7 @@ import (
 
 // shape.go lets queries that differ only in their constants share one
 // translation. Parsing with PostgreSQL's parser is most of a statement's
-// translation cost (~50 µs), and clients on the simple protocol (pgbench
+// translation cost, and clients on the simple protocol (pgbench
 // -M simple, many ORMs and tools) send every value inline, so caching on
 // the exact text never hits for them.
 //

@@ -7,8 +7,8 @@ import (
 )
 
 // stackdepth.go keeps PostgreSQL's parser (pg_query, C via cgo) from
-// overflowing its thread's stack, which kills the process (issue 13: a
-// 40,000-term 1+1+…+1 is a SIGSEGV).
+// overflowing its thread's stack, which kills the process (a 40,000-term
+// 1+1+…+1 is a SIGSEGV).
 //
 // Where the stack goes: pg_query's grammar is a bison LALR parser, whose own
 // stack is on the heap (YYMAXDEPTH 10000: past it, "memory exhausted"), so
