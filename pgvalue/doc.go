@@ -5,7 +5,7 @@
 // change to one is checked against PostgreSQL itself.
 //
 // Files:
-//   - oid.go: type OIDs (the type table is sqlengine's types.go).
+//   - oid.go: type OIDs (the type table is sqlengine/translate/types.go).
 //   - bool.go: boolin's spellings (ParseBool).
 //   - bytea.go: byteain's hex and escape formats, and the hex output.
 //   - float.go: float8out and float4out with the default
