@@ -52,8 +52,8 @@ FUZZTIME  ?= 1000000x
 FUZZFLAGS ?= -parallel 1 -timeout 30m
 fuzz:
 	$(GO) test ./pgwire -run '^$$' -fuzz '^FuzzConn$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
-	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
-	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzShape$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./sqlengine/translate -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./sqlengine/translate -run '^$$' -fuzz '^FuzzShape$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./sqlengine -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./replica -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)

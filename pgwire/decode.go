@@ -2,7 +2,6 @@ package pgwire
 
 import (
 	"bytes"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -73,7 +73,7 @@ func decodeText(oid uint32, s string) (any, error) {
 	case pgtype.BoolOID:
 		return parseBool(s)
 	case pgtype.ByteaOID:
-		return parseBytea(s)
+		return pgvalue.ParseBytea(s)
 	case pgtype.DateOID, pgtype.TimestampOID, pgtype.TimestamptzOID:
 		return parseTime(oid, s)
 	}
@@ -118,7 +118,7 @@ func typeName(oid uint32) string {
 }
 
 func invalidSyntax(oid uint32, s string) error {
-	return pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: \"%s\"", typeName(oid), s)
+	return pgvalue.InvalidInput(typeName(oid), s)
 }
 
 func parseInt(oid uint32, s string) (any, error) {
@@ -161,72 +161,12 @@ func parseFloat(oid uint32, s string) (any, error) {
 	return v, nil
 }
 
-// parseBool accepts what PostgreSQL's boolin does: any unique prefix of
-// true/false/yes/no, on/off, 1/0, case-insensitively and trimmed.
+// parseBool is boolin (pgvalue.ParseBool), with its 22P02.
 func parseBool(s string) (any, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	if t != "" {
-		switch {
-		case strings.HasPrefix("true", t), strings.HasPrefix("yes", t), t == "on", t == "1":
-			return true, nil
-		case strings.HasPrefix("false", t), strings.HasPrefix("no", t), t == "off", t == "of", t == "0":
-			return false, nil
-		}
+	if v, ok := pgvalue.ParseBool(s); ok {
+		return v, nil
 	}
 	return nil, invalidSyntax(pgtype.BoolOID, s)
-}
-
-// parseBytea accepts PostgreSQL's hex format (\x then pairs of hex digits,
-// whitespace between pairs allowed) and its escape format (\\ and \ooo).
-func parseBytea(s string) (any, error) {
-	if strings.HasPrefix(s, `\x`) {
-		return parseByteaHex(s[2:])
-	}
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch != '\\' {
-			out = append(out, ch)
-			continue
-		}
-		switch {
-		case i+1 < len(s) && s[i+1] == '\\':
-			out = append(out, '\\')
-			i++
-		case i+3 < len(s) && isOctal(s[i+1]) && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]):
-			out = append(out, (s[i+1]-'0')<<6|(s[i+2]-'0')<<3|(s[i+3]-'0'))
-			i += 3
-		default:
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type bytea")
-		}
-	}
-	return out, nil
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
-func parseByteaHex(s string) ([]byte, error) {
-	out := make([]byte, 0, len(s)/2)
-	for i := 0; i < len(s); {
-		if c := s[i]; c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			i++
-			continue
-		}
-		if i+1 >= len(s) {
-			return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid hexadecimal data: odd number of digits")
-		}
-		b, err := hex.DecodeString(s[i : i+2])
-		if err != nil {
-			bad := s[i]
-			if _, e := hex.DecodeString(string([]byte{bad, '0'})); e == nil {
-				bad = s[i+1]
-			}
-			return nil, pgerror.New(pgerror.InvalidParameterValue, "invalid hexadecimal digit: \"%c\"", bad)
-		}
-		out = append(out, b[0])
-		i += 2
-	}
-	return out, nil
 }
 
 // Layouts tried for date/time parameters, most common first. Go accepts a
@@ -325,7 +265,7 @@ func scanBinary(m *pgtype.Map, oid uint32, src []byte) (any, error) {
 
 func isTextual(oid uint32) bool {
 	switch oid {
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID, oidChar, pgtype.UnknownOID:
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID, pgvalue.OIDChar, pgtype.UnknownOID:
 		return true
 	}
 	return false

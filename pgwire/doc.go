@@ -15,9 +15,10 @@
 //   - Conn (conn.go): one loop per connection that reads a message and hands
 //     it to the simple (simple.go) or extended (extended.go) query flow; it
 //     owns the output buffer and the prepared statements and portals.
-//   - Values: encode.go turns row values into PostgreSQL 15 text output or
-//     binary (via pgtype); decode.go turns Bind parameters into the Go types
-//     listed on Portal.
+//   - Values: encode.go turns row values into PostgreSQL 15 text output
+//     (float, numeric, bytea and date/time rules from pgvalue) or binary
+//     (via pgtype); decode.go turns Bind parameters into the Go types listed
+//     on Portal (boolean and bytea input from pgvalue).
 //   - Errors (errors.go): the only place that builds an ErrorResponse.
 //
 // # Goroutines

@@ -1,8 +1,6 @@
 package pgwire
 
 import (
-	"bytes"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
@@ -10,11 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
-
-// oidChar is PostgreSQL's one-byte "char" type, which pgtype does not name.
-const oidChar = 18
 
 // appendValue appends the wire form of row value v, for a column of type oid
 // in the given format, to buf. isNull reports SQL NULL (nothing appended).
@@ -71,12 +67,12 @@ func appendText(b []byte, oid uint32, v any) []byte {
 		return appendFloatText(b, oid, x)
 	case string:
 		if oid == pgtype.ByteaOID {
-			return appendByteaHex(b, []byte(x))
+			return pgvalue.AppendByteaHex(b, []byte(x))
 		}
 		return append(b, x...)
 	case []byte:
 		if oid == pgtype.ByteaOID {
-			return appendByteaHex(b, x)
+			return pgvalue.AppendByteaHex(b, x)
 		}
 		return append(b, x...)
 	case time.Time:
@@ -93,83 +89,30 @@ func boolIndex(v bool) int {
 }
 
 func appendFloatText(b []byte, oid uint32, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	case math.IsInf(f, 1):
-		return append(b, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Infinity"...)
-	}
 	switch oid {
 	case pgtype.Float4OID:
-		// PostgreSQL's shortest float4 output switches to exponent form
-		// outside 1e-4 <= |f| < 1e6, which is exactly Go's shortest 'g'.
-		return strconv.AppendFloat(b, f, 'g', -1, 32)
+		return pgvalue.AppendFloat4(b, float32(f))
 	case pgtype.NumericOID:
-		return strconv.AppendFloat(b, f, 'f', -1, 64)
+		return pgvalue.AppendNumericFloat(b, f)
 	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID:
 		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			return strconv.AppendInt(b, int64(f), 10)
 		}
 	}
-	return appendFloat8Text(b, f)
+	return pgvalue.AppendFloat8(b, f)
 }
 
-// appendFloat8Text follows PostgreSQL's float8out with extra_float_digits >
-// 0 (src/common/d2s.c): the shortest digits that round-trip, in fixed
-// notation when the decimal exponent is in [-4, 15), else as d.ddde±XX.
-// (Go's shortest 'g' switches at 1e6 already: 1000000 must stay 1000000.)
-func appendFloat8Text(b []byte, f float64) []byte {
-	n := len(b)
-	sci := strconv.AppendFloat(b, f, 'e', -1, 64)
-	e := bytes.LastIndexByte(sci[n:], 'e')
-	exp, err := strconv.Atoi(string(sci[n+e+1:]))
-	if err == nil && exp >= -4 && exp < 15 {
-		return strconv.AppendFloat(sci[:n], f, 'f', -1, 64)
-	}
-	return sci
-}
-
-func appendByteaHex(b, data []byte) []byte {
-	b = append(b, '\\', 'x')
-	return hex.AppendEncode(b, data)
-}
-
-// appendTimeText prints t as PostgreSQL does with DateStyle ISO. Times are
-// rounded to microseconds, PostgreSQL's precision. Years outside 1..9999
-// print as Go prints them (no "BC").
+// appendTimeText prints t as PostgreSQL does with DateStyle ISO.
 func appendTimeText(b []byte, oid uint32, t time.Time) []byte {
-	t = t.Round(time.Microsecond)
 	switch oid {
 	case pgtype.DateOID:
-		return t.AppendFormat(b, "2006-01-02")
+		return pgvalue.AppendDate(b, t)
 	case pgtype.TimestampOID:
-		return t.AppendFormat(b, "2006-01-02 15:04:05.999999")
+		return pgvalue.AppendTimestamp(b, t)
 	case pgtype.TimeOID:
-		return t.AppendFormat(b, "15:04:05.999999")
+		return pgvalue.AppendTime(b, t)
 	}
-	b = t.AppendFormat(b, "2006-01-02 15:04:05.999999")
-	_, off := t.Zone()
-	return appendUTCOffset(b, off)
-}
-
-// appendUTCOffset prints an offset the way PostgreSQL's EncodeTimezone does:
-// "+00", "-07", "+05:30", and seconds only when non-zero.
-func appendUTCOffset(b []byte, off int) []byte {
-	sign := byte('+')
-	if off < 0 {
-		sign, off = '-', -off
-	}
-	h, m, s := off/3600, off/60%60, off%60
-	b = append(b, sign, byte('0'+h/10), byte('0'+h%10))
-	if m != 0 || s != 0 {
-		b = append(b, ':', byte('0'+m/10), byte('0'+m%10))
-	}
-	if s != 0 {
-		b = append(b, ':', byte('0'+s/10), byte('0'+s%10))
-	}
-	return b
+	return pgvalue.AppendTimestamptz(b, t)
 }
 
 // appendBinary appends v in the binary format of type oid via pgtype,
@@ -177,7 +120,7 @@ func appendUTCOffset(b []byte, off int) []byte {
 func appendBinary(m *pgtype.Map, b []byte, oid uint32, v any) ([]byte, error) {
 	switch oid {
 	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UnknownOID,
-		pgtype.JSONOID, oidChar:
+		pgtype.JSONOID, pgvalue.OIDChar:
 		return appendRawText(b, oid, v), nil // binary = text for these
 	case pgtype.JSONBOID:
 		return appendRawText(append(b, 1), oid, v), nil // jsonb's version byte

@@ -11,7 +11,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/replica"
-	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // consistency.go implements the read consistency levels (DESIGN.md §6):
@@ -126,7 +126,7 @@ func (s *session) awaitSchema(ctx context.Context) {
 // schemaMatters reports whether a query string's translation depends on
 // the schema: it reads or writes tables, or failed on a name a newer schema
 // may have. SET, SHOW, BEGIN and the like wait for nothing.
-func schemaMatters(stmts []*sqlengine.Stmt, err error) bool {
+func schemaMatters(stmts []*translate.Stmt, err error) bool {
 	if err != nil {
 		pe := pgerror.As(err)
 		if pe == nil {
@@ -140,8 +140,8 @@ func schemaMatters(stmts []*sqlengine.Stmt, err error) bool {
 	}
 	for _, st := range stmts {
 		switch st.Kind {
-		case sqlengine.KindSelect, sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete,
-			sqlengine.KindDDL, sqlengine.KindDeclare:
+		case translate.KindSelect, translate.KindInsert, translate.KindUpdate, translate.KindDelete,
+			translate.KindDDL, translate.KindDeclare:
 			return true
 		}
 	}

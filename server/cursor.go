@@ -6,7 +6,7 @@ import (
 
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
-	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // cursor is an SQL-level cursor (DECLARE … CURSOR): a portal of the session
@@ -93,7 +93,7 @@ func (s *session) startCursorLocked(ctx context.Context, cp *portal) error {
 }
 
 // closeCursorLocked runs CLOSE name | ALL.
-func (s *session) closeCursorLocked(c *sqlengine.CursorStmt) error {
+func (s *session) closeCursorLocked(c *translate.CursorStmt) error {
 	if c.All {
 		s.closeCursors(true)
 		return nil
@@ -119,7 +119,7 @@ func (s *session) closeCursors(withHold bool) {
 }
 
 // cursorColumns is the RowDescription of FETCH: its cursor's columns.
-func (s *session) cursorColumns(ctx context.Context, st *sqlengine.Stmt, locked bool) ([]pgwire.Column, error) {
+func (s *session) cursorColumns(ctx context.Context, st *translate.Stmt, locked bool) ([]pgwire.Column, error) {
 	if st.Cursor.Move {
 		return nil, nil
 	}

@@ -12,7 +12,8 @@
 //   - session.go: sessions, which implement pgwire.Session; statement.go
 //     and cursor.go: prepared statements, portals and SQL cursors;
 //     settings.go and utility.go: parameters, SET/SHOW and transaction
-//     control; cache.go: the cache of translations and descriptions;
+//     control; the node's translate.Cache keeps translations and row
+//     descriptions (Server.translations);
 //   - route.go: where each statement runs; txn.go: the transaction state
 //     machine; txwriter.go: where a writing block runs, a localWriter on
 //     the leader or a forwardedWriter on a follower; gate.go: the write

@@ -11,6 +11,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // forward.go is the follower side of write forwarding (DESIGN.md §7). A
@@ -66,7 +67,7 @@ type forwardLink struct {
 // forwardWritesLocked reports whether a write must go to the leader: this
 // node does not lead and forwarding is on. With forwarding off it is 25006.
 // Leader-side sessions never forward (they answer 40001 once deposed).
-func (s *session) forwardWritesLocked(st *sqlengine.Stmt) (bool, error) {
+func (s *session) forwardWritesLocked(st *translate.Stmt) (bool, error) {
 	if s.remote || s.srv.isLeader() {
 		return false, nil
 	}
@@ -81,7 +82,7 @@ func (s *session) forwardWritesLocked(st *sqlengine.Stmt) (bool, error) {
 // forwardsUndescribed reports whether a statement whose columns this node
 // cannot describe may still run, because the leader runs it and rows do not
 // come back (or the block is forwarded already, as speculative blocks do).
-func (s *session) forwardsUndescribed(st *sqlengine.Stmt) bool {
+func (s *session) forwardsUndescribed(st *translate.Stmt) bool {
 	if s.fwd.inTx {
 		return true
 	}
@@ -95,7 +96,7 @@ func (s *session) forwardsUndescribed(st *sqlengine.Stmt) bool {
 // describeForwardedLocked describes a statement of the session's forwarded
 // block on the leader, where the block's own schema changes are. ok is
 // false when the block's link is gone.
-func (s *session) describeForwardedLocked(ctx context.Context, st *sqlengine.Stmt) (cols []pgwire.Column, ok bool, err error) {
+func (s *session) describeForwardedLocked(ctx context.Context, st *translate.Stmt) (cols []pgwire.Column, ok bool, err error) {
 	if !s.fwd.inTx || s.fwd.broken || s.fwd.conn == nil {
 		return nil, false, nil
 	}
@@ -110,13 +111,13 @@ func (s *session) describeForwardedLocked(ctx context.Context, st *sqlengine.Stm
 // the schema: the leader-side block has the new tables, so the leader tells
 // the parameter types (for the client's own paramOIDs) and the columns,
 // which this node's schema cannot. ok is false outside such a block.
-func (s *session) parseForwarded(ctx context.Context, st *sqlengine.Stmt, sql string, paramOIDs []uint32) (*statement, bool, error) {
+func (s *session) parseForwarded(ctx context.Context, st *translate.Stmt, sql string, paramOIDs []uint32) (*statement, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.fwd.inTx || !s.fwd.txDDL || s.fwd.broken || s.fwd.conn == nil || s.tx.state != txBlock {
 		return nil, false, nil
 	}
-	if st.Advisory != "" || st.Kind != sqlengine.KindSelect && (!st.Kind.IsWrite() || st.Kind == sqlengine.KindDDL || st.Kind == sqlengine.KindRole) {
+	if st.Advisory != "" || st.Kind != translate.KindSelect && (!st.Kind.IsWrite() || st.Kind == translate.KindDDL || st.Kind == translate.KindRole) {
 		return nil, false, nil // nothing here depends on the block's tables
 	}
 	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdDescribe, SQL: sql, ParamOIDs: paramOIDs}, false)
@@ -133,7 +134,7 @@ func (s *session) parseForwarded(ctx context.Context, st *sqlengine.Stmt, sql st
 }
 
 // forwardAutocommitLocked sends one autocommit write to the leader.
-func (s *session) forwardAutocommitLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (s *session) forwardAutocommitLocked(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	if err := s.dialLeaderLocked(ctx); err != nil {
 		return nil, err
 	}
@@ -141,28 +142,28 @@ func (s *session) forwardAutocommitLocked(ctx context.Context, st *sqlengine.Stm
 	if err != nil {
 		return nil, err
 	}
-	if st.Kind == sqlengine.KindDDL {
+	if st.Kind == translate.KindDDL {
 		s.fwd.ddlIndex = resp.CommitIndex
 	}
 	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
 }
 
 // forwardWriteLocked runs a write of a forwarded block on the leader.
-func (s *session) forwardWriteLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (s *session) forwardWriteLocked(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	resp, err := s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, clientArgs(st, args))
 	if err != nil {
 		return nil, err
 	}
-	if st.Kind == sqlengine.KindDDL {
+	if st.Kind == translate.KindDDL {
 		s.fwd.txDDL = true
 	}
 	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
 }
 
 // clientArgs is what a forwarded statement's text needs besides itself:
-// the client's arguments, not the constants of the text (sqlengine.Shape),
+// the client's arguments, not the constants of the text (translate.Shape),
 // which the leader finds in the text again.
-func clientArgs(st *sqlengine.Stmt, args []any) []any {
+func clientArgs(st *translate.Stmt, args []any) []any {
 	if len(st.Bound) > 0 {
 		return nil
 	}
@@ -238,9 +239,9 @@ func (s *session) forwardRollbackLocked() {
 
 // forwardSavepointLocked replays SAVEPOINT, RELEASE or ROLLBACK TO in the
 // leader-side block.
-func (s *session) forwardSavepointLocked(ctx context.Context, kind sqlengine.Kind, name string) error {
-	verb := map[sqlengine.Kind]string{sqlengine.KindSavepoint: "SAVEPOINT ",
-		sqlengine.KindRelease: "RELEASE SAVEPOINT ", sqlengine.KindRollbackTo: "ROLLBACK TO SAVEPOINT "}[kind]
+func (s *session) forwardSavepointLocked(ctx context.Context, kind translate.Kind, name string) error {
+	verb := map[translate.Kind]string{translate.KindSavepoint: "SAVEPOINT ",
+		translate.KindRelease: "RELEASE SAVEPOINT ", translate.KindRollbackTo: "ROLLBACK TO SAVEPOINT "}[kind]
 	_, err := s.forwardStmtLocked(ctx, verb+quoteIdent(name), nil, nil)
 	return err
 }

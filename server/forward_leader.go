@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
-	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // forward_leader.go is the leader side of write forwarding: one internal
@@ -184,14 +184,14 @@ func (ls *session) forwardedBegin(ctx context.Context, req *fwdRequest) error {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.rollbackLocked() // a block left over from a broken exchange
-	ls.beginLocked(&sqlengine.TxOptions{Isolation: req.Isolation})
+	ls.beginLocked(&translate.TxOptions{Isolation: req.Isolation})
 	ls.tx.savepoints = append([]string(nil), req.Savepoints...)
 	if req.SnapshotIndex == 0 {
 		return nil
 	}
 	sctx, stop := ls.statementContext(ctx)
 	defer stop()
-	err := ls.ensureWriteLocked(sctx, &sqlengine.Stmt{Kind: sqlengine.KindUpdate, Tag: "UPDATE"})
+	err := ls.ensureWriteLocked(sctx, &translate.Stmt{Kind: translate.KindUpdate, Tag: "UPDATE"})
 	if err == nil && ls.srv.eng.DataIndex() > req.SnapshotIndex {
 		err = pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // roles.go is users and authentication (issue 14): the node authenticates
@@ -80,7 +81,7 @@ func isLoopback(addr string) bool {
 
 // roleOp checks that the session may run a role statement and returns its
 // log operation, the password turned into its verifier.
-func (s *session) roleOp(ctx context.Context, st *sqlengine.Stmt) (sqlengine.Op, error) {
+func (s *session) roleOp(ctx context.Context, st *translate.Stmt) (sqlengine.Op, error) {
 	rs := st.Role
 	c := rs.Change
 	if err := s.mayChangeRole(ctx, rs); err != nil {
@@ -139,7 +140,7 @@ func verifierOf(password string) (string, error) {
 // drop roles that are not superusers; everyone may change their own
 // password. In trust mode a user without a stored role is a superuser, as
 // every user was before roles existed.
-func (s *session) mayChangeRole(ctx context.Context, rs *sqlengine.RoleStmt) error {
+func (s *session) mayChangeRole(ctx context.Context, rs *translate.RoleStmt) error {
 	me, ok, err := s.srv.eng.Role(ctx, s.user)
 	if err != nil {
 		return err
@@ -251,16 +252,4 @@ func (c *Config) authMethod() (string, error) {
 		return AuthSCRAM, nil
 	}
 	return "", fmt.Errorf("--auth %q: want trust or scram", c.Auth)
-}
-
-// hasRole reports whether a query string's statements include a role
-// statement, whose text may carry a password: it is not kept in the
-// translation cache.
-func hasRole(stmts []*sqlengine.Stmt) bool {
-	for _, st := range stmts {
-		if st.Kind == sqlengine.KindRole {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // route.go decides where each statement runs (DESIGN.md §1):
@@ -40,8 +41,8 @@ func (s *session) start(ctx context.Context, p *portal) error {
 }
 
 // admitLocked refuses statements that the transaction state does not allow.
-func (s *session) admitLocked(st *sqlengine.Stmt) error {
-	if s.tx.abortErr != nil && st.Kind != sqlengine.KindRollback && st.Kind != sqlengine.KindCommit {
+func (s *session) admitLocked(st *translate.Stmt) error {
+	if s.tx.abortErr != nil && st.Kind != translate.KindRollback && st.Kind != translate.KindCommit {
 		err := s.tx.abortErr
 		s.tx.abortErr = nil
 		return err
@@ -50,7 +51,7 @@ func (s *session) admitLocked(st *sqlengine.Stmt) error {
 		return nil
 	}
 	switch st.Kind {
-	case sqlengine.KindRollback, sqlengine.KindCommit, sqlengine.KindRollbackTo:
+	case translate.KindRollback, translate.KindCommit, translate.KindRollbackTo:
 		return nil
 	}
 	return errInFailedTx
@@ -79,9 +80,9 @@ func (s *session) statementFailed(err error) error {
 func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
 	switch st.Kind {
-	case sqlengine.KindSelect:
+	case translate.KindSelect:
 		return s.runSelectLocked(ctx, p)
-	case sqlengine.KindInsert, sqlengine.KindUpdate, sqlengine.KindDelete, sqlengine.KindDDL, sqlengine.KindRole:
+	case translate.KindInsert, translate.KindUpdate, translate.KindDelete, translate.KindDDL, translate.KindRole:
 		res, err := s.runWriteLocked(ctx, st, p.args)
 		if err != nil {
 			return err
@@ -156,7 +157,7 @@ func (s *session) waitConsistent(ctx context.Context) error {
 }
 
 // runWriteLocked runs INSERT/UPDATE/DELETE/DDL.
-func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (s *session) runWriteLocked(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	if s.readOnly() {
 		return nil, pgerror.New(pgerror.ReadOnlySQLTransaction,
 			"cannot execute %s in a read-only transaction", readOnlyVerb(st))
@@ -173,8 +174,8 @@ func (s *session) runWriteLocked(ctx context.Context, st *sqlengine.Stmt, args [
 	return s.tx.w.exec(ctx, st, args)
 }
 
-func readOnlyVerb(st *sqlengine.Stmt) string {
-	if st.Kind == sqlengine.KindDDL {
+func readOnlyVerb(st *translate.Stmt) string {
+	if st.Kind == translate.KindDDL {
 		return strings.SplitN(st.Tag, " ", 2)[0] + " " + strings.SplitN(st.Tag+" ", " ", 3)[1]
 	}
 	return st.Tag
@@ -182,14 +183,14 @@ func readOnlyVerb(st *sqlengine.Stmt) string {
 
 // autocommitWrite proposes one statement as its own entry and returns the
 // leader's own Apply result.
-func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (s *session) autocommitWrite(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	if fwd, err := s.forwardWritesLocked(st); err != nil || fwd {
 		if err != nil {
 			return nil, err
 		}
 		return s.forwardAutocommitLocked(ctx, st, args)
 	}
-	exclusive := st.Kind == sqlengine.KindDDL
+	exclusive := st.Kind == translate.KindDDL
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return nil, err
 	}
@@ -231,8 +232,8 @@ func (s *session) autocommitWrite(ctx context.Context, st *sqlengine.Stmt, args 
 }
 
 // writeOps are the log operations of a write statement.
-func writeOps(ctx context.Context, s *session, st *sqlengine.Stmt, args []any) ([]sqlengine.Op, error) {
-	if st.Kind == sqlengine.KindRole {
+func writeOps(ctx context.Context, s *session, st *translate.Stmt, args []any) ([]sqlengine.Op, error) {
+	if st.Kind == translate.KindRole {
 		op, err := s.roleOp(ctx, st) // roles.go
 		if err != nil {
 			return nil, err

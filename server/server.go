@@ -21,6 +21,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/replica"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Log keys, spelled the same everywhere (STYLE.md).
@@ -186,19 +187,20 @@ type Server struct {
 	eng             *sqlengine.Engine
 	// The Raft node (raft.go), seen by each part of the server through the
 	// interface that part declares: all are the same node.
-	raft       *replica.Node   // only raft.go uses it
-	repl       replicator      // sessions: writes, leader readiness
-	reads      consistencyNode // read consistency levels (consistency.go)
-	link       leaderLink      // write forwarding (forward.go)
-	cluster    clusterNode     // status, member removal, failover (http.go, fault.go)
-	gate       gate
-	cache      stmtCache
-	advisory   advisoryLocks
-	pg         *pgwire.Server
-	web        *http.Server
-	adminToken string        // the HTTP administration token, "" without one (admin.go)
-	tlsConfig  *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
-	certs      *certReloader // its certificate, reloaded by ReloadTLS
+	raft    *replica.Node   // only raft.go uses it
+	repl    replicator      // sessions: writes, leader readiness
+	reads   consistencyNode // read consistency levels (consistency.go)
+	link    leaderLink      // write forwarding (forward.go)
+	cluster clusterNode     // status, member removal, failover (http.go, fault.go)
+	gate    gate
+	// translations: statements and their row descriptions, per schema.
+	translations translate.Cache[[]pgwire.Column]
+	advisory     advisoryLocks
+	pg           *pgwire.Server
+	web          *http.Server
+	adminToken   string        // the HTTP administration token, "" without one (admin.go)
+	tlsConfig    *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
+	certs        *certReloader // its certificate, reloaded by ReloadTLS
 
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64

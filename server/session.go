@@ -13,6 +13,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // session is one client connection's SQL state. pgwire calls it from the
@@ -254,56 +255,15 @@ func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 	return out, nil
 }
 
-// translate translates a query string through the caches: the exact text
-// first, then (for text without parameters) the shape its constants leave
-// (sqlengine.Shape), and only then PostgreSQL's parser. Translations that
-// read session settings, and those against a transaction's private schema,
-// are not cached.
-func (s *session) translate(ctx context.Context, sql string, paramOIDs []uint32, schema *sqlengine.SchemaSnapshot, private bool) ([]*sqlengine.Stmt, error) {
-	usedSettings := false
-	opts := sqlengine.TranslateOptions{ParamOIDs: paramOIDs,
-		Setting: func(name string) (string, bool) { usedSettings = true; return s.setting(name) }}
+// translate translates a query string through the node's translation cache
+// (translate.Cache), or, against a transaction's private schema, which no
+// other session sees, without it.
+func (s *session) translate(ctx context.Context, sql string, paramOIDs []uint32, schema *sqlengine.SchemaSnapshot, private bool) ([]*translate.Stmt, error) {
+	opts := translate.Options{ParamOIDs: paramOIDs, Setting: s.setting}
 	if private {
-		return sqlengine.Translate(sql, schema, opts)
+		return translate.SQL(sql, schema, opts)
 	}
-	key := cacheKey(sql, paramOIDs)
-	if stmts, ok := s.srv.cache.getStmts(schema, key); ok {
-		return stmts, nil
-	}
-	if len(paramOIDs) == 0 {
-		if shapeKey, lits, ok := sqlengine.ScanLiterals(sql); ok {
-			sh, known := s.srv.cache.getShape(schema, shapeKey)
-			if sh != nil {
-				if stmts, ok := sh.Instantiate(sql, lits); ok {
-					return stmts, nil
-				}
-			}
-			if !known {
-				stmts, sh, err := sqlengine.TranslateShape(sql, lits, schema, opts)
-				if err != nil {
-					return nil, err
-				}
-				if !usedSettings {
-					s.srv.cache.putShape(schema, shapeKey, sh)
-				}
-				if sh != nil {
-					return stmts, nil // later texts of the shape use it
-				}
-				if !usedSettings && !hasRole(stmts) {
-					s.srv.cache.putStmts(schema, key, stmts)
-				}
-				return stmts, nil
-			}
-		}
-	}
-	stmts, err := sqlengine.Translate(sql, schema, opts)
-	if err != nil {
-		return nil, err
-	}
-	if !usedSettings && !hasRole(stmts) {
-		s.srv.cache.putStmts(schema, key, stmts)
-	}
-	return stmts, nil
+	return s.srv.translations.SQL(sql, schema, opts)
 }
 
 // parseSchema is the schema statements translate against: the session's
@@ -324,7 +284,7 @@ func (s *session) parseSchema(ctx context.Context) (schema *sqlengine.SchemaSnap
 // statement on relations or columns that do not exist (42P01, 42703). A query
 // string of several statements is checked as it runs instead: an earlier
 // statement may create what a later one uses.
-func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
+func (s *session) checkParse(ctx context.Context, st *translate.Stmt) error {
 	s.mu.Lock()
 	failed, speculative := s.tx.state == txFailed, s.tx.w != nil
 	if failed && !isTxExit(st) {
@@ -343,9 +303,9 @@ func (s *session) checkParse(ctx context.Context, st *sqlengine.Stmt) error {
 	return err
 }
 
-func isTxExit(st *sqlengine.Stmt) bool {
+func isTxExit(st *translate.Stmt) bool {
 	switch st.Kind {
-	case sqlengine.KindRollback, sqlengine.KindCommit, sqlengine.KindRollbackTo:
+	case translate.KindRollback, translate.KindCommit, translate.KindRollbackTo:
 		return true
 	}
 	return false
@@ -448,15 +408,15 @@ func addrString(a interface{ String() string }) string {
 	return a.String()
 }
 
-func commandTag(st *sqlengine.Stmt, n int64) string {
+func commandTag(st *translate.Stmt, n int64) string {
 	switch st.Kind {
-	case sqlengine.KindSelect:
+	case translate.KindSelect:
 		return "SELECT " + strconv.FormatInt(n, 10)
-	case sqlengine.KindFetch:
+	case translate.KindFetch:
 		return st.Tag + " " + strconv.FormatInt(n, 10)
-	case sqlengine.KindInsert:
+	case translate.KindInsert:
 		return "INSERT 0 " + strconv.FormatInt(n, 10)
-	case sqlengine.KindUpdate, sqlengine.KindDelete:
+	case translate.KindUpdate, translate.KindDelete:
 		if st.Tag == "TRUNCATE TABLE" {
 			return st.Tag
 		}

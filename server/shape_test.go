@@ -13,7 +13,7 @@ import (
 // TestSimpleQueriesShareTranslations runs simple-protocol statements that
 // differ only in their constants, as pgbench -M simple and ORMs that
 // inline values send them: the later ones reuse the first one's
-// translation with their own constants bound (sqlengine.Shape), and every
+// translation with their own constants bound (translate.Shape), and every
 // answer, error and effect must be what that statement alone would give.
 func TestSimpleQueriesShareTranslations(t *testing.T) {
 	n := servertest.Start(t)

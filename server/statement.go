@@ -4,15 +4,17 @@ import (
 	"context"
 	"time"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // statement is a translated statement (pgwire.Statement).
 type statement struct {
 	s    *session
-	st   *sqlengine.Stmt
+	st   *translate.Stmt
 	cols []pgwire.Column // computed once by columns
 	done bool            // cols computed
 	// private: translated against the session's transaction's own schema,
@@ -56,7 +58,7 @@ func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error)
 		return nil, pgerror.New(pgerror.ProtocolViolation,
 			"bind message supplies %d parameters, but prepared statement requires %d", len(args), len(p.st.ParamOIDs))
 	}
-	stored := p.st.Bound // the query's own constants (sqlengine.Shape)
+	stored := p.st.Bound // the query's own constants (translate.Shape)
 	if len(stored) == 0 {
 		stored = make([]any, len(args))
 		for i, a := range args {
@@ -91,25 +93,25 @@ type describeOpts struct {
 
 // describe returns the columns a statement's rows have, nil if it returns
 // none.
-func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOpts) (cols []pgwire.Column, err error) {
+func (s *session) describe(ctx context.Context, st *translate.Stmt, o describeOpts) (cols []pgwire.Column, err error) {
 	switch {
-	case st.Kind == sqlengine.KindShow:
+	case st.Kind == translate.KindShow:
 		if st.Show == "all" {
 			return []pgwire.Column{textColumn("name"), textColumn("setting"), textColumn("description")}, nil
 		}
 		return []pgwire.Column{textColumn(showColumnName(st.Show))}, nil
 	case st.Advisory != "":
 		c := st.Columns[0]
-		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: sqlengine.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
-	case st.Kind == sqlengine.KindFetch:
+		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: translate.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
+	case st.Kind == translate.KindFetch:
 		return s.cursorColumns(ctx, st, o.locked) // not cached: it depends on the cursor
-	case st.Kind == sqlengine.KindSet && st.Set != nil && st.Set.Result:
+	case st.Kind == translate.KindSet && st.Set != nil && st.Set.Result:
 		return []pgwire.Column{textColumn("set_config")}, nil
-	case st.Kind == sqlengine.KindSelect || st.Kind.IsWrite() && st.Kind != sqlengine.KindDDL && st.Kind != sqlengine.KindRole:
+	case st.Kind == translate.KindSelect || st.Kind.IsWrite() && st.Kind != translate.KindDDL && st.Kind != translate.KindRole:
 	default:
 		return nil, nil
 	}
-	if cols, ok := s.srv.cache.getCols(st); ok {
+	if cols, ok := s.srv.translations.Description(st); ok {
 		return cols, nil
 	}
 	if o.private {
@@ -129,7 +131,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 	}
 	cols = columnsOf(st, info)
 	if !o.private {
-		s.srv.cache.putCols(st, cols)
+		s.srv.translations.SetDescription(st, cols)
 	}
 	return cols, nil
 }
@@ -137,7 +139,7 @@ func (s *session) describe(ctx context.Context, st *sqlengine.Stmt, o describeOp
 // describeInBlock describes a statement where the session's writing block
 // runs (txwriter.go); ok is false outside such a block. locked says whether
 // the caller holds s.mu.
-func (s *session) describeInBlock(ctx context.Context, st *sqlengine.Stmt, locked bool) (cols []pgwire.Column, ok bool, err error) {
+func (s *session) describeInBlock(ctx context.Context, st *translate.Stmt, locked bool) (cols []pgwire.Column, ok bool, err error) {
 	if !locked {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -151,8 +153,8 @@ func (s *session) describeInBlock(ctx context.Context, st *sqlengine.Stmt, locke
 // columnsOf is the RowDescription of a statement SQLite described as info:
 // nil for a statement that returns no rows (prepared only to check it, as
 // PostgreSQL's Parse does).
-func columnsOf(st *sqlengine.Stmt, info sqlengine.StmtInfo) []pgwire.Column {
-	if !st.Returning && st.Kind != sqlengine.KindSelect {
+func columnsOf(st *translate.Stmt, info sqlengine.StmtInfo) []pgwire.Column {
+	if !st.Returning && st.Kind != translate.KindSelect {
 		return nil
 	}
 	cols := make([]pgwire.Column, len(info.Names))
@@ -165,14 +167,14 @@ func columnsOf(st *sqlengine.Stmt, info sqlengine.StmtInfo) []pgwire.Column {
 			oid, mod, table, att = rc.OID, rc.TypeMod, rc.TableOID, rc.AttNum
 		}
 		if oid == 0 {
-			if t := sqlengine.TypeByDecl(info.DeclTypes[i]); t != nil {
+			if t := translate.TypeByDecl(info.DeclTypes[i]); t != nil {
 				oid = t.OID
 			} else {
-				oid = sqlengine.OIDText
+				oid = pgvalue.OIDText
 			}
 		}
 		size := int16(-1)
-		if t := sqlengine.TypeByOID(oid); t != nil {
+		if t := translate.TypeByOID(oid); t != nil {
 			size = t.Len
 		}
 		cols[i] = pgwire.Column{Name: name, TableOID: table, AttNum: att, TypeOID: oid, TypeSize: size, TypeMod: mod}
@@ -181,7 +183,7 @@ func columnsOf(st *sqlengine.Stmt, info sqlengine.StmtInfo) []pgwire.Column {
 }
 
 func textColumn(name string) pgwire.Column {
-	return pgwire.Column{Name: name, TypeOID: sqlengine.OIDText, TypeSize: -1, TypeMod: -1}
+	return pgwire.Column{Name: name, TypeOID: pgvalue.OIDText, TypeSize: -1, TypeMod: -1}
 }
 
 // portal is a bound statement (pgwire.Portal). Rows come either streaming
@@ -280,7 +282,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 // rest), as PostgreSQL does; a write with RETURNING counts all rows written.
 func (p *portal) completionTag(before int64) string {
 	switch p.stmt.st.Kind {
-	case sqlengine.KindSelect, sqlengine.KindFetch, sqlengine.KindShow:
+	case translate.KindSelect, translate.KindFetch, translate.KindShow:
 		return commandTag(p.stmt.st, p.count-before)
 	}
 	return commandTag(p.stmt.st, p.count)
@@ -319,7 +321,7 @@ func (p *portal) convert(vals []any) []any {
 	}
 	out := p.outBuf[:len(vals)]
 	for i, v := range vals {
-		oid := sqlengine.OIDText
+		oid := pgvalue.OIDText
 		if i < len(p.cols) {
 			oid = p.cols[i].TypeOID
 		}

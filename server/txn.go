@@ -6,6 +6,7 @@ import (
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // txn.go is the transaction state machine of a session (DESIGN.md §4):
@@ -64,7 +65,7 @@ func (s *session) isolation() string {
 }
 
 // begin opens a transaction block.
-func (s *session) beginLocked(opts *sqlengine.TxOptions) {
+func (s *session) beginLocked(opts *translate.TxOptions) {
 	if s.tx.implicit { // BEGIN inside an implicit transaction makes it a regular block
 		s.tx.implicit = false
 		s.applyTxOptionsLocked(opts)
@@ -77,7 +78,7 @@ func (s *session) beginLocked(opts *sqlengine.TxOptions) {
 	s.applyTxOptionsLocked(opts)
 }
 
-func (s *session) applyTxOptionsLocked(opts *sqlengine.TxOptions) {
+func (s *session) applyTxOptionsLocked(opts *translate.TxOptions) {
 	if opts == nil {
 		return
 	}
@@ -135,7 +136,7 @@ func (s *session) ensureReadLocked(ctx context.Context) (*sqlengine.ReadTx, erro
 
 // ensureWriteLocked makes the transaction a writer, at its first write:
 // a local one on the leader, a forwarded one on a follower (txwriter.go).
-func (s *session) ensureWriteLocked(ctx context.Context, st *sqlengine.Stmt) error {
+func (s *session) ensureWriteLocked(ctx context.Context, st *translate.Stmt) error {
 	if s.tx.w != nil {
 		return nil
 	}
@@ -198,13 +199,13 @@ func (s *session) rollbackLocked() {
 }
 
 // savepointLocked handles SAVEPOINT, RELEASE and ROLLBACK TO.
-func (s *session) savepointLocked(ctx context.Context, kind sqlengine.Kind, name string) error {
+func (s *session) savepointLocked(ctx context.Context, kind translate.Kind, name string) error {
 	if s.tx.state == txIdle {
-		verb := map[sqlengine.Kind]string{sqlengine.KindSavepoint: "SAVEPOINT",
-			sqlengine.KindRelease: "RELEASE SAVEPOINT", sqlengine.KindRollbackTo: "ROLLBACK TO SAVEPOINT"}[kind]
+		verb := map[translate.Kind]string{translate.KindSavepoint: "SAVEPOINT",
+			translate.KindRelease: "RELEASE SAVEPOINT", translate.KindRollbackTo: "ROLLBACK TO SAVEPOINT"}[kind]
 		return pgerror.New(pgerror.NoActiveSQLTransaction, "%s can only be used in transaction blocks", verb)
 	}
-	if kind == sqlengine.KindSavepoint {
+	if kind == translate.KindSavepoint {
 		if s.tx.w != nil {
 			if err := s.tx.w.savepoint(ctx, kind, name); err != nil {
 				return err
@@ -224,7 +225,7 @@ func (s *session) savepointLocked(ctx context.Context, kind sqlengine.Kind, name
 			return err
 		}
 	}
-	if kind == sqlengine.KindRelease {
+	if kind == translate.KindRelease {
 		s.tx.savepoints = s.tx.savepoints[:i]
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // txwriter.go is where a transaction block runs once it writes (DESIGN.md
@@ -25,15 +26,15 @@ import (
 // session.mu held.
 type txWriter interface {
 	// exec runs a write of the block (and st.Post).
-	exec(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error)
+	exec(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error)
 	// query runs a read in the block: it sees the block's own writes.
-	query(ctx context.Context, st *sqlengine.Stmt, args []any) ([][]any, error)
+	query(ctx context.Context, st *translate.Stmt, args []any) ([][]any, error)
 	// describe returns the columns of a statement on a table only the block
 	// has (one it created); ok is false when it cannot tell.
-	describe(ctx context.Context, st *sqlengine.Stmt) (cols []pgwire.Column, ok bool, err error)
+	describe(ctx context.Context, st *translate.Stmt) (cols []pgwire.Column, ok bool, err error)
 	// savepoint runs SAVEPOINT, RELEASE or ROLLBACK TO in the block; the
 	// session has checked the name.
-	savepoint(ctx context.Context, kind sqlengine.Kind, name string) error
+	savepoint(ctx context.Context, kind translate.Kind, name string) error
 	// commit ends the block and returns its command tag. The session calls
 	// rollback after it, to release what the block still holds.
 	commit(ctx context.Context) (string, error)
@@ -89,8 +90,8 @@ func (s *session) beginLocalLocked(ctx context.Context) (*localWriter, error) {
 	return w, nil
 }
 
-func (w *localWriter) exec(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
-	if st.Kind == sqlengine.KindRole {
+func (w *localWriter) exec(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
+	if st.Kind == translate.KindRole {
 		op, err := w.s.roleOp(ctx, st)
 		if err != nil {
 			return nil, err
@@ -109,7 +110,7 @@ func (w *localWriter) exec(ctx context.Context, st *sqlengine.Stmt, args []any) 
 	return res, nil
 }
 
-func (w *localWriter) query(ctx context.Context, st *sqlengine.Stmt, args []any) ([][]any, error) {
+func (w *localWriter) query(ctx context.Context, st *translate.Stmt, args []any) ([][]any, error) {
 	res, err := w.wt.Query(ctx, st.SQL, args)
 	if err != nil {
 		return nil, err
@@ -117,7 +118,7 @@ func (w *localWriter) query(ctx context.Context, st *sqlengine.Stmt, args []any)
 	return res.Rows, nil
 }
 
-func (w *localWriter) describe(ctx context.Context, st *sqlengine.Stmt) ([]pgwire.Column, bool, error) {
+func (w *localWriter) describe(ctx context.Context, st *translate.Stmt) ([]pgwire.Column, bool, error) {
 	info, err := w.wt.Describe(ctx, st.SQL)
 	if err != nil {
 		return nil, true, err
@@ -125,11 +126,11 @@ func (w *localWriter) describe(ctx context.Context, st *sqlengine.Stmt) ([]pgwir
 	return columnsOf(st, info), true, nil
 }
 
-func (w *localWriter) savepoint(ctx context.Context, kind sqlengine.Kind, name string) error {
+func (w *localWriter) savepoint(ctx context.Context, kind translate.Kind, name string) error {
 	switch kind {
-	case sqlengine.KindSavepoint:
+	case translate.KindSavepoint:
 		return w.wt.Savepoint(ctx, name)
-	case sqlengine.KindRelease:
+	case translate.KindRelease:
 		return w.wt.Release(ctx, name)
 	}
 	return w.wt.RollbackTo(ctx, name)
@@ -161,11 +162,11 @@ func (w *localWriter) holdsGate() bool { return true }
 // over the session's forward link (forward.go).
 type forwardedWriter struct{ s *session }
 
-func (w forwardedWriter) exec(ctx context.Context, st *sqlengine.Stmt, args []any) (*sqlengine.ExecResult, error) {
+func (w forwardedWriter) exec(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	return w.s.forwardWriteLocked(ctx, st, args)
 }
 
-func (w forwardedWriter) query(ctx context.Context, st *sqlengine.Stmt, args []any) ([][]any, error) {
+func (w forwardedWriter) query(ctx context.Context, st *translate.Stmt, args []any) ([][]any, error) {
 	resp, err := w.s.forwardStmtLocked(ctx, st.Source, st.ParamOIDs, clientArgs(st, args))
 	if err != nil {
 		return nil, err
@@ -173,11 +174,11 @@ func (w forwardedWriter) query(ctx context.Context, st *sqlengine.Stmt, args []a
 	return resp.Rows, nil
 }
 
-func (w forwardedWriter) describe(ctx context.Context, st *sqlengine.Stmt) ([]pgwire.Column, bool, error) {
+func (w forwardedWriter) describe(ctx context.Context, st *translate.Stmt) ([]pgwire.Column, bool, error) {
 	return w.s.describeForwardedLocked(ctx, st)
 }
 
-func (w forwardedWriter) savepoint(ctx context.Context, kind sqlengine.Kind, name string) error {
+func (w forwardedWriter) savepoint(ctx context.Context, kind translate.Kind, name string) error {
 	return w.s.forwardSavepointLocked(ctx, kind, name)
 }
 

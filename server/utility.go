@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
-	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // runUtilityLocked runs transaction control, SET/SHOW and housekeeping.
@@ -13,35 +13,35 @@ func (s *session) runUtilityLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
 	p.done, p.tag = true, st.Tag
 	switch st.Kind {
-	case sqlengine.KindBegin:
+	case translate.KindBegin:
 		s.beginLocked(st.Tx)
-	case sqlengine.KindCommit:
+	case translate.KindCommit:
 		tag, err := s.commitLocked(ctx)
 		p.tag = tag
 		return err
-	case sqlengine.KindRollback:
+	case translate.KindRollback:
 		s.rollbackLocked()
-	case sqlengine.KindSavepoint, sqlengine.KindRelease, sqlengine.KindRollbackTo:
+	case translate.KindSavepoint, translate.KindRelease, translate.KindRollbackTo:
 		return s.savepointLocked(ctx, st.Kind, st.Savepoint)
-	case sqlengine.KindSet:
+	case translate.KindSet:
 		return s.runSetLocked(p)
-	case sqlengine.KindShow:
+	case translate.KindShow:
 		return s.runShowLocked(p)
-	case sqlengine.KindDiscard:
+	case translate.KindDiscard:
 		if strings.HasPrefix(st.Tag, "DISCARD") && s.tx.state != txIdle {
 			return pgerror.New(pgerror.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 		}
 		if st.Tag == "DISCARD ALL" {
 			s.set.resetAll()
 		}
-	case sqlengine.KindDeclare:
+	case translate.KindDeclare:
 		return s.declareLocked(ctx, p)
-	case sqlengine.KindFetch:
+	case translate.KindFetch:
 		p.done = false
 		return s.fetchLocked(ctx, p)
-	case sqlengine.KindClose:
+	case translate.KindClose:
 		return s.closeCursorLocked(st.Cursor)
-	case sqlengine.KindNoop:
+	case translate.KindNoop:
 	default:
 		return pgerror.New(pgerror.InternalError, "statement kind %d not routed", st.Kind)
 	}
@@ -86,7 +86,7 @@ func (s *session) runSetLocked(p *portal) error {
 
 // setTransactionLocked handles SET TRANSACTION and SET SESSION
 // CHARACTERISTICS AS TRANSACTION.
-func (s *session) setTransactionLocked(opts *sqlengine.TxOptions) error {
+func (s *session) setTransactionLocked(opts *translate.TxOptions) error {
 	if opts.Session {
 		if opts.Isolation != "" {
 			if err := s.set.set("default_transaction_isolation", opts.Isolation, false); err != nil {

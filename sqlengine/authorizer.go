@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // The sandbox. Every connection of the engine has an SQLite authorizer
@@ -390,7 +391,7 @@ func registeredFunctionNames() []string {
 	for name := range writeFuncs(&detState{}) {
 		names = append(names, name)
 	}
-	names = append(names, detDateFuncs...)
+	names = append(names, translate.SQLiteDateFuncs()...)
 	names = append(names, detStateFuncs...)
 	for name := range readFuncs(nil) {
 		names = append(names, name)

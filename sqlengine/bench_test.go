@@ -6,14 +6,6 @@ import (
 	"testing"
 )
 
-func BenchmarkTranslatePointSelect(b *testing.B) {
-	for i := 0; i < b.N; i++ {
-		if _, err := Translate("SELECT id, balance FROM accounts WHERE id = $1", nil, TranslateOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkApplyBatch applies batches of 64 one-row upserts, the shape
 // group commit gives the insert workload.
 func BenchmarkApplyBatch(b *testing.B) {

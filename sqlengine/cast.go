@@ -1,7 +1,6 @@
 package sqlengine
 
 import (
-	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
@@ -9,12 +8,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
 // pgCast implements the SQL function pg_cast(x, srctyp, dsttyp, typmod) that
 // translation emits for x::T and CAST(x AS T). It converts x to the storage
-// form (types.go) of dsttyp with PostgreSQL's input rules and errors.
+// form (translate/types.go) of dsttyp with PostgreSQL's input rules and errors.
 //
 // srctyp is the operand's typname when translation knows it ("" otherwise):
 // it decides what PostgreSQL would do where the SQLite value alone cannot
@@ -189,9 +189,9 @@ func parseFloatText(s string) (float64, bool) {
 }
 
 // castNumeric is numeric_in (or float8_numeric) followed by apply_typmod.
-// The storage form is an INTEGER or a REAL (types.go), so a value that
-// neither fits int64 nor survives the round trip through a REAL is refused
-// with 0A000 rather than silently rounded.
+// The storage form is an INTEGER or a REAL (pgvalue.NumericValue), so a
+// value that neither fits int64 nor survives the round trip through a REAL
+// is refused with 0A000 rather than silently rounded.
 func castNumeric(x any, srctyp string, typmod int64) (any, error) {
 	var r *big.Rat
 	switch v := x.(type) {
@@ -203,7 +203,7 @@ func castNumeric(x any, srctyp string, typmod int64) (any, error) {
 		}
 		// float8_numeric and float4_numeric print DBL_DIG / FLT_DIG digits:
 		// (0.1::float8 + 0.2)::numeric is 0.3, not 0.30000000000000004.
-		digits := maxNumericDigits
+		digits := pgvalue.NumericDigits
 		if srctyp == "float4" {
 			digits = 6
 		}
@@ -214,7 +214,7 @@ func castNumeric(x any, srctyp string, typmod int64) (any, error) {
 			return "NaN", nil
 		}
 		var ok bool
-		r, ok = parseDecimal(s)
+		r, ok = pgvalue.ParseNumeric(s)
 		if !ok {
 			return nil, funcError(pgerror.InvalidTextRepresentation,
 				fmt.Sprintf("invalid input syntax for type numeric: %q", asString(v)))
@@ -224,113 +224,16 @@ func castNumeric(x any, srctyp string, typmod int64) (any, error) {
 	}
 	if typmod >= 4 {
 		var err error
-		if r, err = applyNumericTypmod(r, typmod); err != nil {
-			return nil, err
+		if r, err = pgvalue.NumericTypmod(r, typmod); err != nil {
+			return nil, asFuncError(err)
 		}
 	}
-	return numericStorage(r)
+	v, err := pgvalue.NumericValue(r)
+	return v, asFuncError(err)
 }
 
-// maxNumericDigits is how many significant decimal digits a REAL keeps
-// exactly through a decimal round trip (DBL_DIG).
-const maxNumericDigits = 15
-
-// numericStorage returns r's storage form: an int64 when r is one, else a
-// float64 that prints back as exactly r; 0A000 when there is none.
-func numericStorage(r *big.Rat) (any, error) {
-	if r.IsInt() && r.Num().IsInt64() {
-		return r.Num().Int64(), nil
-	}
-	f, exact := ratAsReal(r)
-	if !exact {
-		return nil, funcError(pgerror.FeatureNotSupported,
-			"numeric values with more than 15 significant digits are not supported by pgraft")
-	}
-	return f, nil
-}
-
-// ratAsReal converts a terminating decimal r to float64 and reports whether
-// the float, printed with 15 significant digits, is r again: true exactly
-// when r has at most 15 significant digits and lies within the range of a
-// normal float64.
-//
-// It also accepts r when it is exactly the shortest decimal of a float64
-// (what drivers print for a double, e.g. 0.30000000000000004 or 5e-324):
-// stored as that REAL, it reads back as the same digits.
-func ratAsReal(r *big.Rat) (float64, bool) {
-	f, _ := r.Float64()
-	if math.IsInf(f, 0) {
-		return f, false
-	}
-	if f == 0 || math.Abs(f) >= 0x1p-1022 {
-		back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', maxNumericDigits, 64))
-		if ok && back.Cmp(r) == 0 {
-			return f, true
-		}
-	}
-	back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
-	return f, ok && back.Cmp(r) == 0
-}
-
-// numericFits reports whether the numeric input text s (a bound parameter
-// sent for a numeric column or cast) can be stored exactly: it is an int64,
-// or a decimal with at most 15 significant digits within the range of a
-// REAL. Stored as text under NUMERIC affinity, anything else is rounded
-// silently, so the caller (ToStorage for OIDNumeric) should fail with 0A000
-// when this returns false. No typmod is applied: a value that would fit
-// only after rounding to a column's scale still reports false. Text that is
-// not a numeric literal at all ("NaN", "abc") reports true: rejecting or
-// storing it is the caller's parse's business, not a precision question.
-func numericFits(s string) bool {
-	r, ok := parseDecimal(strings.TrimSpace(s))
-	if !ok {
-		return true
-	}
-	_, err := numericStorage(r)
-	return err == nil
-}
-
-// parseDecimal parses a numeric literal exactly (no hex, no fractions).
-func parseDecimal(s string) (*big.Rat, bool) {
-	if s == "" || strings.ContainsAny(s, "/xXpP_") || strings.EqualFold(strings.TrimLeft(s, "+-"), "inf") ||
-		strings.EqualFold(strings.TrimLeft(s, "+-"), "infinity") {
-		return nil, false
-	}
-	r, ok := new(big.Rat).SetString(s)
-	return r, ok
-}
-
-// applyNumericTypmod rounds to the scale of numeric(p,s), half away from
-// zero, and checks the precision like PostgreSQL's apply_typmod.
-func applyNumericTypmod(r *big.Rat, typmod int64) (*big.Rat, error) {
-	tm := typmod - 4
-	prec, scale := int(tm>>16)&0xffff, int(tm&0xffff)
-	rounded := roundRat(r, scale)
-	limit := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(prec-scale)), nil))
-	if new(big.Rat).Abs(rounded).Cmp(limit) >= 0 {
-		// PostgreSQL's DETAIL ("A field with precision p, scale s must round
-		// to …") has no place in funcError; the message is the same.
-		return nil, funcError(pgerror.NumericValueOutOfRange, "numeric field overflow")
-	}
-	return rounded, nil
-}
-
-// roundRat rounds r to scale decimal places, half away from zero.
-func roundRat(r *big.Rat, scale int) *big.Rat {
-	m := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
-	x := new(big.Rat).Mul(r, new(big.Rat).SetInt(m))
-	num, den := new(big.Int).Abs(x.Num()), x.Denom()
-	q, rem := new(big.Int).QuoRem(num, den, new(big.Int))
-	if rem.Mul(rem, big.NewInt(2)).Cmp(den) >= 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if x.Sign() < 0 {
-		q.Neg(q)
-	}
-	return new(big.Rat).SetFrac(q, m)
-}
-
-// castBool is boolin: a prefix of true/false/yes/no, on/off, 1/0.
+// castBool is boolin (pgvalue.ParseBool) for text, and zero or not for
+// numbers.
 func castBool(x any) (any, error) {
 	switch v := x.(type) {
 	case int64:
@@ -339,29 +242,10 @@ func castBool(x any) (any, error) {
 		return boolInt(v != 0), nil
 	}
 	s := asString(x)
-	t := strings.ToLower(strings.TrimSpace(s))
-	if b, ok := parseBoolText(t); ok {
+	if b, ok := pgvalue.ParseBool(s); ok {
 		return boolInt(b), nil
 	}
-	return nil, funcError(pgerror.InvalidTextRepresentation,
-		fmt.Sprintf("invalid input syntax for type boolean: %q", s))
-}
-
-func parseBoolText(t string) (bool, bool) {
-	if t == "" {
-		return false, false
-	}
-	switch {
-	case strings.HasPrefix("true", t), strings.HasPrefix("yes", t):
-		return true, true
-	case strings.HasPrefix("false", t), strings.HasPrefix("no", t):
-		return false, true
-	case t == "on", t == "1":
-		return true, true
-	case t == "of" || t == "off", t == "0":
-		return false, true
-	}
-	return false, false
+	return nil, asFuncError(pgvalue.InvalidInput("boolean", s))
 }
 
 func boolInt(b bool) int64 {
@@ -380,46 +264,9 @@ func asString(x any) string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
-		return formatFloat8(v)
+		return pgvalue.FormatFloat8(v)
 	}
 	return fmt.Sprint(x)
-}
-
-// formatFloat8 is float8out with the default extra_float_digits (shortest
-// round-trip), exponent form below 1e-4 and from 1e15 on, as PostgreSQL.
-func formatFloat8(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0"
-		}
-		return "0"
-	}
-	exp := int(math.Floor(math.Log10(math.Abs(f))))
-	s := strconv.FormatFloat(f, 'e', -1, 64)
-	// Log10 can be off by one near powers of ten: trust the formatted exponent.
-	if i := strings.IndexByte(s, 'e'); i >= 0 {
-		exp, _ = strconv.Atoi(s[i+1:])
-	}
-	if exp < -4 || exp >= 15 {
-		mant, e, _ := strings.Cut(s, "e")
-		sign := "+"
-		if strings.HasPrefix(e, "-") {
-			sign = "-"
-		}
-		digits := strings.TrimLeft(e, "+-")
-		if len(digits) < 2 {
-			digits = "0" + digits
-		}
-		return mant + "e" + sign + digits
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 func castText(x any, srctyp, dsttyp string, typmod int64) (any, error) {
@@ -432,10 +279,17 @@ func castText(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 			s = strconv.FormatInt(v, 10)
 		}
 	case float64:
-		s = formatFloat8(v)
+		switch srctyp {
+		case "numeric":
+			s = string(pgvalue.AppendNumericFloat(nil, v)) // numeric_out: never an exponent
+		case "float4":
+			s = string(pgvalue.AppendFloat4(nil, float32(v))) // float4out: its own shortest digits
+		default:
+			s = pgvalue.FormatFloat8(v)
+		}
 	case []byte:
 		if srctyp == "bytea" || !utf8.Valid(v) {
-			s = `\x` + hex.EncodeToString(v)
+			s = string(pgvalue.AppendByteaHex(nil, v))
 		} else {
 			s = string(v)
 		}
@@ -465,8 +319,8 @@ func castText(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 	return s, nil
 }
 
-// castBytea is byteain: "\x" followed by hex pairs, or the escape format
-// (\\ and \ooo octal), else the bytes as they are.
+// castBytea is byteain (pgvalue.ParseBytea) for text; a number's text
+// becomes its bytes.
 func castBytea(x any) (any, error) {
 	switch v := x.(type) {
 	case []byte:
@@ -474,55 +328,11 @@ func castBytea(x any) (any, error) {
 	case int64, float64:
 		return []byte(asString(v)), nil
 	}
-	s := asString(x)
-	if strings.HasPrefix(s, `\x`) {
-		return decodeHexBytea(s[2:])
+	b, err := pgvalue.ParseBytea(asString(x))
+	if err != nil {
+		return nil, asFuncError(err)
 	}
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			out = append(out, s[i])
-			continue
-		}
-		switch {
-		case i+1 < len(s) && s[i+1] == '\\':
-			out = append(out, '\\')
-			i++
-		case i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) && s[i+1] <= '3':
-			out = append(out, (s[i+1]-'0')<<6|(s[i+2]-'0')<<3|(s[i+3]-'0'))
-			i += 3
-		default:
-			return nil, funcError(pgerror.InvalidTextRepresentation, "invalid input syntax for type bytea")
-		}
-	}
-	return out, nil
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
-func decodeHexBytea(h string) (any, error) {
-	out := make([]byte, 0, len(h)/2)
-	for i := 0; i < len(h); {
-		c := h[i]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			i++
-			continue
-		}
-		hi, ok := unhex(c)
-		if !ok {
-			return nil, funcError(pgerror.InvalidTextRepresentation, fmt.Sprintf("invalid hexadecimal digit: %q", string(c)))
-		}
-		if i+1 >= len(h) {
-			return nil, funcError(pgerror.InvalidTextRepresentation, "invalid hexadecimal data: odd number of digits")
-		}
-		lo, ok := unhex(h[i+1])
-		if !ok {
-			return nil, funcError(pgerror.InvalidTextRepresentation, fmt.Sprintf("invalid hexadecimal digit: %q", string(h[i+1])))
-		}
-		out = append(out, hi<<4|lo)
-		i += 2
-	}
-	return out, nil
+	return b, nil
 }
 
 func unhex(c byte) (byte, bool) {

@@ -20,7 +20,7 @@ func errCode(err error) string {
 }
 
 // Expected values are PostgreSQL 15's answers (checked on 15.18), in
-// pgraft's storage form (types.go): bool 1/0, timestamps as UTC text.
+// pgraft's storage form (translate/types.go): bool 1/0, timestamps as UTC text.
 func TestCastValues(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -56,6 +56,11 @@ func TestCastValues(t *testing.T) {
 		{"int to text", int64(1), "int4", "text", -1, "1"},
 		{"float to text", 1e15, "float8", "text", -1, "1e+15"},
 		{"small float to text", 0.00001, "float8", "text", -1, "1e-05"},
+		{"float halfway point to text", 4.04615e+20, "float8", "text", -1, "4.0461500000000003e+20"},
+		{"numeric to text never has an exponent", 1e20, "numeric", "text", -1, "100000000000000000000"},
+		{"small numeric to text", 0.00001, "numeric", "text", -1, "0.00001"},
+		{"numeric negative zero to text", math.Copysign(0, -1), "numeric", "text", -1, "0"},
+		{"float4 to text prints float4 digits", float64(float32(0.1)), "float4", "text", -1, "0.1"},
 		{"varchar(n) truncates", "abcdef", "", "varchar", 3 + 4, "abc"},
 		{"bpchar(n) pads", "ab", "", "bpchar", 4 + 4, "ab  "},
 		{"bytea hex", `\x0aff`, "", "bytea", -1, []byte{0x0a, 0xff}},
@@ -121,6 +126,8 @@ func TestCastErrors(t *testing.T) {
 		{"int out of range", int64(99999999999), "int8", "int4", -1, "22003", "integer out of range"},
 		{"float out of range", 1e19, "float8", "int8", -1, "22003", "bigint out of range"},
 		{"boolean syntax", "o", "", "bool", -1, "22P02", `invalid input syntax for type boolean: "o"`},
+		{"boolean syntax quotes the input as it is", `x"y`, "", "bool", -1, "22P02", `invalid input syntax for type boolean: "x"y"`},
+		{"boolean trims ASCII white space only", "\u00a0true", "", "bool", -1, "22P02", "invalid input syntax for type boolean: \"\u00a0true\""},
 		{"float syntax", "abc", "", "float8", -1, "22P02", `invalid input syntax for type double precision: "abc"`},
 		{"real overflow", "1e40", "", "float4", -1, "22003", `"1e40" is out of range for type real`},
 		{"numeric syntax", "abc", "", "numeric", -1, "22P02", `invalid input syntax for type numeric: "abc"`},
@@ -131,7 +138,8 @@ func TestCastErrors(t *testing.T) {
 		{"numeric 20 digits after typmod", "123456789012345678.567", "", "numeric", (30<<16 | 2) + 4, "0A000", ""},
 		{"numeric tiny", "1e-400", "", "numeric", -1, "0A000", ""},
 		{"numeric huge", "1e400", "", "numeric", -1, "0A000", ""},
-		{"bytea bad hex", `\xz`, "", "bytea", -1, "22P02", `invalid hexadecimal digit: "z"`},
+		{"bytea bad hex", `\xz`, "", "bytea", -1, "22023", `invalid hexadecimal digit: "z"`},
+		{"bytea odd hex", `\x1`, "", "bytea", -1, "22023", `invalid hexadecimal data: odd number of digits`},
 		{"timestamp syntax", "x", "", "timestamp", -1, "22007", `invalid input syntax for type timestamp: "x"`},
 		{"date syntax", "x", "", "date", -1, "22007", `invalid input syntax for type date: "x"`},
 		{"timestamptz syntax", "2020-01-01 x", "", "timestamptz", -1, "22007", `invalid input syntax for type timestamp with time zone: "2020-01-01 x"`},
@@ -168,37 +176,12 @@ func TestCastThroughSQL(t *testing.T) {
 	}
 }
 
-func TestCastNumericFits(t *testing.T) {
-	tests := []struct {
-		s    string
-		want bool
-	}{
-		{"0", true},
-		{" -12.5 ", true},
-		{"123456789012345", true},
-		{"0.000123456789012345", true},
-		{"-9223372036854775808", true},
-		{"9223372036854775808", false},
-		{"100000000000000000000000", true},
-		{"1.000000000000001", true},   // 16 digits, but exactly the shortest decimal of a float64
-		{"1.0000000000000001", false}, // no float64 prints as this
-		{"1e400", false},
-		{"NaN", true},
-		{"abc", true},
-	}
-	for _, tc := range tests {
-		if got := numericFits(tc.s); got != tc.want {
-			t.Errorf("numericFits(%q) = %v, want %v", tc.s, got, tc.want)
-		}
-	}
-}
-
-// go-sqlite3 turns a zero-length []byte result into NULL; byteaResultSQL
-// around the call must give back an empty BLOB, and leave others alone.
+// go-sqlite3 turns a zero-length []byte result into NULL; the CAST … AS
+// BLOB that translation wraps around the call (byteaResultSQL in
+// sqlengine/translate) must give back an empty BLOB, and leave others alone.
 func TestCastEmptyByteaThroughSQL(t *testing.T) {
 	db, _ := openCatalogDB(t, nil)
-	q := `SELECT typeof(x), length(x), hex(x) FROM (SELECT ` +
-		byteaResultSQL(`pg_cast(?, '', 'bytea', -1)`) + ` AS x)`
+	q := `SELECT typeof(x), length(x), hex(x) FROM (SELECT CAST(pg_cast(?, '', 'bytea', -1) AS BLOB) AS x)`
 	tests := []struct {
 		in   any
 		want string

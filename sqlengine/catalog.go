@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // The catalog: every read connection gets TEMP VIEWs named like the
 // pg_catalog relations (pg_class) and "information_schema_" + name for the
-// information_schema ones (catalog_names.go), computed from SQLite's own
+// information_schema ones (translate/catalog_names.go), computed from SQLite's own
 // schema at query time, so they never need a refresh. What SQLite's
 // pragmas cannot say in PostgreSQL's terms (constraint names, types from the
 // RowidMarker, defaults as PostgreSQL prints them) comes from the pgraft_*
@@ -49,7 +51,7 @@ SELECT CAST(11 AS INTEGER) AS oid, 'pg_catalog' AS nspname, 10 AS nspowner, NULL
 UNION ALL SELECT 99, 'pg_toast', 10, NULL
 UNION ALL SELECT 2200, 'public', 10, NULL
 UNION ALL SELECT 13000, 'information_schema', 10, NULL`},
-	{"pg_type", ""}, // built from types.go by pgTypeViewSQL
+	{"pg_type", ""}, // built from translate/types.go by pgTypeViewSQL
 	{"pg_class", `
 SELECT CAST(r.oid AS INTEGER) AS oid, r.relname, CAST(2200 AS INTEGER) AS relnamespace, 0 AS reltype, CAST(0 AS INTEGER) AS reloftype,
        CAST(10 AS INTEGER) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS INTEGER) AS relam,
@@ -263,7 +265,7 @@ func emptyViewSQL(cols string) string {
 // way, while pg_class is a name anyone can give a CTE.
 func createCatalogViews(conn *sqlite3.SQLiteConn, trusted string) error {
 	for _, v := range allCatalogViews() {
-		body := quoteIdent(trusted + v.name)
+		body := translate.QuoteIdent(trusted + v.name)
 		if _, err := conn.Exec("CREATE TEMP VIEW IF NOT EXISTS "+body+" AS "+v.sql, nil); err != nil {
 			return fmt.Errorf("create catalog view %s: %w", v.name, err)
 		}

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Catalog functions: the pg_catalog functions psql, drivers and ORMs call
@@ -137,7 +140,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 func truthy(x any) bool {
 	n, err := toInt(x)
 	if err != nil {
-		b, ok := parseBoolText(strings.ToLower(asString(x)))
+		b, ok := pgvalue.ParseBool(asString(x))
 		return ok && b
 	}
 	return n != 0
@@ -150,7 +153,7 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 		m := models.get(asString(orEmpty(a[0])))
 		return m.tables[asString(orEmpty(a[1]))], asString(orEmpty(a[2])), asString(orEmpty(a[3]))
 	}
-	typeOf := func(a []any) (*PGType, int32, bool) {
+	typeOf := func(a []any) (*translate.PGType, int32, bool) {
 		t, col, decl := column(a)
 		isRowid := t != nil && t.rowidPK != "" && strings.EqualFold(t.rowidPK, col)
 		typ, mod := columnType(decl, rowidTypeOf(t), isRowid)
@@ -334,7 +337,7 @@ func formatType(oid uint32, typmod *int64) string {
 	if oid == 0 {
 		return "-"
 	}
-	t := TypeByOID(oid)
+	t := translate.TypeByOID(oid)
 	if t == nil {
 		return "???"
 	}
@@ -343,7 +346,7 @@ func formatType(oid uint32, typmod *int64) string {
 		mod = *typmod
 	}
 	switch oid {
-	case OIDBPChar:
+	case pgvalue.OIDBPChar:
 		if mod >= 4 {
 			return fmt.Sprintf("character(%d)", mod-4)
 		}
@@ -351,15 +354,15 @@ func formatType(oid uint32, typmod *int64) string {
 			return "bpchar" // an explicit -1: PostgreSQL prints the internal name
 		}
 		return "character"
-	case OIDVarchar:
+	case pgvalue.OIDVarchar:
 		if mod >= 4 {
 			return fmt.Sprintf("character varying(%d)", mod-4)
 		}
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		if mod >= 4 {
 			return fmt.Sprintf("numeric(%d,%d)", (mod-4)>>16&0xffff, (mod-4)&0xffff)
 		}
-	case OIDTimestamp, OIDTimestamptz, OIDTime:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime:
 		if mod >= 0 {
 			base, zone, _ := strings.Cut(t.SQLName, " with")
 			if zone == "" {
@@ -368,7 +371,7 @@ func formatType(oid uint32, typmod *int64) string {
 			}
 			return fmt.Sprintf("%s(%d) with%s", base, mod, zone)
 		}
-	case OIDInterval:
+	case pgvalue.OIDInterval:
 		if mod >= 0 && mod&0xffff != 0xffff {
 			return fmt.Sprintf("interval(%d)", mod&0xffff)
 		}

@@ -3,14 +3,17 @@ package sqlengine
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // pg_type, pg_settings and the information_schema views.
 
-// pgTypeViewSQL builds pg_type from the type table of types.go.
+// pgTypeViewSQL builds pg_type from the type table of translate/types.go.
 func pgTypeViewSQL() string {
 	var rows []string
-	for _, t := range pgTypes {
+	for _, t := range translate.Types() {
 		rows = append(rows, fmt.Sprintf("(%d, '%s', %d, %d, '%s', '%c', %d, %d, %d, '%s', '%s', '%s', '%s', '%s', '%c', %d, '%s')",
 			t.OID, t.Name, t.Len, boolInt(t.Len == 1 || t.Len == 2 || t.Len == 4 || t.Len == 8),
 			typType(t), t.Category, boolInt(typPreferred[t.Name]), elemOID(t), t.ArrayOID,
@@ -29,18 +32,18 @@ func pgTypeViewSQL() string {
 
 var typPreferred = map[string]bool{"bool": true, "text": true, "float8": true, "oid": true, "timestamptz": true, "interval": true}
 
-func typType(t PGType) string {
-	if t.OID == OIDUnknown {
+func typType(t translate.PGType) string {
+	if t.OID == pgvalue.OIDUnknown {
 		return "p"
 	}
 	return "b"
 }
 
-func elemOID(t PGType) uint32 {
+func elemOID(t translate.PGType) uint32 {
 	if t.Category != 'A' {
 		return 0
 	}
-	for _, e := range pgTypes {
+	for _, e := range translate.Types() {
 		if e.ArrayOID == t.OID {
 			return e.OID
 		}
@@ -49,7 +52,7 @@ func elemOID(t PGType) uint32 {
 }
 
 // typIO names a type's I/O functions as pg_type does (int4in, date_in, …).
-func typIO(t PGType, fn string) string {
+func typIO(t translate.PGType, fn string) string {
 	if t.Category == 'A' {
 		return "array_" + fn
 	}
@@ -60,21 +63,21 @@ func typIO(t PGType, fn string) string {
 	return t.Name + fn
 }
 
-func typAlign(t PGType) string {
+func typAlign(t translate.PGType) string {
 	switch {
 	case t.Len == 2:
 		return "s"
-	case t.Len == 4 || (t.Len == -1 && t.OID != OIDInt8Array):
+	case t.Len == 4 || (t.Len == -1 && t.OID != pgvalue.OIDInt8Array):
 		return "i"
-	case t.Len == 8 || t.OID == OIDInterval || t.OID == OIDInt8Array:
+	case t.Len == 8 || t.OID == pgvalue.OIDInterval || t.OID == pgvalue.OIDInt8Array:
 		return "d"
 	}
 	return "c"
 }
 
-func typStorage(t PGType) byte {
+func typStorage(t translate.PGType) byte {
 	switch {
-	case t.OID == OIDNumeric:
+	case t.OID == pgvalue.OIDNumeric:
 		return 'm'
 	case t.Len == -1:
 		return 'x'
@@ -82,17 +85,17 @@ func typStorage(t PGType) byte {
 	return 'p'
 }
 
-func typCollation(t PGType) int {
+func typCollation(t translate.PGType) int {
 	switch t.OID {
-	case OIDText, OIDVarchar, OIDBPChar, OIDTextArray:
+	case pgvalue.OIDText, pgvalue.OIDVarchar, pgvalue.OIDBPChar, pgvalue.OIDTextArray:
 		return 100
-	case OIDName, OIDNameArray:
+	case pgvalue.OIDName, pgvalue.OIDNameArray:
 		return 950
 	}
 	return 0
 }
 
-func typSubscript(t PGType) string {
+func typSubscript(t translate.PGType) string {
 	if t.Category == 'A' {
 		return "array_subscript_handler"
 	}

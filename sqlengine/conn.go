@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
 // connector opens SQLite connections with a hook that prepares each one
@@ -50,6 +52,16 @@ const funcErrorPrefix = "pgraft:"
 // *pgerror.Error.
 func funcError(code, msg string) error {
 	return errors.New(funcErrorPrefix + code + ":" + msg)
+}
+
+// asFuncError is funcError for an error carrying a SQLSTATE (a
+// *pgerror.Error from pgvalue's input rules, say); other errors and nil
+// pass unchanged.
+func asFuncError(err error) error {
+	if e := pgerror.As(err); e != nil {
+		return funcError(e.Code, e.Message)
+	}
+	return err
 }
 
 // splitFuncError undoes funcError on an SQLite error message.

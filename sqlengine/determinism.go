@@ -13,6 +13,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Determinism (DESIGN.md §3, invariant I3). Everything that could differ
@@ -85,7 +86,7 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 			return err
 		}
 	}
-	for _, name := range detDateFuncs {
+	for _, name := range translate.SQLiteDateFuncs() { // replaced for every arity
 		name := name
 		fn := func(args ...any) (any, error) { return d.dateFunc(name, args) }
 		if err := registerGuarded(c, name, fn, false); err != nil {
@@ -103,10 +104,6 @@ func registerWriteFunctions(c *sqlite3.SQLiteConn, d *detState) error {
 	}
 	return nil
 }
-
-// detDateFuncs are SQLite's date functions that the write connection
-// replaces (dateFunc), registered for every arity.
-var detDateFuncs = []string{"date", "time", "datetime", "julianday", "unixepoch", "strftime"}
 
 // detStateFuncs read the connection's state: the write connection replaces
 // them with stand-ins that fail. The authorizer refuses them everywhere
@@ -190,20 +187,6 @@ func uuidV4(r *mrand.Rand) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
 }
 
-// nodeZoneModifier returns "localtime" or "utc" when a date function's
-// argument is the modifier of that name, which converts with the node's own
-// time zone, and "" otherwise.
-func nodeZoneModifier(arg string) string {
-	a := strings.ToLower(strings.TrimSpace(arg))
-	switch {
-	case strings.Contains(a, "localtime"):
-		return "localtime"
-	case a == "utc":
-		return "utc"
-	}
-	return ""
-}
-
 // dateFunc runs SQLite's built-in date function name on the helper
 // connection, with 'now' replaced by the entry's time. The zero-argument
 // form means 'now' too (strftime has no such form).
@@ -217,9 +200,9 @@ func (d *detState) dateFunc(name string, args []any) (any, error) {
 		if s, ok := a.(string); ok && strings.EqualFold(strings.TrimSpace(s), "now") {
 			a = nowText
 		}
-		if s, ok := a.(string); ok && nodeZoneModifier(s) != "" {
+		if s, ok := a.(string); ok && translate.NodeZoneModifier(s) != "" {
 			return nil, funcError(pgerror.FeatureNotSupported,
-				"the '"+nodeZoneModifier(s)+"' modifier is not allowed in writes: it reads the node's time zone")
+				"the '"+translate.NodeZoneModifier(s)+"' modifier is not allowed in writes: it reads the node's time zone")
 		}
 		vals[i] = a
 	}

@@ -1,17 +1,48 @@
-// Package sqlengine is everything SQL and SQLite: it translates PostgreSQL
-// statements to SQLite (translate.go, emit_*.go, infer.go), maps types and
-// OIDs (types.go), answers catalog queries from SQLite's schema (catalog.go),
-// makes writes deterministic (determinism.go), bounds their work
-// (budget.go), encodes log payloads (codec.go), and applies entries, takes
-// snapshots and restores them (apply.go, fault.go, snapshot.go). It knows nothing of Raft: Engine satisfies
+// Package sqlengine keeps a node's data in SQLite and runs what
+// translation made of client statements there (its subpackage translate
+// turns PostgreSQL into SQLite and never touches a connection). It answers
+// catalog queries from SQLite's schema, makes writes deterministic, bounds
+// their work, encodes log payloads, and applies entries, takes snapshots
+// and restores them. It knows nothing of Raft: Engine satisfies
 // replica.StateMachine through a small adapter in server.
+//
+// Files:
+//   - engine.go: Engine, Open and Close, the connections and their setup;
+//     conn.go the connector and SQL-function errors; connlock.go the write
+//     connection's lock; rawconn.go the few SQLite C calls go-sqlite3 lacks.
+//   - apply.go: ApplyBatch (entries in log order, a savepoint each);
+//     fault.go: faults of this node during apply; snapshot.go: Snapshot,
+//     Persist and Restore.
+//   - read.go: reads on the pool (Query, Describe, ReadTx, Checksum);
+//     write.go: WriteTx (an interactive transaction on the write
+//     connection) and PreRun (an autocommit write run and rolled back).
+//   - codec.go: the log payload; determinism.go: time, randomness and
+//     connection state on the write connection; budget.go: the work budget
+//     of writes; limits.go: value sizes and SQLite's limits; checksum.go:
+//     pgraft_checksum().
+//   - authorizer.go, authorizer_conn.go, authorizer_export.go (with
+//     authorizer.h): the sandbox every connection runs client statements in.
+//   - schema_load.go: SchemaSnapshot, the schema translation reads (it
+//     implements translate.Schema); schema_model.go and schema_parse.go:
+//     what sqlite_schema's CREATE TABLE texts say in PostgreSQL terms;
+//     viewcheck.go: no schema change leaves a view that cannot be read.
+//   - catalog.go, catalog_funcs.go, catalog_infoschema.go: the pg_catalog
+//     and information_schema views every read connection has.
+//   - functions.go and functions_*.go: the pg_* SQL functions translation
+//     emits; cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
+//     they are shared with pgwire); values.go: parameters into SQLite's
+//     storage forms and back (translate/types.go has the conventions).
+//   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs.
 //
 // Connections: exactly one SQLite write connection, used by ApplyBatch and
 // lent to at most one interactive transaction at a time (WriteTx); a pool of
 // query_only read connections, each with the catalog TEMP VIEWs; one
 // in-memory helper connection for SQLite's own date functions.
 //
-// Goroutines: none of its own. database/sql's pool is closed by Close.
+// Goroutines: none of its own but a context.AfterFunc per statement with a
+// deadline or cancellation (budget.go watch), which the statement stops
+// before it gives its connection back. database/sql's pool and its idle
+// reaper are closed by Close.
 //
 // Invariants:
 //   - Nothing writes to the database outside ApplyBatch and Restore, except a
@@ -40,7 +71,8 @@
 //   - Every value a statement builds is at most maxValueSize (54000 past
 //     it), and every connection has the same SQLite limits (limits.go):
 //     both decide whether a write fails, so they are part of determinism.
-//   - A query nested deeper than maxParseDepth fails with 54001 before
-//     pg_query sees it (stackdepth.go): its C recursion could overflow the
-//     thread's stack and kill the process.
+//   - Nothing here parses PostgreSQL: statements arrive translated
+//     (translate.Stmt's SQL), and the translation's contracts with the
+//     engine (catalog view names, the functions it emits, SQLite's date
+//     functions) are translate's exported lists, checked by tests here.
 package sqlengine

@@ -3,6 +3,9 @@ package sqlengine
 import (
 	"context"
 	"testing"
+
+	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // TestDateTimeArithmetic runs translated PostgreSQL expressions on a real
@@ -23,7 +26,7 @@ func TestDateTimeArithmetic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
-			sts, err := Translate("SELECT "+tc.expr, nil, TranslateOptions{})
+			sts, err := translate.SQL("SELECT "+tc.expr, nil, translate.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,7 +40,7 @@ func TestDateTimeArithmetic(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := toText(FromStorage(v[0], OIDText, nil)); got != tc.want {
+			if got := toText(FromStorage(v[0], pgvalue.OIDText, nil)); got != tc.want {
 				t.Fatalf("%s = %v, want %s (SQL %s)", tc.expr, got, tc.want, sts[0].SQL)
 			}
 		})

@@ -117,7 +117,7 @@ func Open(cfg Config) (*Engine, error) {
 
 // stmtCacheSize is how many prepared statements each connection keeps
 // (go-sqlite3's _stmt_cache_size): a repeated statement (the same
-// translation, or a shape's, sqlengine.Shape) skips SQLite's prepare.
+// translation, or a shape's, translate.Shape) skips SQLite's prepare.
 // Cached statements are re-prepared by SQLite after a schema change.
 const stmtCacheSize = 64
 

@@ -9,6 +9,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // MapError turns an SQLite error into a *pgerror.Error with PostgreSQL's
@@ -139,13 +140,6 @@ func genericError(msg string) error {
 	return pgerror.New(pgerror.SyntaxErrorOrAccessRule, "%s", msg)
 }
 
-// errStackDepth is PostgreSQL's answer to an expression or statement nested
-// too deeply for its stack, word for word.
-func errStackDepth() *pgerror.Error {
-	return pgerror.New(pgerror.StatementTooComplex, "stack depth limit exceeded").
-		WithHint(`Increase the configuration parameter "max_stack_depth" (currently 2048kB), after ensuring the platform's stack depth limit is adequate.`)
-}
-
 // limitError maps SQLite's complaints about its run-time limits
 // (sqliteLimits) to PostgreSQL's program-limit class; nil for any other
 // message. PostgreSQL has the depth limit; the others are SQLite's own, and
@@ -153,7 +147,7 @@ func errStackDepth() *pgerror.Error {
 func limitError(msg string) *pgerror.Error {
 	switch {
 	case strings.Contains(msg, "Expression tree is too large"), strings.Contains(msg, "parser stack overflow"):
-		return errStackDepth()
+		return translate.StackDepthError()
 	case strings.Contains(msg, "too many arguments on function"):
 		return pgerror.New(pgerror.TooManyArguments, "cannot pass more than %d arguments to a function", 1000)
 	case strings.Contains(msg, "too many columns"):
@@ -202,8 +196,8 @@ func constraintError(se *prepareError) error {
 		return pgerror.New(pgerror.ForeignKeyViolation, "insert or update violates foreign key constraint")
 	case sqlite3.ErrConstraintCheck:
 		e := pgerror.New(pgerror.CheckViolation, "new row violates check constraint")
-		if m := reCheckName.FindStringSubmatch(msg); m != nil && strings.HasPrefix(m[1], rangeCheckPrefix) {
-			typ := strings.TrimPrefix(m[1], rangeCheckPrefix)
+		if m := reCheckName.FindStringSubmatch(msg); m != nil && strings.HasPrefix(m[1], translate.RangeCheckPrefix) {
+			typ := strings.TrimPrefix(m[1], translate.RangeCheckPrefix)
 			if strings.HasPrefix(typ, "int2_") {
 				return pgerror.New(pgerror.NumericValueOutOfRange, "smallint out of range")
 			}

@@ -191,22 +191,13 @@ func guardFunc(name string, fn any) any {
 // sqlResult protects a zero-length []byte result: go-sqlite3 returns it as
 // NULL (callbackRetBlob), and an application function has no way to return
 // an empty BLOB. It becomes empty text instead, which is right as it is
-// where the result is text, and which byteaResultSQL turns back into an empty BLOB
-// where the result is bytea. A nil []byte stays NULL.
+// where the result is text, and which translation's byteaResultSQL turns back
+// into an empty BLOB where the result is bytea. A nil []byte stays NULL.
 func sqlResult(x any) any {
 	if b, ok := x.([]byte); ok && b != nil && len(b) == 0 {
 		return ""
 	}
 	return x
-}
-
-// byteaResultSQL wraps the SQL call of a pgraft function whose result is
-// bytea (pg_cast(…, 'bytea', …), pg_greatest over bytea, …) so that an empty
-// result is an empty BLOB, not NULL or text (see sqlResult). SQLite's
-// CAST(… AS BLOB) keeps a BLOB and NULL as they are and reinterprets text,
-// here only ever the empty string, as bytes.
-func byteaResultSQL(call string) string {
-	return "CAST(" + call + " AS BLOB)"
 }
 
 // strict wraps fn so that any NULL argument gives NULL, like a STRICT

@@ -11,7 +11,7 @@ import (
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
-// Date and time values are TEXT in the storage forms of types.go. These
+// Date and time values are TEXT in the storage forms of translate/types.go. These
 // functions parse PostgreSQL's ISO input forms into time.Time (always UTC)
 // and format them back; they never read the clock, so that replicated
 // writes stay deterministic ('now' and 'today' are refused).

@@ -11,7 +11,7 @@ import (
 )
 
 // Date and time arithmetic (PostgreSQL's operators on date, timestamp,
-// timestamptz and interval). Values are in their storage forms (types.go):
+// timestamptz and interval). Values are in their storage forms (translate/types.go):
 // SQLite's own + and - would treat '2024-01-01' as the number 2024.
 // Translation emits pg_dt_arith(op, left, 'ltype', right, 'rtype') whenever
 // an operand of + - * / is one of these types.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -180,7 +181,7 @@ func pgToJSON(x any) any {
 	case int64:
 		return asString(v)
 	case float64:
-		s := formatFloat8(v)
+		s := pgvalue.FormatFloat8(v)
 		if s == "NaN" || strings.HasSuffix(s, "Infinity") {
 			return pgJSONString(s)
 		}

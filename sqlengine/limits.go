@@ -25,11 +25,6 @@ import (
 // constant of the build (DESIGN.md §3: one build per cluster).
 const maxValueSize = 64 << 20
 
-// maxParams is the highest parameter number a statement may use: the most
-// a Bind message can carry (PostgreSQL's limit too). The translator keeps a
-// slot per number up to the highest, so $2000000000 must not get that far.
-const maxParams = 65535
-
 // errTooLong is PostgreSQL's error for repeat, lpad, rpad and every other
 // function asked for a result larger than the field limit.
 func errTooLong() error {

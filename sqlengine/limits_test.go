@@ -12,6 +12,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // hugeRepeat is issue 13's statement: 'ab' × 2^62 overflows int64 (2^63).
@@ -29,10 +30,10 @@ func queryErr(ctx context.Context, e *Engine, q string) error {
 	return rows.Err()
 }
 
-// TestHugeRepeatLeavesReadPoolUsable is issue 13's hang: as many huge
-// repeats at once as there are read connections, then SELECT 1 and Close.
-// Before the fix each one panicked through sqlite3_step, keeping its read
-// connection and a read lock on the engine forever.
+// TestHugeRepeatLeavesReadPoolUsable: as many huge repeats at once as
+// there are read connections, then SELECT 1 and Close. A panic through
+// sqlite3_step would keep its read connection and a read lock on the
+// engine for ever.
 func TestHugeRepeatLeavesReadPoolUsable(t *testing.T) {
 	e := newTestEngine(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -157,30 +158,12 @@ func TestLongAndChainRunsOnSQLite(t *testing.T) {
 		for i := range conds {
 			conds[i] = "1 = 1"
 		}
-		stmts, err := Translate("SELECT 1 WHERE "+strings.Join(conds, op), nil, TranslateOptions{})
+		stmts, err := translate.SQL("SELECT 1 WHERE "+strings.Join(conds, op), nil, translate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := queryErr(context.Background(), e, stmts[0].SQL); err != nil {
 			t.Fatalf("5000 conditions joined by%s: %v", op, err)
-		}
-	}
-}
-
-// TestParamNumberBounds: the translator keeps a slot per parameter number up
-// to the highest, so a number past what Bind can carry fails (42P02, as
-// PostgreSQL says for a parameter it does not have) before any allocation.
-func TestParamNumberBounds(t *testing.T) {
-	tests := []struct{ sql, code string }{
-		{"SELECT $65535::int", ""},
-		{"SELECT $65536::int", pgerror.UndefinedParameter},
-		{"SELECT 1 WHERE 1 = $2000000000", pgerror.UndefinedParameter},
-		{"SELECT 1 WHERE 1 = $9223372036854775807", pgerror.UndefinedParameter},
-	}
-	for _, tc := range tests {
-		_, err := Translate(tc.sql, nil, TranslateOptions{})
-		if got := pgerror.Code(err); got != tc.code {
-			t.Errorf("%s: %v (%q), want %q", tc.sql, err, got, tc.code)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // roles.go is the role store (issue 14): PostgreSQL's roles, kept in
@@ -28,32 +29,20 @@ const rolesTableSQL = `CREATE TABLE IF NOT EXISTS _pgraft_roles (
 	superuser INTEGER NOT NULL, login INTEGER NOT NULL,
 	createrole INTEGER NOT NULL, createdb INTEGER NOT NULL) WITHOUT ROWID`
 
-// RoleAction is what a RoleChange does.
-type RoleAction string
-
-const (
-	RoleCreate RoleAction = "create" // CREATE ROLE/USER: 42710 if it exists
-	RoleEnsure RoleAction = "ensure" // the bootstrap superuser: create unless it exists
-	RoleAlter  RoleAction = "alter"  // ALTER ROLE/USER: the attributes given
-	RoleRename RoleAction = "rename" // ALTER ROLE … RENAME TO NewName
-	RoleDrop   RoleAction = "drop"   // DROP ROLE/USER [IF EXISTS]
+// RoleChange and RoleAction are translate's: the statement's change is
+// the log's.
+type (
+	RoleChange = translate.RoleChange
+	RoleAction = translate.RoleAction
 )
 
-// RoleChange is one role statement as the log carries it (OpRole). A nil
-// attribute is left as it is (ALTER) or takes its default (CREATE).
-type RoleChange struct {
-	Action   RoleAction `json:"action"`
-	Name     string     `json:"name"`
-	NewName  string     `json:"new_name,omitempty"`
-	IfExists bool       `json:"if_exists,omitempty"`
-	// Verifier is the SCRAM verifier to store; "" stores none
-	// (PASSWORD NULL). Never a plaintext password.
-	Verifier   *string `json:"verifier,omitempty"`
-	Superuser  *bool   `json:"superuser,omitempty"`
-	Login      *bool   `json:"login,omitempty"`
-	CreateRole *bool   `json:"createrole,omitempty"`
-	CreateDB   *bool   `json:"createdb,omitempty"`
-}
+const (
+	RoleCreate = translate.RoleCreate
+	RoleEnsure = translate.RoleEnsure
+	RoleAlter  = translate.RoleAlter
+	RoleRename = translate.RoleRename
+	RoleDrop   = translate.RoleDrop
+)
 
 // Role is a stored role.
 type Role struct {

@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // OIDs of schema objects. They must be equal on every node and in every
@@ -36,9 +39,9 @@ type queryer interface {
 // SchemaSnapshot is the user schema at one moment, in PostgreSQL terms. It
 // implements Schema and is immutable once built, so any goroutine may read it.
 type SchemaSnapshot struct {
-	tables      []*TableInfo // sorted by name
-	byName      map[string]*TableInfo
-	byOID       map[uint32]*TableInfo
+	tables      []*translate.TableInfo // sorted by name
+	byName      map[string]*translate.TableInfo
+	byOID       map[uint32]*translate.TableInfo
 	indexes     map[uint32]*indexDef
 	constraints map[uint32]*constraintDef
 	viewSQL     map[uint32]string // pg_get_viewdef text by view OID
@@ -49,10 +52,10 @@ type SchemaSnapshot struct {
 	broken []string
 }
 
-var _ Schema = (*SchemaSnapshot)(nil)
+var _ translate.Schema = (*SchemaSnapshot)(nil)
 
 // Table returns the table or view with that name, or nil.
-func (s *SchemaSnapshot) Table(name string) *TableInfo {
+func (s *SchemaSnapshot) Table(name string) *translate.TableInfo {
 	if s == nil {
 		return nil
 	}
@@ -60,7 +63,7 @@ func (s *SchemaSnapshot) Table(name string) *TableInfo {
 }
 
 // Tables returns every user table and view, sorted by name.
-func (s *SchemaSnapshot) Tables() []*TableInfo {
+func (s *SchemaSnapshot) Tables() []*translate.TableInfo {
 	if s == nil {
 		return nil
 	}
@@ -68,7 +71,7 @@ func (s *SchemaSnapshot) Tables() []*TableInfo {
 }
 
 // TableByOID returns the table or view with that pg_class OID, or nil.
-func (s *SchemaSnapshot) TableByOID(oid uint32) *TableInfo {
+func (s *SchemaSnapshot) TableByOID(oid uint32) *translate.TableInfo {
 	if s == nil {
 		return nil
 	}
@@ -100,7 +103,7 @@ func loadSchema(ctx context.Context, q queryer) (*SchemaSnapshot, error) {
 	}
 	m := buildSchemaModel(rows)
 	snap := &SchemaSnapshot{
-		byName: map[string]*TableInfo{}, byOID: map[uint32]*TableInfo{},
+		byName: map[string]*translate.TableInfo{}, byOID: map[uint32]*translate.TableInfo{},
 		indexes: map[uint32]*indexDef{}, constraints: map[uint32]*constraintDef{},
 		viewSQL: map[uint32]string{},
 	}
@@ -116,7 +119,7 @@ func loadSchema(ctx context.Context, q queryer) (*SchemaSnapshot, error) {
 			// One relation that cannot be read must not make the whole
 			// schema, and so every statement, fail.
 			snap.broken = append(snap.broken, err.Error())
-			t = &TableInfo{Name: r.name, OID: uint32(oidFirstUser + r.rowid), View: r.typ == "view"}
+			t = &translate.TableInfo{Name: r.name, OID: uint32(oidFirstUser + r.rowid), View: r.typ == "view"}
 		}
 		snap.tables = append(snap.tables, t)
 		snap.byName[t.Name] = t
@@ -154,8 +157,8 @@ type pragmaColumn struct {
 	pk         int
 }
 
-func loadTable(ctx context.Context, q queryer, m *schemaModel, r schemaRow, snap *SchemaSnapshot) (*TableInfo, error) {
-	t := &TableInfo{Name: r.name, OID: uint32(oidFirstUser + r.rowid), View: r.typ == "view"}
+func loadTable(ctx context.Context, q queryer, m *schemaModel, r schemaRow, snap *SchemaSnapshot) (*translate.TableInfo, error) {
+	t := &translate.TableInfo{Name: r.name, OID: uint32(oidFirstUser + r.rowid), View: r.typ == "view"}
 	cols, err := readColumns(ctx, q, r.name)
 	if err != nil {
 		return nil, err
@@ -165,7 +168,7 @@ func loadTable(ctx context.Context, q queryer, m *schemaModel, r schemaRow, snap
 	for _, c := range cols {
 		isRowid := rowidPK && c.pk > 0 && c.name == mt.rowidPK
 		typ, mod := columnType(c.decl, rowidTypeOf(mt), isRowid)
-		ci := ColumnInfo{
+		ci := translate.ColumnInfo{
 			Name: c.name, Type: typ, TypeMod: mod, NotNull: c.notNull || c.pk > 0 && !t.View,
 			PrimaryKey: c.pk > 0, Rowid: isRowid, Serial: isRowid && mt.ddl.autoincrement,
 		}
@@ -185,7 +188,7 @@ func loadTable(ctx context.Context, q queryer, m *schemaModel, r schemaRow, snap
 		c := c
 		snap.constraints[c.oid] = &c
 		if c.kind == 'f' {
-			t.FKs = append(t.FKs, ForeignKeyInfo{
+			t.FKs = append(t.FKs, translate.ForeignKeyInfo{
 				Name: c.name, Columns: c.cols, RefTable: c.refTable, RefColumns: c.refCols,
 				OnDelete: c.onDelete, OnUpdate: c.onUpdate, Deferred: c.deferred,
 			})
@@ -224,7 +227,7 @@ func readColumns(ctx context.Context, q queryer, table string) ([]pragmaColumn, 
 
 // loadIndexes fills t.Indexes: the rowid primary key's implicit index first,
 // then SQLite's indexes on the table in pragma_index_list order.
-func loadIndexes(ctx context.Context, q queryer, m *schemaModel, mt *modelTable, t *TableInfo, snap *SchemaSnapshot) error {
+func loadIndexes(ctx context.Context, q queryer, m *schemaModel, mt *modelTable, t *translate.TableInfo, snap *SchemaSnapshot) error {
 	if mt.rowidPK != "" {
 		d := m.indexes[mt.pkIndexOID]
 		snap.indexes[d.oid] = d
@@ -295,23 +298,23 @@ func fillIndexColumns(ctx context.Context, q queryer, index string, d *indexDef)
 
 // columnType maps a SQLite declared type to the PostgreSQL type and typmod.
 // A rowid alias takes its type from the RowidMarker (int8 without one).
-func columnType(decl, rowidType string, isRowid bool) (*PGType, int32) {
+func columnType(decl, rowidType string, isRowid bool) (*translate.PGType, int32) {
 	if isRowid {
-		if t := TypeByName(rowidType); t != nil {
+		if t := translate.TypeByName(rowidType); t != nil {
 			return t, -1
 		}
-		return typesByOID[OIDInt8], -1
+		return translate.TypeByOID(pgvalue.OIDInt8), -1
 	}
-	t := TypeByDecl(decl)
+	t := translate.TypeByDecl(decl)
 	if t == nil {
-		t = typesByOID[OIDText]
+		t = translate.TypeByOID(pgvalue.OIDText)
 	}
 	return t, typmodOf(t, decl)
 }
 
 // typmodOf reads "(n)" or "(p,s)" from a declared type, encoded as
 // PostgreSQL's atttypmod.
-func typmodOf(t *PGType, decl string) int32 {
+func typmodOf(t *translate.PGType, decl string) int32 {
 	open, end := strings.IndexByte(decl, '('), strings.LastIndexByte(decl, ')')
 	if open < 0 || end < open {
 		return -1
@@ -322,15 +325,15 @@ func typmodOf(t *PGType, decl string) int32 {
 		return -1
 	}
 	switch t.OID {
-	case OIDVarchar, OIDBPChar:
+	case pgvalue.OIDVarchar, pgvalue.OIDBPChar:
 		return int32(a) + 4
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		s := int64(0)
 		if len(args) > 1 {
 			s, _ = toInt(strings.TrimSpace(args[1]))
 		}
 		return int32(a<<16|s&0xffff) + 4
-	case OIDTimestamp, OIDTimestamptz, OIDTime, OIDInterval:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDInterval:
 		return int32(a)
 	}
 	return -1
@@ -353,7 +356,7 @@ func viewQueryText(createView string) string {
 // PostgreSQL's deparser prints its constants, and pgraft's time functions
 // get their PostgreSQL names back. A serial column shows nextval() of the
 // sequence PostgreSQL would have made; "" means no default.
-func columnDefault(table, col string, typ *PGType, dflt string, valid, serial bool) string {
+func columnDefault(table, col string, typ *translate.PGType, dflt string, valid, serial bool) string {
 	if serial {
 		return "nextval('" + strings.ReplaceAll(pgQuoteIdent(truncName(table+"_"+col+"_seq")), "'", "''") + "'::regclass)"
 	}
@@ -398,7 +401,7 @@ func columnDefault(table, col string, typ *PGType, dflt string, valid, serial bo
 type defaultLit struct {
 	kind byte // 'n' number, 's' string, 'b' boolean
 	text string
-	cast *PGType // explicit cast target, nil if none
+	cast *translate.PGType // explicit cast target, nil if none
 }
 
 func defaultLiteral(toks []sqlToken) (defaultLit, bool) {
@@ -418,7 +421,7 @@ func defaultLiteral(toks []sqlToken) (defaultLit, bool) {
 		if !ok || toks[3].val != "," || toks[5].val != "," || toks[6].kind != 's' {
 			return defaultLit{}, false
 		}
-		if t := TypeByName(toks[6].val); t != nil {
+		if t := translate.TypeByName(toks[6].val); t != nil {
 			inner.kind, inner.cast = 's', t
 			return inner, true
 		}
@@ -428,16 +431,16 @@ func defaultLiteral(toks []sqlToken) (defaultLit, bool) {
 
 // render prints the constant as PostgreSQL's deparser does once the
 // constant has been coerced to the column's type (or the explicit cast).
-func (l defaultLit) render(col *PGType) string {
+func (l defaultLit) render(col *translate.PGType) string {
 	typ := col
 	if l.cast != nil {
 		typ = l.cast
 	}
-	if typ.OID == OIDBool {
+	if typ.OID == pgvalue.OIDBool {
 		if l.kind == 'n' {
 			return map[bool]string{true: "true", false: "false"}[strings.Trim(l.text, "0.-+") != ""]
 		}
-		if b, ok := parseBoolText(strings.ToLower(strings.TrimSpace(l.text))); ok {
+		if b, ok := pgvalue.ParseBool(l.text); ok {
 			return map[bool]string{true: "true", false: "false"}[b]
 		}
 	}
@@ -446,17 +449,17 @@ func (l defaultLit) render(col *PGType) string {
 	}
 	text := l.text
 	switch typ.OID {
-	case OIDInt4:
+	case pgvalue.OIDInt4:
 		if n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 32); err == nil {
 			return renderNumber(strconv.FormatInt(n, 10))
 		}
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		if strings.Contains(text, ".") {
-			if _, ok := parseDecimal(strings.TrimSpace(text)); ok && !strings.HasPrefix(strings.TrimSpace(text), "-") {
+			if _, ok := pgvalue.ParseNumeric(strings.TrimSpace(text)); ok && !strings.HasPrefix(strings.TrimSpace(text), "-") {
 				return strings.TrimSpace(text)
 			}
 		}
-	case OIDDate, OIDTimestamp, OIDUUID, OIDJSONB, OIDTime:
+	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDUUID, pgvalue.OIDJSONB, pgvalue.OIDTime:
 		if v, err := pgCast(text, "", typ.Name, -1); err == nil {
 			text = asString(v)
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // testSchemaDDL is a schema written the way translation writes DDL: a
@@ -155,8 +157,8 @@ func TestLoadSchemaColumns(t *testing.T) {
 func TestLoadSchemaIndexesAndKeys(t *testing.T) {
 	_, state := openCatalogDB(t, testSchemaDDL)
 	snap := state.Get()
-	idx := func(tb string) map[string]IndexInfo {
-		m := map[string]IndexInfo{}
+	idx := func(tb string) map[string]translate.IndexInfo {
+		m := map[string]translate.IndexInfo{}
 		for _, i := range snap.Table(tb).Indexes {
 			m[i.Name] = i
 		}
@@ -187,7 +189,7 @@ func TestLoadSchemaIndexesAndKeys(t *testing.T) {
 		t.Errorf("tags_pkey = %+v (a text primary key has SQLite's automatic index)", i)
 	}
 	fks := snap.Table("child").FKs
-	want := []ForeignKeyInfo{
+	want := []translate.ForeignKeyInfo{
 		{Name: "child_a_fkey", Columns: []string{"a"}, RefTable: "kv", RefColumns: []string{"id"}, OnDelete: "CASCADE", OnUpdate: "NO ACTION"},
 		{Name: "child_b_fkey", Columns: []string{"b"}, RefTable: "kv", RefColumns: []string{"id"}, OnDelete: "NO ACTION", OnUpdate: "NO ACTION"},
 	}

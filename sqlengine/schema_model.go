@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // schemaModel is what the rows of sqlite_schema alone tell, in PostgreSQL
@@ -353,8 +355,8 @@ func pgExprText(s string) string {
 }
 
 // info returns the IndexInfo of d.
-func (d *indexDef) info() IndexInfo {
-	ii := IndexInfo{Name: d.name, OID: d.oid, Unique: d.unique, Primary: d.primary, SQL: d.def(false, 0)}
+func (d *indexDef) info() translate.IndexInfo {
+	ii := translate.IndexInfo{Name: d.name, OID: d.oid, Unique: d.unique, Primary: d.primary, SQL: d.def(false, 0)}
 	for _, c := range d.cols {
 		ii.Columns = append(ii.Columns, c.name)
 	}

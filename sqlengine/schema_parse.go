@@ -2,6 +2,8 @@ package sqlengine
 
 import (
 	"strings"
+
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // A small reader of the CREATE TABLE text SQLite keeps in sqlite_schema.sql.
@@ -41,8 +43,8 @@ func tokenizeSQL(s string) []sqlToken {
 			if j >= 0 {
 				end = i + 2 + j + 2
 			}
-			if strings.HasPrefix(s[i:], RowidMarker) && j >= 0 {
-				out = append(out, sqlToken{'m', strings.TrimSpace(s[i+len(RowidMarker) : end-2]), i, end})
+			if strings.HasPrefix(s[i:], translate.RowidMarker) && j >= 0 {
+				out = append(out, sqlToken{'m', strings.TrimSpace(s[i+len(translate.RowidMarker) : end-2]), i, end})
 			}
 			i = end
 		case c == '\'' || c == '"' || c == '`' || c == '[':

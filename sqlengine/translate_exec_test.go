@@ -4,12 +4,13 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // The tests below run translated SQL on a real in-memory SQLite, with
@@ -58,6 +59,11 @@ func standInFunctions(c *sqlite3.SQLiteConn) error {
 	return nil
 }
 
+// noTables is a schema without tables: the statements create their own.
+type noTables struct{}
+
+func (noTables) Table(string) *translate.TableInfo { return nil }
+
 // openExecDB opens a private in-memory SQLite with the stand-ins.
 func openExecDB(t *testing.T) *sql.DB {
 	t.Helper()
@@ -69,9 +75,9 @@ func openExecDB(t *testing.T) *sql.DB {
 
 // execPG translates a PostgreSQL statement and runs it (SQL and Post),
 // returning its rows rendered as "a|b" lines.
-func execPG(t *testing.T, db *sql.DB, schema Schema, pgSQL string) []string {
+func execPG(t *testing.T, db *sql.DB, schema translate.Schema, pgSQL string) []string {
 	t.Helper()
-	sts, err := Translate(pgSQL, schema, TranslateOptions{})
+	sts, err := translate.SQL(pgSQL, schema, translate.Options{})
 	if err != nil {
 		t.Fatalf("Translate(%q): %v", pgSQL, err)
 	}
@@ -125,7 +131,7 @@ func renderRows(t *testing.T, rows *sql.Rows) []string {
 
 func TestTranslateRunsOnSQLite(t *testing.T) {
 	db := openExecDB(t)
-	empty := fakeSchema{}
+	var empty noTables
 	steps := []struct {
 		pg   string
 		want []string
@@ -174,52 +180,4 @@ func TestTranslateRunsOnSQLite(t *testing.T) {
 			t.Errorf("%s\n got: %q\nwant: %q", s.pg, got, s.want)
 		}
 	}
-}
-
-// TestTranslatePsqlCatalogQueries translates every query psql 15 sends for
-// \dt, \d, \d tbl, \l, \dn and \du (captured from PostgreSQL 15).
-func TestTranslatePsqlCatalogQueries(t *testing.T) {
-	data, err := os.ReadFile("../testdata/sql/psql15-catalog.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	queries := splitNamedQueries(string(data))
-	if len(queries) < 14 {
-		t.Fatalf("found %d queries in psql15-catalog.sql, want at least 14", len(queries))
-	}
-	for name, q := range queries {
-		sts, err := Translate(q, testSchema(), testOptions())
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		if len(sts) != 1 || sts[0].Kind != KindSelect || !sts[0].Catalog || strings.Contains(sts[0].SQL, "pg_catalog.") {
-			t.Errorf("%s: got %+v", name, sts)
-		}
-	}
-}
-
-// splitNamedQueries reads "-- name: x" sections.
-func splitNamedQueries(s string) map[string]string {
-	out := map[string]string{}
-	name := ""
-	var b strings.Builder
-	flush := func() {
-		if name != "" {
-			out[name] = strings.TrimSpace(b.String())
-		}
-		b.Reset()
-	}
-	for _, line := range strings.Split(s, "\n") {
-		if n, ok := strings.CutPrefix(line, "-- name: "); ok {
-			flush()
-			name = strings.TrimSpace(n)
-			continue
-		}
-		if name != "" {
-			b.WriteString(line + "\n")
-		}
-	}
-	flush()
-	return out
 }

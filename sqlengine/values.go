@@ -6,26 +6,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Conversions between the values pgwire speaks (nil, bool, int64, float64,
 // string, []byte, time.Time; see pgwire.Portal) and SQLite's storage values,
-// following the storage conventions in types.go.
+// following the storage conventions in translate/types.go.
 
 // ToStorage converts a bound parameter of PostgreSQL type oid to the value
 // bound to SQLite.
 func ToStorage(v any, oid uint32) (any, error) {
 	switch x := v.(type) {
 	case nil, int64, float64, []byte:
-		if oid == OIDBool {
+		if oid == pgvalue.OIDBool {
 			if i, ok := x.(int64); ok {
-				return b2i(i != 0), nil
+				return boolInt(i != 0), nil
 			}
 		}
 		return x, nil
 	case bool:
-		return b2i(x), nil
+		return boolInt(x), nil
 	case int:
 		return int64(x), nil
 	case int32:
@@ -40,18 +42,11 @@ func ToStorage(v any, oid uint32) (any, error) {
 	return nil, pgerror.New(pgerror.InvalidParameterValue, "unsupported parameter value of type %T", v)
 }
 
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func timeToStorage(t time.Time, oid uint32) string {
 	switch oid {
-	case OIDDate:
+	case pgvalue.OIDDate:
 		return t.Format("2006-01-02")
-	case OIDTimestamp:
+	case pgvalue.OIDTimestamp:
 		return formatTimestamp(t)
 	default: // timestamptz, or a time bound where the type is unknown
 		return formatTimestamp(t.UTC())
@@ -60,27 +55,27 @@ func timeToStorage(t time.Time, oid uint32) string {
 
 func stringToStorage(s string, oid uint32) (any, error) {
 	switch oid {
-	case OIDBool:
-		b, ok := parseBool(s)
+	case pgvalue.OIDBool:
+		b, ok := pgvalue.ParseBool(s)
 		if !ok {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type boolean: %q", s)
+			return nil, pgvalue.InvalidInput("boolean", s)
 		}
-		return b2i(b), nil
-	case OIDInt2, OIDInt4, OIDInt8, OIDOid:
+		return boolInt(b), nil
+	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8, pgvalue.OIDOid:
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", translate.TypeByOID(oid).SQLName, s)
 		}
 		return i, nil
-	case OIDFloat4, OIDFloat8:
+	case pgvalue.OIDFloat4, pgvalue.OIDFloat8:
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil && !isFloatRangeErr(err) {
-			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", TypeByOID(oid).SQLName, s)
+			return nil, pgerror.New(pgerror.InvalidTextRepresentation, "invalid input syntax for type %s: %q", translate.TypeByOID(oid).SQLName, s)
 		}
 		return f, nil
-	case OIDUUID:
+	case pgvalue.OIDUUID:
 		return strings.ToLower(strings.TrimSpace(s)), nil
-	case OIDNumeric:
+	case pgvalue.OIDNumeric:
 		v, err := pgCast(s, "", "numeric", -1) // exact or 0A000, never silently rounded
 		if err != nil {
 			if code, text, ok := splitFuncError(err.Error()); ok {
@@ -98,17 +93,6 @@ func isFloatRangeErr(err error) bool {
 	return ok && ne.Err == strconv.ErrRange
 }
 
-// parseBool accepts PostgreSQL's boolean input spellings.
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "t", "tr", "tru", "true", "y", "ye", "yes", "on", "1":
-		return true, true
-	case "f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0":
-		return false, true
-	}
-	return false, false
-}
-
 // FromStorage converts a value read from SQLite for a column of PostgreSQL
 // type oid to the Go value pgwire encodes. loc is the session's TimeZone,
 // in which timestamptz values are shown.
@@ -117,26 +101,26 @@ func FromStorage(v any, oid uint32, loc *time.Location) any {
 		return nil
 	}
 	switch oid {
-	case OIDBool:
+	case pgvalue.OIDBool:
 		return toBool(v)
-	case OIDInt2, OIDInt4, OIDInt8, OIDOid, OIDRegclass, OIDRegtype, OIDRegproc:
+	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8, pgvalue.OIDOid, pgvalue.OIDRegclass, pgvalue.OIDRegtype, pgvalue.OIDRegproc:
 		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			return int64(f)
 		}
 		if b, ok := v.(bool); ok {
-			return b2i(b)
+			return boolInt(b)
 		}
-	case OIDFloat4, OIDFloat8:
+	case pgvalue.OIDFloat4, pgvalue.OIDFloat8:
 		if i, ok := v.(int64); ok {
 			return float64(i)
 		}
-	case OIDDate, OIDTimestamp, OIDTimestamptz:
+	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz:
 		return toTime(v, oid, loc)
-	case OIDBytea:
+	case pgvalue.OIDBytea:
 		if s, ok := v.(string); ok {
 			return []byte(s)
 		}
-	case OIDText, OIDVarchar, OIDBPChar, OIDName, OIDJSON, OIDJSONB, OIDUUID, OIDUnknown, OIDChar:
+	case pgvalue.OIDText, pgvalue.OIDVarchar, pgvalue.OIDBPChar, pgvalue.OIDName, pgvalue.OIDJSON, pgvalue.OIDJSONB, pgvalue.OIDUUID, pgvalue.OIDUnknown, pgvalue.OIDChar:
 		return toText(v)
 	}
 	return v
@@ -151,7 +135,7 @@ func toBool(v any) any {
 	case float64:
 		return x != 0
 	case string:
-		if b, ok := parseBool(x); ok {
+		if b, ok := pgvalue.ParseBool(x); ok {
 			return b
 		}
 	}
@@ -167,7 +151,7 @@ func toText(v any) any {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		return pgvalue.FormatFloat8(x) // what PostgreSQL prints for a float8, the likeliest type here
 	case bool:
 		if x {
 			return "true"
@@ -213,12 +197,12 @@ func toTime(v any, oid uint32, loc *time.Location) any {
 		return v
 	}
 	switch oid {
-	case OIDTimestamptz:
+	case pgvalue.OIDTimestamptz:
 		if loc == nil {
 			loc = time.UTC
 		}
 		return t.In(loc)
-	case OIDDate:
+	case pgvalue.OIDDate:
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)

@@ -1,0 +1,30 @@
+package pgvalue
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDatetimeText(t *testing.T) {
+	ist := time.FixedZone("IST", 5*3600+30*60)
+	lmt := time.FixedZone("LMT", -(4*3600 + 56*60 + 2))
+	at := time.Date(2024, 1, 2, 3, 4, 5, 120000000, time.UTC)
+	tests := []struct {
+		name string
+		got  []byte
+		want string
+	}{
+		{"date", AppendDate(nil, at), "2024-01-02"},
+		{"time trims zeros", AppendTime(nil, at), "03:04:05.12"},
+		{"timestamp", AppendTimestamp(nil, at), "2024-01-02 03:04:05.12"},
+		{"timestamp rounds to micros", AppendTimestamp(nil, time.Date(2024, 1, 2, 3, 4, 5, 999999600, time.UTC)), "2024-01-02 03:04:06"},
+		{"timestamptz UTC", AppendTimestamptz(nil, at), "2024-01-02 03:04:05.12+00"},
+		{"timestamptz half hour", AppendTimestamptz(nil, at.In(ist)), "2024-01-02 08:34:05.12+05:30"},
+		{"timestamptz seconds offset", AppendTimestamptz(nil, time.Date(1880, 1, 1, 0, 0, 0, 0, lmt)), "1880-01-01 00:00:00-04:56:02"},
+	}
+	for _, tc := range tests {
+		if string(tc.got) != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}

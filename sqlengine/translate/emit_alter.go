@@ -1,0 +1,327 @@
+package translate
+
+import (
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// CREATE INDEX, DROP, ALTER TABLE, RENAME, CREATE SCHEMA/EXTENSION, ANALYZE.
+
+// createIndex translates CREATE [UNIQUE] INDEX.
+func (t *translator) createIndex(s *pg.IndexStmt) *Stmt {
+	t.write = true
+	table := t.relationName(s.Relation)
+	switch {
+	case s.AccessMethod != "" && s.AccessMethod != "btree":
+		t.unsupported("index method %s", s.AccessMethod)
+	case len(s.IndexIncludingParams) > 0:
+		t.unsupported("INCLUDE in indexes")
+	case len(s.Options) > 0:
+		t.unsupported("index storage parameters")
+	case s.TableSpace != "":
+		t.unsupported("TABLESPACE")
+	case s.NullsNotDistinct:
+		t.unsupported("NULLS NOT DISTINCT")
+	}
+	t.pushScope()
+	defer t.popScope()
+	t.scope.rels = append(t.scope.rels, tableEntry(table, t.table(table)))
+	elems := make([]string, len(s.IndexParams))
+	for i, n := range s.IndexParams {
+		elems[i] = t.indexElem(n.GetIndexElem())
+	}
+	name := s.Idxname
+	if name == "" {
+		name = indexName(table, s.IndexParams, "idx")
+	}
+	sql := "CREATE "
+	if s.Unique {
+		sql += "UNIQUE "
+	}
+	sql += "INDEX "
+	if s.IfNotExists {
+		sql += "IF NOT EXISTS "
+	}
+	sql += QuoteIdent(name) + " ON " + QuoteIdent(table) + " (" + strings.Join(elems, ", ") + ")"
+	if s.WhereClause != nil {
+		w, _ := t.expr(s.WhereClause)
+		sql += " WHERE " + w
+	}
+	return &Stmt{Kind: KindDDL, Tag: "CREATE INDEX", SQL: sql}
+}
+
+// indexName is PostgreSQL's generated name: table_col1_col2_suffix.
+func indexName(table string, params []*pg.Node, suffix string) string {
+	parts := []string{table}
+	for _, n := range params {
+		e := n.GetIndexElem()
+		switch {
+		case e == nil:
+			parts = append(parts, strVal(n))
+		case e.Name != "":
+			parts = append(parts, e.Name)
+		default:
+			parts = append(parts, "expr")
+		}
+	}
+	name := strings.Join(parts, "_") + "_" + suffix
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return name
+}
+
+// patternOpclasses change which operators an index serves, not results.
+var patternOpclasses = map[string]bool{"text_pattern_ops": true, "varchar_pattern_ops": true, "bpchar_pattern_ops": true}
+
+// indexElem emits one index column or expression.
+func (t *translator) indexElem(e *pg.IndexElem) string {
+	if e == nil {
+		t.unsupported("this index element")
+	}
+	if len(e.Collation) > 0 {
+		t.checkCollation(e.Collation)
+	}
+	if len(e.Opclass) > 0 && !patternOpclasses[lastName(e.Opclass)] || len(e.Opclassopts) > 0 {
+		t.unsupported("operator class %s", lastName(e.Opclass))
+	}
+	s := QuoteIdent(e.Name)
+	if e.Expr != nil {
+		v, _ := t.expr(e.Expr)
+		s = "(" + v + ")"
+	}
+	switch e.Ordering {
+	case pg.SortByDir_SORTBY_ASC:
+		s += " ASC"
+	case pg.SortByDir_SORTBY_DESC:
+		s += " DESC"
+	}
+	if e.NullsOrdering == pg.SortByNulls_SORTBY_NULLS_FIRST || e.NullsOrdering == pg.SortByNulls_SORTBY_NULLS_LAST {
+		t.unsupported("NULLS FIRST/LAST in indexes")
+	}
+	return s
+}
+
+// dropKinds names the droppable objects.
+var dropKinds = map[pg.ObjectType]string{
+	pg.ObjectType_OBJECT_TABLE: "TABLE", pg.ObjectType_OBJECT_INDEX: "INDEX", pg.ObjectType_OBJECT_VIEW: "VIEW",
+}
+
+// dropStatement translates DROP TABLE/INDEX/VIEW, one SQLite statement per
+// object.
+func (t *translator) dropStatement(s *pg.DropStmt) *Stmt {
+	t.write = true
+	kind, ok := dropKinds[s.RemoveType]
+	if !ok {
+		if s.RemoveType == pg.ObjectType_OBJECT_EXTENSION && s.MissingOk {
+			return &Stmt{Kind: KindNoop, Tag: "DROP EXTENSION"}
+		}
+		t.unsupported("DROP %s", strings.TrimPrefix(s.RemoveType.String(), "OBJECT_"))
+	}
+	st := &Stmt{Kind: KindDDL, Tag: "DROP " + kind}
+	names := make([]string, len(s.Objects))
+	set := map[string]bool{}
+	for i, o := range s.Objects {
+		names[i] = t.qualifiedName(nameList(o.GetList().GetItems()))
+		set[names[i]] = true
+	}
+	for _, name := range names {
+		if kind == "TABLE" && s.Behavior == pg.DropBehavior_DROP_CASCADE && t.referencedByOthers(name, set) {
+			t.unsupported("DROP TABLE … CASCADE of a table other tables reference")
+		}
+		sql := "DROP " + kind + " "
+		if s.MissingOk {
+			sql += "IF EXISTS "
+		}
+		sql += QuoteIdent(name)
+		if st.SQL == "" {
+			st.SQL = sql
+		} else {
+			st.Post = append(st.Post, sql)
+		}
+	}
+	return st
+}
+
+// qualifiedName resolves a [schema.]name list for DDL.
+func (t *translator) qualifiedName(parts []string) string {
+	switch len(parts) {
+	case 1:
+		return parts[0]
+	case 2:
+		return t.relationName(&pg.RangeVar{Schemaname: parts[0], Relname: parts[1]})
+	}
+	t.unsupported("cross-database references")
+	return ""
+}
+
+// alterTable translates ALTER TABLE; each command is one SQLite
+// statement (the first in SQL, the rest in Post).
+func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
+	t.write = true
+	if s.Objtype != pg.ObjectType_OBJECT_TABLE {
+		t.unsupported("ALTER %s", strings.TrimPrefix(s.Objtype.String(), "OBJECT_"))
+	}
+	name := t.relationName(s.Relation)
+	ti := t.table(name)
+	if ti == nil && s.MissingOk && t.schema != nil {
+		return &Stmt{Kind: KindNoop, Tag: "ALTER TABLE"}
+	}
+	t.pushScope()
+	defer t.popScope()
+	t.scope.rels = append(t.scope.rels, tableEntry(name, ti))
+	var sqls []string
+	for _, c := range s.Cmds {
+		sqls = append(sqls, t.alterCmd(name, ti, c.GetAlterTableCmd())...)
+	}
+	if len(sqls) == 0 {
+		return &Stmt{Kind: KindNoop, Tag: "ALTER TABLE"}
+	}
+	return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: sqls[0], Post: sqls[1:]}
+}
+
+// alterCmdNames names the ALTER TABLE commands SQLite cannot do.
+var alterCmdNames = map[pg.AlterTableType]string{
+	pg.AlterTableType_AT_ColumnDefault: "ALTER COLUMN … SET/DROP DEFAULT", pg.AlterTableType_AT_AlterColumnType: "ALTER COLUMN … TYPE",
+	pg.AlterTableType_AT_SetNotNull: "ALTER COLUMN … SET NOT NULL", pg.AlterTableType_AT_DropNotNull: "ALTER COLUMN … DROP NOT NULL",
+	pg.AlterTableType_AT_DropConstraint: "ALTER TABLE … DROP CONSTRAINT", pg.AlterTableType_AT_AddIdentity: "ALTER COLUMN … ADD IDENTITY",
+	pg.AlterTableType_AT_ChangeOwner: "ALTER TABLE … OWNER TO",
+}
+
+// alterCmd translates one ALTER TABLE command into SQLite statements.
+func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) []string {
+	prefix := "ALTER TABLE " + QuoteIdent(table) + " "
+	switch c.Subtype {
+	case pg.AlterTableType_AT_AddColumn:
+		cd := c.Def.GetColumnDef()
+		if c.MissingOk && ti != nil && ti.Column(cd.Colname) != nil {
+			return nil
+		}
+		return t.addColumn(prefix, table, cd)
+	case pg.AlterTableType_AT_DropColumn:
+		if c.MissingOk && ti != nil && ti.Column(c.Name) == nil {
+			return nil
+		}
+		return []string{prefix + "DROP COLUMN " + QuoteIdent(c.Name)}
+	case pg.AlterTableType_AT_AddConstraint:
+		con := c.Def.GetConstraint()
+		if con.Contype != pg.ConstrType_CONSTR_UNIQUE {
+			t.unsupported("ALTER TABLE … ADD CONSTRAINT %s", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
+		}
+		if con.NullsNotDistinct || len(con.Including) > 0 || len(con.Options) > 0 {
+			t.unsupported("options on UNIQUE constraints")
+		}
+		name := con.Conname
+		if name == "" {
+			name = indexName(table, con.Keys, "key")
+		}
+		return []string{"CREATE UNIQUE INDEX " + QuoteIdent(name) + " ON " + QuoteIdent(table) + " (" + identList(nameList(con.Keys)) + ")"}
+	}
+	if n, ok := alterCmdNames[c.Subtype]; ok {
+		t.unsupported("%s", n)
+	}
+	t.unsupported("ALTER TABLE %s", strings.TrimPrefix(c.Subtype.String(), "AT_"))
+	return nil
+}
+
+// addColumn emits ADD COLUMN; a UNIQUE column becomes a column plus a
+// unique index, since SQLite cannot add a UNIQUE column.
+func (t *translator) addColumn(prefix, table string, cd *pg.ColumnDef) []string {
+	var post []string
+	kept := cd.Constraints[:0:0]
+	for _, c := range cd.Constraints {
+		con := c.GetConstraint()
+		switch con.GetContype() {
+		case pg.ConstrType_CONSTR_PRIMARY, pg.ConstrType_CONSTR_IDENTITY:
+			t.unsupported("ADD COLUMN with PRIMARY KEY or identity")
+		case pg.ConstrType_CONSTR_UNIQUE:
+			name := con.Conname
+			if name == "" {
+				name = table + "_" + cd.Colname + "_key"
+			}
+			post = append(post, "CREATE UNIQUE INDEX "+QuoteIdent(name)+" ON "+QuoteIdent(table)+" ("+QuoteIdent(cd.Colname)+")")
+			continue
+		}
+		kept = append(kept, c)
+	}
+	if isSerial(cd.TypeName) {
+		t.unsupported("ADD COLUMN of a serial column")
+	}
+	stripped := &pg.ColumnDef{Colname: cd.Colname, TypeName: cd.TypeName, IsNotNull: cd.IsNotNull,
+		CollClause: cd.CollClause, Constraints: kept}
+	col := t.columnDef(stripped, &tableDef{name: table, notNull: map[string]bool{}})
+	return append([]string{prefix + "ADD COLUMN " + col}, post...)
+}
+
+// renameStatement translates ALTER TABLE … RENAME [COLUMN].
+func (t *translator) renameStatement(r *pg.RenameStmt) *Stmt {
+	t.write = true
+	switch r.RenameType {
+	case pg.ObjectType_OBJECT_TABLE:
+		name := t.relationName(r.Relation)
+		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) + " RENAME TO " + QuoteIdent(r.Newname)}
+	case pg.ObjectType_OBJECT_COLUMN:
+		if r.RelationType != pg.ObjectType_OBJECT_TABLE {
+			t.unsupported("renaming columns of this relation kind")
+		}
+		name := t.relationName(r.Relation)
+		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) +
+			" RENAME COLUMN " + QuoteIdent(r.Subname) + " TO " + QuoteIdent(r.Newname)}
+	}
+	t.unsupported("ALTER %s … RENAME", strings.TrimPrefix(r.RenameType.String(), "OBJECT_"))
+	return nil
+}
+
+// createSchema accepts CREATE SCHEMA IF NOT EXISTS public.
+func (t *translator) createSchema(s *pg.CreateSchemaStmt) *Stmt {
+	if s.Schemaname == "public" && len(s.SchemaElts) == 0 {
+		if s.IfNotExists {
+			return &Stmt{Kind: KindNoop, Tag: "CREATE SCHEMA"}
+		}
+		t.fail(pgerror.New("42P06", "schema \"public\" already exists"))
+	}
+	t.unsupported("CREATE SCHEMA")
+	return nil
+}
+
+// providedExtensions are extensions whose functions pgraft has built in.
+var providedExtensions = map[string]bool{"uuid-ossp": true, "pgcrypto": true, "plpgsql": true}
+
+// createExtension accepts CREATE EXTENSION IF NOT EXISTS for built-ins.
+func (t *translator) createExtension(s *pg.CreateExtensionStmt) *Stmt {
+	if providedExtensions[s.Extname] && s.IfNotExists {
+		return &Stmt{Kind: KindNoop, Tag: "CREATE EXTENSION"}
+	}
+	if providedExtensions[s.Extname] {
+		t.fail(pgerror.New(pgerror.DuplicateObject, "extension \"%s\" already exists", s.Extname))
+	}
+	t.unsupported("CREATE EXTENSION %s", s.Extname)
+	return nil
+}
+
+// analyze runs ANALYZE through the log (statistics steer the planner);
+// VACUUM is refused.
+func (t *translator) analyze(v *pg.VacuumStmt) *Stmt {
+	if v.IsVacuumcmd {
+		t.unsupported("VACUUM")
+	}
+	if len(v.Options) > 0 {
+		t.unsupported("ANALYZE options")
+	}
+	t.write = true
+	sql := "ANALYZE"
+	if len(v.Rels) > 1 {
+		t.unsupported("ANALYZE of several tables")
+	}
+	for _, r := range v.Rels {
+		vr := r.GetVacuumRelation()
+		if len(vr.VaCols) > 0 {
+			t.unsupported("ANALYZE of columns")
+		}
+		sql += " " + QuoteIdent(t.relationName(vr.Relation))
+	}
+	return &Stmt{Kind: KindDDL, Tag: "ANALYZE", SQL: sql}
+}

@@ -1,0 +1,163 @@
+package translate
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// Role statements: CREATE/ALTER/DROP ROLE and USER, ALTER ROLE … RENAME TO.
+// They carry no SQL: the session checks the client's right to run them,
+// turns a password into its SCRAM verifier (only the leader can: the salt
+// is random) and logs a RoleChange (roles.go).
+
+// RoleAction is what a role statement does.
+type RoleAction string
+
+const (
+	RoleCreate RoleAction = "create" // CREATE ROLE/USER: 42710 if it exists
+	RoleEnsure RoleAction = "ensure" // the bootstrap superuser: create unless it exists
+	RoleAlter  RoleAction = "alter"  // ALTER ROLE/USER: the attributes given
+	RoleRename RoleAction = "rename" // ALTER ROLE … RENAME TO NewName
+	RoleDrop   RoleAction = "drop"   // DROP ROLE/USER [IF EXISTS]
+)
+
+// RoleChange is one role statement as the log carries it (sqlengine's
+// OpRole). A nil attribute is left as it is (ALTER) or takes its default
+// (CREATE).
+type RoleChange struct {
+	Action   RoleAction `json:"action"`
+	Name     string     `json:"name"`
+	NewName  string     `json:"new_name,omitempty"`
+	IfExists bool       `json:"if_exists,omitempty"`
+	// Verifier is the SCRAM verifier to store; "" stores none
+	// (PASSWORD NULL). Never a plaintext password.
+	Verifier   *string `json:"verifier,omitempty"`
+	Superuser  *bool   `json:"superuser,omitempty"`
+	Login      *bool   `json:"login,omitempty"`
+	CreateRole *bool   `json:"createrole,omitempty"`
+	CreateDB   *bool   `json:"createdb,omitempty"`
+}
+
+// RoleStmt is a translated role statement.
+type RoleStmt struct {
+	Change RoleChange // Verifier unset: see Password
+	// Password is PASSWORD's argument as written (a plaintext password or
+	// a SCRAM verifier), nil when the statement gives none; PasswordNull
+	// is PASSWORD NULL.
+	Password     *string
+	PasswordNull bool
+}
+
+// roleStatement translates a role statement; nil when n is not one.
+func (t *translator) roleStatement(n *pg.Node) *Stmt {
+	switch v := n.GetNode().(type) {
+	case *pg.Node_CreateRoleStmt:
+		s := v.CreateRoleStmt
+		if s.StmtType == pg.RoleStmtType_ROLESTMT_GROUP {
+			t.unsupported("CREATE GROUP")
+		}
+		rs := &RoleStmt{Change: RoleChange{Action: RoleCreate, Name: s.Role}}
+		if s.StmtType == pg.RoleStmtType_ROLESTMT_USER {
+			rs.Change.Login = ptrTo(true) // CREATE USER is CREATE ROLE … LOGIN
+		}
+		t.roleOptions(rs, s.Options)
+		tag := "CREATE ROLE"
+		return &Stmt{Kind: KindRole, Tag: tag, Role: rs}
+	case *pg.Node_AlterRoleStmt:
+		s := v.AlterRoleStmt
+		if s.Action != 0 && s.Action != 1 { // ALTER GROUP … ADD/DROP USER
+			t.unsupported("ALTER GROUP")
+		}
+		rs := &RoleStmt{Change: RoleChange{Action: RoleAlter, Name: t.roleSpecName(s.Role)}}
+		t.roleOptions(rs, s.Options)
+		return &Stmt{Kind: KindRole, Tag: "ALTER ROLE", Role: rs}
+	case *pg.Node_DropRoleStmt:
+		s := v.DropRoleStmt
+		if len(s.Roles) != 1 {
+			t.unsupported("DROP ROLE of several roles in one statement")
+		}
+		rs := &RoleStmt{Change: RoleChange{Action: RoleDrop, Name: t.roleSpecName(s.Roles[0].GetRoleSpec()), IfExists: s.MissingOk}}
+		return &Stmt{Kind: KindRole, Tag: "DROP ROLE", Role: rs}
+	case *pg.Node_RenameStmt:
+		s := v.RenameStmt
+		if s.RenameType != pg.ObjectType_OBJECT_ROLE {
+			return nil
+		}
+		rs := &RoleStmt{Change: RoleChange{Action: RoleRename, Name: s.Subname, NewName: s.Newname}}
+		return &Stmt{Kind: KindRole, Tag: "ALTER ROLE", Role: rs}
+	case *pg.Node_AlterRoleSetStmt:
+		t.unsupported("ALTER ROLE … SET")
+	case *pg.Node_GrantRoleStmt:
+		t.unsupported("GRANT role membership")
+	}
+	return nil
+}
+
+// roleSpecName is the role a RoleSpec names: a name, not CURRENT_USER and
+// the like (not supported yet).
+func (t *translator) roleSpecName(r *pg.RoleSpec) string {
+	if r == nil || r.Roletype != pg.RoleSpecType_ROLESPEC_CSTRING {
+		t.unsupported("CURRENT_USER, SESSION_USER and PUBLIC as a role name")
+	}
+	return r.Rolename
+}
+
+// roleOptions reads CREATE/ALTER ROLE's options into rs.
+func (t *translator) roleOptions(rs *RoleStmt, opts []*pg.Node) {
+	c := &rs.Change
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		switch d.Defname {
+		case "password":
+			if d.Arg == nil {
+				rs.PasswordNull = true
+				continue
+			}
+			sv := d.Arg.GetString_()
+			if sv == nil {
+				t.fail(pgerror.New(pgerror.SyntaxError, "password must be a string constant"))
+			}
+			rs.Password = &sv.Sval
+		case "superuser":
+			c.Superuser = ptrTo(t.roleFlag(d))
+		case "canlogin":
+			c.Login = ptrTo(t.roleFlag(d))
+		case "createrole":
+			c.CreateRole = ptrTo(t.roleFlag(d))
+		case "createdb":
+			c.CreateDB = ptrTo(t.roleFlag(d))
+		case "inherit":
+			if !t.roleFlag(d) {
+				t.unsupported("NOINHERIT")
+			}
+		case "connectionlimit":
+			if n := d.Arg.GetInteger(); n == nil || n.Ival != -1 {
+				t.unsupported("CONNECTION LIMIT for a role")
+			}
+		case "isreplication", "bypassrls":
+			if t.roleFlag(d) {
+				t.unsupported("REPLICATION and BYPASSRLS")
+			}
+		default:
+			t.unsupported("role option %s", d.Defname)
+		}
+	}
+}
+
+// roleFlag is a boolean role option's value (SUPERUSER, NOLOGIN, …).
+func (t *translator) roleFlag(d *pg.DefElem) bool {
+	switch a := d.Arg.GetNode().(type) {
+	case *pg.Node_Boolean:
+		return a.Boolean.Boolval
+	case *pg.Node_Integer:
+		return a.Integer.Ival != 0
+	}
+	t.unsupported("role option %s", d.Defname)
+	return false
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,261 @@
+package translate
+
+import (
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// Utility statements: transactions, SET/RESET/SHOW, DISCARD and friends.
+// They carry no SQL; the session acts on Kind and the detail fields.
+
+// utilityStatement dispatches utility statements; nil when n is not one.
+func (t *translator) utilityStatement(n *pg.Node) *Stmt {
+	switch v := n.GetNode().(type) {
+	case *pg.Node_TransactionStmt:
+		return t.transaction(v.TransactionStmt)
+	case *pg.Node_VariableSetStmt:
+		return t.setStatement(v.VariableSetStmt)
+	case *pg.Node_VariableShowStmt:
+		return &Stmt{Kind: KindShow, Tag: "SHOW", Show: strings.ToLower(v.VariableShowStmt.Name)}
+	case *pg.Node_DiscardStmt:
+		return discardStmt(v.DiscardStmt)
+	case *pg.Node_DeallocateStmt:
+		tag := "DEALLOCATE"
+		if v.DeallocateStmt.Isall {
+			tag = "DEALLOCATE ALL"
+		}
+		return &Stmt{Kind: KindDiscard, Tag: tag}
+	case *pg.Node_UnlistenStmt:
+		return &Stmt{Kind: KindNoop, Tag: "UNLISTEN"}
+	case *pg.Node_DeclareCursorStmt:
+		return t.declareCursor(v.DeclareCursorStmt)
+	case *pg.Node_FetchStmt:
+		return t.fetch(v.FetchStmt)
+	case *pg.Node_ClosePortalStmt:
+		name := v.ClosePortalStmt.Portalname
+		return &Stmt{Kind: KindClose, Tag: "CLOSE CURSOR", Cursor: &CursorStmt{Name: name, All: name == ""}}
+	}
+	return nil
+}
+
+// Cursor options of DeclareCursorStmt (PostgreSQL's parsenodes.h).
+const (
+	cursorOptBinary = 0x0001
+	cursorOptScroll = 0x0002
+	cursorOptHold   = 0x0020
+)
+
+// declareCursor translates DECLARE name CURSOR [WITH HOLD] FOR query.
+func (t *translator) declareCursor(d *pg.DeclareCursorStmt) *Stmt {
+	if d.Options&cursorOptScroll != 0 {
+		t.unsupported("SCROLL cursors")
+	}
+	if d.Options&cursorOptBinary != 0 {
+		t.unsupported("BINARY cursors")
+	}
+	q := t.statement(d.Query)
+	if q.Kind != KindSelect {
+		t.unsupported("cursors over statements other than SELECT")
+	}
+	return &Stmt{Kind: KindDeclare, Tag: "DECLARE CURSOR", Catalog: q.Catalog,
+		Cursor: &CursorStmt{Name: d.Portalname, Query: q, Hold: d.Options&cursorOptHold != 0}}
+}
+
+// fetchAll is PostgreSQL's FETCH_ALL (LONG_MAX).
+const fetchAll = 1<<63 - 1
+
+// fetch translates FETCH / MOVE; only forward movement is supported.
+func (t *translator) fetch(f *pg.FetchStmt) *Stmt {
+	if f.Direction != pg.FetchDirection_FETCH_FORWARD {
+		t.unsupported("FETCH directions other than FORWARD and NEXT")
+	}
+	if f.HowMany < 0 {
+		t.unsupported("FETCH with a negative count")
+	}
+	c := &CursorStmt{Name: f.Portalname, Count: f.HowMany, Move: f.Ismove}
+	if f.HowMany == fetchAll {
+		c.Count = 0
+	}
+	tag := "FETCH"
+	if f.Ismove {
+		tag = "MOVE"
+	}
+	return &Stmt{Kind: KindFetch, Tag: tag, Cursor: c}
+}
+
+// discard translates DISCARD ALL/PLANS/SEQUENCES/TEMP.
+func discardStmt(d *pg.DiscardStmt) *Stmt {
+	tag := map[pg.DiscardMode]string{pg.DiscardMode_DISCARD_ALL: "DISCARD ALL", pg.DiscardMode_DISCARD_PLANS: "DISCARD PLANS",
+		pg.DiscardMode_DISCARD_SEQUENCES: "DISCARD SEQUENCES", pg.DiscardMode_DISCARD_TEMP: "DISCARD TEMP"}[d.Target]
+	return &Stmt{Kind: KindDiscard, Tag: tag}
+}
+
+// transaction translates BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE.
+func (t *translator) transaction(s *pg.TransactionStmt) *Stmt {
+	switch s.Kind {
+	case pg.TransactionStmtKind_TRANS_STMT_BEGIN, pg.TransactionStmtKind_TRANS_STMT_START:
+		tag := "BEGIN"
+		if s.Kind == pg.TransactionStmtKind_TRANS_STMT_START {
+			tag = "START TRANSACTION"
+		}
+		return &Stmt{Kind: KindBegin, Tag: tag, Tx: t.txOptions(s.Options)}
+	case pg.TransactionStmtKind_TRANS_STMT_COMMIT:
+		if s.Chain {
+			t.unsupported("COMMIT AND CHAIN")
+		}
+		return &Stmt{Kind: KindCommit, Tag: "COMMIT"}
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK:
+		if s.Chain {
+			t.unsupported("ROLLBACK AND CHAIN")
+		}
+		return &Stmt{Kind: KindRollback, Tag: "ROLLBACK"}
+	case pg.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		return &Stmt{Kind: KindSavepoint, Tag: "SAVEPOINT", Savepoint: s.SavepointName}
+	case pg.TransactionStmtKind_TRANS_STMT_RELEASE:
+		return &Stmt{Kind: KindRelease, Tag: "RELEASE", Savepoint: s.SavepointName}
+	case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return &Stmt{Kind: KindRollbackTo, Tag: "ROLLBACK", Savepoint: s.SavepointName}
+	}
+	t.unsupported("two-phase commit (PREPARE TRANSACTION)")
+	return nil
+}
+
+// txOptions reads ISOLATION LEVEL, READ ONLY/WRITE and DEFERRABLE.
+func (t *translator) txOptions(opts []*pg.Node) *TxOptions {
+	tx := &TxOptions{}
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		switch d.Defname {
+		case "transaction_isolation":
+			s, _ := constString(d.Arg)
+			tx.Isolation = strings.ToLower(s)
+		case "transaction_read_only":
+			b := constBool(d.Arg)
+			tx.ReadOnly = &b
+		case "transaction_deferrable":
+			b := constBool(d.Arg)
+			tx.Deferrable = &b
+		default:
+			t.unsupported("transaction option %s", d.Defname)
+		}
+	}
+	return tx
+}
+
+// constBool reads a boolean or integer constant.
+func constBool(n *pg.Node) bool {
+	c := n.GetAConst()
+	if c == nil {
+		return false
+	}
+	if b := c.GetBoolval(); b != nil {
+		return b.Boolval
+	}
+	if i, ok := constInt(n); ok {
+		return i != 0
+	}
+	s, _ := constString(n)
+	return s == "true" || s == "on"
+}
+
+// setStatement translates SET, SET LOCAL, SET TRANSACTION, RESET.
+func (t *translator) setStatement(s *pg.VariableSetStmt) *Stmt {
+	name := strings.ToLower(s.Name)
+	st := &Stmt{Kind: KindSet, Tag: "SET"}
+	switch s.Kind {
+	case pg.VariableSetKind_VAR_SET_VALUE:
+		st.Set = &SetStmt{Name: setName(name), Values: t.setValues(name, s.Args), Local: s.IsLocal}
+	case pg.VariableSetKind_VAR_SET_DEFAULT:
+		st.Set = &SetStmt{Name: setName(name), Reset: true, Local: s.IsLocal}
+	case pg.VariableSetKind_VAR_RESET:
+		st.Tag = "RESET"
+		st.Set = &SetStmt{Name: setName(name), Reset: true}
+	case pg.VariableSetKind_VAR_RESET_ALL:
+		st.Tag = "RESET"
+		st.Set = &SetStmt{Reset: true, All: true}
+	case pg.VariableSetKind_VAR_SET_MULTI:
+		st.Tx = t.txOptions(s.Args)
+		st.Tx.Session = name == "session characteristics"
+		if name != "transaction" && name != "session characteristics" {
+			t.unsupported("SET %s", name)
+		}
+	default:
+		t.unsupported("SET … FROM CURRENT")
+	}
+	return st
+}
+
+// setName maps SET's special spellings to parameter names.
+func setName(name string) string {
+	switch name {
+	case "names":
+		return "client_encoding"
+	case "time zone":
+		return "timezone"
+	case "schema":
+		return "search_path"
+	}
+	return name
+}
+
+// setValues renders SET's values as text.
+func (t *translator) setValues(name string, args []*pg.Node) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		c := a.GetAConst()
+		if c == nil {
+			t.unsupported("SET %s to this kind of value", name)
+		}
+		switch v := c.Val.(type) {
+		case *pg.A_Const_Sval:
+			out = append(out, v.Sval.Sval)
+		case *pg.A_Const_Ival:
+			out = append(out, strconv.Itoa(int(v.Ival.Ival)))
+		case *pg.A_Const_Fval:
+			out = append(out, v.Fval.Fval)
+		case *pg.A_Const_Boolval:
+			out = append(out, strconv.FormatBool(v.Boolval.Boolval))
+		default:
+			t.unsupported("SET %s to this kind of value", name)
+		}
+	}
+	return out
+}
+
+// setConfigSelect recognizes SELECT set_config(name, value, is_local) as
+// a SET that returns its value; nil for any other SELECT.
+func (t *translator) setConfigSelect(s *pg.SelectStmt) *Stmt {
+	if len(s.TargetList) != 1 || len(s.FromClause) > 0 || s.WhereClause != nil || s.Op != pg.SetOperation_SETOP_NONE {
+		return nil
+	}
+	rt := s.TargetList[0].GetResTarget()
+	f := rt.GetVal().GetFuncCall()
+	if f == nil || len(f.Funcname) == 0 || lastName(f.Funcname) != "set_config" {
+		return nil
+	}
+	t.funcName(f.Funcname)
+	if len(f.Args) != 3 {
+		t.fail(undefinedFunction("set_config", nil))
+	}
+	name, ok1 := constString(f.Args[0])
+	value, ok2 := constString(f.Args[1])
+	if !ok1 || !ok2 || f.Args[2].GetAConst() == nil {
+		t.unsupported("set_config() with non-constant arguments")
+	}
+	if rt.Name != "" && rt.Name != "set_config" {
+		t.unsupported("set_config() under another column name")
+	}
+	if name == "" {
+		t.fail(pgerror.New(pgerror.InvalidParameterValue, "SET requires parameter name"))
+	}
+	return &Stmt{Kind: KindSet, Tag: "SELECT", Set: &SetStmt{Name: strings.ToLower(name), Values: []string{value},
+		Local: constBool(f.Args[2]), Result: true}, Columns: []ResultColumn{{Name: "set_config", OID: pgvalue.OIDText, TypeMod: -1}}}
+}
