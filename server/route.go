@@ -10,7 +10,7 @@ import (
 	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
-// route.go decides where each statement runs (DESIGN.md §1):
+// route.go decides where each statement runs (docs/design.md §1):
 //   - reads run on this node's read pool after the consistency wait, inside
 //     a transaction's snapshot (REPEATABLE READ, SERIALIZABLE), or on the
 //     borrowed write connection once the transaction has written;
@@ -151,7 +151,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 }
 
 // waitConsistent waits until this node has applied what the session's
-// consistency level requires (DESIGN.md §5).
+// consistency level requires (docs/design.md §6).
 func (s *session) waitConsistent(ctx context.Context) error {
 	return s.consistencyWait(ctx) // consistency.go
 }
@@ -295,5 +295,5 @@ func (s *session) propose(ctx context.Context, p *sqlengine.Payload) (*sqlengine
 	return ar, nil
 }
 
-// maxEntrySize bounds one log entry (pgraft.max_entry_size, DESIGN.md §11).
+// maxEntrySize bounds one log entry (pgraft.max_entry_size).
 const maxEntrySize = 16 << 20

@@ -9,7 +9,7 @@ import (
 	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
-// txn.go is the transaction state machine of a session (DESIGN.md §4):
+// txn.go is the transaction state machine of a session (docs/design.md §4):
 // BEGIN opens a block; reads before the first write run on this node (in a
 // held snapshot under REPEATABLE READ/SERIALIZABLE); the first write takes
 // the gate and borrows the write connection; COMMIT proposes the recorded
@@ -44,7 +44,7 @@ func (t *txn) snapshot() bool {
 }
 
 // readOnly reports whether writes are refused with 25006: only when the
-// client asked for read-only (DESIGN.md §6).
+// client asked for read-only (docs/design.md §7).
 func (s *session) readOnly() bool {
 	if s.tx.state != txIdle {
 		if v, ok := s.set.local["transaction_read_only"]; ok {
