@@ -74,6 +74,10 @@ type Config struct {
 	// MetaEnvelopeKey is always added to both.
 	MustMatch []string
 
+	// TLS, when set, makes every node-to-node connection mutual TLS
+	// with the cluster CA (nodetls.go); nil is plain TCP.
+	TLS *NodeTLS
+
 	Logger *slog.Logger // nil discards
 }
 

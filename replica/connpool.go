@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 )
@@ -16,6 +17,7 @@ import (
 type connPool struct {
 	first byte // the RPC's first byte
 	max   int
+	tls   *tls.Config // node TLS's client side, nil for plain TCP
 
 	mu     sync.Mutex
 	addr   string
@@ -23,8 +25,8 @@ type connPool struct {
 	closed bool
 }
 
-func newConnPool(first byte, max int) *connPool {
-	return &connPool{first: first, max: max}
+func newConnPool(first byte, max int, tc *tls.Config) *connPool {
+	return &connPool{first: first, max: max, tls: tc}
 }
 
 // get returns an idle connection to addr (reused true) or dials one.
@@ -39,7 +41,7 @@ func (p *connPool) get(ctx context.Context, addr string) (c net.Conn, reused boo
 	p.mu.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, rpcDialTimeout)
 	defer cancel()
-	c, err = dialPort(dctx, addr, p.first)
+	c, err = dialPort(dctx, addr, p.first, p.tls)
 	return c, false, err
 }
 

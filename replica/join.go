@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,8 +58,8 @@ func (n *Node) JoinRequest(voter bool) JoinRequest {
 // it succeeds, the leader refuses (ErrJoinRefused, not retried), or ctx
 // ends. Join is idempotent: the leader applies DESIGN §9's rules
 // (handleJoin). The joining node must be running (Open) so the leader can
-// replicate to it.
-func Join(ctx context.Context, peers []string, req JoinRequest, logger *slog.Logger) error {
+// replicate to it. tc is node TLS's dialing side (nil for plain TCP).
+func Join(ctx context.Context, tc *tls.Config, peers []string, req JoinRequest, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -75,7 +76,7 @@ func Join(ctx context.Context, peers []string, req JoinRequest, logger *slog.Log
 			if peer == req.RaftAddr {
 				continue // asking ourselves cannot help
 			}
-			resp, err := callLeader(ctx, peer, rpc)
+			resp, err := callLeader(ctx, tc, peer, rpc)
 			switch {
 			case err == nil && resp.Code == codeOK:
 				logger.Info("joined cluster", "via", peer, "leader", resp.LeaderID, "voter", req.Voter)
@@ -116,7 +117,7 @@ func (n *Node) JoinCluster(ctx context.Context, peers []string, voter bool) erro
 		n.log.Info("already a member of the cluster; not joining again", "voter", voter)
 		return n.checkPeersMeta(ctx, peers)
 	}
-	if err := Join(ctx, peers, n.JoinRequest(voter), n.log); err != nil {
+	if err := Join(ctx, n.clientTLS, peers, n.JoinRequest(voter), n.log); err != nil {
 		return err
 	}
 	// From now on this node's Raft state is the member's: a later join
@@ -157,7 +158,7 @@ func (n *Node) checkPeersMeta(ctx context.Context, peers []string) error {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, rpcDialTimeout)
-		resp, err := call(cctx, addr, rpcRequest{Op: opStatus})
+		resp, err := call(cctx, n.clientTLS, addr, rpcRequest{Op: opStatus})
 		cancel()
 		if err != nil || resp.Status == nil {
 			continue

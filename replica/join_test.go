@@ -109,7 +109,7 @@ func TestJoinThroughFollowerAndRejoin(t *testing.T) {
 	n2 = startNode(t, "n2", dir2, sm2, false, atAddr(t, addr2))
 	before := n1.LastIndex()
 	join(t, n2, true, n1.addr)
-	if err := Join(testCtx(t), []string{n3.addr}, n2.JoinRequest(true), nil); err != nil {
+	if err := Join(testCtx(t), nil, []string{n3.addr}, n2.JoinRequest(true), nil); err != nil {
 		t.Fatalf("explicit rejoin: %v", err)
 	}
 	if after := n1.LastIndex(); after != before {

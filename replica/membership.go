@@ -185,7 +185,7 @@ func (n *Node) removeOnce(ctx context.Context, id string) error {
 	if addr == "" {
 		return ErrNotLeader
 	}
-	resp, err := callLeader(ctx, addr, rpcRequest{Op: opRemove, NodeID: id})
+	resp, err := callLeader(ctx, n.clientTLS, addr, rpcRequest{Op: opRemove, NodeID: id})
 	switch {
 	case err != nil:
 		return err

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,12 +29,15 @@ type Node struct {
 	raftLog *slog.Logger // component=raft: raft's own records, via hclog.go
 	sm      StateMachine
 	addr    string // advertised Raft address
-	raft    *raft.Raft
-	fsm     *fsm
-	trans   *clampTransport // raft's transport, commit index clamped (commitclamp.go)
-	mux     *mux
-	store   logStore
-	snaps   raft.SnapshotStore
+	// clientTLS is node TLS's dialing side (nil for plain TCP), for every
+	// connection this node makes to a peer's Raft port.
+	clientTLS *tls.Config
+	raft      *raft.Raft
+	fsm       *fsm
+	trans     *clampTransport // raft's transport, commit index clamped (commitclamp.go)
+	mux       *mux
+	store     logStore
+	snaps     raft.SnapshotStore
 
 	applied *appliedIndex
 	// fresh: Open found no Raft state, and no join has succeeded since. A
@@ -83,7 +87,9 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 		raftLog: log.With(logKeyComponent, "raft"),
 		sm:      sm,
 		stopped: make(chan struct{}),
-		riPool:  newConnPool(ReadIndexRPCByte, readIndexPoolSize),
+		riPool:  newConnPool(ReadIndexRPCByte, readIndexPoolSize, cfg.TLS.clientConfig()),
+
+		clientTLS: cfg.TLS.clientConfig(),
 	}
 	if err := n.open(); err != nil {
 		if n.raft != nil {
@@ -170,7 +176,7 @@ func (n *Node) openTransport() error {
 		}
 	}
 	n.addr = advertise(n.cfg, ln)
-	n.mux = newMux(ln, advertisedAddr(n.addr), n.log)
+	n.mux = newMux(ln, advertisedAddr(n.addr), n.cfg.TLS.serverConfig(), n.clientTLS, n.log)
 	n.trans = newClampTransport(raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  n.mux.raft,
 		MaxPool: 3,

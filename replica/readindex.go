@@ -135,7 +135,7 @@ func (n *Node) callReadIndexOn(ctx context.Context, addr string, pooled bool) (r
 		c, reused, err = n.riPool.get(ctx, addr)
 	} else {
 		dctx, cancel := context.WithTimeout(ctx, rpcDialTimeout)
-		c, err = dialPort(dctx, addr, ReadIndexRPCByte)
+		c, err = dialPort(dctx, addr, ReadIndexRPCByte, n.clientTLS)
 		cancel()
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -119,12 +120,12 @@ func (n *Node) leaderOnly(fn func() error) rpcResponse {
 // call sends one request to addr's membership handler and reads the answer.
 // It waits no longer than the serving node's own bound on the work, so a
 // peer that vanishes mid-request cannot hold the caller.
-func call(ctx context.Context, addr string, req rpcRequest) (rpcResponse, error) {
+func call(ctx context.Context, tc *tls.Config, addr string, req rpcRequest) (rpcResponse, error) {
 	ctx, cancelCall := context.WithTimeout(ctx, rpcOpTimeout+rpcDialTimeout)
 	defer cancelCall()
 	dctx, cancel := context.WithTimeout(ctx, rpcDialTimeout)
 	defer cancel()
-	c, err := dialPort(dctx, addr, MembershipRPCByte)
+	c, err := dialPort(dctx, addr, MembershipRPCByte, tc)
 	if err != nil {
 		return rpcResponse{}, err
 	}
@@ -153,9 +154,9 @@ const maxRedirects = 3
 
 // callLeader sends req to addr and follows not-leader redirects. It
 // returns the leader's answer, or an error and the last answer seen.
-func callLeader(ctx context.Context, addr string, req rpcRequest) (rpcResponse, error) {
+func callLeader(ctx context.Context, tc *tls.Config, addr string, req rpcRequest) (rpcResponse, error) {
 	for range maxRedirects + 1 {
-		resp, err := call(ctx, addr, req)
+		resp, err := call(ctx, tc, addr, req)
 		if err != nil {
 			return resp, err
 		}

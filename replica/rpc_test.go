@@ -43,7 +43,7 @@ func TestMembershipRPCBadInputClosesOnlyThatConnection(t *testing.T) {
 		append(binary.BigEndian.AppendUint32(nil, 5), "hello"...),
 	}
 	for _, raw := range bad {
-		c, err := dialPort(ctx, n1.addr, MembershipRPCByte)
+		c, err := dialPort(ctx, n1.addr, MembershipRPCByte, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestMembershipRPCBadInputClosesOnlyThatConnection(t *testing.T) {
 		expectClosed(t, c)
 	}
 
-	c, err := dialPort(ctx, n1.addr, MembershipRPCByte)
+	c, err := dialPort(ctx, n1.addr, MembershipRPCByte, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

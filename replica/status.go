@@ -130,7 +130,7 @@ func (n *Node) ClusterStatus(ctx context.Context) Status {
 			defer wg.Done()
 			pctx, cancel := context.WithTimeout(ctx, memberProbeTimeout)
 			defer cancel()
-			resp, err := call(pctx, m.Addr, rpcRequest{Op: opStatus})
+			resp, err := call(pctx, n.clientTLS, m.Addr, rpcRequest{Op: opStatus})
 			switch {
 			case err != nil:
 				m.ProbeError = err.Error()

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ type mux struct {
 	ln   net.Listener
 	log  *slog.Logger
 	raft *raftLayer
+	tls  *tls.Config // the Raft port's TLS (NodeTLS), nil for plain TCP
 
 	mu       sync.Mutex
 	handlers map[byte]func(net.Conn)
@@ -43,17 +45,21 @@ type mux struct {
 	wg   sync.WaitGroup
 }
 
-// newMux starts accepting on ln. advertise is the address peers dial.
-func newMux(ln net.Listener, advertise net.Addr, log *slog.Logger) *mux {
+// newMux starts accepting on ln. advertise is the address peers dial;
+// serverTLS, if set, is the handshake every connection makes first, and
+// clientTLS the one the raft layer's dials make.
+func newMux(ln net.Listener, advertise net.Addr, serverTLS, clientTLS *tls.Config, log *slog.Logger) *mux {
 	m := &mux{
 		ln:       ln,
 		log:      log,
+		tls:      serverTLS,
 		handlers: make(map[byte]func(net.Conn)),
 		conns:    make(map[net.Conn]struct{}),
 		done:     make(chan struct{}),
 	}
 	m.raft = &raftLayer{
 		addr:   advertise,
+		tls:    clientTLS,
 		conns:  make(chan net.Conn),
 		closed: make(chan struct{}),
 	}
@@ -101,8 +107,22 @@ func (m *mux) acceptLoop() {
 	}
 }
 
-// route reads the first byte and hands the connection to its owner.
+// route reads the first byte and hands the connection to its owner. With
+// node TLS the connection's TLS handshake comes first: a peer without a
+// certificate from the cluster CA is closed before it can send anything.
 func (m *mux) route(c net.Conn) {
+	if m.tls != nil {
+		tc := tls.Server(c, m.tls)
+		_ = tc.SetDeadline(time.Now().Add(sniffTimeout))
+		if err := tc.Handshake(); err != nil {
+			m.log.Warn("refused a connection to the Raft port: TLS handshake failed",
+				logKeyRemote, c.RemoteAddr().String(), logKeyErr, err)
+			c.Close()
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		c = tc
+	}
 	var b [1]byte
 	_ = c.SetReadDeadline(time.Now().Add(sniffTimeout))
 	if _, err := io.ReadFull(c, b[:]); err != nil {
@@ -200,6 +220,7 @@ func (c *trackedConn) Close() error {
 // raftConnByte.
 type raftLayer struct {
 	addr      net.Addr
+	tls       *tls.Config // client side of node TLS, nil for plain TCP
 	conns     chan net.Conn
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -230,16 +251,24 @@ func (l *raftLayer) Addr() net.Addr { return l.addr }
 func (l *raftLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return dialPort(ctx, string(address), raftConnByte)
+	return dialPort(ctx, string(address), raftConnByte, l.tls)
 }
 
-// dialPort connects to a node's shared port and sends the first byte that
-// routes the connection on the other side.
-func dialPort(ctx context.Context, addr string, first byte) (net.Conn, error) {
+// dialPort connects to a node's shared port (over TLS when tc is set) and
+// sends the first byte that routes the connection on the other side.
+func dialPort(ctx context.Context, addr string, first byte, tc *tls.Config) (net.Conn, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	if tc != nil {
+		tlc := tls.Client(c, tc)
+		if err := tlc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("dial %s: TLS: %w", addr, err)
+		}
+		c = tlc
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetWriteDeadline(dl)
@@ -273,5 +302,5 @@ func (n *Node) DialRPC(ctx context.Context, addr string, b byte) (net.Conn, erro
 	if b == raftConnByte {
 		return nil, fmt.Errorf("dial rpc byte %q: reserved for raft", b)
 	}
-	return dialPort(ctx, addr, b)
+	return dialPort(ctx, addr, b, n.clientTLS)
 }

@@ -18,7 +18,7 @@ func newTestMux(t *testing.T) *mux {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newMux(ln, ln.Addr(), slog.New(slog.DiscardHandler))
+	m := newMux(ln, ln.Addr(), nil, nil, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { m.close() })
 	return m
 }
@@ -63,7 +63,7 @@ func TestMuxRoutes(t *testing.T) {
 	// RPC: the registered handler gets the bytes after 'Q'.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	qc, err := dialPort(ctx, addr, 'Q')
+	qc, err := dialPort(ctx, addr, 'Q', nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestMuxRoutes(t *testing.T) {
 	}
 
 	// Unknown byte: the mux closes the connection.
-	uc, err := dialPort(ctx, addr, 'Z')
+	uc, err := dialPort(ctx, addr, 'Z', nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestMuxCloseStopsHandlers(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := dialPort(ctx, m.ln.Addr().String(), 'Q')
+	c, err := dialPort(ctx, m.ln.Addr().String(), 'Q', nil)
 	if err != nil {
 		t.Fatal(err)
 	}

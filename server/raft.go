@@ -68,6 +68,7 @@ func (s *Server) raftConfig() replica.Config {
 	rc.Meta = map[string]string{"sqlite_version": sqlengine.SQLiteVersion(),
 		"entry_format": strconv.Itoa(sqlengine.PayloadVersion)}
 	rc.MustMatch = []string{"sqlite_version", "entry_format"}
+	rc.TLS = s.nodeTLS
 	return rc
 }
 

@@ -111,10 +111,18 @@ type Config struct {
 	// AdminTokenFile holds the bearer token the HTTP administration
 	// endpoints require (admin.go); without it they answer only on a
 	// loopback HTTP address. Pprof serves /debug/pprof (as administration).
-	AdminTokenFile    string
-	Pprof             bool
-	Superuser         string
-	SuperuserPassword string
+	AdminTokenFile string
+	Pprof          bool
+	// NodeTLSCert, NodeTLSKey and NodeTLSCA make all node-to-node traffic
+	// mutual TLS with the cluster CA (replica.NodeTLS): a peer without a
+	// certificate from that CA cannot connect, join, vote, append or
+	// forward. The certificate is reloaded by ReloadTLS. Without them a
+	// node whose Raft address other hosts can reach refuses to start
+	// unless InsecureNodeTraffic.
+	NodeTLSCert, NodeTLSKey, NodeTLSCA string
+	InsecureNodeTraffic                bool
+	Superuser                          string
+	SuperuserPassword                  string
 
 	Logger *slog.Logger // nil: discard
 }
@@ -201,6 +209,8 @@ type Server struct {
 	adminToken   string        // the HTTP administration token, "" without one (admin.go)
 	tlsConfig    *tls.Config   // the PostgreSQL port's, nil without TLS (tls.go)
 	certs        *certReloader // its certificate, reloaded by ReloadTLS
+	nodeTLS      *replica.NodeTLS
+	nodeCerts    *certReloader // node TLS's certificate, reloaded by ReloadTLS
 
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
@@ -256,8 +266,12 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	nodeTLS, nodeCerts, err := nodeTLSConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1),
-		tlsConfig: tlsConfig, certs: certs, adminToken: adminToken}
+		tlsConfig: tlsConfig, certs: certs, adminToken: adminToken, nodeTLS: nodeTLS, nodeCerts: nodeCerts}
 	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {

@@ -2,9 +2,13 @@ package server
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
+
+	"github.com/pgraft/pgraft/replica"
 )
 
 // tls.go is TLS for clients (issue 14): the node's certificate, read from
@@ -59,11 +63,44 @@ func clientTLSConfig(cfg Config) (*tls.Config, *certReloader, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.getCertificate}, r, nil
 }
 
-// ReloadTLS reads the node's client TLS certificate and key again (pgraft
-// serve does on SIGHUP). Without TLS it does nothing.
+// ReloadTLS reads the node's TLS certificates and keys again, the client
+// port's and the node-to-node one (pgraft serve does on SIGHUP); on error
+// the certificates in use stay. Without TLS it does nothing.
 func (s *Server) ReloadTLS() error {
-	if s.certs == nil {
-		return nil
+	var errs []error
+	for _, r := range []*certReloader{s.certs, s.nodeCerts} {
+		if r != nil {
+			errs = append(errs, r.reload())
+		}
 	}
-	return s.certs.reload()
+	return errors.Join(errs...)
+}
+
+// nodeTLSConfig builds node-to-node mutual TLS from the config's files; nil
+// without them, which only a node on loopback or with InsecureNodeTraffic
+// may run.
+func nodeTLSConfig(cfg Config) (*replica.NodeTLS, *certReloader, error) {
+	if cfg.NodeTLSCert == "" && cfg.NodeTLSKey == "" && cfg.NodeTLSCA == "" {
+		if !cfg.InsecureNodeTraffic && cfg.RaftListener == nil && !isLoopback(cfg.RaftAddr) {
+			return nil, nil, fmt.Errorf("the Raft address %s is reachable from other hosts, and anyone who reaches it could act as a member: "+
+				"give --node-tls-cert, --node-tls-key and --node-tls-ca, or say --insecure-node-traffic", cfg.RaftAddr)
+		}
+		return nil, nil, nil
+	}
+	if cfg.NodeTLSCert == "" || cfg.NodeTLSKey == "" || cfg.NodeTLSCA == "" {
+		return nil, nil, errors.New("node TLS needs a certificate, its key and the cluster CA (--node-tls-cert, --node-tls-key, --node-tls-ca)")
+	}
+	r, err := newCertReloader(cfg.NodeTLSCert, cfg.NodeTLSKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node TLS: %w", err)
+	}
+	pem, err := os.ReadFile(cfg.NodeTLSCA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node TLS: cluster CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, nil, fmt.Errorf("node TLS: no certificate in %s", cfg.NodeTLSCA)
+	}
+	return &replica.NodeTLS{Certificate: func() (*tls.Certificate, error) { return r.cert.Load(), nil }, CAs: pool}, r, nil
 }

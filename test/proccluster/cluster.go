@@ -142,7 +142,7 @@ func (c *Cluster) Start(i int) {
 	if !isLoopbackAddr(n.PGAddr) {
 		// A test network of the test's own (a namespace's bridge): trust
 		// is fine there, and pgraft wants it said.
-		args = append(args, "--insecure")
+		args = append(args, "--insecure", "--insecure-node-traffic")
 	}
 	var join []string
 	for j, o := range c.Nodes {
