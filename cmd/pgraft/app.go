@@ -29,6 +29,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			devCommand(stdout, stderr),
 			statusCommand(stdout),
 			removeCommand(stdout),
+			certCommand(stdout),
 		},
 	}
 }

@@ -57,15 +57,22 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 			nodes = append(nodes[:i], nodes[i+1:]...)
 		}
 	}()
+	// The secure path is the one people run: node-to-node traffic is
+	// mutual TLS with a throwaway CA kept in dir/tls.
+	caFile, certFile, keyFile, err := devCerts(dir)
+	if err != nil {
+		return fmt.Errorf("node TLS certificates: %w", err)
+	}
 	first := host + ":7433"
 	for i := 0; i < 3; i++ {
 		cfg := server.Config{
-			NodeID:   "node" + strconv.Itoa(i+1),
-			DataDir:  filepath.Join(dir, "node"+strconv.Itoa(i+1)),
-			PGAddr:   host + ":" + strconv.Itoa(5433+i),
-			RaftAddr: host + ":" + strconv.Itoa(7433+i),
-			HTTPAddr: host + ":" + strconv.Itoa(8433+i),
-			Logger:   log,
+			NodeID:      "node" + strconv.Itoa(i+1),
+			DataDir:     filepath.Join(dir, "node"+strconv.Itoa(i+1)),
+			PGAddr:      host + ":" + strconv.Itoa(5433+i),
+			RaftAddr:    host + ":" + strconv.Itoa(7433+i),
+			HTTPAddr:    host + ":" + strconv.Itoa(8433+i),
+			NodeTLSCert: certFile, NodeTLSKey: keyFile, NodeTLSCA: caFile,
+			Logger: log,
 		}
 		if i > 0 {
 			cfg.Join = []string{first}
