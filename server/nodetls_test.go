@@ -3,10 +3,14 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/pgraft/pgraft/server"
 	"github.com/pgraft/pgraft/server/servertest"
@@ -114,5 +118,102 @@ func TestNodeRefusesPlainTrafficOffLoopback(t *testing.T) {
 		RaftAddr: "10.213.99.1:7433"})
 	if err == nil || !strings.Contains(err.Error(), "--insecure-node-traffic") {
 		t.Fatalf("Open on a non-loopback Raft address without node TLS: %v, want a refusal naming --insecure-node-traffic", err)
+	}
+}
+
+// attackerLayer is a raft.StreamLayer that speaks pgraft's Raft port as a
+// peer would — TCP, then Raft's first byte — but has no certificate.
+type attackerLayer struct{ ln net.Listener }
+
+func (l attackerLayer) Accept() (net.Conn, error) { return l.ln.Accept() }
+func (l attackerLayer) Close() error              { return l.ln.Close() }
+func (l attackerLayer) Addr() net.Addr            { return l.ln.Addr() }
+func (l attackerLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", string(addr), timeout)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write([]byte{'R'}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// TestNodeTLSRefusesRaftAttacks: with node TLS, hashicorp/raft's own
+// transport speaking the Raft port without a certificate can neither
+// append a forged entry nor depose the leader with a higher term, and a
+// node whose certificate another CA signed cannot join; the cluster keeps
+// its leader, term and data.
+func TestNodeTLSRefusesRaftAttacks(t *testing.T) {
+	skipShortCluster(t)
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "cluster-ca")
+	other := newTestCA(t, dir, "other-ca")
+	certFile, keyFile := ca.issue(t, dir, "node")
+	c := servertest.NewCluster(t, 3, func(cfg *server.Config) {
+		cfg.NodeTLSCert, cfg.NodeTLSKey, cfg.NodeTLSCA = certFile, keyFile, ca.pemFile
+	})
+	leaderExec(t, c, `CREATE TABLE t (a int)`)
+	leaderExec(t, c, `INSERT INTO t VALUES (1)`)
+	sum := c.RequireConverged()
+	leader := c.LeaderIndex()
+	before := c.Nodes[leader].Status(context.Background(), false)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trans := raft.NewNetworkTransport(attackerLayer{ln}, 1, 2*time.Second, io.Discard)
+	defer trans.Close()
+	target := raft.ServerAddress(c.RaftAddr(leader))
+	id := raft.ServerID(c.ID(leader))
+	var aresp raft.AppendEntriesResponse
+	err = trans.AppendEntries(id, target, &raft.AppendEntriesRequest{
+		RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte("intruder"), Addr: []byte(ln.Addr().String())},
+		Term:      before.Term, PrevLogEntry: before.LastIndex, PrevLogTerm: before.Term,
+		Entries: []*raft.Log{{Index: before.LastIndex + 1, Term: before.Term, Type: raft.LogCommand,
+			Data: []byte("forged")}},
+		LeaderCommitIndex: before.LastIndex + 1,
+	}, &aresp)
+	if err == nil {
+		t.Fatalf("a forged AppendEntries without a certificate was answered: %+v", aresp)
+	}
+	var vresp raft.RequestVoteResponse
+	err = trans.RequestVote(id, target, &raft.RequestVoteRequest{
+		RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte("intruder"), Addr: []byte(ln.Addr().String())},
+		Term:      before.Term + 100, LastLogIndex: before.LastIndex + 100, LastLogTerm: before.Term + 100,
+	}, &vresp)
+	if err == nil {
+		t.Fatalf("a RequestVote without a certificate was answered: %+v", vresp)
+	}
+
+	// A node with a certificate from another CA cannot join.
+	otherCert, otherKey := other.issue(t, dir, "intruder-node")
+	raftLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	httpLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	intruder, err := server.Open(server.Config{
+		NodeID: "intruder", DataDir: filepath.Join(dir, "intruder"), RaftAddr: raftLn.Addr().String(),
+		RaftListener: raftLn, PGListener: pgLn, HTTPListener: httpLn, Join: []string{string(target)},
+		JoinTimeout: 3 * time.Second, NodeTLSCert: otherCert, NodeTLSKey: otherKey, NodeTLSCA: other.pemFile,
+	})
+	if err == nil {
+		intruder.Shutdown(context.Background())
+		t.Fatal("a node with another CA's certificate joined the cluster")
+	}
+
+	after := c.Nodes[leader].Status(context.Background(), true)
+	if c.LeaderIndex() != leader || after.Term != before.Term {
+		t.Fatalf("leader %d term %d after the attacks, was %d term %d", c.LeaderIndex(), after.Term, leader, before.Term)
+	}
+	if len(after.Members) != 3 {
+		t.Fatalf("members after the attacks: %+v", after.Members)
+	}
+	if got := c.RequireConverged(); got != sum {
+		t.Fatalf("checksum moved with no write: the attacks changed data")
 	}
 }
