@@ -141,6 +141,16 @@ public final class ClientTest {
     p.setProperty("connectTimeout", "10");
     // Client-side only: a hung server fails the check instead of the run.
     p.setProperty("socketTimeout", "120");
+    // As libpq: a password and TLS from the environment when set.
+    String password = envOr("PGPASSWORD", "");
+    if (!password.isEmpty()) {
+      p.setProperty("password", password);
+    }
+    String sslmode = envOr("PGSSLMODE", "");
+    if (!sslmode.isEmpty()) {
+      p.setProperty("sslmode", sslmode);
+      p.setProperty("sslrootcert", envOr("PGSSLROOTCERT", ""));
+    }
     for (int i = 0; i + 1 < extra.length; i += 2) {
       p.setProperty(extra[i], extra[i + 1]);
     }
