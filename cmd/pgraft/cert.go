@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -28,6 +29,7 @@ func certCommand(stdout io.Writer) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: "./pgraft-tls", Usage: "where ca.crt/ca.key are kept and NODE.crt/NODE.key are written"},
 			&cli.StringFlag{Name: "node", Required: true, Usage: "the node's name (its certificate's common name and file names)"},
+			&cli.StringSliceFlag{Name: "host", Usage: "an IP address or DNS name clients reach the node by (repeat): also makes the certificate usable for --tls-cert with sslmode=verify-full"},
 		},
 		Action: func(c *cli.Context) error {
 			dir, name := c.String("dir"), c.String("node")
@@ -35,7 +37,7 @@ func certCommand(stdout io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			certFile, keyFile, err := ca.issueNode(dir, name)
+			certFile, keyFile, err := ca.issueNode(dir, name, c.StringSlice("host")...)
 			if err != nil {
 				return err
 			}
@@ -103,8 +105,10 @@ func loadOrCreateCA(dir string) (*clusterCA, error) {
 }
 
 // issueNode writes dir/name.crt and dir/name.key: a certificate for both
-// ends of node-to-node TLS, valid 825 days.
-func (ca *clusterCA) issueNode(dir, name string) (certFile, keyFile string, err error) {
+// ends of node-to-node TLS, valid 825 days; hosts (IP addresses or DNS
+// names) go in its subject alternative names, for a certificate clients
+// verify (sslmode=verify-full).
+func (ca *clusterCA) issueNode(dir, name string, hosts ...string) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err
@@ -114,6 +118,13 @@ func (ca *clusterCA) issueNode(dir, name string) (certFile, keyFile string, err 
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(0, 0, 825),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {

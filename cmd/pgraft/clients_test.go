@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgraft/pgraft/test/proccluster"
 )
 
 // clientsDir holds the real-driver client programs, shared with
@@ -49,6 +54,66 @@ func TestClients(t *testing.T) {
 	}
 	n := startNode(t)
 	env := append(os.Environ(), "PGHOST="+n.PGHost, "PGPORT="+n.PGPort)
+	runClients(t, dir, n.PGHost, n.PGPort, env)
+}
+
+// TestClientsSCRAMAndTLS runs the same programs against a node that
+// authenticates with SCRAM-SHA-256 and takes only TLS connections, each
+// driver with sslmode=verify-full against the node's CA (from the
+// environment: PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, NODE_EXTRA_CA_CERTS).
+func TestClientsSCRAMAndTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-driver client checks are slow; skipped in -short mode")
+	}
+	dir, err := filepath.Abs(clientsDir)
+	if err != nil {
+		t.Fatalf("resolve %s: %v", clientsDir, err)
+	}
+	tlsDir := t.TempDir()
+	ca, err := loadOrCreateCA(tlsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := ca.issueNode(tlsDir, "db", "127.0.0.1", "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "client-matrix-pw-41"
+	pwFile := filepath.Join(tlsDir, "password")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := proccluster.Start(t, proccluster.Config{Binary: pgraft.Path(t), Nodes: 1, Flags: []string{
+		"--auth", "scram", "--password-file", pwFile, "--tls-cert", certFile, "--tls-key", keyFile, "--tls-required"}})
+	host, port, err := net.SplitHostPort(c.Nodes[0].PGAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := "host=" + host + " port=" + port + " user=postgres dbname=postgres password=" + password +
+		" sslmode=verify-full sslrootcert=" + ca.certFile
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for { // the bootstrap superuser is created through the log once the node leads
+		conn, err := pgx.Connect(ctx, dsn)
+		if err == nil {
+			_, err = conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS _e2e_ready (x int)")
+			conn.Close(ctx)
+		}
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the node never accepted the superuser over TLS: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	env := append(os.Environ(), "PGHOST="+host, "PGPORT="+port, "PGPASSWORD="+password,
+		"PGSSLMODE=verify-full", "PGSSLROOTCERT="+ca.certFile, "NODE_EXTRA_CA_CERTS="+ca.certFile)
+	runClients(t, dir, host, port, env)
+}
+
+// runClients runs every client program under dir with env.
+func runClients(t *testing.T, dir, host, port string, env []string) {
 	for _, c := range clientPrograms(dir) {
 		t.Run(c.name, func(t *testing.T) {
 			if missing := c.requirements(t); len(missing) > 0 {
@@ -66,7 +131,7 @@ func TestClients(t *testing.T) {
 			cmd.WaitDelay = 10 * time.Second
 			out, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatalf("%s failed against %s:%s: %v\n%s", c.name, n.PGHost, n.PGPort, err, out)
+				t.Fatalf("%s failed against %s:%s: %v\n%s", c.name, host, port, err, out)
 			}
 			t.Logf("%s", lastLine(out))
 		})
