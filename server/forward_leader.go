@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine"
 	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
@@ -300,7 +301,7 @@ func asPGError(err error) *pgerror.Error {
 	if err == nil {
 		return nil
 	}
-	if pe := pgerror.As(err); pe != nil {
+	if pe := pgerror.As(sqlengine.MapError(err)); pe != nil { // an SQLite error gets its SQLSTATE
 		return pe
 	}
 	return pgerror.New(pgerror.InternalError, "%v", err)

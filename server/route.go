@@ -60,12 +60,14 @@ func (s *session) admitLocked(st *translate.Stmt) error {
 var errInFailedTx = pgerror.New(pgerror.InFailedSQLTransaction,
 	"current transaction is aborted, commands ignored until end of transaction block")
 
-// failLocked records a failed statement: a transaction block becomes failed.
+// failLocked records a failed statement: a transaction block becomes
+// failed. An SQLite error that reached here unmapped gets its SQLSTATE
+// (the poison fuzzer met a raw "no such column" as XX000).
 func (s *session) failLocked(err error) error {
 	if s.tx.state == txBlock {
 		s.tx.state = txFailed
 	}
-	return err
+	return sqlengine.MapError(err)
 }
 
 // statementFailed is failLocked for errors found while streaming rows.
