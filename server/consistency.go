@@ -95,32 +95,43 @@ func (s *session) consistencyWait(ctx context.Context) error {
 // (the follower's max_lag and its read-index errors do not apply to it), so
 // a wait that fails or takes long is given up and translation goes on; a
 // read then does its full consistencyWait at Execute and fails there if it
-// must. The wait also ends with the statement's context.
-func (s *session) awaitSchema(ctx context.Context) {
+// must. The wait also ends with the statement's context. It reports
+// whether it waited at all: mostly there is nothing to wait for, and it
+// returns at once, with no timer.
+func (s *session) awaitSchema(ctx context.Context) (waited bool) {
 	s.mu.Lock()
 	target := s.fwd.ddlIndex
 	s.fwd.ddlIndex = 0
 	inTx := s.tx.w != nil
 	s.mu.Unlock()
-	wctx, cancel := context.WithTimeout(ctx, schemaWaitMax)
-	defer cancel()
-	if s.srv.leaderCatchingUp() {
-		s.srv.waitWritable(wctx) //nolint:errcheck // best effort: writes check again
-	}
+	catchingUp := s.srv.leaderCatchingUp()
+	linearizable := false
 	if !inTx { // a transaction's statements translate against its own schema
 		target = max(target, s.minIndex())
 		switch level, _ := s.set.get("pgraft.read_consistency"); level {
 		case "linearizable":
-			if index, err := s.requestReadIndex(wctx); err == nil {
-				target = max(target, index, s.lastIndex)
-			}
+			linearizable = true
 		case "session":
 			target = max(target, s.lastIndex)
+		}
+	}
+	if !catchingUp && !linearizable && target <= s.srv.reads.AppliedIndex() {
+		return false // the common case: nothing to wait for, no timer
+	}
+	wctx, cancel := context.WithTimeout(ctx, schemaWaitMax)
+	defer cancel()
+	if catchingUp {
+		s.srv.waitWritable(wctx) //nolint:errcheck // best effort: writes check again
+	}
+	if linearizable {
+		if index, err := s.requestReadIndex(wctx); err == nil {
+			target = max(target, index, s.lastIndex)
 		}
 	}
 	if target != 0 {
 		s.srv.repl.WaitApplied(wctx, target) //nolint:errcheck // best effort, see above
 	}
+	return true
 }
 
 // schemaMatters reports whether a query string's translation depends on

@@ -226,10 +226,8 @@ func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 		return nil, err
 	}
 	stmts, err := s.translate(ctx, sql, paramOIDs, schema, private)
-	if !private && schemaMatters(stmts, err) {
-		// Translate against the schema the statement will run against
-		// (consistency.go): again only if the wait changed it.
-		s.awaitSchema(ctx)
+	if !private && schemaMatters(stmts, err) && s.awaitSchema(ctx) { // consistency.go
+		// The wait may have moved the schema: translate again if it did.
 		if fresh, _, ferr := s.parseSchema(ctx); ferr == nil && fresh != schema {
 			stmts, err = s.translate(ctx, sql, paramOIDs, fresh, false)
 		}

@@ -26,6 +26,7 @@ import "C"
 import (
 	"fmt"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -35,10 +36,22 @@ import (
 // statement, nor sqlite3_db_status. These few calls go to the C API
 // directly, on the connection's own handle.
 
+// dbHandle returns c's sqlite3 handle, the unexported field db. Its offset
+// is looked up once (FieldByName costs about a microsecond, and reads ask
+// for the handle on every query).
 func dbHandle(c *sqlite3.SQLiteConn) *C.sqlite3 {
-	f := reflect.ValueOf(c).Elem().FieldByName("db")
-	return (*C.sqlite3)(unsafe.Pointer(f.Pointer()))
+	p := unsafe.Add(unsafe.Pointer(c), dbFieldOffset())
+	return *(**C.sqlite3)(p)
 }
+
+// dbFieldOffset is the offset of SQLiteConn.db, which must be a pointer.
+var dbFieldOffset = sync.OnceValue(func() uintptr {
+	f, ok := reflect.TypeFor[sqlite3.SQLiteConn]().FieldByName("db")
+	if !ok || f.Type.Kind() != reflect.Pointer {
+		panic("sqlengine: go-sqlite3's SQLiteConn has no pointer field db") // a go-sqlite3 upgrade changed it
+	}
+	return f.Offset
+})
 
 // prepareError is an SQLite error from prepareInfo; go-sqlite3's Error
 // cannot be built outside its package with a message.

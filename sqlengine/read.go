@@ -13,6 +13,7 @@ import (
 // Rows streams a read's result from a read connection. Close it: it holds
 // the connection (and keeps Restore waiting) until then.
 type Rows struct {
+	ctx     context.Context // the statement's: its end interrupts the rows (the guard)
 	rows    *sql.Rows
 	names   []string
 	vals    []any
@@ -34,8 +35,15 @@ func (r *Rows) Values() ([]any, error) {
 	return r.vals, nil
 }
 
-// Err returns the error that ended iteration, mapped to a SQLSTATE.
-func (r *Rows) Err() error { return MapError(r.rows.Err()) }
+// Err returns the error that ended iteration, mapped to a SQLSTATE; the
+// context's error when the statement's context ended it.
+func (r *Rows) Err() error {
+	err := r.rows.Err()
+	if err != nil && r.ctx != nil && r.ctx.Err() != nil {
+		return r.ctx.Err()
+	}
+	return MapError(err)
+}
 
 // Close releases the rows and their connection. Safe to call twice.
 func (r *Rows) Close() error {
@@ -48,14 +56,14 @@ func (r *Rows) Close() error {
 	return err
 }
 
-func newRows(rs *sql.Rows, release func()) (*Rows, error) {
+func newRows(ctx context.Context, rs *sql.Rows, release func()) (*Rows, error) {
 	names, err := rs.Columns()
 	if err != nil {
 		rs.Close()
 		release()
 		return nil, MapError(err)
 	}
-	r := &Rows{rows: rs, names: names, vals: make([]any, len(names)), ptrs: make([]any, len(names)), release: release}
+	r := &Rows{ctx: ctx, rows: rs, names: names, vals: make([]any, len(names)), ptrs: make([]any, len(names)), release: release}
 	for i := range r.vals {
 		r.ptrs[i] = &r.vals[i]
 	}
@@ -85,12 +93,19 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 		closeConn(c)
 		e.swap.RUnlock()
 	}
-	rs, err := c.QueryContext(ctx, q, args...)
+	// The guard cancels the statement when ctx ends; database/sql and
+	// go-sqlite3 get a context that never does, which spares each query
+	// their two watcher goroutines (and go-sqlite3's interrupt, which the
+	// guard makes redundant).
+	rs, err := c.QueryContext(context.WithoutCancel(ctx), q, args...)
 	if err != nil {
 		release()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, MapError(err)
 	}
-	return newRows(rs, release)
+	return newRows(ctx, rs, release)
 }
 
 // guardOf returns the statement guard of a read connection (budget.go).
@@ -171,12 +186,15 @@ func (t *ReadTx) Query(ctx context.Context, q string, args []any) (*Rows, error)
 		return nil, err
 	}
 	stop := b.watch(ctx)
-	rs, err := t.conn.QueryContext(ctx, q, args...)
+	rs, err := t.conn.QueryContext(context.WithoutCancel(ctx), q, args...) // the guard cancels (see Engine.Query)
 	if err != nil {
 		stop()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, MapError(err)
 	}
-	return newRows(rs, stop)
+	return newRows(ctx, rs, stop)
 }
 
 // Close ends the snapshot and returns the connection.
