@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -68,13 +67,5 @@ func (s *Server) refuseAdmin(w http.ResponseWriter, r *http.Request, code int, w
 
 // httpLoopback reports whether the HTTP address listens on loopback only.
 func (s *Server) httpLoopback() bool {
-	if s.httpLn == nil {
-		return false
-	}
-	host, _, err := net.SplitHostPort(s.httpLn.Addr().String())
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return s.httpLn != nil && isLoopback(s.httpLn.Addr().String())
 }

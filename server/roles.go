@@ -34,10 +34,10 @@ const (
 
 // passwords is pgwire's view of the stored roles: the verifier of a role
 // that may log in.
-func (s *Server) passwords(ctx context.Context, user string) (string, bool, error) {
-	r, ok, err := s.eng.Role(ctx, user)
-	if err != nil || !ok || !r.Login || r.Verifier == "" {
-		return "", false, err
+func (s *Server) passwords(_ context.Context, user string) (string, bool, error) {
+	r, ok := s.eng.Role(user)
+	if !ok || !r.Login || r.Verifier == "" {
+		return "", false, nil
 	}
 	return r.Verifier, true, nil
 }
@@ -45,11 +45,8 @@ func (s *Server) passwords(ctx context.Context, user string) (string, bool, erro
 // isSuperuser reports whether user is a superuser: a stored role with
 // SUPERUSER, or, in trust mode, any user without a stored role (as every
 // user was before roles existed).
-func (s *Server) isSuperuser(ctx context.Context, user string) bool {
-	r, ok, err := s.eng.Role(ctx, user)
-	if err != nil {
-		return false
-	}
+func (s *Server) isSuperuser(user string) bool {
+	r, ok := s.eng.Role(user)
 	if !ok {
 		return s.cfg.Auth != AuthSCRAM
 	}
@@ -84,7 +81,7 @@ func isLoopback(addr string) bool {
 func (s *session) roleOp(ctx context.Context, st *translate.Stmt) (sqlengine.Op, error) {
 	rs := st.Role
 	c := rs.Change
-	if err := s.mayChangeRole(ctx, rs); err != nil {
+	if err := s.mayChangeRole(rs); err != nil {
 		return sqlengine.Op{}, err
 	}
 	switch c.Action {
@@ -140,11 +137,8 @@ func verifierOf(password string) (string, error) {
 // drop roles that are not superusers; everyone may change their own
 // password. In trust mode a user without a stored role is a superuser, as
 // every user was before roles existed.
-func (s *session) mayChangeRole(ctx context.Context, rs *translate.RoleStmt) error {
-	me, ok, err := s.srv.eng.Role(ctx, s.user)
-	if err != nil {
-		return err
-	}
+func (s *session) mayChangeRole(rs *translate.RoleStmt) error {
+	me, ok := s.srv.eng.Role(s.user)
 	if !ok {
 		if s.srv.cfg.Auth == AuthSCRAM {
 			return pgerror.New(pgerror.InsufficientPrivilege, "permission denied: role %q does not exist", s.user)
@@ -161,23 +155,16 @@ func (s *session) mayChangeRole(ctx context.Context, rs *translate.RoleStmt) err
 	}
 	verb := map[sqlengine.RoleAction]string{sqlengine.RoleCreate: "create", sqlengine.RoleAlter: "alter",
 		sqlengine.RoleRename: "rename", sqlengine.RoleDrop: "drop"}[c.Action]
+	denied := func(attr, what string) error {
+		return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to %s role", verb).
+			WithDetail("Only roles with the " + attr + " attribute may " + verb + " " + what + ".")
+	}
 	if !me.CreateRole {
-		return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to %s role", verb).
-			WithDetail("Only roles with the CREATEROLE attribute may " + verb + " roles.")
+		return denied("CREATEROLE", "roles")
 	}
-	if c.Superuser != nil && *c.Superuser {
-		return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to %s role", verb).
-			WithDetail("Only roles with the SUPERUSER attribute may " + verb + " roles with the SUPERUSER attribute.")
-	}
-	if c.Action != sqlengine.RoleCreate {
-		target, ok, err := s.srv.eng.Role(ctx, c.Name)
-		if err != nil {
-			return err
-		}
-		if ok && target.Superuser {
-			return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to %s role", verb).
-				WithDetail("Only roles with the SUPERUSER attribute may " + verb + " roles with the SUPERUSER attribute.")
-		}
+	target, exists := s.srv.eng.Role(c.Name)
+	if c.Superuser != nil && *c.Superuser || c.Action != sqlengine.RoleCreate && exists && target.Superuser {
+		return denied("SUPERUSER", "roles with the SUPERUSER attribute")
 	}
 	return nil
 }
@@ -204,7 +191,7 @@ func (s *Server) ensureSuperuser(ctx context.Context) error {
 		return err
 	}
 	for {
-		if _, ok, err := s.eng.Role(ctx, name); err == nil && ok {
+		if _, ok := s.eng.Role(name); ok {
 			return nil
 		}
 		if s.isLeader() {

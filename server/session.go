@@ -52,7 +52,7 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 	if s.closing.Load() {
 		return nil, pgerror.New(pgerror.CannotConnectNow, "the database system is shutting down")
 	}
-	if err := s.admitSession(ctx, info.User); err != nil {
+	if err := s.admitSession(info.User); err != nil {
 		return nil, err
 	}
 	sess := &session{
@@ -91,7 +91,7 @@ func (s *Server) reservedSlots() int64 {
 // admitSession counts a new client session unless MaxConnections are open;
 // the last reservedSlots are for superusers, as in PostgreSQL. A
 // CancelRequest needs no session, so it still gets through at the limit.
-func (s *Server) admitSession(ctx context.Context, user string) error {
+func (s *Server) admitSession(user string) error {
 	superuser := -1 // not looked up yet: only near the limit
 	for {
 		n := s.sessions.Load()
@@ -100,7 +100,7 @@ func (s *Server) admitSession(ctx context.Context, user string) error {
 		}
 		if n >= int64(s.cfg.MaxConnections)-s.reservedSlots() && superuser < 0 {
 			superuser = 0
-			if s.isSuperuser(ctx, user) {
+			if s.isSuperuser(user) {
 				superuser = 1
 			}
 		}

@@ -176,19 +176,11 @@ func (e *Engine) applyRoleInternal(ctx context.Context, c RoleChange) (*ExecResu
 // false when there is none. It reads the engine's copy of the role store,
 // not the database: logging in must not wait for a read connection, which
 // clients can all be holding.
-func (e *Engine) Role(_ context.Context, name string) (r Role, ok bool, err error) {
-	roles := e.roles.Load()
-	if roles == nil {
-		return Role{}, false, nil
+func (e *Engine) Role(name string) (r Role, ok bool) {
+	if roles := e.roles.Load(); roles != nil {
+		r, ok = (*roles)[name]
 	}
-	r, ok = (*roles)[name]
-	return r, ok, nil
-}
-
-// HasRoles reports whether any role is stored.
-func (e *Engine) HasRoles(context.Context) (bool, error) {
-	roles := e.roles.Load()
-	return roles != nil && len(*roles) > 0, nil
+	return r, ok
 }
 
 // loadRoles reads the role store into the engine's copy. The caller holds
