@@ -16,6 +16,20 @@ import (
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
+// nodeTLSCluster starts three nodes with node-to-node TLS from a cluster
+// CA, and makes another CA for intruders; dir holds the files.
+func nodeTLSCluster(t *testing.T) (c *servertest.Cluster, dir string, ca, other *testCA) {
+	t.Helper()
+	dir = t.TempDir()
+	ca = newTestCA(t, dir, "cluster-ca")
+	other = newTestCA(t, dir, "other-ca")
+	certFile, keyFile := ca.issue(t, dir, "node")
+	c = servertest.NewCluster(t, 3, func(cfg *server.Config) {
+		cfg.NodeTLSCert, cfg.NodeTLSKey, cfg.NodeTLSCA = certFile, keyFile, ca.pemFile
+	})
+	return c, dir, ca, other
+}
+
 // TestNodeTLS: with node-to-node mutual TLS a cluster forms, replicates
 // and forwards; a peer whose certificate another CA signed, and a peer
 // with none, cannot get a single byte through to the Raft port (their
@@ -23,13 +37,7 @@ import (
 // cluster is unharmed.
 func TestNodeTLS(t *testing.T) {
 	skipShortCluster(t)
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "cluster-ca")
-	other := newTestCA(t, dir, "other-ca")
-	certFile, keyFile := ca.issue(t, dir, "node")
-	c := servertest.NewCluster(t, 3, func(cfg *server.Config) {
-		cfg.NodeTLSCert, cfg.NodeTLSKey, cfg.NodeTLSCA = certFile, keyFile, ca.pemFile
-	})
+	c, dir, ca, other := nodeTLSCluster(t)
 	leaderExec(t, c, `CREATE TABLE t (a int)`)
 	follower := c.Followers()[0]
 	fc := connect(t, follower)
@@ -147,13 +155,7 @@ func (l attackerLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net
 // its leader, term and data.
 func TestNodeTLSRefusesRaftAttacks(t *testing.T) {
 	skipShortCluster(t)
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "cluster-ca")
-	other := newTestCA(t, dir, "other-ca")
-	certFile, keyFile := ca.issue(t, dir, "node")
-	c := servertest.NewCluster(t, 3, func(cfg *server.Config) {
-		cfg.NodeTLSCert, cfg.NodeTLSKey, cfg.NodeTLSCA = certFile, keyFile, ca.pemFile
-	})
+	c, dir, _, other := nodeTLSCluster(t)
 	leaderExec(t, c, `CREATE TABLE t (a int)`)
 	leaderExec(t, c, `INSERT INTO t VALUES (1)`)
 	sum := c.RequireConverged()
