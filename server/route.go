@@ -121,7 +121,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 			return err
 		}
 	}
-	if s.tx.w != nil && !st.Catalog { // the block wrote: it reads where it writes
+	if s.tx.w != nil { // the block wrote: it reads where it writes, its catalog included
 		rows, err := s.tx.w.query(ctx, st, p.args)
 		if err != nil {
 			return err

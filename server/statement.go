@@ -114,8 +114,9 @@ func (s *session) describe(ctx context.Context, st *translate.Stmt, o describeOp
 	if cols, ok := s.srv.translations.Description(st); ok {
 		return cols, nil
 	}
-	if o.private {
-		// The transaction changed the schema: where it runs has it.
+	if o.private && !st.Catalog {
+		// The transaction changed the schema: where it runs has it. (The
+		// catalog relations' columns are the same everywhere.)
 		if cols, ok, err := s.describeInBlock(ctx, st, o.locked); ok {
 			return cols, err
 		}

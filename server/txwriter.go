@@ -27,7 +27,8 @@ import (
 type txWriter interface {
 	// exec runs a write of the block (and st.Post).
 	exec(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error)
-	// query runs a read in the block: it sees the block's own writes.
+	// query runs a read in the block: it sees the block's own writes, and
+	// a catalog query sees the block's own schema changes.
 	query(ctx context.Context, st *translate.Stmt, args []any) ([][]any, error)
 	// describe returns the columns of a statement on a table only the block
 	// has (one it created); ok is false when it cannot tell.
@@ -111,7 +112,11 @@ func (w *localWriter) exec(ctx context.Context, st *translate.Stmt, args []any) 
 }
 
 func (w *localWriter) query(ctx context.Context, st *translate.Stmt, args []any) ([][]any, error) {
-	res, err := w.wt.Query(ctx, st.SQL, args)
+	query := w.wt.Query
+	if st.Catalog {
+		query = w.wt.CatalogQuery // the catalog as the block's own DDL left it
+	}
+	res, err := query(ctx, st.SQL, args)
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,12 @@ import (
 //     prefix secret to its connection (pgraft_auth.trusted) and exposed
 //     through a view of its public name. SQLite names the innermost view an
 //     access comes from, and a client could name a CTE or a view of its own
-//     pg_class, but not guess the prefix.
+//     pg_class, but not guess the prefix. The write connection has the
+//     catalog views too, for the catalog queries of a transaction that
+//     changed the schema (WriteTx.CatalogQuery), but its views may be read
+//     only while such a query runs (pgraft_auth.catalog holds the prefix,
+//     pgraft_auth.trusted only then): to any other statement, a write that
+//     every node replays included, reading them is refused (0A000).
 //
 // A refusal is a result of the statement, the same on every node, so apply
 // treats SQLITE_AUTH as a data error: the entry fails on every node and
@@ -145,6 +150,7 @@ const (
 	refusedFunction               // 42883: the function does not exist
 	refusedReserved               // 42501: a name reserved for pgraft and SQLite
 	refusedPermission             // 42501: a statement clients may not run
+	refusedCatalog                // 0A000: a write that reads the catalog views
 )
 
 // refusal is why a client may not do what the authorizer was asked.
@@ -166,7 +172,8 @@ type authConn struct {
 	internal bool
 	allowDDL bool
 	ddl      ddlState
-	trusted  string // the catalog views' name prefix; "" when the connection has none
+	trusted  string // the catalog views' name prefix while they may be read, else ""
+	catalog  string // the catalog views' name prefix; "" when the connection has none
 }
 
 // authorize decides one request. It returns whether to allow it, and what a
@@ -176,6 +183,11 @@ type authConn struct {
 func (c *authConn) authorize(r authRequest) (bool, refusal) {
 	if c.trusted != "" && strings.HasPrefix(r.inner, c.trusted) {
 		return true, refusal{} // the body of one of this connection's catalog views
+	}
+	if c.catalog != "" && strings.HasPrefix(r.inner, c.catalog) {
+		// The write connection's catalog views, outside a transaction's
+		// catalog query: a write may not read them.
+		return c.internal, refusal{refusedCatalog, r.action, ""}
 	}
 	ref := c.client(r)
 	return c.internal || ref.kind == refusedNone, ref
@@ -219,6 +231,8 @@ func (c *authConn) table(r authRequest, write bool) refusal {
 	switch {
 	case c.trusted != "" && strings.HasPrefix(name, c.trusted) && !write:
 		return refusal{} // a catalog view's body, read through its public view
+	case c.catalog != "" && strings.HasPrefix(name, c.catalog):
+		return refusal{refusedCatalog, r.action, ""}
 	case write && isSchemaTable(name):
 		// Only DDL writes these: SQLite refuses a client's own INSERT,
 		// UPDATE or DELETE on sqlite_master, and PRAGMA writable_schema is
@@ -407,6 +421,8 @@ func authError(r refusal) *pgerror.Error {
 	case refusedFunction:
 		return pgerror.New(pgerror.UndefinedFunction, "function %s does not exist", r.name).
 			WithHint("No function matches the given name and argument types. You might need to add explicit type casts.")
+	case refusedCatalog:
+		return pgerror.New(pgerror.FeatureNotSupported, "reading pg_catalog or information_schema in a write is not supported by pgraft")
 	case refusedReserved:
 		return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to create %q", r.name).
 			WithDetail("Names starting with _pgraft, sqlite_ or pragma_ are reserved.")

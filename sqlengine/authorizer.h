@@ -13,5 +13,6 @@ typedef struct pgraft_auth {
 	int denied_kind;       // the last refusal (refusalKind), for its error
 	int denied_action;     // its SQLite action code
 	char denied_name[128]; // its object, truncated
-	char trusted[48];      // name prefix of this connection's catalog views; "" if none
+	char trusted[48];      // name prefix of the catalog views, while they may be read; "" if not
+	char catalog[48];      // name prefix of this connection's catalog views; "" if none
 } pgraft_auth;

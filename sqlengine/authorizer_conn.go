@@ -22,14 +22,17 @@ static int pgraft_xauth(void *p, int action, const char *a1, const char *a2, con
 
 // pgraft_auth_install gives db its authorizer state, owned by db, and
 // installs the authorizer.
-static int pgraft_auth_install(sqlite3 *db, int allow_ddl, const char *trusted) {
+static int pgraft_auth_install(sqlite3 *db, int allow_ddl, const char *catalog, int trusted) {
 	pgraft_auth *a = sqlite3_malloc(sizeof *a);
 	if (a == NULL) {
 		return 7; // SQLITE_NOMEM
 	}
 	memset(a, 0, sizeof *a);
 	a->allow_ddl = allow_ddl;
-	strncpy(a->trusted, trusted, sizeof a->trusted - 1);
+	strncpy(a->catalog, catalog, sizeof a->catalog - 1);
+	if (trusted) {
+		strncpy(a->trusted, catalog, sizeof a->trusted - 1);
+	}
 	int rc = sqlite3_set_clientdata(db, pgraft_auth_key, a, sqlite3_free); // frees a if it fails
 	if (rc != 0) {
 		return rc;
@@ -71,16 +74,19 @@ type authState struct {
 }
 
 // installAuthorizer installs the sandbox on c. allowDDL is true on the write
-// connection; trusted is the name prefix of c's catalog views ("" if none).
-// Call it last in a connect hook: from then on c runs client statements.
-func installAuthorizer(c *sqlite3.SQLiteConn, allowDDL bool, trusted string) error {
-	ct := C.CString(trusted)
+// connection; catalog is the name prefix of c's catalog views ("" if none).
+// A read connection's catalog views may always be read; the write
+// connection's only inside WriteTx.CatalogQuery (enterCatalog): a write,
+// which every node replays, must not read them. Call it last in a connect
+// hook: from then on c runs client statements.
+func installAuthorizer(c *sqlite3.SQLiteConn, allowDDL bool, catalog string) error {
+	ct := C.CString(catalog)
 	defer C.free(unsafe.Pointer(ct))
-	ddl := C.int(0)
+	ddl, trusted := C.int(0), C.int(1)
 	if allowDDL {
-		ddl = 1
+		ddl, trusted = 1, 0
 	}
-	if rc := C.pgraft_auth_install(dbHandle(c), ddl, ct); rc != 0 {
+	if rc := C.pgraft_auth_install(dbHandle(c), ddl, ct, trusted); rc != 0 {
 		return fmt.Errorf("install authorizer: SQLite error %d", int(rc))
 	}
 	return nil
@@ -136,6 +142,18 @@ func (a authState) enterInternalUncached() (leave func()) {
 	}
 }
 
+// enterCatalog lets the connection's next statements read its catalog
+// views (the write connection, for a transaction's catalog query). It
+// returns the function that ends it, which expires every statement prepared
+// meanwhile: none may be reused where the views may not be read.
+func (a authState) enterCatalog() (leave func()) {
+	copy(a.st.trusted[:], a.st.catalog[:])
+	return func() {
+		a.st.trusted[0] = 0
+		C.pgraft_auth_expire(dbHandle(a.c))
+	}
+}
+
 // lastRefusal returns the connection's last refusal.
 func (a authState) lastRefusal() refusal {
 	return refusal{
@@ -148,7 +166,10 @@ func (a authState) lastRefusal() refusal {
 // mapConnError maps err, returned by a statement on c, to a SQLSTATE,
 // naming what the authorizer refused if it did.
 func mapConnError(c *sqlite3.SQLiteConn, err error) error {
-	if se, ok := asSQLiteError(err); ok && se.code == sqlite3.ErrAuth {
+	// SQLite reports a refused function as SQLITE_ERROR, not SQLITE_AUTH;
+	// the refusal recorded says more (a function inside a catalog view the
+	// statement may not read is the view's refusal).
+	if se, ok := asSQLiteError(err); ok && (se.code == sqlite3.ErrAuth || reAuthFunction.MatchString(se.msg)) {
 		if a, aerr := authOf(c); aerr == nil {
 			if r := a.lastRefusal(); r.kind != refusedNone {
 				return authError(r)

@@ -27,6 +27,7 @@ func pgraftAuthorize(st *C.pgraft_auth, action C.int, arg1, arg2, db, inner *C.c
 		allowDDL: st.allow_ddl != 0,
 		ddl:      ddlState(st.ddl),
 		trusted:  cView(&st.trusted[0]),
+		catalog:  cView(&st.catalog[0]),
 	}
 	ok, ref := c.authorize(authRequest{action: int(action), arg1: cView(arg1), arg2: cView(arg2), inner: cView(inner)})
 	st.ddl = C.int(c.ddl)

@@ -84,7 +84,11 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		{"pg_get_expr", 2, 3, true, func(a []any) (any, error) { return a[0], nil }},
 		{"pg_get_indexdef", 1, 3, false, strict(func(a []any) (any, error) {
 			oid, _ := toInt(a[0])
-			d := state.Get().indexDef(uint32(oid))
+			snap, err := state.snapshot("pg_get_indexdef")
+			if err != nil {
+				return nil, err
+			}
+			d := snap.indexDef(uint32(oid))
 			if d == nil {
 				return nil, nil
 			}
@@ -96,7 +100,11 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		})},
 		{"pg_get_constraintdef", 1, 2, false, strict(func(a []any) (any, error) {
 			oid, _ := toInt(a[0])
-			c := state.Get().constraintDef(uint32(oid))
+			snap, err := state.snapshot("pg_get_constraintdef")
+			if err != nil {
+				return nil, err
+			}
+			c := snap.constraintDef(uint32(oid))
 			if c == nil {
 				return nil, nil
 			}
@@ -104,7 +112,11 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		})},
 		{"pg_get_viewdef", 1, 2, false, strict(func(a []any) (any, error) {
 			oid, _ := toInt(a[0])
-			return state.Get().viewDef(uint32(oid)), nil
+			snap, err := state.snapshot("pg_get_viewdef")
+			if err != nil {
+				return nil, err
+			}
+			return snap.viewDef(uint32(oid)), nil
 		})},
 		{"pg_encoding_to_char", 1, 1, true, strict(func(a []any) (any, error) {
 			switch n, _ := toInt(a[0]); n {

@@ -86,6 +86,9 @@ type Engine struct {
 	stopOnce sync.Once
 
 	cat *catalogState
+	// wcat is the write connection's catalog state: it has a snapshot only
+	// while a transaction's catalog query runs (WriteTx.CatalogQuery).
+	wcat *catalogState
 	// schemaSem serializes schema reloads; a channel rather than a mutex so
 	// that a session waiting behind a reload still obeys its context.
 	schemaSem chan struct{}
@@ -107,7 +110,8 @@ func Open(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, log: log, cat: &catalogState{}, wmu: newConnLock(), stop: make(chan struct{}), schemaSem: make(chan struct{}, 1)}
+	cat := &catalogState{}
+	e := &Engine{cfg: cfg, log: log, cat: cat, wcat: &catalogState{forWrites: true, shared: cat}, wmu: newConnLock(), stop: make(chan struct{}), schemaSem: make(chan struct{}, 1)}
 	if err := e.openConns(); err != nil {
 		return nil, err
 	}
@@ -194,17 +198,21 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err != nil {
 		return err
 	}
-	if err := registerFunctions(c, e.cat, b); err != nil {
+	if err := registerFunctions(c, e.wcat, b); err != nil {
 		return err
 	}
 	if err := registerWriteFunctions(c, &e.det); err != nil {
 		return err
 	}
 	e.budget = b
+	catalog := newTrustedPrefix()
+	if err := createCatalogViews(c, catalog); err != nil {
+		return fmt.Errorf("create catalog views: %w", err)
+	}
 	if _, err := c.Exec("PRAGMA case_sensitive_like=ON", nil); err != nil {
 		return err
 	}
-	return installAuthorizer(c, true, "")
+	return installAuthorizer(c, true, catalog)
 }
 
 func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {

@@ -37,6 +37,13 @@ type catalogState struct {
 	schema    atomic.Pointer[SchemaSnapshot]
 	regexOnce sync.Once
 	regex     *regexCache // built on first use, shared by the engine's connections
+
+	// forWrites marks the write connection's state: it holds a snapshot
+	// only while a transaction's catalog query runs (the transaction's own
+	// schema); otherwise the functions that read one fail, as a write that
+	// every node replays must not depend on when a node reloaded its schema.
+	forWrites bool
+	shared    *catalogState // the state whose regular expressions it shares
 }
 
 // newCatalogState returns a state with no schema yet.
@@ -44,6 +51,9 @@ func newCatalogState() *catalogState { return &catalogState{} }
 
 // regexes returns the shared pattern cache.
 func (s *catalogState) regexes() *regexCache {
+	if s.shared != nil {
+		return s.shared.regexes()
+	}
 	s.regexOnce.Do(func() { s.regex = newRegexCache(128) })
 	return s.regex
 }
@@ -58,6 +68,17 @@ func (s *catalogState) Get() *SchemaSnapshot {
 		return nil
 	}
 	return s.schema.Load()
+}
+
+// snapshot returns the snapshot the catalog function fn reads: the latest,
+// or, on the write connection, the transaction's during its catalog query;
+// elsewhere on the write connection fn fails (0A000).
+func (s *catalogState) snapshot(fn string) (*SchemaSnapshot, error) {
+	snap := s.Get()
+	if snap == nil && s != nil && s.forWrites {
+		return nil, funcError(pgerror.FeatureNotSupported, fn+"() is not allowed in writes: it reads the catalog")
+	}
+	return snap, nil
 }
 
 // registerFunctions registers every pure pgraft SQL function on one

@@ -184,6 +184,38 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	return r, nil
 }
 
+// CatalogQuery runs a query of pg_catalog or information_schema inside a
+// transaction whose own DDL changed the schema: it answers from the
+// transaction's schema, as PostgreSQL does (Django and Alembic list the
+// tables they just created before they commit). The write connection's
+// catalog views may be read only here, and the catalog functions read the
+// transaction's SchemaSnapshot. Nothing is recorded: it is a read.
+func (t *WriteTx) CatalogQuery(ctx context.Context, q string, args []any) (*ExecResult, error) {
+	snap, _, err := t.Schema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if snap == nil {
+		if snap, err = t.e.Schema(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer t.unlock()
+	t.e.wcat.Set(snap)
+	defer t.e.wcat.Set(nil)
+	defer t.e.wauth.enterCatalog()()
+	t.e.det.begin(t.ctx)
+	t.e.det.setOrdinal(t.execs + 1)
+	r, err := t.e.execBudgeted(ctx, q, args, true, MaxStatementSteps)
+	if err != nil {
+		return nil, mapConnError(t.e.wraw, t.failed(err))
+	}
+	return r, nil
+}
+
 // Role runs a role change (CREATE/ALTER/DROP ROLE) in the transaction and
 // records it.
 func (t *WriteTx) Role(ctx context.Context, op Op) error {
