@@ -67,6 +67,11 @@ var (
 	reNotNullCol   = regexp.MustCompile(`NOT NULL constraint failed: (\S+)`)
 	reCheckName    = regexp.MustCompile(`CHECK constraint failed: (.+)`)
 	reAmbiguousCol = regexp.MustCompile(`ambiguous column name: (\S+)`)
+	reNameTaken    = regexp.MustCompile(`there is already another table or index with this name: (\S+)`)
+	reNoView       = regexp.MustCompile(`no such view: (?:main\.)?(\S+)`)
+	reCircularView = regexp.MustCompile(`view (\S+) is circularly defined`)
+	reViewWrite    = regexp.MustCompile(`cannot modify (\S+) because it is a view`)
+	reValueCount   = regexp.MustCompile(`^(\d+) values for (\d+) columns`)
 )
 
 var (
@@ -121,6 +126,25 @@ func genericError(msg string) error {
 	}
 	if m := reDupColumn.FindStringSubmatch(msg); m != nil {
 		return pgerror.New(pgerror.DuplicateColumn, "column %q specified more than once", m[1])
+	}
+	if m := reNameTaken.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.DuplicateTable, "relation %q already exists", m[1])
+	}
+	if m := reNoView.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.UndefinedTable, "view %q does not exist", m[1])
+	}
+	if m := reCircularView.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.InvalidObjectDefinition, "infinite recursion detected in rules for relation %q", m[1])
+	}
+	if m := reValueCount.FindStringSubmatch(msg); m != nil {
+		more := "more expressions than target columns"
+		if len(m[1]) < len(m[2]) || len(m[1]) == len(m[2]) && m[1] < m[2] {
+			more = "more target columns than expressions"
+		}
+		return pgerror.New(pgerror.SyntaxError, "INSERT has %s", more)
+	}
+	if m := reViewWrite.FindStringSubmatch(msg); m != nil {
+		return pgerror.New(pgerror.FeatureNotSupported, "cannot change view %q: writing through a view is not supported by pgraft", m[1])
 	}
 	if m := reAmbiguousCol.FindStringSubmatch(msg); m != nil {
 		return pgerror.New(pgerror.AmbiguousColumn, "column reference %q is ambiguous", lastPart(m[1]))

@@ -73,8 +73,30 @@ func (e *Engine) brokenViews() (map[string]error, error) {
 			broken[v] = mapConnError(e.wraw, perr)
 		}
 	}
+	// Foreign keys: SQLite accepts one whose parent table is missing or has
+	// no PRIMARY KEY or UNIQUE constraint on the referenced columns, and then
+	// refuses every write to the child table ("foreign key mismatch"), on
+	// every node. PostgreSQL refuses the DDL (42830, or 2BP01 for a DROP):
+	// so does pgraft. Preparing an INSERT into the child (never run) shows it.
+	leave = e.wauth.enterInternalUncached()
+	children, err := stepStrings(e.wraw, `SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+		WHERE m.type = 'table' ORDER BY m.name`)
+	leave()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range children {
+		e.wauth.beginClient("")
+		if _, perr := prepareInfo(e.wraw, `INSERT INTO "`+strings.ReplaceAll(c, `"`, `""`)+`" DEFAULT VALUES`); perr != nil {
+			broken[fkKey+c] = mapConnError(e.wraw, perr)
+		}
+	}
 	return broken, nil
 }
+
+// fkKey prefixes, among brokenViews' keys, a table whose foreign keys no
+// longer hold (a view's name never starts with a space).
+const fkKey = " fk "
 
 func sortedKeys(m map[string]error) []string {
 	keys := make([]string, 0, len(m))
@@ -91,6 +113,9 @@ var reDropObject = regexp.MustCompile(`(?i)^\s*DROP\s+(TABLE|VIEW)\s+(?:IF\s+EXI
 // (perr: why it no longer prepares): PostgreSQL's 2BP01 for a DROP that a
 // view depends on, else what preparing the view said (42P01, 42703).
 func brokenViewError(q, view string, perr error) error {
+	if child, ok := strings.CutPrefix(view, fkKey); ok {
+		return brokenFKError(q, child, perr)
+	}
 	if m := reDropObject.FindStringSubmatch(q); m != nil {
 		kind, name := strings.ToLower(m[1]), m[2]
 		return pgerror.New(pgerror.DependentObjectsStillExist,
@@ -102,4 +127,29 @@ func brokenViewError(q, view string, perr error) error {
 		return pe
 	}
 	return pgerror.New(pgerror.UndefinedTable, "view %s would refer to a relation or column that does not exist: %v", view, perr)
+}
+
+var reFKMismatch = regexp.MustCompile(`foreign key mismatch - "[^"]*" referencing "([^"]*)"`)
+
+// brokenFKError is the error of a schema change after which table child's
+// foreign keys no longer hold (perr: why an INSERT into it does not
+// prepare): 2BP01 for a DROP of what they reference, 42830 for a parent
+// key that is not unique, else what preparing said (42P01: the parent is
+// missing).
+func brokenFKError(q, child string, perr error) error {
+	if m := reDropObject.FindStringSubmatch(q); m != nil {
+		kind, name := strings.ToLower(m[1]), m[2]
+		return pgerror.New(pgerror.DependentObjectsStillExist,
+			"cannot drop %s %s because other objects depend on it", kind, name).
+			WithDetail("a foreign key of table " + child + " depends on " + kind + " " + name).
+			WithHint("Drop the dependent objects first.")
+	}
+	if m := reFKMismatch.FindStringSubmatch(perr.Error()); m != nil {
+		return pgerror.New(pgerror.InvalidForeignKey,
+			"there is no unique constraint matching given keys for referenced table %q", m[1])
+	}
+	if pe := pgerror.As(perr); pe != nil && pe.Code != pgerror.InternalError {
+		return pe
+	}
+	return pgerror.New(pgerror.InvalidForeignKey, "the foreign keys of table %s would not hold: %v", child, perr)
 }

@@ -92,3 +92,40 @@ func TestOldBrokenViewDoesNotBlockDDL(t *testing.T) {
 		t.Fatalf("CREATE TABLE beside an old broken view: %v", r.Results[0].Err)
 	}
 }
+
+// TestForeignKeysStayUsable: SQLite accepts a foreign key whose parent is
+// missing or has no unique key on the referenced columns, and then refuses
+// every write to the child table on every node. PostgreSQL refuses the
+// DDL; so does pgraft (42830 or 42P01 at CREATE, 2BP01 at DROP of the
+// parent), and the child stays writable.
+func TestForeignKeysStayUsable(t *testing.T) {
+	e := newTestEngine(t)
+	out := e.ApplyBatch([]Command{
+		{Index: 1, Data: budgetEntry(t, 0, `CREATE TABLE p (id INTEGER, u INTEGER UNIQUE)`)},
+		{Index: 2, Data: budgetEntry(t, 0, `CREATE TABLE c1 (id INTEGER, pid INTEGER REFERENCES p)`)},      // p has no primary key
+		{Index: 3, Data: budgetEntry(t, 0, `CREATE TABLE c2 (id INTEGER, pid INTEGER REFERENCES p (id))`)}, // id is not unique
+		{Index: 4, Data: budgetEntry(t, 0, `CREATE TABLE c3 (id INTEGER, pid INTEGER REFERENCES nosuch (id))`)},
+		{Index: 5, Data: budgetEntry(t, 0, `CREATE TABLE c4 (id INTEGER, pu INTEGER REFERENCES p (u))`)},
+		{Index: 6, Data: budgetEntry(t, 0, `DROP TABLE p`)},
+		{Index: 7, Data: budgetEntry(t, 0, `INSERT INTO c4 VALUES (1, NULL)`)},
+		{Index: 8, Data: budgetEntry(t, 0, `CREATE TABLE s (id INTEGER PRIMARY KEY, up INTEGER REFERENCES s)`)}, // itself
+		{Index: 9, Data: budgetEntry(t, 0, `INSERT INTO s VALUES (1, NULL), (2, 1)`)},
+	})
+	codes := map[int]string{1: "42830", 2: "42830", 3: "42P01", 5: "2BP01"}
+	for i, r := range out {
+		res := r.(*ApplyResult)
+		got := ""
+		if len(res.Results) > 0 {
+			got = pgerror.Code(res.Results[0].Err)
+		}
+		if got != codes[i] {
+			t.Errorf("entry %d: %v, want SQLSTATE %q", i+1, res.Results, codes[i])
+		}
+	}
+	// Only c4, p and s were made; p stays (DROP refused), c4 and s took rows.
+	want := "== c4\n[]interface {}{1, 1, interface {}(nil)}\n== p\n== s\n" +
+		"[]interface {}{1, 1, interface {}(nil)}\n[]interface {}{2, 2, 1}\n"
+	if got := dump(t, e); got != want {
+		t.Fatalf("tables after the refused changes:\n%s\nwant:\n%s", got, want)
+	}
+}

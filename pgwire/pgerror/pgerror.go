@@ -73,6 +73,8 @@ const (
 	AmbiguousColumn               = "42702"
 	DatatypeMismatch              = "42804"
 	WrongObjectType               = "42809"
+	InvalidObjectDefinition       = "42P17"
+	InvalidForeignKey             = "42830"
 	IndeterminateDatatype         = "42P18"
 	InvalidColumnReference        = "42P10"
 	GroupingError                 = "42803"
