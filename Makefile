@@ -46,8 +46,9 @@ chaos:
 # default is exactly 1,000,000 executions on one worker per target (the final
 # "execs:" line is the total), a few minutes each. Then the poison fuzzer
 # sends PGRAFT_POISON_STATEMENTS (1,000,000) hostile statements to a
-# three-node cluster (server/poisonfuzz_test.go; its last line has the
-# figures).
+# three-node cluster (server/poisonfuzz_test.go), and the DDL fuzzer
+# PGRAFT_DDL_STATEMENTS (1,000,000) random schema changes with writes
+# (server/ddlfuzz_test.go); each one's last line has the figures.
 FUZZTIME  ?= 1000000x
 FUZZFLAGS ?= -parallel 1 -timeout 30m
 fuzz:
@@ -58,3 +59,4 @@ fuzz:
 	$(GO) test ./replica -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./replica -run '^$$' -fuzz '^FuzzReadFrame$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	PGRAFT_POISON_STATEMENTS=$${PGRAFT_POISON_STATEMENTS:-1000000} $(GO) test ./server -run '^TestPoisonFuzz$$' -v -count=1 -timeout 180m
+	PGRAFT_DDL_STATEMENTS=$${PGRAFT_DDL_STATEMENTS:-1000000} $(GO) test ./server -run '^TestDDLFuzz$$' -v -count=1 -timeout 180m
