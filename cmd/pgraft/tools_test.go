@@ -60,13 +60,27 @@ func migrationTools() []migrationTool {
 		python("alembic", "alembic", "alembic/check.py"),
 		node("knex", "knex", "knex_check.js"),
 		node("sequelize", "sequelize", "sequelize_check.js"),
+		{
+			name: "golang-migrate",
+			needs: func(dir string) []string {
+				missing := missingCommands("psql")
+				if _, err := os.Stat(filepath.Join(dir, "bin", "migrate")); err != nil {
+					missing = append(missing, "bin/migrate not installed")
+				}
+				return missing
+			},
+			command: func(ctx context.Context, dir string) *exec.Cmd {
+				return exec.CommandContext(ctx, filepath.Join(dir, "migrate", "check.sh"))
+			},
+		},
 	}
 }
 
-// TestMigrationTools runs Django's, Alembic's, knex's and Sequelize's
-// migrations, unmodified with their default settings, up and down against
-// a three-node cluster: Django and knex through a follower (which forwards
-// their transactions to the leader), Alembic and Sequelize on the leader.
+// TestMigrationTools runs Django's, Alembic's, knex's, Sequelize's and
+// golang-migrate's migrations, unmodified with their default settings, up
+// and down against a three-node cluster: Django, knex and golang-migrate
+// through a follower (which forwards their transactions to the leader),
+// Alembic and Sequelize on the leader.
 // Every node must hold the same data afterwards.
 func TestMigrationTools(t *testing.T) {
 	if testing.Short() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the migration-tool checks in this directory need, on Debian 12
 # as root: Debian's Django, Alembic and SQLAlchemy (with psycopg2, for
-# /usr/bin/python3), and knex, Sequelize and Umzug from package-lock.json.
+# /usr/bin/python3), knex, Sequelize and Umzug from package-lock.json, and
+# golang-migrate's CLI (built with go install into test/tools/bin).
 # Idempotent: when everything is already there it installs nothing.
 set -euo pipefail
 
@@ -28,9 +29,10 @@ fi
 # npm ci only when node_modules does not hold the pinned versions already.
 current() {
   node -e '
+    const pkgs = ["knex", "sequelize", "umzug", "pg"];
     const lock = require(process.argv[1] + "/package-lock.json");
-    const want = ["knex", "sequelize", "umzug", "pg"].map((p) => lock.packages["node_modules/" + p].version);
-    const have = ["knex", "sequelize", "umzug", "pg"].map((p) => {
+    const want = pkgs.map((p) => lock.packages["node_modules/" + p].version);
+    const have = pkgs.map((p) => {
       try { return require(process.argv[1] + "/node_modules/" + p + "/package.json").version; } catch (e) { return ""; }
     });
     process.exit(want.join() === have.join() ? 0 : 1);' "$here/node"
@@ -38,6 +40,17 @@ current() {
 if ! current; then
   echo "install.sh: npm ci (test/tools/node)"
   (cd "$here/node" && npm ci --no-audit --no-fund)
+fi
+
+# golang-migrate's CLI with its lib/pq and pgx v5 drivers, pinned (a go
+# install'd binary reports its version as "dev": a stamp file says which).
+migrate_version=v4.20.1
+if [[ ! -x "$here/bin/migrate" || "$(cat "$here/bin/migrate.version" 2>/dev/null)" != "$migrate_version" ]]; then
+  echo "install.sh: go install golang-migrate $migrate_version"
+  mkdir -p "$here/bin"
+  GOBIN="$here/bin" go install -tags 'postgres pgx5' \
+    "github.com/golang-migrate/migrate/v4/cmd/migrate@$migrate_version"
+  echo "$migrate_version" >"$here/bin/migrate.version"
 fi
 
 /usr/bin/python3 -c 'import django, alembic, sqlalchemy, psycopg2'

@@ -1,0 +1,2 @@
+DROP TABLE gm_transfers;
+DROP TABLE gm_accounts;
