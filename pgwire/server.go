@@ -55,6 +55,11 @@ type Server struct {
 	// of users that cannot log in; nodes of one cluster should share it.
 	Passwords    Passwords
 	SCRAMMockKey []byte
+	// Admit, when set, is asked after each StartupMessage, before
+	// authentication, whether the server takes sessions now; its error (a
+	// *pgerror.Error, e.g. 57P03 "the database system is starting up") is
+	// sent as FATAL and the connection closed.
+	Admit func() error
 
 	initOnce     sync.Once
 	authFailures authFailures // password failures by host, for the delay

@@ -65,6 +65,12 @@ func (c *conn) startup() bool {
 			WithHint("This server accepts only TLS connections: connect with sslmode=require or stronger."))
 		return false
 	}
+	if c.srv.Admit != nil {
+		if err := c.srv.Admit(); err != nil {
+			c.sendFatal(err)
+			return false
+		}
+	}
 	if err := c.srv.authenticator().authenticate(c, user, database); err != nil {
 		c.sendFatal(err)
 		return false

@@ -26,11 +26,11 @@ func skipShortCluster(t *testing.T) {
 }
 
 // retryable reports whether a write failed because no leader could take it
-// (the node is not, or no longer, the leader, or went away); a data error
-// is not retryable.
+// (the node is not, or no longer, the leader, went away, or is starting);
+// a data error is not retryable.
 func retryable(err error) bool {
 	switch sqlstate(err) {
-	case "40001", "40003", "57P01", "08006":
+	case "40001", "40003", "57P01", "57P03", "08006":
 		return true
 	case "":
 		return true // connection-level failure: the node went away
@@ -39,11 +39,15 @@ func retryable(err error) bool {
 }
 
 // leaderExec runs sql on the current leader, retrying (bounded) while
-// leadership moves, and returns the command tag's rows affected.
+// leadership moves, and returns the command tag's rows affected. An attempt
+// whose outcome is unknown (40003) may have committed: when a later
+// attempt then finds its row or relation there already (23505, 42P07), the
+// statement counts as done, with -1 rows affected.
 func leaderExec(t *testing.T, c *servertest.Cluster, sql string, args ...any) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
 	defer cancel()
+	ambiguous := false
 	for {
 		conn, err := pgx.Connect(ctx, c.Leader().DSN())
 		if err == nil {
@@ -53,6 +57,11 @@ func leaderExec(t *testing.T, c *servertest.Cluster, sql string, args ...any) in
 				return tag.RowsAffected()
 			}
 		}
+		code := sqlstate(err)
+		if ambiguous && (code == "23505" || code == "42P07") {
+			return -1 // the ambiguous attempt committed
+		}
+		ambiguous = ambiguous || code == "40003"
 		if !retryable(err) || ctx.Err() != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}

@@ -29,6 +29,7 @@ var allowedImports = map[string][]string{
 	// clusters through server.Config hooks, process clusters through
 	// proccluster.
 	"test/proccluster": {},
+	"test/pgserver":    {}, // a throwaway PostgreSQL 15, to compare with
 	"test/chaos":       {"server", "server/servertest", "test/proccluster"},
 }
 

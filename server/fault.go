@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
 )
 
@@ -131,6 +133,63 @@ const applyBehindMax = 2048
 
 // readiness returns "" when the node can serve as its role allows, else why
 // not.
+// admitConnection refuses clients with 57P03 "the database system is
+// starting up" until the node can serve them as its role allows
+// (startupReadiness), as PostgreSQL does while it starts: a script that
+// starts a node and then creates its schema sees 57P03, never a 40001 from
+// a node without a leader. Once admitted, clients stay admitted through
+// later elections (a write then waits for the new leader:
+// pgraft.leader_wait).
+func (s *Server) admitConnection() error {
+	if s.started.Load() {
+		return nil
+	}
+	if why := s.startupReadiness(); why != "" {
+		return pgerror.New(pgerror.CannotConnectNow, "the database system is starting up").WithDetail(why + ".")
+	}
+	if s.started.CompareAndSwap(false, true) {
+		s.log.Info("accepting client sessions")
+	}
+	return nil
+}
+
+// WaitReady waits until the node admits client sessions
+// (admitConnection), or ctx ends.
+func (s *Server) WaitReady(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if s.admitConnection() == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %s: %w", s.startupReadiness(), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// startupReadiness says why the node cannot serve clients yet ("" when it
+// can): it must know a leader and have applied what was committed
+// (readiness); as the leader, have applied its predecessors' entries; and,
+// with SCRAM, hold the bootstrap superuser, which the leader creates
+// through the log once it leads.
+func (s *Server) startupReadiness() string {
+	if why := s.readiness(); why != "" {
+		return why
+	}
+	if s.leaderCatchingUp() {
+		return "the leader is applying its predecessors' entries"
+	}
+	if s.cfg.Auth == AuthSCRAM && s.cfg.Superuser != "" && s.cfg.SuperuserPassword != "" {
+		if _, ok := s.eng.Role(s.cfg.Superuser); !ok {
+			return "the bootstrap superuser is not created yet"
+		}
+	}
+	return ""
+}
+
 func (s *Server) readiness() string {
 	if s.closing.Load() {
 		return "shutting down"

@@ -247,8 +247,8 @@ func (s *session) forwardSavepointLocked(ctx context.Context, kind translate.Kin
 }
 
 // dialLeaderLocked connects to the current leader, reusing a connection to
-// it. No leader known is a retryable error at once: no statement waits for
-// an election.
+// it. No leader known, or none reachable, is a retryable error at once;
+// the caller may wait for a leader and dial again (awaitLeaderLocked).
 func (s *session) dialLeaderLocked(ctx context.Context) error {
 	_, addr := s.srv.link.Leader()
 	if s.fwd.conn != nil && s.fwd.addr == addr {
@@ -256,7 +256,7 @@ func (s *session) dialLeaderLocked(ctx context.Context) error {
 	}
 	s.closeForwardLink()
 	if addr == "" {
-		return pgerror.New(pgerror.SerializationFailure, "this node is a follower and no leader is known; the write was not applied").
+		return pgerror.New(pgerror.SerializationFailure, msgNoLeader).
 			WithHint("Retry the transaction once a leader is elected.")
 	}
 	dctx, cancel := context.WithTimeout(ctx, forwardDialTimeout)
@@ -266,7 +266,7 @@ func (s *session) dialLeaderLocked(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return contextError(ctx, err)
 		}
-		return pgerror.New(pgerror.SerializationFailure, "cannot reach the leader at %s: %v; the write was not applied", addr, err).
+		return pgerror.New(pgerror.SerializationFailure, msgUnreachable+"%s: %v; the write was not applied", addr, err).
 			WithHint("Retry the transaction.")
 	}
 	s.fwd.conn, s.fwd.addr = c, addr

@@ -184,8 +184,17 @@ func readOnlyVerb(st *translate.Stmt) string {
 }
 
 // autocommitWrite proposes one statement as its own entry and returns the
-// leader's own Apply result.
-func (s *session) autocommitWrite(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
+// leader's own Apply result. While no leader can take it (an election),
+// it waits for one (awaitLeaderLocked).
+func (s *session) autocommitWrite(ctx context.Context, st *translate.Stmt, args []any) (res *sqlengine.ExecResult, err error) {
+	err = s.awaitLeaderLocked(ctx, func() error {
+		res, err = s.autocommitWriteOnce(ctx, st, args)
+		return err
+	})
+	return res, err
+}
+
+func (s *session) autocommitWriteOnce(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
 	if fwd, err := s.forwardWritesLocked(st); err != nil || fwd {
 		if err != nil {
 			return nil, err

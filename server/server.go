@@ -227,6 +227,7 @@ type Server struct {
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
+	started      atomic.Bool // admitted its first client session (admitConnection)
 	wg           sync.WaitGroup
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -278,8 +279,39 @@ func Open(cfg Config) (*Server, error) {
 		s.closeAll()
 		return nil, err
 	}
+	s.startBackground()
+	s.awaitAloneReady()
 	s.serve()
 	return s, nil
+}
+
+// aloneReadyWait bounds how long a node that is its cluster's only voter
+// waits to lead before it serves anyway (then answering 57P03 until ready).
+const aloneReadyWait = 10 * time.Second
+
+// awaitAloneReady: a node that is its cluster's only voter (a bootstrap, or
+// a one-node cluster restarting) elects itself within moments, so it waits
+// for that before serving. Clients that connect meanwhile wait in the
+// listener's backlog rather than get 57P03: `pgraft serve &` followed at
+// once by a script's first write just works. A node with peers serves at
+// once and answers 57P03 until ready (admitConnection), since its readiness
+// depends on other nodes.
+func (s *Server) awaitAloneReady() {
+	st := s.cluster.Status()
+	voters := 0
+	for _, m := range st.Members {
+		if m.Voter {
+			voters++
+		}
+	}
+	if voters != 1 || len(s.cfg.Join) > 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.bgCtx, aloneReadyWait)
+	defer cancel()
+	if err := s.WaitReady(ctx); err != nil {
+		s.log.Warn("serving before this one-node cluster is ready", logKeyErr, err)
+	}
 }
 
 func (s *Server) open() error {
@@ -310,18 +342,14 @@ func (s *Server) open() error {
 	return nil
 }
 
-// serve starts the PostgreSQL and HTTP servers; Shutdown stops them.
-func (s *Server) serve() {
+// startBackground starts the node's background work: the fault watcher and
+// the bootstrap superuser's creation. Shutdown stops it (bgCancel).
+func (s *Server) startBackground() {
 	s.bgWG.Add(1)
 	go func() {
 		defer s.bgWG.Done()
 		s.watchFaults()
 	}()
-	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire"),
-		TLSConfig: s.tlsConfig, TLSRequired: s.cfg.TLSRequired}
-	if s.cfg.Auth == AuthSCRAM {
-		s.pg.Passwords, s.pg.SCRAMMockKey = s.passwords, newMockKey()
-	}
 	if s.cfg.Superuser != "" && s.cfg.SuperuserPassword != "" {
 		s.bgWG.Add(1)
 		go func() {
@@ -330,6 +358,15 @@ func (s *Server) serve() {
 				s.log.Error("bootstrap superuser not created", logKeyErr, err)
 			}
 		}()
+	}
+}
+
+// serve starts the PostgreSQL and HTTP servers; Shutdown stops them.
+func (s *Server) serve() {
+	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire"),
+		TLSConfig: s.tlsConfig, TLSRequired: s.cfg.TLSRequired, Admit: s.admitConnection}
+	if s.cfg.Auth == AuthSCRAM {
+		s.pg.Passwords, s.pg.SCRAMMockKey = s.passwords, newMockKey()
 	}
 	s.wg.Add(1)
 	go func() {

@@ -143,6 +143,12 @@ func (s *session) ensureWriteLocked(ctx context.Context, st *translate.Stmt) err
 	if s.readOnly() {
 		return pgerror.New(pgerror.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", readOnlyVerb(st))
 	}
+	return s.awaitLeaderLocked(ctx, func() error { return s.startWriteLocked(ctx, st) })
+}
+
+// startWriteLocked makes the block a writer: forwarded on a follower, local
+// on the leader.
+func (s *session) startWriteLocked(ctx context.Context, st *translate.Stmt) error {
 	fwd, err := s.forwardWritesLocked(st)
 	if err != nil {
 		return err
@@ -160,6 +166,38 @@ func (s *session) ensureWriteLocked(ctx context.Context, st *translate.Stmt) err
 	}
 	s.tx.w = w
 	return nil
+}
+
+// leaderPoll is how often a write waiting for a leader tries again.
+const leaderPoll = 20 * time.Millisecond
+
+// awaitLeaderLocked runs start, the start of a write, and while it fails
+// because no leader could take the write (leaderUnavailable: nothing was
+// written) tries again every leaderPoll, for up to pgraft.leader_wait and
+// within the statement's context (statement_timeout, a cancel). During an
+// election a write then waits for the new leader instead of failing at
+// once; after the wait it fails with the last 40001 (57014 when the
+// statement's context ends first). A leader-side session
+// of a follower's does not wait: the follower's session does.
+func (s *session) awaitLeaderLocked(ctx context.Context, start func() error) error {
+	wait := s.set.duration("pgraft.leader_wait")
+	deadline := time.Now().Add(wait)
+	for {
+		err := start()
+		if err == nil || s.remote || !leaderUnavailable(err) || !time.Now().Before(deadline) {
+			return err
+		}
+		t := time.NewTimer(leaderPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return contextError(ctx, err) // 57014, or the statement's own cause
+		case <-s.srv.bgCtx.Done(): // the node is stopping
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 // commitLocked ends the block. A failed block rolls back and reports

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -64,6 +66,11 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 		return fmt.Errorf("node TLS certificates: %w", err)
 	}
 	first := host + ":7433"
+	// On its first start node 1 bootstraps and must lead before the others
+	// join it; restarted on its data, the three elect a leader together, so
+	// all three start first.
+	_, statErr := os.Stat(filepath.Join(dir, "node1"))
+	fresh := errors.Is(statErr, fs.ErrNotExist)
 	for i := 0; i < 3; i++ {
 		cfg := server.Config{
 			NodeID:      "node" + strconv.Itoa(i+1),
@@ -82,7 +89,7 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 			return fmt.Errorf("start node %d: %w", i+1, err)
 		}
 		nodes = append(nodes, srv)
-		if i == 0 {
+		if i == 0 && fresh {
 			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := srv.WaitLeader(wctx)
 			cancel()
@@ -90,6 +97,12 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 				return fmt.Errorf("node 1 elected no leader: %w", err)
 			}
 		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = nodes[0].WaitReady(wctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("the cluster elected no leader: %w", err)
 	}
 	fmt.Fprintf(stdout, `pgraft dev: three nodes running (data in %s)
   psql -h %[2]s -p 5433 -U postgres     # node1

@@ -50,8 +50,8 @@ type slot struct {
 // NewCluster starts n nodes: node 0 bootstraps, the others join it as
 // voters one after another. Each opt adjusts every node's configuration
 // (e.g. SnapshotThreshold) before it starts; it may also be a node's later
-// restart or a late AddNode. Returns once every node has joined and knows
-// the leader.
+// restart or a late AddNode. Returns once every node has joined, knows the
+// leader and admits clients (server.Server.WaitReady).
 func NewCluster(t testing.TB, n int, opts ...func(*server.Config)) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, opts: opts, net: newFaultNet()}
@@ -88,8 +88,8 @@ func (c *Cluster) AddNode() int {
 	c.start(i, join)
 	ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
 	defer cancel()
-	if err := c.Nodes[i].WaitLeader(ctx); err != nil {
-		c.t.Fatalf("servertest: node %d knows no leader: %v", i, err)
+	if err := c.Nodes[i].WaitReady(ctx); err != nil {
+		c.t.Fatalf("servertest: node %d: %v", i, err)
 	}
 	return i
 }

@@ -43,7 +43,8 @@ func nodePassword(cfg server.Config) string {
 }
 
 // Start starts a single node that bootstraps its own cluster in a fresh
-// temporary data dir, waits until it leads, and stops it when the test ends.
+// temporary data dir, waits until it leads and admits clients, and stops it
+// when the test ends.
 // Each opt adjusts the node's configuration before it starts.
 func Start(t testing.TB, opts ...func(*server.Config)) *Node {
 	t.Helper()
@@ -52,6 +53,19 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Node {
 
 // StartDir is Start on a given data dir (to restart a node on its data).
 func StartDir(t testing.TB, dir string, opts ...func(*server.Config)) *Node {
+	t.Helper()
+	n := OpenDir(t, dir, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.WaitReady(ctx); err != nil {
+		t.Fatalf("servertest: node not ready: %v", err)
+	}
+	return n
+}
+
+// OpenDir is StartDir without the wait: the node's ports are open as soon
+// as it returns, whether or not it admits clients yet.
+func OpenDir(t testing.TB, dir string, opts ...func(*server.Config)) *Node {
 	t.Helper()
 	cfg := server.Config{
 		DataDir:          dir,
@@ -72,11 +86,6 @@ func StartDir(t testing.TB, dir string, opts ...func(*server.Config)) *Node {
 	}
 	n := &Node{Server: srv, DataDir: dir, t: t, password: nodePassword(cfg)}
 	t.Cleanup(func() { n.Stop() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.WaitLeader(ctx); err != nil {
-		t.Fatalf("servertest: no leader: %v", err)
-	}
 	return n
 }
 
