@@ -59,8 +59,55 @@ func (h *hcLogger) enabled(level hclog.Level) bool {
 	return h.log.Enabled(context.Background(), slogLevel(level))
 }
 
+// routine gives the level of raft's Warn and Error records that are part of
+// normal operation: an election (Info), and a follower catching up or
+// votes turned down while a leader exists (Debug). Warn and Error then mean
+// something needs attention (a peer unreachable, a quorum lost, a disk
+// error); a clean start prints none.
+var routine = map[string]hclog.Level{
+	"heartbeat timeout reached, starting election":               hclog.Info,
+	"Election timeout reached, restarting election":              hclog.Info,
+	"new leader elected, stepping down":                          hclog.Info,
+	"peer has newer term, stopping replication":                  hclog.Info,
+	"failed to get previous log":                                 hclog.Debug,
+	"previous log term mis-match":                                hclog.Debug,
+	"appendEntries rejected, sending older logs":                 hclog.Debug,
+	"clearing log suffix":                                        hclog.Debug,
+	"duplicate requestVote from":                                 hclog.Debug,
+	"rejecting vote request since we have a leader":              hclog.Debug,
+	"rejecting pre-vote request since we have a leader":          hclog.Debug,
+	"rejecting vote request since our last term is greater":      hclog.Debug,
+	"rejecting pre-vote request since our last term is greater":  hclog.Debug,
+	"rejecting vote request since our last index is greater":     hclog.Debug,
+	"rejecting pre-vote request since our last index is greater": hclog.Debug,
+}
+
+// routineLevel is the level msg is logged at: routine's for routine raft
+// records, Debug for a transport connection that ends because its peer or
+// this node closed it, else level.
+func routineLevel(level hclog.Level, msg string, args []any) hclog.Level {
+	if level != hclog.Warn && level != hclog.Error {
+		return level
+	}
+	if l, ok := routine[msg]; ok {
+		return l
+	}
+	if msg == "failed to decode incoming command" {
+		for _, a := range args {
+			if err, ok := a.(error); ok {
+				text := err.Error()
+				if strings.Contains(text, "use of closed network connection") || text == "transport shutdown" || text == "EOF" {
+					return hclog.Debug
+				}
+			}
+		}
+	}
+	return level
+}
+
 // Log emits msg with hclog's alternating key/value args.
 func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
+	level = routineLevel(level, msg, args)
 	if !h.enabled(level) {
 		return
 	}

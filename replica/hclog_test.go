@@ -3,6 +3,7 @@ package replica
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -85,5 +86,35 @@ func TestHCLoggerStandardWriter(t *testing.T) {
 	l.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}).Print("[WARN] careful")
 	if out := buf.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, `msg=careful`) {
 		t.Fatalf("standard logger wrote %q, want a WARN record \"careful\"", out)
+	}
+}
+
+// TestHCLoggerRoutineRaftRecords: raft's Warn and Error records that are
+// part of normal operation come out at Info (an election) or Debug (a
+// follower catching up, a transport connection closed), so Warn and Error
+// mean something needs attention; others keep their level.
+func TestHCLoggerRoutineRaftRecords(t *testing.T) {
+	tests := []struct {
+		level hclog.Level
+		msg   string
+		args  []any
+		want  slog.Level
+	}{
+		{hclog.Warn, "heartbeat timeout reached, starting election", nil, slog.LevelInfo},
+		{hclog.Warn, "failed to get previous log", []any{"previous-index", 9}, slog.LevelDebug},
+		{hclog.Warn, "appendEntries rejected, sending older logs", nil, slog.LevelDebug},
+		{hclog.Warn, "rejecting pre-vote request since we have a leader", nil, slog.LevelDebug},
+		{hclog.Error, "failed to decode incoming command", []any{"error", errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")}, slog.LevelDebug},
+		{hclog.Error, "failed to decode incoming command", []any{"error", errors.New("unknown rpc type 9")}, slog.LevelError},
+		{hclog.Warn, "failed to contact quorum of nodes, stepping down", nil, slog.LevelWarn},
+		{hclog.Error, "failed to appendEntries to", []any{"error", errors.New("dial: connection refused")}, slog.LevelError},
+		{hclog.Info, "entering follower state", nil, slog.LevelInfo},
+	}
+	for _, tc := range tests {
+		var recs []slog.Record
+		newHCLogger(slog.New(recordHandler{level: levelTrace, records: &recs}), "raft").Log(tc.level, tc.msg, tc.args...)
+		if len(recs) != 1 || recs[0].Level != tc.want {
+			t.Errorf("%s %q: got %v, want %v", tc.level, tc.msg, firstLevel(recs), tc.want)
+		}
 	}
 }
