@@ -107,6 +107,14 @@ func (s *session) describeForwardedLocked(ctx context.Context, st *translate.Stm
 	return resp.Cols, true, nil
 }
 
+// inForwardedDDLBlock reports whether the session's block runs on the
+// leader (forwarded) and changed the schema there.
+func (s *session) inForwardedDDLBlock() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fwd.inTx && s.fwd.txDDL && !s.fwd.broken && s.fwd.conn != nil && s.tx.state == txBlock
+}
+
 // parseForwarded translates a statement of a forwarded block that changed
 // the schema: the leader-side block has the new tables, so the leader tells
 // the parameter types (for the client's own paramOIDs) and the columns,

@@ -232,6 +232,14 @@ func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 			stmts, err = s.translate(ctx, sql, paramOIDs, fresh, false)
 		}
 	}
+	if err != nil && s.inForwardedDDLBlock() {
+		// The block's own tables live in the leader-side block only: what
+		// this node cannot translate, the leader may. Translated without a
+		// schema, the statement goes there as text (parseForwarded).
+		if lenient, lerr := translate.SQL(sql, nil, translate.Options{ParamOIDs: paramOIDs, Setting: s.setting}); lerr == nil {
+			stmts, err, private = lenient, nil, true
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
