@@ -145,7 +145,7 @@ func (s *session) forwardAutocommitLocked(ctx context.Context, st *translate.Stm
 	if st.Kind == translate.KindDDL {
 		s.fwd.ddlIndex = resp.CommitIndex
 	}
-	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows, Seqs: resp.seqValues()}, nil
 }
 
 // forwardWriteLocked runs a write of a forwarded block on the leader.
@@ -157,7 +157,7 @@ func (s *session) forwardWriteLocked(ctx context.Context, st *translate.Stmt, ar
 	if st.Kind == translate.KindDDL {
 		s.fwd.txDDL = true
 	}
-	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows, Seqs: resp.seqValues()}, nil
 }
 
 // clientArgs is what a forwarded statement's text needs besides itself:

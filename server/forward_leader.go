@@ -231,6 +231,9 @@ func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdRespo
 		return &fwdResponse{Err: asPGError(err)}
 	}
 	resp := &fwdResponse{}
+	for _, v := range p.seqs {
+		resp.SeqNames, resp.SeqValues, resp.SeqNextval = append(resp.SeqNames, v.Name), append(resp.SeqValues, v.Value), append(resp.SeqNextval, v.Nextval)
+	}
 	if p.done {
 		resp.Tag = p.tag
 		return resp

@@ -78,6 +78,12 @@ type fwdResponse struct {
 	CommitIndex  uint64          // index of the entry this request committed; 0 if none
 	Cols         []pgwire.Column // fwdDescribe: the statement's row description
 	ParamOIDs    []uint32        // fwdDescribe: the statement's parameter types
+	// SeqNames and SeqValues are the sequence values the write produced
+	// (the leader-side session's currval/lastval), SeqNextval which came
+	// from nextval: the follower session keeps them (sequences.go).
+	SeqNames   []string
+	SeqValues  []int64
+	SeqNextval []bool
 }
 
 // writeForwardFrame writes v as one frame. A frame over the limit is

@@ -89,6 +89,8 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 		if err != nil {
 			return err
 		}
+		s.seqs.note(res.Seqs) // sequences.go
+		p.seqs = res.Seqs
 		if st.Returning {
 			p.mat = res.Rows
 		} else {
@@ -107,6 +109,9 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 	}
 	if st.CommitIndex {
 		return s.runCommitIndexLocked(p) // consistency.go
+	}
+	if st.SessionSeq != nil {
+		return s.runSessionSeqLocked(p) // sequences.go
 	}
 	if st.Checksum {
 		if err := s.waitConsistent(ctx); err != nil {

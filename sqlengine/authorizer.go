@@ -396,6 +396,9 @@ func registeredFunctionNames() []string {
 	for name := range readFuncs(nil) {
 		names = append(names, name)
 	}
+	for _, f := range readSequenceFuncs() {
+		names = append(names, f.name)
+	}
 	return names
 }
 

@@ -71,6 +71,7 @@ type Engine struct {
 	// between statements, if any.
 	wmu      connLock
 	det      detState
+	seq      seqState    // the sequences of the statement on the write connection (sequences.go)
 	budget   *workBudget // the write connection's work budget (budget.go)
 	borrower *WriteTx
 	helper   *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
@@ -200,6 +201,9 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err := registerWriteFunctions(c, &e.det); err != nil {
 		return err
 	}
+	if err := registerSequenceFuncs(c, e.sequenceFuncs(), b); err != nil {
+		return err
+	}
 	e.budget = b
 	if _, err := c.Exec("PRAGMA case_sensitive_like=ON", nil); err != nil {
 		return err
@@ -219,6 +223,9 @@ func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	if err := registerReadFunctions(c); err != nil {
+		return err
+	}
+	if err := registerSequenceFuncs(c, readSequenceFuncs(), b); err != nil {
 		return err
 	}
 	trusted := newTrustedPrefix()
@@ -241,6 +248,9 @@ func (e *Engine) initMeta() error {
 	}
 	if _, err := e.wconn.ExecContext(ctx, rolesTableSQL); err != nil {
 		return fmt.Errorf("create _pgraft_roles: %w", err)
+	}
+	if _, err := e.wconn.ExecContext(ctx, sequencesTableSQL); err != nil {
+		return fmt.Errorf("create _pgraft_sequences: %w", err)
 	}
 	if err := e.loadRoles(ctx); err != nil {
 		return err

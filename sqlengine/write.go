@@ -177,7 +177,9 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	defer t.unlock()
 	t.e.det.begin(t.ctx)
 	t.e.det.setOrdinal(t.execs + 1)
+	t.e.seq.deny = true // not logged: it must not change a sequence (sequences.go)
 	r, err := t.e.execBudgeted(ctx, q, args, true, MaxStatementSteps)
+	t.e.seq.deny = false
 	if err != nil {
 		return nil, mapConnError(t.e.wraw, t.failed(err))
 	}

@@ -358,9 +358,6 @@ func (t *translator) deleteStatement(s *pg.DeleteStmt) *Stmt {
 // truncateStatement turns TRUNCATE into DELETE per table.
 func (t *translator) truncateStatement(s *pg.TruncateStmt) *Stmt {
 	t.write = true
-	if s.RestartSeqs {
-		t.unsupported("TRUNCATE … RESTART IDENTITY")
-	}
 	st := &Stmt{Kind: KindDelete, Tag: "TRUNCATE TABLE"}
 	names := map[string]bool{}
 	for _, n := range s.Relations {
@@ -376,6 +373,11 @@ func (t *translator) truncateStatement(s *pg.TruncateStmt) *Stmt {
 			st.SQL = sql
 		} else {
 			st.Post = append(st.Post, sql)
+		}
+	}
+	if s.RestartSeqs { // the sequences the tables own start again (sequence.go)
+		for _, n := range s.Relations {
+			st.Post = append(st.Post, t.ownedSequencesSQL("restart_owned", n.GetRangeVar().Relname))
 		}
 	}
 	return st
