@@ -52,6 +52,7 @@ func (t *translator) insertStatement(s *pg.InsertStmt) *Stmt {
 	defer t.popScope()
 	cols := t.insertColumns(s, ti, table)
 	body := t.insertSource(s, ti, table, &cols)
+	cols, body = t.serialRowidValue(ti, cols, body, s.OnConflictClause != nil) // sequence.go
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + target)
 	if len(cols) > 0 && body != " DEFAULT VALUES" {

@@ -3,6 +3,7 @@ package translate
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -500,4 +501,53 @@ func (t *translator) serialSequenceName(def *tableDef, col string) string {
 			return name
 		}
 	}
+}
+
+// serialRowidValue gives an INSERT that leaves a serial INTEGER PRIMARY
+// KEY out the column's nextval explicitly: SQLite assigns a rowid alias
+// itself when it is omitted, whatever its DEFAULT says. The source's rows
+// get the value as an extra column, in their order.
+func (t *translator) serialRowidValue(ti *TableInfo, cols []string, body string, conflict bool) ([]string, string) {
+	col, seq := serialRowid(ti)
+	if col == "" || slices.Contains(cols, col) {
+		return cols, body
+	}
+	next := NextvalFunc + "(" + t.quoteString(seq) + ")"
+	if body == " DEFAULT VALUES" {
+		return []string{col}, " VALUES (" + next + ")"
+	}
+	if len(cols) == 0 {
+		t.unsupported("INSERT without a column list into a table whose serial key it leaves out")
+	}
+	body = " SELECT *, " + next + " FROM (" + strings.TrimPrefix(body, " ") + ")"
+	if conflict {
+		body += " WHERE true" // SQLite's parser needs it before ON CONFLICT
+	}
+	return append(cols, col), body
+}
+
+// serialRowid is a table's INTEGER PRIMARY KEY whose default is nextval of
+// a sequence (a serial or identity key), and that sequence; "" if none.
+// Tables of older builds keep AUTOINCREMENT (Serial) and need nothing.
+func serialRowid(ti *TableInfo) (col, seq string) {
+	if ti == nil {
+		return "", ""
+	}
+	for _, c := range ti.Columns {
+		if !c.Rowid || c.Serial {
+			continue
+		}
+		d, ok := strings.CutPrefix(c.Default, "nextval('")
+		if !ok {
+			return "", ""
+		}
+		lit, ok := strings.CutSuffix(d, "'::regclass)")
+		if !ok {
+			return "", ""
+		}
+		if name, ok := RegclassName(strings.ReplaceAll(lit, "''", "'")); ok {
+			return c.Name, name
+		}
+	}
+	return "", ""
 }
