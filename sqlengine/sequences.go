@@ -381,6 +381,8 @@ func (e *Engine) sequenceDDL(args []any) (any, error) {
 		err = e.ownedSequences(&spec)
 	case "advance":
 		err = e.advanceSequences(&spec)
+	case "rename_owner":
+		err = e.renameOwner(&spec)
 	default:
 		err = funcError(pgerror.InvalidParameterValue, "unknown sequence operation "+strconv.Quote(spec.Op))
 	}
@@ -723,6 +725,36 @@ func (e *Engine) advanceSequences(spec *translate.SequenceSpec) error {
 			r.last, r.called = v, true
 			e.seqTouch(r)
 		}
+	}
+	return nil
+}
+
+// renameOwner follows a rename of the owning table (spec.Column "") or
+// column in the sequences it owns.
+func (e *Engine) renameOwner(spec *translate.SequenceSpec) error {
+	q := `SELECT name FROM _pgraft_sequences WHERE owner_table = ?1 ORDER BY id`
+	args := []any{spec.Table}
+	if spec.Column != "" {
+		q = `SELECT name FROM _pgraft_sequences WHERE owner_table = ?1 AND owner_column = ?2 ORDER BY id`
+		args = append(args, spec.Column)
+	}
+	rows, err := e.seqQuery(q, args...)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		name, _ := row[0].(string)
+		r, err := e.seqLoad(name)
+		if err != nil || r == nil {
+			return err
+		}
+		if spec.Column != "" {
+			r.ownerCol = spec.NewName
+		} else {
+			r.ownerTable = spec.NewName
+		}
+		e.seq.structural = true
+		e.seqTouch(r)
 	}
 	return nil
 }

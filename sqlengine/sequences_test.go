@@ -335,3 +335,20 @@ func TestSequenceDeterministic(t *testing.T) {
 		t.Errorf("values: %v", got)
 	}
 }
+
+// Renaming the owning table or column keeps the ownership: DROP TABLE
+// still drops the sequence, pg_get_serial_sequence still finds it.
+func TestSequenceOwnerRenamed(t *testing.T) {
+	e := newTestEngine(t)
+	mustPG(t, e, "CREATE TABLE t (id serial PRIMARY KEY, v text)")
+	mustPG(t, e, "ALTER TABLE t RENAME TO t2")
+	mustPG(t, e, "ALTER TABLE t2 RENAME COLUMN id TO key")
+	if got := queryPG(t, e, "SELECT pg_get_serial_sequence('t2', 'key')"); got != "[public.t_id_seq]" {
+		t.Errorf("after renames: %s", got)
+	}
+	if got := mustPG(t, e, "INSERT INTO t2 (v) VALUES ('a') RETURNING key"); fmt.Sprint(got) != "[1]" {
+		t.Errorf("insert after renames: %v", got)
+	}
+	mustPG(t, e, "DROP TABLE t2")
+	wantPGCode(t, e, "SELECT nextval('t_id_seq')", pgerror.UndefinedTable)
+}

@@ -36,7 +36,7 @@ func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 		if v.RenameStmt.RenameType == pg.ObjectType_OBJECT_SEQUENCE {
 			return t.renameSequence(v.RenameStmt)
 		}
-		return t.renameStatement(v.RenameStmt)
+		return t.renameOwner(v.RenameStmt, t.renameStatement(v.RenameStmt)) // sequence.go
 	case *pg.Node_CreateSeqStmt:
 		return t.createSequence(v.CreateSeqStmt)
 	case *pg.Node_AlterSeqStmt:

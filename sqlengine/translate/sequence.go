@@ -21,11 +21,12 @@ import (
 // against the database when the statement runs, on every node alike, so a
 // translation against a stale schema cannot make it wrong.
 type SequenceSpec struct {
-	Op          string   `json:"op"`              // "create", "alter", "drop", "drop_owned", "restart_owned", "advance"
+	Op          string   `json:"op"`              // "create", "alter", "drop", "drop_owned", "restart_owned", "rename_owner", "advance"
 	Name        string   `json:"name,omitempty"`  // create, alter
 	Names       []string `json:"names,omitempty"` // drop
 	NewName     string   `json:"new_name,omitempty"`
-	Table       string   `json:"table,omitempty"` // drop_owned, restart_owned
+	Table       string   `json:"table,omitempty"`  // drop_owned, restart_owned, rename_owner
+	Column      string   `json:"column,omitempty"` // rename_owner: the renamed column ("" for the table)
 	IfExists    bool     `json:"if_exists,omitempty"`
 	IfNotExists bool     `json:"if_not_exists,omitempty"`
 	Cascade     bool     `json:"cascade,omitempty"`
@@ -550,4 +551,21 @@ func serialRowid(ti *TableInfo) (col, seq string) {
 		}
 	}
 	return "", ""
+}
+
+// renameOwner follows a table or column rename with the sequences it owns:
+// PostgreSQL keeps ownership by OID, pgraft by name.
+func (t *translator) renameOwner(r *pg.RenameStmt, st *Stmt) *Stmt {
+	if st == nil || st.Kind != KindDDL {
+		return st
+	}
+	switch r.RenameType {
+	case pg.ObjectType_OBJECT_TABLE:
+		spec := &SequenceSpec{Op: "rename_owner", Table: r.Relation.Relname, NewName: r.Newname}
+		st.Post = append(st.Post, t.seqSpecSQL(spec))
+	case pg.ObjectType_OBJECT_COLUMN:
+		spec := &SequenceSpec{Op: "rename_owner", Table: r.Relation.Relname, Column: r.Subname, NewName: r.Newname}
+		st.Post = append(st.Post, t.seqSpecSQL(spec))
+	}
+	return st
 }
