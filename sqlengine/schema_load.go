@@ -140,7 +140,7 @@ func loadSchema(ctx context.Context, q queryer) (*SchemaSnapshot, error) {
 // loadSequences reads the sequences' names and owners (sequences.go). A
 // database without _pgraft_sequences (a bare one in tests) has none.
 func loadSequences(ctx context.Context, q queryer, snap *SchemaSnapshot) error {
-	rs, err := q.QueryContext(ctx, "SELECT name, coalesce(owner_table, ''), coalesce(owner_column, '') FROM _pgraft_sequences")
+	rs, err := q.QueryContext(ctx, "SELECT name, coalesce(owner_table, ''), coalesce(owner_column, ''), coalesce(identity, '') FROM _pgraft_sequences")
 	if err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return nil
@@ -150,13 +150,20 @@ func loadSequences(ctx context.Context, q queryer, snap *SchemaSnapshot) error {
 	defer rs.Close()
 	snap.sequences, snap.ownedSeq = map[string]bool{}, map[[2]string]string{}
 	for rs.Next() {
-		var name, table, column string
-		if err := rs.Scan(&name, &table, &column); err != nil {
+		var name, table, column, identity string
+		if err := rs.Scan(&name, &table, &column, &identity); err != nil {
 			return fmt.Errorf("read _pgraft_sequences: %w", err)
 		}
 		snap.sequences[name] = true
 		if table != "" {
 			snap.ownedSeq[[2]string{table, column}] = name
+		}
+		if ti := snap.byName[table]; ti != nil && identity != "" {
+			for i := range ti.Columns {
+				if ti.Columns[i].Name == column {
+					ti.Columns[i].Identity = identity[0]
+				}
+			}
 		}
 	}
 	return rs.Err()

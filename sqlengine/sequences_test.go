@@ -352,3 +352,19 @@ func TestSequenceOwnerRenamed(t *testing.T) {
 	mustPG(t, e, "DROP TABLE t2")
 	wantPGCode(t, e, "SELECT nextval('t_id_seq')", pgerror.UndefinedTable)
 }
+
+// A GENERATED ALWAYS identity column takes no value but with OVERRIDING
+// SYSTEM VALUE (428C9, as PostgreSQL).
+func TestIdentityAlways(t *testing.T) {
+	e := newTestEngine(t)
+	mustPG(t, e, "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)")
+	wantPGCode(t, e, "INSERT INTO t (id, v) VALUES (5, 'a')", "428C9")
+	wantPGCode(t, e, "INSERT INTO t VALUES (5, 'a')", "428C9")
+	wantPGCode(t, e, "INSERT INTO t (id, v) OVERRIDING USER VALUE VALUES (5, 'a')", pgerror.FeatureNotSupported)
+	if got := mustPG(t, e, "INSERT INTO t (id, v) OVERRIDING SYSTEM VALUE VALUES (5, 'a') RETURNING id"); fmt.Sprint(got) != "[5]" {
+		t.Errorf("OVERRIDING SYSTEM VALUE: %v", got)
+	}
+	if got := mustPG(t, e, "INSERT INTO t (id, v) VALUES (DEFAULT, 'b') RETURNING id"); fmt.Sprint(got) != "[1]" {
+		t.Errorf("DEFAULT: %v", got)
+	}
+}

@@ -45,14 +45,15 @@ func (t *translator) insertStatement(s *pg.InsertStmt) *Stmt {
 	if s.WithClause != nil {
 		t.unsupported("WITH in INSERT")
 	}
-	if s.Override != pg.OverridingKind_OVERRIDING_NOT_SET && s.Override != pg.OverridingKind_OVERRIDING_KIND_UNDEFINED {
-		t.unsupported("OVERRIDING … VALUE")
+	if s.Override == pg.OverridingKind_OVERRIDING_USER_VALUE {
+		t.unsupported("OVERRIDING USER VALUE")
 	}
 	target, ti, table := t.writeTarget(s.Relation)
 	defer t.popScope()
 	cols := t.insertColumns(s, ti, table)
 	body := t.insertSource(s, ti, table, &cols)
-	cols, body = t.serialRowidValue(ti, cols, body, s.OnConflictClause != nil) // sequence.go
+	t.checkIdentityAlways(ti, cols, s.Override == pg.OverridingKind_OVERRIDING_SYSTEM_VALUE) // sequence.go
+	cols, body = t.serialRowidValue(ti, cols, body, s.OnConflictClause != nil)               // sequence.go
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + target)
 	if len(cols) > 0 && body != " DEFAULT VALUES" {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -568,4 +569,19 @@ func (t *translator) renameOwner(r *pg.RenameStmt, st *Stmt) *Stmt {
 		st.Post = append(st.Post, t.seqSpecSQL(spec))
 	}
 	return st
+}
+
+// checkIdentityAlways refuses a value for a GENERATED ALWAYS identity
+// column, as PostgreSQL does (428C9), unless OVERRIDING SYSTEM VALUE.
+func (t *translator) checkIdentityAlways(ti *TableInfo, cols []string, override bool) {
+	if ti == nil || override {
+		return
+	}
+	for _, name := range cols {
+		if c := ti.Column(name); c != nil && c.Identity == 'a' {
+			t.fail(pgerror.New("428C9", "cannot insert a non-DEFAULT value into column \"%s\"", name).
+				WithDetail(fmt.Sprintf("Column \"%s\" is an identity column defined as GENERATED ALWAYS.", name)).
+				WithHint("Use OVERRIDING SYSTEM VALUE to override."))
+		}
+	}
 }
