@@ -474,7 +474,7 @@ func (e *Engine) renameSequence(r *seqRow, to string) error {
 	}
 	if len(users) > 0 {
 		return funcError(pgerror.FeatureNotSupported,
-			fmt.Sprintf("renaming sequence %q, which the column default of table %q uses, is not supported", r.name, users[0]))
+			fmt.Sprintf("renaming sequence %q, which %q uses (a column default or a view), is not supported", r.name, users[0]))
 	}
 	e.seq.rows[r.name] = nil
 	r.name = to
@@ -482,11 +482,11 @@ func (e *Engine) renameSequence(r *seqRow, to string) error {
 	return nil
 }
 
-// sequenceUsers lists the tables whose column defaults call nextval of
-// sequence name.
+// sequenceUsers lists the tables whose column defaults, and the views
+// whose queries, call nextval of sequence name.
 func (e *Engine) sequenceUsers(name string) ([]string, error) {
 	needle := translate.NextvalFunc + "(" + translate.QuoteLiteral(name) + ")"
-	rows, err := e.seqQuery(`SELECT name FROM main.sqlite_schema WHERE type = 'table' AND instr(sql, ?1) > 0 ORDER BY name`, needle)
+	rows, err := e.seqQuery(`SELECT name FROM main.sqlite_schema WHERE type IN ('table', 'view') AND instr(sql, ?1) > 0 ORDER BY name`, needle)
 	if err != nil {
 		return nil, err
 	}
@@ -646,11 +646,11 @@ func (e *Engine) dropSequences(spec *translate.SequenceSpec) error {
 		if len(users) > 0 {
 			if spec.Cascade {
 				return funcError(pgerror.FeatureNotSupported,
-					fmt.Sprintf("DROP SEQUENCE … CASCADE of sequence %q, which a column default of table %q uses", name, users[0]))
+					fmt.Sprintf("DROP SEQUENCE … CASCADE of sequence %q, which %q uses (a column default or a view)", name, users[0]))
 			}
 			return pgFuncError(pgerror.New(pgerror.DependentObjectsStillExist,
 				"cannot drop sequence %s because other objects depend on it", name).
-				WithDetail(fmt.Sprintf("default value for a column of table %s depends on sequence %s", users[0], name)).
+				WithDetail(fmt.Sprintf("%s depends on sequence %s", users[0], name)).
 				WithHint("Use DROP ... CASCADE to drop the dependent objects too."))
 		}
 		r.deleted = true
