@@ -72,6 +72,7 @@ type Engine struct {
 	wmu      connLock
 	det      detState
 	seq      seqState    // the sequences of the statement on the write connection (sequences.go)
+	seqStmts rawStmts    // their queries, prepared once on the write connection
 	budget   *workBudget // the write connection's work budget (budget.go)
 	borrower *WriteTx
 	helper   *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
@@ -306,6 +307,7 @@ func (e *Engine) Close() error {
 func (e *Engine) closeConns() error {
 	var errs []error
 	if e.wconn != nil {
+		e.seqStmts.finalize() // before its connection closes
 		errs = append(errs, e.wconn.Close())
 	}
 	for _, db := range []*sql.DB{e.read, e.snap, e.write, e.helper} {

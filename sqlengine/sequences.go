@@ -96,11 +96,12 @@ func (s *seqState) reset() {
 }
 
 // seqQuery runs one of pgraft's own queries on the write connection, with
-// internal access and outside the statement cache; it may run inside a
+// internal access, prepared once in e.seqStmts (never in go-sqlite3's
+// cache, so no client statement can reuse it); it may run inside a
 // function callback.
 func (e *Engine) seqQuery(q string, args ...any) ([][]any, error) {
 	defer e.wauth.enterInternalUncached()()
-	return queryRaw(e.wraw, q, args...)
+	return e.seqStmts.query(e.wraw, q, args...)
 }
 
 const seqColumns = `id, name, typid, start, increment, minvalue, maxvalue, cache, cycle,

@@ -14,6 +14,8 @@ const unsigned char *sqlite3_column_text(sqlite3_stmt*, int);
 int sqlite3_bind_int64(sqlite3_stmt*, int, long long);
 int sqlite3_bind_null(sqlite3_stmt*, int);
 int sqlite3_bind_text(sqlite3_stmt*, int, const char*, int, void(*)(void*));
+int sqlite3_reset(sqlite3_stmt*);
+int sqlite3_clear_bindings(sqlite3_stmt*);
 
 // pgraft_bind_text binds a copy of s (SQLITE_TRANSIENT): the Go string's
 // C copy is freed as soon as the call returns.
@@ -45,6 +47,52 @@ func queryRaw(c *sqlite3.SQLiteConn, q string, args ...any) ([][]any, error) {
 		return nil, lastPrepareError(db, rc)
 	}
 	defer C.sqlite3_finalize(st)
+	return stepAll(db, st, args)
+}
+
+// rawStmts keeps the few statements of pgraft's own that run on the write
+// connection for every statement naming a sequence, prepared once: a
+// prepare costs more than the query. They are pgraft's, never a client's
+// (go-sqlite3's cache is not involved); SQLite prepares one again when the
+// schema changed or the authorizer was reinstalled, under the access of
+// the moment, which is internal (Engine.seqQuery). finalize runs before
+// the connection closes.
+type rawStmts struct {
+	m map[string]*C.sqlite3_stmt
+}
+
+// query runs q, prepared on c the first time, like queryRaw.
+func (r *rawStmts) query(c *sqlite3.SQLiteConn, q string, args ...any) ([][]any, error) {
+	db := dbHandle(c)
+	st := r.m[q]
+	if st == nil {
+		cq := C.CString(q)
+		defer C.free(unsafe.Pointer(cq))
+		if rc := C.sqlite3_prepare_v2(db, cq, -1, &st, nil); rc != 0 {
+			return nil, lastPrepareError(db, rc)
+		}
+		if r.m == nil {
+			r.m = map[string]*C.sqlite3_stmt{}
+		}
+		r.m[q] = st
+	}
+	defer func() {
+		C.sqlite3_reset(st) // ends its read of the table; the error was stepAll's
+		C.sqlite3_clear_bindings(st)
+	}()
+	return stepAll(db, st, args)
+}
+
+// finalize releases every statement.
+func (r *rawStmts) finalize() {
+	for _, st := range r.m {
+		C.sqlite3_finalize(st)
+	}
+	r.m = nil
+}
+
+// stepAll binds args to st and steps it to the end.
+func stepAll(db *C.sqlite3, st *C.sqlite3_stmt, args []any) ([][]any, error) {
 	for i, a := range args {
 		var rc C.int
 		switch v := a.(type) {
