@@ -378,3 +378,23 @@ func TestIdentityInformationSchema(t *testing.T) {
 		t.Errorf("information_schema.columns: %s", got)
 	}
 }
+
+// Django's sequence reset after loading rows with explicit ids.
+func TestSequenceResetAfterLoad(t *testing.T) {
+	e := newTestEngine(t)
+	mustPG(t, e, "CREATE TABLE t (id serial PRIMARY KEY, v text)")
+	mustPG(t, e, "INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b'), (7, 'c')")
+	if got := mustPG(t, e, `SELECT setval(pg_get_serial_sequence('"t"','id'), coalesce(max("id"), 1), max("id") IS NOT null) FROM "t"`); fmt.Sprint(got) != "[7]" {
+		t.Errorf("reset: %v", got)
+	}
+	if got := mustPG(t, e, "INSERT INTO t (v) VALUES ('d') RETURNING id"); fmt.Sprint(got) != "[8]" {
+		t.Errorf("insert after reset: %v", got)
+	}
+	mustPG(t, e, "TRUNCATE t")
+	if got := mustPG(t, e, `SELECT setval(pg_get_serial_sequence('"t"','id'), coalesce(max("id"), 1), max("id") IS NOT null) FROM "t"`); fmt.Sprint(got) != "[1]" {
+		t.Errorf("reset of an empty table: %v", got)
+	}
+	if got := mustPG(t, e, "INSERT INTO t (v) VALUES ('e') RETURNING id"); fmt.Sprint(got) != "[1]" {
+		t.Errorf("insert after reset of an empty table: %v", got)
+	}
+}

@@ -75,6 +75,9 @@ const (
 type SequenceSchema interface {
 	// Sequence reports whether a sequence of that name exists.
 	Sequence(name string) bool
+	// OwnedSequence is the sequence column table.column owns (a serial or
+	// identity column's), "" if none.
+	OwnedSequence(table, column string) string
 }
 
 // sequence reports whether name is a sequence of the schema.
@@ -318,6 +321,9 @@ func (t *translator) seqNameArg(fn string, n *pg.Node) string {
 		}
 		n = tc.Arg
 	}
+	if f := n.GetFuncCall(); f != nil && t.funcName(f.Funcname) == "pg_get_serial_sequence" && len(f.Args) == 2 {
+		return t.serialSequenceArg(fn, f) // Django's sequence reset
+	}
 	lit, ok := constString(n)
 	if !ok {
 		t.unsupported("%s() of anything but a sequence name literal", fn)
@@ -341,13 +347,13 @@ func (t *translator) sequenceFunc(name string, f *pg.FuncCall) (string, xtype, b
 			t.fail(undefinedFunction(name, nil))
 		}
 		t.seqWrite = true
-		return NextvalFunc + "(" + t.quoteString(t.seqNameArg(name, f.Args[0])) + ")", typed(pgvalue.OIDInt8), true
+		return NextvalFunc + "(" + t.seqNameSQL(t.seqNameArg(name, f.Args[0])) + ")", typed(pgvalue.OIDInt8), true
 	case "setval":
 		if len(f.Args) != 2 && len(f.Args) != 3 {
 			t.fail(undefinedFunction(name, nil))
 		}
 		t.seqWrite = true
-		args := []string{t.quoteString(t.seqNameArg(name, f.Args[0]))}
+		args := []string{t.seqNameSQL(t.seqNameArg(name, f.Args[0]))}
 		v, _ := t.expr(f.Args[1])
 		t.hintParam(f.Args[1], TypeByOID(pgvalue.OIDInt8))
 		args = append(args, v)
@@ -361,7 +367,11 @@ func (t *translator) sequenceFunc(name string, f *pg.FuncCall) (string, xtype, b
 		if len(f.Args) != 1 {
 			t.fail(undefinedFunction(name, nil))
 		}
-		t.seqRead = append(t.seqRead, t.seqNameArg(name, f.Args[0]))
+		seq := t.seqNameArg(name, f.Args[0])
+		if seq == "" {
+			t.unsupported("currval() of a column that owns no sequence")
+		}
+		t.seqRead = append(t.seqRead, seq)
 		return "NULL", typed(pgvalue.OIDInt8), true
 	case "lastval":
 		if len(f.Args) != 0 {
@@ -584,4 +594,37 @@ func (t *translator) checkIdentityAlways(ti *TableInfo, cols []string, override 
 				WithHint("Use OVERRIDING SYSTEM VALUE to override."))
 		}
 	}
+}
+
+// serialSequenceArg resolves pg_get_serial_sequence('table', 'column') as
+// the argument of a sequence function, from the schema, when translating:
+// the log then names the sequence. "" (a NULL argument) when the column
+// owns none.
+func (t *translator) serialSequenceArg(fn string, f *pg.FuncCall) string {
+	table, ok1 := constString(f.Args[0])
+	column, ok2 := constString(f.Args[1])
+	if !ok1 || !ok2 {
+		t.unsupported("%s() of pg_get_serial_sequence() of anything but literals", fn)
+	}
+	name, ok := RegclassName(table)
+	if !ok {
+		t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", table))
+	}
+	if t.table(name) == nil {
+		t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", table))
+	}
+	ss, ok := t.schema.(SequenceSchema)
+	if !ok {
+		return ""
+	}
+	return ss.OwnedSequence(name, column)
+}
+
+// seqNameSQL is a resolved sequence argument as SQL: NULL when there is
+// none (the functions are strict).
+func (t *translator) seqNameSQL(name string) string {
+	if name == "" {
+		return "NULL"
+	}
+	return t.quoteString(name)
 }

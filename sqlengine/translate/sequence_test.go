@@ -13,6 +13,13 @@ type seqSchema struct{ fakeSchema }
 
 func (seqSchema) Sequence(name string) bool { return name == "s" || name == "items_id_seq" }
 
+func (seqSchema) OwnedSequence(table, column string) string {
+	if table == "items" && column == "id" {
+		return "items_id_seq"
+	}
+	return ""
+}
+
 func newSeqSchema() seqSchema {
 	s := testSchema()
 	id := testCol("id", "int4", -1, true)
@@ -47,6 +54,9 @@ func TestTranslateSequences(t *testing.T) {
 			`INSERT INTO items (v, id) SELECT *, pg_nextval('items_id_seq') FROM (VALUES ('a'), ('b'))`, KindInsert},
 		{"serial table, DEFAULT VALUES", "INSERT INTO items DEFAULT VALUES", `INSERT INTO items (id) VALUES (pg_nextval('items_id_seq'))`, KindInsert},
 		{"serial table with an explicit key", "INSERT INTO items (id, v) VALUES (5, 'a')", `INSERT INTO items (id, v) VALUES (5, 'a')`, KindInsert},
+		{"Django's sequence reset", `SELECT setval(pg_get_serial_sequence('"items"','id'), coalesce(max("id"), 1), max("id") IS NOT null) FROM "items"`,
+			`SELECT pg_setval('items_id_seq', coalesce(max(id), 1), max(id) IS NOT NULL) AS "setval" FROM items`, KindUpdate},
+		{"a column without a sequence", `SELECT nextval(pg_get_serial_sequence('users', 'name'))`, `SELECT pg_nextval(NULL) AS "nextval"`, KindUpdate},
 		{"truncate restart identity", "TRUNCATE items RESTART IDENTITY", "DELETE FROM items", KindDelete},
 	}
 	for _, tc := range tests {
