@@ -51,7 +51,8 @@ SELECT CAST(i.value ->> 'oid' AS INTEGER), i.value ->> 'name', 'i', s.name, CAST
   FROM main.sqlite_schema s, json_each(pgraft_indexes(` + schemaJSON + `, s.name)) i
  WHERE s.type = 'table' AND ` + userRelFilter + `
 UNION ALL
-SELECT q.oid, q.seqname, 'S', q.seqname, q.oid, NULL FROM pg_sequence_state q`},
+SELECT CAST(` + strconv.Itoa(oidSequenceBase) + ` + q.id AS INTEGER), q.name, 'S', q.name,
+       CAST(` + strconv.Itoa(oidSequenceBase) + ` + q.id AS INTEGER), NULL FROM _pgraft_sequences q`},
 	{"_pgraft_con", `
 SELECT CAST(c.value ->> 'oid' AS INTEGER) AS oid, c.value ->> 'name' AS conname, c.value ->> 'type' AS contype,
        CAST(16384 + s.rowid AS INTEGER) AS conrelid, s.name AS relname, c.value AS j

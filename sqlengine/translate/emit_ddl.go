@@ -19,6 +19,9 @@ import (
 func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 	switch v := n.GetNode().(type) {
 	case *pg.Node_CreateStmt:
+		if t.namesSequence(v.CreateStmt.Relation, v.CreateStmt.IfNotExists) { // sequence.go
+			return &Stmt{Kind: KindNoop, Tag: "CREATE TABLE"} // PostgreSQL's NOTICE: already exists, skipping
+		}
 		return t.createTable(v.CreateStmt)
 	case *pg.Node_IndexStmt:
 		return t.createIndex(v.IndexStmt)
@@ -26,6 +29,7 @@ func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 		if v.DropStmt.RemoveType == pg.ObjectType_OBJECT_SEQUENCE {
 			return t.dropSequence(v.DropStmt) // sequence.go
 		}
+		t.dropNotSequence(v.DropStmt) // sequence.go
 		return t.dropOwned(v.DropStmt, t.dropStatement(v.DropStmt))
 	case *pg.Node_AlterTableStmt:
 		if v.AlterTableStmt.Objtype == pg.ObjectType_OBJECT_SEQUENCE {

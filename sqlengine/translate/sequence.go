@@ -628,3 +628,32 @@ func (t *translator) seqNameSQL(name string) string {
 	}
 	return t.quoteString(name)
 }
+
+// namesSequence refuses to create a table named like a sequence (42P07, as
+// PostgreSQL: they share pg_class; SQLite does not know sequences), and
+// reports whether CREATE TABLE IF NOT EXISTS has nothing to do.
+func (t *translator) namesSequence(rv *pg.RangeVar, ifNotExists bool) bool {
+	if rv == nil || rv.Schemaname != "" && rv.Schemaname != "public" || !t.sequence(rv.Relname) {
+		return false
+	}
+	if !ifNotExists {
+		t.fail(pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", rv.Relname))
+	}
+	return true
+}
+
+// dropNotSequence refuses DROP TABLE/VIEW/INDEX of a sequence (42809).
+func (t *translator) dropNotSequence(s *pg.DropStmt) {
+	kinds := map[pg.ObjectType]string{pg.ObjectType_OBJECT_TABLE: "table", pg.ObjectType_OBJECT_VIEW: "view", pg.ObjectType_OBJECT_INDEX: "index"}
+	kind, ok := kinds[s.RemoveType]
+	if !ok {
+		return
+	}
+	for _, o := range s.Objects {
+		names := nameList(o.GetList().GetItems())
+		if name := names[len(names)-1]; len(names) <= 2 && t.sequence(name) {
+			t.fail(pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a %s", name, kind).
+				WithHint("Use DROP SEQUENCE to remove a sequence."))
+		}
+	}
+}

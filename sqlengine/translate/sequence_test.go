@@ -124,3 +124,19 @@ func TestTranslateSequenceErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTranslateSequenceNames(t *testing.T) {
+	for _, c := range []struct{ in, code string }{
+		{"CREATE TABLE s (a int)", pgerror.DuplicateTable},
+		{"DROP TABLE s", pgerror.WrongObjectType},
+		{"DROP VIEW IF EXISTS public.s", pgerror.WrongObjectType},
+	} {
+		_, err := SQL(c.in, newSeqSchema(), testOptions())
+		if e := pgerror.As(err); e == nil || e.Code != c.code {
+			t.Errorf("SQL(%q) = %v, want %s", c.in, err, c.code)
+		}
+	}
+	if sts, err := SQL("CREATE TABLE IF NOT EXISTS s (a int)", newSeqSchema(), testOptions()); err != nil || sts[0].Kind != KindNoop {
+		t.Errorf("CREATE TABLE IF NOT EXISTS of a sequence's name: %v %v", sts, err)
+	}
+}
