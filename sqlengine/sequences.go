@@ -663,8 +663,19 @@ func (e *Engine) dropSequences(spec *translate.SequenceSpec) error {
 }
 
 // ownedSequences drops (DROP TABLE) or restarts (TRUNCATE … RESTART
-// IDENTITY) the sequences that table spec.Table owns.
+// IDENTITY) the sequences that table spec.Table owns. A table an older
+// build made keeps its serial key's counter in sqlite_sequence
+// (AUTOINCREMENT): RESTART IDENTITY resets that.
 func (e *Engine) ownedSequences(spec *translate.SequenceSpec) error {
+	if spec.Op == "restart_owned" {
+		if kind, err := e.relationKind("sqlite_sequence"); err != nil {
+			return err
+		} else if kind == "table" {
+			if _, err := e.seqQuery(`DELETE FROM sqlite_sequence WHERE name = ?1`, spec.Table); err != nil {
+				return err
+			}
+		}
+	}
 	rows, err := e.seqQuery(`SELECT name FROM _pgraft_sequences WHERE owner_table = ?1 ORDER BY id`, spec.Table)
 	if err != nil {
 		return err

@@ -398,3 +398,26 @@ func TestSequenceResetAfterLoad(t *testing.T) {
 		t.Errorf("insert after reset of an empty table: %v", got)
 	}
 }
+
+// A table an older build made has an AUTOINCREMENT serial key: it keeps
+// working, and TRUNCATE … RESTART IDENTITY resets its counter.
+func TestSerialOfOlderBuilds(t *testing.T) {
+	e := newTestEngine(t)
+	if err := applyOne(t, e, `CREATE TABLE old ("id" INTEGER /*pg:int4*/ PRIMARY KEY AUTOINCREMENT, "v" TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct{ q, want string }{
+		{"INSERT INTO old (v) VALUES ('a'), ('b') RETURNING id", "[1 2]"},
+		{"DELETE FROM old RETURNING id", "[1 2]"},
+		{"INSERT INTO old (v) VALUES ('c') RETURNING id", "[3]"},
+		{"TRUNCATE old RESTART IDENTITY", "[]"},
+		{"INSERT INTO old (v) VALUES ('d') RETURNING id", "[1]"},
+	} {
+		if got := mustPG(t, e, s.q); fmt.Sprint(got) != s.want {
+			t.Errorf("%s: got %v, want %s", s.q, got, s.want)
+		}
+	}
+	if got := queryPG(t, e, "SELECT pg_get_serial_sequence('old', 'id')"); got != "[<nil>]" {
+		t.Errorf("pg_get_serial_sequence of an AUTOINCREMENT key: %s", got)
+	}
+}
