@@ -365,7 +365,7 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 		// after it succeeded and outside its budget: one row each.
 		e.budget.start(0)
 		if err = e.seqFlush(); err != nil {
-			return nil, err
+			return nil, &seqFlushError{err}
 		}
 		r.Seqs = e.seq.values
 		if e.seq.structural {

@@ -84,6 +84,14 @@ type seqState struct {
 	deny bool
 }
 
+// seqFlushError is a failure to write a statement's sequences back after
+// the statement ran: a transaction cannot undo the statement alone, so it
+// is over (WriteTx.failed).
+type seqFlushError struct{ err error }
+
+func (e *seqFlushError) Error() string { return e.err.Error() }
+func (e *seqFlushError) Unwrap() error { return e.err }
+
 // errSeqInRead refuses nextval in a statement run as a read.
 var errSeqInRead = funcError(pgerror.FeatureNotSupported,
 	"nextval() or setval() in a statement that runs as a read (through a view) is not supported")

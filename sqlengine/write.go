@@ -142,9 +142,16 @@ func (t *WriteTx) unlock() {
 // later statements outside any transaction or ROLLBACK a transaction that no
 // longer exists. The caller holds the connection (lock).
 func (t *WriteTx) failed(err error) error {
-	if err != nil && t.e.wraw.AutoCommit() {
+	var flush *seqFlushError
+	switch {
+	case err != nil && t.e.wraw.AutoCommit():
 		t.lost, t.done = true, true
 		t.e.borrower = nil
+	case errors.As(err, &flush):
+		// The statement ran but its sequences could not be written back:
+		// what it did cannot be undone alone, so the block is over.
+		t.releaseLocked()
+		t.lost = true
 	}
 	return err
 }
