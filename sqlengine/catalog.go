@@ -37,7 +37,7 @@ var catalogViews = []struct{ name, sql string }{
 	{"pg_sequence_state", `
 SELECT CAST(` + strconv.Itoa(oidSequenceBase) + ` + q.id AS INTEGER) AS oid, q.name AS seqname, q.typid,
        q.start, q.increment, q.minvalue, q.maxvalue, q.cache, q.cycle,
-       q.last_value, 0 AS log_cnt, q.is_called, q.owner_table, q.owner_column, q.identity,
+       q.last_value, q.log_cnt, q.is_called, q.owner_table, q.owner_column, q.identity,
        CAST(16384 + t.rowid AS INTEGER) AS owner_oid,
        (SELECT p.cid + 1 FROM pragma_table_xinfo(t.name, 'main') p WHERE p.name = q.owner_column) AS owner_attnum
   FROM _pgraft_sequences q LEFT JOIN main.sqlite_schema t ON t.type = 'table' AND t.name = q.owner_table`},
