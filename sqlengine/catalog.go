@@ -204,7 +204,11 @@ SELECT 'public' AS schemaname, q.seqname AS sequencename, 'postgres' AS sequence
 	{"pg_depend", `
 SELECT 1259 AS classid, q.oid AS objid, 0 AS objsubid, 1259 AS refclassid, q.owner_oid AS refobjid,
        q.owner_attnum AS refobjsubid, CASE WHEN q.identity IS NULL THEN 'a' ELSE 'i' END AS deptype
-  FROM pg_sequence_state q WHERE q.owner_oid IS NOT NULL AND q.owner_attnum IS NOT NULL`},
+  FROM pg_sequence_state q WHERE q.owner_oid IS NOT NULL AND q.owner_attnum IS NOT NULL
+UNION ALL
+SELECT 2604, d.oid, 0, 1259, q.oid, 0, 'n'
+  FROM pg_attrdef d JOIN pg_sequence_state q
+    ON d.adbin IN ('nextval(''' || q.seqname || '''::regclass)', 'nextval(''"' || q.seqname || '"''::regclass)')`},
 	{"information_schema_sequences", `
 SELECT 'postgres' AS sequence_catalog, 'public' AS sequence_schema, q.seqname AS sequence_name,
        CASE q.typid WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' ELSE 'bigint' END AS data_type,

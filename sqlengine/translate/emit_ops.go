@@ -348,6 +348,12 @@ func (t *translator) regclassCast(arg *pg.Node) (string, xtype) {
 		t.hintParam(arg, TypeByOID(pgvalue.OIDText))
 		return "(SELECT oid FROM pg_class WHERE relname = " + s + ")", typed(pgvalue.OIDOid)
 	}
+	if x.t != nil && x.t.Category == 'S' {
+		// A name computed by the query (SQLAlchemy's
+		// pg_get_serial_sequence(…)::regclass), qualified or quoted.
+		return "(SELECT c.oid FROM pg_class c, (SELECT " + s + " AS n) q WHERE q.n IN (c.relname, 'public.' || c.relname, " +
+			"'\"' || c.relname || '\"', 'public.\"' || c.relname || '\"'))", typed(pgvalue.OIDOid)
+	}
 	return "(SELECT relname FROM pg_class WHERE oid = (" + s + "))", typed(pgvalue.OIDName)
 }
 
