@@ -138,7 +138,9 @@ func (s *session) forwardAutocommitLocked(ctx context.Context, st *translate.Stm
 	if err := s.dialLeaderLocked(ctx); err != nil {
 		return nil, err
 	}
-	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: clientArgs(st, args)}, true)
+	req := &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: clientArgs(st, args)}
+	s.seqs.send(req) // sequences.go
+	resp, err := s.roundTripLocked(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +177,9 @@ func (s *session) forwardStmtLocked(ctx context.Context, sql string, oids []uint
 	if s.fwd.broken || s.fwd.conn == nil {
 		return nil, errLinkLost()
 	}
-	return s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: sql, ParamOIDs: oids, Args: args}, false)
+	req := &fwdRequest{Op: fwdExec, SQL: sql, ParamOIDs: oids, Args: args}
+	s.seqs.send(req) // sequences.go
+	return s.roundTripLocked(ctx, req, false)
 }
 
 // startForwardingLocked makes the session's block a forwarded one: the

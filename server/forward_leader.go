@@ -150,6 +150,7 @@ func (ls *session) serveForwardRequest(ctx context.Context, req *fwdRequest) *fw
 	var resp *fwdResponse
 	switch req.Op {
 	case fwdExec:
+		ls.seqs.adopt(req) // the follower session's currval and lastval (sequences.go)
 		resp = ls.forwardedExec(ctx, req)
 	case fwdDescribe:
 		resp = ls.forwardedDescribe(ctx, req)

@@ -67,6 +67,12 @@ type fwdRequest struct {
 	// fwdCancel: why the follower's statement ended (57014: statement
 	// timeout or user request).
 	Cause *pgerror.Error
+
+	// fwdExec: the follower session's currval values and lastval's
+	// sequence, which the statement may read (sequences.go).
+	SeqNames  []string
+	SeqValues []int64
+	LastSeq   string
 }
 
 // fwdResponse answers one fwdRequest.

@@ -80,6 +80,9 @@ func (s *session) statementFailed(err error) error {
 // dispatchLocked runs the statement: to completion, or, for a read, until
 // the portal streams its rows from a read connection.
 func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
+	if p.stmt.st.SessionValues {
+		s.bindSessionSeqs(p) // sequences.go
+	}
 	st := p.stmt.st
 	switch st.Kind {
 	case translate.KindSelect:

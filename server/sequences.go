@@ -121,3 +121,44 @@ func (s *session) advanceSequencesLocked(seen map[string][2]int64) {
 		s.log.Warn("could not log that a rolled-back transaction's sequence values are spent; they may be handed out again", logKeyErr, err)
 	}
 }
+
+// bindSessionSeqs gives the portal its statement with the session's
+// currval and lastval values written into its text
+// (translate.BindSessionSeqs): a logged write then carries them, and every
+// node evaluates them alike.
+func (s *session) bindSessionSeqs(p *portal) {
+	st := *p.stmt.st // translations are shared: change a copy
+	st.SQL = translate.BindSessionSeqs(st.SQL,
+		func(name string) (int64, bool) { v, ok := s.seqs.last[name]; return v, ok },
+		func() (int64, bool) {
+			v, ok := s.seqs.last[s.seqs.lastName]
+			return v, ok && s.seqs.lastName != ""
+		})
+	st.SessionValues = false
+	stmt := *p.stmt
+	stmt.st, stmt.private = &st, true
+	p.stmt = &stmt
+}
+
+// send puts the session's values into a forwarded statement's request.
+func (q *seqSession) send(req *fwdRequest) {
+	for name, v := range q.last {
+		req.SeqNames, req.SeqValues = append(req.SeqNames, name), append(req.SeqValues, v)
+	}
+	req.LastSeq = q.lastName
+}
+
+// adopt takes a forwarded request's values as the leader-side session's:
+// the follower session's are the ones its statement reads.
+func (q *seqSession) adopt(req *fwdRequest) {
+	if len(req.SeqNames) != len(req.SeqValues) {
+		return
+	}
+	q.last, q.lastName = nil, req.LastSeq
+	for i, name := range req.SeqNames {
+		if q.last == nil {
+			q.last = map[string]int64{}
+		}
+		q.last[name] = req.SeqValues[i]
+	}
+}

@@ -135,6 +135,18 @@ func TestSequencesSerial(t *testing.T) {
 	if err := c.QueryRow(ctx, "INSERT INTO items (name) VALUES ('e') RETURNING id").Scan(&id); err != nil || id != 6 {
 		t.Errorf("insert after a rolled-back insert: %d %v, want 6", id, err)
 	}
+	// currval inside a larger statement: a parent's id for its child.
+	mustExec(t, c, "CREATE TABLE child (parent int, note text)")
+	mustExec(t, c, "INSERT INTO items (name) VALUES ('parent')")
+	mustExec(t, c, "INSERT INTO child VALUES (currval('items_id_seq'), 'x')")
+	if got := count(t, c, "SELECT parent FROM child"); got != int64(id)+1 {
+		t.Errorf("child's parent = %d, want %d", got, id+1)
+	}
+	// lastval is code's: its default runs after the key's nextval, and the
+	// rolled-back block spent one value of each.
+	if got := count(t, c, "SELECT currval('items_id_seq') * 100 + lastval()"); got != 706 {
+		t.Errorf("currval and lastval in a read = %d, want 706", got)
+	}
 	// TRUNCATE … RESTART IDENTITY starts the owned sequences again.
 	mustExec(t, c, "TRUNCATE items RESTART IDENTITY")
 	if err := c.QueryRow(ctx, "INSERT INTO items (name) VALUES ('f') RETURNING id, code").Scan(&id, &code); err != nil || id != 1 || code != 1 {
@@ -155,6 +167,7 @@ func TestClusterSequences(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
 	leaderExec(t, c, "CREATE TABLE ev (id bigserial PRIMARY KEY, node int)")
 	leaderExec(t, c, "CREATE SEQUENCE s")
+	leaderExec(t, c, "CREATE TABLE cur (node int, v bigint)")
 	c.RequireConverged()
 	seen := map[int64]bool{}
 	take := func(v int64, who string) {
@@ -170,8 +183,14 @@ func TestClusterSequences(t *testing.T) {
 			take(nextval(t, conn, "s"), fmt.Sprintf("node %d", i))
 			mustExec(t, conn, "INSERT INTO ev (node) VALUES ($1)", i)
 		}
-		if got := count(t, conn, "SELECT currval('s')"); !seen[got] {
-			t.Errorf("node %d: currval %d was not handed out", i, got)
+		cur := count(t, conn, "SELECT currval('s')")
+		if !seen[cur] {
+			t.Errorf("node %d: currval %d was not handed out", i, cur)
+		}
+		// currval inside a write a follower forwards: the session's value.
+		mustExec(t, conn, "INSERT INTO cur VALUES ($1, currval('s'))", i)
+		if got := count(t, conn, fmt.Sprintf("SELECT v FROM cur WHERE node = %d", i)); got != cur {
+			t.Errorf("node %d: currval in a write = %d, want %d", i, got, cur)
 		}
 		// A forwarded transaction that rolls back spends its values too.
 		tx, err := conn.Begin(context.Background())

@@ -227,7 +227,45 @@ func (e *Engine) sequenceFuncs() []sqlFunc {
 		{name: translate.NextvalFunc, min: 1, max: 1, fn: e.nextval},
 		{name: translate.SetvalFunc, min: 2, max: 3, fn: e.setval},
 		{name: translate.SequenceDDLFunc, min: 1, max: 1, fn: e.sequenceDDL},
+		{name: translate.CurrvalFunc, min: 2, max: 2, fn: e.currval},
+		{name: translate.LastvalFunc, min: 1, max: 1, fn: e.lastval},
 	}
+}
+
+// currval is currval(seq) with the session's value bound by the server
+// (translate.BindSessionSeqs), or NULL: a nextval of the same statement
+// comes first, as in PostgreSQL, where the statement's own call has
+// already set the session's value.
+func (e *Engine) currval(args []any) (any, error) {
+	name, ok := seqArgName(args[0])
+	if !ok {
+		return nil, nil
+	}
+	for i := len(e.seq.values) - 1; i >= 0; i-- {
+		if e.seq.values[i].Name == name {
+			return e.seq.values[i].Value, nil
+		}
+	}
+	return sessionSeqValue(args[1], "currval of sequence \""+name+"\" is not yet defined in this session")
+}
+
+// lastval is lastval() with the session's value bound, like currval.
+func (e *Engine) lastval(args []any) (any, error) {
+	for i := len(e.seq.values) - 1; i >= 0; i-- {
+		if e.seq.values[i].Nextval {
+			return e.seq.values[i].Value, nil
+		}
+	}
+	return sessionSeqValue(args[0], "lastval is not yet defined in this session")
+}
+
+// sessionSeqValue is a bound session value, or 55000 when the session has
+// none.
+func sessionSeqValue(v any, undefined string) (any, error) {
+	if v == nil {
+		return nil, funcError(pgerror.ObjectNotInPrerequisiteState, undefined)
+	}
+	return seqArgInt(v)
 }
 
 // readSequenceFuncs are the read connections' stand-ins.
@@ -242,6 +280,13 @@ func readSequenceFuncs() []sqlFunc {
 		{name: translate.NextvalFunc, min: 1, max: 1, fn: standIn("nextval")},
 		{name: translate.SetvalFunc, min: 2, max: 3, fn: standIn("setval")},
 		{name: translate.SequenceDDLFunc, min: 1, max: 1, fn: standIn("pgraft_seq_ddl")},
+		{name: translate.CurrvalFunc, min: 2, max: 2, fn: func(a []any) (any, error) {
+			name, _ := seqArgName(a[0])
+			return sessionSeqValue(a[1], "currval of sequence \""+name+"\" is not yet defined in this session")
+		}},
+		{name: translate.LastvalFunc, min: 1, max: 1, fn: func(a []any) (any, error) {
+			return sessionSeqValue(a[0], "lastval is not yet defined in this session")
+		}},
 	}
 }
 

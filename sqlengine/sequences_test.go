@@ -445,3 +445,22 @@ func TestSequenceReflection(t *testing.T) {
 		t.Errorf("SQLAlchemy's identity options: %s", got)
 	}
 }
+
+// currval and lastval inside a statement: the statement's own nextval
+// first, then the value the server bound, else 55000.
+func TestSequenceCurrvalInStatement(t *testing.T) {
+	e := newTestEngine(t)
+	mustPG(t, e, "CREATE SEQUENCE s")
+	mustPG(t, e, "CREATE TABLE t (a bigint, b bigint)")
+	if got := mustPG(t, e, "SELECT nextval('s'), currval('s'), lastval()"); fmt.Sprint(got) != "[1|1|1]" {
+		t.Errorf("nextval then currval in one statement: %v", got)
+	}
+	wantPGCode(t, e, "INSERT INTO t VALUES (currval('s'), 0)", pgerror.ObjectNotInPrerequisiteState)
+	wantPGCode(t, e, "INSERT INTO t VALUES (lastval(), 0)", pgerror.ObjectNotInPrerequisiteState)
+	if err := applyOne(t, e, "INSERT INTO t VALUES (pg_currval('s', 41), pg_lastval(42))"); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryPG(t, e, "SELECT a, b FROM t"); got != "[41|42]" {
+		t.Errorf("bound values: %s", got)
+	}
+}

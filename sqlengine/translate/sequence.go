@@ -66,6 +66,8 @@ func AdvanceSequencesSQL(seen map[string][2]int64) string {
 const (
 	NextvalFunc       = "pg_nextval"
 	SetvalFunc        = "pg_setval"
+	CurrvalFunc       = "pg_currval" // (name, the session's value or NULL)
+	LastvalFunc       = "pg_lastval" // (the session's value or NULL)
 	SequenceDDLFunc   = "pgraft_seq_ddl"
 	SequenceStateView = "pg_sequence_state" // catalog view: seqname, last_value, log_cnt, is_called
 )
@@ -372,13 +374,13 @@ func (t *translator) sequenceFunc(name string, f *pg.FuncCall) (string, xtype, b
 			t.unsupported("currval() of a column that owns no sequence")
 		}
 		t.seqRead = append(t.seqRead, seq)
-		return "NULL", typed(pgvalue.OIDInt8), true
+		return CurrvalFunc + "(" + t.quoteString(seq) + ", NULL)", typed(pgvalue.OIDInt8), true
 	case "lastval":
 		if len(f.Args) != 0 {
 			t.fail(undefinedFunction(name, nil))
 		}
 		t.seqRead = append(t.seqRead, "")
-		return "NULL", typed(pgvalue.OIDInt8), true
+		return LastvalFunc + "(NULL)", typed(pgvalue.OIDInt8), true
 	}
 	return "", noType, false
 }
@@ -391,26 +393,60 @@ type SessionSeq struct {
 	Column string // the result column's name
 }
 
-// reSessionSeq matches such a statement once currval/lastval became NULL.
-var reSessionSeq = regexp.MustCompile(`^SELECT NULL AS "([^"]*)"$`)
+// reSessionSeq matches such a statement; reCurrval and reLastval the
+// calls inside a larger one, whose NULL the server replaces by the
+// session's value (BindSessionSeqs).
+var (
+	reSessionSeq = regexp.MustCompile(`^SELECT (?:pg_currval\('(?:[^']|'')*', NULL\)|pg_lastval\(NULL\)) AS "([^"]*)"$`)
+	reCurrval    = regexp.MustCompile(`pg_currval\('((?:[^']|'')*)', NULL\)`)
+	reLastval    = regexp.MustCompile(`pg_lastval\(NULL\)`)
+)
 
 // sequenceStatement finishes a statement that calls sequence functions: one
 // that calls nextval or setval runs as a write that returns rows (Kind
-// KindUpdate, Tag "SELECT"), even a SELECT: it must go through the log.
+// KindUpdate, Tag "SELECT"), even a SELECT: it must go through the log. One
+// that calls currval or lastval gets the session's values bound by the
+// server: alone, the server answers it (SessionSeq); inside a larger one,
+// the server writes the values into its text (SessionValues), so that a
+// logged write carries them.
 func (t *translator) sequenceStatement(st *Stmt) {
-	if len(t.seqRead) > 0 {
-		m := reSessionSeq.FindStringSubmatch(st.SQL)
-		if st.Kind != KindSelect || len(t.seqRead) != 1 || m == nil || t.seqWrite {
-			t.unsupported("currval() or lastval() inside a larger statement (only SELECT currval('s') or SELECT lastval() alone)")
-		}
+	if t.seqWrite && st.Kind == KindSelect {
+		st.Kind, st.Tag, st.Returning = KindUpdate, "SELECT", true
+	}
+	if len(t.seqRead) == 0 {
+		return
+	}
+	if m := reSessionSeq.FindStringSubmatch(st.SQL); m != nil && len(t.seqRead) == 1 && st.Kind == KindSelect {
 		st.SessionSeq = &SessionSeq{Name: t.seqRead[0], Column: m[1]}
 		st.SQL = ""
 		st.Columns = []ResultColumn{{Name: m[1], OID: pgvalue.OIDInt8, TypeMod: -1}}
 		return
 	}
-	if t.seqWrite && st.Kind == KindSelect {
-		st.Kind, st.Tag, st.Returning = KindUpdate, "SELECT", true
+	switch st.Kind {
+	case KindSelect, KindInsert, KindUpdate, KindDelete:
+		st.SessionValues = true
+	default:
+		t.unsupported("currval() or lastval() in this statement")
 	}
+}
+
+// BindSessionSeqs writes a session's currval and lastval values into a
+// statement's text (Stmt.SessionValues). A value the session does not have
+// stays NULL, and the function fails with 55000 only if it is evaluated,
+// as in PostgreSQL. The markers cannot occur in a translated string
+// literal, whose quotes are doubled.
+func BindSessionSeqs(sql string, currval func(name string) (int64, bool), lastval func() (int64, bool)) string {
+	sql = reCurrval.ReplaceAllStringFunc(sql, func(m string) string {
+		lit := reCurrval.FindStringSubmatch(m)[1]
+		if v, ok := currval(strings.ReplaceAll(lit, "''", "'")); ok {
+			return CurrvalFunc + "('" + lit + "', " + strconv.FormatInt(v, 10) + ")"
+		}
+		return m
+	})
+	if v, ok := lastval(); ok {
+		sql = reLastval.ReplaceAllLiteralString(sql, LastvalFunc+"("+strconv.FormatInt(v, 10)+")")
+	}
+	return sql
 }
 
 // dropOwned adds to DROP TABLE the dropping of the sequences its tables

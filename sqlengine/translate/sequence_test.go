@@ -107,7 +107,7 @@ func TestTranslateSequenceErrors(t *testing.T) {
 	for _, c := range []struct{ in, code, msg string }{
 		{"SELECT nextval(name) FROM users", pgerror.FeatureNotSupported, "sequence name literal"},
 		{"SELECT nextval($1)", pgerror.FeatureNotSupported, "sequence name literal"},
-		{"SELECT currval('s') + 1", pgerror.FeatureNotSupported, "currval"},
+		{"CREATE VIEW v AS SELECT currval('s')", pgerror.FeatureNotSupported, "currval"},
 		{"SELECT nextval('other.s')", "3F000", "schema \"other\" does not exist"},
 		{"SELECT nextval('a.b.c')", pgerror.InvalidName, "invalid name syntax"},
 		{"CREATE SEQUENCE s RESTART 5", pgerror.SyntaxError, "RESTART"},
@@ -138,5 +138,35 @@ func TestTranslateSequenceNames(t *testing.T) {
 	}
 	if sts, err := SQL("CREATE TABLE IF NOT EXISTS s (a int)", newSeqSchema(), testOptions()); err != nil || sts[0].Kind != KindNoop {
 		t.Errorf("CREATE TABLE IF NOT EXISTS of a sequence's name: %v %v", sts, err)
+	}
+}
+
+func TestTranslateSessionValues(t *testing.T) {
+	sts, err := SQL("INSERT INTO users (id, name) VALUES (currval('s'), 'x'), (lastval(), 'y')", newSeqSchema(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sts[0]
+	if !st.SessionValues || !strings.Contains(st.SQL, "pg_currval('s', NULL)") || !strings.Contains(st.SQL, "pg_lastval(NULL)") {
+		t.Fatalf("currval in an INSERT: %+v", st)
+	}
+	bound := BindSessionSeqs(st.SQL, func(name string) (int64, bool) { return 41, name == "s" }, func() (int64, bool) { return 7, true })
+	if !strings.Contains(bound, "pg_currval('s', 41)") || !strings.Contains(bound, "pg_lastval(7)") {
+		t.Errorf("bound: %s", bound)
+	}
+	// A value the session lacks stays NULL: the function fails only if
+	// it runs, as in PostgreSQL.
+	if got := BindSessionSeqs(st.SQL, func(string) (int64, bool) { return 0, false }, func() (int64, bool) { return 0, false }); got != st.SQL {
+		t.Errorf("unbound: %s", got)
+	}
+	// A string literal that looks like the marker is not one: its quotes
+	// are doubled.
+	sts, err = SQL("SELECT 'pg_currval(''s'', NULL)', currval('s')", newSeqSchema(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound = BindSessionSeqs(sts[0].SQL, func(string) (int64, bool) { return 5, true }, func() (int64, bool) { return 0, false })
+	if strings.Count(bound, ", 5)") != 1 || !strings.Contains(bound, "'pg_currval(''s'', NULL)'") {
+		t.Errorf("a literal was bound: %s", bound)
 	}
 }

@@ -77,6 +77,9 @@ type Stmt struct {
 	// SessionSeq is "SELECT currval('s')" or "SELECT lastval()" alone,
 	// which the server answers from the session (sequence.go); SQL is "".
 	SessionSeq *SessionSeq
+	// SessionValues: the statement calls currval or lastval inside a larger
+	// one; the server binds the session's values (BindSessionSeqs).
+	SessionValues bool
 
 	// Utility statement details; nil/empty unless Kind says so.
 	Tx        *TxOptions  // KindBegin, and KindSet for SET TRANSACTION / SESSION CHARACTERISTICS
