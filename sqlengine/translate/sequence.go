@@ -233,14 +233,13 @@ func (t *translator) ownedSequencesSQL(op, table string) string {
 // kin into: an ALTER TABLE on a sequence. OWNER TO is accepted (pgraft has
 // no object owners yet); the rest are refused.
 func (t *translator) alterSequenceTable(s *pg.AlterTableStmt) *Stmt {
-	name := t.relationName(s.Relation)
+	// The name is not looked up: a sequence the transaction created is not
+	// in the schema it translates against yet (pg_restore -1).
+	t.relationName(s.Relation)
 	for _, c := range s.Cmds {
 		if c.GetAlterTableCmd().GetSubtype() != pg.AlterTableType_AT_ChangeOwner {
 			t.unsupported("this ALTER SEQUENCE form")
 		}
-	}
-	if t.schema != nil && !t.sequence(name) && !s.MissingOk {
-		t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", name))
 	}
 	return &Stmt{Kind: KindNoop, Tag: "ALTER SEQUENCE"}
 }
@@ -269,39 +268,47 @@ func RegclassName(s string) (name string, ok bool) {
 }
 
 // splitQualified splits a possibly qualified, possibly quoted name into
-// its parts, folding unquoted parts to lower case.
+// its parts as PostgreSQL's regclassin does: unquoted parts fold ASCII
+// letters to lower case, white space may surround a part, not split one.
 func splitQualified(s string) ([]string, bool) {
 	var parts []string
 	var cur strings.Builder
-	quoted, inQuote, any := false, false, false
+	seen, ended, inQuote := false, false, false // ended: the part is complete, a '.' must follow
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case inQuote && c == '"' && i+1 < len(s) && s[i+1] == '"':
 			cur.WriteByte('"')
 			i++
-		case c == '"':
-			inQuote = !inQuote
-			quoted, any = true, true
+		case inQuote && c == '"':
+			inQuote, ended = false, true
 		case inQuote:
 			cur.WriteByte(c)
 		case c == '.':
-			if !any {
+			if !seen {
 				return nil, false
 			}
 			parts = append(parts, cur.String())
 			cur.Reset()
-			quoted, any = false, false
-		case c == ' ' || c == '\t' || c == '\n':
-		default:
-			if quoted {
+			seen, ended = false, false
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			ended = ended || seen
+		case ended:
+			return nil, false
+		case c == '"':
+			if seen {
 				return nil, false
 			}
-			cur.WriteString(strings.ToLower(string(c)))
-			any = true
+			inQuote, seen = true, true
+		default:
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			cur.WriteByte(c)
+			seen = true
 		}
 	}
-	if inQuote || !any {
+	if inQuote || !seen {
 		return nil, false
 	}
 	return append(parts, cur.String()), true

@@ -170,3 +170,19 @@ func TestTranslateSessionValues(t *testing.T) {
 		t.Errorf("a literal was bound: %s", bound)
 	}
 }
+
+func TestRegclassName(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"s", "s", true}, {"S", "s", true}, {"public.S", "s", true}, {` public . "Mixed" `, "Mixed", true},
+		{`"a""b"`, `a"b`, true}, {"Ünï", "Ünï", true}, {"other.s", "", false}, {"a.b.c", "", false},
+		{"my seq", "", false}, {`"a"b`, "", false}, {`"open`, "", false}, {"", "", false}, {".s", "", false},
+	} {
+		got, ok := RegclassName(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("RegclassName(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
