@@ -356,8 +356,9 @@ func (e *Engine) nextval(args []any) (any, error) {
 // step is the value after last, or 2200H at the end of a sequence that
 // does not cycle.
 func (r *seqRow) step() (int64, error) {
+	// PostgreSQL's tests, which cannot overflow whatever the bounds.
 	if r.inc > 0 {
-		if r.last > r.max-r.inc { // r.max - r.inc cannot overflow: inc > 0
+		if r.max >= 0 && r.last > r.max-r.inc || r.max < 0 && r.last+r.inc > r.max {
 			if !r.cycle {
 				return 0, funcError(sequenceLimitExceeded,
 					fmt.Sprintf("nextval: reached maximum value of sequence %q (%d)", r.name, r.max))
@@ -366,7 +367,7 @@ func (r *seqRow) step() (int64, error) {
 		}
 		return r.last + r.inc, nil
 	}
-	if r.last < r.min-r.inc { // inc < 0
+	if r.min < 0 && r.last < r.min-r.inc || r.min >= 0 && r.last+r.inc < r.min {
 		if !r.cycle {
 			return 0, funcError(sequenceLimitExceeded,
 				fmt.Sprintf("nextval: reached minimum value of sequence %q (%d)", r.name, r.min))

@@ -464,3 +464,15 @@ func TestSequenceCurrvalInStatement(t *testing.T) {
 		t.Errorf("bound values: %s", got)
 	}
 }
+
+// Steps near the ends of int8 neither overflow nor pass a bound.
+func TestSequenceExtremeSteps(t *testing.T) {
+	e := newTestEngine(t)
+	mustPG(t, e, "CREATE SEQUENCE up MINVALUE -9223372036854775808 MAXVALUE -9223372036854775807 INCREMENT 9223372036854775807 START -9223372036854775808")
+	mustPG(t, e, "CREATE SEQUENCE down INCREMENT -9223372036854775807 MINVALUE 9223372036854775806 MAXVALUE 9223372036854775807")
+	if got := mustPG(t, e, "SELECT nextval('up'), nextval('down')"); fmt.Sprint(got) != "[-9223372036854775808|9223372036854775807]" {
+		t.Errorf("first values: %v", got)
+	}
+	wantPGCode(t, e, "SELECT nextval('up')", "2200H")
+	wantPGCode(t, e, "SELECT nextval('down')", "2200H")
+}
