@@ -114,7 +114,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 		return s.runCommitIndexLocked(p) // consistency.go
 	}
 	if st.SessionSeq != nil {
-		return s.runSessionSeqLocked(p) // sequences.go
+		return s.runSessionSeqLocked(ctx, p) // sequences.go
 	}
 	if st.Checksum {
 		if err := s.waitConsistent(ctx); err != nil {

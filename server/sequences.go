@@ -52,10 +52,16 @@ func (q *seqSession) value(name string) (int64, error) {
 	return v, nil
 }
 
-// runSessionSeqLocked answers SELECT currval('s') / SELECT lastval().
-func (s *session) runSessionSeqLocked(p *portal) error {
-	v, err := s.seqs.value(p.stmt.st.SessionSeq.Name)
+// runSessionSeqLocked answers SELECT currval('s') / SELECT lastval(). A
+// sequence the session has no value of and the schema does not know is
+// 42P01, as PostgreSQL resolves the name first.
+func (s *session) runSessionSeqLocked(ctx context.Context, p *portal) error {
+	name := p.stmt.st.SessionSeq.Name
+	v, err := s.seqs.value(name)
 	if err != nil {
+		if snap, serr := s.srv.eng.Schema(ctx); name != "" && serr == nil && !snap.Sequence(name) {
+			return pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", name)
+		}
 		return err
 	}
 	p.mat = [][]any{{v}}

@@ -706,10 +706,9 @@ func (e *Engine) dropSequences(spec *translate.SequenceSpec) error {
 				return funcError(pgerror.FeatureNotSupported,
 					fmt.Sprintf("DROP SEQUENCE … CASCADE of sequence %q, which %q uses (a column default or a view)", name, users[0]))
 			}
-			return pgFuncError(pgerror.New(pgerror.DependentObjectsStillExist,
-				"cannot drop sequence %s because other objects depend on it", name).
-				WithDetail(fmt.Sprintf("%s depends on sequence %s", users[0], name)).
-				WithHint("Use DROP ... CASCADE to drop the dependent objects too."))
+			return funcErrorDetail(pgerror.DependentObjectsStillExist,
+				fmt.Sprintf("cannot drop sequence %s because other objects depend on it", name),
+				e.dependentDetail(users[0], name), "Use DROP ... CASCADE to drop the dependent objects too.")
 		}
 		r.deleted = true
 		e.seq.rows[name] = nil
@@ -758,11 +757,21 @@ func (e *Engine) ownedSequences(spec *translate.SequenceSpec) error {
 	return nil
 }
 
-// pgFuncError is funcError for a *pgerror.Error; its detail and hint are
-// lost on SQLite's error path, so they go into the message's tail only
-// when there is no better channel.
-func pgFuncError(e *pgerror.Error) error {
-	return funcError(e.Code, e.Message)
+// dependentDetail is PostgreSQL's DETAIL for what depends on sequence
+// name: a column default of table rel, or view rel (read from the
+// database, like everything an entry's result says).
+func (e *Engine) dependentDetail(rel, name string) string {
+	if kind, _ := e.relationKind(rel); kind == "view" {
+		return fmt.Sprintf("view %s depends on sequence %s", rel, name)
+	}
+	needle := translate.NextvalFunc + "(" + translate.QuoteLiteral(name) + ")"
+	rows, _ := e.seqQuery(`SELECT name FROM pragma_table_xinfo(?1, 'main') WHERE instr(dflt_value, ?2) > 0 ORDER BY cid LIMIT 1`, rel, needle)
+	if len(rows) == 1 {
+		if col, ok := rows[0][0].(string); ok {
+			return fmt.Sprintf("default value for column %s of table %s depends on sequence %s", col, rel, name)
+		}
+	}
+	return fmt.Sprintf("table %s depends on sequence %s", rel, name)
 }
 
 // advanceSequences moves each sequence past the values a transaction that
