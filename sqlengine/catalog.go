@@ -216,7 +216,7 @@ SELECT 'postgres' AS sequence_catalog, 'public' AS sequence_schema, q.seqname AS
        2 AS numeric_precision_radix, 0 AS numeric_scale, CAST(q.start AS TEXT) AS start_value,
        CAST(q.minvalue AS TEXT) AS minimum_value, CAST(q.maxvalue AS TEXT) AS maximum_value,
        CAST(q.increment AS TEXT) AS increment, CASE WHEN q.cycle THEN 'YES' ELSE 'NO' END AS cycle_option
-  FROM pg_sequence_state q`},
+  FROM pg_sequence_state q WHERE q.identity IS NULL`}, // PostgreSQL leaves identity columns' out
 	{"pg_stat_user_tables", `
 SELECT c.oid AS relid, 'public' AS schemaname, c.relname, 0 AS seq_scan, 0 AS seq_tup_read, 0 AS idx_scan,
        0 AS idx_tup_fetch, 0 AS n_tup_ins, 0 AS n_tup_upd, 0 AS n_tup_del, 0 AS n_tup_hot_upd,

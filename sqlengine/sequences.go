@@ -34,13 +34,14 @@ import (
 
 // sequencesTableSQL creates the sequence table. id is the sequence's OID
 // less oidSequenceBase: assigned on every node alike, in log order.
-// last_value, log_cnt and is_called are declared with the types a client
-// sees (translate/types.go), so that SELECT * FROM a sequence describes
-// them as PostgreSQL does; log_cnt is always 0 (nothing is prefetched).
+// last_value, log_cnt, is_called and cycle are declared with the types a
+// client sees (translate/types.go), so that SELECT * FROM a sequence (or
+// pg_sequences) describes them as PostgreSQL does; log_cnt is always 0
+// (nothing is prefetched).
 const sequencesTableSQL = `CREATE TABLE IF NOT EXISTS _pgraft_sequences (
 	id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, typid INTEGER NOT NULL,
 	start INTEGER NOT NULL, increment INTEGER NOT NULL, minvalue INTEGER NOT NULL,
-	maxvalue INTEGER NOT NULL, cache INTEGER NOT NULL, cycle INTEGER NOT NULL,
+	maxvalue INTEGER NOT NULL, cache INTEGER NOT NULL, cycle BOOLEAN NOT NULL,
 	last_value INT8 NOT NULL, log_cnt INT8 NOT NULL DEFAULT 0, is_called BOOLEAN NOT NULL,
 	owner_table TEXT, owner_column TEXT, identity TEXT)`
 

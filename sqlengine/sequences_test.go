@@ -239,7 +239,7 @@ func TestSequenceCatalogAndRead(t *testing.T) {
 	}
 	for _, c := range []struct{ q, want string }{
 		{"SELECT last_value, is_called FROM public.s", "[5|true]"},
-		{"SELECT seqtypid, seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle FROM pg_catalog.pg_sequence", "[23|5|3|2147483647|1|1|0]"},
+		{"SELECT seqtypid, seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle FROM pg_catalog.pg_sequence", "[23|5|3|2147483647|1|1|false]"},
 		{"SELECT sequencename, data_type, last_value FROM pg_sequences", "[s|integer|5]"},
 		{"SELECT sequence_name, data_type, start_value, increment, cycle_option FROM information_schema.sequences", "[s|integer|5|3|NO]"},
 	} {
