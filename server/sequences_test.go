@@ -61,6 +61,9 @@ func TestSequencesPgDump(t *testing.T) {
 	if err != nil {
 		t.Errorf("currval after nextval: %v", err)
 	}
+	mustExec(t, c, "DISCARD SEQUENCES")
+	_, err = c.Exec(ctx, "SELECT currval('t_id_seq')")
+	wantCode(t, err, "55000")
 	c2 := connect(t, n)
 	_, err = c2.Exec(ctx, "SELECT currval('t_id_seq')")
 	wantCode(t, err, "55000")
