@@ -21,6 +21,8 @@
 //   - consistency.go: the read consistency levels, and the wait before
 //     translation (awaitSchema; DESIGN.md §6);
 //     advisory.go: PostgreSQL's advisory locks, held on the leader;
+//     sequences.go: currval/lastval session state, and the entry that
+//     spends a rolled-back transaction's nextval values;
 //   - forward.go: the follower side of write forwarding; forward_leader.go:
 //     the leader-side sessions that run forwarded statements;
 //     forward_proto.go: its messages, in replica's frames (DESIGN.md §7);

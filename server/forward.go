@@ -146,14 +146,16 @@ func (s *session) forwardAutocommitLocked(ctx context.Context, st *translate.Stm
 	if err := s.dialLeaderLocked(ctx); err != nil {
 		return nil, err
 	}
-	resp, err := s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: clientArgs(st, args)}, true)
+	req := &fwdRequest{Op: fwdExec, SQL: st.Source, ParamOIDs: st.ParamOIDs, Args: clientArgs(st, args)}
+	s.seqs.send(req) // sequences.go
+	resp, err := s.roundTripLocked(ctx, req, true)
 	if err != nil {
 		return nil, err
 	}
 	if st.Kind == translate.KindDDL {
 		s.fwd.ddlIndex = resp.CommitIndex
 	}
-	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows, Seqs: resp.seqValues()}, nil
 }
 
 // forwardWriteLocked runs a write of a forwarded block on the leader.
@@ -165,7 +167,7 @@ func (s *session) forwardWriteLocked(ctx context.Context, st *translate.Stmt, ar
 	if st.Kind == translate.KindDDL {
 		s.fwd.txDDL = true
 	}
-	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows}, nil
+	return &sqlengine.ExecResult{RowsAffected: tagCount(resp.Tag), Rows: resp.Rows, Seqs: resp.seqValues()}, nil
 }
 
 // clientArgs is what a forwarded statement's text needs besides itself:
@@ -183,7 +185,9 @@ func (s *session) forwardStmtLocked(ctx context.Context, sql string, oids []uint
 	if s.fwd.broken || s.fwd.conn == nil {
 		return nil, errLinkLost()
 	}
-	return s.roundTripLocked(ctx, &fwdRequest{Op: fwdExec, SQL: sql, ParamOIDs: oids, Args: args}, false)
+	req := &fwdRequest{Op: fwdExec, SQL: sql, ParamOIDs: oids, Args: args}
+	s.seqs.send(req) // sequences.go
+	return s.roundTripLocked(ctx, req, false)
 }
 
 // startForwardingLocked makes the session's block a forwarded one: the

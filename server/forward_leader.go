@@ -150,6 +150,7 @@ func (ls *session) serveForwardRequest(ctx context.Context, req *fwdRequest) *fw
 	var resp *fwdResponse
 	switch req.Op {
 	case fwdExec:
+		ls.seqs.adopt(req) // the follower session's currval and lastval (sequences.go)
 		resp = ls.forwardedExec(ctx, req)
 	case fwdDescribe:
 		resp = ls.forwardedDescribe(ctx, req)
@@ -231,6 +232,9 @@ func (ls *session) forwardedExec(ctx context.Context, req *fwdRequest) *fwdRespo
 		return &fwdResponse{Err: asPGError(err)}
 	}
 	resp := &fwdResponse{}
+	for _, v := range p.seqs {
+		resp.SeqNames, resp.SeqValues, resp.SeqNextval = append(resp.SeqNames, v.Name), append(resp.SeqValues, v.Value), append(resp.SeqNextval, v.Nextval)
+	}
 	if p.done {
 		resp.Tag = p.tag
 		return resp

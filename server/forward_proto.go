@@ -67,6 +67,12 @@ type fwdRequest struct {
 	// fwdCancel: why the follower's statement ended (57014: statement
 	// timeout or user request).
 	Cause *pgerror.Error
+
+	// fwdExec: the follower session's currval values and lastval's
+	// sequence, which the statement may read (sequences.go).
+	SeqNames  []string
+	SeqValues []int64
+	LastSeq   string
 }
 
 // fwdResponse answers one fwdRequest.
@@ -78,6 +84,12 @@ type fwdResponse struct {
 	CommitIndex  uint64          // index of the entry this request committed; 0 if none
 	Cols         []pgwire.Column // fwdDescribe: the statement's row description
 	ParamOIDs    []uint32        // fwdDescribe: the statement's parameter types
+	// SeqNames and SeqValues are the sequence values the write produced
+	// (the leader-side session's currval/lastval), SeqNextval which came
+	// from nextval: the follower session keeps them (sequences.go).
+	SeqNames   []string
+	SeqValues  []int64
+	SeqNextval []bool
 }
 
 // writeForwardFrame writes v as one frame. A frame over the limit is

@@ -80,6 +80,9 @@ func (s *session) statementFailed(err error) error {
 // dispatchLocked runs the statement: to completion, or, for a read, until
 // the portal streams its rows from a read connection.
 func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
+	if p.stmt.st.SessionValues {
+		s.bindSessionSeqs(p) // sequences.go
+	}
 	st := p.stmt.st
 	switch st.Kind {
 	case translate.KindSelect:
@@ -89,6 +92,8 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 		if err != nil {
 			return err
 		}
+		s.seqs.note(res.Seqs) // sequences.go
+		p.seqs = res.Seqs
 		if st.Returning {
 			p.mat = res.Rows
 		} else {
@@ -107,6 +112,9 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 	}
 	if st.CommitIndex {
 		return s.runCommitIndexLocked(p) // consistency.go
+	}
+	if st.SessionSeq != nil {
+		return s.runSessionSeqLocked(ctx, p) // sequences.go
 	}
 	if st.Checksum {
 		if err := s.waitConsistent(ctx); err != nil {

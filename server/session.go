@@ -38,6 +38,7 @@ type session struct {
 	// a linearizable read index, was obtained in (requestReadIndex).
 	readIndexReq, readIndexAt uint64
 	fwd                       forwardLink // writes forwarded to the leader (forward.go)
+	seqs                      seqSession  // currval and lastval (sequences.go)
 	remote                    bool        // a leader-side session of a follower's (forward_leader.go): never forwards
 	counted                   bool        // a client session, counted against MaxConnections until Close
 

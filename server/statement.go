@@ -100,6 +100,8 @@ func (s *session) describe(ctx context.Context, st *translate.Stmt, o describeOp
 			return []pgwire.Column{textColumn("name"), textColumn("setting"), textColumn("description")}, nil
 		}
 		return []pgwire.Column{textColumn(showColumnName(st.Show))}, nil
+	case st.SessionSeq != nil:
+		return []pgwire.Column{{Name: st.SessionSeq.Column, TypeOID: pgvalue.OIDInt8, TypeSize: 8, TypeMod: -1}}, nil
 	case st.Advisory != "":
 		c := st.Columns[0]
 		return []pgwire.Column{{Name: c.Name, TypeOID: c.OID, TypeSize: translate.TypeByOID(c.OID).Len, TypeMod: -1}}, nil
@@ -198,8 +200,9 @@ type portal struct {
 	tag     string
 	count   int64
 
-	rows *sqlengine.Rows // streaming
-	mat  [][]any         // materialized
+	rows *sqlengine.Rows      // streaming
+	seqs []sqlengine.SeqValue // a write's sequence values, for a forwarded write's answer
+	mat  [][]any              // materialized
 	pos  int
 	// rowsCtx is the context the streaming rows run in: it outlives the
 	// Execute (or FETCH) that started them, and each Execute or FETCH that

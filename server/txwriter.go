@@ -51,6 +51,11 @@ type txWriter interface {
 type localWriter struct {
 	s  *session
 	wt *sqlengine.WriteTx
+	// seen and the flags below decide whether rollback must log that the
+	// block's nextval values are spent (sequences.go).
+	seen         map[string][2]int64
+	committed    bool // the block's entry applied without error
+	rolledBackTo bool // a ROLLBACK TO may have undone a nextval the client saw
 }
 
 // beginLocalLocked makes the block a local writer: it takes the gate
@@ -103,10 +108,13 @@ func (w *localWriter) exec(ctx context.Context, st *translate.Stmt, args []any) 
 	if err != nil {
 		return nil, err
 	}
+	w.noteSeqs(res.Seqs)
 	for _, q := range st.Post {
-		if _, err := w.wt.Exec(ctx, q, nil, false); err != nil {
+		r, err := w.wt.Exec(ctx, q, nil, false)
+		if err != nil {
 			return nil, err
 		}
+		w.noteSeqs(r.Seqs)
 	}
 	return res, nil
 }
@@ -138,6 +146,7 @@ func (w *localWriter) savepoint(ctx context.Context, kind translate.Kind, name s
 	case translate.KindRelease:
 		return w.wt.Release(ctx, name)
 	}
+	w.rolledBackTo = w.rolledBackTo || len(w.seen) > 0
 	return w.wt.RollbackTo(ctx, name)
 }
 
@@ -148,6 +157,7 @@ func (w *localWriter) commit(ctx context.Context) (string, error) {
 	if err == nil && p != nil {
 		_, err = w.s.propose(ctx, p)
 	}
+	w.committed = err == nil
 	return "COMMIT", err
 }
 
@@ -158,6 +168,9 @@ func (w *localWriter) rollback() {
 	w.wt.Rollback()
 	w.wt = nil
 	w.s.speculative.Store(nil)
+	if len(w.seen) > 0 && (!w.committed || w.rolledBackTo) {
+		w.s.advanceSequencesLocked(w.seen) // sequences.go; still holding the gate
+	}
 	w.s.srv.gate.release(true)
 }
 

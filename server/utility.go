@@ -34,6 +34,9 @@ func (s *session) runUtilityLocked(ctx context.Context, p *portal) error {
 		if st.Tag == "DISCARD ALL" {
 			s.set.resetAll()
 		}
+		if st.Tag == "DISCARD ALL" || st.Tag == "DISCARD SEQUENCES" {
+			s.seqs = seqSession{} // currval and lastval forget (sequences.go)
+		}
 	case translate.KindDeclare:
 		return s.declareLocked(ctx, p)
 	case translate.KindFetch:

@@ -39,6 +39,9 @@ type ExecResult struct {
 	Columns      []string // with Rows: RETURNING columns
 	Rows         [][]any  // storage values
 	Err          error    // a data error (*pgerror.Error); the statement had no effect
+	// Seqs are the values the statement's nextval returned and its setval
+	// set, in call order (sequences.go): the session's currval and lastval.
+	Seqs []SeqValue
 }
 
 // ApplyBatch applies committed entries in log order, in one SQLite
@@ -345,6 +348,8 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 		e.budget.start(0)
 	}()
 	e.wauth.beginClient(q)
+	e.seq.reset()
+	defer e.seq.reset()
 	var r *ExecResult
 	var err error
 	if isSchemaStatement(q) {
@@ -354,6 +359,18 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 	}
 	if err != nil && e.budget.exhausted() {
 		return nil, errBudgetExhausted(steps)
+	}
+	if err == nil && len(e.seq.dirty) > 0 {
+		// The sequences the statement changed (sequences.go), written
+		// after it succeeded and outside its budget: one row each.
+		e.budget.start(0)
+		if err = e.seqFlush(); err != nil {
+			return nil, &seqFlushError{err}
+		}
+		r.Seqs = e.seq.values
+		if e.seq.structural {
+			e.schemaDirty.Store(true)
+		}
 	}
 	if err != nil && isDataError(err) {
 		err = mapConnError(e.wraw, err)
@@ -376,6 +393,15 @@ func isSchemaStatement(q string) bool {
 	return false
 }
 
+// isSelectStatement reports whether translated SQL is a SELECT (one that
+// calls sequence functions, run as a write): sqlite3_changes() would
+// report the connection's last INSERT, UPDATE or DELETE, which differs
+// between a speculative run and the apply.
+func isSelectStatement(q string) bool {
+	q = strings.TrimSpace(q)
+	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
+}
+
 // quoteSavepoint names a client savepoint so that it can never meet ours.
 func quoteSavepoint(name string) string { return strconv.Quote("u_" + name) }
 
@@ -392,7 +418,7 @@ func execOn(ctx context.Context, c execer, q string, args []any, rows bool) (*Ex
 			return nil, err
 		}
 		var n int64
-		if !isSchemaStatement(q) {
+		if !isSchemaStatement(q) && !isSelectStatement(q) {
 			// sqlite3_changes() is not reset by DDL: after CREATE TABLE it
 			// still reports the last INSERT/UPDATE/DELETE of the connection,
 			// which differs between a speculative run and the apply.

@@ -410,6 +410,9 @@ func registeredFunctionNames() []string {
 	for name := range readFuncs(nil) {
 		names = append(names, name)
 	}
+	for _, f := range readSequenceFuncs() {
+		names = append(names, f.name)
+	}
 	return names
 }
 

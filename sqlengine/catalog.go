@@ -32,6 +32,15 @@ const schemaJSON = `(SELECT j FROM _pgraft_schema)`
 // catalogViews are created in order: later views read earlier ones.
 var catalogViews = []struct{ name, sql string }{
 	{"_pgraft_schema", `SELECT json_group_array(json_array(type, name, tbl_name, rowid, sql)) AS j FROM main.sqlite_schema`},
+	// pg_sequence_state: every sequence with its options, state and owner
+	// (sequences.go); the other sequence views and FROM seqname read it.
+	{"pg_sequence_state", `
+SELECT CAST(` + strconv.Itoa(oidSequenceBase) + ` + q.id AS INTEGER) AS oid, q.name AS seqname, q.typid,
+       q.start, q.increment, q.minvalue, q.maxvalue, q.cache, q.cycle,
+       q.last_value, q.log_cnt, q.is_called, q.owner_table, q.owner_column, q.identity,
+       CAST(16384 + t.rowid AS INTEGER) AS owner_oid,
+       (SELECT p.cid + 1 FROM pragma_table_xinfo(t.name, 'main') p WHERE p.name = q.owner_column) AS owner_attnum
+  FROM _pgraft_sequences q LEFT JOIN main.sqlite_schema t ON t.type = 'table' AND t.name = q.owner_table`},
 	{"_pgraft_rel", `
 SELECT CAST(16384 + s.rowid AS INTEGER) AS oid, s.name AS relname,
        CASE s.type WHEN 'table' THEN 'r' ELSE 'v' END AS relkind,
@@ -40,7 +49,10 @@ SELECT CAST(16384 + s.rowid AS INTEGER) AS oid, s.name AS relname,
 UNION ALL
 SELECT CAST(i.value ->> 'oid' AS INTEGER), i.value ->> 'name', 'i', s.name, CAST(16384 + s.rowid AS INTEGER), i.value
   FROM main.sqlite_schema s, json_each(pgraft_indexes(` + schemaJSON + `, s.name)) i
- WHERE s.type = 'table' AND ` + userRelFilter},
+ WHERE s.type = 'table' AND ` + userRelFilter + `
+UNION ALL
+SELECT CAST(` + strconv.Itoa(oidSequenceBase) + ` + q.id AS INTEGER), q.name, 'S', q.name,
+       CAST(` + strconv.Itoa(oidSequenceBase) + ` + q.id AS INTEGER), NULL FROM _pgraft_sequences q`},
 	{"_pgraft_con", `
 SELECT CAST(c.value ->> 'oid' AS INTEGER) AS oid, c.value ->> 'name' AS conname, c.value ->> 'type' AS contype,
        CAST(16384 + s.rowid AS INTEGER) AS conrelid, s.name AS relname, c.value AS j
@@ -60,7 +72,7 @@ SELECT CAST(r.oid AS INTEGER) AS oid, r.relname, CAST(2200 AS INTEGER) AS relnam
        0 AS reltoastrelid,
        CASE WHEN r.relkind = 'r' THEN EXISTS (SELECT 1 FROM _pgraft_rel x WHERE x.relkind = 'i' AND x.tbloid = r.oid) ELSE 0 END AS relhasindex,
        0 AS relisshared, 'p' AS relpersistence, r.relkind,
-       CASE WHEN r.relkind = 'i' THEN r.j ->> 'natts'
+       CASE WHEN r.relkind = 'i' THEN r.j ->> 'natts' WHEN r.relkind = 'S' THEN 3
             ELSE (SELECT count(*) FROM pragma_table_xinfo(r.relname, 'main') p WHERE p.hidden <> 1) END AS relnatts,
        CASE WHEN r.relkind = 'r' THEN (SELECT count(*) FROM _pgraft_con c WHERE c.conrelid = r.oid AND c.contype = 'c') ELSE 0 END AS relchecks,
        r.relkind = 'v' AS relhasrules,
@@ -76,20 +88,23 @@ SELECT CAST(r.oid AS INTEGER) AS oid, r.relname, CAST(2200 AS INTEGER) AS relnam
 SELECT a.attrelid, a.attname, a.atttypid, t.typlen AS attlen, a.attnum,
        CASE WHEN t.typcategory = 'A' THEN 1 ELSE 0 END AS attndims, a.atttypmod,
        t.typbyval AS attbyval, t.typalign AS attalign, t.typstorage AS attstorage,
-       a.attnotnull, a.adbin, a.attgenerated, coalesce(t.typcollation, 0) AS attcollation
+       a.attnotnull, CASE WHEN a.attidentity = '' THEN a.adbin END AS adbin, a.attgenerated,
+       coalesce(t.typcollation, 0) AS attcollation, a.attidentity
   FROM (SELECT CAST(16384 + s.rowid AS INTEGER) AS attrelid, p.name AS attname, CAST(p.cid + 1 AS INTEGER) AS attnum,
                CAST(pgraft_atttypid(` + schemaJSON + `, s.name, p.name, p.type) AS INTEGER) AS atttypid,
                pgraft_atttypmod(` + schemaJSON + `, s.name, p.name, p.type) AS atttypmod,
                (p."notnull" OR (p.pk > 0 AND s.type = 'table')) AS attnotnull,
                pgraft_attdef(` + schemaJSON + `, s.name, p.name, p.type, p.dflt_value, NULL) AS adbin,
-               CASE WHEN p.hidden IN (2, 3) THEN 's' ELSE '' END AS attgenerated
+               CASE WHEN p.hidden IN (2, 3) THEN 's' ELSE '' END AS attgenerated,
+               coalesce((SELECT q.identity FROM _pgraft_sequences q
+                          WHERE q.owner_table = s.name AND q.owner_column = p.name AND q.identity IS NOT NULL), '') AS attidentity
           FROM main.sqlite_schema s, pragma_table_xinfo(s.name, 'main') p
          WHERE s.type IN ('table', 'view') AND ` + userRelFilter + ` AND p.hidden <> 1) a
   LEFT JOIN pg_type t ON t.oid = a.atttypid`},
 	{"pg_attribute", `
 SELECT attrelid, attname, atttypid, -1 AS attstattarget, attlen, attnum, attndims, -1 AS attcacheoff,
        atttypmod, attbyval, attalign, attstorage, '' AS attcompression, attnotnull,
-       adbin IS NOT NULL AS atthasdef, 0 AS atthasmissing, '' AS attidentity, attgenerated,
+       adbin IS NOT NULL AS atthasdef, 0 AS atthasmissing, attidentity, attgenerated,
        0 AS attisdropped, 1 AS attislocal, 0 AS attinhcount, attcollation, NULL AS attacl,
        NULL AS attoptions, NULL AS attfdwoptions, NULL AS attmissingval
   FROM _pgraft_att`},
@@ -176,6 +191,32 @@ SELECT 'public' AS schemaname, s.name AS viewname, 'postgres' AS viewowner,
 SELECT 'public' AS schemaname, r.tblname AS tablename, r.relname AS indexname, NULL AS tablespace,
        r.j ->> 'def' AS indexdef
   FROM _pgraft_rel r WHERE r.relkind = 'i'`},
+	{"pg_sequence", `
+SELECT q.oid AS seqrelid, q.typid AS seqtypid, q.start AS seqstart, q.increment AS seqincrement,
+       q.maxvalue AS seqmax, q.minvalue AS seqmin, q.cache AS seqcache, q.cycle AS seqcycle
+  FROM pg_sequence_state q`},
+	{"pg_sequences", `
+SELECT 'public' AS schemaname, q.seqname AS sequencename, 'postgres' AS sequenceowner,
+       CASE q.typid WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' ELSE 'bigint' END AS data_type,
+       q.start AS start_value, q.minvalue AS min_value, q.maxvalue AS max_value, q.increment AS increment_by,
+       q.cycle, q.cache AS cache_size, CASE WHEN q.is_called THEN q.last_value END AS last_value
+  FROM pg_sequence_state q`},
+	{"pg_depend", `
+SELECT 1259 AS classid, q.oid AS objid, 0 AS objsubid, 1259 AS refclassid, q.owner_oid AS refobjid,
+       q.owner_attnum AS refobjsubid, CASE WHEN q.identity IS NULL THEN 'a' ELSE 'i' END AS deptype
+  FROM pg_sequence_state q WHERE q.owner_oid IS NOT NULL AND q.owner_attnum IS NOT NULL
+UNION ALL
+SELECT 2604, d.oid, 0, 1259, q.oid, 0, 'n'
+  FROM pg_attrdef d JOIN pg_sequence_state q
+    ON d.adbin IN ('nextval(''' || q.seqname || '''::regclass)', 'nextval(''"' || q.seqname || '"''::regclass)')`},
+	{"information_schema_sequences", `
+SELECT 'postgres' AS sequence_catalog, 'public' AS sequence_schema, q.seqname AS sequence_name,
+       CASE q.typid WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' ELSE 'bigint' END AS data_type,
+       CASE q.typid WHEN 21 THEN 16 WHEN 23 THEN 32 ELSE 64 END AS numeric_precision,
+       2 AS numeric_precision_radix, 0 AS numeric_scale, CAST(q.start AS TEXT) AS start_value,
+       CAST(q.minvalue AS TEXT) AS minimum_value, CAST(q.maxvalue AS TEXT) AS maximum_value,
+       CAST(q.increment AS TEXT) AS increment, CASE WHEN q.cycle THEN 'YES' ELSE 'NO' END AS cycle_option
+  FROM pg_sequence_state q WHERE q.identity IS NULL`}, // PostgreSQL leaves identity columns' out
 	{"pg_stat_user_tables", `
 SELECT c.oid AS relid, 'public' AS schemaname, c.relname, 0 AS seq_scan, 0 AS seq_tup_read, 0 AS idx_scan,
        0 AS idx_tup_fetch, 0 AS n_tup_ins, 0 AS n_tup_upd, 0 AS n_tup_del, 0 AS n_tup_hot_upd,
@@ -205,10 +246,8 @@ var emptyCatalogViews = []struct{ name, cols string }{
 		"protrftypes, prosrc, probin, prosqlbody, proconfig, proacl"},
 	{"pg_range", "rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc, rngcanonical, rngsubdiff"},
 	{"pg_enum", "oid, enumtypid, enumsortorder, enumlabel"},
-	{"pg_sequence", "seqrelid, seqtypid, seqstart, seqincrement, seqmax, seqmin, seqcache, seqcycle"},
 	{"pg_partitioned_table", "partrelid, partstrat, partnatts, partdefid, partattrs, partclass, partcollation, partexprs"},
 	{"pg_rewrite", "oid, rulename, ev_class, ev_type, ev_enabled, is_instead, ev_qual, ev_action"},
-	{"pg_depend", "classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype"},
 	{"pg_matviews", "schemaname, matviewname, matviewowner, tablespace, hasindexes, ispopulated, definition"},
 	{"pg_foreign_table", "ftrelid, ftserver, ftoptions"},
 	{"pg_locks", "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, " +
@@ -219,14 +258,9 @@ var emptyCatalogViews = []struct{ name, cols string }{
 	{"pg_cast", "oid, castsource, casttarget, castfunc, castcontext, castmethod"},
 	// psycopg 3 looks up named (server-side) cursors here; pgraft has none.
 	{"pg_cursors", "name, statement, is_holdable, is_binary, is_scrollable, creation_time"},
-	{"pg_sequences", "schemaname, sequencename, sequenceowner, data_type, start_value, min_value, max_value, " +
-		"increment_by, cycle, cache_size, last_value"},
 	{"pg_stat_activity", "datid, datname, pid, leader_pid, usesysid, usename, application_name, client_addr, " +
 		"client_hostname, client_port, backend_start, xact_start, query_start, state_change, wait_event_type, " +
 		"wait_event, state, backend_xid, backend_xmin, query_id, query, backend_type"},
-	{"information_schema_sequences", "sequence_catalog, sequence_schema, sequence_name, data_type, " +
-		"numeric_precision, numeric_precision_radix, numeric_scale, start_value, minimum_value, maximum_value, " +
-		"increment, cycle_option"},
 	{"information_schema_routines", "specific_catalog, specific_schema, specific_name, routine_catalog, " +
 		"routine_schema, routine_name, routine_type, module_catalog, module_schema, module_name, udt_catalog, " +
 		"udt_schema, udt_name, data_type, character_maximum_length, numeric_precision, numeric_scale, " +

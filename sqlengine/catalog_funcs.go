@@ -138,7 +138,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		{"pg_relation_is_publishable", 1, 1, true, strict(one(int64(0)))},
 	}
 	for _, name := range []string{"pg_get_statisticsobjdef_columns", "obj_description", "col_description",
-		"shobj_description", "pg_get_serial_sequence", "pg_get_triggerdef", "pg_get_functiondef",
+		"shobj_description", "pg_get_triggerdef", "pg_get_functiondef",
 		"pg_get_function_arguments", "pg_get_function_result"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(nil)})
 	}
@@ -146,7 +146,32 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		"has_column_privilege", "has_any_column_privilege", "has_sequence_privilege", "has_function_privilege"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(int64(1))})
 	}
+	fns = append(fns, sqlFunc{"pg_get_serial_sequence", 2, 2, true, strict(func(a []any) (any, error) {
+		return serialSequence(state.Get(), a[0], asString(a[1])), nil
+	})})
 	return append(fns, viewHelperFuncs(models)...)
+}
+
+// serialSequence is pg_get_serial_sequence(table, column): the sequence the
+// column owns, schema-qualified and quoted as PostgreSQL prints it, or NULL.
+// table is a name (possibly qualified or quoted) or a table OID.
+func serialSequence(snap *SchemaSnapshot, table any, column string) any {
+	var name string
+	if n, err := toInt(table); err == nil && snap != nil {
+		if t := snap.byOID[uint32(n)]; t != nil {
+			name = t.Name
+		}
+	} else {
+		var ok bool
+		if name, ok = translate.RegclassName(asString(table)); !ok {
+			return nil
+		}
+	}
+	seq := snap.OwnedSequence(name, column)
+	if seq == "" {
+		return nil
+	}
+	return "public." + pgQuoteIdent(seq)
 }
 
 func truthy(x any) bool {

@@ -162,8 +162,9 @@ SELECT 'postgres' AS table_catalog, 'public' AS table_schema, c.relname AS table
        NULL AS collation_schema, NULL AS collation_name, NULL AS domain_catalog, NULL AS domain_schema,
        NULL AS domain_name, 'postgres' AS udt_catalog, 'pg_catalog' AS udt_schema, t.typname AS udt_name,
        NULL AS scope_catalog, NULL AS scope_schema, NULL AS scope_name, NULL AS maximum_cardinality,
-       CAST(a.attnum AS TEXT) AS dtd_identifier, 'NO' AS is_self_referencing, 'NO' AS is_identity,
-       NULL AS identity_generation, NULL AS identity_start, NULL AS identity_increment,
+       CAST(a.attnum AS TEXT) AS dtd_identifier, 'NO' AS is_self_referencing,
+       CASE WHEN a.attidentity = '' THEN 'NO' ELSE 'YES' END AS is_identity,
+       CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity_generation, NULL AS identity_start, NULL AS identity_increment,
        NULL AS identity_maximum, NULL AS identity_minimum, 'NO' AS identity_cycle,
        CASE WHEN a.attgenerated = '' THEN 'NEVER' ELSE 'ALWAYS' END AS is_generated,
        NULL AS generation_expression, CASE WHEN c.relkind = 'r' THEN 'YES' ELSE 'NO' END AS is_updatable

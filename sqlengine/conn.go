@@ -64,6 +64,24 @@ func asFuncError(err error) error {
 	return err
 }
 
+// detailSep separates a function error's message from its detail and
+// hint (funcErrorDetail); no message of ours contains it.
+const detailSep = "\x1f"
+
+// funcErrorDetail is funcError with PostgreSQL's DETAIL and HINT.
+func funcErrorDetail(code, msg, detail, hint string) error {
+	return funcError(code, msg+detailSep+detail+detailSep+hint)
+}
+
+// splitDetail undoes funcErrorDetail on a function error's text.
+func splitDetail(text string) (msg, detail, hint string) {
+	parts := strings.SplitN(text, detailSep, 3)
+	if len(parts) != 3 {
+		return text, "", ""
+	}
+	return parts[0], parts[1], parts[2]
+}
+
 // splitFuncError undoes funcError on an SQLite error message.
 func splitFuncError(msg string) (code, text string, ok bool) {
 	i := strings.Index(msg, funcErrorPrefix)

@@ -71,6 +71,8 @@ type Engine struct {
 	// between statements, if any.
 	wmu      connLock
 	det      detState
+	seq      seqState    // the sequences of the statement on the write connection (sequences.go)
+	seqStmts rawStmts    // their queries, prepared once on the write connection
 	budget   *workBudget // the write connection's work budget (budget.go)
 	borrower *WriteTx
 	helper   *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
@@ -204,6 +206,9 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err := registerWriteFunctions(c, &e.det); err != nil {
 		return err
 	}
+	if err := registerSequenceFuncs(c, e.sequenceFuncs(), b); err != nil {
+		return err
+	}
 	e.budget = b
 	catalog := newTrustedPrefix()
 	if err := createCatalogViews(c, catalog); err != nil {
@@ -229,6 +234,9 @@ func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
 	if err := registerReadFunctions(c); err != nil {
 		return err
 	}
+	if err := registerSequenceFuncs(c, readSequenceFuncs(), b); err != nil {
+		return err
+	}
 	trusted := newTrustedPrefix()
 	if err := createCatalogViews(c, trusted); err != nil {
 		return fmt.Errorf("create catalog views: %w", err)
@@ -249,6 +257,9 @@ func (e *Engine) initMeta() error {
 	}
 	if _, err := e.wconn.ExecContext(ctx, rolesTableSQL); err != nil {
 		return fmt.Errorf("create _pgraft_roles: %w", err)
+	}
+	if _, err := e.wconn.ExecContext(ctx, sequencesTableSQL); err != nil {
+		return fmt.Errorf("create _pgraft_sequences: %w", err)
 	}
 	if err := e.loadRoles(ctx); err != nil {
 		return err
@@ -304,6 +315,7 @@ func (e *Engine) Close() error {
 func (e *Engine) closeConns() error {
 	var errs []error
 	if e.wconn != nil {
+		e.seqStmts.finalize() // before its connection closes
 		errs = append(errs, e.wconn.Close())
 	}
 	for _, db := range []*sql.DB{e.read, e.snap, e.write, e.helper} {

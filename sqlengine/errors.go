@@ -28,7 +28,9 @@ func MapError(err error) error {
 	}
 	msg := se.msg
 	if code, text, ok := splitFuncError(msg); ok {
-		return &pgerror.Error{Code: code, Message: text}
+		e := &pgerror.Error{Code: code, Message: text}
+		e.Message, e.Detail, e.Hint = splitDetail(text)
+		return e
 	}
 	switch se.code {
 	case sqlite3.ErrConstraint:

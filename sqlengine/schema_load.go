@@ -44,7 +44,9 @@ type SchemaSnapshot struct {
 	byOID       map[uint32]*translate.TableInfo
 	indexes     map[uint32]*indexDef
 	constraints map[uint32]*constraintDef
-	viewSQL     map[uint32]string // pg_get_viewdef text by view OID
+	viewSQL     map[uint32]string    // pg_get_viewdef text by view OID
+	sequences   map[string]bool      // the sequences' names (sequences.go)
+	ownedSeq    map[[2]string]string // {table, column} -> the sequence it owns
 	// broken lists relations whose columns could not be read (a view over
 	// a table dropped before the view check existed): they stay in the
 	// snapshot without columns, so that DROP can still name them, and
@@ -52,7 +54,10 @@ type SchemaSnapshot struct {
 	broken []string
 }
 
-var _ translate.Schema = (*SchemaSnapshot)(nil)
+var (
+	_ translate.Schema         = (*SchemaSnapshot)(nil)
+	_ translate.SequenceSchema = (*SchemaSnapshot)(nil)
+)
 
 // Table returns the table or view with that name, or nil.
 func (s *SchemaSnapshot) Table(name string) *translate.TableInfo {
@@ -126,8 +131,55 @@ func loadSchema(ctx context.Context, q queryer) (*SchemaSnapshot, error) {
 		snap.byOID[t.OID] = t
 	}
 	sort.Slice(snap.tables, func(i, j int) bool { return snap.tables[i].Name < snap.tables[j].Name })
+	if err := loadSequences(ctx, q, snap); err != nil {
+		return nil, err
+	}
 	return snap, nil
 }
+
+// loadSequences reads the sequences' names and owners (sequences.go). A
+// database without _pgraft_sequences (a bare one in tests) has none.
+func loadSequences(ctx context.Context, q queryer, snap *SchemaSnapshot) error {
+	rs, err := q.QueryContext(ctx, "SELECT name, coalesce(owner_table, ''), coalesce(owner_column, ''), coalesce(identity, '') FROM _pgraft_sequences")
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil
+		}
+		return fmt.Errorf("read _pgraft_sequences: %w", err)
+	}
+	defer rs.Close()
+	snap.sequences, snap.ownedSeq = map[string]bool{}, map[[2]string]string{}
+	for rs.Next() {
+		var name, table, column, identity string
+		if err := rs.Scan(&name, &table, &column, &identity); err != nil {
+			return fmt.Errorf("read _pgraft_sequences: %w", err)
+		}
+		snap.sequences[name] = true
+		if table != "" {
+			snap.ownedSeq[[2]string{table, column}] = name
+		}
+		if ti := snap.byName[table]; ti != nil && identity != "" {
+			for i := range ti.Columns {
+				if ti.Columns[i].Name == column {
+					ti.Columns[i].Identity = identity[0]
+				}
+			}
+		}
+	}
+	return rs.Err()
+}
+
+// OwnedSequence is the sequence that column table.column owns (a serial
+// or identity column's), "" if none.
+func (s *SchemaSnapshot) OwnedSequence(table, column string) string {
+	if s == nil {
+		return ""
+	}
+	return s.ownedSeq[[2]string{table, column}]
+}
+
+// Sequence implements translate.SequenceSchema.
+func (s *SchemaSnapshot) Sequence(name string) bool { return s != nil && s.sequences[name] }
 
 func readSchemaRows(ctx context.Context, q queryer) ([]schemaRow, error) {
 	rs, err := q.QueryContext(ctx, "SELECT type, name, tbl_name, rowid, coalesce(sql, '') FROM sqlite_schema ORDER BY rowid")
@@ -370,6 +422,10 @@ func columnDefault(table, col string, typ *translate.PGType, dflt string, valid,
 	}
 	if lit, ok := defaultLiteral(toks); ok {
 		return lit.render(typ)
+	}
+	if len(toks) == 4 && toks[0].word(translate.NextvalFunc) && toks[1].val == "(" && toks[2].kind == 's' && toks[3].val == ")" {
+		// A serial column's, or nextval() a client wrote (sequences.go).
+		return "nextval(" + translate.QuoteLiteral(pgQuoteIdent(toks[2].val)) + "::regclass)"
 	}
 	if len(toks) == 3 && toks[0].kind == 'i' && toks[1].val == "(" && toks[2].val == ")" {
 		switch strings.ToLower(toks[0].val) {

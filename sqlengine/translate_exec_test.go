@@ -56,7 +56,12 @@ func standInFunctions(c *sqlite3.SQLiteConn) error {
 			return err
 		}
 	}
-	return nil
+	// Sequences: the engine's need the engine (sequences_test.go).
+	next := map[string]int64{}
+	if err := c.RegisterFunc("pg_nextval", func(s string) int64 { next[s]++; return next[s] }, false); err != nil {
+		return err
+	}
+	return c.RegisterFunc("pgraft_seq_ddl", func(string) any { return nil }, false)
 }
 
 // noTables is a schema without tables: the statements create their own.

@@ -142,9 +142,16 @@ func (t *WriteTx) unlock() {
 // later statements outside any transaction or ROLLBACK a transaction that no
 // longer exists. The caller holds the connection (lock).
 func (t *WriteTx) failed(err error) error {
-	if err != nil && t.e.wraw.AutoCommit() {
+	var flush *seqFlushError
+	switch {
+	case err != nil && t.e.wraw.AutoCommit():
 		t.lost, t.done = true, true
 		t.e.borrower = nil
+	case errors.As(err, &flush):
+		// The statement ran but its sequences could not be written back:
+		// what it did cannot be undone alone, so the block is over.
+		t.releaseLocked()
+		t.lost = true
 	}
 	return err
 }
@@ -177,7 +184,9 @@ func (t *WriteTx) Query(ctx context.Context, q string, args []any) (*ExecResult,
 	defer t.unlock()
 	t.e.det.begin(t.ctx)
 	t.e.det.setOrdinal(t.execs + 1)
+	t.e.seq.deny = true // not logged: it must not change a sequence (sequences.go)
 	r, err := t.e.execBudgeted(ctx, q, args, true, MaxStatementSteps)
+	t.e.seq.deny = false
 	if err != nil {
 		return nil, mapConnError(t.e.wraw, t.failed(err))
 	}

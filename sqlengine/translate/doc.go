@@ -17,6 +17,9 @@
 //     emit_ddl.go, emit_alter.go: CREATE, DROP, ALTER and their kin;
 //     emit_utility.go: transactions, SET/SHOW, cursors and the statements
 //     that only talk to the server.
+//   - sequence.go: CREATE/ALTER/DROP SEQUENCE, nextval/setval/currval/
+//     lastval, serial and identity columns (SequenceSpec, what the engine
+//     runs).
 //   - infer.go: types of expressions and parameters, and name scopes.
 //   - types.go: the PostgreSQL types pgraft knows and how each is held in
 //     SQLite (its declared type), the storage conventions execution and the

@@ -19,15 +19,32 @@ import (
 func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 	switch v := n.GetNode().(type) {
 	case *pg.Node_CreateStmt:
+		if t.namesSequence(v.CreateStmt.Relation, v.CreateStmt.IfNotExists) { // sequence.go
+			return &Stmt{Kind: KindNoop, Tag: "CREATE TABLE"} // PostgreSQL's NOTICE: already exists, skipping
+		}
 		return t.createTable(v.CreateStmt)
 	case *pg.Node_IndexStmt:
 		return t.createIndex(v.IndexStmt)
 	case *pg.Node_DropStmt:
-		return t.dropStatement(v.DropStmt)
+		if v.DropStmt.RemoveType == pg.ObjectType_OBJECT_SEQUENCE {
+			return t.dropSequence(v.DropStmt) // sequence.go
+		}
+		t.dropNotSequence(v.DropStmt) // sequence.go
+		return t.dropOwned(v.DropStmt, t.dropStatement(v.DropStmt))
 	case *pg.Node_AlterTableStmt:
+		if v.AlterTableStmt.Objtype == pg.ObjectType_OBJECT_SEQUENCE {
+			return t.alterSequenceTable(v.AlterTableStmt)
+		}
 		return t.alterTable(v.AlterTableStmt)
 	case *pg.Node_RenameStmt:
-		return t.renameStatement(v.RenameStmt)
+		if v.RenameStmt.RenameType == pg.ObjectType_OBJECT_SEQUENCE {
+			return t.renameSequence(v.RenameStmt)
+		}
+		return t.renameOwner(v.RenameStmt, t.renameStatement(v.RenameStmt)) // sequence.go
+	case *pg.Node_CreateSeqStmt:
+		return t.createSequence(v.CreateSeqStmt)
+	case *pg.Node_AlterSeqStmt:
+		return t.alterSequence(v.AlterSeqStmt)
 	case *pg.Node_ViewStmt:
 		return t.createView(v.ViewStmt)
 	case *pg.Node_CreateSchemaStmt:
@@ -48,6 +65,7 @@ type tableDef struct {
 	pkCols  []string        // the PRIMARY KEY columns, wherever declared
 	rowid   string          // the column that becomes the rowid alias, if any
 	notNull map[string]bool // columns a PRIMARY KEY makes NOT NULL
+	seqs    []*SequenceSpec // the sequences of serial and identity columns
 }
 
 // createTable translates CREATE TABLE.
@@ -94,7 +112,12 @@ func (t *translator) createTable(s *pg.CreateStmt) *Stmt {
 		head += "IF NOT EXISTS "
 	}
 	sql := head + QuoteIdent(name) + " (" + strings.Join(parts, ", ") + ")"
-	return &Stmt{Kind: KindDDL, Tag: "CREATE TABLE", SQL: sql}
+	st := &Stmt{Kind: KindDDL, Tag: "CREATE TABLE", SQL: sql}
+	for _, spec := range def.seqs {
+		spec.IfNotExists = s.IfNotExists
+		st.Post = append(st.Post, t.seqSpecSQL(spec))
+	}
+	return st
 }
 
 // columnDefsEntry types the columns being created, for CHECK and DEFAULT.
@@ -185,32 +208,23 @@ func (t *translator) columnDef(cd *pg.ColumnDef, def *tableDef) string {
 	if cd.CollClause != nil {
 		t.checkCollation(cd.CollClause.Collname)
 	}
-	serial := isSerial(cd.TypeName)
-	identity := false
-	for _, c := range cd.Constraints {
-		identity = identity || c.GetConstraint().GetContype() == pg.ConstrType_CONSTR_IDENTITY
-	}
-	if (serial || identity) && cd.Colname != def.rowid {
-		t.unsupported("serial or identity columns that are not the single-column integer PRIMARY KEY")
-	}
+	seq := t.serialColumn(cd, def) // sequence.go; nil for an ordinary column
 	out := alwaysQuote(cd.Colname) + " "
 	var colType xtype
 	if cd.Colname == def.rowid {
 		typ, _ := t.lookupType(cd.TypeName)
 		colType = xtype{t: typ, mod: -1}
-		out += "INTEGER " + RowidMarker + typ.Name + "*/ PRIMARY KEY"
-		if serial || identity {
-			out += " AUTOINCREMENT"
-		} else {
-			out += " NOT NULL"
-		}
+		out += "INTEGER " + RowidMarker + typ.Name + "*/ PRIMARY KEY NOT NULL"
 	} else {
 		decl, x := t.columnDecl(cd.TypeName)
 		out += decl
 		colType = x
-		if def.notNull[cd.Colname] {
+		if def.notNull[cd.Colname] || seq != nil {
 			out += " NOT NULL"
 		}
+	}
+	if seq != nil {
+		out += " DEFAULT (" + NextvalFunc + "(" + t.quoteString(seq.Name) + "))"
 	}
 	if cd.IsNotNull && !strings.Contains(out, "NOT NULL") {
 		out += " NOT NULL"

@@ -45,13 +45,15 @@ func (t *translator) insertStatement(s *pg.InsertStmt) *Stmt {
 	if s.WithClause != nil {
 		t.unsupported("WITH in INSERT")
 	}
-	if s.Override != pg.OverridingKind_OVERRIDING_NOT_SET && s.Override != pg.OverridingKind_OVERRIDING_KIND_UNDEFINED {
-		t.unsupported("OVERRIDING … VALUE")
+	if s.Override == pg.OverridingKind_OVERRIDING_USER_VALUE {
+		t.unsupported("OVERRIDING USER VALUE")
 	}
 	target, ti, table := t.writeTarget(s.Relation)
 	defer t.popScope()
 	cols := t.insertColumns(s, ti, table)
 	body := t.insertSource(s, ti, table, &cols)
+	t.checkIdentityAlways(ti, cols, s.Override == pg.OverridingKind_OVERRIDING_SYSTEM_VALUE) // sequence.go
+	cols, body = t.serialRowidValue(ti, cols, body, s.OnConflictClause != nil)               // sequence.go
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + target)
 	if len(cols) > 0 && body != " DEFAULT VALUES" {
@@ -358,9 +360,6 @@ func (t *translator) deleteStatement(s *pg.DeleteStmt) *Stmt {
 // truncateStatement turns TRUNCATE into DELETE per table.
 func (t *translator) truncateStatement(s *pg.TruncateStmt) *Stmt {
 	t.write = true
-	if s.RestartSeqs {
-		t.unsupported("TRUNCATE … RESTART IDENTITY")
-	}
 	st := &Stmt{Kind: KindDelete, Tag: "TRUNCATE TABLE"}
 	names := map[string]bool{}
 	for _, n := range s.Relations {
@@ -376,6 +375,11 @@ func (t *translator) truncateStatement(s *pg.TruncateStmt) *Stmt {
 			st.SQL = sql
 		} else {
 			st.Post = append(st.Post, sql)
+		}
+	}
+	if s.RestartSeqs { // the sequences the tables own start again (sequence.go)
+		for _, n := range s.Relations {
+			st.Post = append(st.Post, t.ownedSequencesSQL("restart_owned", n.GetRangeVar().Relname))
 		}
 	}
 	return st

@@ -44,6 +44,9 @@ func (t *translator) fromItem(n *pg.Node) string {
 
 // rangeVar emits a table, view, CTE or catalog relation reference.
 func (t *translator) rangeVar(rv *pg.RangeVar) string {
+	if out, ok := t.sequenceRef(rv); ok { // sequence.go
+		return out
+	}
 	name := t.readRelation(rv)
 	ref := name
 	alias := rv.Relname

@@ -119,7 +119,7 @@ var sqliteStateFuncs = map[string]bool{"last_insert_rowid": true, "changes": tru
 
 // knownUnsupported are PostgreSQL functions pgraft does not provide.
 var knownUnsupported = map[string]bool{
-	"txid_current": true, "nextval": true, "currval": true, "setval": true, "lastval": true,
+	"txid_current":   true,
 	"regexp_replace": true, "regexp_match": true, "regexp_matches": true, "unnest": true,
 	"generate_series": true, "set_config": true, "jsonb_set": true, "json_each": true, "jsonb_each": true,
 }
@@ -251,6 +251,9 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +
 			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(" + args + ") END", typed(pgvalue.OIDText), true
+	}
+	if s, x, ok := t.sequenceFunc(name, f); ok { // sequence.go
+		return s, x, true
 	}
 	return t.sessionFunc(name, f)
 }

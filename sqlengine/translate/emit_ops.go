@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -326,16 +327,32 @@ func relNameLiteral(s string) string {
 	return strings.ToLower(s)
 }
 
+// systemCatalogOIDs are PostgreSQL's OIDs of the catalogs whose OIDs
+// catalog rows carry (pg_depend.classid, pg_description.classoid).
+var systemCatalogOIDs = map[string]int{
+	"pg_class": 1259, "pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_namespace": 2615,
+	"pg_constraint": 2606, "pg_index": 2610, "pg_attrdef": 2604, "pg_trigger": 2620, "pg_rewrite": 2618,
+}
+
 // regclassCast: a name becomes the relation's OID, an OID its name.
 func (t *translator) regclassCast(arg *pg.Node) (string, xtype) {
 	t.catalog = true
 	if lit, ok := constString(arg); ok {
+		if oid, ok := systemCatalogOIDs[relNameLiteral(lit)]; ok {
+			return strconv.Itoa(oid), typed(pgvalue.OIDOid) // pg_depend's classid, as psql's \d asks
+		}
 		return "(SELECT oid FROM pg_class WHERE relname = " + t.quoteString(relNameLiteral(lit)) + ")", typed(pgvalue.OIDOid)
 	}
 	s, x := t.expr(arg)
 	if arg.GetParamRef() != nil && (x.t == nil || x.t.Category == 'S') {
 		t.hintParam(arg, TypeByOID(pgvalue.OIDText))
 		return "(SELECT oid FROM pg_class WHERE relname = " + s + ")", typed(pgvalue.OIDOid)
+	}
+	if x.t != nil && x.t.Category == 'S' {
+		// A name computed by the query (SQLAlchemy's
+		// pg_get_serial_sequence(…)::regclass), qualified or quoted.
+		return "(SELECT c.oid FROM pg_class c, (SELECT " + s + " AS n) q WHERE q.n IN (c.relname, 'public.' || c.relname, " +
+			"'\"' || c.relname || '\"', 'public.\"' || c.relname || '\"'))", typed(pgvalue.OIDOid)
 	}
 	return "(SELECT relname FROM pg_class WHERE oid = (" + s + "))", typed(pgvalue.OIDName)
 }

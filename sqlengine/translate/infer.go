@@ -323,7 +323,7 @@ var catalogOIDColumns = map[string][]string{
 	"pg_proc":            {"oid", "pronamespace", "prorettype"},
 	"pg_trigger":         {"oid", "tgrelid"},
 	"pg_depend":          {"classid", "objid", "refclassid", "refobjid"},
-	"pg_sequence":        {"seqrelid"},
+	"pg_sequence":        {"seqrelid", "seqtypid"},
 	"pg_rewrite":         {"oid", "ev_class"},
 	"pg_tablespace":      {"oid"},
 	"pg_extension":       {"oid", "extnamespace"},

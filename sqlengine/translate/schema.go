@@ -38,6 +38,7 @@ type ColumnInfo struct {
 	PrimaryKey bool
 	Rowid      bool // the table's INTEGER PRIMARY KEY (rowid alias)
 	Serial     bool // filled automatically (serial/identity, i.e. AUTOINCREMENT)
+	Identity   byte // an identity column: 'a' (GENERATED ALWAYS) or 'd' (BY DEFAULT); 0 otherwise
 }
 
 // IndexInfo describes one index, including those behind PRIMARY KEY and

@@ -7,7 +7,7 @@ type Kind uint8
 const (
 	KindSelect     Kind = iota + 1 // returns rows, changes nothing (SELECT, VALUES, TABLE, WITH … SELECT)
 	KindInsert                     // INSERT (…RETURNING, …ON CONFLICT)
-	KindUpdate                     // UPDATE
+	KindUpdate                     // UPDATE, and a SELECT that calls nextval/setval (Tag "SELECT", Returning)
 	KindDelete                     // DELETE, and TRUNCATE (Tag "TRUNCATE TABLE")
 	KindDDL                        // CREATE/DROP/ALTER …: a write that changes the schema
 	KindBegin                      // BEGIN, START TRANSACTION (options in Tx)
@@ -74,6 +74,12 @@ type Stmt struct {
 	// and its kin, which the server runs; SQL then only evaluates the
 	// arguments ("" when there are none).
 	Advisory string
+	// SessionSeq is "SELECT currval('s')" or "SELECT lastval()" alone,
+	// which the server answers from the session (sequence.go); SQL is "".
+	SessionSeq *SessionSeq
+	// SessionValues: the statement calls currval or lastval inside a larger
+	// one; the server binds the session's values (BindSessionSeqs).
+	SessionValues bool
 
 	// Utility statement details; nil/empty unless Kind says so.
 	Tx        *TxOptions  // KindBegin, and KindSet for SET TRANSACTION / SESSION CHARACTERISTICS

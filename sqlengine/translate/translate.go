@@ -90,6 +90,8 @@ type translator struct {
 	scope     *scope
 	retAlias  string      // inside RETURNING: the written table's alias
 	lits      *litExtract // shape.go: constants become parameters; nil otherwise
+	seqWrite  bool        // calls nextval or setval: the statement is a write
+	seqRead   []string    // currval's sequences ("" for lastval), answered by the server
 }
 
 func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st *Stmt, err error) {
@@ -114,6 +116,7 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st 
 		st.ParamOIDs = append([]uint32(nil), t.params[:n]...)
 	}
 	st.Catalog = st.Catalog || t.catalog
+	t.sequenceStatement(st)
 	st.ForUpdate = st.ForUpdate || t.forUpdate
 	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
 	st.CommitIndex = st.Kind == KindSelect && reCommitIndexQuery.MatchString(st.SQL)
@@ -193,8 +196,7 @@ var unsupportedStatements = map[string]string{
 	"ExplainStmt": "EXPLAIN", "CopyStmt": "COPY", "LockStmt": "LOCK TABLE",
 	"PrepareStmt": "PREPARE", "ExecuteStmt": "EXECUTE", "DeclareCursorStmt": "DECLARE CURSOR",
 	"FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE", "CallStmt": "CALL", "DoStmt": "DO",
-	"ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "CreateSeqStmt": "CREATE SEQUENCE",
-	"AlterSeqStmt": "ALTER SEQUENCE", "CreateFunctionStmt": "CREATE FUNCTION",
+	"ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "CreateFunctionStmt": "CREATE FUNCTION",
 	"CreateTrigStmt": "CREATE TRIGGER", "CompositeTypeStmt": "CREATE TYPE",
 	"CreateEnumStmt": "CREATE TYPE", "CreateDomainStmt": "CREATE DOMAIN",
 	"GrantStmt": "GRANT", "GrantRoleStmt": "GRANT", "CreatedbStmt": "CREATE DATABASE",

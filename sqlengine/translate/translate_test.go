@@ -316,12 +316,12 @@ func TestTranslateDDL(t *testing.T) {
 	runSQLCases(t, []sqlCase{
 		{"create table with serial key and constraints",
 			"CREATE TABLE t (id serial PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x', price numeric(10,2) CHECK (price > 0), code char(3) UNIQUE, created timestamptz DEFAULT now(), updated timestamp DEFAULT CURRENT_TIMESTAMP, ok boolean DEFAULT false, owner int REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED)",
-			`CREATE TABLE t ("id" INTEGER /*pg:int4*/ PRIMARY KEY AUTOINCREMENT CONSTRAINT "pgraft_range_int4_id" CHECK ("id" BETWEEN -2147483648 AND 2147483647), "name" VARCHAR(20) NOT NULL DEFAULT ('x'), "price" NUMERIC(10,2) CHECK (price > 0), "code" BPCHAR(3) UNIQUE, "created" TIMESTAMPTZ DEFAULT (pg_now()), "updated" TIMESTAMP DEFAULT (pg_now_local()), "ok" BOOLEAN DEFAULT (0), "owner" INT4 REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED CONSTRAINT "pgraft_range_int4_owner" CHECK ("owner" BETWEEN -2147483648 AND 2147483647))`},
+			`CREATE TABLE t ("id" INTEGER /*pg:int4*/ PRIMARY KEY NOT NULL DEFAULT (pg_nextval('t_id_seq')) CONSTRAINT "pgraft_range_int4_id" CHECK ("id" BETWEEN -2147483648 AND 2147483647), "name" VARCHAR(20) NOT NULL DEFAULT ('x'), "price" NUMERIC(10,2) CHECK (price > 0), "code" BPCHAR(3) UNIQUE, "created" TIMESTAMPTZ DEFAULT (pg_now()), "updated" TIMESTAMP DEFAULT (pg_now_local()), "ok" BOOLEAN DEFAULT (0), "owner" INT4 REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED CONSTRAINT "pgraft_range_int4_owner" CHECK ("owner" BETWEEN -2147483648 AND 2147483647))`},
 		{"composite primary key and table constraints",
 			"CREATE TABLE IF NOT EXISTS t2 (a int, b text, PRIMARY KEY (a, b), CONSTRAINT fk FOREIGN KEY (a) REFERENCES users (id) ON UPDATE SET NULL, UNIQUE (b), CHECK (a > 1))",
 			`CREATE TABLE IF NOT EXISTS t2 ("a" INT4 NOT NULL CONSTRAINT "pgraft_range_int4_a" CHECK ("a" BETWEEN -2147483648 AND 2147483647), "b" TEXT NOT NULL, PRIMARY KEY (a, b), CONSTRAINT fk FOREIGN KEY (a) REFERENCES users (id) ON UPDATE SET NULL, UNIQUE (b), CHECK (a > 1))`},
 		{"identity on a table-level primary key", "CREATE TABLE t3 (id bigint GENERATED ALWAYS AS IDENTITY, v text, PRIMARY KEY (id))",
-			`CREATE TABLE t3 ("id" INTEGER /*pg:int8*/ PRIMARY KEY AUTOINCREMENT, "v" TEXT)`},
+			`CREATE TABLE t3 ("id" INTEGER /*pg:int8*/ PRIMARY KEY NOT NULL DEFAULT (pg_nextval('t3_id_seq')), "v" TEXT)`},
 		{"plain integer primary key and other types", "CREATE TABLE t4 (id int PRIMARY KEY, u uuid DEFAULT gen_random_uuid(), j jsonb, b bytea, d date, f float8, r real, s smallint)",
 			`CREATE TABLE t4 ("id" INTEGER /*pg:int4*/ PRIMARY KEY NOT NULL CONSTRAINT "pgraft_range_int4_id" CHECK ("id" BETWEEN -2147483648 AND 2147483647), "u" UUID DEFAULT (gen_random_uuid()), "j" JSONB_TEXT, "b" BYTEA_BLOB, "d" DATE, "f" FLOAT8, "r" FLOAT4, "s" INT2 CONSTRAINT "pgraft_range_int2_s" CHECK ("s" BETWEEN -32768 AND 32767))`},
 		{"create index", "CREATE UNIQUE INDEX IF NOT EXISTS ix ON users USING btree (lower(email), name DESC) WHERE active",
@@ -340,7 +340,8 @@ func TestTranslateDDL(t *testing.T) {
 
 func TestTranslateDDLFields(t *testing.T) {
 	st := translateOne(t, "DROP TABLE IF EXISTS users, orders")
-	if st.Kind != KindDDL || st.Tag != "DROP TABLE" || len(st.Post) != 1 || st.Post[0] != "DROP TABLE IF EXISTS orders" {
+	if st.Kind != KindDDL || st.Tag != "DROP TABLE" || len(st.Post) != 3 || st.Post[0] != "DROP TABLE IF EXISTS orders" ||
+		st.Post[1] != `SELECT pgraft_seq_ddl('{"op":"drop_owned","table":"users"}')` {
 		t.Errorf("DROP TABLE a, b: %+v", st)
 	}
 	st = translateOne(t, "ALTER TABLE users ADD COLUMN tag text UNIQUE")
@@ -366,7 +367,6 @@ func TestTranslateDDLFields(t *testing.T) {
 
 func TestTranslateDDLErrors(t *testing.T) {
 	cases := map[string]string{
-		"CREATE TABLE t5 (code text PRIMARY KEY, n serial)":                                            "serial",
 		"CREATE TEMP TABLE t6 (a int)":                                                                 "TEMP",
 		"CREATE UNLOGGED TABLE t6 (a int)":                                                             "UNLOGGED",
 		"CREATE TABLE t7 (a int[])":                                                                    "array",
@@ -385,7 +385,6 @@ func TestTranslateDDLErrors(t *testing.T) {
 		"DROP TABLE users CASCADE":                                                                     "CASCADE",
 		"CREATE SCHEMA foo":                                                                            "CREATE SCHEMA",
 		"CREATE EXTENSION postgis":                                                                     "postgis",
-		"CREATE SEQUENCE s":                                                                            "CREATE SEQUENCE",
 		"CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql":                                   "CREATE FUNCTION",
 		"CREATE TRIGGER tr AFTER INSERT ON users FOR EACH ROW EXECUTE FUNCTION f()":                    "CREATE TRIGGER",
 		"CREATE TYPE mood AS ENUM ('a')":                                                               "CREATE TYPE",
