@@ -76,8 +76,19 @@ func insertBatches(dsn string, w, batches int) error {
 	defer conn.Close(context.Background())
 	const q = `INSERT INTO load (payload, n) SELECT repeat(md5(g::text), 3), g FROM generate_series(1, 20) AS g`
 	for b := 0; b < batches; b++ {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return fmt.Errorf("worker %d batch %d: %w", w, b, err)
+		// Under a loaded machine leadership may move: a batch that failed
+		// retryably (or whose outcome is unknown) is sent again, since this
+		// test measures disk use, not outcomes; the connection's node
+		// forwards to whichever node leads.
+		for {
+			_, err := conn.Exec(ctx, q)
+			if err == nil {
+				break
+			}
+			if !retryable(err) || conn.IsClosed() || ctx.Err() != nil {
+				return fmt.Errorf("worker %d batch %d: %w", w, b, err)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	return nil

@@ -96,6 +96,21 @@ func mathFuncs() []sqlFunc {
 		{"pg_power", 2, 2, true, strict(pgPower)},
 		{"pg_mod", 2, 2, true, strict(pgMod)},
 		{"pg_div", 2, 2, true, strict(pgDiv)},
+		// pg_divisor is the right side of / and %: SQLite answers NULL for a
+		// zero divisor, PostgreSQL fails with 22012.
+		{"pg_divisor", 1, 1, true, func(a []any) (any, error) {
+			switch v := a[0].(type) {
+			case int64:
+				if v == 0 {
+					return nil, errDivisionByZero()
+				}
+			case float64:
+				if v == 0 {
+					return nil, errDivisionByZero()
+				}
+			}
+			return a[0], nil
+		}},
 		{"pg_trunc", 1, 2, true, strict(pgTrunc)},
 		{"pg_pi", 0, 0, true, func([]any) (any, error) { return math.Pi, nil }},
 	}

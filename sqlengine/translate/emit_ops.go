@@ -83,6 +83,9 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 		return fmt.Sprintf("pg_dt_arith('%s', %s, '%s', %s, '%s')", op, l, srcName(lx), r, srcName(rx)), dtArithType(op, lx, rx)
 	case arithmeticOps[op]:
 		t.unify(ln, rn, l, r, lx, rx)
+		if op == "/" || op == "%" {
+			r = "pg_divisor(" + r + ")" // 22012 for zero, where SQLite gives NULL
+		}
 		return l + " " + op + " " + r, arithType(op, lx, rx)
 	case op == "^":
 		t.unify(ln, rn, l, r, lx, rx)
