@@ -28,6 +28,8 @@ func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 		return t.alterTable(v.AlterTableStmt)
 	case *pg.Node_RenameStmt:
 		return t.renameStatement(v.RenameStmt)
+	case *pg.Node_AlterObjectSchemaStmt:
+		return t.setSchema(v.AlterObjectSchemaStmt)
 	case *pg.Node_ViewStmt:
 		return t.createView(v.ViewStmt)
 	case *pg.Node_CreateSchemaStmt:

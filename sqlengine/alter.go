@@ -1,0 +1,1006 @@
+package sqlengine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
+)
+
+// alter.go carries out ALTER TABLE (translate.AlterSpec) at apply time,
+// against the table as the database holds it at the entry's index: every
+// node reads the same sqlite_schema there, so every node derives the same
+// rebuild (docs/design.md, "ALTER TABLE").
+//
+// What SQLite cannot change in place it rebuilds, as its documentation
+// says (lang_altertable.html, "Making Other Kinds Of Table Schema
+// Changes"): create the new table under a temporary name, copy the rows,
+// drop the old table, rename the new one, create the indexes again. It all
+// runs inside the entry's transaction, under the statement's savepoint and
+// work budget (execDDL, execBudgeted), so a failure anywhere leaves the
+// schema as it was, on every node. Two of SQLite's connection flags change
+// for the rebuild's duration:
+//
+//   - foreign keys are off: DROP TABLE of the old table would otherwise
+//     delete its rows first and fire the ON DELETE actions of the tables
+//     that reference it (PRAGMA foreign_keys cannot change inside a
+//     transaction; sqlite3_db_config can). The tables referencing the
+//     rebuilt one name it, so they reference the new table afterwards; a
+//     new FOREIGN KEY is checked by a query of its own (23503).
+//   - legacy_alter_table is on: with it, RENAME neither rewrites nor checks
+//     views and triggers, which name the old table and would fail to
+//     resolve while it is gone; they resolve again once the new table has
+//     its name. (execDDL then checks every view, as after any DDL.)
+
+// rebuildName is the temporary name of a table being rebuilt.
+const rebuildName = "_pgraft_rebuild"
+
+// execAlter runs one AlterSpec on the write connection with internal
+// access. Client expressions in it (USING, DEFAULT, CHECK) come from
+// translation; the rows they read are authorized as the client's first
+// (authorizeCopy).
+func (e *Engine) execAlter(ctx context.Context, spec *translate.AlterSpec) error {
+	e.wauth.enterInternal()
+	defer e.wauth.leaveInternal()
+	if spec.Table == "" {
+		return e.alterObjects(ctx, spec)
+	}
+	p, err := e.newAlterPlan(ctx, spec.Table)
+	if err != nil {
+		return err
+	}
+	for _, a := range spec.Actions {
+		if err := p.apply(ctx, a); err != nil {
+			return err
+		}
+	}
+	return p.run(ctx)
+}
+
+// alterPlan is what one ALTER TABLE does to one table.
+type alterPlan struct {
+	e     *Engine
+	table string
+	old   *tableEdit        // the table as it is
+	edit  *tableEdit        // the table as it will be
+	copy  map[string]string // lower-case new column name → its value, an expression over the old table's row
+	// Indexes: those to drop with the old table and not create again, and
+	// those that get another name.
+	dropIndexes  map[string]bool
+	renames      map[string]string
+	native       []string // ADD COLUMNs SQLite may do itself, when they are all the plan does
+	rebuild      bool     // the table must be rebuilt
+	otherThanAdd bool     // an action other than ADD COLUMN
+	fkChecks     []fkCheck
+	uniqueNew    []named   // new PRIMARY KEY and UNIQUE constraints, checked before the copy
+	children     []childFK // FOREIGN KEYs of other tables that CASCADE drops
+	after        []string  // statements run after the rebuild (index drops of DROP CONSTRAINT)
+}
+
+// fkCheck is a new FOREIGN KEY whose rows are checked after the rebuild.
+type fkCheck struct {
+	name, refTable string
+	cols, refCols  []string
+}
+
+// childFK is a FOREIGN KEY of another table.
+type childFK struct{ table, name string }
+
+func (e *Engine) newAlterPlan(ctx context.Context, table string) (*alterPlan, error) {
+	typ, text, err := e.schemaObject(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case typ == "":
+		return nil, pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", table)
+	case typ != "table":
+		return nil, pgerror.New(pgerror.WrongObjectType, "\"%s\" is not a table", table)
+	}
+	old := newTableEdit(table, text)
+	if old.d == nil {
+		return nil, pgerror.Unsupported("ALTER TABLE of a table created as CREATE TABLE … AS")
+	}
+	p := &alterPlan{e: e, table: table, old: old, edit: newTableEdit(table, text), copy: map[string]string{},
+		dropIndexes: map[string]bool{}, renames: map[string]string{}}
+	for _, c := range old.d.columns {
+		p.copy[strings.ToLower(c)] = sqlQuote(c)
+	}
+	return p, nil
+}
+
+// schemaObject returns the type and SQL of the schema object named name
+// ("" when there is none).
+func (e *Engine) schemaObject(ctx context.Context, name string) (typ, text string, err error) {
+	err = e.wconn.QueryRowContext(ctx, `SELECT type, coalesce(sql, '') FROM sqlite_schema WHERE name = ?1`, name).Scan(&typ, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return typ, text, err
+}
+
+// apply adds one action to the plan.
+func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
+	if a.Op != "add_column" {
+		p.otherThanAdd = true
+	}
+	ed := p.edit
+	switch a.Op {
+	case "owner":
+		return p.e.checkRole(ctx, a.Name)
+	case "validate_constraint":
+		if _, ok := ed.constraint(a.Name); !ok {
+			return p.noConstraint(a.Name)
+		}
+		return nil
+	case "add_column":
+		if ed.column(a.Column) >= 0 {
+			return pgerror.New(pgerror.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", a.Column, p.table)
+		}
+		ed.appendColumn(a.SQL)
+		p.native = append(p.native, "ALTER TABLE "+sqlQuote(p.table)+" ADD COLUMN "+a.SQL)
+		p.rebuild = true
+		return nil
+	case "drop_column":
+		return p.dropColumn(ctx, a)
+	case "set_type":
+		return p.setType(a)
+	case "set_default", "drop_default":
+		i, err := p.needColumn(a.Column)
+		if err != nil {
+			return err
+		}
+		ed.removeClauses(i, func(c columnClause) bool { return c.kind == "default" })
+		if a.Op == "set_default" {
+			ed.appendToColumn(i, "DEFAULT "+a.SQL)
+		}
+		p.rebuild = true
+		return nil
+	case "set_not_null", "drop_not_null":
+		return p.notNull(a)
+	case "add_constraint":
+		return p.addConstraint(ctx, a)
+	case "drop_constraint":
+		return p.dropConstraint(ctx, a)
+	case "rename_constraint":
+		return p.renameConstraint(ctx, a.Name, a.NewName)
+	}
+	return pgerror.Unsupported("ALTER TABLE action " + a.Op)
+}
+
+func (p *alterPlan) needColumn(name string) (int, error) {
+	i := p.edit.column(name)
+	if i < 0 {
+		return -1, pgerror.New(pgerror.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", name, p.table)
+	}
+	return i, nil
+}
+
+func (p *alterPlan) noConstraint(name string) error {
+	return pgerror.New(pgerror.UndefinedObject, "constraint \"%s\" of relation \"%s\" does not exist", name, p.table)
+}
+
+// checkRole fails with 42704 unless role exists (OWNER TO).
+func (e *Engine) checkRole(ctx context.Context, role string) error {
+	var n int
+	err := e.wconn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM _pgraft_roles WHERE name = ?1) +
+		(?1 = 'postgres' AND NOT EXISTS (SELECT 1 FROM _pgraft_roles WHERE oid = 10))`, role).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", role)
+	}
+	return nil
+}
+
+// dropColumn drops a column with the constraints and indexes that use it,
+// as PostgreSQL does; FOREIGN KEYs of other tables on it need CASCADE.
+func (p *alterPlan) dropColumn(ctx context.Context, a translate.AlterAction) error {
+	ed := p.edit
+	i := ed.column(a.Column)
+	if i < 0 {
+		if a.MissingOK {
+			return nil
+		}
+		return pgerror.New(pgerror.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", a.Column, p.table)
+	}
+	if len(ed.d.columns) == 1 {
+		return pgerror.Unsupported("dropping the last column of a table")
+	}
+	col := ed.d.columns[i]
+	deps, err := p.e.referencingFKs(ctx, p.table, func(refCols []string) bool { return containsFold(refCols, col) }, ed)
+	if err != nil {
+		return err
+	}
+	if len(deps) > 0 && !a.Cascade {
+		return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop column %s of table %s because other objects depend on it", col, p.table).
+			WithDetail(fmt.Sprintf("constraint %s on table %s depends on column %s of table %s", deps[0].name, deps[0].table, col, p.table)).
+			WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+	}
+	p.children = append(p.children, deps...)
+	// This table's constraints on the column go with it (the column's own
+	// clauses go with its definition).
+	for {
+		var hit *named
+		for _, c := range ed.constraints() {
+			if !c.tableLevel && ed.itemOf(c.text.start) == ed.itemOf(ed.columnItem(i).start) {
+				continue
+			}
+			uses := containsFold(c.cols, col)
+			if c.kind == 'c' {
+				uses = containsFold(checkColumnsAll(c.expr, ed.d.columns), col)
+			}
+			if uses {
+				hit = &c
+				break
+			}
+		}
+		if hit == nil {
+			break
+		}
+		ed.removeConstraint(hit.ddlConstraint)
+		i = ed.column(col)
+	}
+	ed.removeItem(ed.itemOf(ed.columnItem(i).start))
+	delete(p.copy, strings.ToLower(col))
+	idx, err := p.e.tableIndexes(ctx, p.table)
+	if err != nil {
+		return err
+	}
+	for _, ix := range idx {
+		if indexUses(ix.sql, col) {
+			p.dropIndexes[ix.name] = true
+		}
+	}
+	p.rebuild = true
+	return nil
+}
+
+// setType gives a column another type; its rows are converted with the
+// spec's USING expression.
+func (p *alterPlan) setType(a translate.AlterAction) error {
+	ed := p.edit
+	i, err := p.needColumn(a.Column)
+	if err != nil {
+		return err
+	}
+	typ := translate.TypeByName(a.Type)
+	if ed.isRowidAlias(i) && typ != nil && isIntegerType(typ) {
+		m, _ := ed.clause(i, "marker")
+		ed.replace(m.text, translate.RowidMarker+typ.Name+"*/")
+	} else {
+		ed.setDecl(i, a.SQL)
+	}
+	ed.removeClauses(i, func(c columnClause) bool {
+		return c.kind == "c" && strings.HasPrefix(c.name, translate.RangeCheckPrefix)
+	})
+	if a.Check != "" {
+		ed.appendToColumn(i, a.Check)
+	}
+	if _, ok := p.copy[strings.ToLower(ed.d.columns[i])]; ok {
+		p.copy[strings.ToLower(ed.d.columns[i])] = a.Using
+	}
+	p.rebuild = true
+	return nil
+}
+
+func isIntegerType(t *translate.PGType) bool {
+	switch t.Name {
+	case "int2", "int4", "int8":
+		return true
+	}
+	return false
+}
+
+// notNull sets or drops a column's NOT NULL.
+func (p *alterPlan) notNull(a translate.AlterAction) error {
+	ed := p.edit
+	i, err := p.needColumn(a.Column)
+	if err != nil {
+		return err
+	}
+	_, has := ed.clause(i, "notnull")
+	if a.Op == "set_not_null" {
+		if !has {
+			ed.appendToColumn(i, "NOT NULL")
+			p.rebuild = true
+		}
+		return nil
+	}
+	if containsFold(ed.primaryKey(), ed.d.columns[i]) {
+		return pgerror.New("42P16", "column \"%s\" is in a primary key", ed.d.columns[i])
+	}
+	if has {
+		ed.removeClauses(i, func(c columnClause) bool { return c.kind == "notnull" })
+		p.rebuild = true
+	}
+	return nil
+}
+
+// addConstraint adds a table constraint, named as PostgreSQL names it.
+func (p *alterPlan) addConstraint(ctx context.Context, a translate.AlterAction) error {
+	ed := p.edit
+	kind := a.Kind[0]
+	cols := a.Cols
+	for k, c := range cols {
+		i, err := p.needColumn(c)
+		if err != nil {
+			return err
+		}
+		cols[k] = ed.d.columns[i]
+	}
+	if kind == 'p' && ed.primaryKey() != nil {
+		return pgerror.New("42P16", "multiple primary keys for table \"%s\" are not allowed", p.table)
+	}
+	used := map[string]bool{}
+	for _, c := range ed.constraints() {
+		used[c.pgName] = true
+	}
+	name := a.Name
+	if name == "" {
+		nameCols := cols
+		if kind == 'c' {
+			nameCols = checkColumns(a.Check, ed.d.columns)
+		}
+		name = uniqueName(defaultConstraintName(p.table, kind, nameCols), used)
+	} else if used[name] {
+		return pgerror.New(pgerror.DuplicateObject, "constraint \"%s\" for relation \"%s\" already exists", name, p.table)
+	}
+	if a.Index != "" {
+		idx, err := p.e.tableIndexes(ctx, p.table)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(idx, func(ix indexText) bool { return ix.name == a.Index }) {
+			return pgerror.New(pgerror.UndefinedObject, "index \"%s\" for table \"%s\" does not exist", a.Index, p.table)
+		}
+		p.dropIndexes[a.Index] = true
+	} else if kind == 'p' || kind == 'u' {
+		if typ, _, err := p.e.schemaObject(ctx, name); err != nil {
+			return err
+		} else if typ != "" {
+			return pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", name)
+		}
+	}
+	if kind == 'p' {
+		for _, c := range cols {
+			i := ed.column(c)
+			if _, ok := ed.clause(i, "notnull"); !ok {
+				ed.appendToColumn(i, "NOT NULL")
+			}
+		}
+		if i := ed.column(cols[0]); len(cols) == 1 && !ed.d.withoutRowid {
+			if t := ed.pgType(i); t != nil && isIntegerType(t) && !ed.isRowidAlias(i) {
+				ed.makeRowidAlias(i, t)
+			}
+		}
+	}
+	ed.appendConstraint("CONSTRAINT " + sqlQuote(name) + " " + a.SQL)
+	switch kind {
+	case 'p', 'u':
+		c, _ := ed.constraint(name)
+		p.uniqueNew = append(p.uniqueNew, c)
+	case 'f':
+		if !a.NoValidate {
+			p.fkChecks = append(p.fkChecks, fkCheck{name: name, refTable: a.RefTable, cols: cols, refCols: a.RefCols})
+		}
+	}
+	p.rebuild = true
+	return nil
+}
+
+// dropConstraint drops a constraint by its PostgreSQL name. A PRIMARY KEY
+// or UNIQUE that FOREIGN KEYs of other tables use needs CASCADE, which
+// drops those.
+func (p *alterPlan) dropConstraint(ctx context.Context, a translate.AlterAction) error {
+	ed := p.edit
+	c, ok := ed.constraint(a.Name)
+	if !ok {
+		// ADD CONSTRAINT … UNIQUE of older builds made a unique index.
+		if typ, text, err := p.e.schemaObject(ctx, a.Name); err != nil {
+			return err
+		} else if typ == "index" && strings.Contains(strings.ToUpper(text), "UNIQUE") && p.indexOnTable(ctx, a.Name) {
+			p.dropIndexes[a.Name] = true
+			p.after = append(p.after, "DROP INDEX "+sqlQuote(a.Name))
+			return nil
+		}
+		if a.MissingOK {
+			return nil
+		}
+		return p.noConstraint(a.Name)
+	}
+	if c.kind == 'p' || c.kind == 'u' {
+		deps, err := p.e.referencingFKs(ctx, p.table, func(refCols []string) bool { return sameColumns(refCols, c.cols) }, ed)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 && !a.Cascade {
+			return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop constraint %s on table %s because other objects depend on it", a.Name, p.table).
+				WithDetail(fmt.Sprintf("constraint %s on table %s depends on index %s", deps[0].name, deps[0].table, a.Name)).
+				WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+		}
+		p.children = append(p.children, deps...)
+	}
+	ed.removeConstraint(c.ddlConstraint)
+	if c.kind == 'p' && len(c.cols) == 1 {
+		ed.demoteRowidAlias(ed.column(c.cols[0]))
+	}
+	p.rebuild = true
+	return nil
+}
+
+func (p *alterPlan) indexOnTable(ctx context.Context, index string) bool {
+	idx, err := p.e.tableIndexes(ctx, p.table)
+	return err == nil && slices.ContainsFunc(idx, func(ix indexText) bool { return ix.name == index })
+}
+
+// renameConstraint renames a constraint (or the unique index an older
+// build made of one).
+func (p *alterPlan) renameConstraint(ctx context.Context, name, newName string) error {
+	ed := p.edit
+	c, ok := ed.constraint(name)
+	if !ok {
+		if p.indexOnTable(ctx, name) {
+			p.renames[name] = newName
+			p.rebuild = true
+			return nil
+		}
+		return p.noConstraint(name)
+	}
+	if _, dup := ed.constraint(newName); dup {
+		return pgerror.New(pgerror.DuplicateObject, "constraint \"%s\" for relation \"%s\" already exists", newName, p.table)
+	}
+	if c.nameTok != (span{}) {
+		ed.replace(c.nameTok, sqlQuote(newName))
+	} else {
+		ed.replace(span{c.text.start, c.text.start}, "CONSTRAINT "+sqlQuote(newName)+" ")
+	}
+	p.rebuild = true
+	return nil
+}
+
+// referencingFKs lists the FOREIGN KEYs of other tables (and of this one,
+// as ed has it) that reference table on columns that match.
+func (e *Engine) referencingFKs(ctx context.Context, table string, match func(refCols []string) bool, ed *tableEdit) ([]childFK, error) {
+	rows, err := e.wconn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL
+		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_pgraft%' ESCAPE '\' ORDER BY rowid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []childFK
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			return nil, err
+		}
+		if name == table {
+			continue // the table's own references go with its own constraints
+		}
+		d := parseCreateTable(text)
+		if d == nil {
+			continue
+		}
+		names := constraintNames(name, d)
+		for i, c := range d.constraints {
+			if c.kind != 'f' || !strings.EqualFold(c.refTable, table) {
+				continue
+			}
+			ref := c.refCols
+			if ref == nil {
+				ref = ed.primaryKey()
+			}
+			if match(ref) {
+				out = append(out, childFK{table: name, name: names[i]})
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// indexText is one index of a table as sqlite_schema keeps it.
+type indexText struct{ name, sql string }
+
+// tableIndexes lists the indexes created on table by CREATE INDEX (not
+// SQLite's automatic ones), in creation order.
+func (e *Engine) tableIndexes(ctx context.Context, table string) ([]indexText, error) {
+	rows, err := e.wconn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?1
+		AND sql IS NOT NULL ORDER BY rowid`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []indexText
+	for rows.Next() {
+		var ix indexText
+		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, rows.Err()
+}
+
+// indexUses reports whether an index's keys or predicate name column col.
+func indexUses(createIndex, col string) bool {
+	toks := tokenizeSQL(createIndex)
+	for i, t := range toks {
+		if t.word("ON") {
+			for _, k := range toks[i+2:] {
+				if (k.kind == 'i' || k.kind == 'q') && strings.EqualFold(k.val, col) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// renameIndexSQL returns CREATE INDEX text with the index named newName.
+func renameIndexSQL(createIndex, newName string) string {
+	toks := tokenizeSQL(createIndex)
+	for i, t := range toks {
+		if t.word("ON") && i > 0 {
+			n := toks[i-1]
+			return createIndex[:n.start] + sqlQuote(newName) + createIndex[n.end:]
+		}
+	}
+	return createIndex
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !containsFold(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// run carries the plan out.
+func (p *alterPlan) run(ctx context.Context) error {
+	for _, c := range p.children {
+		child := &translate.AlterSpec{Table: c.table, Actions: []translate.AlterAction{{Op: "drop_constraint", Name: c.name}}}
+		cp, err := p.e.newAlterPlan(ctx, c.table)
+		if err != nil {
+			return err
+		}
+		for _, a := range child.Actions {
+			if err := cp.apply(ctx, a); err != nil {
+				return err
+			}
+		}
+		if err := cp.run(ctx); err != nil {
+			return err
+		}
+	}
+	if !p.rebuild {
+		return p.exec(ctx, p.after...)
+	}
+	if len(p.native) > 0 && !p.otherThanAdd {
+		done, err := p.addNative(ctx)
+		if done || err != nil {
+			return err
+		}
+	}
+	if err := p.authorizeCopy(); err != nil {
+		return err
+	}
+	for _, c := range p.uniqueNew {
+		if err := p.checkUnique(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := p.rebuildTable(ctx); err != nil {
+		return err
+	}
+	if err := p.exec(ctx, p.after...); err != nil {
+		return err
+	}
+	for _, fk := range p.fkChecks {
+		if err := p.checkForeignKey(ctx, fk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *alterPlan) exec(ctx context.Context, stmts ...string) error {
+	for _, q := range stmts {
+		if _, err := p.e.wconn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addNative runs ADD COLUMNs as SQLite's own ALTER TABLE when SQLite can
+// (no PRIMARY KEY or UNIQUE, a constant default, …): no rows are copied.
+// done is false when SQLite cannot, and nothing changed.
+func (p *alterPlan) addNative(ctx context.Context) (done bool, err error) {
+	if _, err := p.e.wconn.ExecContext(ctx, "SAVEPOINT pgraft_alter_add"); err != nil {
+		return false, err
+	}
+	for _, q := range p.native {
+		if _, err = p.e.wconn.ExecContext(ctx, q); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = p.e.wconn.ExecContext(ctx, "RELEASE pgraft_alter_add")
+		return true, err
+	}
+	if p.e.wraw.AutoCommit() {
+		return true, err
+	}
+	if _, rerr := p.e.wconn.ExecContext(ctx, "ROLLBACK TO pgraft_alter_add"); rerr != nil {
+		return true, rerr
+	}
+	if _, rerr := p.e.wconn.ExecContext(ctx, "RELEASE pgraft_alter_add"); rerr != nil {
+		return true, rerr
+	}
+	if se, ok := asSQLiteError(err); ok && strings.HasPrefix(se.msg, "Cannot add a") {
+		return false, nil // a column SQLite cannot add in place: rebuild
+	}
+	return true, err
+}
+
+// copyColumns returns the new table's columns that get a value from the
+// old rows, and those values.
+func (p *alterPlan) copyColumns() (cols, vals []string) {
+	for i, c := range p.edit.d.columns {
+		if _, gen := p.edit.clause(i, "generated"); gen {
+			continue
+		}
+		if v, ok := p.copy[strings.ToLower(c)]; ok {
+			cols, vals = append(cols, sqlQuote(c)), append(vals, v)
+		}
+	}
+	return cols, vals
+}
+
+// authorizeCopy prepares the copy's query as a client statement, so that
+// the client's expressions in it (USING) reach only what a client may.
+func (p *alterPlan) authorizeCopy() error {
+	_, vals := p.copyColumns()
+	if len(vals) == 0 {
+		return nil
+	}
+	a := p.e.wauth
+	a.leaveInternal()
+	defer a.enterInternal()
+	a.beginClient("")
+	if _, err := prepareInfo(p.e.wraw, "SELECT "+strings.Join(vals, ", ")+" FROM "+sqlQuote(p.table)); err != nil {
+		return mapConnError(p.e.wraw, err)
+	}
+	return nil
+}
+
+// checkUnique fails a new PRIMARY KEY or UNIQUE whose key the existing
+// rows repeat, as PostgreSQL does when it builds the index (23505).
+func (p *alterPlan) checkUnique(ctx context.Context, c named) error {
+	var vals []string
+	for _, col := range c.cols {
+		v, ok := p.copy[strings.ToLower(col)]
+		if !ok {
+			return nil // a new column: the copy checks it
+		}
+		vals = append(vals, v)
+	}
+	q := "SELECT " + strings.Join(keyTexts(vals), " || ', ' || ") + " FROM " + sqlQuote(p.table) +
+		" WHERE " + strings.Join(notNull(vals), " AND ") + " GROUP BY " + strings.Join(vals, ", ") + " HAVING count(*) > 1 LIMIT 1"
+	var key string
+	err := p.e.wconn.QueryRowContext(ctx, q).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", c.pgName).
+		WithDetail(fmt.Sprintf("Key (%s)=(%s) is duplicated.", strings.Join(c.cols, ", "), key))
+}
+
+func keyTexts(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = "coalesce(CAST(" + v + " AS TEXT), 'null')"
+	}
+	return out
+}
+
+func notNull(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = "(" + v + ") IS NOT NULL"
+	}
+	return out
+}
+
+// checkForeignKey fails a new FOREIGN KEY that existing rows violate, as
+// PostgreSQL does when it validates the constraint (23503).
+func (p *alterPlan) checkForeignKey(ctx context.Context, fk fkCheck) error {
+	refCols := fk.refCols
+	if refCols == nil {
+		typ, text, err := p.e.schemaObject(ctx, fk.refTable)
+		if err != nil {
+			return err
+		}
+		if typ != "table" {
+			return pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", fk.refTable)
+		}
+		ref := newTableEdit(fk.refTable, text)
+		if refCols = ref.primaryKey(); refCols == nil {
+			return pgerror.New("42830", "there is no primary key for referenced table \"%s\"", fk.refTable)
+		}
+	}
+	if len(refCols) != len(fk.cols) {
+		return pgerror.New("42830", "number of referencing and referenced columns for foreign key disagree")
+	}
+	if err := p.e.checkReferencedKey(ctx, fk.refTable, refCols); err != nil {
+		return err
+	}
+	var conds, keys []string
+	for i, c := range fk.cols {
+		conds = append(conds, "r."+sqlQuote(refCols[i])+" = c."+sqlQuote(c))
+		keys = append(keys, "c."+sqlQuote(c))
+	}
+	q := "SELECT " + strings.Join(keyTexts(keys), " || ', ' || ") + " FROM " + sqlQuote(p.table) + " AS c WHERE " +
+		strings.Join(notNull(keys), " AND ") + " AND NOT EXISTS (SELECT 1 FROM " + sqlQuote(fk.refTable) + " AS r WHERE " +
+		strings.Join(conds, " AND ") + ") LIMIT 1"
+	var key string
+	err := p.e.wconn.QueryRowContext(ctx, q).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return pgerror.New(pgerror.ForeignKeyViolation, "insert or update on table \"%s\" violates foreign key constraint \"%s\"", p.table, fk.name).
+		WithDetail(fmt.Sprintf("Key (%s)=(%s) is not present in table \"%s\".", strings.Join(fk.cols, ", "), key, fk.refTable))
+}
+
+// checkReferencedKey fails unless cols are the primary key or a unique key
+// of table (42830), as a FOREIGN KEY needs.
+func (e *Engine) checkReferencedKey(ctx context.Context, table string, cols []string) error {
+	typ, text, err := e.schemaObject(ctx, table)
+	if err != nil {
+		return err
+	}
+	if typ != "table" {
+		return pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", table)
+	}
+	ref := newTableEdit(table, text)
+	for _, c := range ref.d.constraints {
+		if (c.kind == 'p' || c.kind == 'u') && sameColumns(c.cols, cols) {
+			return nil
+		}
+	}
+	idx, err := e.tableIndexes(ctx, table)
+	if err != nil {
+		return err
+	}
+	for _, ix := range idx {
+		m := &modelTable{ddl: ref.d}
+		if d := parseCreateIndex(ix.sql, m); d.unique && d.where == "" {
+			var names []string
+			for _, k := range d.cols {
+				names = append(names, k.name)
+			}
+			if sameColumns(names, cols) {
+				return nil
+			}
+		}
+	}
+	return pgerror.New("42830", "there is no unique constraint matching given keys for referenced table \"%s\"", table)
+}
+
+// rebuildTable replaces the table by one created from the edited text,
+// copies the rows, and creates its indexes again.
+func (p *alterPlan) rebuildTable(ctx context.Context) (err error) {
+	idx, err := p.e.tableIndexes(ctx, p.table)
+	if err != nil {
+		return err
+	}
+	seq, hasSeq, err := p.e.sequenceOf(ctx, p.table)
+	if err != nil {
+		return err
+	}
+	if err := setDBFlag(p.e.wraw, dbConfigForeignKeys, false); err != nil {
+		return err
+	}
+	defer func() {
+		if ferr := setDBFlag(p.e.wraw, dbConfigForeignKeys, true); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	if err := setDBFlag(p.e.wraw, dbConfigLegacyAlter, true); err != nil {
+		return err
+	}
+	defer func() {
+		if ferr := setDBFlag(p.e.wraw, dbConfigLegacyAlter, false); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	if _, err := p.e.wconn.ExecContext(ctx, p.edit.createAs(rebuildName)); err != nil {
+		return p.mapRebuildError(err)
+	}
+	cols, vals := p.copyColumns()
+	rowid := !p.edit.d.withoutRowid && !p.old.d.withoutRowid && !p.edit.hasRowidAlias()
+	if rowid {
+		cols, vals = append([]string{"rowid"}, cols...), append([]string{"rowid"}, vals...)
+	}
+	if len(cols) > 0 {
+		q := "INSERT INTO " + sqlQuote(rebuildName) + " (" + strings.Join(cols, ", ") + ") SELECT " +
+			strings.Join(vals, ", ") + " FROM " + sqlQuote(p.table)
+		if !rowid && !p.old.d.withoutRowid {
+			q += " ORDER BY rowid"
+		}
+		if _, err := p.e.wconn.ExecContext(ctx, q); err != nil {
+			return p.mapRebuildError(err)
+		}
+	}
+	if err := p.exec(ctx, "DROP TABLE "+sqlQuote(p.table),
+		"ALTER TABLE "+sqlQuote(rebuildName)+" RENAME TO "+sqlQuote(p.table)); err != nil {
+		return err
+	}
+	for _, ix := range idx {
+		if p.dropIndexes[ix.name] {
+			continue
+		}
+		q := ix.sql
+		if n, ok := p.renames[ix.name]; ok {
+			q = renameIndexSQL(q, n)
+		}
+		if _, err := p.e.wconn.ExecContext(ctx, q); err != nil {
+			return p.mapRebuildError(err)
+		}
+	}
+	if hasSeq {
+		if _, err := p.e.wconn.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1`, p.table, seq); err != nil {
+			return err
+		}
+		if _, err := p.e.wconn.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT ?1, ?2
+			WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?1)`, p.table, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sequenceOf returns an AUTOINCREMENT table's counter, which the rebuild
+// keeps (a value handed out is never handed out again).
+func (e *Engine) sequenceOf(ctx context.Context, table string) (seq int64, ok bool, err error) {
+	if typ, _, err := e.schemaObject(ctx, "sqlite_sequence"); err != nil || typ == "" {
+		return 0, false, err
+	}
+	err = e.wconn.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = ?1`, table).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return seq, err == nil, err
+}
+
+// mapRebuildError words a failure of the copy as PostgreSQL words the
+// same failure of its ALTER TABLE (the temporary table never shows).
+func (p *alterPlan) mapRebuildError(err error) error {
+	se, ok := asSQLiteError(err)
+	if !ok || se.code != sqlite3.ErrConstraint {
+		return err
+	}
+	switch se.ext {
+	case sqlite3.ErrConstraintNotNull:
+		if m := reNotNullCol.FindStringSubmatch(se.msg); m != nil {
+			_, cols := splitColumns(m[1])
+			return pgerror.New(pgerror.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", cols[0], p.table)
+		}
+	case sqlite3.ErrConstraintCheck:
+		if m := reCheckName.FindStringSubmatch(se.msg); m != nil && !strings.HasPrefix(m[1], translate.RangeCheckPrefix) {
+			return pgerror.New(pgerror.CheckViolation, "check constraint \"%s\" of relation \"%s\" is violated by some row", m[1], p.table)
+		}
+	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
+		if m := reUniqueCols.FindStringSubmatch(se.msg); m != nil {
+			_, cols := splitColumns(m[1])
+			for _, c := range p.edit.constraints() {
+				if (c.kind == 'p' || c.kind == 'u') && sameColumns(c.cols, cols) {
+					return pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", c.pgName)
+				}
+			}
+		}
+		return pgerror.New(pgerror.UniqueViolation, "could not create unique index")
+	}
+	return err
+}
+
+// alterObjects runs a spec that names no table: ALTER INDEX … RENAME, and
+// OWNER TO of an index or a view.
+func (e *Engine) alterObjects(ctx context.Context, spec *translate.AlterSpec) error {
+	for _, a := range spec.Actions {
+		switch a.Op {
+		case "owner":
+			if err := e.checkRole(ctx, a.Name); err != nil {
+				return err
+			}
+		case "rename_index":
+			if err := e.renameIndex(ctx, a); err != nil {
+				return err
+			}
+		default:
+			return pgerror.Unsupported("ALTER action " + a.Op + " without a table")
+		}
+	}
+	return nil
+}
+
+// renameIndex renames an index: SQLite has no ALTER INDEX, so it is
+// created again under the new name. An index behind a PRIMARY KEY or
+// UNIQUE constraint is the constraint's name in PostgreSQL: the constraint
+// is renamed.
+func (e *Engine) renameIndex(ctx context.Context, a translate.AlterAction) error {
+	typ, text, err := e.schemaObject(ctx, a.Name)
+	if err != nil {
+		return err
+	}
+	if typ == "index" && text != "" {
+		if t, _, err := e.schemaObject(ctx, a.NewName); err != nil {
+			return err
+		} else if t != "" {
+			return pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", a.NewName)
+		}
+		_, err := e.wconn.ExecContext(ctx, "DROP INDEX "+sqlQuote(a.Name))
+		if err == nil {
+			_, err = e.wconn.ExecContext(ctx, renameIndexSQL(text, a.NewName))
+		}
+		return err
+	}
+	rows, err := e.wconn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL
+		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_pgraft%' ESCAPE '\' ORDER BY rowid`)
+	if err != nil {
+		return err
+	}
+	var owner string
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			rows.Close()
+			return err
+		}
+		if c, ok := newTableEdit(name, text).constraint(a.Name); ok && (c.kind == 'p' || c.kind == 'u') && owner == "" {
+			owner = name
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if owner == "" {
+		if a.MissingOK {
+			return nil
+		}
+		return pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", a.Name)
+	}
+	p, err := e.newAlterPlan(ctx, owner)
+	if err != nil {
+		return err
+	}
+	if err := p.renameConstraint(ctx, a.Name, a.NewName); err != nil {
+		return err
+	}
+	return p.run(ctx)
+}

@@ -1,0 +1,353 @@
+package sqlengine
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
+)
+
+// pgRunner applies PostgreSQL statements to an engine as a node would:
+// each is translated against the engine's schema and applied as its own
+// entry, under the statement budget.
+type pgRunner struct {
+	t     *testing.T
+	e     *Engine
+	index uint64
+	steps uint64 // the entries' work budget
+}
+
+func newPGRunner(t *testing.T) *pgRunner {
+	return &pgRunner{t: t, e: newTestEngine(t), steps: MaxStatementSteps}
+}
+
+// run applies one statement and returns its error (translation's or the
+// entry's).
+func (r *pgRunner) run(pgSQL string) error {
+	r.t.Helper()
+	s, err := r.e.Schema(context.Background())
+	if err != nil {
+		r.t.Fatalf("schema: %v", err)
+	}
+	sts, err := translate.SQL(pgSQL, s, translate.Options{})
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		if st.SQL == "" {
+			continue
+		}
+		p := &Payload{Ctx: ExecContext{TimeZone: "UTC"}, StepBudget: r.steps,
+			Ops: []Op{{Kind: OpExec, SQL: st.SQL}}}
+		for _, q := range st.Post {
+			p.Ops = append(p.Ops, Op{Kind: OpExec, SQL: q})
+		}
+		data, err := EncodePayload(p)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.index++
+		res := r.e.ApplyBatch([]Command{{Index: r.index, Data: data}})[0].(*ApplyResult)
+		if res.Err != nil {
+			return res.Err
+		}
+		for _, x := range res.Results {
+			if x.Err != nil {
+				return x.Err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *pgRunner) must(stmts ...string) {
+	r.t.Helper()
+	for _, q := range stmts {
+		if err := r.run(q); err != nil {
+			r.t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// fails runs a statement that must fail with code, and checks that it
+// changed nothing.
+func (r *pgRunner) fails(q, code string) *pgerror.Error {
+	r.t.Helper()
+	before := r.state()
+	err := r.run(q)
+	if pgerror.Code(err) != code {
+		r.t.Fatalf("%s: %v, want %s", q, err, code)
+	}
+	if after := r.state(); after != before {
+		r.t.Fatalf("%s failed but changed the database:\nbefore %s\nafter  %s", q, before, after)
+	}
+	return pgerror.As(err)
+}
+
+// state is the schema and the rows.
+func (r *pgRunner) state() string {
+	return r.schemaText() + "\n" + dump(r.t, r.e)
+}
+
+func (r *pgRunner) schemaText() string {
+	r.t.Helper()
+	var out []string
+	r.e.wmu.Lock()
+	defer r.e.wmu.Unlock()
+	leave := r.e.wauth.enterInternalUncached()
+	defer leave()
+	rows, err := stepStrings(r.e.wraw, `SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema
+		WHERE name NOT LIKE '_pgraft%' ORDER BY name`)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	out = append(out, rows...)
+	return strings.Join(out, "\n")
+}
+
+// rows returns a query's rows as "a|b" lines.
+func (r *pgRunner) rows(q string) []string {
+	r.t.Helper()
+	s, _ := r.e.Schema(context.Background())
+	sts, err := translate.SQL(q, s, translate.Options{})
+	if err != nil {
+		r.t.Fatalf("%s: %v", q, err)
+	}
+	res, err := r.e.Query(context.Background(), sts[0].SQL, nil)
+	if err != nil {
+		r.t.Fatalf("%s: %v", q, err)
+	}
+	defer res.Close()
+	var out []string
+	for res.Next() {
+		row, err := res.Values()
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		parts := make([]string, len(row))
+		for i, v := range row {
+			parts[i] = valueText(v)
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	return out
+}
+
+func valueText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		return string(x)
+	}
+	return strings.TrimPrefix(valueKey(v), valueKey(v)[:1])
+}
+
+// constraintNames returns table's constraints as the catalog names them
+// (pgraft's range checks left out), sorted.
+func (r *pgRunner) constraintNames(table string) []string {
+	r.t.Helper()
+	s, err := r.e.Schema(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var out []string
+	for _, c := range s.constraints {
+		if c.table == table && !strings.HasPrefix(c.name, translate.RangeCheckPrefix) {
+			out = append(out, c.name+":"+string(c.kind))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestAlterKeepsRowsIndexesReferencesAndViews(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		"CREATE TABLE p (id integer NOT NULL, name text, n int)",
+		"INSERT INTO p VALUES (1, 'a', 10), (2, 'b', 20), (3, NULL, 30)",
+		"ALTER TABLE ONLY public.p ADD CONSTRAINT p_pkey PRIMARY KEY (id)",
+		"CREATE INDEX p_name_idx ON p (name)",
+		"CREATE TABLE c (id serial PRIMARY KEY, pid int REFERENCES p(id) ON DELETE CASCADE)",
+		"INSERT INTO c (pid) VALUES (1), (2), (3)",
+		"CREATE VIEW pv AS SELECT id, name FROM p",
+		// Each of these rebuilds p: c's rows must survive (no ON DELETE
+		// CASCADE fires) and c must still reference p.
+		"ALTER TABLE p ALTER COLUMN name TYPE varchar(20)",
+		"ALTER TABLE p ALTER COLUMN name SET DEFAULT 'x'",
+		"ALTER TABLE p ALTER COLUMN n DROP DEFAULT, ALTER COLUMN n SET NOT NULL",
+		"ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0)",
+		"ALTER TABLE p ALTER COLUMN n TYPE bigint",
+	)
+	if got := r.rows("SELECT id, name, n FROM p ORDER BY id"); strings.Join(got, ",") != "1|a|10,2|b|20,3|NULL|30" {
+		t.Fatalf("rows of p: %q", got)
+	}
+	if got := r.rows("SELECT count(*) FROM c"); got[0] != "3" {
+		t.Fatalf("rows of c after rebuilding p: %q", got)
+	}
+	if got := r.rows("SELECT name FROM pv ORDER BY id"); len(got) != 3 {
+		t.Fatalf("view over p: %q", got)
+	}
+	if !strings.Contains(r.schemaText(), "index p_name_idx: CREATE INDEX p_name_idx ON p (name)") {
+		t.Fatalf("index p_name_idx lost:\n%s", r.schemaText())
+	}
+	r.fails("INSERT INTO c (pid) VALUES (99)", pgerror.ForeignKeyViolation)
+	r.must("DELETE FROM p WHERE id = 1")
+	if got := r.rows("SELECT count(*) FROM c"); got[0] != "2" {
+		t.Fatalf("ON DELETE CASCADE after rebuilding p: %q", got)
+	}
+	r.must("INSERT INTO p (id, n) VALUES (4, 5)")
+	if got := r.rows("SELECT name FROM p WHERE id = 4"); got[0] != "x" {
+		t.Fatalf("new default: %q", got)
+	}
+	if got := r.constraintNames("p"); strings.Join(got, ",") != "p_n_check:c,p_pkey:p" {
+		t.Fatalf("constraints of p: %q", got)
+	}
+}
+
+func TestAlterGeneratedConstraintNames(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		"CREATE TABLE b (id int PRIMARY KEY)",
+		"CREATE TABLE t (a int, b int, c text)",
+		"ALTER TABLE t ADD PRIMARY KEY (a)",
+		"ALTER TABLE t ADD UNIQUE (c), ADD CHECK (a > 0), ADD FOREIGN KEY (b) REFERENCES b",
+		"ALTER TABLE t ADD UNIQUE (c)",
+	)
+	want := "t_a_check:c,t_b_fkey:f,t_c_key1:u,t_c_key:u,t_pkey:p"
+	if got := r.constraintNames("t"); strings.Join(got, ",") != want {
+		t.Fatalf("constraints: %q, want %s", got, want)
+	}
+	r.must("ALTER TABLE t DROP CONSTRAINT t_c_key1", "ALTER TABLE t RENAME CONSTRAINT t_a_check TO a_positive",
+		"ALTER INDEX t_pkey RENAME TO t_pk", "ALTER TABLE t DROP CONSTRAINT IF EXISTS nope")
+	want = "a_positive:c,t_b_fkey:f,t_c_key:u,t_pk:p"
+	if got := r.constraintNames("t"); strings.Join(got, ",") != want {
+		t.Fatalf("constraints: %q, want %s", got, want)
+	}
+	r.fails("ALTER TABLE t DROP CONSTRAINT nope", pgerror.UndefinedObject)
+	r.fails("ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE (b)", pgerror.DuplicateObject)
+	r.fails("ALTER TABLE t ADD PRIMARY KEY (b)", "42P16")
+	r.fails("ALTER TABLE t ALTER COLUMN a DROP NOT NULL", "42P16")
+}
+
+func TestAlterFailuresChangeNothing(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		"CREATE TABLE p (id int PRIMARY KEY, q text)",
+		"INSERT INTO p VALUES (1)",
+		"CREATE TABLE t (id int, v text, w int)",
+		"INSERT INTO t VALUES (1, '10', NULL), (2, 'abc', 1), (2, '7', 5)",
+		"CREATE INDEX t_v_idx ON t (v)",
+	)
+	if e := r.fails("ALTER TABLE t ADD COLUMN z int, ALTER COLUMN v TYPE int USING v::int", pgerror.InvalidTextRepresentation); !strings.Contains(e.Message, `"abc"`) {
+		t.Errorf("conversion error: %v", e)
+	}
+	if e := r.fails("ALTER TABLE t ALTER COLUMN w SET NOT NULL", pgerror.NotNullViolation); e.Message != `column "w" of relation "t" contains null values` {
+		t.Errorf("SET NOT NULL: %q", e.Message)
+	}
+	if e := r.fails("ALTER TABLE t ADD PRIMARY KEY (id)", pgerror.UniqueViolation); e.Message != `could not create unique index "t_pkey"` || e.Detail != "Key (id)=(2) is duplicated." {
+		t.Errorf("ADD PRIMARY KEY: %q %q", e.Message, e.Detail)
+	}
+	if e := r.fails("ALTER TABLE t ADD CONSTRAINT t_w_fk FOREIGN KEY (w) REFERENCES p (id)", pgerror.ForeignKeyViolation); e.Detail != `Key (w)=(5) is not present in table "p".` {
+		t.Errorf("ADD FOREIGN KEY: %q %q", e.Message, e.Detail)
+	}
+	if e := r.fails("ALTER TABLE t ADD CHECK (w > 2)", pgerror.CheckViolation); e.Message != `check constraint "t_w_check" of relation "t" is violated by some row` {
+		t.Errorf("ADD CHECK: %q", e.Message)
+	}
+	r.fails("ALTER TABLE t ADD COLUMN n int NOT NULL", pgerror.NotNullViolation)
+	r.fails("ALTER TABLE t ALTER COLUMN w TYPE smallint USING w * 100000", pgerror.NumericValueOutOfRange)
+	r.fails("ALTER TABLE t OWNER TO nobody", pgerror.UndefinedObject)
+	r.must("ALTER TABLE t OWNER TO postgres", "ALTER TABLE t ADD CONSTRAINT t_w_fk FOREIGN KEY (w) REFERENCES p (id) NOT VALID")
+	r.fails("ALTER TABLE p DROP CONSTRAINT p_pkey", pgerror.DependentObjectsStillExist)
+	r.fails("ALTER TABLE p DROP COLUMN id", pgerror.DependentObjectsStillExist)
+	r.must("ALTER TABLE p DROP CONSTRAINT p_pkey CASCADE")
+	if got := r.constraintNames("t"); len(got) != 0 {
+		t.Fatalf("CASCADE left t's foreign key: %q", got)
+	}
+}
+
+func TestAlterDropColumn(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		"CREATE TABLE t (id int PRIMARY KEY, a int UNIQUE, b text, c int, CHECK (c > a))",
+		"CREATE INDEX t_b_idx ON t (b)",
+		"CREATE INDEX t_c_idx ON t (c)",
+		"INSERT INTO t VALUES (1, 1, 'x', 2), (2, 2, 'y', 3)",
+		"CREATE VIEW tv AS SELECT id, c FROM t",
+		"ALTER TABLE t DROP COLUMN a, DROP COLUMN IF EXISTS nope, DROP COLUMN b",
+	)
+	sch := r.schemaText()
+	if strings.Contains(sch, "t_b_idx") || !strings.Contains(sch, "t_c_idx") {
+		t.Fatalf("indexes after DROP COLUMN:\n%s", sch)
+	}
+	if got := r.constraintNames("t"); strings.Join(got, ",") != "t_pkey:p" {
+		t.Fatalf("constraints after DROP COLUMN: %q", got)
+	}
+	if got := r.rows("SELECT * FROM t ORDER BY id"); strings.Join(got, ",") != "1|2,2|3" {
+		t.Fatalf("rows: %q", got)
+	}
+	r.fails("ALTER TABLE t DROP COLUMN c", pgerror.DependentObjectsStillExist)
+	r.fails("ALTER TABLE t DROP COLUMN nope", pgerror.UndefinedColumn)
+}
+
+func TestAlterAddColumnWithConstraints(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		"CREATE TABLE p (id int PRIMARY KEY)",
+		"INSERT INTO p VALUES (1)",
+		"CREATE TABLE t (id int PRIMARY KEY)",
+		"INSERT INTO t VALUES (1), (2)",
+		"ALTER TABLE t ADD COLUMN a int NOT NULL DEFAULT 0", // SQLite adds it in place
+		"ALTER TABLE t ADD COLUMN b text UNIQUE, ADD COLUMN c int REFERENCES p (id) CHECK (c > 0)", // rebuilt
+		"ALTER TABLE t ADD COLUMN IF NOT EXISTS a int",
+	)
+	if got := r.constraintNames("t"); strings.Join(got, ",") != "t_b_key:u,t_c_check:c,t_c_fkey:f,t_pkey:p" {
+		t.Fatalf("constraints: %q", got)
+	}
+	r.fails("INSERT INTO t (id, c) VALUES (3, 7)", pgerror.ForeignKeyViolation)
+	r.fails("ALTER TABLE t ADD COLUMN a int", pgerror.DuplicateColumn)
+}
+
+// TestAlterRunsWithinTheBudget: the rebuild copies every row under the
+// statement's budget: one too small fails with 54000 and changes nothing.
+func TestAlterRunsWithinTheBudget(t *testing.T) {
+	r := newPGRunner(t)
+	r.must("CREATE TABLE t (id int PRIMARY KEY, v text)",
+		"INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 3000) g")
+	r.steps = 20_000
+	r.fails("ALTER TABLE t ALTER COLUMN v SET NOT NULL", pgerror.ProgramLimitExceeded)
+	r.steps = MaxStatementSteps
+	r.must("ALTER TABLE t ALTER COLUMN v SET NOT NULL")
+}
+
+func TestAlterInTransactionIsOneUnit(t *testing.T) {
+	e := newTestEngine(t)
+	r := &pgRunner{t: t, e: e, steps: MaxStatementSteps}
+	r.must("CREATE TABLE t (id int, v text)", "INSERT INTO t VALUES (1, 'x')")
+	before := r.state()
+	ctx := context.Background()
+	wt, err := e.BeginWrite(ctx, ExecContext{TimeZone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wt.Rollback()
+	s, _ := e.Schema(ctx)
+	sts, err := translate.SQL("ALTER TABLE t ADD COLUMN z int, ALTER COLUMN v TYPE int USING v::int", s, translate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wt.Exec(ctx, sts[0].SQL, nil, false); pgerror.Code(err) != pgerror.InvalidTextRepresentation {
+		t.Fatalf("ALTER in a transaction: %v", err)
+	}
+	ts, changed, err := wt.Schema(ctx)
+	if err != nil || changed && ts.Table("t").Column("z") != nil {
+		t.Fatalf("the failed ALTER left column z in the transaction (%v)", err)
+	}
+	wt.Rollback()
+	if after := r.state(); after != before {
+		t.Fatalf("state changed:\n%s\n%s", before, after)
+	}
+}
