@@ -713,8 +713,15 @@ func (p *alterPlan) checkUnique(ctx context.Context, c named) error {
 	if err != nil {
 		return err
 	}
-	return pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", c.pgName).
+	return on(pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", c.pgName), p.table, "", c.pgName).
 		WithDetail(fmt.Sprintf("Key (%s)=(%s) is duplicated.", strings.Join(c.cols, ", "), key))
+}
+
+// on names the table, column and constraint of a data error, as
+// PostgreSQL's error fields do.
+func on(e *pgerror.Error, table, column, constraint string) *pgerror.Error {
+	e.Table, e.Column, e.Constraint = table, column, constraint
+	return e
 }
 
 func keyTexts(vals []string) []string {
@@ -772,7 +779,7 @@ func (p *alterPlan) checkForeignKey(ctx context.Context, fk fkCheck) error {
 	if err != nil {
 		return err
 	}
-	return pgerror.New(pgerror.ForeignKeyViolation, "insert or update on table \"%s\" violates foreign key constraint \"%s\"", p.table, fk.name).
+	return on(pgerror.New(pgerror.ForeignKeyViolation, "insert or update on table \"%s\" violates foreign key constraint \"%s\"", p.table, fk.name), p.table, "", fk.name).
 		WithDetail(fmt.Sprintf("Key (%s)=(%s) is not present in table \"%s\".", strings.Join(fk.cols, ", "), key, fk.refTable))
 }
 
@@ -908,18 +915,18 @@ func (p *alterPlan) mapRebuildError(err error) error {
 	case sqlite3.ErrConstraintNotNull:
 		if m := reNotNullCol.FindStringSubmatch(se.msg); m != nil {
 			_, cols := splitColumns(m[1])
-			return pgerror.New(pgerror.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", cols[0], p.table)
+			return on(pgerror.New(pgerror.NotNullViolation, "column \"%s\" of relation \"%s\" contains null values", cols[0], p.table), p.table, cols[0], "")
 		}
 	case sqlite3.ErrConstraintCheck:
 		if m := reCheckName.FindStringSubmatch(se.msg); m != nil && !strings.HasPrefix(m[1], translate.RangeCheckPrefix) {
-			return pgerror.New(pgerror.CheckViolation, "check constraint \"%s\" of relation \"%s\" is violated by some row", m[1], p.table)
+			return on(pgerror.New(pgerror.CheckViolation, "check constraint \"%s\" of relation \"%s\" is violated by some row", m[1], p.table), p.table, "", m[1])
 		}
 	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
 		if m := reUniqueCols.FindStringSubmatch(se.msg); m != nil {
 			_, cols := splitColumns(m[1])
 			for _, c := range p.edit.constraints() {
 				if (c.kind == 'p' || c.kind == 'u') && sameColumns(c.cols, cols) {
-					return pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", c.pgName)
+					return on(pgerror.New(pgerror.UniqueViolation, "could not create unique index \"%s\"", c.pgName), p.table, "", c.pgName)
 				}
 			}
 		}
