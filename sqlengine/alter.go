@@ -46,9 +46,16 @@ const rebuildName = "_pgraft_rebuild"
 // access. Client expressions in it (USING, DEFAULT, CHECK) come from
 // translation; the rows they read are authorized as the client's first
 // (authorizeCopy).
-func (e *Engine) execAlter(ctx context.Context, spec *translate.AlterSpec) error {
+func (e *Engine) execAlter(ctx context.Context, spec *translate.AlterSpec) (err error) {
 	e.wauth.enterInternal()
 	defer e.wauth.leaveInternal()
+	defer func() {
+		// Apply must never panic on what a client sent: a table text this
+		// code misreads fails the statement, alike on every node.
+		if r := recover(); r != nil {
+			err = pgerror.New(pgerror.InternalError, "ALTER TABLE %s: %v", spec.Table, r)
+		}
+	}()
 	if spec.Table == "" {
 		return e.alterObjects(ctx, spec)
 	}
@@ -377,7 +384,8 @@ func (p *alterPlan) addConstraint(ctx context.Context, a translate.AlterAction) 
 				ed.appendToColumn(i, "NOT NULL")
 			}
 		}
-		if i := ed.column(cols[0]); len(cols) == 1 && !ed.d.withoutRowid {
+		if len(cols) == 1 && !ed.d.withoutRowid {
+			i := ed.column(cols[0])
 			if t := ed.pgType(i); t != nil && isIntegerType(t) && !ed.isRowidAlias(i) {
 				ed.makeRowidAlias(i, t)
 			}

@@ -56,6 +56,9 @@ func (e *tableEdit) columnItem(i int) span {
 
 // removeItem deletes item k with the comma that separates it.
 func (e *tableEdit) removeItem(k int) {
+	if k < 0 {
+		return
+	}
 	sp := e.d.items[k]
 	switch {
 	case k > 0:
@@ -94,6 +97,10 @@ func (e *tableEdit) appendColumn(def string) {
 
 // appendConstraint adds a table constraint at the end of the list.
 func (e *tableEdit) appendConstraint(def string) {
+	if len(e.d.items) == 0 {
+		e.replace(span{e.d.open + 1, e.d.open + 1}, def)
+		return
+	}
 	end := e.d.items[len(e.d.items)-1].end
 	e.replace(span{end, end}, ", "+def)
 }

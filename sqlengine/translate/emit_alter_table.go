@@ -46,6 +46,9 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 	for _, c := range s.Cmds {
 		spec.Actions = append(spec.Actions, t.alterCmd(name, ti, c.GetAlterTableCmd())...)
 	}
+	if t.maxParam > 0 {
+		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $1"))
+	}
 	if len(spec.Actions) == 0 {
 		return &Stmt{Kind: KindNoop, Tag: tag}
 	}

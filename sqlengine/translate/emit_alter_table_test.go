@@ -86,6 +86,7 @@ func TestTranslateAlterErrors(t *testing.T) {
 		"ALTER TABLE users ADD FOREIGN KEY (id) REFERENCES nope (id)": pgerror.UndefinedTable,
 		"ALTER TABLE users ADD PRIMARY KEY USING INDEX nope":          pgerror.UndefinedObject,
 		"ALTER TABLE users RENAME COLUMN nope TO x":                   pgerror.UndefinedColumn,
+		"ALTER TABLE users ALTER COLUMN name SET DEFAULT $1":          pgerror.UndefinedParameter,
 	} {
 		_, err := SQL(in, testSchema(), testOptions())
 		if pgerror.Code(err) != code {
