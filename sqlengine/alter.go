@@ -223,16 +223,31 @@ func (p *alterPlan) dropColumn(ctx context.Context, a translate.AlterAction) err
 		return pgerror.Unsupported("dropping the last column of a table")
 	}
 	col := ed.d.columns[i]
-	deps, err := p.e.referencingFKs(ctx, p.table, func(refCols []string) bool { return containsFold(refCols, col) }, ed)
+	on := func(refCols []string) bool { return containsFold(refCols, col) }
+	deps, self, err := p.dependents(ctx, on, col)
 	if err != nil {
 		return err
 	}
-	if len(deps) > 0 && !a.Cascade {
-		return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop column %s of table %s because other objects depend on it", col, p.table).
-			WithDetail(fmt.Sprintf("constraint %s on table %s depends on column %s of table %s", deps[0].name, deps[0].table, col, p.table)).
-			WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+	gen := ed.generatedUsing(col)
+	if !a.Cascade {
+		what := "column " + col + " of table " + pgQuoteIdent(p.table)
+		switch {
+		case len(gen) > 0:
+			return dependError(what, "column "+gen[0]+" of table "+pgQuoteIdent(p.table)+" depends on "+what)
+		case len(self) > 0:
+			return dependError(what, "constraint "+self[0]+" on table "+pgQuoteIdent(p.table)+" depends on "+what)
+		case len(deps) > 0:
+			return dependError(what, "constraint "+deps[0].name+" on table "+pgQuoteIdent(deps[0].table)+" depends on "+what)
+		}
 	}
 	p.children = append(p.children, deps...)
+	p.dropSelf(self)
+	for _, g := range gen {
+		if err := p.dropColumn(ctx, translate.AlterAction{Column: g, MissingOK: true, Cascade: true}); err != nil {
+			return err
+		}
+	}
+	i = ed.column(col)
 	// This table's constraints on the column go with it (the column's own
 	// clauses go with its definition).
 	for {
@@ -278,6 +293,10 @@ func (p *alterPlan) setType(a translate.AlterAction) error {
 	i, err := p.needColumn(a.Column)
 	if err != nil {
 		return err
+	}
+	if gen := ed.generatedUsing(ed.d.columns[i]); len(gen) > 0 {
+		return pgerror.New(pgerror.FeatureNotSupported, "cannot alter type of a column used by a generated column").
+			WithDetail(fmt.Sprintf("Column %q is used by generated column %q.", ed.d.columns[i], gen[0]))
 	}
 	typ := translate.TypeByName(a.Type)
 	if ed.isRowidAlias(i) && typ != nil && isIntegerType(typ) {
@@ -426,16 +445,24 @@ func (p *alterPlan) dropConstraint(ctx context.Context, a translate.AlterAction)
 		return p.noConstraint(a.Name)
 	}
 	if c.kind == 'p' || c.kind == 'u' {
-		deps, err := p.e.referencingFKs(ctx, p.table, func(refCols []string) bool { return sameColumns(refCols, c.cols) }, ed)
+		deps, self, err := p.dependents(ctx, func(refCols []string) bool { return sameColumns(refCols, c.cols) }, "")
 		if err != nil {
 			return err
 		}
-		if len(deps) > 0 && !a.Cascade {
-			return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop constraint %s on table %s because other objects depend on it", a.Name, p.table).
-				WithDetail(fmt.Sprintf("constraint %s on table %s depends on index %s", deps[0].name, deps[0].table, a.Name)).
-				WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+		what := "constraint " + a.Name + " on table " + pgQuoteIdent(p.table)
+		if !a.Cascade {
+			switch {
+			case len(self) > 0:
+				return dependError(what, "constraint "+self[0]+" on table "+pgQuoteIdent(p.table)+" depends on index "+pgQuoteIdent(a.Name))
+			case len(deps) > 0:
+				return dependError(what, "constraint "+deps[0].name+" on table "+pgQuoteIdent(deps[0].table)+" depends on index "+pgQuoteIdent(a.Name))
+			}
 		}
 		p.children = append(p.children, deps...)
+		p.dropSelf(self)
+		if c, ok = ed.constraint(a.Name); !ok {
+			return p.noConstraint(a.Name)
+		}
 	}
 	ed.removeConstraint(c.ddlConstraint)
 	if c.kind == 'p' && len(c.cols) == 1 {
@@ -475,8 +502,47 @@ func (p *alterPlan) renameConstraint(ctx context.Context, name, newName string) 
 	return nil
 }
 
-// referencingFKs lists the FOREIGN KEYs of other tables (and of this one,
-// as ed has it) that reference table on columns that match.
+// dependents lists the FOREIGN KEYs that reference this table on columns
+// that match: other tables' (children, which CASCADE drops by rebuilding
+// them) and this table's own (self, by name), except those on column
+// skip, which go with it.
+func (p *alterPlan) dependents(ctx context.Context, match func(refCols []string) bool, skip string) (children []childFK, self []string, err error) {
+	children, err = p.e.referencingFKs(ctx, p.table, match, p.edit)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range p.edit.constraints() {
+		if c.kind != 'f' || !strings.EqualFold(c.refTable, p.table) || skip != "" && containsFold(c.cols, skip) {
+			continue
+		}
+		ref := c.refCols
+		if ref == nil {
+			ref = p.edit.primaryKey()
+		}
+		if match(ref) {
+			self = append(self, c.pgName)
+		}
+	}
+	return children, self, nil
+}
+
+// dropSelf drops this table's own constraints by name.
+func (p *alterPlan) dropSelf(names []string) {
+	for _, n := range names {
+		if c, ok := p.edit.constraint(n); ok {
+			p.edit.removeConstraint(c.ddlConstraint)
+		}
+	}
+}
+
+// dependError is PostgreSQL's refusal to drop what something depends on.
+func dependError(what, detail string) error {
+	return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop %s because other objects depend on it", what).
+		WithDetail(detail).WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+}
+
+// referencingFKs lists the FOREIGN KEYs of other tables that reference
+// table on columns that match (ed: the table's key as it is being edited).
 func (e *Engine) referencingFKs(ctx context.Context, table string, match func(refCols []string) bool, ed *tableEdit) ([]childFK, error) {
 	rows, err := e.wconn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL
 		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_pgraft%' ESCAPE '\' ORDER BY rowid`)

@@ -351,3 +351,30 @@ func TestAlterInTransactionIsOneUnit(t *testing.T) {
 		t.Fatalf("state changed:\n%s\n%s", before, after)
 	}
 }
+
+// TestAlterKeepsDependentsWhole: what a generated column or the table's own
+// FOREIGN KEY depends on cannot go without CASCADE (PostgreSQL's 2BP01), so
+// no ALTER leaves a table whose definition names what is gone.
+func TestAlterKeepsDependentsWhole(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		`CREATE TABLE t (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED, parent int REFERENCES t (id) ON DELETE SET NULL)`,
+		`INSERT INTO t (id, a, parent) VALUES (1, 1, NULL), (2, 2, 1)`,
+	)
+	if e := r.fails("ALTER TABLE t DROP COLUMN a", pgerror.DependentObjectsStillExist); e.Detail != "column g of table t depends on column a of table t" {
+		t.Errorf("DROP COLUMN under a generated column: %q", e.Detail)
+	}
+	r.fails("ALTER TABLE t ALTER COLUMN a TYPE bigint", pgerror.FeatureNotSupported)
+	if e := r.fails("ALTER TABLE t DROP CONSTRAINT t_pkey", pgerror.DependentObjectsStillExist); e.Detail != "constraint t_parent_fkey on table t depends on index t_pkey" {
+		t.Errorf("DROP CONSTRAINT under the table's own foreign key: %q", e.Detail)
+	}
+	r.fails("ALTER TABLE t DROP COLUMN id", pgerror.DependentObjectsStillExist)
+	r.must("ALTER TABLE t DROP COLUMN a CASCADE", "ALTER TABLE t DROP CONSTRAINT t_pkey CASCADE")
+	if got := r.constraintNames("t"); len(got) != 0 {
+		t.Fatalf("constraints left: %q", got)
+	}
+	if got := r.rows("SELECT id, parent FROM t ORDER BY id"); strings.Join(got, ",") != "1|NULL,2|1" {
+		t.Fatalf("rows: %q", got)
+	}
+	r.must("INSERT INTO t (id, parent) VALUES (3, 3)")
+}

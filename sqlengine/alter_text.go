@@ -211,6 +211,28 @@ func skipConflict(toks []sqlToken, i int) int {
 	return i
 }
 
+// generatedUsing returns the other columns whose generated expression
+// names column col.
+func (e *tableEdit) generatedUsing(col string) []string {
+	var out []string
+	for i, name := range e.d.columns {
+		if strings.EqualFold(name, col) {
+			continue
+		}
+		g, ok := e.clause(i, "generated")
+		if !ok {
+			continue
+		}
+		for _, t := range tokenizeSQL(e.sql[g.text.start:g.text.end]) {
+			if (t.kind == 'i' || t.kind == 'q') && strings.EqualFold(t.val, col) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // clause returns column i's first clause of that kind.
 func (e *tableEdit) clause(i int, kind string) (columnClause, bool) {
 	for _, c := range e.clauses(i) {
