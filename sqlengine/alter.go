@@ -83,6 +83,7 @@ type alterPlan struct {
 	dropIndexes  map[string]bool
 	renames      map[string]string
 	native       []string // ADD COLUMNs SQLite may do itself, when they are all the plan does
+	converts     bool     // a column's values change (ALTER COLUMN TYPE … USING)
 	rebuild      bool     // the table must be rebuilt
 	otherThanAdd bool     // an action other than ADD COLUMN
 	fkChecks     []fkCheck
@@ -151,7 +152,11 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 		if ed.column(a.Column) >= 0 {
 			return pgerror.New(pgerror.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", a.Column, p.table)
 		}
+		hadKey := ed.primaryKey() != nil
 		ed.appendColumn(a.SQL)
+		if _, key := ed.clause(ed.column(a.Column), "p"); key && hadKey {
+			return pgerror.New("42P16", "multiple primary keys for table \"%s\" are not allowed", p.table)
+		}
 		p.native = append(p.native, "ALTER TABLE "+sqlQuote(p.table)+" ADD COLUMN "+a.SQL)
 		p.rebuild = true
 		return nil
@@ -311,8 +316,10 @@ func (p *alterPlan) setType(a translate.AlterAction) error {
 	if a.Check != "" {
 		ed.appendToColumn(i, a.Check)
 	}
-	if _, ok := p.copy[strings.ToLower(ed.d.columns[i])]; ok {
-		p.copy[strings.ToLower(ed.d.columns[i])] = a.Using
+	col := ed.d.columns[i]
+	if _, ok := p.copy[strings.ToLower(col)]; ok && strings.Trim(a.Using, `"`) != col {
+		p.copy[strings.ToLower(col)] = a.Using
+		p.converts = true
 	}
 	p.rebuild = true
 	return nil
@@ -335,7 +342,7 @@ func (p *alterPlan) notNull(a translate.AlterAction) error {
 	}
 	_, has := ed.clause(i, "notnull")
 	if a.Op == "set_not_null" {
-		if !has {
+		if !has && !containsFold(ed.primaryKey(), ed.d.columns[i]) { // a key column is NOT NULL already
 			ed.appendToColumn(i, "NOT NULL")
 			p.rebuild = true
 		}
@@ -663,6 +670,9 @@ func (p *alterPlan) run(ctx context.Context) error {
 		if err := cp.run(ctx); err != nil {
 			return err
 		}
+	}
+	if p.edit.sql == p.old.sql && !p.converts && len(p.dropIndexes) == 0 && len(p.renames) == 0 {
+		p.rebuild = false // the definition comes out as it was (ORMs restate columns): nothing to copy
 	}
 	if !p.rebuild {
 		return p.exec(ctx, p.after...)

@@ -378,3 +378,28 @@ func TestAlterKeepsDependentsWhole(t *testing.T) {
 	}
 	r.must("INSERT INTO t (id, parent) VALUES (3, 3)")
 }
+
+// TestAlterRestatementKeepsTheTable: what ORMs restate on every sync
+// (Sequelize's SET NOT NULL, DROP DEFAULT, TYPE of each column) changes
+// nothing and copies nothing: the table keeps its OID.
+func TestAlterRestatementKeepsTheTable(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(`CREATE TABLE "Users" ("id" serial PRIMARY KEY, "email" varchar(255) NOT NULL)`)
+	oid := func() uint32 {
+		s, err := r.e.Schema(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Table("Users").OID
+	}
+	before := oid()
+	r.must(`ALTER TABLE "Users" ALTER COLUMN "id" SET NOT NULL;ALTER TABLE "Users" ALTER COLUMN "id" DROP DEFAULT;ALTER TABLE "Users" ALTER COLUMN "id" TYPE INTEGER`,
+		`ALTER TABLE "Users" ALTER COLUMN "email" SET NOT NULL;ALTER TABLE "Users" ALTER COLUMN "email" DROP DEFAULT;ALTER TABLE "Users" ALTER COLUMN "email" TYPE VARCHAR(255)`)
+	if after := oid(); after != before {
+		t.Fatalf("restating the columns rebuilt the table: OID %d, then %d", before, after)
+	}
+	r.must(`ALTER TABLE "Users" ALTER COLUMN "email" TYPE VARCHAR(100)`)
+	if after := oid(); after == before {
+		t.Fatal("a real type change did not rebuild the table")
+	}
+}
