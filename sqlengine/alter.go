@@ -47,6 +47,42 @@ const rebuildName = "_pgraft_rebuild"
 // translation; the rows they read are authorized as the client's first
 // (authorizeCopy).
 func (e *Engine) execAlter(ctx context.Context, spec *translate.AlterSpec) (err error) {
+	if dropsViews(spec) {
+		// DROP COLUMN … CASCADE drops the views that read the column, as
+		// PostgreSQL does: those the ALTER leaves broken.
+		before, err := e.brokenViews()
+		if err != nil {
+			return err
+		}
+		if err := e.execAlterInternal(ctx, spec); err != nil {
+			return err
+		}
+		after, err := e.brokenViews()
+		if err != nil {
+			return err
+		}
+		for _, v := range sortedKeys(after) {
+			if _, old := before[v]; !old {
+				if _, err := e.wconn.ExecContext(ctx, "DROP VIEW "+sqlQuote(v)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return e.execAlterInternal(ctx, spec)
+}
+
+func dropsViews(spec *translate.AlterSpec) bool {
+	for _, a := range spec.Actions {
+		if a.Op == "drop_column" && a.Cascade {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) execAlterInternal(ctx context.Context, spec *translate.AlterSpec) (err error) {
 	e.wauth.enterInternal()
 	defer e.wauth.leaveInternal()
 	defer func() {

@@ -291,6 +291,10 @@ func TestAlterDropColumn(t *testing.T) {
 	}
 	r.fails("ALTER TABLE t DROP COLUMN c", pgerror.DependentObjectsStillExist)
 	r.fails("ALTER TABLE t DROP COLUMN nope", pgerror.UndefinedColumn)
+	r.must("CREATE VIEW tv2 AS SELECT id FROM tv", "CREATE VIEW other AS SELECT id FROM t", "ALTER TABLE t DROP COLUMN c CASCADE")
+	if sch := r.schemaText(); strings.Contains(sch, "view tv") || !strings.Contains(sch, "view other") {
+		t.Fatalf("views after DROP COLUMN CASCADE:\n%s", sch)
+	}
 }
 
 func TestAlterAddColumnWithConstraints(t *testing.T) {
