@@ -23,13 +23,18 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 	tag := "ALTER " + strings.TrimPrefix(s.Objtype.String(), "OBJECT_")
 	switch s.Objtype {
 	case pg.ObjectType_OBJECT_TABLE:
-	case pg.ObjectType_OBJECT_INDEX, pg.ObjectType_OBJECT_VIEW:
+	case pg.ObjectType_OBJECT_INDEX, pg.ObjectType_OBJECT_VIEW, pg.ObjectType_OBJECT_SEQUENCE:
 		return t.alterOther(s, tag)
 	default:
 		t.unsupported("%s", tag)
 	}
 	name := t.relationName(s.Relation)
 	ti := t.table(name)
+	if ti == nil && t.schema != nil && onlyOwner(s.Cmds) {
+		// pg_dump writes "ALTER TABLE seq OWNER TO …" for sequences too,
+		// which are no table: only the role is checked.
+		return t.alterOther(s, tag)
+	}
 	if ti == nil && t.schema != nil {
 		if s.MissingOk {
 			return &Stmt{Kind: KindNoop, Tag: tag}
@@ -53,6 +58,16 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 		return &Stmt{Kind: KindNoop, Tag: tag}
 	}
 	return &Stmt{Kind: KindDDL, Tag: tag, SQL: spec.Encode()}
+}
+
+// onlyOwner reports whether every command is OWNER TO.
+func onlyOwner(cmds []*pg.Node) bool {
+	for _, c := range cmds {
+		if c.GetAlterTableCmd().GetSubtype() != pg.AlterTableType_AT_ChangeOwner {
+			return false
+		}
+	}
+	return len(cmds) > 0
 }
 
 // alterOther accepts what is harmless on an index or a view: OWNER TO and

@@ -42,6 +42,10 @@ func TestTranslateAlterTable(t *testing.T) {
 			`{"table":"users","actions":[{"op":"owner","name":"postgres"}]}`},
 		{"rename constraint", "ALTER TABLE users RENAME CONSTRAINT users_pkey TO users_pk",
 			`{"table":"users","actions":[{"op":"rename_constraint","name":"users_pkey","new_name":"users_pk"}]}`},
+		{"owner of what is no table (pg_dump's sequences)", "ALTER TABLE public.users_id_seq OWNER TO postgres",
+			`{"table":"","actions":[{"op":"owner","name":"postgres"}]}`},
+		{"owner of a sequence", "ALTER SEQUENCE public.users_id_seq OWNER TO postgres",
+			`{"table":"","actions":[{"op":"owner","name":"postgres"}]}`},
 		{"rename index", "ALTER INDEX IF EXISTS users_email_idx RENAME TO users_mail_idx",
 			`{"table":"","actions":[{"op":"rename_index","name":"users_email_idx","new_name":"users_mail_idx","missing_ok":true}]}`},
 	}
