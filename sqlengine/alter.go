@@ -940,7 +940,7 @@ func (e *Engine) checkReferencedKey(ctx context.Context, table string, cols []st
 
 // rebuildTable replaces the table by one created from the edited text,
 // copies the rows, and creates its indexes again.
-func (p *alterPlan) rebuildTable(ctx context.Context) (err error) {
+func (p *alterPlan) rebuildTable(ctx context.Context) error {
 	idx, err := p.e.tableIndexes(ctx, p.table)
 	if err != nil {
 		return err
@@ -949,22 +949,16 @@ func (p *alterPlan) rebuildTable(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := setDBFlag(p.e.wraw, dbConfigForeignKeys, false); err != nil {
-		return err
-	}
-	defer func() {
-		if ferr := setDBFlag(p.e.wraw, dbConfigForeignKeys, true); ferr != nil && err == nil {
-			err = ferr
-		}
-	}()
-	if err := setDBFlag(p.e.wraw, dbConfigLegacyAlter, true); err != nil {
-		return err
-	}
-	defer func() {
-		if ferr := setDBFlag(p.e.wraw, dbConfigLegacyAlter, false); ferr != nil && err == nil {
-			err = ferr
-		}
-	}()
+	return withDBFlag(p.e.wraw, dbConfigForeignKeys, false, func() error {
+		return withDBFlag(p.e.wraw, dbConfigLegacyAlter, true, func() error {
+			return p.swapTable(ctx, idx, seq, hasSeq)
+		})
+	})
+}
+
+// swapTable is the rebuild proper: the new table under a temporary name,
+// the rows, the old table dropped, the new one renamed, the indexes.
+func (p *alterPlan) swapTable(ctx context.Context, idx []indexText, seq int64, hasSeq bool) error {
 	if _, err := p.e.wconn.ExecContext(ctx, p.edit.createAs(rebuildName)); err != nil {
 		return p.mapRebuildError(err)
 	}

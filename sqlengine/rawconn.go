@@ -168,6 +168,33 @@ func setDBFlag(c *sqlite3.SQLiteConn, op int, on bool) error {
 	return nil
 }
 
+// dbFlag reads one of SQLite's on/off connection flags.
+func dbFlag(c *sqlite3.SQLiteConn, op int) (bool, error) {
+	got := C.pgraft_db_flag(dbHandle(c), C.int(op), -1)
+	if got < 0 {
+		return false, fmt.Errorf("sqlite3_db_config(%d, -1) = %d", op, int(got))
+	}
+	return got == 1, nil
+}
+
+// withDBFlag runs fn with a connection flag set to on, and sets it back
+// to what it was whatever fn does.
+func withDBFlag(c *sqlite3.SQLiteConn, op int, on bool, fn func() error) (err error) {
+	was, err := dbFlag(c, op)
+	if err != nil {
+		return err
+	}
+	if err := setDBFlag(c, op, on); err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := setDBFlag(c, op, was); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	return fn()
+}
+
 // prepareInfo prepares sql on c and returns its result columns. The caller
 // holds the connection exclusively.
 func prepareInfo(c *sqlite3.SQLiteConn, sql string) (StmtInfo, error) {
