@@ -120,6 +120,7 @@ type alterPlan struct {
 	renames      map[string]string
 	native       []string // ADD COLUMNs SQLite may do itself, when they are all the plan does
 	converts     bool     // a column's values change (ALTER COLUMN TYPE … USING)
+	added        []string // columns ADD COLUMN adds
 	rebuild      bool     // the table must be rebuilt
 	otherThanAdd bool     // an action other than ADD COLUMN
 	fkChecks     []fkCheck
@@ -194,6 +195,7 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 			return pgerror.New("42P16", "multiple primary keys for table \"%s\" are not allowed", p.table)
 		}
 		p.native = append(p.native, "ALTER TABLE "+sqlQuote(p.table)+" ADD COLUMN "+a.SQL)
+		p.added = append(p.added, a.Column)
 		p.rebuild = true
 		return nil
 	case "drop_column":
@@ -732,6 +734,12 @@ func (p *alterPlan) run(ctx context.Context) error {
 	}
 	if err := p.exec(ctx, p.after...); err != nil {
 		return err
+	}
+	for _, c := range p.edit.constraints() {
+		// A new column's REFERENCES holds for its default in every row.
+		if c.kind == 'f' && len(c.cols) == 1 && containsFold(p.added, c.cols[0]) {
+			p.fkChecks = append(p.fkChecks, fkCheck{name: c.pgName, refTable: c.refTable, cols: c.cols, refCols: c.refCols})
+		}
 	}
 	for _, fk := range p.fkChecks {
 		if err := p.checkForeignKey(ctx, fk); err != nil {

@@ -313,6 +313,8 @@ func TestAlterAddColumnWithConstraints(t *testing.T) {
 	}
 	r.fails("INSERT INTO t (id, c) VALUES (3, 7)", pgerror.ForeignKeyViolation)
 	r.fails("ALTER TABLE t ADD COLUMN a int", pgerror.DuplicateColumn)
+	r.fails("ALTER TABLE t ADD COLUMN d int DEFAULT 5 REFERENCES p (id)", pgerror.ForeignKeyViolation)
+	r.must("ALTER TABLE t ADD COLUMN d int DEFAULT 1 REFERENCES p (id)")
 }
 
 // TestAlterRunsWithinTheBudget: the rebuild copies every row under the
