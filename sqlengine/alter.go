@@ -126,7 +126,7 @@ type alterPlan struct {
 	fkChecks     []fkCheck
 	uniqueNew    []named   // new PRIMARY KEY and UNIQUE constraints, checked before the copy
 	children     []childFK // FOREIGN KEYs of other tables that CASCADE drops
-	after        []string  // statements run after the rebuild (index drops of DROP CONSTRAINT)
+	indexDrops   []string  // unique indexes DROP CONSTRAINT drops (older builds' ADD CONSTRAINT … UNIQUE)
 }
 
 // fkCheck is a new FOREIGN KEY whose rows are checked after the rebuild.
@@ -480,8 +480,7 @@ func (p *alterPlan) dropConstraint(ctx context.Context, a translate.AlterAction)
 		if typ, text, err := p.e.schemaObject(ctx, a.Name); err != nil {
 			return err
 		} else if typ == "index" && strings.Contains(strings.ToUpper(text), "UNIQUE") && p.indexOnTable(ctx, a.Name) {
-			p.dropIndexes[a.Name] = true
-			p.after = append(p.after, "DROP INDEX "+sqlQuote(a.Name))
+			p.indexDrops = append(p.indexDrops, a.Name)
 			return nil
 		}
 		if a.MissingOK {
@@ -713,7 +712,15 @@ func (p *alterPlan) run(ctx context.Context) error {
 		p.rebuild = false // the definition comes out as it was (ORMs restate columns): nothing to copy
 	}
 	if !p.rebuild {
-		return p.exec(ctx, p.after...)
+		for _, ix := range p.indexDrops {
+			if err := p.exec(ctx, "DROP INDEX "+sqlQuote(ix)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, ix := range p.indexDrops {
+		p.dropIndexes[ix] = true // it goes with the old table
 	}
 	if len(p.native) > 0 && !p.otherThanAdd {
 		done, err := p.addNative(ctx)
@@ -730,9 +737,6 @@ func (p *alterPlan) run(ctx context.Context) error {
 		}
 	}
 	if err := p.rebuildTable(ctx); err != nil {
-		return err
-	}
-	if err := p.exec(ctx, p.after...); err != nil {
 		return err
 	}
 	for _, c := range p.edit.constraints() {

@@ -228,6 +228,13 @@ func TestAlterGeneratedConstraintNames(t *testing.T) {
 		t.Fatalf("constraints: %q, want %s", got, want)
 	}
 	r.fails("ALTER TABLE t DROP CONSTRAINT nope", pgerror.UndefinedObject)
+	// Older builds made ADD CONSTRAINT … UNIQUE a unique index: DROP
+	// CONSTRAINT drops it, alone or with a rebuild.
+	r.must("CREATE UNIQUE INDEX old_uq ON t (c)", "ALTER TABLE t DROP CONSTRAINT old_uq",
+		"CREATE UNIQUE INDEX old_uq2 ON t (c)", "ALTER TABLE t DROP CONSTRAINT old_uq2, ALTER COLUMN c SET NOT NULL")
+	if sch := r.schemaText(); strings.Contains(sch, "old_uq") {
+		t.Fatalf("unique indexes left:\n%s", sch)
+	}
 	r.fails("ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE (b)", pgerror.DuplicateObject)
 	r.fails("ALTER TABLE t ADD PRIMARY KEY (b)", "42P16")
 	r.fails("ALTER TABLE t ALTER COLUMN a DROP NOT NULL", "42P16")
