@@ -19,12 +19,13 @@ func (t *translator) createIndex(s *pg.IndexStmt) *Stmt {
 		t.unsupported("index method %s", s.AccessMethod)
 	case len(s.IndexIncludingParams) > 0:
 		t.unsupported("INCLUDE in indexes")
-	case len(s.Options) > 0:
-		t.unsupported("index storage parameters")
 	case s.TableSpace != "":
 		t.unsupported("TABLESPACE")
 	case s.NullsNotDistinct:
 		t.unsupported("NULLS NOT DISTINCT")
+	}
+	if len(s.Options) > 0 {
+		t.checkRelOptions(pg.MakeListNode(s.Options), indexOptions, false)
 	}
 	t.pushScope()
 	defer t.popScope()

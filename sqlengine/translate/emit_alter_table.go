@@ -349,6 +349,24 @@ var (
 	indexOptions = map[string]bool{"fillfactor": true, "deduplicate_items": true}
 )
 
+// checkTableOptions checks CREATE TABLE … WITH (…): storage parameters as
+// ALTER TABLE … SET takes them, and PostgreSQL's leftover "oids", which
+// may only be false.
+func (t *translator) checkTableOptions(opts []*pg.Node) {
+	var rest []*pg.Node
+	for _, n := range opts {
+		d := n.GetDefElem()
+		if d != nil && d.Defnamespace == "" && d.Defname == "oids" {
+			if v := strings.ToLower(strVal(d.Arg)); d.Arg == nil || v == "true" || v == "on" || v == "1" || d.Arg.GetInteger().GetIval() != 0 || d.Arg.GetBoolean().GetBoolval() {
+				t.fail(pgerror.New(pgerror.FeatureNotSupported, "tables declared WITH OIDS are not supported"))
+			}
+			continue
+		}
+		rest = append(rest, n)
+	}
+	t.checkRelOptions(pg.MakeListNode(rest), tableOptions, false)
+}
+
 // checkRelOptions checks SET (…)/RESET (…) or WITH (…) storage parameters
 // as PostgreSQL does: an unknown one is 22023, and so is a fillfactor out
 // of its range.
@@ -385,7 +403,11 @@ func (t *translator) checkRelOptions(def *pg.Node, known map[string]bool, reset 
 			}
 		}
 		if !ok {
-			t.fail(pgerror.New(pgerror.InvalidParameterValue, "invalid value for integer option \"fillfactor\": %s", strVal(d.Arg)))
+			given := strVal(d.Arg)
+			if d.Arg == nil {
+				given = "true"
+			}
+			t.fail(pgerror.New(pgerror.InvalidParameterValue, "invalid value for integer option \"fillfactor\": %s", given))
 		}
 		if v < 10 || v > 100 {
 			t.fail(pgerror.New(pgerror.InvalidParameterValue, "value %d out of bounds for option \"fillfactor\"", v).

@@ -75,6 +75,14 @@ func TestTranslateAlterAccepted(t *testing.T) {
 			t.Errorf("%s: %+v, want KindNoop", in, st)
 		}
 	}
+	for in, want := range map[string]string{
+		"CREATE TABLE w (a int) WITH (fillfactor = 100, oids = false, autovacuum_enabled = false, toast.autovacuum_enabled = false)": `CREATE TABLE w ("a" INT4 CONSTRAINT "pgraft_range_int4_a" CHECK ("a" BETWEEN -2147483648 AND 2147483647))`,
+		"CREATE INDEX ON users (name) WITH (fillfactor = 50, deduplicate_items = off)":                                               "CREATE INDEX users_name_idx ON users (name)",
+	} {
+		if st := translateOne(t, in); st.SQL != want {
+			t.Errorf("%s: %q, want %q", in, st.SQL, want)
+		}
+	}
 }
 
 func TestTranslateAlterErrors(t *testing.T) {
@@ -87,6 +95,9 @@ func TestTranslateAlterErrors(t *testing.T) {
 		"ALTER TABLE users SET (nonsense = 1)":                        pgerror.InvalidParameterValue,
 		"ALTER TABLE users SET (fillfactor = 5)":                      pgerror.InvalidParameterValue,
 		"ALTER TABLE users SET SCHEMA other":                          invalidSchemaName,
+		"CREATE TABLE w (a int) WITH (oids = true)":                   pgerror.FeatureNotSupported,
+		"CREATE TABLE w (a int) WITH (fillfactor)":                    pgerror.InvalidParameterValue,
+		"CREATE INDEX ON users (name) WITH (foo = 1)":                 pgerror.InvalidParameterValue,
 		"ALTER TABLE users ADD FOREIGN KEY (id) REFERENCES nope (id)": pgerror.UndefinedTable,
 		"ALTER TABLE users ADD PRIMARY KEY USING INDEX nope":          pgerror.UndefinedObject,
 		"ALTER TABLE users RENAME COLUMN nope TO x":                   pgerror.UndefinedColumn,

@@ -65,12 +65,13 @@ func (t *translator) createTable(s *pg.CreateStmt) *Stmt {
 		t.unsupported("PARTITION OF")
 	case s.OfTypename != nil:
 		t.unsupported("CREATE TABLE OF type")
-	case len(s.Options) > 0:
-		t.unsupported("storage parameters (WITH …)")
 	case s.Tablespacename != "":
 		t.unsupported("TABLESPACE")
 	case s.AccessMethod != "":
 		t.unsupported("USING access method")
+	}
+	if len(s.Options) > 0 {
+		t.checkTableOptions(s.Options)
 	}
 	def := t.tableShape(name, s)
 	t.pushScope()
