@@ -31,6 +31,8 @@ var (
 		`ALTER TABLE "b" ADD COLUMN "rank" integer DEFAULT 0 NOT NULL`,
 		`ALTER TABLE "b" ALTER COLUMN "rank" DROP DEFAULT`,
 		`ALTER TABLE "b" ADD CONSTRAINT "b_title_uniq" UNIQUE ("title")`,
+		`ALTER TABLE "a" ADD COLUMN "c_id" integer NULL CONSTRAINT "a_c_id_fk_b_id" REFERENCES "b"("id") DEFERRABLE INITIALLY DEFERRED; SET CONSTRAINTS "a_c_id_fk_b_id" IMMEDIATE`,
+		`SET CONSTRAINTS "a_b_id_fk_b_id" IMMEDIATE; ALTER TABLE "a" DROP CONSTRAINT "a_b_id_fk_b_id"`,
 	}
 	knexAlter = []string{
 		`create table "z" ("id" serial primary key)`,
@@ -75,7 +77,7 @@ func constraintDefs(t *testing.T, conn *pgx.Conn) string {
 }
 
 // wantConstraints is what PostgreSQL 15 shows for the script's tables.
-const wantConstraints = `a a_b_id_fk_b_id FOREIGN KEY (b_id) REFERENCES b(id) DEFERRABLE INITIALLY DEFERRED
+const wantConstraints = `a a_c_id_fk_b_id FOREIGN KEY (c_id) REFERENCES b(id) DEFERRABLE INITIALLY DEFERRED
 a a_pkey PRIMARY KEY (id)
 b b_pkey PRIMARY KEY (id)
 b b_title_uniq UNIQUE (title)

@@ -70,6 +70,8 @@ func TestTranslateAlterAccepted(t *testing.T) {
 		"ALTER TABLE users REPLICA IDENTITY FULL",
 		"ALTER TABLE IF EXISTS nope ADD COLUMN a int",
 		"ALTER INDEX users_pkey SET (fillfactor = 90)",
+		`SET CONSTRAINTS "orders_user_id_fk" IMMEDIATE`,
+		"SET CONSTRAINTS ALL IMMEDIATE",
 	} {
 		if st := translateOne(t, in); st.Kind != KindNoop {
 			t.Errorf("%s: %+v, want KindNoop", in, st)
@@ -95,6 +97,7 @@ func TestTranslateAlterErrors(t *testing.T) {
 		"ALTER TABLE users SET (nonsense = 1)":                        pgerror.InvalidParameterValue,
 		"ALTER TABLE users SET (fillfactor = 5)":                      pgerror.InvalidParameterValue,
 		"ALTER TABLE users SET SCHEMA other":                          invalidSchemaName,
+		"SET CONSTRAINTS ALL DEFERRED":                                pgerror.FeatureNotSupported,
 		"CREATE TABLE w (a int) WITH (oids = true)":                   pgerror.FeatureNotSupported,
 		"CREATE TABLE w (a int) WITH (fillfactor)":                    pgerror.InvalidParameterValue,
 		"CREATE INDEX ON users (name) WITH (foo = 1)":                 pgerror.InvalidParameterValue,

@@ -30,6 +30,8 @@ func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 		return t.renameStatement(v.RenameStmt)
 	case *pg.Node_AlterObjectSchemaStmt:
 		return t.setSchema(v.AlterObjectSchemaStmt)
+	case *pg.Node_ConstraintsSetStmt:
+		return t.setConstraints(v.ConstraintsSetStmt)
 	case *pg.Node_ViewStmt:
 		return t.createView(v.ViewStmt)
 	case *pg.Node_CreateSchemaStmt:
