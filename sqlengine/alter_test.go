@@ -487,3 +487,39 @@ func TestAlterRandomSequences(t *testing.T) {
 		}
 	}
 }
+
+// TestAlterORMForms runs ALTERs as Prisma, TypeORM and knex write them.
+func TestAlterORMForms(t *testing.T) {
+	r := newPGRunner(t)
+	r.must(
+		`CREATE TABLE "User" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"))`,
+		`CREATE TABLE "Post" ("id" SERIAL NOT NULL, "authorId" INTEGER, "title" varchar(50) DEFAULT 'x', CONSTRAINT "Post_pkey" PRIMARY KEY ("id"))`,
+		`INSERT INTO "User" ("email") VALUES ('a@x'), ('b@x')`,
+		`INSERT INTO "Post" ("authorId") VALUES (1), (2), (NULL)`,
+		// Prisma
+		`ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE`,
+		`ALTER TABLE "User" DROP CONSTRAINT "User_pkey" CASCADE, ADD CONSTRAINT "User_pkey" PRIMARY KEY ("id")`,
+		`ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE`,
+		// TypeORM
+		`ALTER TABLE "User" ADD CONSTRAINT "UQ_e12875dfb3b1d92d7d7c5377e22" UNIQUE ("email")`,
+		`ALTER TABLE "Post" ALTER COLUMN "title" SET DEFAULT now()`,
+		`ALTER TABLE "Post" ALTER COLUMN "title" SET DEFAULT 'y'`,
+		// knex
+		`alter table "Post" alter column "title" drop default`,
+		`alter table "Post" alter column "title" drop not null`,
+		`alter table "Post" alter column "title" type varchar(255) using ("title"::varchar(255))`,
+	)
+	want := "Post_authorId_fkey:f,Post_pkey:p"
+	if got := r.constraintNames("Post"); strings.Join(got, ",") != want {
+		t.Fatalf("Post: %q, want %s", got, want)
+	}
+	want = "UQ_e12875dfb3b1d92d7d7c5377e22:u,User_pkey:p"
+	if got := r.constraintNames("User"); strings.Join(got, ",") != want {
+		t.Fatalf("User: %q, want %s", got, want)
+	}
+	r.fails(`DELETE FROM "User" WHERE "id" = 1`, pgerror.ForeignKeyViolation)
+	r.must(`UPDATE "User" SET "id" = 7 WHERE "id" = 2`)
+	if got := r.rows(`SELECT "authorId" FROM "Post" ORDER BY "id"`); strings.Join(got, ",") != "1,7,NULL" {
+		t.Fatalf("ON UPDATE CASCADE after the rebuilds: %q", got)
+	}
+}
