@@ -118,11 +118,12 @@ type alterPlan struct {
 	// those that get another name.
 	dropIndexes  map[string]bool
 	renames      map[string]string
-	native       []string // ADD COLUMNs SQLite may do itself, when they are all the plan does
-	converts     bool     // a column's values change (ALTER COLUMN TYPE … USING)
-	added        []string // columns ADD COLUMN adds
-	rebuild      bool     // the table must be rebuilt
-	otherThanAdd bool     // an action other than ADD COLUMN
+	native       []string          // ADD COLUMNs SQLite may do itself, when they are all the plan does
+	converts     bool              // a column's values change (ALTER COLUMN TYPE … USING)
+	added        []string          // columns ADD COLUMN adds
+	addedDefault map[string]string // lower-case added column → its ADD COLUMN default ("NULL" for none)
+	rebuild      bool              // the table must be rebuilt
+	otherThanAdd bool              // an action other than ADD COLUMN
 	fkChecks     []fkCheck
 	uniqueNew    []named   // new PRIMARY KEY and UNIQUE constraints, checked before the copy
 	children     []childFK // FOREIGN KEYs of other tables that CASCADE drops
@@ -154,7 +155,7 @@ func (e *Engine) newAlterPlan(ctx context.Context, table string) (*alterPlan, er
 		return nil, pgerror.Unsupported("ALTER TABLE of a table created as CREATE TABLE … AS")
 	}
 	p := &alterPlan{e: e, table: table, old: old, edit: newTableEdit(table, text), copy: map[string]string{},
-		dropIndexes: map[string]bool{}, renames: map[string]string{}}
+		dropIndexes: map[string]bool{}, renames: map[string]string{}, addedDefault: map[string]string{}}
 	for _, c := range old.d.columns {
 		p.copy[strings.ToLower(c)] = sqlQuote(c)
 	}
@@ -196,6 +197,11 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 		}
 		p.native = append(p.native, "ALTER TABLE "+sqlQuote(p.table)+" ADD COLUMN "+a.SQL)
 		p.added = append(p.added, a.Column)
+		p.addedDefault[strings.ToLower(a.Column)] = "NULL"
+		if d, ok := ed.clause(ed.column(a.Column), "default"); ok {
+			text := ed.sql[d.text.start:d.text.end]
+			p.addedDefault[strings.ToLower(a.Column)] = strings.TrimSpace(text[strings.Index(strings.ToUpper(text), "DEFAULT")+len("DEFAULT"):])
+		}
 		p.rebuild = true
 		return nil
 	case "drop_column":
@@ -206,6 +212,14 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 		i, err := p.needColumn(a.Column)
 		if err != nil {
 			return err
+		}
+		col := strings.ToLower(ed.d.columns[i])
+		if d, added := p.addedDefault[col]; added {
+			if _, ok := p.copy[col]; !ok {
+				// The rows an ADD COLUMN of this statement fills get that
+				// clause's default, not one set after it (as in PostgreSQL).
+				p.copy[col] = d
+			}
 		}
 		ed.removeClauses(i, func(c columnClause) bool { return c.kind == "default" })
 		if a.Op == "set_default" {

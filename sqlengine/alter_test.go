@@ -320,6 +320,10 @@ func TestAlterAddColumnWithConstraints(t *testing.T) {
 	}
 	r.fails("INSERT INTO t (id, c) VALUES (3, 7)", pgerror.ForeignKeyViolation)
 	r.fails("ALTER TABLE t ADD COLUMN a int", pgerror.DuplicateColumn)
+	r.must("ALTER TABLE t ADD COLUMN x int, ALTER COLUMN x SET DEFAULT 3", "ALTER TABLE t ADD COLUMN y int DEFAULT 4, ALTER COLUMN y DROP DEFAULT")
+	if got := r.rows("SELECT x, y FROM t ORDER BY id"); strings.Join(got, ",") != "NULL|4,NULL|4" {
+		t.Fatalf("rows an ADD COLUMN filled, its default changed in the same statement: %q", got)
+	}
 	r.fails("ALTER TABLE t ADD COLUMN d int DEFAULT 5 REFERENCES p (id)", pgerror.ForeignKeyViolation)
 	r.must("ALTER TABLE t ADD COLUMN d int DEFAULT 1 REFERENCES p (id)")
 }

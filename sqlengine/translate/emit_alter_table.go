@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,10 +47,20 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 	}
 	t.pushScope()
 	defer t.popScope()
+	// Later commands see the columns earlier ones add or drop.
+	if ti != nil {
+		work := *ti
+		work.Columns = slices.Clone(ti.Columns)
+		ti = &work
+	}
 	t.scope.rels = append(t.scope.rels, tableEntry(name, ti))
 	spec := &AlterSpec{Table: name}
 	for _, c := range s.Cmds {
-		spec.Actions = append(spec.Actions, t.alterCmd(name, ti, c.GetAlterTableCmd())...)
+		cmd := c.GetAlterTableCmd()
+		spec.Actions = append(spec.Actions, t.alterCmd(name, ti, cmd)...)
+		if ti != nil && t.adjustColumns(ti, cmd) {
+			t.scope.rels[len(t.scope.rels)-1] = tableEntry(name, ti)
+		}
 	}
 	if t.maxParam > 0 {
 		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $1"))
@@ -154,6 +165,29 @@ func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) 
 	}
 	t.unsupported("ALTER TABLE %s", strings.TrimPrefix(c.Subtype.String(), "AT_"))
 	return nil
+}
+
+// adjustColumns applies ADD COLUMN and DROP COLUMN to ti, the table as
+// the statement's later commands see it; it reports a change.
+func (t *translator) adjustColumns(ti *TableInfo, c *pg.AlterTableCmd) bool {
+	switch c.Subtype {
+	case pg.AlterTableType_AT_AddColumn:
+		cd := c.Def.GetColumnDef()
+		if ti.Column(cd.Colname) != nil {
+			return false
+		}
+		typ, mod := TypeByName(lastName(cd.TypeName.Names)), int32(-1)
+		if typ == nil {
+			typ = TypeByName("text")
+		}
+		ti.Columns = append(ti.Columns, ColumnInfo{Name: cd.Colname, Type: typ, TypeMod: mod})
+		return true
+	case pg.AlterTableType_AT_DropColumn:
+		n := len(ti.Columns)
+		ti.Columns = slices.DeleteFunc(ti.Columns, func(col ColumnInfo) bool { return col.Name == c.Name })
+		return len(ti.Columns) != n
+	}
+	return false
 }
 
 // alterCmdNames name the ALTER TABLE commands pgraft refuses, as a user
