@@ -15,7 +15,10 @@ import (
 //
 // It travels in the log as the SQL text of an ordinary statement: AlterMarker
 // followed by the spec in JSON (Encode). Only translation writes that text,
-// never a client, so the marker cannot be forged.
+// never a client, so the marker cannot be forged. Being in the log, the
+// spec is a log format (payload version 4): every entry is replayed for
+// ever, so a later build may add fields and actions but must carry out
+// every spec already written exactly as this one does.
 type AlterSpec struct {
 	Table   string        `json:"table"` // "" for rename_index: the engine finds the index's table
 	Actions []AlterAction `json:"actions"`
