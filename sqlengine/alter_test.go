@@ -456,9 +456,11 @@ func TestAlterRandomSequences(t *testing.T) {
 		"ALTER TABLE p ALTER COLUMN id TYPE bigint",
 		"INSERT INTO t (id) VALUES (%n)",
 	}
-	r := newPGRunner(t)
-	r.must("CREATE TABLE p (id int PRIMARY KEY)", "INSERT INTO p VALUES (1), (2)",
-		"CREATE TABLE t (id int, a int, b text)", "INSERT INTO t VALUES (1, 1, 'a'), (2, 2, 'b'), (3, NULL, NULL)")
+	r, twin := newPGRunner(t), newPGRunner(t) // twin: another node applying the same entries
+	for _, x := range []*pgRunner{r, twin} {
+		x.must("CREATE TABLE p (id int PRIMARY KEY)", "INSERT INTO p VALUES (1), (2)",
+			"CREATE TABLE t (id int, a int, b text)", "INSERT INTO t VALUES (1, 1, 'a'), (2, 2, 'b'), (3, NULL, NULL)")
+	}
 	seed := uint64(12345)
 	next := func(n int) int {
 		seed = seed*6364136223846793005 + 1442695040888963407
@@ -478,6 +480,9 @@ func TestAlterRandomSequences(t *testing.T) {
 		q = strings.ReplaceAll(q, "%n", "1"+strings.Repeat("0", fresh%5))
 		rowsBefore := r.rows("SELECT count(*) FROM t")[0]
 		err = r.run(q)
+		if terr := twin.run(q); pgerror.Code(terr) != pgerror.Code(err) {
+			t.Fatalf("step %d: %s: %v on one node, %v on the other", i, q, err, terr)
+		}
 		t.Logf("%s -> %v", q, pgerror.Code(err))
 		if pe := pgerror.As(err); err != nil && (pe == nil || pe.Code == pgerror.InternalError) {
 			t.Fatalf("step %d: %s: %v", i, q, err)
@@ -489,6 +494,10 @@ func TestAlterRandomSequences(t *testing.T) {
 		if err := r.run("UPDATE t SET id = id"); err != nil && pgerror.Code(err) == pgerror.InternalError {
 			t.Fatalf("step %d: after %s, UPDATE: %v", i, q, err)
 		}
+		twin.run("UPDATE t SET id = id")
+	}
+	if a, b := r.state(), twin.state(); a != b {
+		t.Fatalf("two engines fed the same statements differ:\n%s\n---\n%s", a, b)
 	}
 }
 
