@@ -801,7 +801,7 @@ func (p *alterPlan) addNative(ctx context.Context) (done bool, err error) {
 	if _, rerr := p.e.wconn.ExecContext(ctx, "RELEASE pgraft_alter_add"); rerr != nil {
 		return true, rerr
 	}
-	if se, ok := asSQLiteError(err); ok && strings.HasPrefix(se.msg, "Cannot add a") {
+	if se, ok := asSQLiteError(err); ok && strings.HasPrefix(strings.ToLower(se.msg), "cannot add a") {
 		return false, nil // a column SQLite cannot add in place: rebuild
 	}
 	return true, err

@@ -320,6 +320,10 @@ func TestAlterAddColumnWithConstraints(t *testing.T) {
 	}
 	r.fails("INSERT INTO t (id, c) VALUES (3, 7)", pgerror.ForeignKeyViolation)
 	r.fails("ALTER TABLE t ADD COLUMN a int", pgerror.DuplicateColumn)
+	r.must("ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (id * 10) STORED") // SQLite adds none to a table with rows
+	if got := r.rows("SELECT s FROM t ORDER BY id"); strings.Join(got, ",") != "10,20" {
+		t.Fatalf("stored generated column: %q", got)
+	}
 	r.must("ALTER TABLE t ADD COLUMN x int, ALTER COLUMN x SET DEFAULT 3", "ALTER TABLE t ADD COLUMN y int DEFAULT 4, ALTER COLUMN y DROP DEFAULT")
 	if got := r.rows("SELECT x, y FROM t ORDER BY id"); strings.Join(got, ",") != "NULL|4,NULL|4" {
 		t.Fatalf("rows an ADD COLUMN filled, its default changed in the same statement: %q", got)
