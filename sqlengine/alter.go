@@ -126,6 +126,7 @@ type alterPlan struct {
 	uniqueNew    []named   // new PRIMARY KEY and UNIQUE constraints, checked before the copy
 	children     []childFK // FOREIGN KEYs of other tables that CASCADE drops
 	indexDrops   []string  // unique indexes DROP CONSTRAINT drops (older builds' ADD CONSTRAINT … UNIQUE)
+	renameTo     string    // RENAME TO: the table's new name, once rebuilt
 }
 
 // fkCheck is a new FOREIGN KEY whose rows are checked after the rebuild.
@@ -233,6 +234,8 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 		return p.dropConstraint(ctx, a)
 	case "rename_constraint":
 		return p.renameConstraint(ctx, a.Name, a.NewName)
+	case "rename_table":
+		return p.renameTable(ctx, a.NewName)
 	}
 	return pgerror.Unsupported("ALTER TABLE action " + a.Op)
 }
@@ -531,6 +534,34 @@ func (p *alterPlan) dropConstraint(ctx context.Context, a translate.AlterAction)
 func (p *alterPlan) indexOnTable(ctx context.Context, index string) bool {
 	idx, err := p.e.tableIndexes(ctx, p.table)
 	return err == nil && slices.ContainsFunc(idx, func(ix indexText) bool { return ix.name == index })
+}
+
+// renameTable renames the table after writing out the names PostgreSQL
+// gave its unnamed constraints (from the old table name), which they keep.
+// SQLite's own RENAME then carries the new name into the references of
+// other tables and into views.
+func (p *alterPlan) renameTable(ctx context.Context, newName string) error {
+	if typ, _, err := p.e.schemaObject(ctx, newName); err != nil {
+		return err
+	} else if typ != "" && !strings.EqualFold(newName, p.table) {
+		return pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", newName)
+	}
+	for {
+		var unnamed *named
+		for _, c := range p.edit.constraints() {
+			if c.nameTok == (span{}) {
+				unnamed = &c
+				break
+			}
+		}
+		if unnamed == nil {
+			break
+		}
+		p.edit.replace(span{unnamed.text.start, unnamed.text.start}, "CONSTRAINT "+sqlQuote(unnamed.pgName)+" ")
+		p.rebuild = true
+	}
+	p.renameTo = newName
+	return nil
 }
 
 // renameConstraint renames a constraint (or the unique index an older

@@ -19,6 +19,17 @@ import (
 
 // run carries the plan out.
 func (p *alterPlan) run(ctx context.Context) error {
+	if err := p.runChanges(ctx); err != nil {
+		return err
+	}
+	if p.renameTo != "" {
+		return p.exec(ctx, "ALTER TABLE "+sqlQuote(p.table)+" RENAME TO "+sqlQuote(p.renameTo))
+	}
+	return nil
+}
+
+// runChanges carries out everything but RENAME TO.
+func (p *alterPlan) runChanges(ctx context.Context) error {
 	for _, c := range p.children {
 		child := &translate.AlterSpec{Table: c.table, Actions: []translate.AlterAction{{Op: "drop_constraint", Name: c.name}}}
 		cp, err := p.e.newAlterPlan(ctx, c.table)

@@ -552,3 +552,23 @@ func TestAlterKeepsSerialCounters(t *testing.T) {
 		t.Fatalf("ids after the rebuild: %q", got)
 	}
 }
+
+// TestAlterRenameTableKeepsConstraintNames: as in PostgreSQL, t_pkey stays
+// t_pkey when t becomes t2; references and views follow the table.
+func TestAlterRenameTableKeepsConstraintNames(t *testing.T) {
+	r := newPGRunner(t)
+	r.must("CREATE TABLE t (id serial PRIMARY KEY, a int UNIQUE CHECK (a > 0))",
+		"CREATE TABLE c (tid int REFERENCES t (id))", "CREATE VIEW tv AS SELECT id, a FROM t",
+		"INSERT INTO t (a) VALUES (1), (2)", "INSERT INTO c VALUES (2)",
+		"ALTER TABLE t RENAME TO t2")
+	if got := r.constraintNames("t2"); strings.Join(got, ",") != "t_a_check:c,t_a_key:u,t_pkey:p" {
+		t.Fatalf("constraints after RENAME TO: %q", got)
+	}
+	r.fails("INSERT INTO c VALUES (9)", pgerror.ForeignKeyViolation)
+	r.must("INSERT INTO t2 (a) VALUES (3)")
+	if got := r.rows("SELECT id FROM tv ORDER BY id"); strings.Join(got, ",") != "1,2,3" {
+		t.Fatalf("view after RENAME TO: %q", got)
+	}
+	r.fails("ALTER TABLE t2 RENAME TO c", pgerror.DuplicateTable)
+	r.must("ALTER TABLE t2 RENAME TO t3")
+}

@@ -43,6 +43,8 @@ type AlterSpec struct {
 //     NoValidate (NOT VALID) skips checking existing rows.
 //   - drop_constraint: Name; MissingOK, Cascade.
 //   - rename_constraint, rename_index: Name becomes NewName.
+//   - rename_table: the table becomes NewName, its constraints keep their
+//     names (the last action of its spec).
 //   - validate_constraint: Name must exist.
 //   - owner: Name is a role that must exist.
 type AlterAction struct {

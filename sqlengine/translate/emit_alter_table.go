@@ -460,7 +460,10 @@ func (t *translator) renameStatement(r *pg.RenameStmt) *Stmt {
 		if t.missingRelation(name, r.MissingOk) {
 			return &Stmt{Kind: KindNoop, Tag: "ALTER TABLE"}
 		}
-		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) + " RENAME TO " + QuoteIdent(r.Newname)}
+		// The engine names the table's unnamed constraints first: PostgreSQL
+		// keeps t_pkey when t becomes t2, pgraft would derive t2_pkey.
+		spec := &AlterSpec{Table: name, Actions: []AlterAction{{Op: "rename_table", NewName: r.Newname}}}
+		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: spec.Encode()}
 	case pg.ObjectType_OBJECT_COLUMN:
 		if r.RelationType != pg.ObjectType_OBJECT_TABLE {
 			t.unsupported("renaming columns of this relation kind")

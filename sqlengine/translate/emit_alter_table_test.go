@@ -42,6 +42,8 @@ func TestTranslateAlterTable(t *testing.T) {
 			`{"table":"users","actions":[{"op":"owner","name":"postgres"}]}`},
 		{"later commands see earlier columns", "ALTER TABLE users ADD COLUMN d int, ALTER COLUMN d SET DEFAULT 3, ADD UNIQUE (d), DROP COLUMN d",
 			`{"table":"users","actions":[{"op":"add_column","column":"d","sql":"\"d\" INT4 CONSTRAINT \"pgraft_range_int4_d\" CHECK (\"d\" BETWEEN -2147483648 AND 2147483647)"},{"op":"set_default","column":"d","sql":"(3)"},{"op":"add_constraint","kind":"u","cols":["d"],"sql":"UNIQUE (d)"},{"op":"drop_column","column":"d"}]}`},
+		{"rename table", "ALTER TABLE users RENAME TO people",
+			`{"table":"users","actions":[{"op":"rename_table","new_name":"people"}]}`},
 		{"rename constraint", "ALTER TABLE users RENAME CONSTRAINT users_pkey TO users_pk",
 			`{"table":"users","actions":[{"op":"rename_constraint","name":"users_pkey","new_name":"users_pk"}]}`},
 		{"owner of what is no table (pg_dump's sequences)", "ALTER TABLE public.users_id_seq OWNER TO postgres",
