@@ -90,6 +90,9 @@ func (e *Engine) execAlterInternal(ctx context.Context, spec *translate.AlterSpe
 			err = pgerror.New(pgerror.InternalError, "ALTER TABLE %s: %v", spec.Table, r)
 		}
 	}()
+	if err := checkAlterNames(spec); err != nil {
+		return err
+	}
 	if spec.Table == "" {
 		return e.alterObjects(ctx, spec)
 	}
@@ -103,6 +106,32 @@ func (e *Engine) execAlterInternal(ctx context.Context, spec *translate.AlterSpe
 		}
 	}
 	return p.run(ctx)
+}
+
+// checkAlterNames keeps the sandbox's names (authorizer.go) out of reach of
+// an ALTER, which runs with internal access: pgraft's and SQLite's own
+// relations are not there to alter, reference or rename (42P01), and no
+// relation may take such a name (42501).
+func checkAlterNames(spec *translate.AlterSpec) error {
+	for _, n := range []string{spec.Table} {
+		if isReservedName(n) {
+			return authError(refusal{kind: refusedRelation, name: n})
+		}
+	}
+	for _, a := range spec.Actions {
+		for _, n := range []string{a.RefTable, a.Index} {
+			if isReservedName(n) {
+				return authError(refusal{kind: refusedRelation, name: n})
+			}
+		}
+		if a.Op == "rename_index" && isReservedName(a.Name) {
+			return authError(refusal{kind: refusedRelation, name: a.Name})
+		}
+		if (a.Op == "rename_index" || a.Op == "rename_table") && isReservedName(a.NewName) {
+			return authError(refusal{kind: refusedReserved, name: a.NewName})
+		}
+	}
+	return nil
 }
 
 // alterPlan is what one ALTER TABLE does to one table.

@@ -212,6 +212,9 @@ func notNull(vals []string) []string {
 // checkForeignKey fails a new FOREIGN KEY that existing rows violate, as
 // PostgreSQL does when it validates the constraint (23503).
 func (p *alterPlan) checkForeignKey(ctx context.Context, fk fkCheck) error {
+	if isReservedName(fk.refTable) {
+		return authError(refusal{kind: refusedRelation, name: fk.refTable})
+	}
 	refCols := fk.refCols
 	if refCols == nil {
 		typ, text, err := p.e.schemaObject(ctx, fk.refTable)

@@ -572,3 +572,35 @@ func TestAlterRenameTableKeepsConstraintNames(t *testing.T) {
 	r.fails("ALTER TABLE t2 RENAME TO c", pgerror.DuplicateTable)
 	r.must("ALTER TABLE t2 RENAME TO t3")
 }
+
+// TestAlterStaysInTheSandbox: an ALTER runs with internal access, so it
+// checks the names the sandbox keeps for pgraft and SQLite itself.
+func TestAlterStaysInTheSandbox(t *testing.T) {
+	r := newPGRunner(t)
+	r.must("CREATE TABLE t (id int PRIMARY KEY, k text)")
+	for q, code := range map[string]string{
+		`ALTER TABLE t RENAME TO _pgraft_x`:                                                     pgerror.InsufficientPrivilege,
+		`ALTER TABLE t RENAME TO sqlite_x`:                                                      pgerror.InsufficientPrivilege,
+		`ALTER TABLE t ADD FOREIGN KEY (k) REFERENCES _pgraft_meta (key)`:                       pgerror.UndefinedTable,
+		`ALTER INDEX sqlite_autoindex_t_1 RENAME TO x`:                                          pgerror.UndefinedTable,
+		`ALTER TABLE t ADD COLUMN z text DEFAULT 'applied_index' REFERENCES _pgraft_meta (key)`: pgerror.UndefinedTable,
+	} {
+		r.fails(q, code)
+	}
+	// Specs a translator would never write for these names, straight to
+	// the engine.
+	for _, spec := range []*translate.AlterSpec{
+		{Table: "_pgraft_meta", Actions: []translate.AlterAction{{Op: "rename_table", NewName: "m"}}},
+		{Table: "_pgraft_roles", Actions: []translate.AlterAction{{Op: "drop_column", Column: "name"}}},
+	} {
+		data, err := EncodePayload(&Payload{StepBudget: MaxStatementSteps, Ops: []Op{{Kind: OpExec, SQL: spec.Encode()}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.index++
+		res := r.e.ApplyBatch([]Command{{Index: r.index, Data: data}})[0].(*ApplyResult)
+		if got := pgerror.Code(res.Results[0].Err); got != pgerror.UndefinedTable {
+			t.Errorf("%+v: %v, want 42P01", spec, res.Results[0].Err)
+		}
+	}
+}

@@ -341,7 +341,13 @@ func (t *translator) foreignKey(c *pg.Constraint) string {
 	if len(c.FkAttrs) > 0 {
 		out = "FOREIGN KEY (" + identList(nameList(c.FkAttrs)) + ") "
 	}
-	out += "REFERENCES " + QuoteIdent(t.relationName(c.Pktable))
+	ref := t.relationName(c.Pktable)
+	if l := strings.ToLower(ref); strings.HasPrefix(l, "_pgraft") || strings.HasPrefix(l, "sqlite_") || strings.HasPrefix(l, "pragma_") {
+		// pgraft's and SQLite's own tables are not the client's to reference
+		// (sqlengine/authorizer.go).
+		t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", ref))
+	}
+	out += "REFERENCES " + QuoteIdent(ref)
 	if len(c.PkAttrs) > 0 {
 		out += " (" + identList(nameList(c.PkAttrs)) + ")"
 	}
