@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // Command is one committed log entry's payload. It mirrors
@@ -381,6 +382,9 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 // isSchemaStatement reports whether translated SQL is DDL (it starts with
 // CREATE, DROP, ALTER, ANALYZE or REINDEX, as translation emits them).
 func isSchemaStatement(q string) bool {
+	if strings.HasPrefix(q, translate.AlterMarker) {
+		return true
+	}
 	q = strings.TrimSpace(q)
 	i := strings.IndexAny(q, " \t\n(")
 	if i < 0 {

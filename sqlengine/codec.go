@@ -59,8 +59,11 @@ type Payload struct {
 	StepBudget uint64
 }
 
-// payloadVersion 2 added StepBudget, 3 OpRole; older versions still decode.
-const payloadVersion = 3
+// payloadVersion 2 added StepBudget, 3 OpRole, 4 ALTER TABLE specs in an
+// OpExec's text (translate.AlterMarker: a build before 4 would run that text
+// as SQL and fail where this one succeeds, so it must not decode them);
+// older versions still decode.
+const payloadVersion = 4
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).

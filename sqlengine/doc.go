@@ -28,7 +28,11 @@
 //   - schema_load.go: SchemaSnapshot, the schema translation reads (it
 //     implements translate.Schema); schema_model.go and schema_parse.go:
 //     what sqlite_schema's CREATE TABLE texts say in PostgreSQL terms;
-//     viewcheck.go: no schema change leaves a view that cannot be read.
+//     viewcheck.go: no schema change leaves a view that cannot be read;
+//     alter.go: ALTER TABLE carried out at apply time (translate.AlterSpec),
+//     alter_text.go its edits of the CREATE TABLE text, alter_deps.go what
+//     depends on a table, alter_rebuild.go the table rebuild where SQLite
+//     cannot alter in place.
 //   - catalog.go, catalog_funcs.go, catalog_infoschema.go: the pg_catalog
 //     and information_schema views every read connection has.
 //   - functions.go and functions_*.go: the pg_* SQL functions translation

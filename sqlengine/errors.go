@@ -235,6 +235,11 @@ func constraintError(se *prepareError) error {
 		}
 		return e
 	}
+	if strings.Contains(msg, "FOREIGN KEY constraint failed") {
+		// ON DELETE/UPDATE RESTRICT: SQLite raises it from the action's
+		// trigger, without the foreign-key extended code.
+		return pgerror.New(pgerror.ForeignKeyViolation, "update or delete violates foreign key constraint")
+	}
 	return pgerror.New(pgerror.IntegrityConstraintViolation, "%s", msg)
 }
 

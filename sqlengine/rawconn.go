@@ -19,7 +19,16 @@ int sqlite3_step(sqlite3_stmt*);
 int sqlite3_bind_int64(sqlite3_stmt*, int, long long);
 const unsigned char *sqlite3_column_text(sqlite3_stmt*, int);
 long long sqlite3_column_int64(sqlite3_stmt*, int);
+int sqlite3_db_config(sqlite3*, int op, ...);
 #include <stdlib.h>
+
+// pgraft_db_flag sets one of SQLite's on/off connection flags (an
+// SQLITE_DBCONFIG_* op) and returns its new state, or -1 on error.
+static int pgraft_db_flag(sqlite3 *db, int op, int on) {
+	int now = 0;
+	if (sqlite3_db_config(db, op, on, &now) != 0) return -1;
+	return now;
+}
 */
 import "C"
 
@@ -136,6 +145,54 @@ func stepStrings(c *sqlite3.SQLiteConn, q string) ([]string, error) {
 			return nil, lastPrepareError(db, rc)
 		}
 	}
+}
+
+// SQLite's connection flags that setDBFlag sets (SQLITE_DBCONFIG_*).
+const (
+	dbConfigForeignKeys = 1002 // SQLITE_DBCONFIG_ENABLE_FKEY
+	dbConfigLegacyAlter = 1012 // SQLITE_DBCONFIG_LEGACY_ALTER_TABLE
+)
+
+// setDBFlag turns one of SQLite's connection flags on or off. Unlike PRAGMA
+// foreign_keys, which is a no-op inside a transaction, sqlite3_db_config
+// changes the flag at once (alter.go needs that within an entry's
+// transaction). It expires the connection's prepared statements.
+func setDBFlag(c *sqlite3.SQLiteConn, op int, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	if got := C.pgraft_db_flag(dbHandle(c), C.int(op), C.int(v)); int(got) != v {
+		return fmt.Errorf("sqlite3_db_config(%d, %d) = %d", op, v, int(got))
+	}
+	return nil
+}
+
+// dbFlag reads one of SQLite's on/off connection flags.
+func dbFlag(c *sqlite3.SQLiteConn, op int) (bool, error) {
+	got := C.pgraft_db_flag(dbHandle(c), C.int(op), -1)
+	if got < 0 {
+		return false, fmt.Errorf("sqlite3_db_config(%d, -1) = %d", op, int(got))
+	}
+	return got == 1, nil
+}
+
+// withDBFlag runs fn with a connection flag set to on, and sets it back
+// to what it was whatever fn does.
+func withDBFlag(c *sqlite3.SQLiteConn, op int, on bool, fn func() error) (err error) {
+	was, err := dbFlag(c, op)
+	if err != nil {
+		return err
+	}
+	if err := setDBFlag(c, op, on); err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := setDBFlag(c, op, was); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	return fn()
 }
 
 // prepareInfo prepares sql on c and returns its result columns. The caller

@@ -103,12 +103,12 @@ func buildSchemaModel(rows []schemaRow) *schemaModel {
 // addConstraints names the table's constraints as PostgreSQL would, gives
 // them OIDs and finds the indexes behind PRIMARY KEY and UNIQUE.
 func (m *schemaModel) addConstraints(t *modelTable, rows map[string]schemaRow) {
-	used := map[string]bool{}
 	autoN := 0
 	var seen [][]string
+	names := constraintNames(t.row.name, t.ddl)
 	for i, c := range t.ddl.constraints {
 		cd := constraintDef{
-			oid: uint32(oidConstraintBase + t.row.rowid<<8 + int64(i&0xff)), name: c.name, kind: c.kind,
+			oid: uint32(oidConstraintBase + t.row.rowid<<8 + int64(i&0xff)), name: names[i], kind: c.kind,
 			table: t.row.name, tableOID: t.oid, cols: c.cols, expr: c.expr, refTable: c.refTable,
 			refCols: c.refCols, onDelete: c.onDelete, onUpdate: c.onUpdate,
 			deferrable: c.deferrable, deferred: c.deferred,
@@ -117,10 +117,6 @@ func (m *schemaModel) addConstraints(t *modelTable, rows map[string]schemaRow) {
 			cd.cols = checkColumns(c.expr, t.ddl.columns)
 		}
 		cd.attnums = attnumsOf(t.ddl.columns, cd.cols)
-		if cd.name == "" {
-			cd.name = defaultConstraintName(t.row.name, cd.kind, cd.cols)
-		}
-		cd.name = uniqueName(cd.name, used)
 		if c.kind == 'c' {
 			cd.useCols = checkColumnsAll(c.expr, t.ddl.columns)
 			cd.attnums = attnumsOf(t.ddl.columns, cd.useCols)
@@ -141,6 +137,26 @@ func (m *schemaModel) addConstraints(t *modelTable, rows map[string]schemaRow) {
 		}
 		t.constraints = append(t.constraints, cd)
 	}
+}
+
+// constraintNames names a table's constraints (in d.constraints' order)
+// as PostgreSQL would: the name written after CONSTRAINT, else
+// PostgreSQL's generated one, made unique within the table.
+func constraintNames(table string, d *ddlTable) []string {
+	used := map[string]bool{}
+	out := make([]string, len(d.constraints))
+	for i, c := range d.constraints {
+		name := c.name
+		if name == "" {
+			cols := c.cols
+			if c.kind == 'c' {
+				cols = checkColumns(c.expr, d.columns)
+			}
+			name = defaultConstraintName(table, c.kind, cols)
+		}
+		out[i] = uniqueName(name, used)
+	}
+	return out
 }
 
 // addConstraintIndex links a PRIMARY KEY or UNIQUE to its index: the

@@ -111,7 +111,13 @@ type ddlTable struct {
 	autoincrement bool
 	withoutRowid  bool
 	constraints   []ddlConstraint // in definition order
+	items         []span          // each column or table constraint, in the text (alter.go edits them)
+	itemCols      []int           // per item: its column's index in columns, -1 for a table constraint
+	open, close   int             // the offsets of the column list's "(" and ")"
 }
+
+// span is a byte range [start, end) of a statement's text.
+type span struct{ start, end int }
 
 // ddlConstraint is one PRIMARY KEY, UNIQUE, FOREIGN KEY or CHECK.
 type ddlConstraint struct {
@@ -125,6 +131,9 @@ type ddlConstraint struct {
 	onUpdate   string
 	deferrable bool
 	deferred   bool
+	text       span // where it is written, its CONSTRAINT name included
+	nameTok    span // the name after CONSTRAINT (empty when unnamed)
+	tableLevel bool // a table constraint (its own item), not a column's
 }
 
 // parseCreateTable reads a CREATE TABLE statement. It is lenient: what it
@@ -147,14 +156,25 @@ func parseCreateTable(sql string) *ddlTable {
 	}
 	d := &ddlTable{}
 	items, closeIdx := splitItems(toks, open)
+	d.open, d.close = toks[open].start, len(sql)
+	if closeIdx < len(toks) {
+		d.close = toks[closeIdx].start
+	}
 	for _, it := range items {
 		if len(it) == 0 {
 			continue
 		}
+		d.items = append(d.items, span{it[0].start, it[len(it)-1].end})
 		if isTableConstraintStart(it[0]) {
+			d.itemCols = append(d.itemCols, -1)
+			n := len(d.constraints)
 			d.parseConstraints(sql, it, nil)
+			for i := n; i < len(d.constraints); i++ {
+				d.constraints[i].text, d.constraints[i].tableLevel = d.items[len(d.items)-1], true
+			}
 			continue
 		}
+		d.itemCols = append(d.itemCols, len(d.columns))
 		col := it[0].val
 		d.columns = append(d.columns, col)
 		d.decls = append(d.decls, columnDecl(sql, it[1:]))
@@ -243,45 +263,76 @@ func isTableConstraintStart(t sqlToken) bool {
 // constraint (col nil). The column's type tokens are skipped on the way.
 func (d *ddlTable) parseConstraints(src string, toks []sqlToken, col []string) {
 	name := ""
+	var nameTok span
+	start := -1 // where the constraint being read starts (its CONSTRAINT keyword)
+	at := func(i int) span { return span{start, toks[i].end} }
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if start < 0 {
+			start = t.start
+		}
 		switch {
 		case t.kind == 'm':
 			d.rowidType = t.val
 		case t.word("AUTOINCREMENT"):
 			d.autoincrement = true
 		case t.word("CONSTRAINT") && i+1 < len(toks):
-			name = toks[i+1].val
+			name, nameTok, start = toks[i+1].val, span{toks[i+1].start, toks[i+1].end}, t.start
 			i++
+			continue
 		case t.word("PRIMARY"), t.word("UNIQUE"):
-			c := ddlConstraint{name: name, kind: 'u', cols: col}
+			c := ddlConstraint{name: name, kind: 'u', cols: col, nameTok: nameTok}
 			if t.word("PRIMARY") {
 				c.kind = 'p'
 			}
 			if col == nil {
 				c.cols, i = parenNames(toks, i+1)
+			} else {
+				i = skipKeyOptions(toks, i)
 			}
+			c.text = at(min(i, len(toks)-1))
 			d.constraints, name = append(d.constraints, c), ""
 		case t.word("CHECK"):
 			j := matchParen(toks, i+1)
 			if j > i+1 {
 				expr := src[toks[i+1].end:toks[j].start]
-				d.constraints = append(d.constraints, ddlConstraint{name: name, kind: 'c', expr: strings.TrimSpace(expr)})
+				d.constraints = append(d.constraints, ddlConstraint{name: name, kind: 'c', expr: strings.TrimSpace(expr),
+					nameTok: nameTok, text: at(j)})
 				i = j
 			}
 			name = ""
 		case t.word("FOREIGN"):
 			cols, j := parenNames(toks, i+1)
 			col, i = cols, j
+			continue
 		case t.word("REFERENCES"):
 			c, j := parseReferences(toks, i+1)
-			c.name, c.cols = name, col
+			c.name, c.cols, c.nameTok = name, col, nameTok
+			c.text = at(min(j, len(toks)-1))
 			d.constraints, name = append(d.constraints, c), ""
 			i = j
 		case t.kind == 'p' && t.val == "(":
 			i = matchParen(toks, i) // type modifiers, DEFAULT (…), GENERATED … AS (…)
 		}
+		start, nameTok = -1, span{}
 	}
+}
+
+// skipKeyOptions returns the index of the last token of a column's
+// PRIMARY KEY or UNIQUE (at toks[i]): KEY, ASC/DESC and ON CONFLICT x
+// belong to it; AUTOINCREMENT is read on its own.
+func skipKeyOptions(toks []sqlToken, i int) int {
+	for i+1 < len(toks) {
+		switch n := toks[i+1]; {
+		case n.word("KEY"), n.word("ASC"), n.word("DESC"):
+			i++
+		case n.word("ON") && i+3 < len(toks) && toks[i+2].word("CONFLICT"):
+			i += 3
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // matchParen returns the index of the ")" closing the "(" at toks[i], or i

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // viewcheck.go: SQLite checks a view's query only when the view is used,
@@ -31,7 +32,18 @@ func (e *Engine) execDDL(ctx context.Context, q string, args []any, rows bool) (
 	if _, err := e.wconn.ExecContext(ctx, "SAVEPOINT pgraft_ddl"); err != nil {
 		return nil, err
 	}
-	r, err := execOn(ctx, e.wconn, q, args, rows)
+	var r *ExecResult
+	if spec, ok, derr := translate.DecodeAlter(q); ok {
+		// ALTER TABLE that SQLite cannot do itself (alter.go).
+		if err = derr; err == nil {
+			err = e.execAlter(ctx, spec)
+		}
+		if err == nil {
+			r = &ExecResult{}
+		}
+	} else {
+		r, err = execOn(ctx, e.wconn, q, args, rows)
+	}
 	if err == nil {
 		var after map[string]error
 		if after, err = e.brokenViews(); err == nil {
@@ -115,6 +127,16 @@ var reDropObject = regexp.MustCompile(`(?i)^\s*DROP\s+(TABLE|VIEW)\s+(?:IF\s+EXI
 func brokenViewError(q, view string, perr error) error {
 	if child, ok := strings.CutPrefix(view, fkKey); ok {
 		return brokenFKError(q, child, perr)
+	}
+	if spec, ok, _ := translate.DecodeAlter(q); ok && spec != nil {
+		for _, a := range spec.Actions {
+			if a.Op == "drop_column" {
+				return pgerror.New(pgerror.DependentObjectsStillExist,
+					"cannot drop column %s of table %s because other objects depend on it", a.Column, spec.Table).
+					WithDetail("view " + view + " depends on column " + a.Column + " of table " + spec.Table).
+					WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+			}
+		}
 	}
 	if m := reDropObject.FindStringSubmatch(q); m != nil {
 		kind, name := strings.ToLower(m[1]), m[2]

@@ -19,12 +19,13 @@ func (t *translator) createIndex(s *pg.IndexStmt) *Stmt {
 		t.unsupported("index method %s", s.AccessMethod)
 	case len(s.IndexIncludingParams) > 0:
 		t.unsupported("INCLUDE in indexes")
-	case len(s.Options) > 0:
-		t.unsupported("index storage parameters")
 	case s.TableSpace != "":
 		t.unsupported("TABLESPACE")
 	case s.NullsNotDistinct:
 		t.unsupported("NULLS NOT DISTINCT")
+	}
+	if len(s.Options) > 0 {
+		t.checkRelOptions(pg.MakeListNode(s.Options), indexOptions, false)
 	}
 	t.pushScope()
 	defer t.popScope()
@@ -156,123 +157,6 @@ func (t *translator) qualifiedName(parts []string) string {
 	}
 	t.unsupported("cross-database references")
 	return ""
-}
-
-// alterTable translates ALTER TABLE; each command is one SQLite
-// statement (the first in SQL, the rest in Post).
-func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
-	t.write = true
-	if s.Objtype != pg.ObjectType_OBJECT_TABLE {
-		t.unsupported("ALTER %s", strings.TrimPrefix(s.Objtype.String(), "OBJECT_"))
-	}
-	name := t.relationName(s.Relation)
-	ti := t.table(name)
-	if ti == nil && s.MissingOk && t.schema != nil {
-		return &Stmt{Kind: KindNoop, Tag: "ALTER TABLE"}
-	}
-	t.pushScope()
-	defer t.popScope()
-	t.scope.rels = append(t.scope.rels, tableEntry(name, ti))
-	var sqls []string
-	for _, c := range s.Cmds {
-		sqls = append(sqls, t.alterCmd(name, ti, c.GetAlterTableCmd())...)
-	}
-	if len(sqls) == 0 {
-		return &Stmt{Kind: KindNoop, Tag: "ALTER TABLE"}
-	}
-	return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: sqls[0], Post: sqls[1:]}
-}
-
-// alterCmdNames names the ALTER TABLE commands SQLite cannot do.
-var alterCmdNames = map[pg.AlterTableType]string{
-	pg.AlterTableType_AT_ColumnDefault: "ALTER COLUMN … SET/DROP DEFAULT", pg.AlterTableType_AT_AlterColumnType: "ALTER COLUMN … TYPE",
-	pg.AlterTableType_AT_SetNotNull: "ALTER COLUMN … SET NOT NULL", pg.AlterTableType_AT_DropNotNull: "ALTER COLUMN … DROP NOT NULL",
-	pg.AlterTableType_AT_DropConstraint: "ALTER TABLE … DROP CONSTRAINT", pg.AlterTableType_AT_AddIdentity: "ALTER COLUMN … ADD IDENTITY",
-	pg.AlterTableType_AT_ChangeOwner: "ALTER TABLE … OWNER TO",
-}
-
-// alterCmd translates one ALTER TABLE command into SQLite statements.
-func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) []string {
-	prefix := "ALTER TABLE " + QuoteIdent(table) + " "
-	switch c.Subtype {
-	case pg.AlterTableType_AT_AddColumn:
-		cd := c.Def.GetColumnDef()
-		if c.MissingOk && ti != nil && ti.Column(cd.Colname) != nil {
-			return nil
-		}
-		return t.addColumn(prefix, table, cd)
-	case pg.AlterTableType_AT_DropColumn:
-		if c.MissingOk && ti != nil && ti.Column(c.Name) == nil {
-			return nil
-		}
-		return []string{prefix + "DROP COLUMN " + QuoteIdent(c.Name)}
-	case pg.AlterTableType_AT_AddConstraint:
-		con := c.Def.GetConstraint()
-		if con.Contype != pg.ConstrType_CONSTR_UNIQUE {
-			t.unsupported("ALTER TABLE … ADD CONSTRAINT %s", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
-		}
-		if con.NullsNotDistinct || len(con.Including) > 0 || len(con.Options) > 0 {
-			t.unsupported("options on UNIQUE constraints")
-		}
-		name := con.Conname
-		if name == "" {
-			name = indexName(table, con.Keys, "key")
-		}
-		return []string{"CREATE UNIQUE INDEX " + QuoteIdent(name) + " ON " + QuoteIdent(table) + " (" + identList(nameList(con.Keys)) + ")"}
-	}
-	if n, ok := alterCmdNames[c.Subtype]; ok {
-		t.unsupported("%s", n)
-	}
-	t.unsupported("ALTER TABLE %s", strings.TrimPrefix(c.Subtype.String(), "AT_"))
-	return nil
-}
-
-// addColumn emits ADD COLUMN; a UNIQUE column becomes a column plus a
-// unique index, since SQLite cannot add a UNIQUE column.
-func (t *translator) addColumn(prefix, table string, cd *pg.ColumnDef) []string {
-	var post []string
-	kept := cd.Constraints[:0:0]
-	for _, c := range cd.Constraints {
-		con := c.GetConstraint()
-		switch con.GetContype() {
-		case pg.ConstrType_CONSTR_PRIMARY, pg.ConstrType_CONSTR_IDENTITY:
-			t.unsupported("ADD COLUMN with PRIMARY KEY or identity")
-		case pg.ConstrType_CONSTR_UNIQUE:
-			name := con.Conname
-			if name == "" {
-				name = table + "_" + cd.Colname + "_key"
-			}
-			post = append(post, "CREATE UNIQUE INDEX "+QuoteIdent(name)+" ON "+QuoteIdent(table)+" ("+QuoteIdent(cd.Colname)+")")
-			continue
-		}
-		kept = append(kept, c)
-	}
-	if isSerial(cd.TypeName) {
-		t.unsupported("ADD COLUMN of a serial column")
-	}
-	stripped := &pg.ColumnDef{Colname: cd.Colname, TypeName: cd.TypeName, IsNotNull: cd.IsNotNull,
-		CollClause: cd.CollClause, Constraints: kept}
-	col := t.columnDef(stripped, &tableDef{name: table, notNull: map[string]bool{}})
-	return append([]string{prefix + "ADD COLUMN " + col}, post...)
-}
-
-// renameStatement translates ALTER TABLE … RENAME [COLUMN].
-func (t *translator) renameStatement(r *pg.RenameStmt) *Stmt {
-	t.write = true
-	switch r.RenameType {
-	case pg.ObjectType_OBJECT_TABLE:
-		name := t.relationName(r.Relation)
-		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) + " RENAME TO " + QuoteIdent(r.Newname)}
-	case pg.ObjectType_OBJECT_COLUMN:
-		if r.RelationType != pg.ObjectType_OBJECT_TABLE {
-			t.unsupported("renaming columns of this relation kind")
-		}
-		name := t.relationName(r.Relation)
-		return &Stmt{Kind: KindDDL, Tag: "ALTER TABLE", SQL: "ALTER TABLE " + QuoteIdent(name) +
-			" RENAME COLUMN " + QuoteIdent(r.Subname) + " TO " + QuoteIdent(r.Newname)}
-	}
-	t.unsupported("ALTER %s … RENAME", strings.TrimPrefix(r.RenameType.String(), "OBJECT_"))
-	return nil
 }
 
 // createSchema accepts CREATE SCHEMA IF NOT EXISTS public.

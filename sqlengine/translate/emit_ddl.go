@@ -45,6 +45,10 @@ func (t *translator) ddlStatement(n *pg.Node) *Stmt {
 		return t.createSequence(v.CreateSeqStmt)
 	case *pg.Node_AlterSeqStmt:
 		return t.alterSequence(v.AlterSeqStmt)
+	case *pg.Node_AlterObjectSchemaStmt:
+		return t.setSchema(v.AlterObjectSchemaStmt)
+	case *pg.Node_ConstraintsSetStmt:
+		return t.setConstraints(v.ConstraintsSetStmt)
 	case *pg.Node_ViewStmt:
 		return t.createView(v.ViewStmt)
 	case *pg.Node_CreateSchemaStmt:
@@ -81,12 +85,13 @@ func (t *translator) createTable(s *pg.CreateStmt) *Stmt {
 		t.unsupported("PARTITION OF")
 	case s.OfTypename != nil:
 		t.unsupported("CREATE TABLE OF type")
-	case len(s.Options) > 0:
-		t.unsupported("storage parameters (WITH …)")
 	case s.Tablespacename != "":
 		t.unsupported("TABLESPACE")
 	case s.AccessMethod != "":
 		t.unsupported("USING access method")
+	}
+	if len(s.Options) > 0 {
+		t.checkTableOptions(s.Options)
 	}
 	def := t.tableShape(name, s)
 	t.pushScope()
@@ -350,7 +355,13 @@ func (t *translator) foreignKey(c *pg.Constraint) string {
 	if len(c.FkAttrs) > 0 {
 		out = "FOREIGN KEY (" + identList(nameList(c.FkAttrs)) + ") "
 	}
-	out += "REFERENCES " + QuoteIdent(t.relationName(c.Pktable))
+	ref := t.relationName(c.Pktable)
+	if l := strings.ToLower(ref); strings.HasPrefix(l, "_pgraft") || strings.HasPrefix(l, "sqlite_") || strings.HasPrefix(l, "pragma_") {
+		// pgraft's and SQLite's own tables are not the client's to reference
+		// (sqlengine/authorizer.go).
+		t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", ref))
+	}
+	out += "REFERENCES " + QuoteIdent(ref)
 	if len(c.PkAttrs) > 0 {
 		out += " (" + identList(nameList(c.PkAttrs)) + ")"
 	}

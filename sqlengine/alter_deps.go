@@ -1,0 +1,157 @@
+package sqlengine
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+)
+
+// alter_deps.go: what depends on a table's columns and keys (FOREIGN KEYs
+// of other tables and of its own), and its indexes, for alter.go.
+
+// dependents lists the FOREIGN KEYs that reference this table on columns
+// that match: other tables' (children, which CASCADE drops by rebuilding
+// them) and this table's own (self, by name), except those on column
+// skip, which go with it.
+func (p *alterPlan) dependents(ctx context.Context, match func(refCols []string) bool, skip string) (children []childFK, self []string, err error) {
+	children, err = p.e.referencingFKs(ctx, p.table, match, p.edit)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range p.edit.constraints() {
+		if c.kind != 'f' || !strings.EqualFold(c.refTable, p.table) || skip != "" && containsFold(c.cols, skip) {
+			continue
+		}
+		ref := c.refCols
+		if ref == nil {
+			ref = p.edit.primaryKey()
+		}
+		if match(ref) {
+			self = append(self, c.pgName)
+		}
+	}
+	return children, self, nil
+}
+
+// dropSelf drops this table's own constraints by name.
+func (p *alterPlan) dropSelf(names []string) {
+	for _, n := range names {
+		if c, ok := p.edit.constraint(n); ok {
+			p.edit.removeConstraint(c.ddlConstraint)
+		}
+	}
+}
+
+// dependError is PostgreSQL's refusal to drop what something depends on.
+func dependError(what, detail string) error {
+	return pgerror.New(pgerror.DependentObjectsStillExist, "cannot drop %s because other objects depend on it", what).
+		WithDetail(detail).WithHint("Use DROP ... CASCADE to drop the dependent objects too.")
+}
+
+// referencingFKs lists the FOREIGN KEYs of other tables that reference
+// table on columns that match (ed: the table's key as it is being edited).
+func (e *Engine) referencingFKs(ctx context.Context, table string, match func(refCols []string) bool, ed *tableEdit) ([]childFK, error) {
+	rows, err := e.wconn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL
+		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT LIKE '\_pgraft%' ESCAPE '\' ORDER BY rowid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []childFK
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			return nil, err
+		}
+		if name == table {
+			continue // the table's own references go with its own constraints
+		}
+		d := parseCreateTable(text)
+		if d == nil {
+			continue
+		}
+		names := constraintNames(name, d)
+		for i, c := range d.constraints {
+			if c.kind != 'f' || !strings.EqualFold(c.refTable, table) {
+				continue
+			}
+			ref := c.refCols
+			if ref == nil {
+				ref = ed.primaryKey()
+			}
+			if match(ref) {
+				out = append(out, childFK{table: name, name: names[i]})
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// indexText is one index of a table as sqlite_schema keeps it.
+type indexText struct{ name, sql string }
+
+// tableIndexes lists the indexes created on table by CREATE INDEX (not
+// SQLite's automatic ones), in creation order.
+func (e *Engine) tableIndexes(ctx context.Context, table string) ([]indexText, error) {
+	rows, err := e.wconn.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?1
+		AND sql IS NOT NULL ORDER BY rowid`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []indexText
+	for rows.Next() {
+		var ix indexText
+		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+			return nil, err
+		}
+		out = append(out, ix)
+	}
+	return out, rows.Err()
+}
+
+// indexUses reports whether an index's keys or predicate name column col.
+func indexUses(createIndex, col string) bool {
+	toks := tokenizeSQL(createIndex)
+	for i, t := range toks {
+		if t.word("ON") {
+			for _, k := range toks[i+2:] {
+				if (k.kind == 'i' || k.kind == 'q') && strings.EqualFold(k.val, col) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// renameIndexSQL returns CREATE INDEX text with the index named newName.
+func renameIndexSQL(createIndex, newName string) string {
+	toks := tokenizeSQL(createIndex)
+	for i, t := range toks {
+		if t.word("ON") && i > 0 {
+			n := toks[i-1]
+			return createIndex[:n.start] + sqlQuote(newName) + createIndex[n.end:]
+		}
+	}
+	return createIndex
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !containsFold(b, x) {
+			return false
+		}
+	}
+	return true
+}
