@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -39,7 +40,13 @@ func standInFunctions(c *sqlite3.SQLiteConn) error {
 			}
 			return regexp.MatchString(re, s)
 		},
-		"pg_power":    func(a, b int64) float64 { return math.Pow(float64(a), float64(b)) },
+		"pg_power": func(a, b int64) float64 { return math.Pow(float64(a), float64(b)) },
+		"pg_divisor": func(v int64) (int64, error) {
+			if v == 0 {
+				return 0, errors.New("division by zero")
+			}
+			return v, nil
+		},
 		"pg_greatest": func(a, b int64) int64 { return max(a, b) },
 		"pg_array":    func(a, b int64) string { return fmt.Sprintf("{%d,%d}", a, b) },
 		"pg_array_contains": func(arr string, v int64) bool {

@@ -235,13 +235,11 @@ func (t *translator) ownedSequencesSQL(op, table string) string {
 func (t *translator) alterSequenceTable(s *pg.AlterTableStmt) *Stmt {
 	// The name is not looked up: a sequence the transaction created is not
 	// in the schema it translates against yet (pg_restore -1).
-	t.relationName(s.Relation)
-	for _, c := range s.Cmds {
-		if c.GetAlterTableCmd().GetSubtype() != pg.AlterTableType_AT_ChangeOwner {
-			t.unsupported("this ALTER SEQUENCE form")
-		}
+	if !onlyOwner(s.Cmds) {
+		t.relationName(s.Relation)
+		t.unsupported("this ALTER SEQUENCE form")
 	}
-	return &Stmt{Kind: KindNoop, Tag: "ALTER SEQUENCE"}
+	return t.alterOther(s, "ALTER SEQUENCE") // emit_alter_table.go: the role must exist (42704)
 }
 
 // renameSequence translates ALTER SEQUENCE … RENAME TO.
