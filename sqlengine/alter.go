@@ -124,7 +124,7 @@ func checkAlterNames(spec *translate.AlterSpec) error {
 				return authError(refusal{kind: refusedRelation, name: n})
 			}
 		}
-		if a.Op == "rename_index" && isReservedName(a.Name) {
+		if (a.Op == "rename_index" || a.Op == "drop_dependents") && isReservedName(a.Name) {
 			return authError(refusal{kind: refusedRelation, name: a.Name})
 		}
 		if (a.Op == "rename_index" || a.Op == "rename_table") && isReservedName(a.NewName) {
@@ -629,6 +629,10 @@ func (e *Engine) alterObjects(ctx context.Context, spec *translate.AlterSpec) er
 			}
 		case "rename_index":
 			if err := e.renameIndex(ctx, a); err != nil {
+				return err
+			}
+		case "drop_dependents":
+			if err := e.dropDependents(ctx, a.Name); err != nil {
 				return err
 			}
 		default:

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // alter_deps.go: what depends on a table's columns and keys (FOREIGN KEYs
@@ -154,4 +155,75 @@ func sameColumns(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// dropDependents is the CASCADE of DROP TABLE/VIEW rel (the statement that
+// follows it in the entry): it drops the views that would be left
+// unreadable without rel, views over those views included, and the FOREIGN
+// KEYs of other tables that reference rel (those tables are rebuilt without
+// them), as PostgreSQL's CASCADE does. Which views depend on rel is found
+// exactly, not by reading their text: rel is dropped under a savepoint, the
+// views that no longer prepare are noted, and the savepoint is rolled back.
+// It runs with internal access (execAlterInternal).
+func (e *Engine) dropDependents(ctx context.Context, rel string) error {
+	typ, _, err := e.schemaObject(ctx, rel)
+	if err != nil || typ != "table" && typ != "view" {
+		return err // nothing to drop: DROP itself says so (or IF EXISTS is quiet)
+	}
+	before, err := e.brokenViews()
+	if err != nil {
+		return err
+	}
+	if _, err := e.wconn.ExecContext(ctx, "SAVEPOINT pgraft_cascade"); err != nil {
+		return err
+	}
+	var after map[string]error
+	probeErr := withDBFlag(e.wraw, dbConfigForeignKeys, false, func() error {
+		if _, err := e.wconn.ExecContext(ctx, "DROP "+strings.ToUpper(typ)+" "+sqlQuote(rel)); err != nil {
+			return err
+		}
+		after, err = e.brokenViews()
+		return err
+	})
+	if _, err := e.wconn.ExecContext(ctx, "ROLLBACK TO pgraft_cascade"); err != nil {
+		return err
+	}
+	if _, err := e.wconn.ExecContext(ctx, "RELEASE pgraft_cascade"); err != nil {
+		return err
+	}
+	if probeErr != nil {
+		return probeErr
+	}
+	for _, v := range sortedKeys(after) {
+		if _, old := before[v]; old || strings.HasPrefix(v, fkKey) || strings.EqualFold(v, rel) {
+			continue
+		}
+		if _, err := e.wconn.ExecContext(ctx, "DROP VIEW "+sqlQuote(v)); err != nil {
+			return err
+		}
+	}
+	if typ != "table" {
+		return nil
+	}
+	parent, err := e.newAlterPlan(ctx, rel)
+	if err != nil {
+		return err
+	}
+	children, err := e.referencingFKs(ctx, rel, func([]string) bool { return true }, parent.edit)
+	if err != nil {
+		return err
+	}
+	for _, c := range children {
+		cp, err := e.newAlterPlan(ctx, c.table)
+		if err != nil {
+			return err
+		}
+		if err := cp.apply(ctx, translate.AlterAction{Op: "drop_constraint", Name: c.name}); err != nil {
+			return err
+		}
+		if err := cp.run(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

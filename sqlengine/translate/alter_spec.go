@@ -47,6 +47,9 @@ type AlterSpec struct {
 //     names (the last action of its spec).
 //   - validate_constraint: Name must exist.
 //   - owner: Name is a role that must exist.
+//   - drop_dependents (Table ""): the CASCADE of a DROP TABLE/VIEW Name
+//     that follows in the same statement: the views that depend on Name
+//     and other tables' FOREIGN KEYs referencing it are dropped.
 type AlterAction struct {
 	Op         string   `json:"op"`
 	Column     string   `json:"column,omitempty"`

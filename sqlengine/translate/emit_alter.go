@@ -124,25 +124,27 @@ func (t *translator) dropStatement(s *pg.DropStmt) *Stmt {
 	}
 	st := &Stmt{Kind: KindDDL, Tag: "DROP " + kind}
 	names := make([]string, len(s.Objects))
-	set := map[string]bool{}
 	for i, o := range s.Objects {
 		names[i] = t.qualifiedName(nameList(o.GetList().GetItems()))
-		set[names[i]] = true
 	}
-	for _, name := range names {
-		if kind == "TABLE" && s.Behavior == pg.DropBehavior_DROP_CASCADE && t.referencedByOthers(name, set) {
-			t.unsupported("DROP TABLE … CASCADE of a table other tables reference")
-		}
-		sql := "DROP " + kind + " "
-		if s.MissingOk {
-			sql += "IF EXISTS "
-		}
-		sql += QuoteIdent(name)
+	add := func(sql string) {
 		if st.SQL == "" {
 			st.SQL = sql
 		} else {
 			st.Post = append(st.Post, sql)
 		}
+	}
+	for _, name := range names {
+		if kind != "INDEX" && s.Behavior == pg.DropBehavior_DROP_CASCADE {
+			// CASCADE: the engine first drops the views on it and other
+			// tables' FOREIGN KEYs referencing it (alter_deps.go).
+			add((&AlterSpec{Actions: []AlterAction{{Op: "drop_dependents", Name: name}}}).Encode())
+		}
+		sql := "DROP " + kind + " "
+		if s.MissingOk {
+			sql += "IF EXISTS "
+		}
+		add(sql + QuoteIdent(name))
 	}
 	return st
 }
