@@ -222,6 +222,50 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 }
 
 func (s *session) parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
+	stmts, err := s.parseOnce(ctx, sql, paramOIDs)
+	if paramOIDs != nil || err == nil && !changesSchemaBeforeLast(stmts) {
+		return stmts, err
+	}
+	// A query string whose schema change comes before other statements:
+	// as PostgreSQL analyses each statement only when the ones before it
+	// have run, those after the change translate when they run
+	// (statement.deferred), against the schema it left.
+	texts, serr := translate.Split(sql)
+	if serr != nil || len(texts) < 2 {
+		return stmts, err
+	}
+	out := make([]pgwire.Statement, 0, len(texts))
+	changed := false
+	for _, text := range texts {
+		if changed {
+			out = append(out, &statement{s: s, deferred: text})
+			continue
+		}
+		one, err := s.parseOnce(ctx, text, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range one {
+			changed = changed || st.(*statement).st.Kind == translate.KindDDL
+		}
+		out = append(out, one...)
+	}
+	return out, nil
+}
+
+// changesSchemaBeforeLast reports whether a statement other than the last
+// changes the schema.
+func changesSchemaBeforeLast(stmts []pgwire.Statement) bool {
+	for _, st := range stmts[:max(len(stmts)-1, 0)] {
+		if st.(*statement).st.Kind == translate.KindDDL {
+			return true
+		}
+	}
+	return false
+}
+
+// parseOnce translates a query string against the schema as it is now.
+func (s *session) parseOnce(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
 	schema, private, err := s.parseSchema(ctx)
 	if err != nil {
 		return nil, err

@@ -20,12 +20,21 @@ type statement struct {
 	// private: translated against the session's transaction's own schema,
 	// so its description is not for the shared cache.
 	private bool
+	// deferred is the text of a statement of a simple query that follows a
+	// schema change in the same string: st is nil, and Bind translates it
+	// then, against the schema the statements before it left.
+	deferred string
 }
 
 var _ pgwire.Statement = (*statement)(nil)
 
 // ParamOIDs implements pgwire.Statement.
-func (p *statement) ParamOIDs() []uint32 { return p.st.ParamOIDs }
+func (p *statement) ParamOIDs() []uint32 {
+	if p.deferred != "" {
+		return nil // only a simple query defers, and it has no parameters
+	}
+	return p.st.ParamOIDs
+}
 
 // Columns implements pgwire.Statement (Describe of a statement).
 func (p *statement) Columns(ctx context.Context) ([]pgwire.Column, error) {
@@ -54,6 +63,18 @@ func (p *statement) columns(ctx context.Context, locked bool) ([]pgwire.Column, 
 
 // Bind implements pgwire.Statement.
 func (p *statement) Bind(ctx context.Context, args []any) (pgwire.Portal, error) {
+	if p.deferred != "" {
+		sts, err := p.s.Parse(ctx, p.deferred, nil)
+		if err != nil {
+			// Earlier statements of the string ran: their (implicit)
+			// block fails with this one, as with any statement's error.
+			return nil, p.s.statementFailed(err)
+		}
+		if len(sts) != 1 {
+			return nil, pgerror.New(pgerror.InternalError, "a deferred statement translated to %d", len(sts))
+		}
+		return sts[0].Bind(ctx, args)
+	}
 	if len(args) != len(p.st.ParamOIDs) {
 		return nil, pgerror.New(pgerror.ProtocolViolation,
 			"bind message supplies %d parameters, but prepared statement requires %d", len(args), len(p.st.ParamOIDs))

@@ -49,6 +49,23 @@ func SQL(sql string, schema Schema, opts Options) ([]*Stmt, error) {
 	return out, nil
 }
 
+// Split returns the text of each statement of a query string, as SQL
+// translates them (a syntax error is 42601, as from SQL).
+func Split(sql string) ([]string, error) {
+	if err := checkParseDepth(sql); err != nil {
+		return nil, err
+	}
+	tree, err := pg.Parse(sql)
+	if err != nil {
+		return nil, parseError(err)
+	}
+	out := make([]string, len(tree.Stmts))
+	for i, raw := range tree.Stmts {
+		out[i] = statementText(sql, raw)
+	}
+	return out, nil
+}
+
 // parseError turns pg_query's error into 42601 with PostgreSQL's message and
 // cursor position.
 func parseError(err error) error {
