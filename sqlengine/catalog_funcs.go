@@ -127,7 +127,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 	}
 	for _, name := range []string{"pg_get_statisticsobjdef_columns", "obj_description", "col_description",
 		"shobj_description", "pg_get_serial_sequence", "pg_get_triggerdef", "pg_get_functiondef",
-		"pg_get_function_arguments", "pg_get_function_result"} {
+		"pg_get_function_arguments", "pg_get_function_result", "pg_get_function_identity_arguments"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(nil)})
 	}
 	for _, name := range []string{"has_table_privilege", "has_schema_privilege", "has_database_privilege",
@@ -195,9 +195,15 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 }
 
 // constraintsJSON lists constraints for json_each in the pg_constraint view.
+// pgraft's own range checks (translate.RangeCheckPrefix) enforce a column's
+// integer width, which PostgreSQL's types do themselves: no catalog shows
+// them.
 func constraintsJSON(cs []constraintDef) string {
 	out := make([]map[string]any, 0, len(cs))
 	for _, c := range cs {
+		if c.kind == 'c' && strings.HasPrefix(c.name, translate.RangeCheckPrefix) {
+			continue
+		}
 		out = append(out, map[string]any{
 			"oid": c.oid, "name": c.name, "type": string(c.kind), "conkey": intArray(c.attnums),
 			"confkey": nullableArray(c.refAttnums, c.kind == 'f'), "confrelid": c.refOID,

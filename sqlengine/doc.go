@@ -29,7 +29,8 @@
 //   - catalog.go, catalog_funcs.go, catalog_infoschema.go: the pg_catalog
 //     and information_schema views every read connection has.
 //   - functions.go and functions_*.go: the pg_* SQL functions translation
-//     emits; cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
+//     emits (functions_srf.go: the rows of set-returning functions, as
+//     JSON for SQLite's json_each); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
 //   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs.

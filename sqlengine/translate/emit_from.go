@@ -168,14 +168,25 @@ func (t *translator) joinSide(n *pg.Node) string {
 	return s
 }
 
-// rangeFunction emits a function in FROM: only generate_series.
+// rangeFunction emits a function in FROM: generate_series, or a
+// set-returning function of emit_srf.go.
 func (t *translator) rangeFunction(r *pg.RangeFunction) string {
-	if r.Lateral || r.Ordinality || r.IsRowsfrom || len(r.Functions) != 1 || len(r.Coldeflist) > 0 {
-		t.unsupported("this function in FROM")
+	if r.IsRowsfrom || len(r.Functions) != 1 || len(r.Coldeflist) > 0 {
+		t.unsupported("ROWS FROM and column definition lists in FROM")
 	}
 	f := r.Functions[0].GetList().GetItems()[0].GetFuncCall()
-	if f == nil || t.funcName(f.Funcname) != "generate_series" {
-		t.unsupported("functions in FROM other than generate_series")
+	if f == nil {
+		t.unsupported("this function in FROM")
+	}
+	name := t.funcName(f.Funcname)
+	if isSetReturning(name) {
+		return t.srfFrom(r, name, f)
+	}
+	if name != "generate_series" {
+		t.unsupported("function %s in FROM", name)
+	}
+	if r.Lateral || r.Ordinality {
+		t.unsupported("generate_series in FROM with LATERAL or WITH ORDINALITY")
 	}
 	if len(f.Args) < 2 || len(f.Args) > 3 {
 		t.fail(undefinedFunction("generate_series", nil))

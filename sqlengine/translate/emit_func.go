@@ -93,8 +93,10 @@ var funcSpecs = map[string]funcSpec{
 	"quote_ident": fixedFunc("quote_ident", pgvalue.OIDText), "quote_literal": fixedFunc("quote_literal", pgvalue.OIDText),
 	"pg_get_viewdef": fixedFunc("pg_get_viewdef", pgvalue.OIDText), "pg_get_triggerdef": fixedFunc("pg_get_triggerdef", pgvalue.OIDText),
 	"pg_get_functiondef": fixedFunc("pg_get_functiondef", pgvalue.OIDText), "pg_function_is_visible": fixedFunc("pg_function_is_visible", pgvalue.OIDBool),
-	"pg_type_is_visible": fixedFunc("pg_type_is_visible", pgvalue.OIDBool),
-	"pg_advisory_lock":   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
+	"pg_type_is_visible":     fixedFunc("pg_type_is_visible", pgvalue.OIDBool),
+	"pg_get_function_result": fixedFunc("pg_get_function_result", pgvalue.OIDText), "pg_get_function_arguments": fixedFunc("pg_get_function_arguments", pgvalue.OIDText),
+	"pg_get_function_identity_arguments": fixedFunc("pg_get_function_identity_arguments", pgvalue.OIDText),
+	"pg_advisory_lock":                   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
 	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", pgvalue.OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
 	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", pgvalue.OIDBool),
 }
@@ -120,8 +122,8 @@ var sqliteStateFuncs = map[string]bool{"last_insert_rowid": true, "changes": tru
 // knownUnsupported are PostgreSQL functions pgraft does not provide.
 var knownUnsupported = map[string]bool{
 	"txid_current": true, "nextval": true, "currval": true, "setval": true, "lastval": true,
-	"regexp_replace": true, "regexp_match": true, "regexp_matches": true, "unnest": true,
-	"generate_series": true, "set_config": true, "jsonb_set": true, "json_each": true, "jsonb_each": true,
+	"regexp_replace": true, "regexp_match": true, "regexp_matches": true,
+	"generate_series": true, "set_config": true,
 }
 
 func firstX(xs []xtype) xtype {
@@ -134,6 +136,12 @@ func firstX(xs []xtype) xtype {
 // funcCall emits a function call with its aggregate/window decorations.
 func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 	name := t.funcName(f.Funcname)
+	if c, ok := t.tlistSRF[f]; ok {
+		return c.expr, c.typ
+	}
+	if isSetReturning(name) {
+		t.unsupported("set-returning function %s() here", name)
+	}
 	if s, x, ok := t.specialFunc(name, f); ok {
 		return s, x
 	}

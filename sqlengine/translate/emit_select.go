@@ -20,7 +20,7 @@ func (t *translator) selectStatement(s *pg.SelectStmt) *Stmt {
 	st := &Stmt{Kind: KindSelect, Tag: "SELECT", SQL: sql}
 	for arm := s; ; arm = arm.Larg {
 		if arm.Larg == nil {
-			if !hasStar(arm.TargetList) {
+			if !hasStar(arm.TargetList) || t.starListed && cols != nil {
 				st.Columns = resultColumns(cols)
 			}
 			break
@@ -142,6 +142,13 @@ func (t *translator) simpleSelect(s *pg.SelectStmt) (string, []colInfo) {
 		b.WriteString("DISTINCT ")
 	}
 	from := t.fromClause(s.FromClause)
+	if item := t.targetSRFs(s); item != "" {
+		if from == "" {
+			from = " FROM " + item
+		} else {
+			from += ", " + item
+		}
+	}
 	targets, cols := t.targetList(s.TargetList)
 	b.WriteString(targets)
 	b.WriteString(from)
@@ -191,6 +198,10 @@ func (t *translator) targetList(targets []*pg.Node) (string, []colInfo) {
 		rt := n.GetResTarget()
 		if cr := rt.Val.GetColumnRef(); cr != nil && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
 			s, _ := t.columnRef(cr)
+			if list, ok := t.srfStar(cr); ok {
+				s = list
+				t.starListed = true
+			}
 			parts = append(parts, s)
 			expanded, ok := t.expandStar(cr)
 			star = star || !ok

@@ -1,0 +1,155 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/pgraft/pgraft/server/servertest"
+)
+
+// surfaceSchema is the schema the psql golden output was captured on
+// (PostgreSQL 15.18, testdata/psql/describe-pg15.out).
+var surfaceSchema = []string{
+	`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL DEFAULT 'x', qty int CHECK (qty > 0))`,
+	`CREATE INDEX items_name ON items (name)`,
+	`CREATE VIEW v AS SELECT id, name FROM items`,
+}
+
+// TestPsqlDescribeAsPostgres runs psql's describe commands, whose queries
+// use unnest in FROM (\d+), pg_get_function_result (\df) and the index
+// and view listings, and compares psql's output with PostgreSQL 15's.
+func TestPsqlDescribeAsPostgres(t *testing.T) {
+	path, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed")
+	}
+	n := servertest.Start(t)
+	c := connect(t, n)
+	for _, s := range surfaceSchema {
+		mustExec(t, c, s)
+	}
+	want, err := os.ReadFile("../testdata/psql/describe-pg15.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(path, "-X", "-d", n.DSN(), "-c", `\d items`, "-c", `\d+ items`, "-c", `\df`,
+		"-c", `\dfS pg_catalog.nosuch*`, "-c", `\di`, "-c", `\dv`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	if string(out) != string(want) {
+		t.Fatalf("psql output differs from PostgreSQL's\n got:\n%s\nwant:\n%s", out, want)
+	}
+
+	// pgraft's integer range checks are in no catalog, and still enforce.
+	for _, q := range []string{
+		`SELECT count(*) FROM pg_constraint WHERE conname LIKE 'pgraft%'`,
+		`SELECT count(*) FROM information_schema.check_constraints WHERE constraint_name LIKE 'pgraft%'`,
+		`SELECT count(*) FROM information_schema.table_constraints WHERE constraint_name LIKE 'pgraft%'`,
+	} {
+		if n := count(t, c, q); n != 0 {
+			t.Errorf("%s = %d", q, n)
+		}
+	}
+	if n := count(t, c, `SELECT relchecks FROM pg_class WHERE relname = 'items'`); n != 1 {
+		t.Errorf("relchecks = %d, want 1", n)
+	}
+	_, err = c.Exec(context.Background(), `INSERT INTO items (id, qty) VALUES (1, 2147483648)`)
+	wantCode(t, err, "22003")
+}
+
+// TestSetReturningFunctionsInFrom checks the set-returning functions in
+// FROM and in select lists through pgx, with parameters.
+func TestSetReturningFunctionsInFrom(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, `CREATE TABLE docs (id int PRIMARY KEY, body jsonb, tags text)`)
+	mustExec(t, c, `INSERT INTO docs VALUES (1, '{"b": 2, "a": [1, 2]}', '{x,y}'), (2, '{"c": null}', '{z}')`)
+
+	var got []string
+	rows, err := c.Query(ctx, `SELECT d.id, e.key, e.value FROM docs d, jsonb_each(d.body) e ORDER BY 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int32
+		var k, v string
+		if err := rows.Scan(&id, &k, &v); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k+"="+v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != `a=[1, 2] b=2 c=null` {
+		t.Fatalf("jsonb_each rows = %q", got)
+	}
+
+	var sum, ord int64
+	if err := c.QueryRow(ctx, `SELECT sum(x), max(n) FROM unnest($1::int[]) WITH ORDINALITY AS u(x, n)`, []int32{4, 5, 6}).Scan(&sum, &ord); err != nil {
+		t.Fatal(err)
+	}
+	if sum != 15 || ord != 3 {
+		t.Fatalf("sum, max ordinality = %d, %d", sum, ord)
+	}
+	tags := queryStrings(t, c, `SELECT tag FROM docs, unnest(tags::text[]) AS tag ORDER BY tag`)
+	if strings.Join(tags, ",") != "x,y,z" {
+		t.Fatalf("lateral unnest = %q", tags)
+	}
+	words := queryStrings(t, c, `SELECT unnest(ARRAY['a', 'b', 'c'])`)
+	if strings.Join(words, ",") != "a,b,c" {
+		t.Fatalf("select-list unnest = %q", words)
+	}
+	// Two arrays zip; the shorter is padded with NULL.
+	var nulls int64
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM unnest(ARRAY[1,2,3], ARRAY['a']) AS z(n, s) WHERE s IS NULL`).Scan(&nulls); err != nil || nulls != 2 {
+		t.Fatalf("zip NULLs = %d, %v", nulls, err)
+	}
+	_, err = c.Exec(ctx, `SELECT * FROM jsonb_array_elements('{"a": 1}')`)
+	wantCode(t, err, "22023")
+
+	// SQLAlchemy's primary-key reflection (set-returning functions in a
+	// select list) and Django's index introspection (unnest of two arrays
+	// WITH ORDINALITY, LATERAL).
+	pk := queryStrings(t, c, `SELECT a.attname FROM pg_attribute a JOIN (SELECT unnest(ix.indkey) attnum,
+		generate_subscripts(ix.indkey, 1) ord FROM pg_index ix WHERE ix.indrelid = 'docs'::regclass AND ix.indisprimary) k
+		ON a.attnum = k.attnum WHERE a.attrelid = 'docs'::regclass ORDER BY k.ord`)
+	if strings.Join(pk, ",") != "id" {
+		t.Fatalf("primary key columns = %q", pk)
+	}
+	idx := queryStrings(t, c, `SELECT indexname || ':' || array_to_string(array_agg(attname ORDER BY arridx), ',') FROM (
+		SELECT c2.relname AS indexname, attr.attname, idx.arridx, CASE (option & 1) WHEN 1 THEN 'DESC' ELSE 'ASC' END AS ordering
+		  FROM (SELECT * FROM pg_index i, unnest(i.indkey, i.indoption) WITH ORDINALITY koi(key, option, arridx)) idx
+		  LEFT JOIN pg_class c ON idx.indrelid = c.oid LEFT JOIN pg_class c2 ON idx.indexrelid = c2.oid
+		  LEFT JOIN pg_attribute attr ON attr.attrelid = c.oid AND attr.attnum = idx.key
+		 WHERE c.relname = 'docs') s2 GROUP BY indexname`)
+	if strings.Join(idx, ",") != "docs_pkey:id" {
+		t.Fatalf("django index introspection = %q", idx)
+	}
+}
+
+// TestSetReturningFunctionsReplicate writes through set-returning
+// functions on a three-node cluster: every node applies the same rows.
+func TestSetReturningFunctionsReplicate(t *testing.T) {
+	c := servertest.NewCluster(t, 3)
+	conn := connect(t, c.Leader())
+	mustExec(t, conn, `CREATE TABLE kv (k text PRIMARY KEY, v text, n bigint)`)
+	mustExec(t, conn, `INSERT INTO kv SELECT e.key, e.value, o FROM jsonb_each_text($1::jsonb) WITH ORDINALITY e(key, value, o)`,
+		`{"b": "2", "a": "1", "c": null}`)
+	mustExec(t, conn, `INSERT INTO kv (k, n) SELECT 'w' || w, length(w) FROM regexp_split_to_table('one two three', ' ') w`)
+	mustExec(t, conn, `UPDATE kv SET v = (SELECT string_agg(x, '-') FROM unnest(ARRAY['p', k]) x) WHERE v IS NULL`)
+	c.RequireConverged()
+	for _, f := range c.Followers() {
+		fc := connect(t, f)
+		got := queryStrings(t, fc, `SELECT k || '=' || v || '/' || n FROM kv ORDER BY k`)
+		want := "a=1/1,b=2/2,c=p-c/3,wone=p-wone/3,wthree=p-wthree/5,wtwo=p-wtwo/3"
+		if strings.Join(got, ",") != want {
+			t.Fatalf("follower rows = %q, want %s", got, want)
+		}
+	}
+}
