@@ -2,10 +2,14 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgraft/pgraft/server/servertest"
 )
@@ -152,4 +156,44 @@ func TestSetReturningFunctionsReplicate(t *testing.T) {
 			t.Fatalf("follower rows = %q, want %s", got, want)
 		}
 	}
+}
+
+// TestUniqueViolationAsPostgres checks the constraint name and the DETAIL
+// ORMs parse, on a three-node cluster through the leader and a follower
+// (which forwards the write): every node reports the entry's error alike.
+func TestUniqueViolationAsPostgres(t *testing.T) {
+	c := servertest.NewCluster(t, 3)
+	leader := connect(t, c.Leader())
+	mustExec(t, leader, `CREATE TABLE items (id int PRIMARY KEY, email text UNIQUE, qty int)`)
+	mustExec(t, leader, `CREATE TABLE pairs (a int, b text, c boolean, CONSTRAINT pairs_ab UNIQUE (a, b))`)
+	mustExec(t, leader, `CREATE UNIQUE INDEX pairs_c_idx ON pairs (c)`)
+	mustExec(t, leader, `INSERT INTO items VALUES (1, 'a@x', 1), (2, 'b@x', 2)`)
+	mustExec(t, leader, `INSERT INTO pairs VALUES (1, 'x', true)`)
+	follower := connect(t, c.Followers()[0])
+	cases := []struct {
+		sql, constraint, detail string
+		args                    []any
+	}{
+		{`INSERT INTO items (id, email) VALUES (1, 'new')`, "items_pkey", "Key (id)=(1) already exists.", nil},
+		{`INSERT INTO items (id, email) VALUES ($1, $2)`, "items_email_key", "Key (email)=(b@x) already exists.", []any{9, "b@x"}},
+		{`INSERT INTO items VALUES (7, 'q', 1), (8, 'r', 1), (7, 's', 1)`, "items_pkey", "Key (id)=(7) already exists.", nil},
+		{`INSERT INTO items (id) SELECT x FROM (VALUES (3), (2)) v(x)`, "items_pkey", "Key (id)=(2) already exists.", nil},
+		{`INSERT INTO pairs VALUES (1, 'x', false)`, "pairs_ab", "Key (a, b)=(1, x) already exists.", nil},
+		{`INSERT INTO pairs VALUES (2, 'y', true) RETURNING a`, "pairs_c_idx", "Key (c)=(t) already exists.", nil},
+		{`UPDATE items SET id = 1 WHERE id = 2`, "items_pkey", "Key (id) already exists.", nil},
+	}
+	for _, conn := range []*pgx.Conn{leader, follower} {
+		for _, tc := range cases {
+			_, err := conn.Exec(context.Background(), tc.sql, tc.args...)
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "23505" {
+				t.Fatalf("%s: %v, want 23505", tc.sql, err)
+			}
+			if pe.ConstraintName != tc.constraint || pe.Detail != tc.detail ||
+				pe.Message != `duplicate key value violates unique constraint "`+tc.constraint+`"` {
+				t.Errorf("%s: %q / %q / %q, want constraint %q, detail %q", tc.sql, pe.Message, pe.ConstraintName, pe.Detail, tc.constraint, tc.detail)
+			}
+		}
+	}
+	c.RequireConverged()
 }

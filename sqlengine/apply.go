@@ -357,6 +357,9 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 	}
 	if err != nil && isDataError(err) {
 		err = mapConnError(e.wraw, err)
+		if pe := pgerror.As(err); pe != nil && pe.Code == pgerror.UniqueViolation && !isSchemaStatement(q) {
+			err = e.describeUnique(ctx, q, args, pe) // constraint_errors.go
+		}
 	}
 	return r, err
 }

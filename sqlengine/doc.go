@@ -33,7 +33,9 @@
 //     JSON for SQLite's json_each); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
-//   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs.
+//   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs;
+//     constraint_errors.go: a unique violation's constraint name and key
+//     values, as PostgreSQL words them.
 //
 // Connections: exactly one SQLite write connection, used by ApplyBatch and
 // lent to at most one interactive transaction at a time (WriteTx); a pool of

@@ -1,0 +1,241 @@
+package sqlengine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
+)
+
+// A unique violation as PostgreSQL reports it:
+//
+//	duplicate key value violates unique constraint "items_pkey"
+//	DETAIL: Key (id)=(1) already exists.
+//
+// SQLite's message names only the table and the columns ("UNIQUE
+// constraint failed: items.id"). The constraint's name comes from the
+// schema as the statement's own connection sees it (the schema model the
+// catalog uses, so \d and the error agree), and the key's values from a
+// probe: for an INSERT, a read-only query over the statement's own rows
+// finds the first one whose key is already in the table or earlier in the
+// statement, the row PostgreSQL stops at. Both depend only on the
+// statement and the database at that point of the log, so every node
+// reports the same text (it is part of an entry's result); the probe runs
+// under what is left of the statement's work budget and, being a query, is
+// stopped without touching the transaction. Where no probe applies
+// (UPDATE, a key the INSERT does not list) the DETAIL has no values.
+
+// describeUnique rewrites a unique violation's constraint name, message
+// and DETAIL. The caller holds the write connection; q and args are the
+// failed statement.
+func (e *Engine) describeUnique(ctx context.Context, q string, args []any, pe *pgerror.Error) *pgerror.Error {
+	table, cols := pe.Table, uniqueColumns(pe)
+	if table == "" || len(cols) == 0 {
+		return pe
+	}
+	var rows []schemaRow
+	err := e.withInternal(func() (err error) {
+		rows, err = readSchemaRows(ctx, e.wconn)
+		return err
+	})
+	if err != nil {
+		return pe
+	}
+	m := buildSchemaModel(rows)
+	t := m.tables[table]
+	if t == nil {
+		return pe
+	}
+	if name := uniqueIndexName(m, table, cols); name != "" {
+		pe.Constraint = name
+		pe.Message = "duplicate key value violates unique constraint \"" + name + "\""
+	}
+	if vals, ok := e.probeDuplicate(ctx, q, args, t, cols); ok {
+		pe.Detail = "Key (" + strings.Join(cols, ", ") + ")=(" + strings.Join(vals, ", ") + ") already exists."
+	}
+	return pe
+}
+
+// uniqueColumns reads the key's columns back from the DETAIL MapError wrote.
+func uniqueColumns(pe *pgerror.Error) []string {
+	d, ok := strings.CutPrefix(pe.Detail, "Key (")
+	if !ok {
+		return nil
+	}
+	d, ok = strings.CutSuffix(d, ") already exists.")
+	if !ok {
+		return nil
+	}
+	return strings.Split(d, ", ")
+}
+
+// uniqueIndexName is the PostgreSQL name of the unique index (or the
+// constraint owning it) on exactly these columns: a primary key first,
+// then a UNIQUE constraint, then a unique index.
+func uniqueIndexName(m *schemaModel, table string, cols []string) string {
+	best, rank := "", 0
+	for _, d := range m.indexes {
+		if d.table != table || !d.unique || d.where != "" || len(d.cols) != len(cols) {
+			continue
+		}
+		same := true
+		for i, c := range d.cols {
+			same = same && !c.expr && strings.EqualFold(c.name, cols[i])
+		}
+		if !same {
+			continue
+		}
+		r := 1
+		switch {
+		case d.primary:
+			r = 3
+		case d.constraint == 'u':
+			r = 2
+		}
+		if r > rank || r == rank && d.name < best {
+			best, rank = d.name, r
+		}
+	}
+	return best
+}
+
+// probeDuplicate finds the values of the first duplicate key an INSERT
+// writes, as PostgreSQL prints them.
+func (e *Engine) probeDuplicate(ctx context.Context, q string, args []any, t *modelTable, key []string) ([]string, bool) {
+	target, source, ok := splitInsert(q, t)
+	if !ok {
+		return nil, false
+	}
+	pos := make([]int, len(key))
+	for i, k := range key {
+		pos[i] = -1
+		for j, c := range target {
+			if strings.EqualFold(c, k) {
+				pos[i] = j
+			}
+		}
+		if pos[i] < 0 {
+			return nil, false // the key gets a default: no probe
+		}
+	}
+	names := make([]string, len(target))
+	for i := range target {
+		names[i] = "c" + strconv.Itoa(i+1)
+	}
+	var inTable, earlier, out []string
+	for i, k := range key {
+		c := `n."c` + strconv.Itoa(pos[i]+1) + `"`
+		inTable = append(inTable, "x."+translate.QuoteIdent(k)+" = "+c)
+		earlier = append(earlier, `m."c`+strconv.Itoa(pos[i]+1)+`" = `+c)
+		out = append(out, c)
+	}
+	probe := `WITH "pg_src"(` + strings.Join(names, ", ") + `) AS (` + source + `), ` +
+		`"pg_num" AS (SELECT row_number() OVER () AS "pg_rn", * FROM "pg_src") ` +
+		`SELECT ` + strings.Join(out, ", ") + ` FROM "pg_num" n WHERE EXISTS (SELECT 1 FROM ` +
+		translate.QuoteIdent(t.row.name) + ` x WHERE ` + strings.Join(inTable, " AND ") + `) OR EXISTS (SELECT 1 FROM "pg_num" m WHERE m."pg_rn" < n."pg_rn" AND ` +
+		strings.Join(earlier, " AND ") + `) ORDER BY n."pg_rn" LIMIT 1`
+	e.wauth.beginClient(probe)
+	rs, err := e.wconn.QueryContext(ctx, probe, args...)
+	if err != nil {
+		return nil, false
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		return nil, false
+	}
+	vals := make([]any, len(key))
+	ptrs := make([]any, len(key))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if rs.Scan(ptrs...) != nil {
+		return nil, false
+	}
+	text := make([]string, len(key))
+	for i, v := range vals {
+		text[i] = keyText(v, keyType(t, key[i]))
+	}
+	return text, true
+}
+
+// keyType is a column's PostgreSQL type, nil when unknown.
+func keyType(t *modelTable, col string) *translate.PGType {
+	for i, c := range t.ddl.columns {
+		if strings.EqualFold(c, col) {
+			if t.rowidPK != "" && strings.EqualFold(t.rowidPK, col) && t.ddl.rowidType != "" {
+				return translate.TypeByName(t.ddl.rowidType)
+			}
+			return translate.TypeByDecl(t.ddl.decls[i])
+		}
+	}
+	return nil
+}
+
+// keyText prints a key value as PostgreSQL's output function would.
+func keyText(v any, typ *translate.PGType) string {
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case int64:
+		if typ != nil && typ.OID == pgvalue.OIDBool {
+			if x != 0 {
+				return "t"
+			}
+			return "f"
+		}
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return pgvalue.FormatFloat8(x)
+	}
+	return asString(v)
+}
+
+// splitInsert reads a translated INSERT: its target columns (the table's
+// own, in order, when it lists none) and the text of its VALUES or SELECT.
+func splitInsert(q string, t *modelTable) ([]string, string, bool) {
+	toks := tokenizeSQL(q)
+	i := 0
+	if len(toks) < 4 || !toks[0].word("INSERT") {
+		return nil, "", false
+	}
+	for i < len(toks) && !toks[i].word("INTO") {
+		i++
+	}
+	i += 2 // INTO and the table
+	if i < len(toks) && toks[i].word("AS") {
+		i += 2
+	}
+	if i >= len(toks) {
+		return nil, "", false
+	}
+	target := t.ddl.columns
+	if toks[i].val == "(" && toks[i].kind == 'p' {
+		names, next := parenNames(toks, i)
+		if next <= i {
+			return nil, "", false
+		}
+		target, i = names, next+1
+	}
+	if i >= len(toks) || !(toks[i].word("VALUES") || toks[i].word("SELECT") || toks[i].word("WITH")) {
+		return nil, "", false
+	}
+	start, end, depth := toks[i].start, len(q), 0
+	for j := i; j < len(toks); j++ {
+		switch {
+		case toks[j].kind == 'p' && toks[j].val == "(":
+			depth++
+		case toks[j].kind == 'p' && toks[j].val == ")":
+			depth--
+		case depth == 0 && (toks[j].word("RETURNING") || toks[j].word("ON") && j+1 < len(toks) && toks[j+1].word("CONFLICT")):
+			end = toks[j].start
+			j = len(toks)
+		}
+	}
+	return target, strings.TrimSpace(q[start:end]), true
+}

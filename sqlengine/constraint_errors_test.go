@@ -1,0 +1,44 @@
+package sqlengine
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSplitInsert(t *testing.T) {
+	tbl := &modelTable{ddl: &ddlTable{columns: []string{"id", "name"}}}
+	tests := []struct{ name, q, cols, source string }{
+		{"values with a column list", `INSERT INTO "t" ("id", "name") VALUES (?1, 'a(b'), (2, 'c') RETURNING "id" AS "id"`,
+			"id,name", `VALUES (?1, 'a(b'), (2, 'c')`},
+		{"no column list", `INSERT INTO t VALUES (1, 'x') ON CONFLICT DO NOTHING`, "id,name", `VALUES (1, 'x')`},
+		{"select with a join", `INSERT INTO t (id) SELECT a.x FROM a JOIN b ON a.x = b.x`, "id", `SELECT a.x FROM a JOIN b ON a.x = b.x`},
+		{"alias", `INSERT INTO t AS z (name) VALUES ('on conflict')`, "name", `VALUES ('on conflict')`},
+		{"not an insert", `UPDATE t SET id = 1`, "", ""},
+		{"default values", `INSERT INTO t DEFAULT VALUES`, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cols, source, ok := splitInsert(tc.q, tbl)
+			if !ok {
+				cols, source = nil, ""
+			}
+			if strings.Join(cols, ",") != tc.cols || source != tc.source {
+				t.Fatalf("splitInsert(%q) = %q, %q, want %q, %q", tc.q, cols, source, tc.cols, tc.source)
+			}
+		})
+	}
+}
+
+func TestUniqueIndexName(t *testing.T) {
+	m := buildSchemaModel([]schemaRow{
+		{typ: "table", name: "t", tblName: "t", rowid: 1, sql: `CREATE TABLE t ("id" INTEGER /*pg:int4*/ PRIMARY KEY, "a" INT4 UNIQUE, "b" TEXT, CONSTRAINT "named" UNIQUE ("a", "b"))`},
+		{typ: "index", name: "sqlite_autoindex_t_1", tblName: "t", rowid: 2},
+		{typ: "index", name: "sqlite_autoindex_t_2", tblName: "t", rowid: 3},
+		{typ: "index", name: "t_b_idx", tblName: "t", rowid: 4, sql: `CREATE UNIQUE INDEX "t_b_idx" ON "t" ("b")`},
+	})
+	for cols, want := range map[string]string{"id": "t_pkey", "a": "t_a_key", "a,b": "named", "b": "t_b_idx", "b,a": ""} {
+		if got := uniqueIndexName(m, "t", strings.Split(cols, ",")); got != want {
+			t.Errorf("uniqueIndexName(%s) = %q, want %q", cols, got, want)
+		}
+	}
+}
