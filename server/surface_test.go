@@ -197,3 +197,53 @@ func TestUniqueViolationAsPostgres(t *testing.T) {
 	}
 	c.RequireConverged()
 }
+
+// TestSessionSettingsAsPostgres: SET TIME ZONE in each of PostgreSQL's
+// forms (Sequelize sends the INTERVAL one on connect) and what SHOW and
+// timestamptz output then say; and on a follower current_setting agrees
+// with SHOW on transaction_read_only.
+func TestSessionSettingsAsPostgres(t *testing.T) {
+	c := servertest.NewCluster(t, 3)
+	conn := connect(t, c.Leader())
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `SET client_min_messages TO warning;SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE;`); err != nil {
+		t.Fatalf("Sequelize's connect: %v", err)
+	}
+	cases := []struct{ set, show, ts string }{
+		{`SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE`, "<+00>-00", "2024-01-01 12:00:00+00"},
+		{`SET TIME ZONE INTERVAL '-08:00' HOUR TO MINUTE`, "<-08>+08", "2024-01-01 04:00:00-08"},
+		{`SET TIME ZONE -7`, "<-07>+07", "2024-01-01 05:00:00-07"},
+		{`SET TIME ZONE 5.5`, "<+05:30>-05:30", "2024-01-01 17:30:00+05:30"},
+		{`SET timezone = '+02'`, "<+02>-02", "2024-01-01 14:00:00+02"},
+		{`SET timezone TO 'Europe/Paris'`, "Europe/Paris", "2024-01-01 13:00:00+01"},
+		{`SET TIME ZONE 'UTC'`, "UTC", "2024-01-01 12:00:00+00"},
+		{`SET TIME ZONE LOCAL`, "UTC", "2024-01-01 12:00:00+00"},
+	}
+	for _, tc := range cases {
+		mustExec(t, conn, tc.set)
+		if got := queryStrings(t, conn, `SHOW timezone`); got[0] != tc.show {
+			t.Errorf("%s: SHOW timezone = %q, want %q", tc.set, got[0], tc.show)
+		}
+		var ts string
+		if err := conn.QueryRow(ctx, `SELECT '2024-01-01 12:00:00+00'::timestamptz`, pgx.QueryExecModeSimpleProtocol).Scan(&ts); err != nil || ts != tc.ts {
+			t.Errorf("%s: timestamptz = %q (%v), want %q", tc.set, ts, err, tc.ts)
+		}
+	}
+	_, err := conn.Exec(ctx, `SET TIME ZONE INTERVAL '1 day' HOUR TO MINUTE`)
+	wantCode(t, err, "22023")
+	_, err = conn.Exec(ctx, `SET TIME ZONE 'nowhere'`)
+	wantCode(t, err, "22023")
+
+	for _, n := range c.Followers() {
+		fc := connect(t, n)
+		show := queryStrings(t, fc, `SHOW transaction_read_only`)
+		cur := queryStrings(t, fc, `SELECT current_setting('transaction_read_only')`)
+		if show[0] != "on" || cur[0] != show[0] {
+			t.Errorf("follower: SHOW transaction_read_only = %s, current_setting = %s", show[0], cur[0])
+		}
+	}
+	lc := queryStrings(t, conn, `SELECT current_setting('transaction_read_only')`)
+	if lc[0] != "off" {
+		t.Errorf("leader: current_setting('transaction_read_only') = %s", lc[0])
+	}
+}
