@@ -247,3 +247,18 @@ func TestSessionSettingsAsPostgres(t *testing.T) {
 		t.Errorf("leader: current_setting('transaction_read_only') = %s", lc[0])
 	}
 }
+
+// TestStorageParameters runs pgbench's CREATE TABLEs: storage parameters
+// are checked as PostgreSQL checks them, then ignored.
+func TestStorageParameters(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	mustExec(t, c, `create table pgbench_tellers(tid int not null,bid int,tbalance int,filler char(84)) with (fillfactor=100)`)
+	mustExec(t, c, `create table pgbench_branches(bid int not null,bbalance int,filler char(88)) with (fillfactor=100)`)
+	mustExec(t, c, `create index pgbench_tellers_bid on pgbench_tellers (bid) with (fillfactor=70, deduplicate_items=off)`)
+	mustExec(t, c, `insert into pgbench_tellers(tid,bid,tbalance) values (1,1,0)`)
+	_, err := c.Exec(context.Background(), `create table ff (a int) with (nosuch=1)`)
+	wantCode(t, err, "22023")
+	_, err = c.Exec(context.Background(), `create table ff (a int) with (fillfactor=5)`)
+	wantCode(t, err, "22023")
+}

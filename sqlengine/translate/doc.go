@@ -16,6 +16,7 @@
 //     function calls; emit_srf.go: set-returning functions (unnest,
 //     json_each, …) in FROM and select lists, read through json_each; emit_dml.go: INSERT, UPDATE, DELETE, TRUNCATE;
 //     emit_ddl.go, emit_alter.go: CREATE, DROP, ALTER and their kin;
+//     reloptions.go: storage parameters (WITH (…)), checked and ignored;
 //     emit_utility.go: transactions, SET/SHOW, cursors and the statements
 //     that only talk to the server.
 //   - infer.go: types of expressions and parameters, and name scopes.

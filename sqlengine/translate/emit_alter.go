@@ -19,13 +19,12 @@ func (t *translator) createIndex(s *pg.IndexStmt) *Stmt {
 		t.unsupported("index method %s", s.AccessMethod)
 	case len(s.IndexIncludingParams) > 0:
 		t.unsupported("INCLUDE in indexes")
-	case len(s.Options) > 0:
-		t.unsupported("index storage parameters")
 	case s.TableSpace != "":
 		t.unsupported("TABLESPACE")
 	case s.NullsNotDistinct:
 		t.unsupported("NULLS NOT DISTINCT")
 	}
+	t.indexStorageParams(s.Options) // reloptions.go: checked, then ignored
 	t.pushScope()
 	defer t.popScope()
 	t.scope.rels = append(t.scope.rels, tableEntry(table, t.table(table)))

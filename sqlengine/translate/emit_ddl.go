@@ -63,13 +63,12 @@ func (t *translator) createTable(s *pg.CreateStmt) *Stmt {
 		t.unsupported("PARTITION OF")
 	case s.OfTypename != nil:
 		t.unsupported("CREATE TABLE OF type")
-	case len(s.Options) > 0:
-		t.unsupported("storage parameters (WITH …)")
 	case s.Tablespacename != "":
 		t.unsupported("TABLESPACE")
 	case s.AccessMethod != "":
 		t.unsupported("USING access method")
 	}
+	t.tableStorageParams(s.Options) // reloptions.go: checked, then ignored
 	def := t.tableShape(name, s)
 	t.pushScope()
 	defer t.popScope()
@@ -269,6 +268,7 @@ func (t *translator) columnConstraint(c *pg.Constraint, col string, def *tableDe
 		}
 		return name + "DEFAULT (" + t.assignCoerce(v, x, colType) + ")"
 	case pg.ConstrType_CONSTR_PRIMARY:
+		t.indexStorageParams(c.Options)
 		if col == def.rowid {
 			return ""
 		}
@@ -294,9 +294,10 @@ func (t *translator) sharedConstraint(c *pg.Constraint) string {
 	if c.SkipValidation {
 		t.unsupported("NOT VALID")
 	}
-	if len(c.Including) > 0 || len(c.Options) > 0 || c.Indexspace != "" || c.Indexname != "" {
+	if len(c.Including) > 0 || c.Indexspace != "" || c.Indexname != "" {
 		t.unsupported("index options on a constraint")
 	}
+	t.indexStorageParams(c.Options)
 	cols := ""
 	if len(c.Keys) > 0 {
 		cols = " (" + identList(nameList(c.Keys)) + ")"

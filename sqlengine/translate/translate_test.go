@@ -370,6 +370,40 @@ func TestTranslateDDLFields(t *testing.T) {
 	}
 }
 
+func TestTranslateStorageParameters(t *testing.T) {
+	ok := []string{
+		"CREATE TABLE ff (a int) WITH (fillfactor=100)",
+		"CREATE TABLE ff (a int) WITH (autovacuum_enabled=false, toast.autovacuum_enabled=off, parallel_workers=2, oids=false)",
+		"CREATE TABLE ff (a int) WITH (autovacuum_vacuum_scale_factor=0.2, vacuum_index_cleanup=auto)",
+		"CREATE INDEX ff_i ON users (id) WITH (fillfactor=70, deduplicate_items=off)",
+		"CREATE TABLE ff (a int PRIMARY KEY WITH (fillfactor=80), b int, UNIQUE (b) WITH (fillfactor=90))",
+	}
+	for _, q := range ok {
+		if _, err := SQL(q, testSchema(), testOptions()); err != nil {
+			t.Errorf("SQL(%q): %v", q, err)
+		}
+	}
+	bad := []struct{ in, code, msg, detail string }{
+		{"CREATE TABLE ff (a int) WITH (nosuch=1)", pgerror.InvalidParameterValue, `unrecognized parameter "nosuch"`, ""},
+		{"CREATE TABLE ff (a int) WITH (fillfactor=5)", pgerror.InvalidParameterValue, `value 5 out of bounds for option "fillfactor"`, `Valid values are between "10" and "100".`},
+		{"CREATE TABLE ff (a int) WITH (fillfactor='x')", pgerror.InvalidParameterValue, `invalid value for integer option "fillfactor": x`, ""},
+		{"CREATE TABLE ff (a int) WITH (fillfactor)", pgerror.InvalidParameterValue, `invalid value for integer option "fillfactor": true`, ""},
+		{"CREATE TABLE ff (a int) WITH (toast.fillfactor=10)", pgerror.InvalidParameterValue, `unrecognized parameter "fillfactor"`, ""},
+		{"CREATE TABLE ff (a int) WITH (foo.bar=1)", pgerror.InvalidParameterValue, `unrecognized parameter namespace "foo"`, ""},
+		{"CREATE TABLE ff (a int) WITH (autovacuum_enabled=maybe)", pgerror.InvalidParameterValue, `invalid value for boolean option "autovacuum_enabled": maybe`, ""},
+		{"CREATE TABLE ff (a int) WITH (oids=true)", pgerror.FeatureNotSupported, "OIDS", ""},
+		{"CREATE INDEX ff_i ON users (id) WITH (nosuch=1)", pgerror.InvalidParameterValue, `unrecognized parameter "nosuch"`, ""},
+		{"CREATE TABLE ff (a int PRIMARY KEY WITH (fillfactor=1))", pgerror.InvalidParameterValue, `value 1 out of bounds for option "fillfactor"`, `Valid values are between "10" and "100".`},
+	}
+	for _, c := range bad {
+		_, err := SQL(c.in, testSchema(), testOptions())
+		pe := pgerror.As(err)
+		if pe == nil || pe.Code != c.code || !strings.Contains(pe.Message, c.msg) || pe.Detail != c.detail {
+			t.Errorf("SQL(%q) = %v, want %s %q %q", c.in, err, c.code, c.msg, c.detail)
+		}
+	}
+}
+
 func TestTranslateDDLErrors(t *testing.T) {
 	cases := map[string]string{
 		"CREATE TABLE t5 (code text PRIMARY KEY, n serial)":                                            "serial",
