@@ -262,3 +262,33 @@ func TestStorageParameters(t *testing.T) {
 	_, err = c.Exec(context.Background(), `create table ff (a int) with (fillfactor=5)`)
 	wantCode(t, err, "22023")
 }
+
+// TestJSONBOperators runs jsonb operators and functions in writes on a
+// three-node cluster and reads them back as PostgreSQL prints jsonb.
+func TestJSONBOperators(t *testing.T) {
+	c := servertest.NewCluster(t, 3)
+	conn := connect(t, c.Leader())
+	mustExec(t, conn, `CREATE TABLE docs (id int PRIMARY KEY, body jsonb NOT NULL)`)
+	mustExec(t, conn, `INSERT INTO docs VALUES (1, $1), (2, jsonb_build_object('tags', ARRAY['x','y'], 'n', 2, 'ok', true))`,
+		`{"name": "a", "meta": {"views": 1}}`)
+	mustExec(t, conn, `UPDATE docs SET body = jsonb_set(body, '{meta,views}', to_jsonb((body #>> '{meta,views}')::int + 1)) WHERE body ? 'meta'`)
+	mustExec(t, conn, `UPDATE docs SET body = (body || '{"extra": [1, 2]}') - 'n' WHERE body @> '{"ok": true}'`)
+	c.RequireConverged()
+	for _, n := range append([]*servertest.Node{c.Leader()}, c.Followers()...) {
+		got := queryStrings(t, connect(t, n), `SELECT body::text FROM docs ORDER BY id`)
+		want := []string{`{"meta": {"views": 2}, "name": "a"}`, `{"ok": true, "tags": ["x", "y"], "extra": [1, 2]}`}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("bodies = %q, want %q", got, want)
+		}
+	}
+	tags := queryStrings(t, conn, `SELECT t FROM docs, jsonb_array_elements_text(body -> 'tags') t ORDER BY t`)
+	if strings.Join(tags, ",") != "x,y" {
+		t.Fatalf("tags = %q", tags)
+	}
+	agg := queryStrings(t, conn, `SELECT jsonb_object_agg(id, body ->> 'name')::text FROM docs`)
+	if agg[0] != `{"1": "a", "2": null}` {
+		t.Fatalf("jsonb_object_agg = %q", agg)
+	}
+	_, err := conn.Exec(context.Background(), `SELECT '{"a": 1}'::jsonb - 1`)
+	wantCode(t, err, "22023")
+}

@@ -381,13 +381,13 @@ func buildClientFunctions() map[string]bool {
 // registerWriteFunctions and registerReadFunctions install.
 func registeredFunctionNames() []string {
 	var names []string
-	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(), srfFuncs(nil),
+	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(), srfFuncs(nil), jsonbFuncs(),
 		catalogFuncs(nil), checksumFuncs()} {
 		for _, f := range fns {
 			names = append(names, f.name)
 		}
 	}
-	names = append(names, "pg_dt_arith", "pg_array_agg")
+	names = append(names, "pg_dt_arith", "pg_array_agg", "pg_json_agg")
 	for name := range writeFuncs(&detState{}) {
 		names = append(names, name)
 	}

@@ -76,6 +76,7 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	fns = append(fns, mathFuncs()...)
 	fns = append(fns, arrayFuncs()...)
 	fns = append(fns, srfFuncs(regex)...)
+	fns = append(fns, jsonbFuncs()...)
 	fns = append(fns, catalogFuncs(state)...)
 	fns = append(fns, checksumFuncs()...)
 	for _, f := range fns {
@@ -89,6 +90,10 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	newArrayAgg := func() *arrayAgg { return &arrayAgg{meter: meter} }
 	if err := conn.RegisterAggregator("pg_array_agg", newArrayAgg, true); err != nil { // recovers in Step and Done
 		return fmt.Errorf("register aggregate pg_array_agg: %w", err)
+	}
+	newJSONAgg := func() *jsonAgg { return &jsonAgg{meter: meter} }
+	if err := conn.RegisterAggregator("pg_json_agg", newJSONAgg, true); err != nil { // recovers in Step and Done
+		return fmt.Errorf("register aggregate pg_json_agg: %w", err)
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ func TestSetReturningFunctions(t *testing.T) {
 		{"unnest in a select list", `SELECT unnest(ARRAY[1,2,3]) AS x, generate_subscripts(ARRAY[5,6], 1) AS s`,
 			[]string{"1|1", "2|2", "3|<nil>"}},
 		{"select-list unnest per row", `SELECT id, unnest(tags::text[]) FROM t ORDER BY 1, 2`, []string{"1|p", "1|q", "2|r"}},
+		{"a one-column function's alias is its value", `SELECT t FROM jsonb_array_elements_text('["a"]') t`, []string{"a"}},
 		{"generate_subscripts", `SELECT * FROM generate_subscripts(ARRAY['a','b','c'], 1)`, []string{"1", "2", "3"}},
 		{"generate_subscripts reverse", `SELECT * FROM generate_subscripts(ARRAY['a','b'], 1, true)`, []string{"2", "1"}},
 		{"generate_subscripts other dimension", `SELECT count(*) FROM generate_subscripts(ARRAY[1], 2)`, []string{"0"}},
@@ -109,4 +110,20 @@ func runPG(t *testing.T, db *sql.DB, state *catalogState, pg string) []string {
 		t.Fatalf("SQLite refused %q (from %q): %v", sts[0].SQL, pg, err)
 	}
 	return renderRows(t, rows)
+}
+
+// translateFor translates one query against the state's schema.
+func translateFor(state *catalogState, pg string) (string, error) {
+	sts, err := translate.SQL(pg, state.Get(), translate.Options{})
+	if err != nil {
+		return "", err
+	}
+	return sts[0].SQL, nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

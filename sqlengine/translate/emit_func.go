@@ -66,11 +66,8 @@ var funcSpecs = map[string]funcSpec{
 	"now":                 fixedFunc("pg_now", pgvalue.OIDTimestamptz), "transaction_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
 	"statement_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz), "clock_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
 	"random": fixedFunc("pg_random", pgvalue.OIDFloat8), "gen_random_uuid": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
-	"uuid_generate_v4":  fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
-	"json_build_object": fixedFunc("json_object", pgvalue.OIDJSON), "jsonb_build_object": fixedFunc("json_object", pgvalue.OIDJSONB),
-	"json_agg": fixedFunc("json_group_array", pgvalue.OIDJSON), "jsonb_agg": fixedFunc("json_group_array", pgvalue.OIDJSONB),
-	"to_json": fixedFunc("pg_to_json", pgvalue.OIDJSON), "to_jsonb": fixedFunc("pg_to_json", pgvalue.OIDJSONB),
-	"date": fixedFunc("date", pgvalue.OIDDate), "strftime": fixedFunc("strftime", pgvalue.OIDText), "datetime": fixedFunc("datetime", pgvalue.OIDText),
+	"uuid_generate_v4": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
+	"date":             fixedFunc("date", pgvalue.OIDDate), "strftime": fixedFunc("strftime", pgvalue.OIDText), "datetime": fixedFunc("datetime", pgvalue.OIDText),
 	"julianday": fixedFunc("julianday", pgvalue.OIDFloat8), "unixepoch": fixedFunc("unixepoch", pgvalue.OIDInt8),
 	// window functions (SQLite built-ins)
 	"row_number": fixedFunc("row_number", pgvalue.OIDInt8), "rank": fixedFunc("rank", pgvalue.OIDInt8), "dense_rank": fixedFunc("dense_rank", pgvalue.OIDInt8),
@@ -123,7 +120,7 @@ var sqliteStateFuncs = map[string]bool{"last_insert_rowid": true, "changes": tru
 var knownUnsupported = map[string]bool{
 	"txid_current": true, "nextval": true, "currval": true, "setval": true, "lastval": true,
 	"regexp_replace": true, "regexp_match": true, "regexp_matches": true,
-	"generate_series": true, "set_config": true,
+	"generate_series": true, "set_config": true, "jsonb_insert": true, "jsonb_path_query": true,
 }
 
 func firstX(xs []xtype) xtype {
@@ -255,6 +252,11 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 	case "octet_length":
 		args, _ := t.funcArgs(f)
 		return "length(CAST(" + args + " AS BLOB))", typed(pgvalue.OIDInt4), true
+	case "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array", "to_json", "to_jsonb",
+		"json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "jsonb_set", "jsonb_set_lax", "jsonb_strip_nulls",
+		"json_strip_nulls", "jsonb_pretty", "json_array_length", "jsonb_array_length", "json_extract_path",
+		"jsonb_extract_path", "json_extract_path_text", "jsonb_extract_path_text":
+		return t.jsonFunc(name, f) // emit_json.go
 	case "jsonb_typeof", "json_typeof":
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +

@@ -90,6 +90,9 @@ func (t *translator) unaryOp(op string, arg *pg.Node) (string, xtype) {
 func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 	l, lx := t.operand(ln)
 	r, rx := t.operand(rn)
+	if s, x, ok := t.jsonOperator(op, ln, rn, l, r, lx, rx); ok { // emit_json.go
+		return s, x
+	}
 	switch {
 	case comparisonOps[op]:
 		l, r = t.unify(ln, rn, l, r, lx, rx)

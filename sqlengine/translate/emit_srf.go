@@ -204,6 +204,9 @@ func (t *translator) srfColumn(names []string) string {
 			if ok && r.srf {
 				return c.expr
 			}
+			if !ok && r.srf && r.name == names[0] && len(r.cols) == 1 {
+				return r.cols[0].expr // a one-column function's alias is its value
+			}
 			srf = srf || r.srf
 			if ok || may {
 				others = append(others, r)
