@@ -147,11 +147,13 @@ func TestSetReturningFunctionsReplicate(t *testing.T) {
 		`{"b": "2", "a": "1", "c": null}`)
 	mustExec(t, conn, `INSERT INTO kv (k, n) SELECT 'w' || w, length(w) FROM regexp_split_to_table('one two three', ' ') w`)
 	mustExec(t, conn, `UPDATE kv SET v = (SELECT string_agg(x, '-') FROM unnest(ARRAY['p', k]) x) WHERE v IS NULL`)
+	mustExec(t, conn, `INSERT INTO kv SELECT 'z', string_agg(DISTINCT substr(v, 1, 1), ',' ORDER BY substr(v, 1, 1) DESC),
+		percentile_disc(0.5) WITHIN GROUP (ORDER BY n) FROM kv`)
 	c.RequireConverged()
 	for _, f := range c.Followers() {
 		fc := connect(t, f)
 		got := queryStrings(t, fc, `SELECT k || '=' || v || '/' || n FROM kv ORDER BY k`)
-		want := "a=1/1,b=2/2,c=p-c/3,wone=p-wone/3,wthree=p-wthree/5,wtwo=p-wtwo/3"
+		want := "a=1/1,b=2/2,c=p-c/3,wone=p-wone/3,wthree=p-wthree/5,wtwo=p-wtwo/3,z=p,2,1/3"
 		if strings.Join(got, ",") != want {
 			t.Fatalf("follower rows = %q, want %s", got, want)
 		}

@@ -387,7 +387,7 @@ func registeredFunctionNames() []string {
 			names = append(names, f.name)
 		}
 	}
-	names = append(names, "pg_dt_arith", "pg_array_agg", "pg_json_agg")
+	names = append(names, "pg_dt_arith", "pg_array_agg", "pg_json_agg", "pg_string_agg", "pg_ordered_set")
 	for name := range writeFuncs(&detState{}) {
 		names = append(names, name)
 	}

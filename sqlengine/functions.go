@@ -91,6 +91,14 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	if err := conn.RegisterAggregator("pg_array_agg", newArrayAgg, true); err != nil { // recovers in Step and Done
 		return fmt.Errorf("register aggregate pg_array_agg: %w", err)
 	}
+	newStringAgg := func() *stringAgg { return &stringAgg{meter: meter} }
+	if err := conn.RegisterAggregator("pg_string_agg", newStringAgg, true); err != nil { // recovers in Step and Done
+		return fmt.Errorf("register aggregate pg_string_agg: %w", err)
+	}
+	newOrderedSet := func() *orderedSet { return &orderedSet{meter: meter} }
+	if err := conn.RegisterAggregator("pg_ordered_set", newOrderedSet, true); err != nil { // recovers in Step and Done
+		return fmt.Errorf("register aggregate pg_ordered_set: %w", err)
+	}
 	newJSONAgg := func() *jsonAgg { return &jsonAgg{meter: meter} }
 	if err := conn.RegisterAggregator("pg_json_agg", newJSONAgg, true); err != nil { // recovers in Step and Done
 		return fmt.Errorf("register aggregate pg_json_agg: %w", err)

@@ -143,7 +143,10 @@ func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 		return s, x
 	}
 	if f.AggWithinGroup {
-		t.unsupported("WITHIN GROUP")
+		return t.orderedSetAgg(name, f)
+	}
+	if name == "string_agg" && f.AggDistinct {
+		return t.distinctStringAgg(f)
 	}
 	if f.FuncVariadic {
 		t.unsupported("VARIADIC")
@@ -167,6 +170,61 @@ func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 		res = spec.fn(xs)
 	}
 	return spec.to + "(" + args + ")" + t.funcDecorations(f), res
+}
+
+// distinctStringAgg emits string_agg(DISTINCT x, sep [ORDER BY …]):
+// SQLite allows DISTINCT over one argument only, so value and separator
+// travel as one JSON array to the engine's pg_string_agg.
+func (t *translator) distinctStringAgg(f *pg.FuncCall) (string, xtype) {
+	if len(f.Args) != 2 || f.Over != nil {
+		t.fail(undefinedFunction("string_agg", nil))
+	}
+	x, _ := t.expr(f.Args[0])
+	sep, _ := t.expr(f.Args[1])
+	s := "pg_string_agg(DISTINCT json_array(" + sep + ", " + x + ")"
+	if len(f.AggOrder) > 0 {
+		s += " ORDER BY " + t.sortList(f.AggOrder)
+	}
+	return s + ")" + t.funcDecorations(f), typed(pgvalue.OIDText)
+}
+
+// orderedSetAgg emits percentile_cont, percentile_disc and mode() WITHIN
+// GROUP (ORDER BY x) through the engine's pg_ordered_set.
+func (t *translator) orderedSetAgg(name string, f *pg.FuncCall) (string, xtype) {
+	kinds := map[string]string{"percentile_cont": "cont", "percentile_disc": "disc", "mode": "mode"}
+	kind, ok := kinds[name]
+	if !ok {
+		t.unsupported("WITHIN GROUP with %s", name)
+	}
+	if len(f.AggOrder) != 1 || f.Over != nil || f.AggDistinct {
+		t.unsupported("this use of %s", name)
+	}
+	sb := f.AggOrder[0].GetSortBy()
+	if sb == nil || sb.UseOp != nil {
+		t.unsupported("this use of %s", name)
+	}
+	desc := "0"
+	if sb.SortbyDir == pg.SortByDir_SORTBY_DESC {
+		desc = "1"
+	}
+	x, xt := t.expr(sb.Node)
+	frac := "NULL"
+	switch {
+	case kind == "mode" && len(f.Args) != 0, kind != "mode" && len(f.Args) != 1:
+		t.fail(undefinedFunction(name, nil))
+	case kind != "mode":
+		var fx xtype
+		frac, fx = t.expr(f.Args[0])
+		if fx.t != nil && fx.t.Category == 'A' {
+			t.unsupported("%s with an array of fractions", name)
+		}
+		t.hintParam(f.Args[0], TypeByOID(pgvalue.OIDFloat8))
+	}
+	res := xtype{t: xt.t, mod: -1}
+	if kind == "cont" {
+		res = typed(pgvalue.OIDFloat8)
+	}
+	return "pg_ordered_set('" + kind + "', " + desc + ", " + frac + ", " + x + ")" + t.funcDecorations(f), res
 }
 
 // funcName strips pg_catalog and refuses other qualifiers.

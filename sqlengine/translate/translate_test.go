@@ -240,6 +240,8 @@ func TestTranslateErrors(t *testing.T) {
 		{"SELECT ARRAY[1] @> ARRAY[1]", pgerror.FeatureNotSupported, "@>"},
 		{"SELECT x FROM users WHERE x SIMILAR TO 'a'", pgerror.FeatureNotSupported, "SIMILAR"},
 		{"SELECT 1 FROM users GROUP BY ROLLUP (id)", pgerror.FeatureNotSupported, "ROLLUP"},
+		{"SELECT rank(1) WITHIN GROUP (ORDER BY id) FROM users", pgerror.FeatureNotSupported, "WITHIN GROUP with rank"},
+		{"SELECT percentile_cont(ARRAY[0.5]) WITHIN GROUP (ORDER BY id) FROM users", pgerror.FeatureNotSupported, "array of fractions"},
 		{"SELECT * FROM lower('x')", pgerror.FeatureNotSupported, "function lower in FROM"},
 		{"SELECT * FROM ROWS FROM (unnest(ARRAY[1]), unnest(ARRAY[2]))", pgerror.FeatureNotSupported, "ROWS FROM"},
 		{"SELECT 1 + unnest(ARRAY[1])", pgerror.FeatureNotSupported, "set-returning function unnest"},
