@@ -215,7 +215,7 @@ func (t *translator) orderedSetAgg(name string, f *pg.FuncCall) (string, xtype) 
 	case kind != "mode":
 		var fx xtype
 		frac, fx = t.expr(f.Args[0])
-		if fx.t != nil && fx.t.Category == 'A' {
+		if fx.t != nil && fx.t.Category == 'A' || f.Args[0].GetAArrayExpr() != nil {
 			t.unsupported("%s with an array of fractions", name)
 		}
 		t.hintParam(f.Args[0], TypeByOID(pgvalue.OIDFloat8))
