@@ -40,12 +40,19 @@ func TestPsqlDescribeAsPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(path, "-X", "-d", n.DSN(), "-c", `\d items`, "-c", `\d+ items`, "-c", `\df`,
-		"-c", `\dfS pg_catalog.nosuch*`, "-c", `\di`, "-c", `\dv`).CombinedOutput()
+		"-c", `\dfS pg_catalog.nosuch*`, "-c", `\di`, "-c", `\dv`, "-c", `\d v`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
 	if string(out) != string(want) {
 		t.Fatalf("psql output differs from PostgreSQL's\n got:\n%s\nwant:\n%s", out, want)
+	}
+
+	// \d+ of a view answers (its definition is pgraft's SQL, not
+	// PostgreSQL's deparsed query).
+	out, err = exec.Command(path, "-X", "-d", n.DSN(), "-v", "ON_ERROR_STOP=1", "-c", `\d+ v`).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "View definition:") || !strings.Contains(string(out), "| integer |") {
+		t.Fatalf("\\d+ v: %v\n%s", err, out)
 	}
 
 	// pgraft's integer range checks are in no catalog, and still enforce.

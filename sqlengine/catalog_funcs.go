@@ -127,7 +127,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 	}
 	for _, name := range []string{"pg_get_statisticsobjdef_columns", "obj_description", "col_description",
 		"shobj_description", "pg_get_serial_sequence", "pg_get_triggerdef", "pg_get_functiondef",
-		"pg_get_function_arguments", "pg_get_function_result", "pg_get_function_identity_arguments"} {
+		"pg_get_function_arguments", "pg_get_function_result", "pg_get_function_identity_arguments", "pg_get_ruledef"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(nil)})
 	}
 	for _, name := range []string{"has_table_privilege", "has_schema_privilege", "has_database_privilege",
@@ -155,6 +155,11 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 	}
 	typeOf := func(a []any) (*translate.PGType, int32, bool) {
 		t, col, decl := column(a)
+		if t == nil {
+			if rt := models.get(asString(orEmpty(a[0]))).viewRowidType(col, decl); rt != "" {
+				return translate.TypeByName(rt), -1, false
+			}
+		}
 		isRowid := t != nil && t.rowidPK != "" && strings.EqualFold(t.rowidPK, col)
 		typ, mod := columnType(decl, rowidTypeOf(t), isRowid)
 		return typ, mod, isRowid && t.ddl.autoincrement

@@ -42,3 +42,21 @@ func TestUniqueIndexName(t *testing.T) {
 		}
 	}
 }
+
+func TestViewRowidType(t *testing.T) {
+	m := buildSchemaModel([]schemaRow{
+		{typ: "table", name: "a", tblName: "a", rowid: 1, sql: `CREATE TABLE a ("id" INTEGER /*pg:int4*/ PRIMARY KEY, "x" INT4)`},
+		{typ: "table", name: "b", tblName: "b", rowid: 2, sql: `CREATE TABLE b ("bid" INTEGER /*pg:int8*/ PRIMARY KEY)`},
+	})
+	for _, tc := range []struct{ col, decl, want string }{
+		{"id", "INTEGER", "int4"}, {"bid", "integer", "int8"}, {"renamed", "INTEGER", ""}, {"x", "INT4", ""},
+	} {
+		if got := m.viewRowidType(tc.col, tc.decl); got != tc.want {
+			t.Errorf("viewRowidType(%s, %s) = %q, want %q", tc.col, tc.decl, got, tc.want)
+		}
+	}
+	one := buildSchemaModel([]schemaRow{{typ: "table", name: "a", tblName: "a", rowid: 1, sql: `CREATE TABLE a ("id" INTEGER /*pg:int4*/ PRIMARY KEY)`}})
+	if got := one.viewRowidType("renamed", "INTEGER"); got != "int4" {
+		t.Errorf("one rowid type everywhere: %q", got)
+	}
+}

@@ -93,6 +93,7 @@ var funcSpecs = map[string]funcSpec{
 	"pg_type_is_visible":     fixedFunc("pg_type_is_visible", pgvalue.OIDBool),
 	"pg_get_function_result": fixedFunc("pg_get_function_result", pgvalue.OIDText), "pg_get_function_arguments": fixedFunc("pg_get_function_arguments", pgvalue.OIDText),
 	"pg_get_function_identity_arguments": fixedFunc("pg_get_function_identity_arguments", pgvalue.OIDText),
+	"pg_get_ruledef":                     fixedFunc("pg_get_ruledef", pgvalue.OIDText),
 	"pg_advisory_lock":                   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
 	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", pgvalue.OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
 	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", pgvalue.OIDBool),
