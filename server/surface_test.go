@@ -167,10 +167,10 @@ func TestSetReturningFunctionsReplicate(t *testing.T) {
 	}
 }
 
-// TestUniqueViolationAsPostgres checks the constraint name and the DETAIL
+// TestConstraintViolationsAsPostgres checks the constraint name and the DETAIL
 // ORMs parse, on a three-node cluster through the leader and a follower
 // (which forwards the write): every node reports the entry's error alike.
-func TestUniqueViolationAsPostgres(t *testing.T) {
+func TestConstraintViolationsAsPostgres(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
 	leader := connect(t, c.Leader())
 	mustExec(t, leader, `CREATE TABLE items (id int PRIMARY KEY, email text UNIQUE, qty int)`)
@@ -202,6 +202,20 @@ func TestUniqueViolationAsPostgres(t *testing.T) {
 				pe.Message != `duplicate key value violates unique constraint "`+tc.constraint+`"` {
 				t.Errorf("%s: %q / %q / %q, want constraint %q, detail %q", tc.sql, pe.Message, pe.ConstraintName, pe.Detail, tc.constraint, tc.detail)
 			}
+		}
+	}
+
+	// A foreign key an INSERT breaks is named, with the missing key.
+	mustExec(t, leader, `CREATE TABLE p (id int PRIMARY KEY)`)
+	mustExec(t, leader, `CREATE TABLE ch (id int PRIMARY KEY, pid int REFERENCES p (id))`)
+	mustExec(t, leader, `INSERT INTO p VALUES (1)`)
+	for _, conn := range []*pgx.Conn{leader, follower} {
+		_, err := conn.Exec(context.Background(), `INSERT INTO ch VALUES (1, 1), (2, NULL), (3, $1)`, 5)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23503" || pe.ConstraintName != "ch_pid_fkey" ||
+			pe.Message != `insert or update on table "ch" violates foreign key constraint "ch_pid_fkey"` ||
+			pe.Detail != `Key (pid)=(5) is not present in table "p".` {
+			t.Errorf("foreign key violation: %#v", err)
 		}
 	}
 	c.RequireConverged()

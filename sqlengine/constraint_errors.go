@@ -36,15 +36,7 @@ func (e *Engine) describeUnique(ctx context.Context, q string, args []any, pe *p
 	if table == "" || len(cols) == 0 {
 		return pe
 	}
-	var rows []schemaRow
-	err := e.withInternal(func() (err error) {
-		rows, err = readSchemaRows(ctx, e.wconn)
-		return err
-	})
-	if err != nil {
-		return pe
-	}
-	m := buildSchemaModel(rows)
+	m := e.currentModel(ctx)
 	t := m.tables[table]
 	if t == nil {
 		return pe
@@ -57,6 +49,107 @@ func (e *Engine) describeUnique(ctx context.Context, q string, args []any, pe *p
 		pe.Detail = "Key (" + strings.Join(cols, ", ") + ")=(" + strings.Join(vals, ", ") + ") already exists."
 	}
 	return pe
+}
+
+// currentModel is the schema model as the write connection sees it now,
+// the statement's own transaction included (empty if it cannot be read).
+func (e *Engine) currentModel(ctx context.Context) *schemaModel {
+	var rows []schemaRow
+	err := e.withInternal(func() (err error) {
+		rows, err = readSchemaRows(ctx, e.wconn)
+		return err
+	})
+	if err != nil {
+		rows = nil
+	}
+	return buildSchemaModel(rows)
+}
+
+// describeForeignKey names the foreign key an INSERT broke and the key it
+// did not find, as PostgreSQL does:
+//
+//	insert or update on table "c" violates foreign key constraint "c_pid_fkey"
+//	DETAIL: Key (pid)=(5) is not present in table "p".
+//
+// SQLite says only "FOREIGN KEY constraint failed"; a probe like
+// probeDuplicate's finds the first row of the INSERT whose key is in no
+// row of the referenced table. Other statements keep SQLite's message.
+func (e *Engine) describeForeignKey(ctx context.Context, q string, args []any, pe *pgerror.Error) *pgerror.Error {
+	table := insertTable(q)
+	if table == "" {
+		return pe
+	}
+	m := e.currentModel(ctx)
+	t := m.tables[table]
+	if t == nil {
+		return pe
+	}
+	target, source, ok := splitInsert(q, t)
+	if !ok {
+		return pe
+	}
+	for _, c := range t.constraints {
+		if c.kind != 'f' || c.deferred || len(c.refCols) != len(c.cols) {
+			continue
+		}
+		vals, ok := e.probeMissingKey(ctx, source, args, target, c)
+		if !ok {
+			continue
+		}
+		return &pgerror.Error{Code: pgerror.ForeignKeyViolation, Table: table, Constraint: c.name,
+			Message: "insert or update on table \"" + table + "\" violates foreign key constraint \"" + c.name + "\"",
+			Detail:  "Key (" + strings.Join(c.cols, ", ") + ")=(" + strings.Join(vals, ", ") + ") is not present in table \"" + c.refTable + "\"."}
+	}
+	return pe
+}
+
+// probeMissingKey finds the first row of an INSERT's source whose foreign
+// key (all columns non-NULL) matches no row of the referenced table.
+func (e *Engine) probeMissingKey(ctx context.Context, source string, args []any, target []string, c constraintDef) ([]string, bool) {
+	pos := make([]int, len(c.cols))
+	for i, k := range c.cols {
+		pos[i] = -1
+		for j, col := range target {
+			if strings.EqualFold(col, k) {
+				pos[i] = j
+			}
+		}
+		if pos[i] < 0 {
+			return nil, false // the key gets a default: no probe
+		}
+	}
+	names := make([]string, len(target))
+	for i := range target {
+		names[i] = "c" + strconv.Itoa(i+1)
+	}
+	var notNull, match, out []string
+	for i, k := range c.refCols {
+		col := `n."c` + strconv.Itoa(pos[i]+1) + `"`
+		notNull = append(notNull, col+" IS NOT NULL")
+		match = append(match, "x."+translate.QuoteIdent(k)+" = "+col)
+		out = append(out, col)
+	}
+	probe := `WITH "pg_src"(` + strings.Join(names, ", ") + `) AS (` + source + `), ` +
+		`"pg_num" AS (SELECT row_number() OVER () AS "pg_rn", * FROM "pg_src") ` +
+		`SELECT ` + strings.Join(out, ", ") + ` FROM "pg_num" n WHERE ` + strings.Join(notNull, " AND ") +
+		` AND NOT EXISTS (SELECT 1 FROM ` + translate.QuoteIdent(c.refTable) + ` x WHERE ` + strings.Join(match, " AND ") +
+		`) ORDER BY n."pg_rn" LIMIT 1`
+	return e.probeRow(ctx, probe, args, len(c.cols), func(i int) *translate.PGType { return nil })
+}
+
+// insertTable is the table a translated INSERT writes, "" for any other
+// statement.
+func insertTable(q string) string {
+	toks := tokenizeSQL(q)
+	for i := 0; i+1 < len(toks) && i < 4; i++ {
+		if !toks[0].word("INSERT") {
+			return ""
+		}
+		if toks[i].word("INTO") && toks[i+1].ident() {
+			return toks[i+1].val
+		}
+	}
+	return ""
 }
 
 // uniqueColumns reads the key's columns back from the DETAIL MapError wrote.
@@ -137,6 +230,14 @@ func (e *Engine) probeDuplicate(ctx context.Context, q string, args []any, t *mo
 		`SELECT ` + strings.Join(out, ", ") + ` FROM "pg_num" n WHERE EXISTS (SELECT 1 FROM ` +
 		translate.QuoteIdent(t.row.name) + ` x WHERE ` + strings.Join(inTable, " AND ") + `) OR EXISTS (SELECT 1 FROM "pg_num" m WHERE m."pg_rn" < n."pg_rn" AND ` +
 		strings.Join(earlier, " AND ") + `) ORDER BY n."pg_rn" LIMIT 1`
+	return e.probeRow(ctx, probe, args, len(key), func(i int) *translate.PGType { return keyType(t, key[i]) })
+}
+
+// probeRow runs a probe under the statement's budget and prints the first
+// row's n values as PostgreSQL's output functions would (typ gives each
+// column's type, nil when unknown); ok is false when there is none or the
+// probe failed.
+func (e *Engine) probeRow(ctx context.Context, probe string, args []any, n int, typ func(int) *translate.PGType) ([]string, bool) {
 	e.wauth.beginClient(probe)
 	rs, err := e.wconn.QueryContext(ctx, probe, args...)
 	if err != nil {
@@ -146,17 +247,17 @@ func (e *Engine) probeDuplicate(ctx context.Context, q string, args []any, t *mo
 	if !rs.Next() {
 		return nil, false
 	}
-	vals := make([]any, len(key))
-	ptrs := make([]any, len(key))
+	vals := make([]any, n)
+	ptrs := make([]any, n)
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
 	if rs.Scan(ptrs...) != nil {
 		return nil, false
 	}
-	text := make([]string, len(key))
+	text := make([]string, n)
 	for i, v := range vals {
-		text[i] = keyText(v, keyType(t, key[i]))
+		text[i] = keyText(v, typ(i))
 	}
 	return text, true
 }

@@ -60,3 +60,13 @@ func TestViewRowidType(t *testing.T) {
 		t.Errorf("one rowid type everywhere: %q", got)
 	}
 }
+
+func TestInsertTable(t *testing.T) {
+	for q, want := range map[string]string{
+		`INSERT INTO "ch" ("id") VALUES (1)`: "ch", `INSERT INTO t SELECT 1`: "t", `UPDATE t SET a = 1`: "", `WITH x AS (SELECT 1) INSERT INTO t SELECT 1`: "",
+	} {
+		if got := insertTable(q); got != want {
+			t.Errorf("insertTable(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
