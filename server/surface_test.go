@@ -312,6 +312,16 @@ func TestJSONBOperators(t *testing.T) {
 	if agg[0] != `{"1": "a", "2": null}` {
 		t.Fatalf("jsonb_object_agg = %q", agg)
 	}
+	// Parameters take the type the operator gives them.
+	var n int64
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM docs WHERE body @> $1 OR body ? $2`,
+		map[string]any{"ok": true}, "meta").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("@> and ? with parameters: %d, %v", n, err)
+	}
+	var name string
+	if err := conn.QueryRow(context.Background(), `SELECT body ->> $1 FROM docs WHERE id = 1`, "name").Scan(&name); err != nil || name != "a" {
+		t.Fatalf("->> with a parameter: %q, %v", name, err)
+	}
 	_, err := conn.Exec(context.Background(), `SELECT '{"a": 1}'::jsonb - 1`)
 	wantCode(t, err, "22023")
 }
