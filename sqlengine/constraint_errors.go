@@ -26,7 +26,7 @@ import (
 // reports the same text (it is part of an entry's result); the probe runs
 // under what is left of the statement's work budget and, being a query, is
 // stopped without touching the transaction. Where no probe applies
-// (UPDATE, a key the INSERT does not list) the DETAIL has no values.
+// (UPDATE … FROM, a key the INSERT does not list) the DETAIL has no values.
 
 // describeUnique rewrites a unique violation's constraint name, message
 // and DETAIL. The caller holds the write connection; q and args are the
@@ -198,6 +198,9 @@ func uniqueIndexName(m *schemaModel, table string, cols []string) string {
 // probeDuplicate finds the values of the first duplicate key an INSERT
 // writes, as PostgreSQL prints them.
 func (e *Engine) probeDuplicate(ctx context.Context, q string, args []any, t *modelTable, key []string) ([]string, bool) {
+	if u, ok := splitUpdate(q); ok {
+		return e.probeUpdatedDuplicate(ctx, u, args, t, key)
+	}
 	target, source, ok := splitInsert(q, t)
 	if !ok {
 		return nil, false
@@ -260,6 +263,135 @@ func (e *Engine) probeRow(ctx context.Context, probe string, args []any, n int, 
 		text[i] = keyText(v, typ(i))
 	}
 	return text, true
+}
+
+// updateParts is what a probe needs of a translated single-table UPDATE.
+type updateParts struct {
+	table, alias string
+	set          map[string]string // column (lower case) → new value's SQL
+	where        string            // "" when there is none
+}
+
+// splitUpdate reads UPDATE t [AS a] SET c = e, … [WHERE …] [RETURNING …];
+// ok is false for anything else (FROM, row-valued SET, ORDER BY, LIMIT).
+func splitUpdate(q string) (updateParts, bool) {
+	toks := tokenizeSQL(q)
+	var u updateParts
+	if len(toks) < 5 || !toks[0].word("UPDATE") {
+		return u, false
+	}
+	i := 1
+	if toks[i].word("OR") {
+		i += 2
+	}
+	if i >= len(toks) || !toks[i].ident() {
+		return u, false
+	}
+	u.table = toks[i].val
+	i++
+	if i < len(toks) && toks[i].word("AS") {
+		i++
+	}
+	if i < len(toks) && toks[i].ident() && !toks[i].word("SET") {
+		u.alias = toks[i].val
+		i++
+	}
+	if i >= len(toks) || !toks[i].word("SET") {
+		return u, false
+	}
+	u.set = map[string]string{}
+	i++
+	for {
+		if i+2 >= len(toks) || !toks[i].ident() || toks[i+1].val != "=" {
+			return u, false
+		}
+		col := strings.ToLower(toks[i].val)
+		start, depth, j := toks[i+2].start, 0, i+2
+		end := len(q)
+		for ; j < len(toks); j++ {
+			tk := toks[j]
+			switch {
+			case tk.kind == 'p' && tk.val == "(":
+				depth++
+			case tk.kind == 'p' && tk.val == ")":
+				depth--
+			case depth == 0 && (tk.kind == 'p' && tk.val == "," || tk.word("WHERE") || tk.word("RETURNING") ||
+				tk.word("FROM") || tk.word("ORDER") || tk.word("LIMIT")):
+				end = tk.start
+			}
+			if end != len(q) {
+				break
+			}
+		}
+		u.set[col] = strings.TrimSpace(q[start:end])
+		if j >= len(toks) {
+			return u, true
+		}
+		switch {
+		case toks[j].val == ",":
+			i = j + 1
+			continue
+		case toks[j].word("RETURNING"):
+			return u, true
+		case toks[j].word("WHERE"):
+			wstart, wend, depth := toks[j].end, len(q), 0
+			for k := j + 1; k < len(toks); k++ {
+				switch {
+				case toks[k].kind == 'p' && toks[k].val == "(":
+					depth++
+				case toks[k].kind == 'p' && toks[k].val == ")":
+					depth--
+				case depth == 0 && (toks[k].word("RETURNING") || toks[k].word("ORDER") || toks[k].word("LIMIT")):
+					if !toks[k].word("RETURNING") {
+						return u, false
+					}
+					wend, k = toks[k].start, len(toks)
+				}
+			}
+			u.where = strings.TrimSpace(q[wstart:wend])
+			return u, true
+		}
+		return u, false
+	}
+}
+
+// probeUpdatedDuplicate finds the first row an UPDATE changes (in rowid
+// order, the order it writes them) whose new key is still held by a row it
+// has not reached yet or was given to a row before it.
+func (e *Engine) probeUpdatedDuplicate(ctx context.Context, u updateParts, args []any, t *modelTable, key []string) ([]string, bool) {
+	if t.ddl.withoutRowid {
+		return nil, false
+	}
+	from := translate.QuoteIdent(u.table)
+	if u.alias != "" {
+		from += " AS " + translate.QuoteIdent(u.alias)
+	}
+	self := translate.QuoteIdent(u.table)
+	if u.alias != "" {
+		self = translate.QuoteIdent(u.alias)
+	}
+	newKey := make([]string, len(key))
+	var inTable, earlier, out []string
+	for i, k := range key {
+		newKey[i] = self + "." + translate.QuoteIdent(k)
+		if expr, ok := u.set[strings.ToLower(k)]; ok {
+			newKey[i] = "(" + expr + ")"
+		}
+		newKey[i] += ` AS "k` + strconv.Itoa(i+1) + `"`
+		c := `u."k` + strconv.Itoa(i+1) + `"`
+		inTable = append(inTable, "x."+translate.QuoteIdent(k)+" = "+c)
+		earlier = append(earlier, `m."k`+strconv.Itoa(i+1)+`" = `+c)
+		out = append(out, c)
+	}
+	where := ""
+	if u.where != "" {
+		where = " WHERE " + u.where
+	}
+	probe := `WITH "pg_upd" AS (SELECT ` + self + `.rowid AS "pg_rid", ` + strings.Join(newKey, ", ") + ` FROM ` + from + where + `) ` +
+		`SELECT ` + strings.Join(out, ", ") + ` FROM "pg_upd" u WHERE EXISTS (SELECT 1 FROM ` + translate.QuoteIdent(u.table) +
+		` x WHERE ` + strings.Join(inTable, " AND ") + ` AND x.rowid <> u."pg_rid" AND (x.rowid > u."pg_rid" OR x.rowid NOT IN (SELECT "pg_rid" FROM "pg_upd")))` +
+		` OR EXISTS (SELECT 1 FROM "pg_upd" m WHERE m."pg_rid" < u."pg_rid" AND ` + strings.Join(earlier, " AND ") + `) ORDER BY u."pg_rid" LIMIT 1`
+	return e.probeRow(ctx, probe, args, len(key), func(i int) *translate.PGType { return keyType(t, key[i]) })
 }
 
 // keyType is a column's PostgreSQL type, nil when unknown.

@@ -70,3 +70,32 @@ func TestInsertTable(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitUpdate(t *testing.T) {
+	tests := []struct{ q, table, alias, set, where string }{
+		{`UPDATE "t" SET "a" = ?1, "b" = f(x, (1, 2)) WHERE "id" = 3 RETURNING "a" AS "a"`, "t", "", `a=?1;b=f(x, (1, 2))`, `"id" = 3`},
+		{`UPDATE t AS z SET a = 'x,y' WHERE (a = 'where')`, "t", "z", `a='x,y'`, `(a = 'where')`},
+		{`UPDATE t u SET a = a + 1`, "t", "u", `a=a + 1`, ""},
+		{`UPDATE t SET a = 1 FROM o WHERE o.id = t.id`, "", "", "", ""},
+		{`UPDATE t SET (a, b) = (1, 2)`, "", "", "", ""},
+		{`DELETE FROM t`, "", "", "", ""},
+	}
+	for _, tc := range tests {
+		u, ok := splitUpdate(tc.q)
+		set := ""
+		if ok {
+			var parts []string
+			for _, c := range []string{"a", "b"} {
+				if e, has := u.set[c]; has {
+					parts = append(parts, c+"="+e)
+				}
+			}
+			set = strings.Join(parts, ";")
+		} else {
+			u = updateParts{}
+		}
+		if u.table != tc.table || u.alias != tc.alias || set != tc.set || u.where != tc.where {
+			t.Errorf("splitUpdate(%q) = %q %q %q %q, want %q %q %q %q", tc.q, u.table, u.alias, set, u.where, tc.table, tc.alias, tc.set, tc.where)
+		}
+	}
+}
