@@ -142,6 +142,12 @@ func TestSetReturningFunctionsInFrom(t *testing.T) {
 	if strings.Join(idx, ",") != "docs_pkey:id" {
 		t.Fatalf("django index introspection = %q", idx)
 	}
+	// A catalog column keeps its type through a FROM subquery over *.
+	var unique, primary bool
+	if err := c.QueryRow(ctx, `SELECT indisunique, indisprimary FROM (SELECT * FROM pg_index i,
+		unnest(i.indkey, i.indoption) WITH ORDINALITY koi(key, option, arridx)) idx`).Scan(&unique, &primary); err != nil || !unique || !primary {
+		t.Fatalf("indisunique, indisprimary = %v, %v, %v", unique, primary, err)
+	}
 }
 
 // TestSetReturningFunctionsReplicate writes through set-returning

@@ -122,6 +122,10 @@ func (t *translator) rangeSubselect(r *pg.RangeSubselect) string {
 	}
 	body, cols := t.subquery(r.Subquery)
 	entry := &relEntry{cols: cols, known: cols != nil}
+	if cols == nil && (r.Alias == nil || len(r.Alias.Colnames) == 0) {
+		entry.cols = t.partial // typed columns of a * over a catalog relation
+	}
+	t.partial = nil
 	if r.Alias == nil {
 		t.scope.rels = append(t.scope.rels, entry)
 		return body

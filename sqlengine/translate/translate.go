@@ -92,6 +92,7 @@ type translator struct {
 	lits       *litExtract              // shape.go: constants become parameters; nil otherwise
 	tlistSRF   map[*pg.FuncCall]colInfo // set-returning calls of select lists, read from FROM (emit_srf.go)
 	starListed bool                     // a * was spelled out column by column (srfStar)
+	partial    []colInfo                // the typed columns of the last query whose * left its list unknown
 }
 
 func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st *Stmt, err error) {
