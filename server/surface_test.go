@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -154,13 +155,12 @@ func TestSetReturningFunctionsInFrom(t *testing.T) {
 // functions on a three-node cluster: every node applies the same rows.
 func TestSetReturningFunctionsReplicate(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
-	conn := connect(t, c.Leader())
-	mustExec(t, conn, `CREATE TABLE kv (k text PRIMARY KEY, v text, n bigint)`)
-	mustExec(t, conn, `INSERT INTO kv SELECT e.key, e.value, o FROM jsonb_each_text($1::jsonb) WITH ORDINALITY e(key, value, o)`,
+	leaderExec(t, c, `CREATE TABLE kv (k text PRIMARY KEY, v text, n bigint)`)
+	leaderExec(t, c, `INSERT INTO kv SELECT e.key, e.value, o FROM jsonb_each_text($1::jsonb) WITH ORDINALITY e(key, value, o)`,
 		`{"b": "2", "a": "1", "c": null}`)
-	mustExec(t, conn, `INSERT INTO kv (k, n) SELECT 'w' || w, length(w) FROM regexp_split_to_table('one two three', ' ') w`)
-	mustExec(t, conn, `UPDATE kv SET v = (SELECT string_agg(x, '-') FROM unnest(ARRAY['p', k]) x) WHERE v IS NULL`)
-	mustExec(t, conn, `INSERT INTO kv SELECT 'z', string_agg(DISTINCT substr(v, 1, 1), ',' ORDER BY substr(v, 1, 1) DESC),
+	leaderExec(t, c, `INSERT INTO kv (k, n) SELECT 'w' || w, length(w) FROM regexp_split_to_table('one two three', ' ') w`)
+	leaderExec(t, c, `UPDATE kv SET v = (SELECT string_agg(x, '-') FROM unnest(ARRAY['p', k]) x) WHERE v IS NULL`)
+	leaderExec(t, c, `INSERT INTO kv SELECT 'z', string_agg(DISTINCT substr(v, 1, 1), ',' ORDER BY substr(v, 1, 1) DESC),
 		percentile_disc(0.5) WITHIN GROUP (ORDER BY n) FROM kv`)
 	c.RequireConverged()
 	for _, f := range c.Followers() {
@@ -179,11 +179,11 @@ func TestSetReturningFunctionsReplicate(t *testing.T) {
 func TestConstraintViolationsAsPostgres(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
 	leader := connect(t, c.Leader())
-	mustExec(t, leader, `CREATE TABLE items (id int PRIMARY KEY, email text UNIQUE, qty int)`)
-	mustExec(t, leader, `CREATE TABLE pairs (a int, b text, c boolean, CONSTRAINT pairs_ab UNIQUE (a, b))`)
-	mustExec(t, leader, `CREATE UNIQUE INDEX pairs_c_idx ON pairs (c)`)
-	mustExec(t, leader, `INSERT INTO items VALUES (1, 'a@x', 1), (2, 'b@x', 2)`)
-	mustExec(t, leader, `INSERT INTO pairs VALUES (1, 'x', true)`)
+	leaderExec(t, c, `CREATE TABLE items (id int PRIMARY KEY, email text UNIQUE, qty int)`)
+	leaderExec(t, c, `CREATE TABLE pairs (a int, b text, c boolean, CONSTRAINT pairs_ab UNIQUE (a, b))`)
+	leaderExec(t, c, `CREATE UNIQUE INDEX pairs_c_idx ON pairs (c)`)
+	leaderExec(t, c, `INSERT INTO items VALUES (1, 'a@x', 1), (2, 'b@x', 2)`)
+	leaderExec(t, c, `INSERT INTO pairs VALUES (1, 'x', true)`)
 	follower := connect(t, c.Followers()[0])
 	cases := []struct {
 		sql, constraint, detail string
@@ -203,7 +203,7 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 	}
 	for _, conn := range []*pgx.Conn{leader, follower} {
 		for _, tc := range cases {
-			_, err := conn.Exec(context.Background(), tc.sql, tc.args...)
+			err := execRetrying(t, conn, tc.sql, tc.args...)
 			if tc.constraint == "" {
 				if err != nil {
 					t.Fatalf("%s: %v", tc.sql, err)
@@ -222,11 +222,11 @@ func TestConstraintViolationsAsPostgres(t *testing.T) {
 	}
 
 	// A foreign key an INSERT breaks is named, with the missing key.
-	mustExec(t, leader, `CREATE TABLE p (id int PRIMARY KEY)`)
-	mustExec(t, leader, `CREATE TABLE ch (id int PRIMARY KEY, pid int REFERENCES p (id))`)
-	mustExec(t, leader, `INSERT INTO p VALUES (1)`)
+	leaderExec(t, c, `CREATE TABLE p (id int PRIMARY KEY)`)
+	leaderExec(t, c, `CREATE TABLE ch (id int PRIMARY KEY, pid int REFERENCES p (id))`)
+	leaderExec(t, c, `INSERT INTO p VALUES (1)`)
 	for _, conn := range []*pgx.Conn{leader, follower} {
-		_, err := conn.Exec(context.Background(), `INSERT INTO ch VALUES (1, 1), (2, NULL), (3, $1)`, 5)
+		err := execRetrying(t, conn, `INSERT INTO ch VALUES (1, 1), (2, NULL), (3, $1)`, 5)
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "23503" || pe.ConstraintName != "ch_pid_fkey" ||
 			pe.Message != `insert or update on table "ch" violates foreign key constraint "ch_pid_fkey"` ||
@@ -281,7 +281,7 @@ func TestSessionSettingsAsPostgres(t *testing.T) {
 			t.Errorf("follower: SHOW transaction_read_only = %s, current_setting = %s", show[0], cur[0])
 		}
 	}
-	lc := queryStrings(t, conn, `SELECT current_setting('transaction_read_only')`)
+	lc := queryStrings(t, connect(t, c.Leader()), `SELECT current_setting('transaction_read_only')`)
 	if lc[0] != "off" {
 		t.Errorf("leader: current_setting('transaction_read_only') = %s", lc[0])
 	}
@@ -307,11 +307,11 @@ func TestStorageParameters(t *testing.T) {
 func TestJSONBOperators(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
 	conn := connect(t, c.Leader())
-	mustExec(t, conn, `CREATE TABLE docs (id int PRIMARY KEY, body jsonb NOT NULL)`)
-	mustExec(t, conn, `INSERT INTO docs VALUES (1, $1), (2, jsonb_build_object('tags', ARRAY['x','y'], 'n', 2, 'ok', true))`,
+	leaderExec(t, c, `CREATE TABLE docs (id int PRIMARY KEY, body jsonb NOT NULL)`)
+	leaderExec(t, c, `INSERT INTO docs VALUES (1, $1), (2, jsonb_build_object('tags', ARRAY['x','y'], 'n', 2, 'ok', true))`,
 		`{"name": "a", "meta": {"views": 1}}`)
-	mustExec(t, conn, `UPDATE docs SET body = jsonb_set(body, '{meta,views}', to_jsonb((body #>> '{meta,views}')::int + 1)) WHERE body ? 'meta'`)
-	mustExec(t, conn, `UPDATE docs SET body = (body || '{"extra": [1, 2]}') - 'n' WHERE body @> '{"ok": true}'`)
+	leaderExec(t, c, `UPDATE docs SET body = jsonb_set(body, '{meta,views}', to_jsonb((body #>> '{meta,views}')::int + 1)) WHERE body ? 'meta'`)
+	leaderExec(t, c, `UPDATE docs SET body = (body || '{"extra": [1, 2]}') - 'n' WHERE body @> '{"ok": true}'`)
 	c.RequireConverged()
 	for _, n := range append([]*servertest.Node{c.Leader()}, c.Followers()...) {
 		got := queryStrings(t, connect(t, n), `SELECT body::text FROM docs ORDER BY id`)
@@ -340,4 +340,19 @@ func TestJSONBOperators(t *testing.T) {
 	}
 	_, err := conn.Exec(context.Background(), `SELECT '{"a": 1}'::jsonb - 1`)
 	wantCode(t, err, "22023")
+}
+
+// execRetrying runs a statement that is not meant to commit (it fails, or
+// changes nothing) until its answer is not a leadership change's.
+func execRetrying(t *testing.T, conn *pgx.Conn, sql string, args ...any) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clusterWait)
+	defer cancel()
+	for {
+		_, err := conn.Exec(ctx, sql, args...)
+		if err == nil || !retryable(err) || sqlstate(err) == "" || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond) // a poll: leadership is moving
+	}
 }

@@ -81,7 +81,7 @@ var srfArity = map[string][2]int{
 	"unnest": {1, 100}, "generate_subscripts": {2, 3}, "regexp_split_to_table": {2, 3}, "string_to_table": {2, 3},
 }
 
-// IsSetReturning reports whether pgraft builds name as a set-returning
+// isSetReturning reports whether pgraft builds name as a set-returning
 // function (in FROM or a select list).
 func isSetReturning(name string) bool { _, ok := srfSpecs[name]; return ok }
 
