@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -59,6 +60,8 @@ func srfRows(regex *regexCache, name, types string, args []any) ([][]any, error)
 		return regexpSplitRows(regex, args)
 	case "string_to_table":
 		return stringToTableRows(args)
+	case "generate_series":
+		return seriesRows(args)
 	}
 	return nil, funcError(pgerror.UndefinedFunction, fmt.Sprintf("function %s does not exist", name))
 }
@@ -412,6 +415,81 @@ func regexpSplitRows(regex *regexCache, args []any) ([][]any, error) {
 		start = m[1]
 	}
 	return append(rows, []any{s[start:]}), nil
+}
+
+// seriesRows is generate_series(start, stop [, step]) over integers, or
+// over floating point when any bound is not an integer.
+func seriesRows(args []any) ([][]any, error) {
+	if len(args) < 2 || len(args) > 3 {
+		return nil, funcError(pgerror.UndefinedFunction, "function generate_series does not exist")
+	}
+	for _, a := range args {
+		if a == nil {
+			return nil, nil
+		}
+	}
+	ints := true
+	for _, a := range args {
+		if _, ok := a.(int64); !ok {
+			if n, err := toInt(a); err != nil || asString(n) != strings.TrimSpace(asString(a)) {
+				ints = false
+			}
+		}
+	}
+	var step any = int64(1)
+	if len(args) == 3 {
+		step = args[2]
+	}
+	if ints {
+		a, _ := toInt(args[0])
+		b, _ := toInt(args[1])
+		s, _ := toInt(step)
+		if s == 0 {
+			return nil, funcError(pgerror.InvalidParameterValue, "step size cannot equal zero")
+		}
+		if (s > 0 && a > b) || (s < 0 && a < b) {
+			return nil, nil
+		}
+		n := (uint64(b-a) / uint64(s)) + 1 // b-a and s have the same sign
+		if s < 0 {
+			n = (uint64(a-b) / uint64(-s)) + 1
+		}
+		if n > uint64(maxValueSize/4) {
+			return nil, errTooLong() // its rows could not be held anyway
+		}
+		rows := make([][]any, 0, n)
+		for i, v := uint64(0), a; i < n; i, v = i+1, v+s {
+			rows = append(rows, []any{v})
+		}
+		return rows, nil
+	}
+	a, err := toFloat(args[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := toFloat(args[1])
+	if err != nil {
+		return nil, err
+	}
+	s, err := toFloat(step)
+	if err != nil {
+		return nil, err
+	}
+	if s == 0 {
+		return nil, funcError(pgerror.InvalidParameterValue, "step size cannot equal zero")
+	}
+	if math.IsNaN(a) || math.IsNaN(b) || math.IsNaN(s) || math.IsInf(s, 0) {
+		return nil, funcError(pgerror.InvalidParameterValue, "step size cannot be NaN or infinite")
+	}
+	n := math.Floor((b-a)/s) + 1
+	if n > float64(maxValueSize/4) {
+		return nil, errTooLong()
+	}
+	var rows [][]any
+	for i := 0.0; i < n; i++ { // a + i*step, as PostgreSQL's numeric series adds: never stuck where v+step == v
+		rows = append(rows, []any{a + i*s})
+	}
+	return rows, nil
 }
 
 // stringToTableRows is string_to_table(string, delimiter [, null_string]).

@@ -127,3 +127,37 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+func TestGenerateSeriesAsSetReturningFunction(t *testing.T) {
+	db, state := openCatalogDB(t, []string{
+		`CREATE TABLE t ("id" INTEGER /*pg:int4*/ PRIMARY KEY, "n" INT4)`,
+		`INSERT INTO t VALUES (1, 2), (2, 3)`,
+	})
+	for _, tc := range []struct {
+		pg   string
+		want []string
+	}{
+		{`SELECT t.id, g FROM t, generate_series(1, t.n) g ORDER BY 1, 2`, []string{"1|1", "1|2", "2|1", "2|2", "2|3"}},
+		{`SELECT * FROM generate_series(10, 1, -4) WITH ORDINALITY AS s(v, i)`, []string{"10|1", "6|2", "2|3"}},
+		{`SELECT generate_series(1, 3)`, []string{"1", "2", "3"}},
+		{`SELECT * FROM generate_series(1, 2, 0.5) WITH ORDINALITY`, []string{"1|1", "1.5|2", "2|3"}},
+		{`SELECT count(*) > 0 FROM generate_series(1e20, 1e20 + 1, 1.0) WITH ORDINALITY`, []string{"1"}}, // ends: numeric is a double here (README)
+		{`SELECT * FROM generate_series(3, 1) WITH ORDINALITY`, nil},
+	} {
+		got := runPG(t, db, state, tc.pg)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s\n got: %q\nwant: %q", tc.pg, got, tc.want)
+		}
+	}
+	q, err := translateFor(state, `SELECT * FROM generate_series(1, 9000000000000) WITH ORDINALITY`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(q); err == nil || !strings.Contains(err.Error(), "54000") {
+		t.Errorf("a series too long to hold: %v", err)
+	}
+	q, _ = translateFor(state, `SELECT * FROM generate_series(1, 3, 0) WITH ORDINALITY`)
+	if _, err := db.Exec(q); err == nil || !strings.Contains(err.Error(), "step size cannot equal zero") {
+		t.Errorf("step zero: %v", err)
+	}
+}

@@ -183,14 +183,14 @@ func (t *translator) rangeFunction(r *pg.RangeFunction) string {
 		t.unsupported("this function in FROM")
 	}
 	name := t.funcName(f.Funcname)
-	if isSetReturning(name) {
+	if name == "generate_series" && (r.Ordinality || r.Lateral || t.readsSiblings(f.Args)) {
+		return t.srfFrom(r, name, f) // the recursive CTE below cannot read other FROM items
+	}
+	if isSetReturning(name) && name != "generate_series" {
 		return t.srfFrom(r, name, f)
 	}
 	if name != "generate_series" {
 		t.unsupported("function %s in FROM", name)
-	}
-	if r.Lateral || r.Ordinality {
-		t.unsupported("generate_series in FROM with LATERAL or WITH ORDINALITY")
 	}
 	if len(f.Args) < 2 || len(f.Args) > 3 {
 		t.fail(undefinedFunction("generate_series", nil))
@@ -205,6 +205,40 @@ func (t *translator) rangeFunction(r *pg.RangeFunction) string {
 	sql, x := t.generateSeries(f.Args, col)
 	t.scope.rels = append(t.scope.rels, &relEntry{name: rel, known: true, cols: []colInfo{{name: col, typ: x}}})
 	return sql + " AS " + QuoteIdent(rel)
+}
+
+// readsSiblings reports whether expressions read a column of the FROM
+// items before them at this query level (in the forms a generate_series
+// bound takes: operators, casts, calls), which only a table-valued
+// function can; an outer query's columns a subquery may read.
+func (t *translator) readsSiblings(ns []*pg.Node) bool {
+	for _, n := range ns {
+		switch v := n.GetNode().(type) {
+		case *pg.Node_ColumnRef:
+			names := nameList(v.ColumnRef.Fields)
+			for _, r := range t.scope.rels {
+				if len(names) >= 2 && r.name == names[len(names)-2] {
+					return true
+				}
+				if _, ok, may := r.find(names[len(names)-1]); len(names) == 1 && (ok || may) {
+					return true
+				}
+			}
+		case *pg.Node_AExpr:
+			if t.readsSiblings([]*pg.Node{v.AExpr.Lexpr, v.AExpr.Rexpr}) {
+				return true
+			}
+		case *pg.Node_TypeCast:
+			if t.readsSiblings([]*pg.Node{v.TypeCast.Arg}) {
+				return true
+			}
+		case *pg.Node_FuncCall:
+			if t.readsSiblings(v.FuncCall.Args) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // generateSeries emits integer generate_series(a, b[, step]) as a

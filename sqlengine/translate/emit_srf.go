@@ -74,11 +74,20 @@ var srfSpecs = map[string]srfSpec{
 	"jsonb_object_keys":         {cols: func([]xtype) []colInfo { return []colInfo{textCol("jsonb_object_keys")} }},
 	"regexp_split_to_table":     {cols: func([]xtype) []colInfo { return []colInfo{textCol("regexp_split_to_table")} }},
 	"string_to_table":           {cols: func([]xtype) []colInfo { return []colInfo{textCol("string_to_table")} }},
+	"generate_series": {cols: func(xs []xtype) []colInfo {
+		x := typed(pgvalue.OIDInt4)
+		for _, a := range xs {
+			if a.t != nil && !a.unknown && numericRank[a.t.OID] > numericRank[x.t.OID] {
+				x = typed(a.t.OID)
+			}
+		}
+		return []colInfo{{name: "generate_series", typ: x}}
+	}},
 }
 
 // srfArity bounds each function's argument count.
 var srfArity = map[string][2]int{
-	"unnest": {1, 100}, "generate_subscripts": {2, 3}, "regexp_split_to_table": {2, 3}, "string_to_table": {2, 3},
+	"unnest": {1, 100}, "generate_subscripts": {2, 3}, "generate_series": {2, 3}, "regexp_split_to_table": {2, 3}, "string_to_table": {2, 3},
 }
 
 // isSetReturning reports whether pgraft builds name as a set-returning
@@ -133,6 +142,14 @@ func (t *translator) srfCall(name string, f *pg.FuncCall) (string, []colInfo) {
 	}
 	if name == "generate_subscripts" {
 		t.hintParam(f.Args[1], TypeByOID(pgvalue.OIDInt4))
+	}
+	if name == "generate_series" {
+		for i, x := range xs {
+			if x.t != nil && !x.unknown && x.t.Category != 'N' {
+				t.unsupported("generate_series over %s", x.t.SQLName)
+			}
+			t.hintParam(f.Args[i], TypeByOID(pgvalue.OIDInt4))
+		}
 	}
 	args := "'" + name + "', '" + kinds + "'"
 	if n > 0 {
