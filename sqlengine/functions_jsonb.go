@@ -818,9 +818,11 @@ func (g *jsonAgg) Step(args ...any) (err error) {
 			args[i] = nil
 		}
 	}
-	g.mode, g.any = asString(orEmpty(args[0])), true
+	if g.mode == "" {
+		g.mode = asString(orEmpty(args[0]))
+	}
 	kinds := asString(orEmpty(args[1]))
-	vi := 2
+	vi, key := 2, ""
 	if strings.HasPrefix(g.mode, "o") {
 		if len(args) < 4 {
 			return funcError(pgerror.UndefinedFunction, "function json_object_agg with these arguments does not exist")
@@ -828,13 +830,16 @@ func (g *jsonAgg) Step(args ...any) (err error) {
 		if args[2] == nil {
 			return funcError(pgerror.InvalidParameterValue, "field name must not be null")
 		}
-		g.keys = append(g.keys, asString(args[2]))
-		vi = 3
+		key, vi = asString(args[2]), 3
 	}
 	v, err := toJSONValue(args[vi], kindAt(kinds, 0))
 	if err != nil {
 		return err
 	}
+	if strings.HasPrefix(g.mode, "o") {
+		g.keys = append(g.keys, key)
+	}
+	g.any = true
 	n := valueLen(args[vi]) + 8
 	g.meter.charge(n)
 	if g.size += int64(n); g.size > maxValueSize {

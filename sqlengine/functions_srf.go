@@ -108,10 +108,12 @@ func zipRows(sets []any) (any, error) {
 	n := 0
 	for i, s := range sets {
 		var rows [][]any
-		dec := json.NewDecoder(strings.NewReader(asString(orEmpty(s))))
-		dec.UseNumber()
-		if err := dec.Decode(&rows); err != nil {
-			return nil, funcError(pgerror.InternalError, "pg_srf_zip: malformed rows")
+		if s != nil {
+			dec := json.NewDecoder(strings.NewReader(asString(s)))
+			dec.UseNumber()
+			if err := dec.Decode(&rows); err != nil {
+				return nil, funcError(pgerror.InvalidParameterValue, "pg_srf_zip: malformed rows")
+			}
 		}
 		for _, r := range rows {
 			if len(r) > 0 {
