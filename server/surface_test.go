@@ -356,3 +356,34 @@ func execRetrying(t *testing.T, conn *pgx.Conn, sql string, args ...any) error {
 		time.Sleep(20 * time.Millisecond) // a poll: leadership is moving
 	}
 }
+
+// TestArrayAndRegexpFunctions: the array and regular-expression functions
+// through pgx, their arrays decoded as PostgreSQL's.
+func TestArrayAndRegexpFunctions(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	var parts []string
+	var pos, card int32
+	var typ string
+	if err := c.QueryRow(ctx, `SELECT string_to_array($1, ','), array_position(ARRAY['x','y'], 'y'), cardinality(ARRAY[1,2,3]), pg_typeof(1)::text`,
+		"a,b").Scan(&parts, &pos, &card, &typ); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(parts, "|") != "a|b" || pos != 2 || card != 3 || typ != "integer" {
+		t.Fatalf("got %q %d %d %q", parts, pos, card, typ)
+	}
+	var ints []int32
+	if err := c.QueryRow(ctx, `SELECT array_remove(array_append(ARRAY[1, 2], 1), 2)`).Scan(&ints); err != nil || len(ints) != 2 || ints[0] != 1 || ints[1] != 1 {
+		t.Fatalf("array_remove(array_append(…)) = %v, %v", ints, err)
+	}
+	got := queryStrings(t, c, `SELECT regexp_replace('John Smith', '(\w+) (\w+)', '\2, \1')`)
+	if got[0] != "Smith, John" {
+		t.Fatalf("regexp_replace = %q", got)
+	}
+	mustExec(t, c, `CREATE TABLE words (w text)`)
+	mustExec(t, c, `INSERT INTO words SELECT (regexp_matches('a1b22c333', '[0-9]+', 'g'))[1]`)
+	if n := count(t, c, `SELECT count(*) FROM words`); n != 3 {
+		t.Fatalf("regexp_matches rows = %d", n)
+	}
+}

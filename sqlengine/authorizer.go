@@ -381,7 +381,7 @@ func buildClientFunctions() map[string]bool {
 // registerWriteFunctions and registerReadFunctions install.
 func registeredFunctionNames() []string {
 	var names []string
-	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(), srfFuncs(nil), jsonbFuncs(),
+	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(), srfFuncs(nil), jsonbFuncs(), arrayOpFuncs(nil),
 		catalogFuncs(nil), checksumFuncs()} {
 		for _, f := range fns {
 			names = append(names, f.name)

@@ -33,7 +33,8 @@
 //     JSON for SQLite's json_each; functions_jsonb.go: json and jsonb
 //     operators, functions and aggregates, printed as PostgreSQL prints them;
 //     functions_agg.go: string_agg(DISTINCT …) and the ordered-set
-//     aggregates); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
+//     aggregates; functions_arrayops.go: array functions and
+//     regexp_replace/regexp_match); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
 //   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs;

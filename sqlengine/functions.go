@@ -77,6 +77,7 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	fns = append(fns, arrayFuncs()...)
 	fns = append(fns, srfFuncs(regex)...)
 	fns = append(fns, jsonbFuncs()...)
+	fns = append(fns, arrayOpFuncs(regex)...)
 	fns = append(fns, catalogFuncs(state)...)
 	fns = append(fns, checksumFuncs()...)
 	for _, f := range fns {

@@ -62,6 +62,8 @@ func srfRows(regex *regexCache, name, types string, args []any) ([][]any, error)
 		return stringToTableRows(args)
 	case "generate_series":
 		return seriesRows(args)
+	case "regexp_matches":
+		return regexpMatchesRows(regex, args)
 	}
 	return nil, funcError(pgerror.UndefinedFunction, fmt.Sprintf("function %s does not exist", name))
 }
@@ -490,6 +492,41 @@ func seriesRows(args []any) ([][]any, error) {
 	var rows [][]any
 	for i := 0.0; i < n; i++ { // a + i*step, as PostgreSQL's numeric series adds: never stuck where v+step == v
 		rows = append(rows, []any{a + i*s})
+	}
+	return rows, nil
+}
+
+// regexpMatchesRows is regexp_matches(string, pattern [, flags]): one row
+// (a text[] of the groups) for the first match, or for every match with
+// the g flag.
+func regexpMatchesRows(regex *regexCache, args []any) ([][]any, error) {
+	if len(args) < 2 || len(args) > 3 {
+		return nil, funcError(pgerror.UndefinedFunction, "function regexp_matches does not exist")
+	}
+	for _, a := range args {
+		if a == nil {
+			return nil, nil
+		}
+	}
+	flags := ""
+	if len(args) == 3 {
+		flags = asString(args[2])
+	}
+	re, err := regex.get(asString(args[1]), flags)
+	if err != nil {
+		return nil, err
+	}
+	n := 1
+	if strings.Contains(flags, "g") {
+		n = -1
+	}
+	var rows [][]any
+	for _, m := range re.FindAllStringSubmatch(asString(args[0]), n) {
+		arr, err := arrayResult(matchGroups(m))
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, []any{arr})
 	}
 	return rows, nil
 }

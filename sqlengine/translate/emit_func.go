@@ -94,7 +94,12 @@ var funcSpecs = map[string]funcSpec{
 	"pg_get_function_result": fixedFunc("pg_get_function_result", pgvalue.OIDText), "pg_get_function_arguments": fixedFunc("pg_get_function_arguments", pgvalue.OIDText),
 	"pg_get_function_identity_arguments": fixedFunc("pg_get_function_identity_arguments", pgvalue.OIDText),
 	"pg_get_ruledef":                     fixedFunc("pg_get_ruledef", pgvalue.OIDText),
-	"pg_advisory_lock":                   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
+	// arrays and regular expressions (sqlengine/functions_arrayops.go)
+	"string_to_array": fixedFunc("pg_string_to_array", pgvalue.OIDTextArray), "array_position": fixedFunc("pg_array_position", pgvalue.OIDInt4),
+	"cardinality": fixedFunc("pg_cardinality", pgvalue.OIDInt4), "array_append": argTyped("pg_array_append", 0),
+	"array_prepend": argTyped("pg_array_prepend", 1), "array_cat": argTyped("pg_array_cat", 0), "array_remove": argTyped("pg_array_remove", 0),
+	"regexp_replace": fixedFunc("pg_regexp_replace", pgvalue.OIDText), "regexp_match": fixedFunc("pg_regexp_match", pgvalue.OIDTextArray),
+	"pg_advisory_lock": fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
 	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", pgvalue.OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
 	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", pgvalue.OIDBool),
 }
@@ -120,7 +125,6 @@ var sqliteStateFuncs = map[string]bool{"last_insert_rowid": true, "changes": tru
 // knownUnsupported are PostgreSQL functions pgraft does not provide.
 var knownUnsupported = map[string]bool{
 	"txid_current": true, "nextval": true, "currval": true, "setval": true, "lastval": true,
-	"regexp_replace": true, "regexp_match": true, "regexp_matches": true,
 	"generate_series": true, "set_config": true, "jsonb_insert": true, "jsonb_path_query": true,
 }
 
@@ -316,6 +320,16 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		"json_strip_nulls", "jsonb_pretty", "json_array_length", "jsonb_array_length", "json_extract_path",
 		"jsonb_extract_path", "json_extract_path_text", "jsonb_extract_path_text":
 		return t.jsonFunc(name, f) // emit_json.go
+	case "pg_typeof":
+		_, xs := t.funcArgs(f)
+		if len(xs) != 1 {
+			t.fail(undefinedFunction(name, xs))
+		}
+		typ := "unknown"
+		if xs[0].t != nil && !xs[0].unknown {
+			typ = xs[0].t.SQLName
+		}
+		return t.quoteString(typ), typed(pgvalue.OIDRegtype), true
 	case "jsonb_typeof", "json_typeof":
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +

@@ -74,6 +74,7 @@ var srfSpecs = map[string]srfSpec{
 	"jsonb_object_keys":         {cols: func([]xtype) []colInfo { return []colInfo{textCol("jsonb_object_keys")} }},
 	"regexp_split_to_table":     {cols: func([]xtype) []colInfo { return []colInfo{textCol("regexp_split_to_table")} }},
 	"string_to_table":           {cols: func([]xtype) []colInfo { return []colInfo{textCol("string_to_table")} }},
+	"regexp_matches":            {cols: func([]xtype) []colInfo { return []colInfo{{name: "regexp_matches", typ: typed(pgvalue.OIDTextArray)}} }},
 	"generate_series": {cols: func(xs []xtype) []colInfo {
 		x := typed(pgvalue.OIDInt4)
 		for _, a := range xs {
@@ -87,7 +88,7 @@ var srfSpecs = map[string]srfSpec{
 
 // srfArity bounds each function's argument count.
 var srfArity = map[string][2]int{
-	"unnest": {1, 100}, "generate_subscripts": {2, 3}, "generate_series": {2, 3}, "regexp_split_to_table": {2, 3}, "string_to_table": {2, 3},
+	"unnest": {1, 100}, "generate_subscripts": {2, 3}, "generate_series": {2, 3}, "regexp_matches": {2, 3}, "regexp_split_to_table": {2, 3}, "string_to_table": {2, 3},
 }
 
 // isSetReturning reports whether pgraft builds name as a set-returning
@@ -289,7 +290,17 @@ func (t *translator) targetSRFs(s *pg.SelectStmt) string {
 	var calls []*pg.FuncCall
 	var names []string
 	for _, n := range s.TargetList {
-		f := n.GetResTarget().GetVal().GetFuncCall()
+		v := n.GetResTarget().GetVal()
+		for { // (regexp_matches(…))[1], unnest(…)::text: the call under a subscript or cast
+			if ind := v.GetAIndirection(); ind != nil {
+				v = ind.Arg
+			} else if tc := v.GetTypeCast(); tc != nil {
+				v = tc.Arg
+			} else {
+				break
+			}
+		}
+		f := v.GetFuncCall()
 		if f == nil {
 			continue
 		}
