@@ -296,6 +296,19 @@ func TestStorageParameters(t *testing.T) {
 	mustExec(t, c, `create table pgbench_branches(bid int not null,bbalance int,filler char(88)) with (fillfactor=100)`)
 	mustExec(t, c, `create index pgbench_tellers_bid on pgbench_tellers (bid) with (fillfactor=70, deduplicate_items=off)`)
 	mustExec(t, c, `insert into pgbench_tellers(tid,bid,tbalance) values (1,1,0)`)
+	// pgbench's run looks its table up with a LATERAL subquery.
+	var on int32
+	var strat *string
+	var inh int64
+	if err := c.QueryRow(context.Background(), `select o.n, p.partstrat, pg_catalog.count(i.inhparent) from pg_catalog.pg_class as c
+		join pg_catalog.pg_namespace as n on (n.oid = c.relnamespace)
+		cross join lateral (select pg_catalog.array_position(pg_catalog.current_schemas(true), n.nspname)) as o(n)
+		left join pg_catalog.pg_partitioned_table as p on (p.partrelid = c.oid)
+		left join pg_catalog.pg_inherits as i on (c.oid = i.inhparent)
+		where c.relname = 'pgbench_tellers' and o.n is not null group by 1, 2 order by 1 asc limit 1`).Scan(&on, &strat, &inh); err != nil ||
+		on != 2 || strat != nil || inh != 0 {
+		t.Fatalf("pgbench's table lookup: %d %v %d %v", on, strat, inh, err)
+	}
 	_, err := c.Exec(context.Background(), `create table ff (a int) with (nosuch=1)`)
 	wantCode(t, err, "22023")
 	_, err = c.Exec(context.Background(), `create table ff (a int) with (fillfactor=5)`)

@@ -67,6 +67,31 @@ func TestSetReturningFunctions(t *testing.T) {
 	}
 }
 
+// LATERAL subqueries, read through json_each like set-returning functions;
+// PostgreSQL 15's answers.
+func TestLateralSubqueries(t *testing.T) {
+	db, state := openCatalogDB(t, []string{
+		`CREATE TABLE lt ("a" INT4)`, `INSERT INTO lt VALUES (1), (2), (3)`,
+		`CREATE TABLE lu ("k" INT4, "v" TEXT, "b" BOOLEAN)`, `INSERT INTO lu VALUES (1, 'x', 1), (1, 'y', 0), (2, 'z', 1)`,
+	})
+	for _, tc := range []struct {
+		pg   string
+		want []string
+	}{
+		{`SELECT lt.a, s.v, s.b FROM lt CROSS JOIN LATERAL (SELECT v, b FROM lu WHERE lu.k = lt.a ORDER BY v DESC LIMIT 1) s ORDER BY 1`,
+			[]string{"1|y|0", "2|z|1"}},
+		{`SELECT lt.a, s.v FROM lt LEFT JOIN LATERAL (SELECT v FROM lu WHERE lu.k = lt.a AND v = 'y') s ON true ORDER BY 1`,
+			[]string{"1|y", "2|<nil>", "3|<nil>"}},
+		{`SELECT lt.a, n FROM lt, LATERAL (SELECT lt.a * 10) AS o(n) WHERE n > 10 ORDER BY 1`, []string{"2|20", "3|30"}},
+		{`SELECT count(*) FROM lt, LATERAL (SELECT * FROM lu WHERE lu.k = lt.a) s`, []string{"3"}},
+	} {
+		got := runPG(t, db, state, tc.pg)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s\n got: %q\nwant: %q", tc.pg, got, tc.want)
+		}
+	}
+}
+
 func TestSetReturningFunctionErrors(t *testing.T) {
 	db, state := openCatalogDB(t, nil)
 	tests := []struct{ name, pg, code, msg string }{

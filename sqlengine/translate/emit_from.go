@@ -118,7 +118,7 @@ func (t *translator) renamedFromItem(query, alias string, entry *relEntry, names
 // rangeSubselect emits (subquery) [AS] alias [(cols)].
 func (t *translator) rangeSubselect(r *pg.RangeSubselect) string {
 	if r.Lateral {
-		t.unsupported("LATERAL")
+		return t.lateralSubselect(r) // emit_srf.go
 	}
 	body, cols := t.subquery(r.Subquery)
 	entry := &relEntry{cols: cols, known: cols != nil}

@@ -193,6 +193,40 @@ func (t *translator) srfFrom(r *pg.RangeFunction, name string, f *pg.FuncCall) s
 	return "json_each(" + call + ") AS " + q
 }
 
+// lateralSubselect emits LATERAL (subquery) AS alias [(cols)]. SQLite has
+// no LATERAL, but a table-valued function's argument may read the FROM
+// items before it, a scalar subquery there included: the subquery's rows
+// become one JSON array (json_group_array) that json_each turns back into
+// rows, read like a set-returning function's. Values travel as JSON: a
+// bytea column cannot (SQLite refuses a BLOB in JSON).
+func (t *translator) lateralSubselect(r *pg.RangeSubselect) string {
+	if r.Alias == nil {
+		t.fail(pgerror.New(pgerror.SyntaxError, "subquery in FROM must have an alias"))
+	}
+	body, cols := t.subquery(r.Subquery)
+	t.partial = nil
+	if cols == nil {
+		t.unsupported("LATERAL over a subquery whose columns are not known (a * over a catalog relation)")
+	}
+	if len(r.Alias.Colnames) > len(cols) {
+		t.fail(pgerror.New(pgerror.InvalidColumnReference, "table \"%s\" has %d columns available but %d columns specified",
+			r.Alias.Aliasname, len(cols), len(r.Alias.Colnames)))
+	}
+	rel := r.Alias.Aliasname
+	q := QuoteIdent(rel)
+	vals := make([]string, len(cols))
+	out := make([]colInfo, len(cols))
+	for i, c := range cols {
+		vals[i] = `"pg_lateral".` + alwaysQuote(c.name)
+		out[i] = colInfo{name: c.name, typ: xtype{t: c.typ.t, mod: c.typ.mod}, expr: "(" + q + ".\"value\" ->> " + strconv.Itoa(i) + ")"}
+		if i < len(r.Alias.Colnames) {
+			out[i].name = strVal(r.Alias.Colnames[i])
+		}
+	}
+	t.scope.rels = append(t.scope.rels, &relEntry{name: rel, cols: out, known: true, srf: true})
+	return "json_each((SELECT json_group_array(json_array(" + strings.Join(vals, ", ") + ")) FROM " + body + ` AS "pg_lateral")) AS ` + q
+}
+
 // srfColumn returns what a column reference to a set-returning function's
 // column stands for, or "" when the reference is not to one (SQLite
 // resolves it as written).
