@@ -14,7 +14,8 @@
 //   - emit_select.go, emit_from.go, emit_expr.go, emit_ops.go,
 //     emit_func.go: queries, FROM, expressions, operators and casts,
 //     function calls; emit_srf.go: set-returning functions (unnest,
-//     json_each, …) in FROM and select lists, read through json_each;
+//     json_each, …) in FROM and select lists, and LATERAL subqueries, read
+//     through json_each;
 //     emit_json.go: json and jsonb operators and functions; emit_dml.go: INSERT, UPDATE, DELETE, TRUNCATE;
 //     emit_ddl.go, emit_alter.go: CREATE, DROP, ALTER and their kin;
 //     reloptions.go: storage parameters (WITH (…)), checked and ignored;
