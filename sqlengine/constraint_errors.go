@@ -137,6 +137,14 @@ func (e *Engine) probeMissingKey(ctx context.Context, source string, args []any,
 	return e.probeRow(ctx, probe, args, len(c.cols), func(i int) *translate.PGType { return nil })
 }
 
+// hasSideEffects reports whether a probe would call a function that
+// changes state when called again (a sequence's nextval or setval): the
+// probe re-evaluates the statement's own expressions, so it is skipped.
+func hasSideEffects(probe string) bool {
+	p := strings.ToLower(probe)
+	return strings.Contains(p, "nextval") || strings.Contains(p, "setval")
+}
+
 // insertTable is the table a translated INSERT writes, "" for any other
 // statement.
 func insertTable(q string) string {
@@ -241,6 +249,9 @@ func (e *Engine) probeDuplicate(ctx context.Context, q string, args []any, t *mo
 // column's type, nil when unknown); ok is false when there is none or the
 // probe failed.
 func (e *Engine) probeRow(ctx context.Context, probe string, args []any, n int, typ func(int) *translate.PGType) ([]string, bool) {
+	if hasSideEffects(probe) {
+		return nil, false
+	}
 	e.wauth.beginClient(probe)
 	rs, err := e.wconn.QueryContext(ctx, probe, args...)
 	if err != nil {

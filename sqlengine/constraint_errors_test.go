@@ -99,3 +99,15 @@ func TestSplitUpdate(t *testing.T) {
 		}
 	}
 }
+
+func TestProbesSkipSequenceCalls(t *testing.T) {
+	for probe, want := range map[string]bool{
+		`WITH "pg_src"("c1") AS (VALUES (nextval('s'))) SELECT 1`: true,
+		`WITH "pg_src"("c1") AS (VALUES (pg_setval(1))) SELECT 1`: true,
+		`WITH "pg_src"("c1") AS (VALUES (?1)) SELECT 1`:           false,
+	} {
+		if got := hasSideEffects(probe); got != want {
+			t.Errorf("hasSideEffects(%q) = %v", probe, got)
+		}
+	}
+}
