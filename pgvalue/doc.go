@@ -14,6 +14,8 @@
 //     pgraft holds a numeric (an int64 or an exact float64; 0A000 beyond).
 //   - datetime.go: date, time, timestamp and timestamptz output
 //     (DateStyle ISO) and UTC offsets.
+//   - timezone.go: TimeZone settings (zone names, numeric offsets and the
+//     "<-07>+07" names PostgreSQL gives fixed offsets).
 //   - errors.go: the input functions' shared error.
 //
 // Goroutines: none. State: none; every function is pure.

@@ -369,12 +369,8 @@ func (s *session) setting(name string) (string, bool) {
 		return s.db, true
 	case "pid":
 		return "0", true
-	case "in_hot_standby":
-		return onOff(!s.srv.isLeader()), true
-	case "transaction_read_only":
-		return onOff(s.readOnly()), true
-	case "transaction_isolation":
-		return s.isolation(), true
+	case "in_hot_standby", "transaction_read_only", "default_transaction_read_only", "transaction_isolation":
+		return s.showValue(name) // current_setting() and SHOW agree
 	}
 	return s.set.get(name)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -235,57 +236,16 @@ func checkBytea(v string) (string, error) {
 
 func checkTimeZone(v string) (string, error) {
 	v = strings.TrimSpace(v)
-	switch strings.ToUpper(v) {
-	case "UTC", "GMT", "Z", "ETC/UTC", "UCT", "ZULU":
-		return v, nil
-	}
-	if _, err := time.LoadLocation(v); err != nil {
-		if _, ok := fixedOffset(v); ok {
-			return v, nil
-		}
-		return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"TimeZone\": %q", v)
+	if _, ok := pgvalue.LoadZone(v); !ok {
+		return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"TimeZone\": \"%s\"", v)
 	}
 	return v, nil
 }
 
-// fixedOffset parses a numeric time zone such as "+02", "-5", "+05:30".
-// Like PostgreSQL's SET TIME ZONE with a number, positive is east of UTC.
-func fixedOffset(v string) (*time.Location, bool) {
-	s := strings.TrimSpace(v)
-	if s == "" {
-		return nil, false
-	}
-	sign := 1
-	switch s[0] {
-	case '+':
-		s = s[1:]
-	case '-':
-		sign, s = -1, s[1:]
-	}
-	hh, mm, _ := strings.Cut(s, ":")
-	h, err := strconv.Atoi(hh)
-	if err != nil || h > 15 {
-		return nil, false
-	}
-	m := 0
-	if mm != "" {
-		if m, err = strconv.Atoi(mm); err != nil || m > 59 {
-			return nil, false
-		}
-	}
-	return time.FixedZone(v, sign*(h*3600+m*60)), true
-}
-
-// location returns the session's time zone.
+// location returns the session's time zone (pgvalue.LoadZone).
 func (s *settings) location() *time.Location {
 	v, _ := s.get("timezone")
-	if strings.EqualFold(v, "UTC") || strings.EqualFold(v, "Etc/UTC") {
-		return time.UTC
-	}
-	if loc, err := time.LoadLocation(v); err == nil {
-		return loc
-	}
-	if loc, ok := fixedOffset(v); ok {
+	if loc, ok := pgvalue.LoadZone(v); ok {
 		return loc
 	}
 	return time.UTC

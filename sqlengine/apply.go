@@ -375,6 +375,14 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 	}
 	if err != nil && isDataError(err) {
 		err = mapConnError(e.wraw, err)
+		if pe := pgerror.As(err); pe != nil && !isSchemaStatement(q) {
+			switch pe.Code { // constraint_errors.go
+			case pgerror.UniqueViolation:
+				err = e.describeUnique(ctx, q, args, pe)
+			case pgerror.ForeignKeyViolation:
+				err = e.describeForeignKey(ctx, q, args, pe)
+			}
+		}
 	}
 	return r, err
 }

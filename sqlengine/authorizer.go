@@ -395,13 +395,13 @@ func buildClientFunctions() map[string]bool {
 // registerWriteFunctions and registerReadFunctions install.
 func registeredFunctionNames() []string {
 	var names []string
-	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(),
+	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(), srfFuncs(nil), jsonbFuncs(), arrayOpFuncs(nil),
 		catalogFuncs(nil), checksumFuncs()} {
 		for _, f := range fns {
 			names = append(names, f.name)
 		}
 	}
-	names = append(names, "pg_dt_arith", "pg_array_agg")
+	names = append(names, "pg_dt_arith", "pg_array_agg", "pg_json_agg", "pg_string_agg", "pg_ordered_set")
 	for name := range writeFuncs(&detState{}) {
 		names = append(names, name)
 	}

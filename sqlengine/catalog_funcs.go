@@ -139,7 +139,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 	}
 	for _, name := range []string{"pg_get_statisticsobjdef_columns", "obj_description", "col_description",
 		"shobj_description", "pg_get_triggerdef", "pg_get_functiondef",
-		"pg_get_function_arguments", "pg_get_function_result"} {
+		"pg_get_function_arguments", "pg_get_function_result", "pg_get_function_identity_arguments", "pg_get_ruledef"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(nil)})
 	}
 	for _, name := range []string{"has_table_privilege", "has_schema_privilege", "has_database_privilege",
@@ -192,6 +192,11 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 	}
 	typeOf := func(a []any) (*translate.PGType, int32, bool) {
 		t, col, decl := column(a)
+		if t == nil {
+			if rt := models.get(asString(orEmpty(a[0]))).viewRowidType(col, decl); rt != "" {
+				return translate.TypeByName(rt), -1, false
+			}
+		}
 		isRowid := t != nil && t.rowidPK != "" && strings.EqualFold(t.rowidPK, col)
 		typ, mod := columnType(decl, rowidTypeOf(t), isRowid)
 		return typ, mod, isRowid && t.ddl.autoincrement
@@ -232,9 +237,15 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 }
 
 // constraintsJSON lists constraints for json_each in the pg_constraint view.
+// pgraft's own range checks (translate.RangeCheckPrefix) enforce a column's
+// integer width, which PostgreSQL's types do themselves: no catalog shows
+// them.
 func constraintsJSON(cs []constraintDef) string {
 	out := make([]map[string]any, 0, len(cs))
 	for _, c := range cs {
+		if c.kind == 'c' && strings.HasPrefix(c.name, translate.RangeCheckPrefix) {
+			continue
+		}
 		out = append(out, map[string]any{
 			"oid": c.oid, "name": c.name, "type": string(c.kind), "conkey": intArray(c.attnums),
 			"confkey": nullableArray(c.refAttnums, c.kind == 'f'), "confrelid": c.refOID,

@@ -36,10 +36,17 @@
 //   - catalog.go, catalog_funcs.go, catalog_infoschema.go: the pg_catalog
 //     and information_schema views every read connection has.
 //   - functions.go and functions_*.go: the pg_* SQL functions translation
-//     emits; cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
+//     emits (functions_srf.go: the rows of set-returning functions, as
+//     JSON for SQLite's json_each; functions_jsonb.go: json and jsonb
+//     operators, functions and aggregates, printed as PostgreSQL prints them;
+//     functions_agg.go: string_agg(DISTINCT …) and the ordered-set
+//     aggregates; functions_arrayops.go: array functions and
+//     regexp_replace/regexp_match); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
-//   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs.
+//   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs;
+//     constraint_errors.go: a unique violation's constraint name and key
+//     values, as PostgreSQL words them.
 //
 // Connections: exactly one SQLite write connection, used by ApplyBatch and
 // lent to at most one interactive transaction at a time (WriteTx); a pool of

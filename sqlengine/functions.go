@@ -96,6 +96,9 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	fns = append(fns, stringFuncs()...)
 	fns = append(fns, mathFuncs()...)
 	fns = append(fns, arrayFuncs()...)
+	fns = append(fns, srfFuncs(regex)...)
+	fns = append(fns, jsonbFuncs()...)
+	fns = append(fns, arrayOpFuncs(regex)...)
 	fns = append(fns, catalogFuncs(state)...)
 	fns = append(fns, checksumFuncs()...)
 	for _, f := range fns {
@@ -109,6 +112,18 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	newArrayAgg := func() *arrayAgg { return &arrayAgg{meter: meter} }
 	if err := conn.RegisterAggregator("pg_array_agg", newArrayAgg, true); err != nil { // recovers in Step and Done
 		return fmt.Errorf("register aggregate pg_array_agg: %w", err)
+	}
+	newStringAgg := func() *stringAgg { return &stringAgg{meter: meter} }
+	if err := conn.RegisterAggregator("pg_string_agg", newStringAgg, true); err != nil { // recovers in Step and Done
+		return fmt.Errorf("register aggregate pg_string_agg: %w", err)
+	}
+	newOrderedSet := func() *orderedSet { return &orderedSet{meter: meter} }
+	if err := conn.RegisterAggregator("pg_ordered_set", newOrderedSet, true); err != nil { // recovers in Step and Done
+		return fmt.Errorf("register aggregate pg_ordered_set: %w", err)
+	}
+	newJSONAgg := func() *jsonAgg { return &jsonAgg{meter: meter} }
+	if err := conn.RegisterAggregator("pg_json_agg", newJSONAgg, true); err != nil { // recovers in Step and Done
+		return fmt.Errorf("register aggregate pg_json_agg: %w", err)
 	}
 	return nil
 }

@@ -78,12 +78,7 @@ func writeJSONB(b *strings.Builder, v any) {
 		for k := range t {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool {
-			if len(keys[i]) != len(keys[j]) {
-				return len(keys[i]) < len(keys[j])
-			}
-			return keys[i] < keys[j]
-		})
+		sortJSONBKeys(keys)
 		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {
@@ -97,6 +92,20 @@ func writeJSONB(b *strings.Builder, v any) {
 	}
 }
 
+// sortJSONBKeys orders object keys as jsonb stores them: shorter first,
+// then by bytes.
+func sortJSONBKeys(keys []string) {
+	sort.Slice(keys, func(i, j int) bool {
+		if len(keys[i]) != len(keys[j]) {
+			return len(keys[i]) < len(keys[j])
+		}
+		return keys[i] < keys[j]
+	})
+}
+
+// maxJSONExponent bounds the exponents numericText folds into digits.
+const maxJSONExponent = 131072
+
 // numericText is numeric_out of a JSON number: the exponent folded into the
 // digits, the scale kept ("1.50" stays, "1e2" is "100", "-0" is "0").
 func numericText(s string) string {
@@ -106,6 +115,14 @@ func numericText(s string) string {
 	exp := 0
 	if expText != "" {
 		fmt.Sscan(expText, &exp)
+	}
+	if exp > maxJSONExponent || exp < -maxJSONExponent {
+		// Folding the exponent in would write that many digits; numeric
+		// has at most 131072 before the point and 16383 after.
+		if neg {
+			return "-" + s
+		}
+		return s
 	}
 	intPart, frac, _ := strings.Cut(mant, ".")
 	digits := intPart + frac

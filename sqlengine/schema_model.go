@@ -191,6 +191,43 @@ func (m *schemaModel) addConstraintIndex(t *modelTable, cd *constraintDef, rows 
 	}
 }
 
+// viewRowidType is the PostgreSQL type of a view column SQLite declares
+// "INTEGER": only a rowid-alias primary key has that declared type in
+// pgraft's tables, and its type lives in a comment the view cannot see
+// (RowidMarker). It is the type of the rowid key of that name, else the
+// type every table's rowid key has; "" when neither tells.
+func (m *schemaModel) viewRowidType(col, decl string) string {
+	if !strings.EqualFold(strings.TrimSpace(decl), "INTEGER") {
+		return ""
+	}
+	byName, all := "", ""
+	mixed := false
+	for _, t := range m.tables {
+		if t.rowidPK == "" || t.ddl.rowidType == "" {
+			continue
+		}
+		if strings.EqualFold(t.rowidPK, col) {
+			if byName != "" && byName != t.ddl.rowidType {
+				byName, mixed = "", true
+				break
+			}
+			byName = t.ddl.rowidType
+		}
+		if all == "" {
+			all = t.ddl.rowidType
+		} else if all != t.ddl.rowidType {
+			all = "-"
+		}
+	}
+	switch {
+	case byName != "":
+		return byName
+	case !mixed && all != "-":
+		return all
+	}
+	return ""
+}
+
 // isRowidPK reports whether a primary key makes its column the rowid alias:
 // one column declared exactly INTEGER in a rowid table.
 func isRowidPK(d *ddlTable, cols []string) bool {

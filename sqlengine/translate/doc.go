@@ -13,10 +13,14 @@
 //     reads.
 //   - emit_select.go, emit_from.go, emit_expr.go, emit_ops.go,
 //     emit_func.go: queries, FROM, expressions, operators and casts,
-//     function calls; emit_dml.go: INSERT, UPDATE, DELETE, TRUNCATE;
+//     function calls; emit_srf.go: set-returning functions (unnest,
+//     json_each, …) in FROM and select lists, and LATERAL subqueries, read
+//     through json_each;
+//     emit_json.go: json and jsonb operators and functions; emit_dml.go: INSERT, UPDATE, DELETE, TRUNCATE;
 //     emit_ddl.go, emit_alter.go: CREATE, DROP and their kin;
 //     emit_alter_table.go: ALTER TABLE/INDEX/VIEW, RENAME, SET SCHEMA, as
 //     the AlterSpec of alter_spec.go that the engine carries out;
+//     reloptions.go: storage parameters (WITH (…)), checked and ignored;
 //     emit_utility.go: transactions, SET/SHOW, cursors and the statements
 //     that only talk to the server.
 //   - sequence.go: CREATE/ALTER/DROP SEQUENCE, nextval/setval/currval/

@@ -24,9 +24,7 @@ func (t *translator) createIndex(s *pg.IndexStmt) *Stmt {
 	case s.NullsNotDistinct:
 		t.unsupported("NULLS NOT DISTINCT")
 	}
-	if len(s.Options) > 0 {
-		t.checkRelOptions(pg.MakeListNode(s.Options), indexOptions, false)
-	}
+	t.indexStorageParams(s.Options) // reloptions.go: checked, then ignored
 	t.pushScope()
 	defer t.popScope()
 	t.scope.rels = append(t.scope.rels, tableEntry(table, t.table(table)))

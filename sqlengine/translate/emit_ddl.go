@@ -90,9 +90,7 @@ func (t *translator) createTable(s *pg.CreateStmt) *Stmt {
 	case s.AccessMethod != "":
 		t.unsupported("USING access method")
 	}
-	if len(s.Options) > 0 {
-		t.checkTableOptions(s.Options)
-	}
+	t.tableStorageParams(s.Options) // reloptions.go: checked, then ignored
 	def := t.tableShape(name, s)
 	t.pushScope()
 	defer t.popScope()
@@ -288,6 +286,7 @@ func (t *translator) columnConstraint(c *pg.Constraint, col string, def *tableDe
 		}
 		return name + "DEFAULT (" + t.assignCoerce(v, x, colType) + ")"
 	case pg.ConstrType_CONSTR_PRIMARY:
+		t.indexStorageParams(c.Options)
 		if col == def.rowid {
 			return ""
 		}
@@ -313,9 +312,10 @@ func (t *translator) sharedConstraint(c *pg.Constraint) string {
 	if c.SkipValidation {
 		t.unsupported("NOT VALID")
 	}
-	if len(c.Including) > 0 || len(c.Options) > 0 || c.Indexspace != "" || c.Indexname != "" {
+	if len(c.Including) > 0 || c.Indexspace != "" || c.Indexname != "" {
 		t.unsupported("index options on a constraint")
 	}
+	t.indexStorageParams(c.Options)
 	cols := ""
 	if len(c.Keys) > 0 {
 		cols = " (" + identList(nameList(c.Keys)) + ")"

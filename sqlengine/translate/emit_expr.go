@@ -176,6 +176,9 @@ func (t *translator) columnRef(c *pg.ColumnRef) (string, xtype) {
 		}
 		parts = parts[1:]
 	}
+	if e := t.srfColumn(names); e != "" {
+		return e, t.resolveColumn(names)
+	}
 	return strings.Join(parts, "."), t.resolveColumn(names)
 }
 

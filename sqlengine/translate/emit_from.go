@@ -121,10 +121,14 @@ func (t *translator) renamedFromItem(query, alias string, entry *relEntry, names
 // rangeSubselect emits (subquery) [AS] alias [(cols)].
 func (t *translator) rangeSubselect(r *pg.RangeSubselect) string {
 	if r.Lateral {
-		t.unsupported("LATERAL")
+		return t.lateralSubselect(r) // emit_srf.go
 	}
 	body, cols := t.subquery(r.Subquery)
 	entry := &relEntry{cols: cols, known: cols != nil}
+	if cols == nil && (r.Alias == nil || len(r.Alias.Colnames) == 0) {
+		entry.cols = t.partial // typed columns of a * over a catalog relation
+	}
+	t.partial = nil
 	if r.Alias == nil {
 		t.scope.rels = append(t.scope.rels, entry)
 		return body
@@ -171,14 +175,25 @@ func (t *translator) joinSide(n *pg.Node) string {
 	return s
 }
 
-// rangeFunction emits a function in FROM: only generate_series.
+// rangeFunction emits a function in FROM: generate_series, or a
+// set-returning function of emit_srf.go.
 func (t *translator) rangeFunction(r *pg.RangeFunction) string {
-	if r.Lateral || r.Ordinality || r.IsRowsfrom || len(r.Functions) != 1 || len(r.Coldeflist) > 0 {
-		t.unsupported("this function in FROM")
+	if r.IsRowsfrom || len(r.Functions) != 1 || len(r.Coldeflist) > 0 {
+		t.unsupported("ROWS FROM and column definition lists in FROM")
 	}
 	f := r.Functions[0].GetList().GetItems()[0].GetFuncCall()
-	if f == nil || t.funcName(f.Funcname) != "generate_series" {
-		t.unsupported("functions in FROM other than generate_series")
+	if f == nil {
+		t.unsupported("this function in FROM")
+	}
+	name := t.funcName(f.Funcname)
+	if name == "generate_series" && (r.Ordinality || r.Lateral || t.readsSiblings(f.Args)) {
+		return t.srfFrom(r, name, f) // the recursive CTE below cannot read other FROM items
+	}
+	if isSetReturning(name) && name != "generate_series" {
+		return t.srfFrom(r, name, f)
+	}
+	if name != "generate_series" {
+		t.unsupported("function %s in FROM", name)
 	}
 	if len(f.Args) < 2 || len(f.Args) > 3 {
 		t.fail(undefinedFunction("generate_series", nil))
@@ -193,6 +208,40 @@ func (t *translator) rangeFunction(r *pg.RangeFunction) string {
 	sql, x := t.generateSeries(f.Args, col)
 	t.scope.rels = append(t.scope.rels, &relEntry{name: rel, known: true, cols: []colInfo{{name: col, typ: x}}})
 	return sql + " AS " + QuoteIdent(rel)
+}
+
+// readsSiblings reports whether expressions read a column of the FROM
+// items before them at this query level (in the forms a generate_series
+// bound takes: operators, casts, calls), which only a table-valued
+// function can; an outer query's columns a subquery may read.
+func (t *translator) readsSiblings(ns []*pg.Node) bool {
+	for _, n := range ns {
+		switch v := n.GetNode().(type) {
+		case *pg.Node_ColumnRef:
+			names := nameList(v.ColumnRef.Fields)
+			for _, r := range t.scope.rels {
+				if len(names) >= 2 && r.name == names[len(names)-2] {
+					return true
+				}
+				if _, ok, may := r.find(names[len(names)-1]); len(names) == 1 && (ok || may) {
+					return true
+				}
+			}
+		case *pg.Node_AExpr:
+			if t.readsSiblings([]*pg.Node{v.AExpr.Lexpr, v.AExpr.Rexpr}) {
+				return true
+			}
+		case *pg.Node_TypeCast:
+			if t.readsSiblings([]*pg.Node{v.TypeCast.Arg}) {
+				return true
+			}
+		case *pg.Node_FuncCall:
+			if t.readsSiblings(v.FuncCall.Args) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // generateSeries emits integer generate_series(a, b[, step]) as a

@@ -66,11 +66,8 @@ var funcSpecs = map[string]funcSpec{
 	"now":                 fixedFunc("pg_now", pgvalue.OIDTimestamptz), "transaction_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
 	"statement_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz), "clock_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
 	"random": fixedFunc("pg_random", pgvalue.OIDFloat8), "gen_random_uuid": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
-	"uuid_generate_v4":  fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
-	"json_build_object": fixedFunc("json_object", pgvalue.OIDJSON), "jsonb_build_object": fixedFunc("json_object", pgvalue.OIDJSONB),
-	"json_agg": fixedFunc("json_group_array", pgvalue.OIDJSON), "jsonb_agg": fixedFunc("json_group_array", pgvalue.OIDJSONB),
-	"to_json": fixedFunc("pg_to_json", pgvalue.OIDJSON), "to_jsonb": fixedFunc("pg_to_json", pgvalue.OIDJSONB),
-	"date": fixedFunc("date", pgvalue.OIDDate), "strftime": fixedFunc("strftime", pgvalue.OIDText), "datetime": fixedFunc("datetime", pgvalue.OIDText),
+	"uuid_generate_v4": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
+	"date":             fixedFunc("date", pgvalue.OIDDate), "strftime": fixedFunc("strftime", pgvalue.OIDText), "datetime": fixedFunc("datetime", pgvalue.OIDText),
 	"julianday": fixedFunc("julianday", pgvalue.OIDFloat8), "unixepoch": fixedFunc("unixepoch", pgvalue.OIDInt8),
 	// window functions (SQLite built-ins)
 	"row_number": fixedFunc("row_number", pgvalue.OIDInt8), "rank": fixedFunc("rank", pgvalue.OIDInt8), "dense_rank": fixedFunc("dense_rank", pgvalue.OIDInt8),
@@ -93,8 +90,16 @@ var funcSpecs = map[string]funcSpec{
 	"quote_ident": fixedFunc("quote_ident", pgvalue.OIDText), "quote_literal": fixedFunc("quote_literal", pgvalue.OIDText),
 	"pg_get_viewdef": fixedFunc("pg_get_viewdef", pgvalue.OIDText), "pg_get_triggerdef": fixedFunc("pg_get_triggerdef", pgvalue.OIDText),
 	"pg_get_functiondef": fixedFunc("pg_get_functiondef", pgvalue.OIDText), "pg_function_is_visible": fixedFunc("pg_function_is_visible", pgvalue.OIDBool),
-	"pg_type_is_visible": fixedFunc("pg_type_is_visible", pgvalue.OIDBool),
-	"pg_advisory_lock":   fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
+	"pg_type_is_visible":     fixedFunc("pg_type_is_visible", pgvalue.OIDBool),
+	"pg_get_function_result": fixedFunc("pg_get_function_result", pgvalue.OIDText), "pg_get_function_arguments": fixedFunc("pg_get_function_arguments", pgvalue.OIDText),
+	"pg_get_function_identity_arguments": fixedFunc("pg_get_function_identity_arguments", pgvalue.OIDText),
+	"pg_get_ruledef":                     fixedFunc("pg_get_ruledef", pgvalue.OIDText),
+	// arrays and regular expressions (sqlengine/functions_arrayops.go)
+	"string_to_array": fixedFunc("pg_string_to_array", pgvalue.OIDTextArray), "array_position": fixedFunc("pg_array_position", pgvalue.OIDInt4),
+	"cardinality": fixedFunc("pg_cardinality", pgvalue.OIDInt4), "array_append": argTyped("pg_array_append", 0),
+	"array_prepend": argTyped("pg_array_prepend", 1), "array_cat": argTyped("pg_array_cat", 0), "array_remove": argTyped("pg_array_remove", 0),
+	"regexp_replace": fixedFunc("pg_regexp_replace", pgvalue.OIDText), "regexp_match": fixedFunc("pg_regexp_match", pgvalue.OIDTextArray),
+	"pg_advisory_lock": fixedFunc("pg_advisory_lock", 0), "pg_advisory_unlock": fixedFunc("pg_advisory_unlock", pgvalue.OIDBool),
 	"pg_try_advisory_lock": fixedFunc("pg_try_advisory_lock", pgvalue.OIDBool), "pg_advisory_unlock_all": fixedFunc("pg_advisory_unlock_all", 0),
 	"pg_advisory_xact_lock": fixedFunc("pg_advisory_xact_lock", 0), "pg_try_advisory_xact_lock": fixedFunc("pg_try_advisory_xact_lock", pgvalue.OIDBool),
 }
@@ -119,9 +124,8 @@ var sqliteStateFuncs = map[string]bool{"last_insert_rowid": true, "changes": tru
 
 // knownUnsupported are PostgreSQL functions pgraft does not provide.
 var knownUnsupported = map[string]bool{
-	"txid_current":   true,
-	"regexp_replace": true, "regexp_match": true, "regexp_matches": true, "unnest": true,
-	"generate_series": true, "set_config": true, "jsonb_set": true, "json_each": true, "jsonb_each": true,
+	"txid_current":    true,
+	"generate_series": true, "set_config": true, "jsonb_insert": true, "jsonb_path_query": true,
 }
 
 func firstX(xs []xtype) xtype {
@@ -134,11 +138,20 @@ func firstX(xs []xtype) xtype {
 // funcCall emits a function call with its aggregate/window decorations.
 func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 	name := t.funcName(f.Funcname)
+	if c, ok := t.tlistSRF[f]; ok {
+		return c.expr, c.typ
+	}
+	if isSetReturning(name) {
+		t.unsupported("set-returning function %s() here", name)
+	}
 	if s, x, ok := t.specialFunc(name, f); ok {
 		return s, x
 	}
 	if f.AggWithinGroup {
-		t.unsupported("WITHIN GROUP")
+		return t.orderedSetAgg(name, f)
+	}
+	if name == "string_agg" && f.AggDistinct {
+		return t.distinctStringAgg(f)
 	}
 	if f.FuncVariadic {
 		t.unsupported("VARIADIC")
@@ -162,6 +175,61 @@ func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 		res = spec.fn(xs)
 	}
 	return spec.to + "(" + args + ")" + t.funcDecorations(f), res
+}
+
+// distinctStringAgg emits string_agg(DISTINCT x, sep [ORDER BY …]):
+// SQLite allows DISTINCT over one argument only, so value and separator
+// travel as one JSON array to the engine's pg_string_agg.
+func (t *translator) distinctStringAgg(f *pg.FuncCall) (string, xtype) {
+	if len(f.Args) != 2 || f.Over != nil {
+		t.fail(undefinedFunction("string_agg", nil))
+	}
+	x, _ := t.expr(f.Args[0])
+	sep, _ := t.expr(f.Args[1])
+	s := "pg_string_agg(DISTINCT json_array(" + sep + ", " + x + ")"
+	if len(f.AggOrder) > 0 {
+		s += " ORDER BY " + t.sortList(f.AggOrder)
+	}
+	return s + ")" + t.funcDecorations(f), typed(pgvalue.OIDText)
+}
+
+// orderedSetAgg emits percentile_cont, percentile_disc and mode() WITHIN
+// GROUP (ORDER BY x) through the engine's pg_ordered_set.
+func (t *translator) orderedSetAgg(name string, f *pg.FuncCall) (string, xtype) {
+	kinds := map[string]string{"percentile_cont": "cont", "percentile_disc": "disc", "mode": "mode"}
+	kind, ok := kinds[name]
+	if !ok {
+		t.unsupported("WITHIN GROUP with %s", name)
+	}
+	if len(f.AggOrder) != 1 || f.Over != nil || f.AggDistinct {
+		t.unsupported("this use of %s", name)
+	}
+	sb := f.AggOrder[0].GetSortBy()
+	if sb == nil || sb.UseOp != nil {
+		t.unsupported("this use of %s", name)
+	}
+	desc := "0"
+	if sb.SortbyDir == pg.SortByDir_SORTBY_DESC {
+		desc = "1"
+	}
+	x, xt := t.expr(sb.Node)
+	frac := "NULL"
+	switch {
+	case kind == "mode" && len(f.Args) != 0, kind != "mode" && len(f.Args) != 1:
+		t.fail(undefinedFunction(name, nil))
+	case kind != "mode":
+		var fx xtype
+		frac, fx = t.expr(f.Args[0])
+		if fx.t != nil && fx.t.Category == 'A' || f.Args[0].GetAArrayExpr() != nil {
+			t.unsupported("%s with an array of fractions", name)
+		}
+		t.hintParam(f.Args[0], TypeByOID(pgvalue.OIDFloat8))
+	}
+	res := xtype{t: xt.t, mod: -1}
+	if kind == "cont" {
+		res = typed(pgvalue.OIDFloat8)
+	}
+	return "pg_ordered_set('" + kind + "', " + desc + ", " + frac + ", " + x + ")" + t.funcDecorations(f), res
 }
 
 // funcName strips pg_catalog and refuses other qualifiers.
@@ -247,6 +315,21 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 	case "octet_length":
 		args, _ := t.funcArgs(f)
 		return "length(CAST(" + args + " AS BLOB))", typed(pgvalue.OIDInt4), true
+	case "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array", "to_json", "to_jsonb",
+		"json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "jsonb_set", "jsonb_set_lax", "jsonb_strip_nulls",
+		"json_strip_nulls", "jsonb_pretty", "json_array_length", "jsonb_array_length", "json_extract_path",
+		"jsonb_extract_path", "json_extract_path_text", "jsonb_extract_path_text":
+		return t.jsonFunc(name, f) // emit_json.go
+	case "pg_typeof":
+		_, xs := t.funcArgs(f)
+		if len(xs) != 1 {
+			t.fail(undefinedFunction(name, xs))
+		}
+		typ := "unknown"
+		if xs[0].t != nil && !xs[0].unknown {
+			typ = xs[0].t.SQLName
+		}
+		return t.quoteString(typ), typed(pgvalue.OIDRegtype), true
 	case "jsonb_typeof", "json_typeof":
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +

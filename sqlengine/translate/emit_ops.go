@@ -16,6 +16,19 @@ import (
 var comparisonOps = map[string]bool{"=": true, "<>": true, "<": true, ">": true, "<=": true, ">=": true}
 var arithmeticOps = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true}
 
+// bitwiseOps are the integer operators SQLite shares (# is XOR, which it
+// lacks).
+var bitwiseOps = map[string]bool{"&": true, "|": true, "#": true, "<<": true, ">>": true}
+
+// isInteger reports whether x is one of the integer types.
+func isInteger(x xtype) bool {
+	switch x.oid() {
+	case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8:
+		return true
+	}
+	return false
+}
+
 // aExpr emits an operator expression of any kind.
 func (t *translator) aExpr(a *pg.A_Expr) (string, xtype) {
 	op := lastName(a.Name)
@@ -65,6 +78,10 @@ func (t *translator) unaryOp(op string, arg *pg.Node) (string, xtype) {
 		return "-" + s, x
 	case "+":
 		return s, x
+	case "~":
+		if isInteger(x) {
+			return "~" + s, x
+		}
 	}
 	t.unsupported("prefix operator %s", op)
 	return "", noType
@@ -74,6 +91,9 @@ func (t *translator) unaryOp(op string, arg *pg.Node) (string, xtype) {
 func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 	l, lx := t.operand(ln)
 	r, rx := t.operand(rn)
+	if s, x, ok := t.jsonOperator(op, ln, rn, l, r, lx, rx); ok { // emit_json.go
+		return s, x
+	}
 	switch {
 	case comparisonOps[op]:
 		l, r = t.unify(ln, rn, l, r, lx, rx)
@@ -87,6 +107,16 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 			r = "pg_divisor(" + r + ")" // 22012 for zero, where SQLite gives NULL
 		}
 		return l + " " + op + " " + r, arithType(op, lx, rx)
+	case bitwiseOps[op] && (isInteger(lx) || isInteger(rx)):
+		t.unify(ln, rn, l, r, lx, rx)
+		res := arithType("+", lx, rx)
+		if op == "<<" || op == ">>" {
+			res = xtype{t: lx.t, mod: -1}
+		}
+		if op == "#" {
+			return "((" + l + " | " + r + ") - (" + l + " & " + r + "))", res
+		}
+		return "(" + l + " " + op + " " + r + ")", res
 	case op == "^":
 		t.unify(ln, rn, l, r, lx, rx)
 		res := typed(pgvalue.OIDFloat8)
@@ -291,7 +321,11 @@ func (t *translator) typeCast(c *pg.TypeCast) (string, xtype) {
 	typ, mod := t.lookupType(tn)
 	if len(tn.ArrayBounds) > 0 {
 		s, _ := t.expr(c.Arg)
-		return s, arrayOf(xtype{t: typ, mod: -1})
+		arr := arrayOf(xtype{t: typ, mod: -1})
+		if arr.t != nil {
+			t.hintParam(c.Arg, arr.t) // $1::int[] is an int4[] parameter
+		}
+		return s, arr
 	}
 	s, x := t.expr(c.Arg)
 	res := xtype{t: typ, mod: mod}

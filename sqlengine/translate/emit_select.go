@@ -20,7 +20,7 @@ func (t *translator) selectStatement(s *pg.SelectStmt) *Stmt {
 	st := &Stmt{Kind: KindSelect, Tag: "SELECT", SQL: sql}
 	for arm := s; ; arm = arm.Larg {
 		if arm.Larg == nil {
-			if !hasStar(arm.TargetList) {
+			if !hasStar(arm.TargetList) || t.starListed && cols != nil {
 				st.Columns = resultColumns(cols)
 			}
 			break
@@ -70,7 +70,12 @@ func (t *translator) selectQuery(s *pg.SelectStmt) (string, []colInfo) {
 		b.WriteString(body)
 		cols = c
 	}
+	partial := t.partial
 	b.WriteString(t.orderLimit(s, cols))
+	t.partial = partial
+	if cols != nil || s.Op != pg.SetOperation_SETOP_NONE && s.Op != pg.SetOperation_SET_OPERATION_UNDEFINED || len(s.ValuesLists) > 0 {
+		t.partial = nil
+	}
 	return b.String(), cols
 }
 
@@ -142,7 +147,15 @@ func (t *translator) simpleSelect(s *pg.SelectStmt) (string, []colInfo) {
 		b.WriteString("DISTINCT ")
 	}
 	from := t.fromClause(s.FromClause)
+	if item := t.targetSRFs(s); item != "" {
+		if from == "" {
+			from = " FROM " + item
+		} else {
+			from += ", " + item
+		}
+	}
 	targets, cols := t.targetList(s.TargetList)
+	partial := t.partial
 	b.WriteString(targets)
 	b.WriteString(from)
 	if s.WhereClause != nil {
@@ -153,6 +166,7 @@ func (t *translator) simpleSelect(s *pg.SelectStmt) (string, []colInfo) {
 	if len(s.WindowClause) > 0 {
 		b.WriteString(" WINDOW " + t.windowClause(s.WindowClause))
 	}
+	t.partial = partial // WHERE's subqueries set it for themselves
 	return b.String(), cols
 }
 
@@ -186,15 +200,21 @@ func (t *translator) groupBy(s *pg.SelectStmt) string {
 func (t *translator) targetList(targets []*pg.Node) (string, []colInfo) {
 	parts := make([]string, 0, len(targets))
 	cols := []colInfo{}
+	var partial []colInfo // what is known of the columns when a * is not
 	star := false
 	for _, n := range targets {
 		rt := n.GetResTarget()
 		if cr := rt.Val.GetColumnRef(); cr != nil && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
 			s, _ := t.columnRef(cr)
+			if list, ok := t.srfStar(cr); ok {
+				s = list
+				t.starListed = true
+			}
 			parts = append(parts, s)
 			expanded, ok := t.expandStar(cr)
 			star = star || !ok
 			cols = append(cols, expanded...)
+			partial = append(partial, t.starColumns(cr)...)
 			continue
 		}
 		s, x := t.expr(rt.Val)
@@ -204,11 +224,34 @@ func (t *translator) targetList(targets []*pg.Node) (string, []colInfo) {
 		}
 		parts = append(parts, s+" AS "+alwaysQuote(name))
 		cols = append(cols, colInfo{name: name, typ: x})
+		partial = append(partial, colInfo{name: name, typ: x})
 	}
+	t.partial = nil
 	if star {
-		cols = nil
+		cols, t.partial = nil, partial
 	}
 	return strings.Join(parts, ", "), cols
+}
+
+// starColumns is what is known of the columns a * or t.* stands for,
+// whether or not all of them are known (a catalog relation's typed
+// columns): a FROM subquery over it keeps their types.
+func (t *translator) starColumns(cr *pg.ColumnRef) []colInfo {
+	rel := ""
+	if len(cr.Fields) >= 2 {
+		rel = strVal(cr.Fields[len(cr.Fields)-2])
+	}
+	var out []colInfo
+	for _, r := range t.scope.rels {
+		if rel == "" || r.name == rel {
+			for _, c := range r.cols {
+				c.expr = ""
+				c.typ.relOID, c.typ.attNum = 0, 0
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // expandStar lists the columns a * or t.* stands for, if known.

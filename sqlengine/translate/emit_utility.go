@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -172,7 +174,13 @@ func (t *translator) setStatement(s *pg.VariableSetStmt) *Stmt {
 	st := &Stmt{Kind: KindSet, Tag: "SET"}
 	switch s.Kind {
 	case pg.VariableSetKind_VAR_SET_VALUE:
-		st.Set = &SetStmt{Name: setName(name), Values: t.setValues(name, s.Args), Local: s.IsLocal}
+		var values []string
+		if setName(name) == "timezone" {
+			values = t.timeZoneValue(s.Args)
+		} else {
+			values = t.setValues(name, s.Args)
+		}
+		st.Set = &SetStmt{Name: setName(name), Values: values, Local: s.IsLocal}
 	case pg.VariableSetKind_VAR_SET_DEFAULT:
 		st.Set = &SetStmt{Name: setName(name), Reset: true, Local: s.IsLocal}
 	case pg.VariableSetKind_VAR_RESET:
@@ -204,6 +212,99 @@ func setName(name string) string {
 		return "search_path"
 	}
 	return name
+}
+
+// timeZoneValue is the zone SET TIME ZONE and SET timezone name: a string
+// as given, a number of hours or an interval as PostgreSQL names a fixed
+// offset ("<-07>+07", pgvalue.OffsetZoneName).
+func (t *translator) timeZoneValue(args []*pg.Node) []string {
+	if len(args) != 1 {
+		t.fail(pgerror.New(pgerror.InvalidParameterValue, "SET timezone takes only one argument"))
+	}
+	a := args[0]
+	if tc := a.GetTypeCast(); tc != nil {
+		s, ok := constString(tc.Arg)
+		if !ok || !strings.EqualFold(lastName(tc.TypeName.Names), "interval") {
+			t.unsupported("SET TIME ZONE to this kind of value")
+		}
+		east, ok := zoneInterval(s)
+		if !ok {
+			t.fail(pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"TimeZone\": \"INTERVAL '%s'\"", s))
+		}
+		return []string{pgvalue.OffsetZoneName(east)}
+	}
+	if c := a.GetAConst(); c != nil {
+		switch v := c.Val.(type) {
+		case *pg.A_Const_Ival:
+			return []string{pgvalue.OffsetZoneName(int(v.Ival.Ival) * 3600)}
+		case *pg.A_Const_Fval:
+			h, err := strconv.ParseFloat(v.Fval.Fval, 64)
+			if err != nil || h > 1e6 || h < -1e6 {
+				t.fail(pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"TimeZone\": \"%s\"", v.Fval.Fval))
+			}
+			return []string{pgvalue.OffsetZoneName(int(math.Round(h * 3600)))}
+		case *pg.A_Const_Sval:
+			// A numeric string is an offset too, and named as one.
+			if s := strings.TrimSpace(v.Sval.Sval); s != "" && strings.ContainsRune("+-0123456789", rune(s[0])) {
+				if loc, ok := pgvalue.LoadZone(s); ok {
+					_, east := time.Date(2000, 1, 1, 0, 0, 0, 0, loc).Zone()
+					return []string{pgvalue.OffsetZoneName(east)}
+				}
+			}
+		}
+	}
+	return t.setValues("timezone", args)
+}
+
+// zoneInterval reads the interval of SET TIME ZONE INTERVAL '…' as seconds
+// east of UTC: "[+-]hh:mm[:ss]" or a quantity of hours, minutes and
+// seconds ("2 hours", "-1 hour 30 minutes"); days and months are refused,
+// as in PostgreSQL.
+func zoneInterval(s string) (int, bool) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" {
+		return 0, false
+	}
+	if strings.Contains(s, ":") && !strings.Contains(s, " ") {
+		sign := 1
+		switch s[0] {
+		case '+':
+			s = s[1:]
+		case '-':
+			sign, s = -1, s[1:]
+		}
+		secs := 0
+		for i, p := range strings.Split(s, ":") {
+			n, err := strconv.Atoi(p)
+			if err != nil || i > 2 || n < 0 {
+				return 0, false
+			}
+			secs += n * []int{3600, 60, 1}[i]
+		}
+		return sign * secs, true
+	}
+	f := strings.Fields(s)
+	if len(f)%2 != 0 {
+		return 0, false
+	}
+	secs := 0
+	for i := 0; i < len(f); i += 2 {
+		n, err := strconv.Atoi(f[i])
+		if err != nil {
+			return 0, false
+		}
+		switch strings.TrimSuffix(f[i+1], "s") {
+		case "hour", "hr", "h":
+			secs += n * 3600
+		case "minute", "min", "m":
+			secs += n * 60
+		case "second", "sec", "s":
+			secs += n
+		default:
+			return 0, false
+		}
+	}
+	return secs, true
 }
 
 // setValues renders SET's values as text.

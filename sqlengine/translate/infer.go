@@ -40,6 +40,7 @@ func (x xtype) oid() uint32 {
 type colInfo struct {
 	name string
 	typ  xtype
+	expr string // a set-returning function's column: the SQL that reads it (emit_srf.go)
 }
 
 // relEntry is one FROM item visible to column references.
@@ -47,6 +48,7 @@ type relEntry struct {
 	name  string    // alias or table name
 	cols  []colInfo // nil with known=false: columns unknown (catalog views, star over unknown)
 	known bool
+	srf   bool // a set-returning function: its columns are read through colInfo.expr
 }
 
 // scope is the FROM items of one SELECT level; parent is the enclosing query.

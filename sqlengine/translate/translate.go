@@ -97,18 +97,21 @@ type bailout struct{ err *pgerror.Error }
 
 // translator holds what one statement's translation accumulates.
 type translator struct {
-	schema    Schema
-	opts      Options
-	params    []uint32 // inferred OIDs, indexed by $n-1
-	maxParam  int
-	write     bool // inside INSERT/UPDATE/DELETE/DDL: determinism rules apply
-	catalog   bool
-	forUpdate bool
-	scope     *scope
-	retAlias  string      // inside RETURNING: the written table's alias
-	lits      *litExtract // shape.go: constants become parameters; nil otherwise
-	seqWrite  bool        // calls nextval or setval: the statement is a write
-	seqRead   []string    // currval's sequences ("" for lastval), answered by the server
+	schema     Schema
+	opts       Options
+	params     []uint32 // inferred OIDs, indexed by $n-1
+	maxParam   int
+	write      bool // inside INSERT/UPDATE/DELETE/DDL: determinism rules apply
+	catalog    bool
+	forUpdate  bool
+	scope      *scope
+	retAlias   string                   // inside RETURNING: the written table's alias
+	lits       *litExtract              // shape.go: constants become parameters; nil otherwise
+	tlistSRF   map[*pg.FuncCall]colInfo // set-returning calls of select lists, read from FROM (emit_srf.go)
+	starListed bool                     // a * was spelled out column by column (srfStar)
+	partial    []colInfo                // the typed columns of the last query whose * left its list unknown
+	seqWrite   bool                     // calls nextval or setval: the statement is a write
+	seqRead    []string                 // currval's sequences ("" for lastval), answered by the server
 }
 
 func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st *Stmt, err error) {

@@ -154,7 +154,7 @@ func TestTranslateExpressions(t *testing.T) {
 		{"array subquery", "SELECT ARRAY(SELECT name FROM users)",
 			`SELECT (SELECT pg_array_agg("name") FROM (SELECT name AS "name" FROM users)) AS "array"`},
 		{"json operators", "SELECT '{\"a\":1}'::json -> 'a', '{\"a\":1}'::json ->> 'a'",
-			`SELECT pg_cast('{"a":1}', '', 'json', -1) -> 'a' AS "?column?", pg_cast('{"a":1}', '', 'json', -1) ->> 'a' AS "?column?"`},
+			`SELECT pg_json_get('j->', pg_cast('{"a":1}', '', 'json', -1), 'a') AS "?column?", pg_json_get('j->>', pg_cast('{"a":1}', '', 'json', -1), 'a') AS "?column?"`},
 		{"literal compared with a typed column is converted", "SELECT 1 FROM users WHERE created_at > '2024-01-01 10:00+02' AND active = 't'",
 			`SELECT 1 AS "?column?" FROM users WHERE created_at > pg_cast('2024-01-01 10:00+02', '', 'timestamptz', -1) AND active = pg_cast('t', '', 'bool', -1)`},
 	})
@@ -175,7 +175,7 @@ func TestTranslateFunctions(t *testing.T) {
 		{"aggregates mapped", "SELECT string_agg(name, ','), array_agg(id), bool_and(active), bool_or(active), every(active) FROM users",
 			`SELECT group_concat(name, ',') AS "string_agg", pg_array_agg(id) AS "array_agg", min(active) AS "bool_and", max(active) AS "bool_or", min(active) AS "every" FROM users`},
 		{"uuid and json", "SELECT gen_random_uuid(), uuid_generate_v4(), json_build_object('a', 1), jsonb_agg(id), to_json(name) FROM users",
-			`SELECT gen_random_uuid() AS "gen_random_uuid", gen_random_uuid() AS "uuid_generate_v4", json_object('a', 1) AS "json_build_object", json_group_array(id) AS "jsonb_agg", pg_to_json(name) AS "to_json" FROM users`},
+			`SELECT gen_random_uuid() AS "gen_random_uuid", gen_random_uuid() AS "uuid_generate_v4", pg_json_build_object('json', '?n', 'a', 1) AS "json_build_object", pg_json_agg('ab', 'n', id) AS "jsonb_agg", pg_json_to('nt', name) AS "to_json" FROM users`},
 		{"session functions are literals", "SELECT current_user, session_user, current_database(), current_schema(), current_schemas(false), current_schemas(true), pg_backend_pid(), pg_is_in_recovery(), current_setting('application_name'), version()",
 			`SELECT 'alice' AS "current_user", 'alice' AS "session_user", 'app' AS "current_database", 'public' AS "current_schema", '{public}' AS "current_schemas", '{pg_catalog,public}' AS "current_schemas", 4242 AS "pg_backend_pid", 0 AS "pg_is_in_recovery", 'psql' AS "current_setting", pg_version() AS "version"`},
 		{"missing setting with missing_ok", "SELECT current_setting('nope', true)", `SELECT NULL AS "current_setting"`},
@@ -237,12 +237,21 @@ func TestTranslateErrors(t *testing.T) {
 		{"SELECT 1 FROM other.t", invalidSchemaName, `schema "other" does not exist`},
 		{"SELECT 1 FROM pg_catalog.pg_nothing", pgerror.UndefinedTable, `relation "pg_catalog.pg_nothing" does not exist`},
 		{"SELECT a COLLATE \"de_DE\" FROM users", pgerror.FeatureNotSupported, "COLLATE"},
-		{"SELECT '{}'::jsonb @> '{}'", pgerror.FeatureNotSupported, "@>"},
+		{"SELECT ARRAY[1] @> ARRAY[1]", pgerror.FeatureNotSupported, "@>"},
 		{"SELECT x FROM users WHERE x SIMILAR TO 'a'", pgerror.FeatureNotSupported, "SIMILAR"},
 		{"SELECT 1 FROM users GROUP BY ROLLUP (id)", pgerror.FeatureNotSupported, "ROLLUP"},
-		{"SELECT * FROM unnest(ARRAY[1])", pgerror.FeatureNotSupported, "generate_series"},
+		{"SELECT rank(1) WITHIN GROUP (ORDER BY id) FROM users", pgerror.FeatureNotSupported, "WITHIN GROUP with rank"},
+		{"SELECT percentile_cont(ARRAY[0.5]) WITHIN GROUP (ORDER BY id) FROM users", pgerror.FeatureNotSupported, "array of fractions"},
+		{"SELECT * FROM lower('x')", pgerror.FeatureNotSupported, "function lower in FROM"},
+		{"SELECT * FROM ROWS FROM (unnest(ARRAY[1]), unnest(ARRAY[2]))", pgerror.FeatureNotSupported, "ROWS FROM"},
+		{"SELECT 1 + unnest(ARRAY[1])", pgerror.FeatureNotSupported, "set-returning function unnest"},
+		{"SELECT json_each('{}')", pgerror.FeatureNotSupported, "json_each with more than one column"},
+		{"SELECT count(*), unnest(ARRAY[1]) FROM users GROUP BY id", pgerror.FeatureNotSupported, "GROUP BY"},
+		{"SELECT * FROM generate_subscripts(ARRAY[1])", pgerror.UndefinedFunction, "generate_subscripts"},
+		{"SELECT * FROM unnest(ARRAY[1]) u(a, b)", pgerror.SyntaxError, "too many column aliases"},
 		{"SELECT id FROM users ORDER BY id FETCH FIRST 1 ROWS WITH TIES", pgerror.FeatureNotSupported, "WITH TIES"},
-		{"SELECT 1 FROM users u, LATERAL (SELECT u.id) s", pgerror.FeatureNotSupported, "LATERAL"},
+		{"SELECT 1 FROM users u, LATERAL (SELECT * FROM pg_class) s", pgerror.FeatureNotSupported, "LATERAL over a subquery whose columns are not known"},
+		{"SELECT 1 FROM users u, LATERAL (SELECT u.id) s(a, b)", pgerror.InvalidColumnReference, "has 1 columns available but 2 columns specified"},
 		{"INSERT INTO users (id) VALUES (last_insert_rowid())", pgerror.FeatureNotSupported, "last_insert_rowid"},
 		{"UPDATE users SET name = strftime('%s', 'now', 'localtime')", pgerror.FeatureNotSupported, "localtime"},
 		{"UPDATE users SET name = datetime('2024-06-01 12:00:00', 'UTC')", pgerror.FeatureNotSupported, "'utc' modifier"},
@@ -358,6 +367,40 @@ func TestTranslateDDLFields(t *testing.T) {
 	}
 }
 
+func TestTranslateStorageParameters(t *testing.T) {
+	ok := []string{
+		"CREATE TABLE ff (a int) WITH (fillfactor=100)",
+		"CREATE TABLE ff (a int) WITH (autovacuum_enabled=false, toast.autovacuum_enabled=off, parallel_workers=2, oids=false)",
+		"CREATE TABLE ff (a int) WITH (autovacuum_vacuum_scale_factor=0.2, vacuum_index_cleanup=auto)",
+		"CREATE INDEX ff_i ON users (id) WITH (fillfactor=70, deduplicate_items=off)",
+		"CREATE TABLE ff (a int PRIMARY KEY WITH (fillfactor=80), b int, UNIQUE (b) WITH (fillfactor=90))",
+	}
+	for _, q := range ok {
+		if _, err := SQL(q, testSchema(), testOptions()); err != nil {
+			t.Errorf("SQL(%q): %v", q, err)
+		}
+	}
+	bad := []struct{ in, code, msg, detail string }{
+		{"CREATE TABLE ff (a int) WITH (nosuch=1)", pgerror.InvalidParameterValue, `unrecognized parameter "nosuch"`, ""},
+		{"CREATE TABLE ff (a int) WITH (fillfactor=5)", pgerror.InvalidParameterValue, `value 5 out of bounds for option "fillfactor"`, `Valid values are between "10" and "100".`},
+		{"CREATE TABLE ff (a int) WITH (fillfactor='x')", pgerror.InvalidParameterValue, `invalid value for integer option "fillfactor": x`, ""},
+		{"CREATE TABLE ff (a int) WITH (fillfactor)", pgerror.InvalidParameterValue, `invalid value for integer option "fillfactor": true`, ""},
+		{"CREATE TABLE ff (a int) WITH (toast.fillfactor=10)", pgerror.InvalidParameterValue, `unrecognized parameter "fillfactor"`, ""},
+		{"CREATE TABLE ff (a int) WITH (foo.bar=1)", pgerror.InvalidParameterValue, `unrecognized parameter namespace "foo"`, ""},
+		{"CREATE TABLE ff (a int) WITH (autovacuum_enabled=maybe)", pgerror.InvalidParameterValue, `invalid value for boolean option "autovacuum_enabled": maybe`, ""},
+		{"CREATE TABLE ff (a int) WITH (oids=true)", pgerror.FeatureNotSupported, "OIDS", ""},
+		{"CREATE INDEX ff_i ON users (id) WITH (nosuch=1)", pgerror.InvalidParameterValue, `unrecognized parameter "nosuch"`, ""},
+		{"CREATE TABLE ff (a int PRIMARY KEY WITH (fillfactor=1))", pgerror.InvalidParameterValue, `value 1 out of bounds for option "fillfactor"`, `Valid values are between "10" and "100".`},
+	}
+	for _, c := range bad {
+		_, err := SQL(c.in, testSchema(), testOptions())
+		pe := pgerror.As(err)
+		if pe == nil || pe.Code != c.code || !strings.Contains(pe.Message, c.msg) || pe.Detail != c.detail {
+			t.Errorf("SQL(%q) = %v, want %s %q %q", c.in, err, c.code, c.msg, c.detail)
+		}
+	}
+}
+
 func TestTranslateDDLErrors(t *testing.T) {
 	cases := map[string]string{
 		"CREATE TEMP TABLE t6 (a int)":                                                                 "TEMP",
@@ -433,6 +476,15 @@ func TestTranslateUtility(t *testing.T) {
 		{"SET LOCAL statement_timeout = 5000", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "statement_timeout", Values: []string{"5000"}, Local: true}}},
 		{"SET TIME ZONE 'UTC'", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"UTC"}}}},
 		{"SET TIME ZONE LOCAL", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Reset: true}}},
+		{"SET TIME ZONE DEFAULT", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Reset: true}}},
+		{"SET TIME ZONE -7", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<-07>+07"}}}},
+		{"SET TIME ZONE 5.5", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<+05:30>-05:30"}}}},
+		{"SET TIME ZONE INTERVAL '-08:00' HOUR TO MINUTE", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<-08>+08"}}}},
+		{"SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<+00>-00"}}}},
+		{"SET TIME ZONE INTERVAL '2 hours'", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<+02>-02"}}}},
+		{"SET timezone = -3", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<-03>+03"}}}},
+		{"SET timezone TO '+02'", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"<+02>-02"}}}},
+		{"SET timezone TO 'Europe/Paris'", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "timezone", Values: []string{"Europe/Paris"}}}},
 		{"SET NAMES 'UTF8'", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "client_encoding", Values: []string{"UTF8"}}}},
 		{"SET SESSION application_name = DEFAULT", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "application_name", Reset: true}}},
 		{"SET extra_float_digits = 3", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "extra_float_digits", Values: []string{"3"}}}},
