@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,17 +14,17 @@ import (
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
-// surfaceSchema is the schema the psql golden output was captured on
-// (PostgreSQL 15.18, testdata/psql/describe-pg15.out).
+// surfaceSchema is the schema of TestPsqlDescribeAsPostgres.
 var surfaceSchema = []string{
 	`CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL DEFAULT 'x', qty int CHECK (qty > 0))`,
 	`CREATE INDEX items_name ON items (name)`,
 	`CREATE VIEW v AS SELECT id, name FROM items`,
 }
 
-// TestPsqlDescribeAsPostgres runs psql's describe commands, whose queries
-// use unnest in FROM (\d+), pg_get_function_result (\df) and the index
-// and view listings, and compares psql's output with PostgreSQL 15's.
+// TestPsqlDescribeAsPostgres: psql's describe commands answer (their
+// output is compared with PostgreSQL 15's, run beside pgraft, by
+// cmd/pgraft's TestPsqlDescribeMatchesPostgreSQL), and pgraft's integer
+// range checks are in no catalog while they still enforce.
 func TestPsqlDescribeAsPostgres(t *testing.T) {
 	path, err := exec.LookPath("psql")
 	if err != nil {
@@ -36,17 +35,10 @@ func TestPsqlDescribeAsPostgres(t *testing.T) {
 	for _, s := range surfaceSchema {
 		mustExec(t, c, s)
 	}
-	want, err := os.ReadFile("../testdata/psql/describe-pg15.out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(path, "-X", "-d", n.DSN(), "-c", `\d items`, "-c", `\d+ items`, "-c", `\df`,
+	out, err := exec.Command(path, "-X", "-v", "ON_ERROR_STOP=1", "-d", n.DSN(), "-c", `\d items`, "-c", `\d+ items`, "-c", `\df`,
 		"-c", `\dfS pg_catalog.nosuch*`, "-c", `\di`, "-c", `\dv`, "-c", `\d v`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
-	}
-	if string(out) != string(want) {
-		t.Fatalf("psql output differs from PostgreSQL's\n got:\n%s\nwant:\n%s", out, want)
 	}
 
 	// \d+ of a view answers (its definition is pgraft's SQL, not

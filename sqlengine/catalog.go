@@ -61,7 +61,7 @@ SELECT CAST(c.value ->> 'oid' AS INTEGER) AS oid, c.value ->> 'name' AS conname,
 	{"pg_namespace", `
 SELECT CAST(11 AS INTEGER) AS oid, 'pg_catalog' AS nspname, 10 AS nspowner, NULL AS nspacl
 UNION ALL SELECT 99, 'pg_toast', 10, NULL
-UNION ALL SELECT 2200, 'public', 10, NULL
+UNION ALL SELECT 2200, 'public', 6171, NULL
 UNION ALL SELECT 13000, 'information_schema', 10, NULL`},
 	{"pg_type", ""}, // built from translate/types.go by pgTypeViewSQL
 	{"pg_class", `

@@ -64,8 +64,11 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		{"pg_type_is_visible", 1, 1, true, strict(one(int64(1)))},
 		{"pg_function_is_visible", 1, 1, true, strict(one(int64(1)))},
 		{"pg_get_userbyid", 1, 1, true, strict(func(a []any) (any, error) {
-			if n, _ := toInt(a[0]); n == 10 {
+			switch n, _ := toInt(a[0]); n {
+			case 10:
 				return "postgres", nil
+			case 6171: // owns the public schema in PostgreSQL 15
+				return "pg_database_owner", nil
 			}
 			return fmt.Sprintf("unknown (OID=%s)", asString(a[0])), nil
 		})},
@@ -193,7 +196,7 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 	typeOf := func(a []any) (*translate.PGType, int32, bool) {
 		t, col, decl := column(a)
 		if t == nil {
-			if rt := models.get(asString(orEmpty(a[0]))).viewRowidType(col, decl); rt != "" {
+			if rt := models.get(asString(orEmpty(a[0]))).viewRowidType(asString(orEmpty(a[1])), col, decl); rt != "" {
 				return translate.TypeByName(rt), -1, false
 			}
 		}

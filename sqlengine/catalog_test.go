@@ -132,7 +132,7 @@ func TestCatalogPsqlDescribe(t *testing.T) {
 			d.daticulocale, CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END, array_to_string(d.datacl, char(10))
 			FROM pg_database d ORDER BY 1`, nil, "postgres|postgres|UTF8|C.UTF-8|C.UTF-8|NULL|libc|NULL\n"},
 		{"dn lists schemas", `SELECT n.nspname, pg_get_userbyid(n.nspowner) FROM pg_namespace n
-			WHERE NOT pg_regex(n.nspname, '^pg_', '') AND n.nspname <> 'information_schema' ORDER BY 1`, nil, "public|postgres\n"},
+			WHERE NOT pg_regex(n.nspname, '^pg_', '') AND n.nspname <> 'information_schema' ORDER BY 1`, nil, "public|pg_database_owner\n"},
 		{"du lists roles", `SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin, r.rolconnlimit,
 			r.rolvaliduntil, coalesce((SELECT pg_array_agg(rolname) FROM (SELECT b.rolname FROM pg_auth_members m JOIN pg_roles b ON (m.roleid = b.oid)
 			WHERE m.member = r.oid)), '{}') AS memberof, r.rolreplication, r.rolbypassrls FROM pg_roles r WHERE NOT pg_regex(r.rolname, '^pg_', '') ORDER BY 1`, nil,

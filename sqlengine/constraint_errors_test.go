@@ -51,13 +51,25 @@ func TestViewRowidType(t *testing.T) {
 	for _, tc := range []struct{ col, decl, want string }{
 		{"id", "INTEGER", "int4"}, {"bid", "integer", "int8"}, {"renamed", "INTEGER", ""}, {"x", "INT4", ""},
 	} {
-		if got := m.viewRowidType(tc.col, tc.decl); got != tc.want {
+		if got := m.viewRowidType("v", tc.col, tc.decl); got != tc.want {
 			t.Errorf("viewRowidType(%s, %s) = %q, want %q", tc.col, tc.decl, got, tc.want)
 		}
 	}
 	one := buildSchemaModel([]schemaRow{{typ: "table", name: "a", tblName: "a", rowid: 1, sql: `CREATE TABLE a ("id" INTEGER /*pg:int4*/ PRIMARY KEY)`}})
-	if got := one.viewRowidType("renamed", "INTEGER"); got != "int4" {
+	if got := one.viewRowidType("v", "renamed", "INTEGER"); got != "int4" {
 		t.Errorf("one rowid type everywhere: %q", got)
+	}
+	// A view that says its columns' types is believed over any guess.
+	marked := buildSchemaModel([]schemaRow{
+		{typ: "table", name: "a", tblName: "a", rowid: 1, sql: `CREATE TABLE a ("id" INTEGER /*pg:int4*/ PRIMARY KEY)`},
+		{typ: "table", name: "b", tblName: "b", rowid: 2, sql: `CREATE TABLE b ("id" INTEGER /*pg:int8*/ PRIMARY KEY)`},
+		{typ: "view", name: "v", tblName: "v", rowid: 3, sql: `CREATE VIEW "v" /*pgview:{"id":"int4"}*/ AS SELECT id AS "id" FROM a`},
+	})
+	if got := marked.viewRowidType("v", "id", "INTEGER"); got != "int4" {
+		t.Errorf("a marked view's column: %q, want int4", got)
+	}
+	if got := marked.viewRowidType("w", "id", "INTEGER"); got != "" {
+		t.Errorf("an unmarked view over mixed keys: %q, want no guess", got)
 	}
 }
 

@@ -64,6 +64,8 @@ func srfRows(regex *regexCache, name, types string, args []any) ([][]any, error)
 		return seriesRows(args)
 	case "regexp_matches":
 		return regexpMatchesRows(regex, args)
+	case "pg_partition_ancestors":
+		return partitionAncestorRows(args[0])
 	}
 	return nil, funcError(pgerror.UndefinedFunction, fmt.Sprintf("function %s does not exist", name))
 }
@@ -562,4 +564,20 @@ func stringToTableRows(args []any) ([][]any, error) {
 		rows[i] = []any{v}
 	}
 	return rows, nil
+}
+
+// partitionAncestorRows is pg_partition_ancestors(rel): without partitions,
+// rel alone. rel is an OID (psql passes one as text); NULL gives no row.
+func partitionAncestorRows(rel any) ([][]any, error) {
+	switch v := rel.(type) {
+	case nil:
+		return nil, nil
+	case int64:
+		return [][]any{{v}}, nil
+	}
+	oid, err := strconv.ParseUint(strings.TrimSpace(asString(rel)), 10, 32)
+	if err != nil {
+		return nil, funcError(pgerror.FeatureNotSupported, "pg_partition_ancestors of a relation name is not supported by pgraft: pass its OID")
+	}
+	return [][]any{{int64(oid)}}, nil
 }

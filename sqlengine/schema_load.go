@@ -220,7 +220,7 @@ func loadTable(ctx context.Context, q queryer, m *schemaModel, r schemaRow, snap
 	for _, c := range cols {
 		isRowid := rowidPK && c.pk > 0 && c.name == mt.rowidPK
 		typ, mod := columnType(c.decl, rowidTypeOf(mt), isRowid)
-		if rt := m.viewRowidType(c.name, c.decl); t.View && rt != "" {
+		if rt := m.viewRowidType(r.name, c.name, c.decl); t.View && rt != "" {
 			typ, mod = columnType(c.decl, rt, true)
 		}
 		ci := translate.ColumnInfo{

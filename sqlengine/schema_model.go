@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 // implicit primary-key index of a rowid table). loadSchema and the catalog
 // views' helper functions both build it, so they agree on names and OIDs.
 type schemaModel struct {
+	viewTypes   map[string]map[string]string // view → column → PostgreSQL type, from its ViewTypesMarker
 	tables      map[string]*modelTable
 	indexes     map[uint32]*indexDef
 	indexByName map[string]*indexDef // by SQLite name
@@ -78,6 +80,14 @@ func buildSchemaModel(rows []schemaRow) *schemaModel {
 	rowByName := map[string]schemaRow{}
 	for _, r := range rows {
 		rowByName[r.name] = r
+		if r.typ == "view" {
+			if types := viewTypes(r.sql); types != nil {
+				if m.viewTypes == nil {
+					m.viewTypes = map[string]map[string]string{}
+				}
+				m.viewTypes[r.name] = types
+			}
+		}
 		if r.typ == "table" && !isInternalName(r.name) {
 			if d := parseCreateTable(r.sql); d != nil {
 				m.tables[r.name] = &modelTable{row: r, oid: uint32(oidFirstUser + r.rowid), ddl: d}
@@ -196,9 +206,12 @@ func (m *schemaModel) addConstraintIndex(t *modelTable, cd *constraintDef, rows 
 // pgraft's tables, and its type lives in a comment the view cannot see
 // (RowidMarker). It is the type of the rowid key of that name, else the
 // type every table's rowid key has; "" when neither tells.
-func (m *schemaModel) viewRowidType(col, decl string) string {
+func (m *schemaModel) viewRowidType(view, col, decl string) string {
 	if !strings.EqualFold(strings.TrimSpace(decl), "INTEGER") {
 		return ""
+	}
+	if typ := m.viewTypes[view][col]; typ != "" {
+		return typ // the view says (views made before it did: the guess below)
 	}
 	byName, all := "", ""
 	mixed := false
@@ -453,6 +466,8 @@ func (c indexColumn) keyText(withOrder bool) string {
 	s := c.name
 	if !c.expr {
 		s = pgQuoteIdent(s)
+	} else {
+		s = indexExprText(s)
 	}
 	if withOrder && c.desc {
 		s += " DESC"
@@ -511,4 +526,72 @@ func fkActionCode(action string) string {
 		return "d"
 	}
 	return "a"
+}
+
+// indexExprText prints an index expression as pg_get_indexdef does: a
+// function call bare (lower(name)), anything else in one pair of
+// parentheses ((a + 1)), however many the stored text had.
+func indexExprText(s string) string {
+	core := strings.TrimSpace(s)
+	for len(core) >= 2 && core[0] == '(' && closingParen(core, 0) == len(core)-1 {
+		core = strings.TrimSpace(core[1 : len(core)-1])
+	}
+	if i := strings.IndexByte(core, '('); i > 0 && isIdentText(core[:i]) && closingParen(core, i) == len(core)-1 {
+		return core
+	}
+	return "(" + core + ")"
+}
+
+// closingParen returns the index of the parenthesis that closes the one at
+// open, skipping quoted text; -1 if none.
+func closingParen(s string, open int) int {
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '\'', '"':
+			q := s[i]
+			for i++; i < len(s) && s[i] != q; i++ {
+			}
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// isIdentText reports whether s is a (possibly qualified) plain name.
+func isIdentText(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// viewTypes reads a CREATE VIEW text's ViewTypesMarker comment; nil when
+// it has none.
+func viewTypes(sql string) map[string]string {
+	i := strings.Index(sql, translate.ViewTypesMarker)
+	if i < 0 {
+		return nil
+	}
+	rest := sql[i+len(translate.ViewTypesMarker):]
+	end := strings.Index(rest, "*/")
+	if end < 0 {
+		return nil
+	}
+	var types map[string]string
+	if err := json.Unmarshal([]byte(rest[:end]), &types); err != nil {
+		return nil
+	}
+	return types
 }

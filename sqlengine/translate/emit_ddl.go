@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -400,18 +401,56 @@ func (t *translator) createView(v *pg.ViewStmt) *Stmt {
 	if len(v.Options) > 0 || v.WithCheckOption != pg.ViewCheckOption_NO_CHECK_OPTION && v.WithCheckOption != pg.ViewCheckOption_VIEW_CHECK_OPTION_UNDEFINED {
 		t.unsupported("view options")
 	}
-	body, _ := t.selectQuery(v.Query.GetSelectStmt())
+	body, cols := t.selectQuery(v.Query.GetSelectStmt())
 	if t.maxParam > 0 {
 		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $1"))
 	}
 	head := "CREATE VIEW " + QuoteIdent(name)
 	if len(v.Aliases) > 0 {
 		head += "(" + identList(nameList(v.Aliases)) + ")"
+		for i, a := range nameList(v.Aliases) {
+			if i < len(cols) {
+				cols[i].name = a
+			}
+		}
 	}
+	head += viewTypesComment(cols)
 	st := &Stmt{Kind: KindDDL, Tag: "CREATE VIEW", SQL: head + " AS " + body}
 	if v.Replace {
 		st.Post = []string{st.SQL}
 		st.SQL = "DROP VIEW IF EXISTS " + QuoteIdent(name)
 	}
 	return st
+}
+
+// ViewTypesMarker starts the comment that CREATE VIEW carries after the
+// view's name: a JSON object from column name to PostgreSQL type name, for
+// the columns SQLite declares INTEGER. SQLite gives a view column the
+// declared type of its source, and a rowid-alias key's is INTEGER whatever
+// its PostgreSQL type (int2, int4 or int8, kept in a RowidMarker the view
+// cannot see); the catalog reads the view's own types here.
+const ViewTypesMarker = "/*pgview:"
+
+// viewTypesComment is the ViewTypesMarker comment for a view's columns
+// whose type translation knows and that a rowid key may stand behind
+// (integers), or "" when there is none.
+func viewTypesComment(cols []colInfo) string {
+	types := map[string]string{}
+	for _, c := range cols {
+		if c.typ.t == nil || c.typ.unknown || c.name == "" {
+			continue
+		}
+		switch c.typ.t.OID {
+		case pgvalue.OIDInt2, pgvalue.OIDInt4, pgvalue.OIDInt8:
+			types[c.name] = c.typ.t.Name
+		}
+	}
+	if len(types) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(types)
+	if err != nil {
+		return ""
+	}
+	return " " + ViewTypesMarker + strings.ReplaceAll(string(b), "*/", `*\/`) + "*/"
 }

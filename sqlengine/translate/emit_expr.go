@@ -324,7 +324,9 @@ func (t *translator) subLink(l *pg.SubLink) (string, xtype) {
 		if len(cols) != 1 {
 			t.unsupported("ARRAY(subquery) without a single named column")
 		}
-		return "(SELECT pg_array_agg(" + alwaysQuote(cols[0].name) + ") FROM " + s + ")", arrayOf(cols[0].typ)
+		// ARRAY(subquery) over no rows is the empty array, not NULL as
+		// array_agg is.
+		return "coalesce((SELECT pg_array_agg(" + alwaysQuote(cols[0].name) + ") FROM " + s + "), '{}')", arrayOf(cols[0].typ)
 	}
 	t.unsupported("this kind of subquery")
 	return "", noType

@@ -75,6 +75,9 @@ var srfSpecs = map[string]srfSpec{
 	"regexp_split_to_table":     {cols: func([]xtype) []colInfo { return []colInfo{textCol("regexp_split_to_table")} }},
 	"string_to_table":           {cols: func([]xtype) []colInfo { return []colInfo{textCol("string_to_table")} }},
 	"regexp_matches":            {cols: func([]xtype) []colInfo { return []colInfo{{name: "regexp_matches", typ: typed(pgvalue.OIDTextArray)}} }},
+	// pg_partition_ancestors(rel): rel itself, as pgraft has no partitions
+	// (psql's \d asks for the foreign keys of a table's ancestors).
+	"pg_partition_ancestors": {cols: func([]xtype) []colInfo { return []colInfo{{name: "relid", typ: typed(pgvalue.OIDOid)}} }},
 	"generate_series": {cols: func(xs []xtype) []colInfo {
 		x := typed(pgvalue.OIDInt4)
 		for _, a := range xs {
