@@ -26,6 +26,33 @@ func appendValue(m *pgtype.Map, buf []byte, oid uint32, format int16, v any) (ou
 	return appendText(buf, oid, v), false, nil
 }
 
+// scaledNumeric is a numeric value of a column with a declared scale
+// (numeric(p,s)): PostgreSQL prints exactly s digits after the point
+// (12.50, 3.00), which the stored int64 or float64 has forgotten.
+type scaledNumeric struct {
+	f     float64
+	scale int
+}
+
+// numericScale wraps v when col is a numeric with a declared scale.
+func numericScale(col Column, v any) any {
+	if col.TypeOID != pgtype.NumericOID || col.TypeMod < 4 {
+		return v
+	}
+	scale := int((col.TypeMod - 4) & 0xffff)
+	switch x := v.(type) {
+	case int64:
+		if scale > 0 {
+			return scaledNumeric{float64(x), scale}
+		}
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) && math.Abs(x) < 1e15 {
+			return scaledNumeric{x, scale}
+		}
+	}
+	return v
+}
+
 // normalize maps the integer and float types a Session might hand us by
 // mistake onto the documented ones (int64, float64).
 func normalize(v any) any {
@@ -65,6 +92,8 @@ func appendText(b []byte, oid uint32, v any) []byte {
 		return strconv.AppendInt(b, x, 10)
 	case float64:
 		return appendFloatText(b, oid, x)
+	case scaledNumeric:
+		return strconv.AppendFloat(b, x.f, 'f', x.scale, 64)
 	case string:
 		if oid == pgtype.ByteaOID {
 			return pgvalue.AppendByteaHex(b, []byte(x))
@@ -161,6 +190,9 @@ func appendRawText(b []byte, oid uint32, v any) []byte {
 
 // binaryValue converts v to a type pgtype can encode for oid.
 func binaryValue(oid uint32, v any) any {
+	if x, ok := v.(scaledNumeric); ok {
+		return strconv.FormatFloat(x.f, 'f', x.scale, 64) // its text keeps the scale
+	}
 	switch oid {
 	case pgtype.BoolOID:
 		if i, ok := v.(int64); ok {

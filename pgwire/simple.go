@@ -130,7 +130,7 @@ func (w *rowWriter) WriteRow(values []any) error {
 			format = w.formats[i]
 		}
 		start := len(c.scratch)
-		buf, isNull, err := appendValue(c.types, c.scratch, w.cols[i].TypeOID, format, v)
+		buf, isNull, err := appendValue(c.types, c.scratch, w.cols[i].TypeOID, format, numericScale(w.cols[i], v))
 		if err != nil {
 			return err
 		}

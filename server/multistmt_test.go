@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -37,5 +38,21 @@ func TestSimpleQueryStatementsSeeEarlierSchemaChanges(t *testing.T) {
 	wantCode(t, err, "42703")
 	if n := count(t, c, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'gm' AND column_name = 'extra'"); n != 0 {
 		t.Fatal("the failed string's ALTER TABLE stayed")
+	}
+}
+
+// TestMixedDefaultsInMultiRowValues: DEFAULT in some rows of a multi-row
+// VALUES (knex writes them) takes the column's default in those rows —
+// nextval of a serial key included — as in PostgreSQL.
+func TestMixedDefaultsInMultiRowValues(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	mustExec(t, c, "CREATE TABLE kd (id serial PRIMARY KEY, likes int NOT NULL DEFAULT 5, title text, n int)")
+	mustExec(t, c, "INSERT INTO kd (likes, title, n) VALUES (DEFAULT, 'a', 1), (3, 'b', DEFAULT), (DEFAULT, DEFAULT, 7)")
+	mustExec(t, c, "INSERT INTO kd (id, title) VALUES (DEFAULT, 'c'), (100, 'd')")
+	got := queryStrings(t, c, "SELECT concat_ws('|', id, likes, coalesce(title, '-'), coalesce(n::text, '-')) FROM kd ORDER BY id")
+	want := []string{"1|5|a|1", "2|3|b|-", "3|5|-|7", "4|5|c|-", "100|5|d|-"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("rows = %q, want %q", got, want)
 	}
 }

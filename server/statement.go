@@ -192,7 +192,7 @@ func columnsOf(st *translate.Stmt, info sqlengine.StmtInfo) []pgwire.Column {
 		}
 		if oid == 0 {
 			if t := translate.TypeByDecl(info.DeclTypes[i]); t != nil {
-				oid = t.OID
+				oid, mod = t.OID, sqlengine.DeclTypmod(info.DeclTypes[i])
 			} else {
 				oid = pgvalue.OIDText
 			}

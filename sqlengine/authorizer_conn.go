@@ -134,10 +134,10 @@ func (a authState) leaveInternal() {
 // finalized before it ends (stepRaw): what they were allowed ends with them,
 // so leaving expires nothing. It returns the function that leaves.
 func (a authState) enterInternalUncached() (leave func()) {
-	privileged := a.st.privileged
+	privileged, internal := a.st.privileged, a.st.internal
 	a.st.internal = 1
 	return func() {
-		a.st.internal = 0
+		a.st.internal = internal // internal access around it (an ALTER's) goes on
 		a.st.privileged = privileged
 	}
 }

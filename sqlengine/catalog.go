@@ -224,6 +224,12 @@ SELECT c.oid AS relid, 'public' AS schemaname, c.relname, 0 AS seq_scan, 0 AS se
        NULL AS last_vacuum, NULL AS last_autovacuum, NULL AS last_analyze, NULL AS last_autoanalyze,
        0 AS vacuum_count, 0 AS autovacuum_count, 0 AS analyze_count, 0 AS autoanalyze_count
   FROM pg_class c WHERE c.relkind = 'r'`},
+	{"pg_statio_all_tables", `
+SELECT c.oid AS relid, 'public' AS schemaname, c.relname, 0 AS heap_blks_read, 0 AS heap_blks_hit,
+       0 AS idx_blks_read, 0 AS idx_blks_hit, 0 AS toast_blks_read, 0 AS toast_blks_hit,
+       0 AS tidx_blks_read, 0 AS tidx_blks_hit
+  FROM pg_class c WHERE c.relkind = 'r'`}, // Sequelize's describeTable joins it for comments
+	{"pg_statio_user_tables", `SELECT * FROM pg_statio_all_tables`},
 }
 
 // emptyCatalogViews are relations pgraft has no rows for; they exist with

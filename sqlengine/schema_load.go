@@ -367,6 +367,16 @@ func columnType(decl, rowidType string, isRowid bool) (*translate.PGType, int32)
 	return t, typmodOf(t, decl)
 }
 
+// DeclTypmod is the atttypmod a column's SQLite declared type says
+// (numeric(12,2), varchar(20)), -1 when none.
+func DeclTypmod(decl string) int32 {
+	t := translate.TypeByDecl(decl)
+	if t == nil {
+		return -1
+	}
+	return typmodOf(t, decl)
+}
+
 // typmodOf reads "(n)" or "(p,s)" from a declared type, encoded as
 // PostgreSQL's atttypmod.
 func typmodOf(t *translate.PGType, decl string) int32 {

@@ -17,7 +17,8 @@ var catalogTypedColumns = map[string]map[string]uint32{
 	"pg_index": cols(pgvalue.OIDBool, "indisunique", "indisprimary", "indisclustered", "indisvalid", "indisreplident",
 		"indisexclusion", "indimmediate", "indcheckxmin", "indisready", "indislive", "indnullsnotdistinct").
 		with(pgvalue.OIDInt2, "indnatts", "indnkeyatts"),
-	"pg_constraint":   cols(pgvalue.OIDBool, "condeferrable", "condeferred", "convalidated", "conislocal", "connoinherit").with(pgvalue.OIDInt4, "coninhcount"),
+	"pg_constraint": cols(pgvalue.OIDBool, "condeferrable", "condeferred", "convalidated", "conislocal", "connoinherit").with(pgvalue.OIDInt4, "coninhcount").
+		with(pgvalue.OIDInt2Array, "conkey", "confkey"), // SQLAlchemy reads them as lists
 	"pg_type":         cols(pgvalue.OIDBool, "typbyval", "typisdefined", "typispreferred", "typnotnull").with(pgvalue.OIDInt2, "typlen").with(pgvalue.OIDInt4, "typtypmod", "typndims"),
 	"pg_roles":        cols(pgvalue.OIDBool, "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb", "rolcanlogin", "rolreplication", "rolbypassrls").with(pgvalue.OIDInt4, "rolconnlimit"),
 	"pg_authid":       cols(pgvalue.OIDBool, "rolsuper", "rolinherit", "rolcreaterole", "rolcreatedb", "rolcanlogin", "rolreplication", "rolbypassrls").with(pgvalue.OIDInt4, "rolconnlimit"),

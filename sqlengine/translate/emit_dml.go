@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -102,7 +103,8 @@ func (t *translator) insertSource(s *pg.InsertStmt, ti *TableInfo, table string,
 		if w := len(sel.ValuesLists[0].GetList().GetItems()); implicit && w < len(*cols) {
 			*cols, types = (*cols)[:w], types[:w]
 		}
-		rows, keep := t.dropDefaults(sel.ValuesLists, len(*cols))
+		rows := t.fillMixedDefaults(sel.ValuesLists, ti, *cols)
+		rows, keep := t.dropDefaults(rows, len(*cols))
 		if keep == nil {
 			return " DEFAULT VALUES"
 		}
@@ -118,6 +120,65 @@ func (t *translator) insertSource(s *pg.InsertStmt, ti *TableInfo, table string,
 		body += " WHERE true" // SQLite's parser needs it before ON CONFLICT
 	}
 	return " " + body
+}
+
+// fillMixedDefaults replaces DEFAULT in a column of a multi-row VALUES
+// where other rows give a value (knex writes such rows) with the column's
+// default expression, NULL when it has none: SQLite has no DEFAULT in
+// VALUES. Columns that are DEFAULT in every row are left to dropDefaults,
+// which leaves them out for SQLite's own default.
+func (t *translator) fillMixedDefaults(rows []*pg.Node, ti *TableInfo, cols []string) []*pg.Node {
+	if len(rows) < 2 {
+		return rows
+	}
+	width := len(rows[0].GetList().GetItems())
+	mixed := map[int]bool{}
+	for i := 0; i < width; i++ {
+		defaults := 0
+		for _, r := range rows {
+			if items := r.GetList().GetItems(); i < len(items) && items[i].GetSetToDefault() != nil {
+				defaults++
+			}
+		}
+		if defaults > 0 && defaults < len(rows) {
+			mixed[i] = true
+		}
+	}
+	if len(mixed) == 0 {
+		return rows
+	}
+	out := make([]*pg.Node, len(rows))
+	for r, row := range rows {
+		items := slices.Clone(row.GetList().GetItems())
+		for i, it := range items {
+			if mixed[i] && it.GetSetToDefault() != nil {
+				items[i] = t.columnDefaultNode(ti, cols, i)
+			}
+		}
+		out[r] = &pg.Node{Node: &pg.Node_List{List: &pg.List{Items: items}}}
+	}
+	return out
+}
+
+// columnDefaultNode is the default expression of target column i (as
+// PostgreSQL shows it, parsed again), or NULL.
+func (t *translator) columnDefaultNode(ti *TableInfo, cols []string, i int) *pg.Node {
+	if ti == nil || i >= len(cols) {
+		t.unsupported("DEFAULT in some rows of a multi-row VALUES for an unknown table")
+	}
+	def := "NULL"
+	if c := ti.Column(cols[i]); c != nil && c.Default != "" {
+		def = c.Default
+	}
+	tree, err := pg.Parse("SELECT " + def)
+	if err != nil || len(tree.Stmts) != 1 {
+		t.unsupported("DEFAULT in some rows of a multi-row VALUES for column %s", cols[i])
+	}
+	targets := tree.Stmts[0].Stmt.GetSelectStmt().GetTargetList()
+	if len(targets) != 1 {
+		t.unsupported("DEFAULT in some rows of a multi-row VALUES for column %s", cols[i])
+	}
+	return targets[0].GetResTarget().Val
 }
 
 // dropDefaults removes the positions where VALUES says DEFAULT: allowed
