@@ -69,6 +69,9 @@ func TestDDLFuzz(t *testing.T) {
 			c.Restart(f)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			_, err := c.WaitConverged(ctx)
+			if err == nil {
+				err = c.Nodes[f].WaitReady(ctx) // it admits clients again
+			}
 			cancel()
 			if err != nil {
 				t.Fatalf("DDL fuzz: node %d restarted after %d statements and did not catch up: %v", f, done, err)
