@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -120,7 +121,11 @@ type rowWriter struct {
 func (w *rowWriter) WriteRow(values []any) error {
 	c := w.c
 	if len(values) != len(w.cols) {
-		return pgerror.New(pgerror.InternalError, "row has %d values but the result has %d columns", len(values), len(w.cols))
+		// The schema changed between the statement's description and its
+		// run (a table another session altered, applied in between): as
+		// PostgreSQL answers for a prepared statement whose result changed.
+		return pgerror.New(pgerror.FeatureNotSupported, "cached plan must not change result type").
+			WithDetail(fmt.Sprintf("The statement was described with %d columns; its rows now have %d.", len(w.cols), len(values)))
 	}
 	c.scratch = c.scratch[:0]
 	c.values = c.values[:0]
