@@ -2,20 +2,15 @@ package server_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgraft/pgraft/server/servertest"
 )
@@ -49,8 +44,7 @@ func TestDDLFuzz(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
 	const workers = 3 // one session per node
 	const batch = 300
-	var sent, failed atomic.Int64
-	codes := sync.Map{} // SQLSTATE → *atomic.Int64
+	var st fuzzStats
 	start := time.Now()
 	for done, round := 0, 0; done < total; round++ {
 		n := min(batch, total-done)
@@ -58,7 +52,10 @@ func TestDDLFuzz(t *testing.T) {
 		for w := range workers {
 			g := &ddlGen{rng: rand.New(rand.NewPCG(seed, uint64(done*workers+w)))}
 			wg.Go(func() {
-				runDDLBatch(t, c.Nodes[w].DSN(), g, n/workers+1, &sent, &failed, &codes)
+				// A session waiting behind another's open transaction gives
+				// up soon (55P03) rather than wait out lock_timeout.
+				runFuzzSession(t, "DDL fuzz", c.Nodes[w].DSN(), "SET statement_timeout = '2s'; SET lock_timeout = '200ms'",
+					g.statement, n/workers+1, &st, 10)
 			})
 		}
 		wg.Wait()
@@ -79,82 +76,10 @@ func TestDDLFuzz(t *testing.T) {
 		}
 		requireSchemaServes(t, c, done)
 	}
-	var summary []string
-	codes.Range(func(k, v any) bool {
-		summary = append(summary, fmt.Sprintf("%s×%d", k, v.(*atomic.Int64).Load()))
-		return true
-	})
-	sort.Strings(summary)
 	t.Logf("DDL fuzz: %d statements in %v (%d errors: %s); every node served its schema and converged after each batch of %d",
-		sent.Load(), time.Since(start).Round(time.Second), failed.Load(), strings.Join(summary, " "), batch)
-	if n := ddlInternal.Load(); n > 0 {
+		st.sent.Load(), time.Since(start).Round(time.Second), st.failed.Load(), st.summary(), batch)
+	if n := st.internal.Load(); n > 0 {
 		t.Errorf("DDL fuzz: %d statements answered XX000 (internal error); the first are logged above", n)
-	}
-}
-
-// ddlInternal counts XX000 answers: a statement pgraft does not understand
-// must say so with its SQLSTATE.
-var ddlInternal atomic.Int64
-
-func runDDLBatch(t *testing.T, dsn string, g *ddlGen, n int, sent, failed *atomic.Int64, codes *sync.Map) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	var conn *pgx.Conn
-	open := func() bool {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		conn, err = pgx.ConnectConfig(cctx, cfg)
-		if err == nil {
-			// A session waiting behind another's open transaction gives up
-			// soon (55P03) rather than wait out lock_timeout.
-			_, err = conn.Exec(cctx, "SET statement_timeout = '2s'; SET lock_timeout = '200ms'")
-		}
-		if err != nil {
-			t.Errorf("DDL fuzz: connect: %v", err)
-			return false
-		}
-		return true
-	}
-	if !open() {
-		return
-	}
-	defer func() { conn.Close(context.Background()) }()
-	for range n {
-		sql := g.statement()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := conn.Exec(sctx, sql)
-		cancel()
-		sent.Add(1)
-		if err == nil {
-			continue
-		}
-		failed.Add(1)
-		code := "conn"
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) {
-			code = pe.Code
-		}
-		v, _ := codes.LoadOrStore(code, new(atomic.Int64))
-		v.(*atomic.Int64).Add(1)
-		switch {
-		case code == "XX000":
-			if ddlInternal.Add(1) <= 10 {
-				t.Logf("DDL fuzz: internal error for %.300q: %v", sql, err)
-			}
-		case conn.IsClosed():
-			if pe == nil || pe.Severity != "FATAL" {
-				t.Errorf("DDL fuzz: the connection broke on %.300q: %v", sql, err)
-			}
-			if !open() {
-				return
-			}
-		}
 	}
 }
 

@@ -1,20 +1,14 @@
 package server_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgraft/pgraft/server/servertest"
 )
@@ -55,8 +49,7 @@ func TestPoisonFuzz(t *testing.T) {
 	}
 	const workers = 3 // one session per node
 	const batch = 300
-	var sent, failed atomic.Int64
-	codes := sync.Map{} // SQLSTATE → *atomic.Int64
+	var st fuzzStats
 	start := time.Now()
 	for done := 0; done < total; {
 		n := min(batch, total-done)
@@ -64,20 +57,22 @@ func TestPoisonFuzz(t *testing.T) {
 		for w := range workers {
 			g := &poisonGen{rng: rand.New(rand.NewPCG(seed, uint64(done*workers+w)))}
 			wg.Go(func() {
-				runPoisonBatch(t, c.Nodes[w].DSN(), g, n/workers+1, &sent, &failed, &codes)
+				// Bounded waits: a runaway statement stops at 100 ms (runaways
+				// are about 3% of the statements, and their CPU time was most
+				// of a run's at 300 ms), and a write queued behind another
+				// session's open transaction gives up at once (55P03)
+				// instead of waiting out lock_timeout. An XX000 is a gap in
+				// translation, not a poisoned node: reported, not failed.
+				runFuzzSession(t, "poison fuzz", c.Nodes[w].DSN(), "SET statement_timeout = '100ms'; SET lock_timeout = '100ms'",
+					g.statement, n/workers+1, &st, 5)
 			})
 		}
 		wg.Wait()
 		done += n
 		requirePoisonHealthy(t, c, done)
 	}
-	var summary []string
-	codes.Range(func(k, v any) bool {
-		summary = append(summary, fmt.Sprintf("%s×%d", k, v.(*atomic.Int64).Load()))
-		return true
-	})
 	t.Logf("poison fuzz: %d statements in %v (%d errors: %s); every node served and converged after each batch of %d",
-		sent.Load(), time.Since(start).Round(time.Second), failed.Load(), strings.Join(summary, " "), batch)
+		st.sent.Load(), time.Since(start).Round(time.Second), st.failed.Load(), st.summary(), batch)
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -96,76 +91,6 @@ var poisonSetup = []string{
 	`CREATE TABLE pz (id int PRIMARY KEY, a text, b bigint, c double precision, d bytea, e timestamptz, f boolean)`,
 	`CREATE TABLE pz2 (k serial PRIMARY KEY, v text UNIQUE, n numeric)`,
 	`INSERT INTO pz VALUES (1, 'one', 1, 1.5, '\x01', '2024-01-01', true), (2, 'two', 2, 2.5, NULL, NULL, false)`,
-}
-
-// internal counts XX000 answers; the first few are logged.
-var internal atomic.Int64
-
-// runPoisonBatch sends n statements on one session; errors are expected
-// (they are most of the point), a lost connection is not.
-func runPoisonBatch(t *testing.T, dsn string, g *poisonGen, n int, sent, failed *atomic.Int64, codes *sync.Map) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	var conn *pgx.Conn
-	open := func() bool {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		conn, err = pgx.ConnectConfig(cctx, cfg)
-		if err == nil {
-			// Bounded waits: a runaway statement stops at 100 ms (runaways
-			// are about 3% of the statements, and their CPU time was most of
-			// a run's at 300 ms), and a write
-			// queued behind another session's open transaction gives up
-			// at once (55P03) instead of waiting out lock_timeout.
-			_, err = conn.Exec(cctx, "SET statement_timeout = '100ms'; SET lock_timeout = '100ms'")
-		}
-		if err != nil {
-			t.Errorf("poison fuzz: connect: %v", err)
-			return false
-		}
-		return true
-	}
-	if !open() {
-		return
-	}
-	defer func() { conn.Close(context.Background()) }()
-	for range n {
-		sql := g.statement()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_, err := conn.Exec(sctx, sql)
-		cancel()
-		sent.Add(1)
-		if err == nil {
-			continue
-		}
-		failed.Add(1)
-		code := "conn"
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) {
-			code = pe.Code
-		}
-		v, _ := codes.LoadOrStore(code, new(atomic.Int64))
-		v.(*atomic.Int64).Add(1)
-		switch {
-		case code == "XX000":
-			if internal.Add(1) <= 5 { // a gap in translation, not a poisoned node: reported, not failed
-				t.Logf("poison fuzz: internal error for %.200q: %v", sql, err)
-			}
-		case conn.IsClosed():
-			if pe == nil || pe.Severity != "FATAL" {
-				t.Errorf("poison fuzz: the connection broke on %.300q: %v", sql, err)
-			}
-			if !open() {
-				return
-			}
-		}
-	}
 }
 
 // requirePoisonHealthy is the check after each batch (requireServing,
