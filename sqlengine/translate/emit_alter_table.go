@@ -2,7 +2,6 @@ package translate
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -95,7 +94,7 @@ func (t *translator) alterOther(s *pg.AlterTableStmt, tag string) *Stmt {
 			if s.Objtype != pg.ObjectType_OBJECT_INDEX {
 				t.unsupported("%s … SET (…)", tag)
 			}
-			t.checkRelOptions(c.Def, indexOptions, c.Subtype == pg.AlterTableType_AT_ResetRelOptions)
+			t.indexStorageParams(c.Def.GetList().GetItems(), c.Subtype == pg.AlterTableType_AT_ResetRelOptions) // reloptions.go
 		default:
 			t.unsupported("%s %s", tag, strings.TrimPrefix(c.GetSubtype().String(), "AT_"))
 		}
@@ -151,7 +150,7 @@ func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) 
 	case pg.AlterTableType_AT_ChangeOwner:
 		return t.ownerAction(c.Newowner)
 	case pg.AlterTableType_AT_SetRelOptions, pg.AlterTableType_AT_ResetRelOptions:
-		t.checkRelOptions(c.Def, tableOptions, c.Subtype == pg.AlterTableType_AT_ResetRelOptions)
+		t.tableStorageParams(c.Def.GetList().GetItems(), c.Subtype == pg.AlterTableType_AT_ResetRelOptions) // reloptions.go
 		return nil
 	case pg.AlterTableType_AT_SetStatistics, pg.AlterTableType_AT_SetStorage, pg.AlterTableType_AT_SetCompression:
 		t.needColumn(table, ti, c.Name)
@@ -259,7 +258,7 @@ func (t *translator) addConstraint(table string, ti *TableInfo, c *pg.Constraint
 		t.unsupported("INCLUDE, USING INDEX TABLESPACE and NULLS NOT DISTINCT on constraints")
 	}
 	if len(c.Options) > 0 {
-		t.checkRelOptions(pg.MakeListNode(c.Options), indexOptions, false)
+		t.indexStorageParams(c.Options)
 	}
 	switch c.Contype {
 	case pg.ConstrType_CONSTR_PRIMARY, pg.ConstrType_CONSTR_UNIQUE:
@@ -368,86 +367,6 @@ func (t *translator) ownerAction(r *pg.RoleSpec) []AlterAction {
 		return nil // CURRENT_USER, SESSION_USER, CURRENT_ROLE: the session's own role
 	}
 	return []AlterAction{{Op: "owner", Name: r.Rolename}}
-}
-
-// Storage parameters PostgreSQL accepts; pgraft accepts and ignores them.
-var (
-	tableOptions = map[string]bool{"fillfactor": true, "toast_tuple_target": true, "parallel_workers": true,
-		"autovacuum_enabled": true, "vacuum_index_cleanup": true, "vacuum_truncate": true, "user_catalog_table": true,
-		"log_autovacuum_min_duration": true, "autovacuum_vacuum_threshold": true, "autovacuum_vacuum_scale_factor": true,
-		"autovacuum_vacuum_insert_threshold": true, "autovacuum_vacuum_insert_scale_factor": true,
-		"autovacuum_analyze_threshold": true, "autovacuum_analyze_scale_factor": true, "autovacuum_vacuum_cost_delay": true,
-		"autovacuum_vacuum_cost_limit": true, "autovacuum_freeze_min_age": true, "autovacuum_freeze_max_age": true,
-		"autovacuum_freeze_table_age": true, "autovacuum_multixact_freeze_min_age": true,
-		"autovacuum_multixact_freeze_max_age": true, "autovacuum_multixact_freeze_table_age": true}
-	indexOptions = map[string]bool{"fillfactor": true, "deduplicate_items": true}
-)
-
-// checkTableOptions checks CREATE TABLE … WITH (…): storage parameters as
-// ALTER TABLE … SET takes them, and PostgreSQL's leftover "oids", which
-// may only be false.
-func (t *translator) checkTableOptions(opts []*pg.Node) {
-	var rest []*pg.Node
-	for _, n := range opts {
-		d := n.GetDefElem()
-		if d != nil && d.Defnamespace == "" && d.Defname == "oids" {
-			if v := strings.ToLower(strVal(d.Arg)); d.Arg == nil || v == "true" || v == "on" || v == "1" || d.Arg.GetInteger().GetIval() != 0 || d.Arg.GetBoolean().GetBoolval() {
-				t.fail(pgerror.New(pgerror.FeatureNotSupported, "tables declared WITH OIDS are not supported"))
-			}
-			continue
-		}
-		rest = append(rest, n)
-	}
-	t.checkRelOptions(pg.MakeListNode(rest), tableOptions, false)
-}
-
-// checkRelOptions checks SET (…)/RESET (…) or WITH (…) storage parameters
-// as PostgreSQL does: an unknown one is 22023, and so is a fillfactor out
-// of its range.
-func (t *translator) checkRelOptions(def *pg.Node, known map[string]bool, reset bool) {
-	for _, n := range def.GetList().GetItems() {
-		d := n.GetDefElem()
-		if d == nil {
-			continue
-		}
-		name := d.Defname
-		if d.Defnamespace != "" {
-			if d.Defnamespace != "toast" {
-				t.fail(pgerror.New(pgerror.InvalidParameterValue, "unrecognized parameter namespace \"%s\"", d.Defnamespace))
-			}
-			name = "autovacuum_enabled" // toast.* takes the autovacuum parameters
-			if !strings.HasPrefix(d.Defname, "autovacuum_") && d.Defname != "vacuum_truncate" && d.Defname != "log_autovacuum_min_duration" {
-				name = d.Defname
-			}
-		}
-		if !known[name] {
-			t.fail(pgerror.New(pgerror.InvalidParameterValue, "unrecognized parameter \"%s\"", d.Defname))
-		}
-		if reset || d.Defname != "fillfactor" {
-			continue
-		}
-		v, ok := constInt(d.Arg)
-		if i := d.Arg.GetInteger(); i != nil {
-			v, ok = int64(i.Ival), true
-		}
-		if !ok {
-			if s := strVal(d.Arg); s != "" {
-				n, err := strconv.ParseInt(s, 10, 64)
-				v, ok = n, err == nil
-			}
-		}
-		if !ok {
-			given := strVal(d.Arg)
-			if d.Arg == nil {
-				given = "true"
-			}
-			t.fail(pgerror.New(pgerror.InvalidParameterValue, "invalid value for integer option \"fillfactor\": %s", given))
-		}
-		if v < 10 || v > 100 {
-			t.fail(pgerror.New(pgerror.InvalidParameterValue, "value %d out of bounds for option \"fillfactor\"", v).
-				WithDetail("Valid values are between \"10\" and \"100\"."))
-		}
-	}
 }
 
 // renameStatement translates ALTER TABLE … RENAME [COLUMN|CONSTRAINT] and

@@ -62,8 +62,10 @@ var tableParams = map[string]relOption{
 // btreeParams are a btree index's.
 var btreeParams = map[string]relOption{"fillfactor": intOpt(10, 100), "deduplicate_items": boolOpt}
 
-// tableStorageParams checks CREATE TABLE's WITH list.
-func (t *translator) tableStorageParams(opts []*pg.Node) {
+// tableStorageParams checks CREATE TABLE's WITH list (and ALTER TABLE's
+// SET (…); reset: RESET (…), names only).
+func (t *translator) tableStorageParams(opts []*pg.Node, reset ...bool) {
+	r := len(reset) > 0 && reset[0]
 	for _, n := range opts {
 		d := n.GetDefElem()
 		if d == nil {
@@ -72,27 +74,29 @@ func (t *translator) tableStorageParams(opts []*pg.Node) {
 		name := strings.ToLower(d.Defname)
 		switch strings.ToLower(d.Defnamespace) {
 		case "":
-			if name == "oids" {
+			if name == "oids" && !r {
 				if v, _ := defText(d); pgvalueBool(v) {
 					t.unsupported("tables declared WITH OIDS")
 				}
 				continue
 			}
 			if o, ok := vacuumParams[name]; ok {
-				t.checkRelOption(name, o, d)
+				t.checkRelOption(name, o, d, r)
 				continue
 			}
-			t.checkRelOption(name, tableParams[name], d)
+			t.checkRelOption(name, tableParams[name], d, r)
 		case "toast":
-			t.checkRelOption(name, vacuumParams[name], d)
+			t.checkRelOption(name, vacuumParams[name], d, r)
 		default:
 			t.fail(pgerror.New(pgerror.InvalidParameterValue, "unrecognized parameter namespace \"%s\"", d.Defnamespace))
 		}
 	}
 }
 
-// indexStorageParams checks a btree index's WITH list.
-func (t *translator) indexStorageParams(opts []*pg.Node) {
+// indexStorageParams checks a btree index's WITH list (and ALTER INDEX's
+// SET (…); reset: RESET (…), names only).
+func (t *translator) indexStorageParams(opts []*pg.Node, reset ...bool) {
+	r := len(reset) > 0 && reset[0]
 	for _, n := range opts {
 		d := n.GetDefElem()
 		if d == nil {
@@ -102,7 +106,7 @@ func (t *translator) indexStorageParams(opts []*pg.Node) {
 			t.fail(pgerror.New(pgerror.InvalidParameterValue, "unrecognized parameter namespace \"%s\"", d.Defnamespace))
 		}
 		name := strings.ToLower(d.Defname)
-		t.checkRelOption(name, btreeParams[name], d)
+		t.checkRelOption(name, btreeParams[name], d, r)
 	}
 }
 
@@ -111,8 +115,15 @@ func pgvalueBool(s string) bool {
 	return ok && b
 }
 
-// checkRelOption checks one parameter's value; o.kind 0 is an unknown name.
-func (t *translator) checkRelOption(name string, o relOption, d *pg.DefElem) {
+// checkRelOption checks one parameter's value (only its name when
+// nameOnly: RESET); o.kind 0 is an unknown name.
+func (t *translator) checkRelOption(name string, o relOption, d *pg.DefElem, nameOnly bool) {
+	if o.kind == 0 {
+		t.fail(pgerror.New(pgerror.InvalidParameterValue, "unrecognized parameter \"%s\"", name))
+	}
+	if nameOnly {
+		return
+	}
 	v, given := defText(d)
 	if !given {
 		v = "true" // WITH (fillfactor) means fillfactor=true, as in PostgreSQL
