@@ -53,6 +53,12 @@ func MapError(err error) error {
 	case sqlite3.ErrError:
 		return genericError(msg)
 	}
+	// Another code with a message genericError knows (a statement
+	// re-prepared after a concurrent schema change reports SQLITE_SCHEMA
+	// with "no such table: t"): the message says what happened.
+	if e := genericError(msg); pgerror.Code(e) != pgerror.SyntaxErrorOrAccessRule {
+		return e
+	}
 	return err
 }
 
