@@ -16,9 +16,10 @@
 //   - read.go: reads on the pool (Query, Describe, ReadTx, Checksum);
 //     write.go: WriteTx (an interactive transaction on the write
 //     connection) and PreRun (an autocommit write run and rolled back).
-//   - sequences.go: sequences (_pgraft_sequences), nextval, setval and
-//     sequence DDL as SQL functions of the write connection;
-//     sequences_raw.go: the nested queries they run on it.
+//   - sequences.go: sequences (_pgraft_sequences), nextval and setval as
+//     SQL functions of the write connection; sequences_ddl.go: the
+//     sequence DDL (pgraft_seq_ddl); sequences_raw.go: the nested queries
+//     they run on it.
 //   - codec.go: the log payload; determinism.go: time, randomness and
 //     connection state on the write connection; budget.go: the work budget
 //     of writes; limits.go: value sizes and SQLite's limits; checksum.go:
