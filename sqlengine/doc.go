@@ -39,7 +39,8 @@
 //   - functions.go and functions_*.go: the pg_* SQL functions translation
 //     emits (functions_srf.go: the rows of set-returning functions, as
 //     JSON for SQLite's json_each; functions_jsonb.go: json and jsonb
-//     operators, functions and aggregates, printed as PostgreSQL prints them;
+//     operators, functions and aggregates, printed as PostgreSQL prints them
+//     (functions_jsonb_ops.go: what the operators do to decoded values);
 //     functions_agg.go: string_agg(DISTINCT …) and the ordered-set
 //     aggregates; functions_arrayops.go: array functions and
 //     regexp_replace/regexp_match); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
