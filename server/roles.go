@@ -20,11 +20,10 @@ import (
 // (sqlengine/roles.go), or lets everyone in (trust); it checks who may
 // change roles, and creates the bootstrap superuser.
 //
-// What pgraft enforces: logging in (LOGIN and the password), and who may
+// What pgraft enforces: logging in (LOGIN and the password), who may
 // create, alter and drop roles, as PostgreSQL does (superusers; CREATEROLE
-// for non-superuser roles; everyone for their own password). Table
-// privileges (GRANT) are not enforced yet: every role that can log in may
-// read and write every table.
+// for non-superuser roles; everyone for their own password), and
+// ownership and table privileges (privileges.go).
 
 // Authentication methods (Config.Auth).
 const (
@@ -81,6 +80,12 @@ func isLoopback(addr string) bool {
 func (s *session) roleOp(ctx context.Context, st *translate.Stmt) (sqlengine.Op, error) {
 	rs := st.Role
 	c := rs.Change
+	if c.Privilege != nil { // GRANT, REVOKE: the engine checks the grantor (sqlengine/acl.go)
+		pc := *c.Privilege // st is shared by cached statements
+		pc.Grantor, pc.GrantorSuper = s.user, s.srv.isSuperuser(s.user)
+		c.Privilege = &pc
+		return sqlengine.RoleOp(c)
+	}
 	if err := s.mayChangeRole(rs); err != nil {
 		return sqlengine.Op{}, err
 	}

@@ -107,6 +107,28 @@ func TestRolesAndSCRAM(t *testing.T) {
 		t.Errorf("pg_roles = %s", roles)
 	}
 
+	// Privileges replicate: a follower refuses until the grant reaches it,
+	// and a write a follower forwards is checked the same way.
+	mustExec(t, root, `CREATE TABLE ledger (id int PRIMARY KEY, amount int)`)
+	c.RequireConverged()
+	aliceF := mustLogin(t, follower, "alice", alicePW2)
+	_, err = aliceF.Exec(context.Background(), `SELECT * FROM ledger`)
+	wantCode(t, err, "42501")
+	_, err = aliceF.Exec(context.Background(), `INSERT INTO ledger VALUES (1, 1)`)
+	wantCode(t, err, "42501")
+	mustExec(t, root, `GRANT SELECT, INSERT ON ledger TO alice`)
+	c.RequireConverged()
+	mustExec(t, aliceF, `INSERT INTO ledger VALUES (1, 1)`)
+	if n := count(t, aliceF, `SELECT count(*) FROM ledger`); n != 1 {
+		t.Errorf("alice reads %d rows of ledger on a follower, want 1", n)
+	}
+	_, err = aliceF.Exec(context.Background(), `DELETE FROM ledger`)
+	wantCode(t, err, "42501")
+	_, err = root.Exec(context.Background(), `DROP ROLE alice`)
+	wantCode(t, err, "2BP01") // holds privileges on ledger
+	mustExec(t, root, `REVOKE ALL ON ledger FROM alice`)
+	aliceF.Close(context.Background())
+
 	mustExec(t, root, `DROP ROLE alice`)
 	_, err = root.Exec(context.Background(), `DROP ROLE alice`)
 	wantCode(t, err, "42704")

@@ -84,6 +84,9 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 		s.bindSessionSeqs(p) // sequences.go
 	}
 	st := p.stmt.st
+	if err := s.checkAccess(st); err != nil { // privileges.go
+		return err
+	}
 	switch st.Kind {
 	case translate.KindSelect:
 		return s.runSelectLocked(ctx, p)

@@ -208,7 +208,10 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 	ed := p.edit
 	switch a.Op {
 	case "owner":
-		return p.e.checkRole(ctx, a.Name)
+		if err := p.e.checkRole(ctx, a.Name); err != nil {
+			return err
+		}
+		return p.e.setRelationOwner(ctx, p.table, a.Name)
 	case "validate_constraint":
 		if _, ok := ed.constraint(a.Name); !ok {
 			return p.noConstraint(a.Name)
@@ -264,7 +267,10 @@ func (p *alterPlan) apply(ctx context.Context, a translate.AlterAction) error {
 	case "rename_constraint":
 		return p.renameConstraint(ctx, a.Name, a.NewName)
 	case "rename_table":
-		return p.renameTable(ctx, a.NewName)
+		if err := p.renameTable(ctx, a.NewName); err != nil {
+			return err
+		}
+		return p.e.renameRelationACL(ctx, p.table, a.NewName)
 	}
 	return pgerror.Unsupported("ALTER TABLE action " + a.Op)
 }
@@ -627,8 +633,16 @@ func (e *Engine) alterObjects(ctx context.Context, spec *translate.AlterSpec) er
 			if err := e.checkRole(ctx, a.Name); err != nil {
 				return err
 			}
+			if a.Object != "" {
+				if err := e.setRelationOwner(ctx, a.Object, a.Name); err != nil {
+					return err
+				}
+			}
 		case "rename_index":
 			if err := e.renameIndex(ctx, a); err != nil {
+				return err
+			}
+			if err := e.renameRelationACL(ctx, a.Name, a.NewName); err != nil {
 				return err
 			}
 		case "drop_dependents":

@@ -171,6 +171,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 			return nil, fmt.Errorf("store the applied index: %w", err)
 		}
 	}
+	privsChanged := rolesChanged || e.privsDirty
 	var roles map[string]Role
 	if rolesChanged { // read inside the batch's transaction, published after COMMIT
 		if err := e.withInternal(func() (err error) { roles, err = e.readRoles(ctx); return err }); err != nil {
@@ -182,6 +183,11 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 	}
 	if roles != nil {
 		e.roles.Store(&roles)
+	}
+	if privsChanged { // what COMMIT made of _pgraft_acl; e.wmu keeps writers out
+		if err := e.withInternal(func() error { return e.loadPrivileges(ctx) }); err != nil {
+			return nil, err
+		}
 	}
 	e.noteSchemaChange()
 	e.dataIndex.Store(dataIndex)
@@ -371,6 +377,9 @@ func (e *Engine) execBudgeted(ctx context.Context, q string, args []any, rows bo
 		r.Seqs = e.seq.values
 		if e.seq.structural {
 			e.schemaDirty.Store(true)
+			if err = e.sequencesClaimed(ctx); err != nil {
+				return nil, &seqFlushError{err}
+			}
 		}
 	}
 	if err != nil && isDataError(err) {

@@ -119,6 +119,9 @@ func (a authState) enterInternal() {
 	a.st.ddl = C.int(ddlNone)
 }
 
+// isInternal reports whether the connection has internal access.
+func (a authState) isInternal() bool { return a.st.internal != 0 }
+
 // leaveInternal returns the connection to client statements. If internal
 // access allowed something a client may not do, every statement prepared
 // meanwhile is expired, so that none is reused by a client.
@@ -185,6 +188,15 @@ func (e *Engine) withInternal(fn func() error) error {
 	e.wauth.enterInternal()
 	defer e.wauth.leaveInternal()
 	return fn()
+}
+
+// withInternalNested is withInternal for code that runs both inside and
+// outside internal access (acl.go): inside, it leaves the access as it is.
+func (e *Engine) withInternalNested(fn func() error) error {
+	if e.wauth.isInternal() {
+		return fn()
+	}
+	return e.withInternal(fn)
 }
 
 // withInternalRead runs fn on one read connection with internal access.

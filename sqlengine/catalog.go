@@ -61,12 +61,15 @@ SELECT CAST(c.value ->> 'oid' AS INTEGER) AS oid, c.value ->> 'name' AS conname,
 	{"pg_namespace", `
 SELECT CAST(11 AS INTEGER) AS oid, 'pg_catalog' AS nspname, 10 AS nspowner, NULL AS nspacl
 UNION ALL SELECT 99, 'pg_toast', 10, NULL
-UNION ALL SELECT 2200, 'public', 6171, NULL
+UNION ALL SELECT 2200, 'public', 6171,
+       coalesce((SELECT pgraft_acltext(x.acl) FROM _pgraft_acl x WHERE x.space = 'nsp' AND x.name = 'public'),
+                '{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}')
 UNION ALL SELECT 13000, 'information_schema', 10, NULL`},
 	{"pg_type", ""}, // built from translate/types.go by pgTypeViewSQL
 	{"pg_class", `
 SELECT CAST(r.oid AS INTEGER) AS oid, r.relname, CAST(2200 AS INTEGER) AS relnamespace, 0 AS reltype, CAST(0 AS INTEGER) AS reloftype,
-       CAST(10 AS INTEGER) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS INTEGER) AS relam,
+       coalesce((SELECT a.oid FROM _pgraft_acl x JOIN pg_authid a ON a.rolname = x.owner
+                  WHERE x.space = 'rel' AND x.name = r.relname), 10) AS relowner, CAST(CASE r.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS INTEGER) AS relam,
        CASE r.relkind WHEN 'v' THEN 0 ELSE r.oid END AS relfilenode, 0 AS reltablespace,
        0 AS relpages, CASE r.relkind WHEN 'r' THEN -1 ELSE 0 END AS reltuples, 0 AS relallvisible,
        0 AS reltoastrelid,
@@ -82,7 +85,8 @@ SELECT CAST(r.oid AS INTEGER) AS oid, r.relname, CAST(2200 AS INTEGER) AS relnam
             ELSE 0 END AS relhastriggers,
        0 AS relhassubclass, 0 AS relrowsecurity, 0 AS relforcerowsecurity, 1 AS relispopulated,
        CASE r.relkind WHEN 'r' THEN 'd' ELSE 'n' END AS relreplident, 0 AS relispartition, 0 AS relrewrite,
-       0 AS relfrozenxid, 0 AS relminmxid, NULL AS relacl, NULL AS reloptions, NULL AS relpartbound
+       0 AS relfrozenxid, 0 AS relminmxid,
+       (SELECT pgraft_acltext(x.acl) FROM _pgraft_acl x WHERE x.space = 'rel' AND x.name = r.relname) AS relacl, NULL AS reloptions, NULL AS relpartbound
   FROM _pgraft_rel r`},
 	{"_pgraft_att", `
 SELECT a.attrelid, a.attname, a.atttypid, t.typlen AS attlen, a.attnum,
@@ -179,12 +183,13 @@ SELECT 13500 AS oid, 'plpgsql' AS extname, 10 AS extowner, 11 AS extnamespace, 0
        '1.0' AS extversion, NULL AS extconfig, NULL AS extcondition`},
 	{"pg_settings", ""}, // built by settingsViewSQL
 	{"pg_tables", `
-SELECT 'public' AS schemaname, c.relname AS tablename, 'postgres' AS tableowner, NULL AS tablespace,
+SELECT 'public' AS schemaname, c.relname AS tablename, (SELECT a.rolname FROM pg_authid a WHERE a.oid = c.relowner) AS tableowner, NULL AS tablespace,
        c.relhasindex AS hasindexes, c.relhasrules AS hasrules, c.relhastriggers AS hastriggers,
        c.relrowsecurity AS rowsecurity
   FROM pg_class c WHERE c.relkind = 'r'`},
 	{"pg_views", `
-SELECT 'public' AS schemaname, s.name AS viewname, 'postgres' AS viewowner,
+SELECT 'public' AS schemaname, s.name AS viewname,
+       coalesce((SELECT x.owner FROM _pgraft_acl x WHERE x.space = 'rel' AND x.name = s.name), 'postgres') AS viewowner,
        ' ' || trim(substr(s.sql, instr(upper(s.sql), ' AS ') + 4)) AS definition
   FROM main.sqlite_schema s WHERE s.type = 'view' AND ` + userRelFilter},
 	{"pg_indexes", `
@@ -196,7 +201,8 @@ SELECT q.oid AS seqrelid, q.typid AS seqtypid, q.start AS seqstart, q.increment 
        q.maxvalue AS seqmax, q.minvalue AS seqmin, q.cache AS seqcache, q.cycle AS seqcycle
   FROM pg_sequence_state q`},
 	{"pg_sequences", `
-SELECT 'public' AS schemaname, q.seqname AS sequencename, 'postgres' AS sequenceowner,
+SELECT 'public' AS schemaname, q.seqname AS sequencename,
+       coalesce((SELECT x.owner FROM _pgraft_acl x WHERE x.space = 'rel' AND x.name = q.seqname), 'postgres') AS sequenceowner,
        CASE q.typid WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' ELSE 'bigint' END AS data_type,
        q.start AS start_value, q.minvalue AS min_value, q.maxvalue AS max_value, q.increment AS increment_by,
        q.cycle, q.cache AS cache_size, CASE WHEN q.is_called THEN q.last_value END AS last_value

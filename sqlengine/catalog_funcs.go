@@ -64,7 +64,17 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		{"pg_type_is_visible", 1, 1, true, strict(one(int64(1)))},
 		{"pg_function_is_visible", 1, 1, true, strict(one(int64(1)))},
 		{"pg_get_userbyid", 1, 1, true, strict(func(a []any) (any, error) {
-			switch n, _ := toInt(a[0]); n {
+			n, _ := toInt(a[0])
+			if state != nil && state.roles != nil {
+				if roles := state.roles.Load(); roles != nil {
+					for _, r := range *roles {
+						if r.OID == n {
+							return r.Name, nil
+						}
+					}
+				}
+			}
+			switch n {
 			case 10:
 				return "postgres", nil
 			case 6171: // owns the public schema in PostgreSQL 15
@@ -145,9 +155,14 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		"pg_get_function_arguments", "pg_get_function_result", "pg_get_function_identity_arguments", "pg_get_ruledef"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(nil)})
 	}
-	for _, name := range []string{"has_table_privilege", "has_schema_privilege", "has_database_privilege",
-		"has_column_privilege", "has_any_column_privilege", "has_sequence_privilege", "has_function_privilege"} {
-		fns = append(fns, sqlFunc{name, 0, -1, true, one(int64(1))})
+	for _, name := range []string{"has_database_privilege", "has_function_privilege"} {
+		fns = append(fns, sqlFunc{name, 0, -1, true, one(int64(1))}) // everyone may connect; there are no user functions
+	}
+	for _, name := range []string{"has_table_privilege", "has_schema_privilege", "has_column_privilege",
+		"has_any_column_privilege", "has_sequence_privilege"} {
+		fns = append(fns, sqlFunc{name, 3, 4, true, strict(func(a []any) (any, error) {
+			return state.hasPrivilege(name, a) // acl.go
+		})})
 	}
 	fns = append(fns, sqlFunc{"pg_get_serial_sequence", 2, 2, true, strict(func(a []any) (any, error) {
 		return serialSequence(state.Get(), a[0], asString(a[1])), nil
@@ -224,6 +239,12 @@ func viewHelperFuncs(models *modelCache) []sqlFunc {
 		{"pgraft_isrowid", 3, 3, true, func(a []any) (any, error) {
 			t, col, _ := column(append(a, nil))
 			return boolInt(t != nil && t.rowidPK != "" && strings.EqualFold(t.rowidPK, col)), nil
+		}},
+		{"pgraft_acltext", 1, 1, true, func(a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			return aclText(parseStoredACL(asString(a[0]))), nil // acl.go
 		}},
 		{"pgraft_constraints", 2, 2, true, func(a []any) (any, error) {
 			t := models.get(asString(orEmpty(a[0]))).tables[asString(orEmpty(a[1]))]

@@ -61,9 +61,10 @@ type Payload struct {
 
 // payloadVersion 2 added StepBudget, 3 OpRole, 4 ALTER TABLE specs in an
 // OpExec's text (translate.AlterMarker: a build before 4 would run that text
-// as SQL and fail where this one succeeds, so it must not decode them);
+// as SQL and fail where this one succeeds, so it must not decode them), 5
+// GRANT and REVOKE as OpRole changes and owners recorded by DDL (acl.go);
 // older versions still decode.
-const payloadVersion = 4
+const payloadVersion = 5
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).

@@ -95,7 +95,11 @@ type Engine struct {
 	// that a session waiting behind a reload still obeys its context.
 	schemaSem chan struct{}
 	// roles is the role store as of the last applied entry (roles.go).
-	roles       atomic.Pointer[map[string]Role]
+	roles atomic.Pointer[map[string]Role]
+	// privs is _pgraft_acl as of the last applied entry (acl.go);
+	// privsDirty (under wmu) says a statement changed the table since.
+	privs       atomic.Pointer[Privileges]
+	privsDirty  bool
 	schemaVer   int64
 	schemaDirty atomic.Bool
 }
@@ -114,6 +118,8 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	cat := &catalogState{}
 	e := &Engine{cfg: cfg, log: log, cat: cat, wcat: &catalogState{forWrites: true, shared: cat}, wmu: newConnLock(), stop: make(chan struct{}), schemaSem: make(chan struct{}, 1)}
+	cat.roles, e.wcat.roles = &e.roles, &e.roles
+	cat.privs, e.wcat.privs = &e.privs, &e.privs
 	if err := e.openConns(); err != nil {
 		return nil, err
 	}
@@ -262,6 +268,15 @@ func (e *Engine) initMeta() error {
 		return fmt.Errorf("create _pgraft_sequences: %w", err)
 	}
 	if err := e.loadRoles(ctx); err != nil {
+		return err
+	}
+	if _, err := e.wconn.ExecContext(ctx, aclTableSQL); err != nil {
+		return fmt.Errorf("create _pgraft_acl: %w", err)
+	}
+	if err := e.claimRelations(ctx); err != nil { // a database from before owners were recorded
+		return err
+	}
+	if err := e.loadPrivileges(ctx); err != nil {
 		return err
 	}
 	rows, err := e.wconn.QueryContext(ctx, `SELECT key, value FROM _pgraft_meta`)

@@ -34,6 +34,8 @@ type sqlFunc struct {
 // The engine calls Set after every schema change it applies. The zero
 // value is ready to use.
 type catalogState struct {
+	roles     *atomic.Pointer[map[string]Role] // the engine's role store (pg_get_userbyid)
+	privs     *atomic.Pointer[Privileges]      // the engine's privilege catalog (has_table_privilege)
 	schema    atomic.Pointer[SchemaSnapshot]
 	regexOnce sync.Once
 	regex     *regexCache // built on first use, shared by the engine's connections

@@ -42,6 +42,8 @@ const (
 	RoleAlter  = translate.RoleAlter
 	RoleRename = translate.RoleRename
 	RoleDrop   = translate.RoleDrop
+	RoleGrant  = translate.RoleGrant
+	RoleRevoke = translate.RoleRevoke
 )
 
 // Role is a stored role.
@@ -78,6 +80,9 @@ func (e *Engine) applyRole(ctx context.Context, data string) (*ExecResult, error
 }
 
 func (e *Engine) applyRoleInternal(ctx context.Context, c RoleChange) (*ExecResult, error) {
+	if c.Action == RoleGrant || c.Action == RoleRevoke {
+		return e.applyPrivilege(ctx, c) // acl.go
+	}
 	q := e.wconn
 	var exists bool
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM _pgraft_roles WHERE name = ?`, c.Name).Scan(&exists); err != nil {
@@ -156,12 +161,24 @@ func (e *Engine) applyRoleInternal(ctx context.Context, c RoleChange) (*ExecResu
 		if _, err := q.ExecContext(ctx, `UPDATE _pgraft_roles SET name = ? WHERE name = ?`, c.NewName, c.Name); err != nil {
 			return nil, fmt.Errorf("rename role %s: %w", c.Name, err)
 		}
+		if err := e.renameRoleACL(ctx, c.Name, c.NewName); err != nil { // acl.go
+			return nil, err
+		}
 	case RoleDrop:
 		if !exists {
 			if c.IfExists {
 				return &ExecResult{}, nil // PostgreSQL: NOTICE role "x" does not exist, skipping
 			}
 			return nil, pgerror.New(pgerror.UndefinedObject, "role %q does not exist", c.Name)
+		}
+		deps, err := e.roleDependents(ctx, c.Name) // acl.go
+		if err != nil {
+			return nil, err
+		}
+		if len(deps) > 0 {
+			return nil, pgerror.New(pgerror.DependentObjectsStillExist,
+				"role \"%s\" cannot be dropped because some objects depend on it", c.Name).
+				WithDetail(strings.Join(deps, "\n"))
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM _pgraft_roles WHERE name = ?`, c.Name); err != nil {
 			return nil, fmt.Errorf("drop role %s: %w", c.Name, err)

@@ -51,7 +51,7 @@ func openCatalogDB(t *testing.T, ddl []string) (*sql.DB, *catalogState) {
 	db := sql.OpenDB(newConnector("file:"+filepath.Join(t.TempDir(), "db.sqlite"), hook))
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
-	execInternal(t, db, append([]string{rolesTableSQL, sequencesTableSQL}, ddl...)...)
+	execInternal(t, db, append([]string{rolesTableSQL, sequencesTableSQL, aclTableSQL}, ddl...)...)
 	var snap *SchemaSnapshot
 	withInternalDB(t, db, func(c *sql.Conn) (err error) {
 		snap, err = loadSchema(context.Background(), c)

@@ -78,7 +78,8 @@ type seqState struct {
 	rows       map[string]*seqRow // by name; nil: known not to exist
 	dirty      []*seqRow
 	values     []SeqValue
-	structural bool // a sequence was created, dropped or renamed: the schema changed
+	structural bool        // a sequence was created, dropped or renamed: the schema changed
+	renames    [][2]string // sequences renamed (from, to): their owner and privileges follow
 	// deny refuses sequence changes: set while a transaction runs a read
 	// on the write connection (WriteTx.Query), which is not logged, so a
 	// nextval there (through a view) would differ from the replay.
@@ -99,8 +100,8 @@ var errSeqInRead = funcError(pgerror.FeatureNotSupported,
 
 // reset forgets everything: before a statement and after it failed.
 func (s *seqState) reset() {
-	if len(s.rows) > 0 || len(s.dirty) > 0 || len(s.values) > 0 || s.structural {
-		s.rows, s.dirty, s.values, s.structural = nil, nil, nil, false
+	if len(s.rows) > 0 || len(s.dirty) > 0 || len(s.values) > 0 || s.structural || s.renames != nil {
+		s.rows, s.dirty, s.values, s.structural, s.renames = nil, nil, nil, false, nil
 	}
 }
 

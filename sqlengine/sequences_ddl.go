@@ -138,6 +138,7 @@ func (e *Engine) renameSequence(r *seqRow, to string) error {
 			fmt.Sprintf("renaming sequence %q, which %q uses (a column default or a view), is not supported", r.name, users[0]))
 	}
 	e.seq.rows[r.name] = nil
+	e.seq.renames = append(e.seq.renames, [2]string{r.name, to})
 	r.name = to
 	e.seq.rows[to] = r
 	return nil

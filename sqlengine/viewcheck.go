@@ -45,6 +45,9 @@ func (e *Engine) execDDL(ctx context.Context, q string, args []any, rows bool) (
 		r, err = execOn(ctx, e.wconn, q, args, rows)
 	}
 	if err == nil {
+		err = e.claimRelations(ctx) // acl.go: owners of new relations, drops forgotten
+	}
+	if err == nil {
 		var after map[string]error
 		if after, err = e.brokenViews(); err == nil {
 			for _, v := range sortedKeys(after) {

@@ -67,6 +67,7 @@ type AlterAction struct {
 	NoValidate bool     `json:"no_validate,omitempty"`
 	MissingOK  bool     `json:"missing_ok,omitempty"`
 	Cascade    bool     `json:"cascade,omitempty"`
+	Object     string   `json:"object,omitempty"` // owner: the relation (specs before owners were recorded lack it)
 }
 
 // AlterMarker starts the SQL text of a statement that carries an AlterSpec.

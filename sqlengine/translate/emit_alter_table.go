@@ -89,7 +89,7 @@ func (t *translator) alterOther(s *pg.AlterTableStmt, tag string) *Stmt {
 		c := n.GetAlterTableCmd()
 		switch c.GetSubtype() {
 		case pg.AlterTableType_AT_ChangeOwner:
-			spec.Actions = append(spec.Actions, t.ownerAction(c.Newowner)...)
+			spec.Actions = append(spec.Actions, t.ownerAction(c.Newowner, name)...)
 		case pg.AlterTableType_AT_SetRelOptions, pg.AlterTableType_AT_ResetRelOptions:
 			if s.Objtype != pg.ObjectType_OBJECT_INDEX {
 				t.unsupported("%s … SET (…)", tag)
@@ -148,7 +148,7 @@ func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) 
 	case pg.AlterTableType_AT_AlterColumnType:
 		return []AlterAction{t.alterColumnType(table, ti, c)}
 	case pg.AlterTableType_AT_ChangeOwner:
-		return t.ownerAction(c.Newowner)
+		return t.ownerAction(c.Newowner, table)
 	case pg.AlterTableType_AT_SetRelOptions, pg.AlterTableType_AT_ResetRelOptions:
 		t.tableStorageParams(c.Def.GetList().GetItems(), c.Subtype == pg.AlterTableType_AT_ResetRelOptions) // reloptions.go
 		return nil
@@ -360,13 +360,13 @@ func assignable(from, to *PGType) bool {
 	return false
 }
 
-// ownerAction is OWNER TO role: pgraft has one owner, so it only checks
-// that the role exists (the engine does, at apply).
-func (t *translator) ownerAction(r *pg.RoleSpec) []AlterAction {
+// ownerAction is OWNER TO role of relation rel (the engine checks the
+// role and records the owner at apply, sqlengine/acl.go).
+func (t *translator) ownerAction(r *pg.RoleSpec, rel string) []AlterAction {
 	if r == nil || r.Roletype != pg.RoleSpecType_ROLESPEC_CSTRING {
 		return nil // CURRENT_USER, SESSION_USER, CURRENT_ROLE: the session's own role
 	}
-	return []AlterAction{{Op: "owner", Name: r.Rolename}}
+	return []AlterAction{{Op: "owner", Name: r.Rolename, Object: rel}}
 }
 
 // renameStatement translates ALTER TABLE … RENAME [COLUMN|CONSTRAINT] and

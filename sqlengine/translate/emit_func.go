@@ -334,6 +334,20 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +
 			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(" + args + ") END", typed(pgvalue.OIDText), true
+	case "has_table_privilege", "has_sequence_privilege", "has_schema_privilege", "has_any_column_privilege",
+		"has_column_privilege":
+		// The forms without a user ask about the session's (acl.go).
+		args, xs := t.funcArgs(f)
+		withUser := 3
+		if name == "has_column_privilege" {
+			withUser = 4
+		}
+		if len(xs) == withUser-1 {
+			args = t.quoteString(t.setting("session_authorization")) + ", " + args
+		} else if len(xs) != withUser {
+			t.fail(undefinedFunction(name, xs))
+		}
+		return name + "(" + args + ")", typed(pgvalue.OIDBool), true
 	}
 	if s, x, ok := t.sequenceFunc(name, f); ok { // sequence.go
 		return s, x, true

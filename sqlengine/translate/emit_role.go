@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"strings"
+
 	pg "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
@@ -20,6 +22,8 @@ const (
 	RoleAlter  RoleAction = "alter"  // ALTER ROLE/USER: the attributes given
 	RoleRename RoleAction = "rename" // ALTER ROLE … RENAME TO NewName
 	RoleDrop   RoleAction = "drop"   // DROP ROLE/USER [IF EXISTS]
+	RoleGrant  RoleAction = "grant"  // GRANT privileges ON objects TO roles (Privilege)
+	RoleRevoke RoleAction = "revoke" // REVOKE privileges ON objects FROM roles (Privilege)
 )
 
 // RoleChange is one role statement as the log carries it (sqlengine's
@@ -37,6 +41,24 @@ type RoleChange struct {
 	Login      *bool   `json:"login,omitempty"`
 	CreateRole *bool   `json:"createrole,omitempty"`
 	CreateDB   *bool   `json:"createdb,omitempty"`
+	// Privilege is GRANT's and REVOKE's change (RoleGrant, RoleRevoke).
+	Privilege *PrivilegeChange `json:"privilege,omitempty"`
+}
+
+// PrivilegeChange is a GRANT or REVOKE on tables, views, sequences or
+// schema public (sqlengine/acl.go applies it).
+type PrivilegeChange struct {
+	ObjType     string   `json:"objtype"`                 // "table" (tables, views, sequences), "sequence", "schema"
+	Objects     []string `json:"objects,omitempty"`       // folded names; none with AllInSchema
+	AllInSchema bool     `json:"all_in_schema,omitempty"` // ON ALL TABLES/SEQUENCES IN SCHEMA public
+	Privs       string   `json:"privs"`                   // aclitem letters; "" for ALL
+	Grantees    []string `json:"grantees"`                // role names; "" is PUBLIC
+	GrantOption bool     `json:"grant_option,omitempty"`  // WITH GRANT OPTION; REVOKE GRANT OPTION FOR
+	// Grantor is the session user and GrantorSuper whether it is a
+	// superuser, filled by the server: a non-superuser grants only on what
+	// it owns or holds with GRANT OPTION.
+	Grantor      string `json:"grantor"`
+	GrantorSuper bool   `json:"grantor_super,omitempty"`
 }
 
 // RoleStmt is a translated role statement.
@@ -90,8 +112,115 @@ func (t *translator) roleStatement(n *pg.Node) *Stmt {
 		t.unsupported("ALTER ROLE … SET")
 	case *pg.Node_GrantRoleStmt:
 		t.unsupported("GRANT role membership")
+	case *pg.Node_GrantStmt:
+		return t.grantStatement(v.GrantStmt)
 	}
 	return nil
+}
+
+// privilegeLetters are the aclitem letters of GRANT's privilege names.
+var privilegeLetters = map[string]string{
+	"select": "r", "insert": "a", "update": "w", "delete": "d", "truncate": "D",
+	"references": "x", "trigger": "t", "usage": "U", "create": "C",
+}
+
+// grantStatement translates GRANT and REVOKE of privileges on tables,
+// views, sequences and schema public. GRANT on the database (everyone may
+// connect already) and on all functions (there are none) change nothing.
+func (t *translator) grantStatement(s *pg.GrantStmt) *Stmt {
+	tag := "GRANT"
+	action := RoleGrant
+	if !s.IsGrant {
+		tag, action = "REVOKE", RoleRevoke
+	}
+	if s.Targtype == pg.GrantTargetType_ACL_TARGET_DEFAULTS {
+		t.unsupported("ALTER DEFAULT PRIVILEGES")
+	}
+	pc := &PrivilegeChange{GrantOption: s.GrantOption}
+	switch s.Objtype {
+	case pg.ObjectType_OBJECT_TABLE:
+		pc.ObjType = "table"
+	case pg.ObjectType_OBJECT_SEQUENCE:
+		pc.ObjType = "sequence"
+	case pg.ObjectType_OBJECT_SCHEMA:
+		pc.ObjType = "schema"
+	case pg.ObjectType_OBJECT_DATABASE:
+		if s.IsGrant {
+			return &Stmt{Kind: KindNoop, Tag: tag}
+		}
+		t.unsupported("REVOKE on a database")
+	case pg.ObjectType_OBJECT_FUNCTION, pg.ObjectType_OBJECT_PROCEDURE, pg.ObjectType_OBJECT_ROUTINE:
+		if s.Targtype == pg.GrantTargetType_ACL_TARGET_ALL_IN_SCHEMA {
+			return &Stmt{Kind: KindNoop, Tag: tag}
+		}
+		t.unsupported("%s on a function", tag)
+	default:
+		t.unsupported("%s on this kind of object", tag)
+	}
+	if s.Targtype == pg.GrantTargetType_ACL_TARGET_ALL_IN_SCHEMA {
+		pc.AllInSchema = true
+		for _, o := range s.Objects {
+			if name := o.GetString_().GetSval(); name != "public" {
+				t.fail(pgerror.New(pgerror.InvalidSchemaName, "schema \"%s\" does not exist", name))
+			}
+		}
+	} else {
+		for _, o := range s.Objects {
+			if pc.ObjType == "schema" {
+				name := o.GetString_().GetSval()
+				if name != "public" {
+					t.fail(pgerror.New(pgerror.InvalidSchemaName, "schema \"%s\" does not exist", name))
+				}
+				pc.Objects = append(pc.Objects, name)
+				continue
+			}
+			rv := o.GetRangeVar()
+			name, ok := userRelation(rv)
+			if !ok {
+				t.fail(pgerror.New(pgerror.InsufficientPrivilege, "permission denied for schema %s", rv.GetSchemaname()))
+			}
+			pc.Objects = append(pc.Objects, name)
+		}
+	}
+	for _, p := range s.Privileges {
+		ap := p.GetAccessPriv()
+		if ap == nil {
+			continue
+		}
+		if len(ap.Cols) > 0 {
+			t.unsupported("column privileges")
+		}
+		if ap.PrivName == "" { // ALL (PRIVILEGES) (col, …)
+			continue
+		}
+		letter, ok := privilegeLetters[ap.PrivName]
+		if !ok {
+			t.fail(pgerror.New("0LP01", "unrecognized privilege type \"%s\"", ap.PrivName))
+		}
+		if !strings.Contains(pc.Privs, letter) {
+			pc.Privs += letter
+		}
+	}
+	for _, g := range s.Grantees {
+		r := g.GetRoleSpec()
+		switch r.GetRoletype() {
+		case pg.RoleSpecType_ROLESPEC_PUBLIC:
+			pc.Grantees = append(pc.Grantees, "")
+		case pg.RoleSpecType_ROLESPEC_CSTRING:
+			pc.Grantees = append(pc.Grantees, r.Rolename)
+		default:
+			t.unsupported("CURRENT_USER and SESSION_USER as a grantee")
+		}
+	}
+	if s.Grantor != nil {
+		t.unsupported("GRANTED BY")
+	}
+	name := "public"
+	if len(pc.Objects) > 0 {
+		name = pc.Objects[0]
+	}
+	rs := &RoleStmt{Change: RoleChange{Action: action, Name: name, Privilege: pc}}
+	return &Stmt{Kind: KindRole, Tag: tag, Role: rs}
 }
 
 // roleSpecName is the role a RoleSpec names: a name, not CURRENT_USER and

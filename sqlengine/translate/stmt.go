@@ -91,6 +91,10 @@ type Stmt struct {
 
 	Source string // the statement's PostgreSQL text, for logs and error positions
 
+	// Access lists the relations the statement uses and the privileges
+	// each use needs (access.go), for the server's privilege check.
+	Access []Access
+
 	// Bound holds the values of parameters ?1…?n that stand for the query's
 	// own constants, when the statement comes from a Shape (shape.go); it
 	// then has no client parameters. Run SQL with Bound as its arguments.

@@ -136,6 +136,7 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st 
 		st.ParamOIDs = append([]uint32(nil), t.params[:n]...)
 	}
 	st.Catalog = st.Catalog || t.catalog
+	st.Access = accessOf(raw.Stmt)
 	t.sequenceStatement(st)
 	st.ForUpdate = st.ForUpdate || t.forUpdate
 	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
@@ -219,7 +220,7 @@ var unsupportedStatements = map[string]string{
 	"ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "CreateFunctionStmt": "CREATE FUNCTION",
 	"CreateTrigStmt": "CREATE TRIGGER", "CompositeTypeStmt": "CREATE TYPE",
 	"CreateEnumStmt": "CREATE TYPE", "CreateDomainStmt": "CREATE DOMAIN",
-	"GrantStmt": "GRANT", "GrantRoleStmt": "GRANT", "CreatedbStmt": "CREATE DATABASE",
+	"GrantRoleStmt": "GRANT", "CreatedbStmt": "CREATE DATABASE",
 	"DropdbStmt": "DROP DATABASE", "CreateTableAsStmt": "CREATE TABLE AS",
 	"RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "ClusterStmt": "CLUSTER",
 	"ReindexStmt": "REINDEX", "CheckPointStmt": "CHECKPOINT", "LoadStmt": "LOAD",
