@@ -161,3 +161,61 @@ func TestPrivileges(t *testing.T) {
 	ok(reader, "SELECT * FROM item_names")
 	denied(reader, "SELECT nextval('items_id_seq')", "permission denied for sequence items_id_seq")
 }
+
+// TestDefaultPrivileges: ALTER DEFAULT PRIVILEGES gives what a role creates
+// later its grants, globally and for schema public, as PostgreSQL 15 does;
+// psql's \ddp reads pg_default_acl.
+func TestDefaultPrivileges(t *testing.T) {
+	n := servertest.Start(t)
+	root := connect(t, n)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE ROLE owner1 LOGIN",
+		"CREATE ROLE reporting LOGIN",
+		"GRANT CREATE ON SCHEMA public TO owner1",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE owner1 GRANT SELECT ON TABLES TO reporting",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE owner1 IN SCHEMA public GRANT INSERT ON TABLES TO reporting",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE owner1 GRANT USAGE ON SEQUENCES TO reporting",
+		"ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO reporting",
+	} {
+		mustExec(t, root, q)
+	}
+	owner := mustLogin(t, n, "owner1", "")
+	mustExec(t, owner, "CREATE TABLE later (id serial PRIMARY KEY, v text)")
+	mustExec(t, root, "CREATE TABLE roots (id int)") // postgres has no defaults
+	var acl string
+	if err := root.QueryRow(ctx, "SELECT relacl::text FROM pg_class WHERE relname = 'later'").Scan(&acl); err != nil {
+		t.Fatal(err)
+	}
+	if acl != "{owner1=arwdDxt/owner1,reporting=ar/owner1}" {
+		t.Errorf("relacl of later = %s", acl)
+	}
+	rep := mustLogin(t, n, "reporting", "")
+	mustExec(t, rep, "INSERT INTO later (v) VALUES ('x')")
+	if got := count(t, rep, "SELECT count(*) FROM later"); got != 1 {
+		t.Errorf("reporting reads %d rows", got)
+	}
+	_, err := rep.Exec(ctx, "SELECT * FROM roots")
+	wantCode(t, err, "42501")
+	var defs string
+	if err := root.QueryRow(ctx, `SELECT string_agg(pg_get_userbyid(defaclrole) || ' ' || defaclobjtype || ' ' || defaclnamespace::text || ' ' || defaclacl::text, '; ' ORDER BY defaclobjtype, defaclnamespace)
+		FROM pg_default_acl`).Scan(&defs); err != nil {
+		t.Fatal(err)
+	}
+	if defs != "owner1 S 0 {owner1=rwU/owner1,reporting=U/owner1}; owner1 r 0 {owner1=arwdDxt/owner1,reporting=r/owner1}; owner1 r 2200 {reporting=a/owner1}" {
+		t.Errorf("pg_default_acl: %s", defs)
+	}
+	_, err = owner.Exec(ctx, "ALTER DEFAULT PRIVILEGES FOR ROLE reporting GRANT SELECT ON TABLES TO owner1")
+	wantCode(t, err, "42501")
+	_, err = root.Exec(ctx, "DROP ROLE reporting")
+	wantCode(t, err, "2BP01")
+	mustExec(t, root, "ALTER DEFAULT PRIVILEGES FOR ROLE owner1 REVOKE ALL ON TABLES FROM reporting")
+	mustExec(t, root, "ALTER DEFAULT PRIVILEGES FOR ROLE owner1 IN SCHEMA public REVOKE ALL ON TABLES FROM reporting")
+	mustExec(t, root, "ALTER DEFAULT PRIVILEGES FOR ROLE owner1 REVOKE ALL ON SEQUENCES FROM reporting")
+	if got := count(t, root, "SELECT count(*) FROM pg_default_acl"); got != 0 {
+		t.Errorf("%d default ACLs left after revoking all", got)
+	}
+	mustExec(t, root, "REVOKE ALL ON later FROM reporting")
+	mustExec(t, root, "REVOKE ALL ON SEQUENCE later_id_seq FROM reporting")
+	mustExec(t, root, "DROP ROLE reporting")
+}

@@ -224,11 +224,12 @@ func (e *Engine) loadPrivileges(ctx context.Context) error {
 		if acl.Valid {
 			o.items, o.set = parseStoredACL(acl.String), true
 		}
-		if space == "nsp" {
+		switch space {
+		case "nsp":
 			p.public = o
-		} else {
+		case "rel":
 			p.rels[name] = o
-		}
+		} // "def": read when a relation is created (applyDefaults)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read privileges: %w", err)
@@ -255,18 +256,38 @@ func (e *Engine) claimRelations(ctx context.Context) error {
 		owner = e.bootstrapName() // a user without a role (trust)
 	}
 	return e.withInternalNested(func() error {
-		for _, q := range []string{
-			`DELETE FROM _pgraft_acl WHERE space = 'rel' AND ?1 = ?1 AND name NOT IN (SELECT name FROM (` + userRelationsSQL + `))`,
-			`INSERT INTO _pgraft_acl (space, name, kind, owner, acl)
-SELECT 'rel', u.name, u.kind, ?1, NULL FROM (` + userRelationsSQL + `) u
- WHERE u.kind <> 'i' AND NOT EXISTS (SELECT 1 FROM _pgraft_acl a WHERE a.space = 'rel' AND a.name = u.name)`,
-			`INSERT INTO _pgraft_acl (space, name, kind, owner, acl)
-SELECT 'rel', u.name, 'i', coalesce((SELECT a.owner FROM _pgraft_acl a WHERE a.space = 'rel' AND a.name = u.tbl), ?1), NULL
-  FROM (` + userRelationsSQL + `) u
- WHERE u.kind = 'i' AND NOT EXISTS (SELECT 1 FROM _pgraft_acl a WHERE a.space = 'rel' AND a.name = u.name)`,
-		} {
-			if _, err := e.wconn.ExecContext(ctx, q, owner); err != nil {
-				return fmt.Errorf("record owners: %w", err)
+		if _, err := e.wconn.ExecContext(ctx, `DELETE FROM _pgraft_acl WHERE space = 'rel' AND name NOT IN (SELECT name FROM (`+userRelationsSQL+`))`); err != nil {
+			return fmt.Errorf("forget dropped relations: %w", err)
+		}
+		rows, err := e.wconn.QueryContext(ctx, `SELECT u.name, u.kind, coalesce(u.tbl, '') FROM (`+userRelationsSQL+`) u
+			WHERE NOT EXISTS (SELECT 1 FROM _pgraft_acl a WHERE a.space = 'rel' AND a.name = u.name) ORDER BY u.kind = 'i', u.name`)
+		if err != nil {
+			return fmt.Errorf("list new relations: %w", err)
+		}
+		type rel struct{ name, kind, tbl string }
+		var fresh []rel
+		for rows.Next() {
+			var r rel
+			if err := rows.Scan(&r.name, &r.kind, &r.tbl); err != nil {
+				rows.Close()
+				return fmt.Errorf("list new relations: %w", err)
+			}
+			fresh = append(fresh, r)
+		}
+		rows.Close()
+		for _, r := range fresh {
+			o := &ObjectACL{Kind: r.kind[0], Owner: owner}
+			if r.kind == "i" {
+				if t, ok, err := e.readObjectACL(ctx, "rel", r.tbl); err != nil {
+					return err
+				} else if ok {
+					o.Owner = t.Owner
+				}
+			} else if err := e.applyDefaults(ctx, o); err != nil {
+				return err
+			}
+			if err := e.writeObjectACL(ctx, "rel", r.name, o); err != nil {
+				return err
 			}
 		}
 		e.privsDirty = true
@@ -283,6 +304,113 @@ func (e *Engine) sequencesClaimed(ctx context.Context) error {
 		}
 	}
 	return e.claimRelations(ctx)
+}
+
+// defaultsKey is the name of a row of default privileges (space "def"):
+// the object kind ('r' tables and views, 'S' sequences), the schema (""
+// for all, "public") and the creating role.
+func defaultsKey(kind byte, inSchema bool, role string) string {
+	schema := ""
+	if inSchema {
+		schema = "public"
+	}
+	return string(kind) + ":" + schema + ":" + role
+}
+
+// applyDefaults gives a new relation the default privileges its owner set
+// (ALTER DEFAULT PRIVILEGES): the global ones in place of the built-in
+// default, then those for schema public added, as PostgreSQL does.
+func (e *Engine) applyDefaults(ctx context.Context, o *ObjectACL) error {
+	kind := o.Kind
+	if kind == 'v' {
+		kind = 'r'
+	}
+	for _, inSchema := range []bool{false, true} {
+		d, ok, err := e.readObjectACL(ctx, "def", defaultsKey(kind, inSchema, o.Owner))
+		if err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if !inSchema {
+			o.items, o.set = append([]aclItem(nil), d.items...), true
+			continue
+		}
+		items := o.effective()
+		for _, it := range d.items {
+			items = grantItems(items, []string{it.grantee}, it.grantor, it.privs, false)
+			if it.grantable != "" {
+				items = grantItems(items, []string{it.grantee}, it.grantor, it.grantable, true)
+			}
+		}
+		o.items, o.set = items, true
+	}
+	return nil
+}
+
+// applyDefaultPrivilege runs ALTER DEFAULT PRIVILEGES … GRANT|REVOKE.
+func (e *Engine) applyDefaultPrivilege(ctx context.Context, c RoleChange) (*ExecResult, error) {
+	pc := c.Privilege
+	kind := byte('r')
+	if pc.ObjType == "sequence" {
+		kind = 'S'
+	}
+	all := allPrivileges[kind]
+	privs := pc.Privs
+	if privs == "" {
+		privs = all
+	}
+	for _, p := range privs {
+		if !strings.ContainsRune(all, p) {
+			return nil, pgerror.New("0LP01", "invalid privilege type %s for %s", privilegeName(byte(p)), kindNoun[kind])
+		}
+	}
+	for _, g := range pc.Grantees {
+		if _, ok := e.Role(g); !ok && g != "" && g != e.bootstrapName() {
+			return nil, pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", g)
+		}
+	}
+	roles := pc.ForRoles
+	if len(roles) == 0 {
+		roles = []string{pc.Grantor}
+	}
+	for _, role := range roles {
+		if _, ok := e.Role(role); !ok && role != e.bootstrapName() {
+			return nil, pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", role)
+		}
+		if !pc.GrantorSuper && role != pc.Grantor {
+			return nil, pgerror.New(pgerror.InsufficientPrivilege, "permission denied to change default privileges")
+		}
+		key := defaultsKey(kind, pc.InSchema, role)
+		d, ok, err := e.readObjectACL(ctx, "def", key)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			d = &ObjectACL{Kind: kind, Owner: role, set: true}
+			if !pc.InSchema {
+				d.items = (&ObjectACL{Kind: kind, Owner: role}).effective()
+			}
+		}
+		if c.Action == RoleGrant {
+			d.items = grantItems(d.items, pc.Grantees, role, privs, pc.GrantOption)
+		} else {
+			d.items = revokeItems(d.items, pc.Grantees, privs, pc.GrantOption)
+		}
+		builtin := (&ObjectACL{Kind: kind, Owner: role}).effective()
+		if pc.InSchema && len(d.items) == 0 || !pc.InSchema && len(d.items) == 1 && d.items[0] == builtin[0] {
+			if _, err := e.wconn.ExecContext(ctx, `DELETE FROM _pgraft_acl WHERE space = 'def' AND name = ?`, key); err != nil {
+				return nil, fmt.Errorf("reset default privileges: %w", err)
+			}
+			e.privsDirty = true
+			continue
+		}
+		if err := e.writeObjectACL(ctx, "def", key, d); err != nil {
+			return nil, err
+		}
+	}
+	return &ExecResult{}, nil
 }
 
 // renameRelationACL carries a relation's row to its new name (ALTER …
@@ -347,6 +475,9 @@ func (e *Engine) applyPrivilege(ctx context.Context, c RoleChange) (*ExecResult,
 	pc := c.Privilege
 	if pc == nil {
 		return nil, pgerror.New(pgerror.InternalError, "malformed privilege change in the log")
+	}
+	if pc.Defaults {
+		return e.applyDefaultPrivilege(ctx, c)
 	}
 	type target struct {
 		space, name string
@@ -610,6 +741,13 @@ func (e *Engine) roleDependents(ctx context.Context, role string) ([]string, err
 			return nil, err
 		}
 		what := kindNoun[kind[0]] + " " + name
+		if space == "def" {
+			what = "default privileges on new " + map[string]string{"r": "relations", "S": "sequences"}[kind] +
+				" belonging to role " + owner
+			if strings.Contains(name, ":public:") {
+				what += " in schema public"
+			}
+		}
 		if owner == role && kind != "i" {
 			out = append(out, "owner of "+what)
 		}
@@ -626,6 +764,10 @@ func (e *Engine) roleDependents(ctx context.Context, role string) ([]string, err
 // renameRoleACL follows ALTER ROLE … RENAME TO in _pgraft_acl. The caller
 // holds the write connection with internal access.
 func (e *Engine) renameRoleACL(ctx context.Context, from, to string) error {
+	if _, err := e.wconn.ExecContext(ctx, `UPDATE _pgraft_acl SET name = substr(name, 1, length(name) - length(?1)) || ?2
+		WHERE space = 'def' AND owner = ?1`, from, to); err != nil {
+		return fmt.Errorf("rename owner %s: %w", from, err)
+	}
 	if _, err := e.wconn.ExecContext(ctx, `UPDATE _pgraft_acl SET owner = ?2 WHERE owner = ?1`, from, to); err != nil {
 		return fmt.Errorf("rename owner %s: %w", from, err)
 	}

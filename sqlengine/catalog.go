@@ -65,6 +65,11 @@ UNION ALL SELECT 2200, 'public', 6171,
        coalesce((SELECT pgraft_acltext(x.acl) FROM _pgraft_acl x WHERE x.space = 'nsp' AND x.name = 'public'),
                 '{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}')
 UNION ALL SELECT 13000, 'information_schema', 10, NULL`},
+	{"pg_default_acl", `
+SELECT CAST(14000 + x.rowid AS INTEGER) AS oid, coalesce((SELECT a.oid FROM pg_authid a WHERE a.rolname = x.owner), 10) AS defaclrole,
+       CASE WHEN x.name LIKE '_:public:%' THEN 2200 ELSE 0 END AS defaclnamespace, x.kind AS defaclobjtype,
+       pgraft_acltext(x.acl) AS defaclacl
+  FROM (SELECT row_number() OVER (ORDER BY name) AS rowid, * FROM _pgraft_acl WHERE space = 'def') x`},
 	{"pg_type", ""}, // built from translate/types.go by pgTypeViewSQL
 	{"pg_class", `
 SELECT CAST(r.oid AS INTEGER) AS oid, r.relname, CAST(2200 AS INTEGER) AS relnamespace, 0 AS reltype, CAST(0 AS INTEGER) AS reloftype,

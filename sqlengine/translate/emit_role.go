@@ -54,6 +54,12 @@ type PrivilegeChange struct {
 	Privs       string   `json:"privs"`                   // aclitem letters; "" for ALL
 	Grantees    []string `json:"grantees"`                // role names; "" is PUBLIC
 	GrantOption bool     `json:"grant_option,omitempty"`  // WITH GRANT OPTION; REVOKE GRANT OPTION FOR
+	// Defaults: ALTER DEFAULT PRIVILEGES [FOR ROLE ForRoles] [IN SCHEMA
+	// public (InSchema)]: the privileges of what ForRoles (else the
+	// grantor) create from now on; ObjType "table" or "sequence".
+	Defaults bool     `json:"defaults,omitempty"`
+	ForRoles []string `json:"for_roles,omitempty"`
+	InSchema bool     `json:"in_schema,omitempty"`
 	// Grantor is the session user and GrantorSuper whether it is a
 	// superuser, filled by the server: a non-superuser grants only on what
 	// it owns or holds with GRANT OPTION.
@@ -114,6 +120,8 @@ func (t *translator) roleStatement(n *pg.Node) *Stmt {
 		t.unsupported("GRANT role membership")
 	case *pg.Node_GrantStmt:
 		return t.grantStatement(v.GrantStmt)
+	case *pg.Node_AlterDefaultPrivilegesStmt:
+		return t.defaultPrivileges(v.AlterDefaultPrivilegesStmt)
 	}
 	return nil
 }
@@ -133,10 +141,8 @@ func (t *translator) grantStatement(s *pg.GrantStmt) *Stmt {
 	if !s.IsGrant {
 		tag, action = "REVOKE", RoleRevoke
 	}
-	if s.Targtype == pg.GrantTargetType_ACL_TARGET_DEFAULTS {
-		t.unsupported("ALTER DEFAULT PRIVILEGES")
-	}
 	pc := &PrivilegeChange{GrantOption: s.GrantOption}
+	defaults := s.Targtype == pg.GrantTargetType_ACL_TARGET_DEFAULTS
 	switch s.Objtype {
 	case pg.ObjectType_OBJECT_TABLE:
 		pc.ObjType = "table"
@@ -149,15 +155,21 @@ func (t *translator) grantStatement(s *pg.GrantStmt) *Stmt {
 			return &Stmt{Kind: KindNoop, Tag: tag}
 		}
 		t.unsupported("REVOKE on a database")
-	case pg.ObjectType_OBJECT_FUNCTION, pg.ObjectType_OBJECT_PROCEDURE, pg.ObjectType_OBJECT_ROUTINE:
-		if s.Targtype == pg.GrantTargetType_ACL_TARGET_ALL_IN_SCHEMA {
+	case pg.ObjectType_OBJECT_FUNCTION, pg.ObjectType_OBJECT_PROCEDURE, pg.ObjectType_OBJECT_ROUTINE, pg.ObjectType_OBJECT_TYPE:
+		if s.Targtype == pg.GrantTargetType_ACL_TARGET_ALL_IN_SCHEMA || defaults {
+			// There are no user functions or types: nothing to grant on.
 			return &Stmt{Kind: KindNoop, Tag: tag}
 		}
 		t.unsupported("%s on a function", tag)
 	default:
 		t.unsupported("%s on this kind of object", tag)
 	}
-	if s.Targtype == pg.GrantTargetType_ACL_TARGET_ALL_IN_SCHEMA {
+	if defaults {
+		if pc.ObjType == "schema" {
+			t.unsupported("ALTER DEFAULT PRIVILEGES … ON SCHEMAS")
+		}
+		pc.Defaults = true
+	} else if s.Targtype == pg.GrantTargetType_ACL_TARGET_ALL_IN_SCHEMA {
 		pc.AllInSchema = true
 		for _, o := range s.Objects {
 			if name := o.GetString_().GetSval(); name != "public" {
@@ -221,6 +233,36 @@ func (t *translator) grantStatement(s *pg.GrantStmt) *Stmt {
 	}
 	rs := &RoleStmt{Change: RoleChange{Action: action, Name: name, Privilege: pc}}
 	return &Stmt{Kind: KindRole, Tag: tag, Role: rs}
+}
+
+// defaultPrivileges translates ALTER DEFAULT PRIVILEGES.
+func (t *translator) defaultPrivileges(s *pg.AlterDefaultPrivilegesStmt) *Stmt {
+	st := t.grantStatement(s.Action)
+	if st.Kind == KindNoop {
+		st.Tag = "ALTER DEFAULT PRIVILEGES"
+		return st
+	}
+	pc := st.Role.Change.Privilege
+	for _, o := range s.Options {
+		d := o.GetDefElem()
+		switch d.GetDefname() {
+		case "schemas":
+			for _, n := range d.Arg.GetList().GetItems() {
+				if name := n.GetString_().GetSval(); name != "public" {
+					t.fail(pgerror.New(pgerror.InvalidSchemaName, "schema \"%s\" does not exist", name))
+				}
+				pc.InSchema = true
+			}
+		case "roles":
+			for _, n := range d.Arg.GetList().GetItems() {
+				pc.ForRoles = append(pc.ForRoles, t.roleSpecName(n.GetRoleSpec()))
+			}
+		default:
+			t.unsupported("ALTER DEFAULT PRIVILEGES option %s", d.GetDefname())
+		}
+	}
+	st.Tag = "ALTER DEFAULT PRIVILEGES"
+	return st
 }
 
 // roleSpecName is the role a RoleSpec names: a name, not CURRENT_USER and
