@@ -100,7 +100,7 @@ func parseSCRAMVerifier(v string) (scram.StoredCredentials, error) {
 // scramAuth authenticates against Server.Passwords.
 type scramAuth struct {
 	passwords Passwords
-	mockKey   []byte // makes up verifiers for users that cannot log in
+	mockKey   func() []byte // makes up verifiers for users that cannot log in
 	failures  *authFailures
 }
 
@@ -191,7 +191,11 @@ const authTimeout = time.Minute
 // same for the same user every time (and on every node, when the nodes
 // share mockKey), so that its salt does not give it away.
 func (a scramAuth) mockCredentials(user string) scram.StoredCredentials {
-	mac := hmac.New(sha256.New, a.mockKey)
+	var key []byte
+	if a.mockKey != nil {
+		key = a.mockKey()
+	}
+	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("salt:" + user))
 	salt := mac.Sum(nil)[:16]
 	mac.Reset()

@@ -23,7 +23,7 @@ func TestSCRAMAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := startServer(t, func(s *pgwire.Server) {
-		s.SCRAMMockKey = []byte("test key")
+		s.SCRAMMockKey = func() []byte { return []byte("test key") }
 		s.Passwords = func(_ context.Context, user string) (string, bool, error) {
 			if user == "alice" {
 				return verifier, true, nil

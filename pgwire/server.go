@@ -54,7 +54,7 @@ type Server struct {
 	// everyone in (PostgreSQL's trust). SCRAMMockKey makes up the verifiers
 	// of users that cannot log in; nodes of one cluster should share it.
 	Passwords    Passwords
-	SCRAMMockKey []byte
+	SCRAMMockKey func() []byte
 	// Admit, when set, is asked after each StartupMessage, before
 	// authentication, whether the server takes sessions now; its error (a
 	// *pgerror.Error, e.g. 57P03 "the database system is starting up") is

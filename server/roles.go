@@ -52,14 +52,26 @@ func (s *Server) isSuperuser(user string) bool {
 	return r.Superuser
 }
 
-// newMockKey is the key of the made-up verifiers of unknown users
-// (pgwire.Server.SCRAMMockKey). It is the node's own, so the salt a
-// nonexistent user gets differs between nodes; a real user's is the same
-// everywhere.
+// newMockKey is a node's own key for made-up verifiers, used only while
+// no role has a password (then nobody can log in with SCRAM anyway).
 func newMockKey() []byte {
 	k := make([]byte, 32)
 	rand.Read(k) // never fails (crypto/rand since Go 1.24)
 	return k
+}
+
+// mockKey is the key of the made-up verifiers of unknown users
+// (pgwire.Server.SCRAMMockKey): derived from the stored roles
+// (sqlengine's RoleSecret), so every node makes up the same salt for the
+// same unknown user, as it shows the same salt for a real one: asking
+// two nodes does not tell which users exist.
+func (s *Server) mockKey(local []byte) func() []byte {
+	return func() []byte {
+		if k := s.eng.RoleSecret(); k != nil {
+			return k
+		}
+		return local
+	}
 }
 
 // isLoopback reports whether addr listens on loopback only.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgraft/pgraft/server"
 	"github.com/pgraft/pgraft/server/servertest"
@@ -78,6 +80,14 @@ func TestRolesAndSCRAM(t *testing.T) {
 	}
 	wantLoginFails(t, leader, "postgres", "wrong")
 	wantLoginFails(t, leader, "nobody", rootPW)
+	c.RequireConverged()
+	// Every node shows the same salt for a user, existing or not: asking
+	// two nodes does not tell which users exist.
+	for _, user := range []string{"postgres", "nobody"} {
+		if a, b := scramSalt(t, leader, user), scramSalt(t, follower, user); a != b {
+			t.Errorf("salt of %s: leader %q, follower %q", user, a, b)
+		}
+	}
 
 	mustExec(t, root, `CREATE ROLE alice LOGIN PASSWORD '`+alicePW+`'`)
 	mustExec(t, root, `CREATE USER bob`) // LOGIN, no password: cannot log in with SCRAM
@@ -188,4 +198,46 @@ func TestReservedConnectionSlots(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "53300" || !strings.Contains(pe.Message, "too many clients") {
 		t.Fatalf("a sixth session of 5: %v, want 53300 too many clients", err)
 	}
+}
+
+// scramSalt starts a SCRAM-SHA-256 exchange as user and returns the salt
+// the node's first message gives.
+func scramSalt(t *testing.T, n *servertest.Node, user string) string {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", n.PGAddr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber,
+		Parameters: map[string]string{"user": user, "database": "postgres"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := fe.Receive(); err != nil {
+		t.Fatal(err)
+	} else if _, ok := m.(*pgproto3.AuthenticationSASL); !ok {
+		t.Fatalf("first answer %T, want AuthenticationSASL", m)
+	}
+	fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: "SCRAM-SHA-256", Data: []byte("n,,n=,r=abcdefghijklmnop")})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := fe.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cont, ok := m.(*pgproto3.AuthenticationSASLContinue)
+	if !ok {
+		t.Fatalf("second answer %T, want AuthenticationSASLContinue", m)
+	}
+	for _, f := range strings.Split(string(cont.Data), ",") {
+		if strings.HasPrefix(f, "s=") {
+			return f
+		}
+	}
+	t.Fatalf("server-first message without a salt: %q", cont.Data)
+	return ""
 }

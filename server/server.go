@@ -366,7 +366,7 @@ func (s *Server) serve() {
 	s.pg = &pgwire.Server{Handler: s, Logger: s.log.With(logKeyComponent, "pgwire"),
 		TLSConfig: s.tlsConfig, TLSRequired: s.cfg.TLSRequired, Admit: s.admitConnection}
 	if s.cfg.Auth == AuthSCRAM {
-		s.pg.Passwords, s.pg.SCRAMMockKey = s.passwords, newMockKey()
+		s.pg.Passwords, s.pg.SCRAMMockKey = s.passwords, s.mockKey(newMockKey())
 	}
 	s.wg.Add(1)
 	go func() {

@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -198,6 +199,29 @@ func (e *Engine) Role(name string) (r Role, ok bool) {
 		r, ok = (*roles)[name]
 	}
 	return r, ok
+}
+
+// RoleSecret is a secret every node derives alike from the role store:
+// a hash of the password verifier of the oldest role that has one (its
+// StoredKey and ServerKey are never shown to clients); nil when no role
+// has a password. The server keys made-up verifiers of unknown users
+// with it.
+func (e *Engine) RoleSecret() []byte {
+	roles := e.roles.Load()
+	if roles == nil {
+		return nil
+	}
+	var first *Role
+	for _, r := range *roles {
+		if r.Verifier != "" && (first == nil || r.OID < first.OID) {
+			first = &r
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	sum := sha256.Sum256([]byte("pgraft mock verifier key\x00" + first.Verifier))
+	return sum[:]
 }
 
 // loadRoles reads the role store into the engine's copy. The caller holds
