@@ -191,7 +191,9 @@ func (s *session) requestReadIndex(ctx context.Context) (uint64, error) {
 
 // readIndex asks for the linearizable read index.
 func (s *session) readIndex(ctx context.Context) (uint64, error) {
+	t0 := time.Now()
 	index, err := s.srv.reads.ReadIndex(ctx)
+	s.srv.metrics.observe(s.srv.metrics.readIndex, t0)
 	if err == nil {
 		return index, nil
 	}

@@ -294,6 +294,7 @@ func (s *session) dialLeaderLocked(ctx context.Context) error {
 // gets what the leader did, 57014 or the result, as on the leader itself.
 // The wait also ends when another node becomes the leader.
 func (s *session) roundTripLocked(ctx context.Context, req *fwdRequest, inFlightUnknown bool) (*fwdResponse, error) {
+	s.srv.metrics.forwarded.WithLabelValues(req.Op).Inc()
 	req.User, req.Database = s.user, s.db
 	req.Settings = fwdSettings{Values: maps.Clone(s.set.values), Local: maps.Clone(s.set.local), Custom: maps.Clone(s.set.custom)}
 	s.fwd.seq++

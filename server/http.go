@@ -8,6 +8,8 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/pgraft/pgraft/replica"
 )
 
@@ -91,6 +93,7 @@ func (s *Server) httpHandler() http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()

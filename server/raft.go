@@ -30,7 +30,7 @@ var (
 // openRaft starts the Raft node over the engine, registers write
 // forwarding on its port, and joins the cluster that cfg.Join names.
 func (s *Server) openRaft() error {
-	node, err := replica.Open(s.raftConfig(), stateMachine{s.eng})
+	node, err := replica.Open(s.raftConfig(), stateMachine{s.eng, s.metrics})
 	if err != nil {
 		return fmt.Errorf("open raft: %w", err)
 	}
@@ -120,9 +120,16 @@ func (s *Server) WaitLeader(ctx context.Context) error { return s.raft.WaitLeade
 
 // stateMachine adapts the engine to replica.StateMachine: the two packages
 // share no types (sqlengine never imports replica), so Command is copied.
-type stateMachine struct{ e *sqlengine.Engine }
+type stateMachine struct {
+	e *sqlengine.Engine
+	m *metrics
+}
 
 func (m stateMachine) ApplyBatch(cmds []replica.Command) []any {
+	if m.m != nil {
+		defer m.m.observe(m.m.apply, time.Now())
+		m.m.applied.Add(float64(len(cmds)))
+	}
 	in := make([]sqlengine.Command, len(cmds))
 	for i, c := range cmds {
 		in[i] = sqlengine.Command{Index: c.Index, Term: c.Term, Data: c.Data}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"context"
 	"strings"
 
@@ -276,6 +278,7 @@ func (s *session) acquireGate(ctx context.Context, exclusive bool) error {
 		gctx, cancel = context.WithTimeout(ctx, d)
 	}
 	defer cancel()
+	defer s.srv.metrics.observe(s.srv.metrics.gateWait, time.Now())
 	err := s.srv.gate.acquire(gctx, exclusive)
 	if err != nil && ctx.Err() == nil {
 		return lockTimeoutError()
@@ -295,8 +298,10 @@ func (s *session) propose(ctx context.Context, p *sqlengine.Payload) (*sqlengine
 			"transaction too large for one log entry (%d bytes, limit %d)", len(data), maxEntrySize)
 	}
 	pctx, stop := s.srv.proposeContext(ctx)
+	t0 := time.Now()
 	index, resp, err := s.srv.repl.Propose(pctx, data)
 	stop()
+	s.srv.metrics.observe(s.srv.metrics.commit, t0)
 	if err != nil {
 		if context.Cause(pctx) == errApplyFaultDuringWrite && ctx.Err() == nil {
 			f := s.srv.writeFault()

@@ -188,7 +188,8 @@ type replicator interface {
 // Server is one pgraft node: the PostgreSQL listener, the Raft node, the
 // SQLite engine and the HTTP status endpoints.
 type Server struct {
-	cfg Config
+	cfg     Config
+	metrics *metrics // Prometheus metrics (metrics.go)
 	// forwardSessions counts the open leader-side sessions of followers'.
 	forwardSessions atomic.Int64
 	log             *slog.Logger
@@ -273,6 +274,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1),
 		tlsConfig: tlsConfig, certs: certs, adminToken: adminToken, nodeTLS: nodeTLS, nodeCerts: nodeCerts}
+	s.metrics = newMetrics(s)
 	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {

@@ -54,8 +54,10 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 		return nil, pgerror.New(pgerror.CannotConnectNow, "the database system is shutting down")
 	}
 	if err := s.admitSession(info.User); err != nil {
+		s.metrics.connections.WithLabelValues(pgerror.Code(err)).Inc()
 		return nil, err
 	}
+	s.metrics.connections.WithLabelValues("accepted").Inc()
 	sess := &session{
 		srv:     s,
 		log:     s.log.With(logKeyConn, info.ProcessID, logKeyRemote, addrString(info.RemoteAddr)),

@@ -213,6 +213,7 @@ func textColumn(name string) pgwire.Column {
 // portal is a bound statement (pgwire.Portal). Rows come either streaming
 // from a read connection or materialized from a write's result.
 type portal struct {
+	t0      time.Time // the first Execute began (metrics)
 	stmt    *statement
 	args    []any
 	cols    []pgwire.Column
@@ -256,12 +257,18 @@ func (p *portal) Columns() []pgwire.Column {
 // Execute implements pgwire.Portal.
 // Every Execute is a statement of its own for statement_timeout and
 // CancelRequest, a suspended portal's later ones included.
-func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (string, bool, error) {
+func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (tag string, done bool, err error) {
 	s := p.stmt.s
 	ctx, stop := s.statementContext(ctx)
 	defer stop()
 	defer p.unlink() // first: the end of ctx must not end the rows
+	defer func() {
+		if done || err != nil {
+			s.srv.metrics.statementDone(p.stmt.st.Kind, p.t0, err)
+		}
+	}()
 	if !p.started {
+		p.t0 = time.Now()
 		p.started = true
 		p.loc = s.set.location()
 		if err := s.start(ctx, p); err != nil {
