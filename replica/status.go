@@ -10,11 +10,11 @@ import (
 
 // Member is one server in the Raft configuration, as one node sees it.
 type Member struct {
-	ID       string
-	Addr     string
-	Voter    bool
-	Suffrage string // "Voter" or "Nonvoter" (raft's "Staging" is unused)
-	Leader   bool   // the node reporting knows this member as the leader
+	ID       string `json:"node_id"`
+	Addr     string `json:"raft_addr"`
+	Voter    bool   `json:"voter"`
+	Suffrage string `json:"suffrage"` // "Voter" or "Nonvoter" (raft's "Staging" is unused)
+	Leader   bool   `json:"leader"`   // the node reporting knows this member as the leader
 
 	// Heartbeat health, filled on the leader only, from raft's heartbeat
 	// observations: raft does not expose a follower's match index or its
@@ -22,20 +22,20 @@ type Member struct {
 	// Unreachable is true from the first failed heartbeat until one
 	// succeeds again; LastContact is then the last successful contact
 	// (zero if never).
-	Unreachable bool
-	LastContact time.Time
+	Unreachable bool      `json:"unreachable"`
+	LastContact time.Time `json:"last_contact,omitzero"`
 
 	// Filled by ClusterStatus only, from the member's own answer.
-	Probed       bool   // the member answered; the fields below are its own
-	ProbeError   string // why it did not answer
-	State        string
-	Term         uint64
-	AppliedIndex uint64
-	CommitIndex  uint64
+	Probed       bool   `json:"answered"`        // the member answered; the fields below are its own
+	ProbeError   string `json:"error,omitempty"` // why it did not answer
+	State        string `json:"role,omitempty"`
+	Term         uint64 `json:"term,omitempty"`
+	AppliedIndex uint64 `json:"applied_index"`
+	CommitIndex  uint64 `json:"commit_index"`
 	// Lag is how many entries the member has yet to apply: the highest
 	// commit index any probed member (the leader, normally) reported, minus
 	// this member's applied index.
-	Lag uint64
+	Lag uint64 `json:"lag"`
 }
 
 // Status is a point-in-time view of the node, for /status and tests.

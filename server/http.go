@@ -66,6 +66,17 @@ func (s *Server) Status(ctx context.Context, members bool) Status {
 		st = s.cluster.ClusterStatus(ctx)
 	}
 	open, inUse := s.eng.ReadStats()
+	// A member that applied everything this node knows committed lags 0:
+	// raft's own entries (a new leader's no-op) never move applied_index.
+	data := s.cluster.CommittedDataIndex()
+	for i := range st.Members {
+		if m := &st.Members[i]; m.Probed {
+			m.Lag = 0
+			if data > m.AppliedIndex {
+				m.Lag = data - m.AppliedIndex
+			}
+		}
+	}
 	return Status{
 		NodeID: s.cfg.NodeID, Role: st.State, Leader: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		Term: st.Term, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex,

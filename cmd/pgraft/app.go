@@ -169,17 +169,6 @@ func splitList(s string) []string {
 	return out
 }
 
-func statusCommand(stdout io.Writer) *cli.Command {
-	return &cli.Command{
-		Name:  "status",
-		Usage: "print a node's status: role, leader, term, applied and commit index, each member's lag",
-		Flags: []cli.Flag{httpAddrFlag()},
-		Action: func(c *cli.Context) error {
-			return callHTTP(c.Context, stdout, http.MethodGet, "http://"+c.String("http-addr")+"/status", "")
-		},
-	}
-}
-
 func removeCommand(stdout io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "remove",
