@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/pgraft
 DATA    ?= ./data
 
-.PHONY: build run cluster test test-short vet bench chaos fuzz clients clean
+.PHONY: build run cluster test test-short vet lint-deploy bench chaos fuzz clients clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pgraft
@@ -17,8 +17,13 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: vet
+test: vet lint-deploy
 	$(GO) test -count=1 -timeout 30m ./...
+
+# The Dockerfile, deploy/compose.yaml and deploy/pgraft.service, linted
+# (Docker itself cannot run here).
+lint-deploy:
+	bash deploy/lint.sh
 
 test-short:
 	$(GO) test -short ./...
