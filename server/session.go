@@ -20,11 +20,12 @@ import (
 // connection's goroutine; Cancel and the idle-transaction timer come from
 // others, which is what mu and cancelMu are for.
 type session struct {
-	srv  *Server
-	log  *slog.Logger
-	user string
-	db   string
-	set  *settings
+	srv     *Server
+	log     *slog.Logger
+	user    string
+	db      string
+	started time.Time // the session began (log_disconnections' session time)
+	set     *settings
 
 	mu      sync.Mutex // guards tx against the idle timer
 	tx      txn
@@ -71,6 +72,11 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 	if err := sess.applyStartupParams(info.Params); err != nil {
 		s.sessions.Add(-1)
 		return nil, err
+	}
+	sess.started = time.Now()
+	if s.cfg.LogConnections {
+		sess.log.Info("connection authorized", "user", info.User, "database", info.Database,
+			"application_name", sess.set.values["application_name"])
 	}
 	return sess, nil
 }
@@ -397,6 +403,9 @@ func (s *session) Close() {
 	if s.counted {
 		s.counted = false
 		s.srv.sessions.Add(-1)
+		if s.srv.cfg.LogConnections {
+			s.log.Info("disconnection", "user", s.user, "session_time", time.Since(s.started).Round(time.Millisecond))
+		}
 	}
 }
 

@@ -27,13 +27,13 @@ func devCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Value: "./data-dev", EnvVars: []string{"PGRAFT_DATA_DIR"}, Usage: "parent directory of the three nodes' data dirs"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address every node listens on"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+			logFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
+			log, err := newLogger(stderr, c.String("log-level"), c.String("log-format"))
+			if err != nil {
+				return err
 			}
-			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 			return runDev(c.Context, stdout, log, c.String("data-dir"), c.String("host"))
 		},
 	}
