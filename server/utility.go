@@ -59,6 +59,12 @@ func (s *session) runSetLocked(p *portal) error {
 	if set == nil {
 		return nil
 	}
+	if set.IfKnown {
+		if _, known := s.set.get(set.Name); !known {
+			p.done, p.tag = true, "SELECT 0" // pg_settings has no such row
+			return nil
+		}
+	}
 	var err error
 	switch {
 	case set.All:

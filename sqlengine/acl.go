@@ -43,7 +43,7 @@ const aclTableSQL = `CREATE TABLE IF NOT EXISTS _pgraft_acl (
 var allPrivileges = map[byte]string{'r': "arwdDxt", 'v': "arwdDxt", 'S': "rwU", 'n': "UC"}
 
 // privilegeOrder is the order PostgreSQL prints aclitem letters in.
-const privilegeOrder = "arwdDxtUC"
+const privilegeOrder = "arwdDxtXUCTc"
 
 // kindNoun names a relation kind in messages ("permission denied for table t").
 var kindNoun = map[byte]string{'r': "table", 'v': "view", 'S': "sequence", 'i': "index", 'n': "schema"}
@@ -874,4 +874,56 @@ func (s *catalogState) hasPrivilege(fn string, a []any) (any, error) {
 		}
 	}
 	return int64(0), nil
+}
+
+// aclDefault is acldefault(objtype, owner): PostgreSQL's built-in ACL of
+// an object kind for an owner, as aclitem[] text.
+func (s *catalogState) aclDefault(objtype string, owner any) (any, error) {
+	n, _ := toInt(owner)
+	name := ""
+	if s != nil && s.roles != nil {
+		if roles := s.roles.Load(); roles != nil {
+			for _, r := range *roles {
+				if r.OID == n {
+					name = r.Name
+				}
+			}
+		}
+	}
+	if name == "" {
+		switch n {
+		case 10:
+			name = "postgres"
+		case 6171:
+			name = "pg_database_owner"
+		default:
+			return nil, pgerror.New(pgerror.UndefinedObject, "role with OID %d does not exist", n)
+		}
+	}
+	own := func(privs string) aclItem { return aclItem{grantee: name, grantor: name, privs: privs} }
+	pub := func(privs string) aclItem { return aclItem{grantor: name, privs: privs} }
+	var items []aclItem
+	switch objtype {
+	case "r":
+		items = []aclItem{own("arwdDxt")}
+	case "s":
+		items = []aclItem{own("rwU")}
+	case "n":
+		items = []aclItem{own("UC")}
+	case "f", "p":
+		items = []aclItem{pub("X"), own("X")}
+	case "T", "L":
+		items = []aclItem{pub("U"), own("U")}
+	case "d":
+		items = []aclItem{pub("Tc"), own("CTc")}
+	case "F", "S":
+		items = []aclItem{own("U")}
+	case "l":
+		items = []aclItem{own("rw")}
+	case "c":
+		items = []aclItem{own("arwx")}
+	default:
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "unrecognized object type abbreviation: %s", objtype)
+	}
+	return aclText(items), nil
 }

@@ -30,9 +30,9 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 	}
 	name := t.relationName(s.Relation)
 	ti := t.table(name)
-	if ti == nil && t.schema != nil && onlyOwner(s.Cmds) {
-		// pg_dump writes "ALTER TABLE seq OWNER TO …" for sequences too,
-		// which are no table: only the role is checked.
+	if (ti == nil || ti.View) && t.schema != nil && onlyOwner(s.Cmds) {
+		// pg_dump writes "ALTER TABLE x OWNER TO …" for sequences and
+		// views too, as PostgreSQL allows.
 		return t.alterOther(s, tag)
 	}
 	if ti == nil && t.schema != nil {

@@ -214,7 +214,7 @@ func (t *translator) statement(n *pg.Node) *Stmt {
 
 // unsupportedStatements names statements that are refused outright.
 var unsupportedStatements = map[string]string{
-	"ExplainStmt": "EXPLAIN", "CopyStmt": "COPY", "LockStmt": "LOCK TABLE",
+	"ExplainStmt": "EXPLAIN", "CopyStmt": "COPY",
 	"PrepareStmt": "PREPARE", "ExecuteStmt": "EXECUTE", "DeclareCursorStmt": "DECLARE CURSOR",
 	"FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE", "CallStmt": "CALL", "DoStmt": "DO",
 	"ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "CreateFunctionStmt": "CREATE FUNCTION",
