@@ -112,6 +112,7 @@ type translator struct {
 	partial    []colInfo                // the typed columns of the last query whose * left its list unknown
 	seqWrite   bool                     // calls nextval or setval: the statement is a write
 	seqRead    []string                 // currval's sequences ("" for lastval), answered by the server
+	alterPost  []string                 // ALTER TABLE: statements that run after its spec (emit_alter_table.go)
 }
 
 func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st *Stmt, err error) {

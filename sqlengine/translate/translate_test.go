@@ -411,7 +411,7 @@ func TestTranslateDDLErrors(t *testing.T) {
 		"CREATE TABLE c (a int) INHERITS (users)":                                                      "INHERITS",
 		"CREATE TABLE x (a int, EXCLUDE USING gist (a WITH =))":                                        "EXCLUDE",
 		"CREATE INDEX ON users USING gin (email)":                                                      "gin",
-		"ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY":                           "IDENTITY",
+		"ALTER TABLE users ALTER COLUMN id SET GENERATED ALWAYS":                                       "SET GENERATED",
 		"ALTER TABLE users ENABLE ROW LEVEL SECURITY":                                                  "ROW LEVEL SECURITY",
 		"ALTER TABLE users ADD CONSTRAINT ex EXCLUDE USING gist (id WITH =)":                           "EXCLUDE",
 		"ALTER TABLE users INHERIT orders":                                                             "INHERIT",
