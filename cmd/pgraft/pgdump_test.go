@@ -59,7 +59,9 @@ func TestPgDumpSchemaRoundTrip(t *testing.T) {
 		}
 		return string(out)
 	}
-	conn := func(host, port, db string) []string { return []string{"-h", host, "-p", port, "-U", "postgres", "-d", db} }
+	conn := func(host, port, db string) []string {
+		return []string{"-h", host, "-p", port, "-U", "postgres", "-d", db}
+	}
 	psqlFile := func(host, port, db, file string) {
 		t.Helper()
 		out := run("psql", append(conn(host, port, db), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", file)...)
