@@ -55,6 +55,10 @@ func TestPrivileges(t *testing.T) {
 	denied(reader, "SELECT * FROM item_names", "permission denied for view item_names")
 	ok(reader, "SELECT relname FROM pg_class")
 	ok(reader, "WITH items AS (SELECT 1) SELECT * FROM items") // a WITH query, not the table
+	var super string
+	if err := reader.QueryRow(ctx, "SHOW is_superuser").Scan(&super); err != nil || super != "off" {
+		t.Errorf("SHOW is_superuser for reader: %q %v", super, err)
+	}
 
 	// SELECT on a view reads the view alone; on the table, the table.
 	mustExec(t, root, "GRANT SELECT ON item_names TO reader")

@@ -68,6 +68,7 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 		counted: true,
 	}
 	sess.set.values["session_authorization"] = info.User
+	sess.set.values["is_superuser"] = onOff(s.isSuperuser(info.User))
 	sess.set.values["max_connections"] = strconv.Itoa(s.cfg.MaxConnections)
 	if err := sess.applyStartupParams(info.Params); err != nil {
 		s.sessions.Add(-1)
