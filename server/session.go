@@ -22,7 +22,8 @@ import (
 type session struct {
 	srv     *Server
 	log     *slog.Logger
-	user    string
+	user    string // current_user: the role privileges are checked against (SET ROLE changes it)
+	login   string // the role that logged in (session_user)
 	db      string
 	started time.Time // the session began (log_disconnections' session time)
 	set     *settings
@@ -63,6 +64,7 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 		srv:     s,
 		log:     s.log.With(logKeyConn, info.ProcessID, logKeyRemote, addrString(info.RemoteAddr)),
 		user:    info.User,
+		login:   info.User,
 		db:      info.Database,
 		set:     newSettings(),
 		counted: true,
@@ -376,6 +378,11 @@ func (s *session) setting(name string) (string, bool) {
 	switch strings.ToLower(name) {
 	case "database":
 		return s.db, true
+	case "session_user": // SET ROLE leaves it; SET SESSION AUTHORIZATION moves it
+		if r, _ := s.set.get("role"); r != "none" && r != "" {
+			return s.login, true
+		}
+		return s.set.get("session_authorization")
 	case "pid":
 		return "0", true
 	case "in_hot_standby", "transaction_read_only", "default_transaction_read_only", "transaction_isolation":

@@ -42,6 +42,7 @@ var gucs = func() map[string]*guc {
 		{name: "server_encoding", def: "UTF8", reported: true, readOnly: true},
 		{name: "server_version", def: ServerVersion, reported: true, readOnly: true},
 		{name: "session_authorization", def: "postgres", reported: true},
+		{name: "role", def: "none"},
 		{name: "standard_conforming_strings", def: "on", reported: true, check: checkOn},
 		{name: "TimeZone", def: "UTC", reported: true, check: checkTimeZone},
 		{name: "server_version_num", def: ServerVersionNum, readOnly: true},

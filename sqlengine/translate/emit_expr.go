@@ -438,6 +438,10 @@ func (t *translator) sqlValueFunction(f *pg.SQLValueFunction) (string, xtype) {
 		return t.quoteString(t.setting("database")), typed(pgvalue.OIDName)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
 		return t.currentSchema(), typed(pgvalue.OIDName)
+	case pg.SQLValueFunctionOp_SVFOP_SESSION_USER:
+		if u := t.setting("session_user"); u != "" {
+			return t.quoteString(u), typed(pgvalue.OIDName)
+		}
 	}
 	return t.quoteString(t.setting("session_authorization")), typed(pgvalue.OIDName)
 }

@@ -426,8 +426,14 @@ func (t *translator) sessionFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		return t.quoteString(t.setting("database")), typed(pgvalue.OIDName), true
 	case "current_schema":
 		return t.currentSchema(), typed(pgvalue.OIDName), true
-	case "current_user", "session_user", "user", "current_role":
+	case "current_user", "user", "current_role":
 		return t.quoteString(t.setting("session_authorization")), typed(pgvalue.OIDName), true
+	case "session_user":
+		u := t.setting("session_user")
+		if u == "" {
+			u = t.setting("session_authorization")
+		}
+		return t.quoteString(u), typed(pgvalue.OIDName), true
 	case "pg_backend_pid":
 		pid, err := strconv.Atoi(t.setting("pid"))
 		if err != nil {
