@@ -228,6 +228,7 @@ func (s *session) TxStatus() byte {
 func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
 	ctx, stop := s.statementContext(ctx)
 	defer stop()
+	defer s.srv.metrics.observe(s.srv.metrics.parse, time.Now())
 	stmts, err := s.parse(ctx, sql, paramOIDs)
 	return stmts, contextError(ctx, err)
 }
