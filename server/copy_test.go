@@ -1,0 +1,300 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgraft/pgraft/server/servertest"
+)
+
+// copyIn runs COPY … FROM STDIN with data over the simple protocol.
+func copyIn(t *testing.T, c *pgx.Conn, sql, data string) (pgconn.CommandTag, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return c.PgConn().CopyFrom(ctx, strings.NewReader(data), sql)
+}
+
+// copyOut runs COPY … TO STDOUT and returns the data.
+func copyOut(t *testing.T, c *pgx.Conn, sql string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := c.PgConn().CopyTo(context.Background(), &buf, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return buf.String()
+}
+
+func pgErr(err error) *pgconn.PgError {
+	var pe *pgconn.PgError
+	errors.As(err, &pe)
+	return pe
+}
+
+func TestCopyTextAndCSV(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	mustExec(t, c, "CREATE TABLE t (id serial PRIMARY KEY, a int, b text, c numeric(10,2), d bool, e bytea, f timestamptz)")
+	tag, err := copyIn(t, c, "COPY t (a, b, c, d, e, f) FROM STDIN",
+		"1\tx\\ty\t1.5\tt\t\\\\x0102\t2020-01-02 03:04:05+00\n"+
+			"2\t\\N\t\\N\t\\N\t\\N\t\\N\n"+
+			"3\t\\x41\\101,\"q\t2\tf\t\\\\x\t2020-01-02 03:04:05.123+02\n"+
+			"4\t\t0\tyes\t\\\\xff\t2020-01-02\n\\.\n")
+	if err != nil || tag.String() != "COPY 4" {
+		t.Fatalf("copy in: %v %v", tag, err)
+	}
+	want := "1\t1\tx\\ty\t1.50\tt\t\\\\x0102\t2020-01-02 03:04:05+00\n" +
+		"2\t2\t\\N\t\\N\t\\N\t\\N\t\\N\n" +
+		"3\t3\tAA,\"q\t2.00\tf\t\\\\x\t2020-01-02 01:04:05.123+00\n" +
+		"4\t4\t\t0.00\tt\t\\\\xff\t2020-01-02 00:00:00+00\n"
+	if got := copyOut(t, c, "COPY t TO STDOUT"); got != want {
+		t.Errorf("text out:\n%q\nwant\n%q", got, want)
+	}
+	wantCSV := "id,a,b\n1,1,x\ty\n2,2,\n3,3,\"AA,\"\"q\"\n4,4,\"\"\n"
+	if got := copyOut(t, c, "COPY t (id, a, b) TO STDOUT WITH (FORMAT csv, HEADER)"); got != wantCSV {
+		t.Errorf("csv out:\n%q\nwant\n%q", got, wantCSV)
+	}
+	if got := copyOut(t, c, "COPY (SELECT a, b FROM t WHERE a > 2 ORDER BY a DESC) TO STDOUT CSV FORCE QUOTE * NULL 'NUL' DELIMITER ';'"); got != "\"4\";\"\"\n\"3\";\"AA,\"\"q\"\n" {
+		t.Errorf("query csv out: %q", got)
+	}
+	// CSV in: header, quotes, embedded newline, CRLF, FORCE_NULL/FORCE_NOT_NULL.
+	mustExec(t, c, "CREATE TABLE s (a int, b text, c text)")
+	tag, err = copyIn(t, c, "COPY s FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (b), FORCE_NULL (c))",
+		"a,b,c\r\n1,,\"\"\r\n2,\"multi\r\nline\",\"x,\"\"y\"\r\n")
+	if err != nil || tag.String() != "COPY 2" {
+		t.Fatalf("csv in: %v %v", tag, err)
+	}
+	if got := copyOut(t, c, "COPY s TO STDOUT"); got != "1\t\t\\N\n2\tmulti\\r\\nline\tx,\"y\n" {
+		t.Errorf("after csv in: %q", got)
+	}
+	// HEADER MATCH.
+	_, err = copyIn(t, c, "COPY s FROM STDIN (FORMAT csv, HEADER match)", "a,x,c\n1,2,3\n")
+	wantCode(t, err, "22P04")
+	if pe := pgErr(err); pe.Where != "COPY s, line 1: \"a,x,c\"" {
+		t.Errorf("where %q", pe.Where)
+	}
+	if _, err := copyIn(t, c, "COPY s FROM STDIN (FORMAT csv, HEADER match)", "a,b,c\n1,2,3\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCopyErrors(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	mustExec(t, c, "CREATE TABLE t (a int PRIMARY KEY, b text NOT NULL DEFAULT 'd', c numeric(10,2))")
+	for _, tc := range []struct {
+		data, code, msg, where string
+	}{
+		{"1\tx\t1.5\n2\tabc\n", "22P04", `missing data for column "c"`, "COPY t, line 2: \"2\tabc\""},
+		{"1\tx\t1.5\t3\n", "22P04", "extra data after last expected column", "COPY t, line 1: \"1\tx\t1.5\t3\""},
+		{"z\tx\t1.5\n", "22P02", `invalid input syntax for type integer: "z"`, `COPY t, line 1, column a: "z"`},
+		{"1\tx\t1.5\n1\ty\t2\n", "23505", `duplicate key value violates unique constraint "t_pkey"`, ""},
+		{"1\t\\N\t1.5\n", "23502", `null value in column "b" of relation "t" violates not-null constraint`, "COPY t, line 1"},
+		{"1\tx\t1\n2\tlit\rcr\t1\n", "22P04", "literal carriage return found in data", ""},
+	} {
+		_, err := copyIn(t, c, "COPY t FROM STDIN", tc.data)
+		pe := pgErr(err)
+		if pe == nil || pe.Code != tc.code || pe.Message != tc.msg || tc.where != "" && pe.Where != tc.where {
+			t.Errorf("%q: got %v (where %q), want %s %s (where %q)", tc.data, err, pe.Where, tc.code, tc.msg, tc.where)
+		}
+		if got := count(t, c, "SELECT count(*) FROM t"); got != 0 {
+			t.Fatalf("%q: %d rows after a failed COPY", tc.data, got)
+		}
+	}
+	// Statement errors, before any data.
+	for sql, code := range map[string]string{
+		"COPY t FROM '/etc/passwd'":                       "42501",
+		"COPY t TO '/tmp/x'":                              "42501",
+		"COPY t FROM PROGRAM 'ls'":                        "42501",
+		"COPY nosuch FROM STDIN":                          "42P01",
+		"COPY t (zz) FROM STDIN":                          "42703",
+		"COPY t (a, a) FROM STDIN":                        "42701",
+		"COPY t FROM STDIN (FORMAT xml)":                  "22023",
+		"COPY t FROM STDIN (FORMAT csv, FORCE_QUOTE (a))": "0A000",
+		"COPY t TO STDOUT (QUOTE '\"')":                   "0A000",
+		"COPY t FROM STDIN (DELIMITER 'ab')":              "0A000",
+		"COPY t FROM STDIN (BOGUS 1)":                     "42601",
+	} {
+		_, err := copyIn(t, c, sql, "1\tx\t1\n")
+		wantCode(t, err, code)
+	}
+	// CopyFail from the client: 57014, nothing written, connection fine.
+	ctx := context.Background()
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte("1\tx\t1\n"))
+		pw.CloseWithError(errors.New("client gave up"))
+	}()
+	_, err := c.PgConn().CopyFrom(ctx, pr, "COPY t FROM STDIN")
+	if pe := pgErr(err); pe == nil || pe.Code != "57014" || !strings.HasPrefix(pe.Message, "COPY from stdin failed: ") {
+		t.Errorf("CopyFail: %v", err)
+	}
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 0 {
+		t.Fatalf("%d rows after CopyFail", got)
+	}
+	// An error early in a long COPY: the rest of the data is discarded and the
+	// connection stays usable.
+	var big strings.Builder
+	big.WriteString("x\ty\t1\n")
+	for i := 0; i < 50000; i++ {
+		fmt.Fprintf(&big, "%d\tv\t1\n", i)
+	}
+	_, err = copyIn(t, c, "COPY t FROM STDIN", big.String())
+	wantCode(t, err, "22P02")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 0 {
+		t.Fatalf("%d rows after a failed COPY", got)
+	}
+}
+
+func TestCopyInTransactionBlock(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, "CREATE TABLE t (a int PRIMARY KEY, b text)")
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "INSERT INTO t VALUES (0, 'zero')")
+	if _, err := copyIn(t, c, "COPY t FROM STDIN", "1\tone\n2\ttwo\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 3 {
+		t.Fatalf("in block: %d rows", got)
+	}
+	mustExec(t, c, "ROLLBACK")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 0 {
+		t.Fatalf("after rollback: %d rows", got)
+	}
+	// A failed COPY fails the block.
+	mustExec(t, c, "BEGIN")
+	_, err := copyIn(t, c, "COPY t FROM STDIN", "1\tone\nx\ttwo\n")
+	wantCode(t, err, "22P02")
+	_, err = c.Exec(ctx, "SELECT 1")
+	wantCode(t, err, "25P02")
+	mustExec(t, c, "ROLLBACK")
+	// Committed with the block.
+	mustExec(t, c, "BEGIN")
+	if _, err := copyIn(t, c, "COPY t FROM STDIN", "1\tone\n2\ttwo\n"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "COMMIT")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 2 {
+		t.Fatalf("after commit: %d rows", got)
+	}
+}
+
+func TestCopyBinaryPgx(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, `CREATE TABLE b (i2 smallint, i4 int, i8 bigint, f4 real, f8 float8, n numeric(10,2), t text,
+		v varchar(10), ok bool, by bytea, d date, ts timestamp, tz timestamptz, u uuid, j json, jb jsonb)`)
+	ts := time.Date(2024, 3, 4, 5, 6, 7, 123000000, time.UTC)
+	rows := [][]any{
+		{int16(1), int32(2), int64(3), float32(1.5), 2.25, "12.34", "text", "var", true, []byte{0, 1, 255},
+			time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC), ts, ts, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", `{"a":1}`, `{"b": [1, 2]}`},
+		{nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
+	}
+	cols := []string{"i2", "i4", "i8", "f4", "f8", "n", "t", "v", "ok", "by", "d", "ts", "tz", "u", "j", "jb"}
+	got, err := c.CopyFrom(ctx, pgx.Identifier{"b"}, cols, pgx.CopyFromRows(rows))
+	if err != nil || got != 2 {
+		t.Fatalf("CopyFrom: %d, %v", got, err)
+	}
+	want := "1\t2\t3\t1.5\t2.25\t12.34\ttext\tvar\tt\t\\\\x0001ff\t2024-03-04\t2024-03-04 05:06:07.123\t2024-03-04 05:06:07.123+00\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t{\"a\":1}\t{\"b\": [1, 2]}\n" +
+		strings.Repeat("\\N\t", 15) + "\\N\n"
+	if out := copyOut(t, c, "COPY b TO STDOUT"); out != want {
+		t.Errorf("after binary in:\n%q\nwant\n%q", out, want)
+	}
+	// Binary out, read back in: the same rows.
+	bin := copyOut(t, c, "COPY b TO STDOUT (FORMAT binary)")
+	if !strings.HasPrefix(bin, "PGCOPY\n\xff\r\n\x00") || !strings.HasSuffix(bin, "\xff\xff") {
+		t.Fatalf("binary out framing: %q", bin)
+	}
+	mustExec(t, c, `CREATE TABLE b2 (i2 smallint, i4 int, i8 bigint, f4 real, f8 float8, n numeric(10,2), t text,
+		v varchar(10), ok bool, by bytea, d date, ts timestamp, tz timestamptz, u uuid, j json, jb jsonb)`)
+	if _, err := copyIn(t, c, "COPY b2 FROM STDIN (FORMAT binary)", bin); err != nil {
+		t.Fatalf("binary in: %v", err)
+	}
+	if out := copyOut(t, c, "COPY b2 TO STDOUT"); out != want {
+		t.Errorf("binary round trip:\n%q\nwant\n%q", out, want)
+	}
+	// Bad binary data.
+	_, err = copyIn(t, c, "COPY b2 FROM STDIN (FORMAT binary)", "not binary")
+	wantCode(t, err, "22P04")
+}
+
+func TestCopyLarge(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	mustExec(t, c, "CREATE TABLE t (a int PRIMARY KEY, b text)")
+	var data strings.Builder
+	const rows = 20000
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&data, "%d\trow %d\n", i, i)
+	}
+	tag, err := copyIn(t, c, "COPY t FROM STDIN", data.String())
+	if err != nil || tag.String() != fmt.Sprintf("COPY %d", rows) {
+		t.Fatalf("%v %v", tag, err)
+	}
+	if out := copyOut(t, c, "COPY t TO STDOUT"); out != data.String() {
+		t.Errorf("round trip differs (%d bytes, want %d)", len(out), data.Len())
+	}
+	// More than one log entry holds: refused whole with 54000 and a hint.
+	mustExec(t, c, "CREATE TABLE big (a int, b text)")
+	pad := strings.Repeat("x", 1000)
+	var huge strings.Builder
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&huge, "%d\t%s\n", i, pad)
+	}
+	_, err = copyIn(t, c, "COPY big FROM STDIN", huge.String())
+	wantCode(t, err, "54000")
+	if pe := pgErr(err); pe.Hint == "" {
+		t.Errorf("no hint: %v", err)
+	}
+	if got := count(t, c, "SELECT count(*) FROM big"); got != 0 {
+		t.Fatalf("%d rows after a refused COPY", got)
+	}
+}
+
+func TestCopyClusterThroughFollower(t *testing.T) {
+	cl := servertest.NewCluster(t, 3)
+	lc := connect(t, cl.Leader())
+	fc := connect(t, cl.Followers()[0])
+	mustExec(t, lc, "CREATE TABLE t (id serial PRIMARY KEY, a int, b text)")
+	var data strings.Builder
+	for i := 0; i < 1500; i++ {
+		fmt.Fprintf(&data, "%d,\"v %d\"\n", i, i)
+	}
+	tag, err := copyIn(t, fc, "COPY t (a, b) FROM STDIN CSV", data.String())
+	if err != nil || tag.String() != "COPY 1500" {
+		t.Fatalf("follower copy: %v %v", tag, err)
+	}
+	// Read-your-writes on the follower, COPY TO read locally.
+	out := copyOut(t, fc, "COPY (SELECT a, b FROM t ORDER BY id) TO STDOUT CSV")
+	if out != strings.ReplaceAll(data.String(), "\"", "") {
+		t.Errorf("follower copy out differs: %.200q", out)
+	}
+	// A failing COPY through the follower changes nothing anywhere.
+	_, err = copyIn(t, fc, "COPY t (id, a) FROM STDIN", "5000\t1\n1\t2\n")
+	wantCode(t, err, "23505")
+	if got := count(t, lc, "SELECT count(*) FROM t"); got != 1500 {
+		t.Fatalf("leader has %d rows", got)
+	}
+	// Binary through the follower.
+	n, err := fc.CopyFrom(context.Background(), pgx.Identifier{"t"}, []string{"a", "b"},
+		pgx.CopyFromRows([][]any{{int32(7), "seven"}, {int32(8), nil}}))
+	if err != nil || n != 2 {
+		t.Fatalf("binary via follower: %d %v", n, err)
+	}
+	if got := count(t, fc, "SELECT max(id) FROM t"); got != 1502 {
+		t.Errorf("serial after COPY: %d", got)
+	}
+	cl.RequireConverged()
+}
