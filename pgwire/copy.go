@@ -92,7 +92,7 @@ func (w *rowWriter) CopyOut(spec *CopySpec) (RowWriter, error) {
 	w.copyOut = out
 	switch {
 	case spec.Format == CopyBinary:
-		out.send(appendBinaryHeader(nil))
+		out.pending = appendBinaryHeader(nil) // goes out with the first tuple, as PostgreSQL sends it
 	case spec.Header:
 		var b []byte
 		for i, col := range spec.Columns {
@@ -117,7 +117,7 @@ func (w *rowWriter) finishCopy() {
 	}
 	w.copy = copyNone
 	if w.copyOut != nil && w.copyOut.spec.Format == CopyBinary {
-		w.c.send(&pgproto3.CopyData{Data: []byte{0xff, 0xff}})
+		w.copyOut.send([]byte{0xff, 0xff})
 	}
 	w.c.send(&pgproto3.CopyDone{})
 }
@@ -125,12 +125,17 @@ func (w *rowWriter) finishCopy() {
 // copyWriter turns rows into CopyData messages, one per row as PostgreSQL
 // sends them.
 type copyWriter struct {
-	c    *conn
-	spec *CopySpec
-	row  []byte
+	c       *conn
+	spec    *CopySpec
+	row     []byte
+	pending []byte // the binary header, sent with the first message
 }
 
 func (w *copyWriter) send(b []byte) {
+	if w.pending != nil {
+		b = append(w.pending, b...)
+		w.pending = nil
+	}
 	w.c.send(&pgproto3.CopyData{Data: b})
 }
 
@@ -229,7 +234,9 @@ func (r *copyReader) receive() ([]byte, error) {
 			return nil, &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.ConnectionFailure,
 				Message: "unexpected EOF on client connection with an open transaction"}
 		default:
-			return nil, pgerror.New(pgerror.ProtocolViolation, "unexpected message type 0x%02X during COPY from stdin", messageType(msg))
+			// FATAL, as in PostgreSQL: the client's stream is out of step.
+			return nil, &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.ProtocolViolation,
+				Message: fmt.Sprintf("unexpected message type 0x%02X during COPY from stdin", messageType(msg))}
 		}
 	}
 }

@@ -40,6 +40,7 @@ func (c *conn) runSimpleQuery(sql string) bool {
 			rest.Close()
 		}
 		if c.sendError(err) {
+			c.flush() // a FATAL error still reaches the client
 			return false
 		}
 		break
