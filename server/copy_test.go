@@ -188,6 +188,16 @@ func TestCopyInTransactionBlock(t *testing.T) {
 	if got := count(t, c, "SELECT count(*) FROM t"); got != 2 {
 		t.Fatalf("after commit: %d rows", got)
 	}
+	// Into a table the block created.
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "CREATE TABLE fresh (x int, y text DEFAULT 'dflt')")
+	if _, err := copyIn(t, c, "COPY fresh (x) FROM STDIN", "1\n2\n"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c, "COMMIT")
+	if got := copyOut(t, c, "COPY fresh TO STDOUT"); got != "1\tdflt\n2\tdflt\n" {
+		t.Errorf("fresh: %q", got)
+	}
 }
 
 func TestCopyBinaryPgx(t *testing.T) {
@@ -296,5 +306,59 @@ func TestCopyClusterThroughFollower(t *testing.T) {
 	if got := count(t, fc, "SELECT max(id) FROM t"); got != 1502 {
 		t.Errorf("serial after COPY: %d", got)
 	}
+	// Inside blocks, on the follower (forwarded) and on the leader (local):
+	// COPY TO sees the block's own rows, ROLLBACK takes the COPY back.
+	for _, conn := range []*pgx.Conn{fc, lc} {
+		mustExec(t, conn, "BEGIN")
+		mustExec(t, conn, "INSERT INTO t (a, b) VALUES (-1, 'in block')")
+		if _, err := copyIn(t, conn, "COPY t (a, b) FROM STDIN", "-2\tcopied\n"); err != nil {
+			t.Fatal(err)
+		}
+		if got := copyOut(t, conn, "COPY (SELECT a, b FROM t WHERE a < 0 ORDER BY a) TO STDOUT"); got != "-2\tcopied\n-1\tin block\n" {
+			t.Errorf("COPY TO in a block: %q", got)
+		}
+		mustExec(t, conn, "ROLLBACK")
+		if got := count(t, conn, "SELECT count(*) FROM t WHERE a < 0"); got != 0 {
+			t.Errorf("after ROLLBACK: %d rows", got)
+		}
+	}
 	cl.RequireConverged()
+}
+
+func TestCopyPrivileges(t *testing.T) {
+	n := servertest.Start(t)
+	root := connect(t, n)
+	mustExec(t, root, "CREATE ROLE clerk LOGIN")
+	mustExec(t, root, "CREATE TABLE items (id int PRIMARY KEY, name text)")
+	mustExec(t, root, "INSERT INTO items VALUES (1, 'a')")
+	c := mustLogin(t, n, "clerk", "")
+	denied := func(err error) {
+		t.Helper()
+		wantCode(t, err, "42501")
+		if !strings.Contains(err.Error(), "permission denied for table items") {
+			t.Errorf("%v", err)
+		}
+	}
+	_, err := copyIn(t, c, "COPY items FROM STDIN", "2\tb\n")
+	denied(err)
+	_, err = c.PgConn().CopyTo(context.Background(), io.Discard, "COPY items TO STDOUT")
+	denied(err)
+	_, err = c.PgConn().CopyTo(context.Background(), io.Discard, "COPY (SELECT name FROM items) TO STDOUT")
+	denied(err)
+	mustExec(t, root, "GRANT SELECT ON items TO clerk")
+	if got := copyOut(t, c, "COPY (SELECT name FROM items) TO STDOUT"); got != "a\n" {
+		t.Errorf("after GRANT SELECT: %q", got)
+	}
+	_, err = copyIn(t, c, "COPY items FROM STDIN", "2\tb\n")
+	denied(err)
+	mustExec(t, root, "GRANT INSERT ON items TO clerk")
+	if _, err := copyIn(t, c, "COPY items FROM STDIN", "2\tb\n"); err != nil {
+		t.Fatalf("after GRANT INSERT: %v", err)
+	}
+	// Server files stay refused for a superuser too.
+	_, err = copyIn(t, root, "COPY items FROM '/etc/passwd'", "")
+	wantCode(t, err, "42501")
+	if pe := pgErr(err); !strings.Contains(pe.Hint, "never reads or writes files") {
+		t.Errorf("hint: %q", pe.Hint)
+	}
 }

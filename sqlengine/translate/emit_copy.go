@@ -2,6 +2,7 @@ package translate
 
 import (
 	"strings"
+	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
@@ -72,6 +73,7 @@ func (t *translator) copyStatement(c *pg.CopyStmt) *Stmt {
 			t.unsupported("COPY of a statement other than SELECT")
 		}
 		q.Access = accessOf(c.Query)
+		q.Source = queryText(c.Query)
 		cs.Query = q
 		st.Catalog = q.Catalog
 		t.checkForceColumns(cs, nil)
@@ -132,7 +134,20 @@ func (t *translator) copyQuery(sql string) *Stmt {
 	if err != nil || len(tree.Stmts) != 1 {
 		t.fail(pgerror.New(pgerror.InternalError, "COPY query: %v", err))
 	}
-	return t.statement(tree.Stmts[0].Stmt)
+	q := t.statement(tree.Stmts[0].Stmt)
+	q.Source = sql
+	return q
+}
+
+// queryText is the PostgreSQL text of COPY's query, for where the query
+// runs as text (a follower's block forwards it to the leader).
+func queryText(n *pg.Node) string {
+	version := parseTreeVersion()
+	text, err := pg.Deparse(&pg.ParseResult{Version: version, Stmts: []*pg.RawStmt{{Stmt: n}}})
+	if err != nil {
+		return ""
+	}
+	return text
 }
 
 // copyFileError is PostgreSQL's answer to a role without the server-file
@@ -396,3 +411,12 @@ func (t *translator) checkForceColumns(cs *CopyStmt, names []string) {
 	check(cs.Options.ForceNotNull, "FORCE_NOT_NULL")
 	check(cs.Options.ForceNull, "FORCE_NULL")
 }
+
+// parseTreeVersion is the parse tree version Deparse wants: pg_query's own.
+var parseTreeVersion = sync.OnceValue(func() int32 {
+	tree, err := pg.Parse("SELECT 1")
+	if err != nil {
+		return 0
+	}
+	return tree.Version
+})

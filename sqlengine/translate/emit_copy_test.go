@@ -54,7 +54,7 @@ func TestCopyStatement(t *testing.T) {
 		}
 	}
 	q := translateOne(t, "COPY (SELECT name FROM users WHERE id > 1) TO STDOUT").Copy
-	if q.Query == nil || q.Relation != "" || len(q.Query.Access) != 1 || q.Query.Access[0].Privs != "r" {
+	if q.Query == nil || q.Relation != "" || len(q.Query.Access) != 1 || q.Query.Access[0].Privs != "r" || q.Query.Source == "" {
 		t.Errorf("COPY (query): %+v", q)
 	}
 }
