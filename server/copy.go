@@ -178,7 +178,14 @@ func (s *session) copyFromLocked(ctx context.Context, c *translate.CopyStmt, cop
 	if err != nil {
 		return 0, err
 	}
-	spec.Convert = func(i int, v any) (any, error) { return sqlengine.ToStorage(v, cols[i].TypeOID) }
+	spec.Convert = func(i int, v any) (any, error) {
+		if s, ok := v.(string); ok {
+			if err := sqlengine.CheckInput(s, cols[i].TypeOID); err != nil {
+				return nil, err
+			}
+		}
+		return sqlengine.ToStorage(v, cols[i].TypeOID)
+	}
 	own := s.tx.state == txIdle
 	if own {
 		s.beginLocked(nil)
@@ -271,6 +278,7 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 // copyRowError adds the line to an error of a batch of one row; of a
 // batch of several the row is not known (the DETAIL names its key).
 func copyRowError(err error, rel string, line int64, rows int) error {
+	err = sqlengine.MapError(err)
 	pe := pgerror.As(err)
 	if pe == nil || rows != 1 || pe.Where != "" {
 		return err

@@ -127,6 +127,15 @@ func TestCopyErrors(t *testing.T) {
 		_, err := copyIn(t, c, sql, "1\tx\t1\n")
 		wantCode(t, err, code)
 	}
+	// Values of types kept as text are checked as PostgreSQL's input does.
+	mustExec(t, c, "CREATE TABLE v (u uuid, j jsonb)")
+	_, err := copyIn(t, c, "COPY v FROM STDIN", "notuuid\t{}\n")
+	wantCode(t, err, "22P02")
+	if pe := pgErr(err); pe.Where != `COPY v, line 1, column u: "notuuid"` {
+		t.Errorf("where %q", pe.Where)
+	}
+	_, err = copyIn(t, c, "COPY v FROM STDIN", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t{\n")
+	wantCode(t, err, "22P02")
 	// CopyFail from the client: 57014, nothing written, connection fine.
 	ctx := context.Background()
 	pr, pw := io.Pipe()
@@ -134,7 +143,7 @@ func TestCopyErrors(t *testing.T) {
 		pw.Write([]byte("1\tx\t1\n"))
 		pw.CloseWithError(errors.New("client gave up"))
 	}()
-	_, err := c.PgConn().CopyFrom(ctx, pr, "COPY t FROM STDIN")
+	_, err = c.PgConn().CopyFrom(ctx, pr, "COPY t FROM STDIN")
 	if pe := pgErr(err); pe == nil || pe.Code != "57014" || !strings.HasPrefix(pe.Message, "COPY from stdin failed: ") {
 		t.Errorf("CopyFail: %v", err)
 	}
