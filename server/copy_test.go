@@ -197,6 +197,18 @@ func TestCopyInTransactionBlock(t *testing.T) {
 	if got := count(t, c, "SELECT count(*) FROM t"); got != 2 {
 		t.Fatalf("after commit: %d rows", got)
 	}
+	// A GENERATED ALWAYS identity column takes COPY's values, as in
+	// PostgreSQL (pg_dump's data sections hold them).
+	mustExec(t, c, "CREATE TABLE ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)")
+	if _, err := copyIn(t, c, "COPY ident FROM STDIN", "7\tseven\n"); err != nil {
+		t.Fatalf("identity: %v", err)
+	}
+	if _, err := copyIn(t, c, "COPY ident (v) FROM STDIN", "next\n"); err != nil {
+		t.Fatalf("identity default: %v", err)
+	}
+	if got := copyOut(t, c, "COPY ident TO STDOUT"); got != "1\tnext\n7\tseven\n" {
+		t.Errorf("identity: %q", got)
+	}
 	// Into a table the block created.
 	mustExec(t, c, "BEGIN")
 	mustExec(t, c, "CREATE TABLE fresh (x int, y text DEFAULT 'dflt')")

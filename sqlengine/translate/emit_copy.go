@@ -27,7 +27,9 @@ type CopyStmt struct {
 	// client's query.
 	Query *Stmt
 	// Insert is COPY FROM's INSERT prefix in PostgreSQL's syntax,
-	// `INSERT INTO "t" ("a", "b")`, to which the server appends VALUES.
+	// `INSERT INTO "t" ("a", "b")` (with OVERRIDING SYSTEM VALUE when it
+	// writes a GENERATED ALWAYS identity column), to which the server
+	// appends VALUES.
 	Insert  string
 	Options CopyOptions
 }
@@ -111,14 +113,20 @@ func (t *translator) copyStatement(c *pg.CopyStmt) *Stmt {
 		}
 	}
 	quoted := make([]string, len(names))
+	overriding := ""
 	for i, n := range names {
 		col := info.Column(n)
+		if col.Identity == 'a' {
+			// COPY writes GENERATED ALWAYS identity columns, as PostgreSQL's
+			// does (pg_dump's data sections hold them).
+			overriding = " OVERRIDING SYSTEM VALUE"
+		}
 		cs.Columns = append(cs.Columns, CopyColumn{Name: n, OID: col.Type.OID, TypeMod: col.TypeMod})
 		quoted[i] = alwaysQuote(n)
 	}
 	t.checkForceColumns(cs, names)
 	if c.IsFrom {
-		cs.Insert = "INSERT INTO " + alwaysQuote(name) + " (" + strings.Join(quoted, ", ") + ")"
+		cs.Insert = "INSERT INTO " + alwaysQuote(name) + " (" + strings.Join(quoted, ", ") + ")" + overriding
 		st.Access = []Access{{Rel: name, Privs: "a"}}
 		return st
 	}
