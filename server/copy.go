@@ -218,6 +218,7 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 	var n, size int64
 	args := make([]any, 0, perBatch*ncols)
 	rows := 0
+	lines := make([]int64, 0, perBatch) // the input line of each row of the batch
 	flush := func() error {
 		if rows == 0 {
 			return nil
@@ -238,11 +239,11 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 		}
 		res, err := s.tx.w.exec(ctx, st, args)
 		if err != nil {
-			return err
+			return s.copyLocateError(ctx, c, err, args, lines)
 		}
 		s.seqs.note(res.Seqs) // sequences.go
 		// A fresh slice: the writer keeps the batch's arguments for the entry.
-		args, rows = make([]any, 0, perBatch*ncols), 0
+		args, rows, lines = make([]any, 0, perBatch*ncols), 0, lines[:0]
 		return nil
 	}
 	for {
@@ -261,31 +262,56 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 			continue
 		}
 		args = append(args, row...)
+		lines = append(lines, r.Line())
 		rows++
 		n++
 		if rows == perBatch {
 			if err := flush(); err != nil {
-				return n, copyRowError(err, c.Relation, r.Line(), perBatch)
+				return n, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return n, copyRowError(err, c.Relation, r.Line(), rows)
-	}
-	return n, nil
+	return n, flush()
 }
 
-// copyRowError adds the line to an error of a batch of one row; of a
-// batch of several the row is not known (the DETAIL names its key).
-func copyRowError(err error, rel string, line int64, rows int) error {
+// copyLocateError adds "COPY t, line N" to the error of a batch, as
+// PostgreSQL names the row that failed. In a batch of several rows on the
+// leader, a constraint error's row is found by running the rows one by one
+// (the batch failed whole; the transaction fails with the COPY anyway, so
+// nothing of the search survives). A forwarded batch's row is not known:
+// its error keeps no line (its DETAIL names the key).
+func (s *session) copyLocateError(ctx context.Context, c *translate.CopyStmt, err error, args []any, lines []int64) error {
 	err = sqlengine.MapError(err)
 	pe := pgerror.As(err)
-	if pe == nil || rows != 1 || pe.Where != "" {
+	if pe == nil || pe.Where != "" {
 		return err
 	}
-	out := *pe
-	out.Where = pgwire.CopyContext(rel, line)
-	return &out
+	at := func(e *pgerror.Error, line int64) error {
+		out := *e
+		out.Where = pgwire.CopyContext(c.Relation, line)
+		return &out
+	}
+	if len(lines) == 1 {
+		return at(pe, lines[0])
+	}
+	if _, local := s.tx.w.(*localWriter); !local || !strings.HasPrefix(pe.Code, "23") {
+		return err
+	}
+	one, terr := s.copyInsert(ctx, c, 1)
+	if terr != nil {
+		return err
+	}
+	ncols := len(c.Columns)
+	for i, line := range lines {
+		row := args[i*ncols : (i+1)*ncols : (i+1)*ncols]
+		if _, rerr := s.tx.w.exec(ctx, one, row); rerr != nil {
+			if rpe := pgerror.As(sqlengine.MapError(rerr)); rpe != nil && rpe.Code == pe.Code {
+				return at(rpe, line)
+			}
+			return err
+		}
+	}
+	return err
 }
 
 // copyInsert is the translated INSERT of rows rows.
