@@ -1,10 +1,14 @@
 package pgwire
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -27,7 +31,9 @@ import (
 // Copier is implemented by the RowWriter pgwire passes to Portal.Execute.
 type Copier interface {
 	// CopyIn starts COPY FROM STDIN: CopyInResponse goes out at once.
-	CopyIn(spec *CopySpec) (CopyReader, error)
+	// When ctx ends, a wait for the client's data ends with ctx's cause (a
+	// *pgerror.Error), or 57014.
+	CopyIn(ctx context.Context, spec *CopySpec) (CopyReader, error)
 	// CopyOut starts COPY TO STDOUT: CopyOutResponse (and a binary header
 	// or a HEADER line) goes out; the returned writer's rows follow.
 	CopyOut(spec *CopySpec) (RowWriter, error)
@@ -69,14 +75,14 @@ func (w *rowWriter) formatCode(spec *CopySpec) (overall int16, cols []uint16) {
 }
 
 // CopyIn implements Copier.
-func (w *rowWriter) CopyIn(spec *CopySpec) (CopyReader, error) {
+func (w *rowWriter) CopyIn(ctx context.Context, spec *CopySpec) (CopyReader, error) {
 	c := w.c
 	overall, cols := w.formatCode(spec)
 	c.send(&pgproto3.CopyInResponse{OverallFormat: byte(overall), ColumnFormatCodes: cols})
 	if err := c.flush(); err != nil {
 		return nil, err
 	}
-	r := &copyReader{c: c, spec: spec, row: make([]any, len(spec.Columns))}
+	r := &copyReader{c: c, ctx: ctx, spec: spec, row: make([]any, len(spec.Columns))}
 	r.lines.csv = spec.Format == CopyCSV
 	r.lines.quote, r.lines.escape = spec.Quote, spec.Escape
 	return r, nil
@@ -198,6 +204,7 @@ func (w *copyWriter) WriteRow(values []any) error {
 // copyReader reads a COPY FROM STDIN's rows from the client's CopyData.
 type copyReader struct {
 	c      *conn
+	ctx    context.Context
 	spec   *CopySpec
 	lines  lineSplitter
 	bin    binaryReader
@@ -215,8 +222,11 @@ func (r *copyReader) Line() int64 { return r.line }
 // receive reads the next copy message: its data, or io.EOF at CopyDone.
 func (r *copyReader) receive() ([]byte, error) {
 	for {
-		msg, err := r.c.receive()
+		msg, err := r.receiveOrStop()
 		if err != nil {
+			if r.ctx.Err() != nil {
+				return nil, copyCancelled(r.ctx)
+			}
 			r.c.readFailed(err)
 			return nil, &pgerror.Error{Severity: pgerror.SeverityFatal, Code: pgerror.ConnectionFailure,
 				Message: "unexpected EOF on client connection with an open transaction"}
@@ -239,6 +249,47 @@ func (r *copyReader) receive() ([]byte, error) {
 				Message: fmt.Sprintf("unexpected message type 0x%02X during COPY from stdin", messageType(msg))}
 		}
 	}
+}
+
+// receiveOrStop is conn.receive, interrupted when r.ctx ends (a read
+// deadline): pgproto3 keeps a partly read message, so the stream stays in
+// step and the client's remaining copy messages are dropped as usual.
+func (r *copyReader) receiveOrStop() (pgproto3.FrontendMessage, error) {
+	c := r.c
+	if c.pending != nil {
+		return c.receive()
+	}
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(r.ctx, func() {
+		defer close(fired)
+		c.mu.Lock()
+		c.nc.SetReadDeadline(time.Now())
+		c.mu.Unlock()
+	})
+	msg, err := c.receive()
+	if !stop() {
+		<-fired // then clear the deadline it set
+		c.mu.Lock()
+		c.nc.SetReadDeadline(time.Time{})
+		c.mu.Unlock()
+		var ne net.Error
+		if err != nil && errors.As(err, &ne) && ne.Timeout() {
+			return nil, r.ctx.Err()
+		}
+	}
+	return msg, err
+}
+
+// copyCancelled is the error of a COPY whose context ended: its cause when
+// that is a PostgreSQL error, else 57014.
+func copyCancelled(ctx context.Context) error {
+	if pe := pgerror.As(context.Cause(ctx)); pe != nil {
+		return pe
+	}
+	return pgerror.New(pgerror.QueryCanceled, "canceling statement due to user request")
 }
 
 func messageType(m pgproto3.FrontendMessage) byte {

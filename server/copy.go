@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/pgraft/pgraft/pgwire"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
@@ -211,7 +213,25 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 	if ncols > 0 && perBatch*ncols > copyBatchParams {
 		perBatch = max(1, copyBatchParams/ncols)
 	}
-	r, err := copier.CopyIn(spec)
+	// A client that stops sending while the COPY holds the write gate holds
+	// every writer of the cluster: past pgraft.idle_write_timeout without a
+	// row, the COPY ends (25P03), as an idle block holding the gate does.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var holding atomic.Bool
+	idle := s.set.duration("pgraft.idle_write_timeout")
+	var timer *time.Timer
+	if idle > 0 {
+		timer = time.AfterFunc(idle, func() {
+			if holding.Load() {
+				cancel(pgerror.New(pgerror.IdleInTransactionTimeout,
+					"canceling COPY: the client sent no data for %s while it held the write gate", idle).
+					WithHint("Send COPY data without pauses, or raise pgraft.idle_write_timeout."))
+			}
+		})
+		defer timer.Stop()
+	}
+	r, err := copier.CopyIn(ctx, spec)
 	if err != nil {
 		return 0, err
 	}
@@ -237,6 +257,7 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 		if err := s.ensureWriteLocked(ctx, st); err != nil {
 			return err
 		}
+		holding.Store(s.tx.w.holdsGate())
 		res, err := s.tx.w.exec(ctx, st, args)
 		if err != nil {
 			return s.copyLocateError(ctx, c, err, args, lines)
@@ -250,7 +271,13 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
+		if timer != nil {
+			timer.Reset(idle) // runs only while the client is awaited
+		}
 		row, err := r.ReadRow()
+		if timer != nil {
+			timer.Stop()
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -443,3 +443,51 @@ func TestCopyPrivileges(t *testing.T) {
 		t.Errorf("hint: %q", pe.Hint)
 	}
 }
+
+// TestCopyStalledClient: a COPY whose client stops sending while it holds
+// the write gate ends after pgraft.idle_write_timeout (25P03), and a
+// cancel ends a stalled COPY too; other writers go on.
+func TestCopyStalledClient(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	other := connect(t, n)
+	ctx := context.Background()
+	mustExec(t, c, "CREATE TABLE t (a int PRIMARY KEY, b text)")
+	mustExec(t, c, "SET pgraft.idle_write_timeout = '300ms'")
+	var rows strings.Builder
+	for i := 0; i < 600; i++ { // more than a batch: the gate is held
+		fmt.Fprintf(&rows, "%d\tx\n", i)
+	}
+	stall := func(c *pgx.Conn, d time.Duration) error {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write([]byte(rows.String()))
+			time.Sleep(d)
+			pw.Close()
+		}()
+		_, err := c.PgConn().CopyFrom(ctx, pr, "COPY t FROM STDIN")
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- stall(c, time.Second) }()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	if _, err := other.Exec(ctx, "INSERT INTO t VALUES (-1, 'other')"); err != nil {
+		t.Fatalf("other writer: %v", err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("the other writer waited %v", waited)
+	}
+	wantCode(t, <-done, "25P03")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 1 {
+		t.Errorf("%d rows", got)
+	}
+	// statement_timeout ends a stalled COPY as in PostgreSQL (57014).
+	mustExec(t, c, "SET pgraft.idle_write_timeout = 0")
+	mustExec(t, c, "SET statement_timeout = '300ms'")
+	wantCode(t, stall(c, 700*time.Millisecond), "57014")
+	mustExec(t, c, "SET statement_timeout = 0")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 1 {
+		t.Errorf("%d rows", got)
+	}
+}
