@@ -189,6 +189,12 @@ func (s *session) copyFromLocked(ctx context.Context, c *translate.CopyStmt, cop
 		return sqlengine.ToStorage(v, cols[i].TypeOID)
 	}
 	own := s.tx.state == txIdle
+	if own && pgwire.MoreBeforeSync(ctx) {
+		// More statements follow before the sync point: the COPY opens
+		// their implicit transaction, as any write does there.
+		s.beginImplicitLocked()
+		own = false
+	}
 	if own {
 		s.beginLocked(nil)
 	}

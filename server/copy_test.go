@@ -90,6 +90,7 @@ func TestCopyTextAndCSV(t *testing.T) {
 func TestCopyErrors(t *testing.T) {
 	n := servertest.Start(t)
 	c := connect(t, n)
+	ctx := context.Background()
 	mustExec(t, c, "CREATE TABLE t (a int PRIMARY KEY, b text NOT NULL DEFAULT 'd', c numeric(10,2))")
 	for _, tc := range []struct {
 		data, code, msg, where string
@@ -152,8 +153,23 @@ func TestCopyErrors(t *testing.T) {
 	}
 	_, err = copyIn(t, c, "COPY v FROM STDIN", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t{\n")
 	wantCode(t, err, "22P02")
+	// A COPY followed by more statements in one query string is part of
+	// their implicit transaction: a later failure takes it back.
+	_, err = copyIn(t, c, "COPY t FROM STDIN; SELECT 1/0", "1\tx\t1\n")
+	wantCode(t, err, "22012")
+	if got := count(t, c, "SELECT count(*) FROM t"); got != 0 {
+		t.Fatalf("%d rows after a failed implicit transaction", got)
+	}
+	// COPY TO of a catalog relation works; of a missing one is 42P01.
+	if got := copyOut(t, c, "COPY (SELECT relname FROM pg_class WHERE relname = 't') TO STDOUT"); got != "t\n" {
+		t.Errorf("catalog query: %q", got)
+	}
+	if got := copyOut(t, c, "COPY pg_catalog.pg_namespace (nspname) TO STDOUT"); !strings.Contains(got, "public\n") {
+		t.Errorf("catalog relation: %q", got)
+	}
+	_, err = c.PgConn().CopyTo(ctx, io.Discard, "COPY nosuch TO STDOUT")
+	wantCode(t, err, "42P01")
 	// CopyFail from the client: 57014, nothing written, connection fine.
-	ctx := context.Background()
 	pr, pw := io.Pipe()
 	go func() {
 		pw.Write([]byte("1\tx\t1\n"))

@@ -70,15 +70,21 @@ func (t *translator) copyStatement(c *pg.CopyStmt) *Stmt {
 		if c.IsFrom {
 			t.fail(pgerror.New(pgerror.SyntaxError, "COPY FROM does not support a query"))
 		}
-		q := t.statement(c.Query)
-		if q.Kind != KindSelect {
-			t.unsupported("COPY of a statement other than SELECT")
-		}
+		q := t.copyQueryStmt(c.Query)
 		q.Access = accessOf(c.Query)
 		q.Source = queryText(c.Query)
 		cs.Query = q
 		st.Catalog = q.Catalog
-		t.checkForceColumns(cs, nil)
+		return st
+	}
+	if !c.IsFrom && c.Relation != nil && (c.Relation.Schemaname == "pg_catalog" || c.Relation.Schemaname == "information_schema" ||
+		c.Relation.Schemaname == "" && t.table(c.Relation.Relname) == nil) {
+		// Not a user table: a catalog relation (PostgreSQL copies those
+		// out too), or a missing one, which the query reports as missing.
+		q, parsed := t.copyQuery(copyRelationQuery(c))
+		q.Access = accessOf(parsed)
+		cs.Query = q
+		st.Catalog = q.Catalog
 		return st
 	}
 	name := t.relationName(c.Relation)
@@ -130,21 +136,59 @@ func (t *translator) copyStatement(c *pg.CopyStmt) *Stmt {
 		st.Access = []Access{{Rel: name, Privs: "a"}}
 		return st
 	}
-	q := t.copyQuery("SELECT " + strings.Join(quoted, ", ") + " FROM " + alwaysQuote(name))
+	q, _ := t.copyQuery("SELECT " + strings.Join(quoted, ", ") + " FROM " + alwaysQuote(name))
 	cs.Query = q
 	st.Access = []Access{{Rel: name, Privs: "r"}}
 	return st
 }
 
-// copyQuery translates the query of COPY table TO.
-func (t *translator) copyQuery(sql string) *Stmt {
+// copyQuery translates the query of COPY relation TO, and returns its
+// parse tree too.
+func (t *translator) copyQuery(sql string) (*Stmt, *pg.Node) {
 	tree, err := pg.Parse(sql)
 	if err != nil || len(tree.Stmts) != 1 {
 		t.fail(pgerror.New(pgerror.InternalError, "COPY query: %v", err))
 	}
-	q := t.statement(tree.Stmts[0].Stmt)
+	q := t.copyQueryStmt(tree.Stmts[0].Stmt)
 	q.Source = sql
+	return q, tree.Stmts[0].Stmt
+}
+
+// copyQueryStmt translates COPY TO's query: a plain read, which runs where
+// reads run. What the server answers itself instead of SQLite (sequence
+// functions, parameters: a COPY has none) is refused.
+func (t *translator) copyQueryStmt(n *pg.Node) *Stmt {
+	q := t.statement(n)
+	if q.Kind != KindSelect {
+		t.unsupported("COPY of a statement other than SELECT")
+	}
+	if t.maxParam > 0 {
+		t.fail(pgerror.New(pgerror.UndefinedParameter, "there is no parameter $1"))
+	}
+	if t.seqWrite || len(t.seqRead) > 0 {
+		t.unsupported("COPY of a query that calls nextval, setval, currval or lastval")
+	}
+	q.Catalog = q.Catalog || t.catalog
+	q.ForUpdate = q.ForUpdate || t.forUpdate
 	return q
+}
+
+// copyRelationQuery is the query of COPY relation TO for a relation that
+// is not a user table.
+func copyRelationQuery(c *pg.CopyStmt) string {
+	cols := "*"
+	if len(c.Attlist) > 0 {
+		names := make([]string, len(c.Attlist))
+		for i, n := range c.Attlist {
+			names[i] = alwaysQuote(n.GetString_().GetSval())
+		}
+		cols = strings.Join(names, ", ")
+	}
+	rel := alwaysQuote(c.Relation.Relname)
+	if c.Relation.Schemaname != "" {
+		rel = alwaysQuote(c.Relation.Schemaname) + "." + rel
+	}
+	return "SELECT " + cols + " FROM " + rel
 }
 
 // queryText is the PostgreSQL text of COPY's query, for where the query

@@ -90,3 +90,28 @@ func TestCopyStatementErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyQueryForms(t *testing.T) {
+	for sql, catalog := range map[string]bool{
+		"COPY pg_catalog.pg_class TO STDOUT":                        true,
+		"COPY pg_class (relname) TO STDOUT":                         true,
+		"COPY (SELECT relname FROM pg_class) TO STDOUT":             true,
+		"COPY (SELECT name FROM users) TO STDOUT WITH (FORMAT csv)": false,
+	} {
+		st := translateOne(t, sql)
+		if st.Copy.Query == nil || st.Copy.Query.Catalog != catalog || st.Catalog != catalog {
+			t.Errorf("%s: catalog %v", sql, st.Copy.Query.Catalog)
+		}
+	}
+	for sql, code := range map[string]string{
+		"COPY (SELECT $1) TO STDOUT":           pgerror.UndefinedParameter,
+		"COPY (SELECT nextval('s')) TO STDOUT": pgerror.FeatureNotSupported,
+		"COPY pg_class FROM STDIN":             pgerror.UndefinedTable,
+		"COPY pg_catalog.pg_class FROM STDIN":  pgerror.InsufficientPrivilege,
+	} {
+		_, err := SQL(sql, testSchema(), testOptions())
+		if pgerror.Code(err) != code {
+			t.Errorf("%s: %v (%s), want %s", sql, err, pgerror.Code(err), code)
+		}
+	}
+}
