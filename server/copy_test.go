@@ -375,6 +375,17 @@ func TestCopyClusterThroughFollower(t *testing.T) {
 	if got := retryCount(t, fc, "SELECT count(*) FROM t"); got != 1500 {
 		t.Fatalf("%d rows after a failed COPY", got)
 	}
+	// A table the follower's session just created (forwarded DDL): the
+	// COPY translates once the follower has it.
+	if _, err := fc.Exec(context.Background(), "CREATE TABLE fresh (x int, y text DEFAULT 'd')"); err != nil && !retryable(err) {
+		t.Fatal(err)
+	}
+	copyInCluster(t, fc, "COPY fresh (x) FROM STDIN", "1\n2\n", func() bool {
+		return retryCount(t, fc, "SELECT count(*) FROM fresh") == 2
+	})
+	if got := copyOut(t, fc, "COPY fresh TO STDOUT"); got != "1\td\n2\td\n" {
+		t.Errorf("fresh via follower: %q", got)
+	}
 	// Binary through the follower.
 	bin := func() error {
 		_, err := fc.CopyFrom(context.Background(), pgx.Identifier{"t"}, []string{"a", "b"},
