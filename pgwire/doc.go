@@ -19,6 +19,9 @@
 //     (float, numeric, bytea and date/time rules from pgvalue) or binary
 //     (via pgtype); decode.go turns Bind parameters into the Go types listed
 //     on Portal (boolean and bytea input from pgvalue).
+//   - COPY (copy.go): the copy sub-protocol, through the Copier a COPY
+//     portal finds in its RowWriter; copyformat.go: PostgreSQL 15's text,
+//     csv and binary COPY formats (records, escapes, quoting, framing).
 //   - Errors (errors.go): the only place that builds an ErrorResponse.
 //
 // # Goroutines
@@ -46,6 +49,9 @@
 //     whole in memory.
 //   - After an error in the extended protocol every message up to the next
 //     Sync is ignored (ignoreUntilSync), as PostgreSQL does.
+//   - During copy-in, Flush and Sync are ignored and any message but
+//     CopyData, CopyDone and CopyFail is FATAL 08P01; outside it, CopyData,
+//     CopyDone and CopyFail are ignored (the rest of a failed COPY).
 //   - Before every ReadyForQuery, each ParameterStatus whose value changed
 //     since it was last sent is sent again.
 //   - Session.Close is called exactly once for every session that

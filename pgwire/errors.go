@@ -58,6 +58,7 @@ func errorResponse(pe *pgerror.Error) *pgproto3.ErrorResponse {
 		Detail:              pe.Detail,
 		Hint:                pe.Hint,
 		Position:            pe.Position,
+		Where:               pe.Where,
 		TableName:           pe.Table,
 		ColumnName:          pe.Column,
 		ConstraintName:      pe.Constraint,

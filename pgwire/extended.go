@@ -206,6 +206,7 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	if err != nil {
 		return err
 	}
+	w.finishCopy()
 	if !done {
 		c.send(&pgproto3.PortalSuspended{})
 		return nil

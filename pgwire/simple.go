@@ -40,6 +40,7 @@ func (c *conn) runSimpleQuery(sql string) bool {
 			rest.Close()
 		}
 		if c.sendError(err) {
+			c.flush() // a FATAL error still reaches the client
 			return false
 		}
 		break
@@ -67,10 +68,12 @@ func (c *conn) runSimpleStatement(ctx context.Context, st Statement) error {
 	if cols != nil {
 		c.sendRowDescription(cols, nil)
 	}
-	tag, done, err := p.Execute(ctx, 0, &rowWriter{c: c, cols: cols})
+	w := &rowWriter{c: c, cols: cols}
+	tag, done, err := p.Execute(ctx, 0, w)
 	if err != nil {
 		return err
 	}
+	w.finishCopy()
 	if !done {
 		return pgerror.New(pgerror.InternalError, "portal suspended without a row limit")
 	}
@@ -115,6 +118,9 @@ type rowWriter struct {
 	c       *conn
 	cols    []Column
 	formats []int16 // per column; nil means all text
+
+	copy    copyMode    // a COPY TO is sending (copy.go)
+	copyOut *copyWriter // its writer
 }
 
 // WriteRow implements RowWriter.

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -48,4 +50,28 @@ func BenchmarkInsertParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCopyFrom100k loads 100,000 rows (pgbench_accounts' shape) with
+// one COPY FROM STDIN in text format per iteration; rows/s is reported.
+func BenchmarkCopyFrom100k(b *testing.B) {
+	n := servertest.Start(b)
+	c := connect(b, n)
+	ctx := context.Background()
+	mustExec(b, c, "CREATE TABLE accounts (aid int NOT NULL, bid int, abalance int, filler char(84))")
+	var data bytes.Buffer
+	const rows = 100_000
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&data, "%d\t%d\t0\t\n", i, (i-1)/100000+1)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		mustExec(b, c, "TRUNCATE accounts")
+		b.StartTimer()
+		if _, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(data.Bytes()), "COPY accounts FROM STDIN"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

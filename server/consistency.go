@@ -152,7 +152,7 @@ func schemaMatters(stmts []*translate.Stmt, err error) bool {
 	for _, st := range stmts {
 		switch st.Kind {
 		case translate.KindSelect, translate.KindInsert, translate.KindUpdate, translate.KindDelete,
-			translate.KindDDL, translate.KindDeclare:
+			translate.KindDDL, translate.KindDeclare, translate.KindCopy:
 			return true
 		}
 	}

@@ -14,6 +14,8 @@
 //     settings.go and utility.go: parameters, SET/SHOW and transaction
 //     control; the node's translate.Cache keeps translations and row
 //     descriptions (Server.translations);
+//   - copy.go: COPY FROM STDIN as batches of INSERTs in one transaction,
+//     COPY TO STDOUT as a streamed read (DESIGN.md §4, "COPY");
 //   - route.go: where each statement runs; txn.go: the transaction state
 //     machine; txwriter.go: where a writing block runs, a localWriter on
 //     the leader or a forwardedWriter on a follower; gate.go: the write

@@ -262,6 +262,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 	s := p.stmt.s
 	ctx, stop := s.statementContext(ctx)
 	defer stop()
+	if p.stmt.st != nil && p.stmt.st.Kind == translate.KindCopy {
+		return s.runCopy(ctx, p, w) // copy.go
+	}
 	defer p.unlink() // first: the end of ctx must not end the rows
 	defer func() {
 		if done || err != nil {

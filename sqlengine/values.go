@@ -207,3 +207,27 @@ func toTime(v any, oid uint32, loc *time.Location) any {
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
+
+// CheckInput fails as PostgreSQL's input function of type oid fails on s,
+// for the types whose text ToStorage keeps as it is (uuid, json, jsonb):
+// COPY FROM checks each value so, as PostgreSQL does.
+func CheckInput(s string, oid uint32) error {
+	var typ string
+	switch oid {
+	case pgvalue.OIDUUID:
+		typ = "uuid"
+	case pgvalue.OIDJSON:
+		typ = "json"
+	case pgvalue.OIDJSONB:
+		typ = "jsonb"
+	default:
+		return nil
+	}
+	if _, err := pgCast(s, "text", typ, -1); err != nil {
+		if code, text, ok := splitFuncError(err.Error()); ok {
+			return &pgerror.Error{Code: code, Message: text}
+		}
+		return err
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
@@ -170,7 +171,10 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 		return nil, mapConnError(t.e.wraw, t.failed(err))
 	}
 	t.execs++
-	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: args, Rows: returning})
+	// A copy of args: the entry must hold what ran, whatever the caller
+	// does with its slice afterwards (a reused buffer would change the
+	// replay and halt the node on a digest mismatch).
+	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: slices.Clone(args), Rows: returning})
 	t.d.add(r)
 	return r, nil
 }

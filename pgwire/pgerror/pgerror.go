@@ -110,7 +110,8 @@ type Error struct {
 	Message    string
 	Detail     string
 	Hint       string
-	Position   int32 // 1-based character position in the query, 0 if none
+	Position   int32  // 1-based character position in the query, 0 if none
+	Where      string // the CONTEXT line: where it happened ("COPY t, line 2, column a: \"x\"")
 	Table      string
 	Column     string
 	Constraint string

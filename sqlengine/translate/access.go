@@ -144,6 +144,10 @@ func (w *accessWalker) visit(n proto.Message) {
 			p += ",r"
 		}
 		w.mark(s.Relation, p)
+	case *pg.CopyStmt: // COPY t FROM needs INSERT; COPY t TO, SELECT
+		if s.IsFrom {
+			w.mark(s.Relation, "a")
+		}
 	case *pg.TruncateStmt:
 		for _, r := range s.Relations {
 			w.mark(r.GetRangeVar(), "D")

@@ -43,6 +43,9 @@ func TestAccessOf(t *testing.T) {
 		{"SELECT nextval('s'), currval('public.s'), setval('\"S\"', 1)", "[{s Uw false} {s rU false} {S w false}]"},
 		{"SELECT nextval('s'::regclass)", "[{s Uw false}]"},
 		{"DECLARE c CURSOR FOR SELECT * FROM t", "[{t r false}]"},
+		{"COPY t FROM STDIN", "[{t a false}]"},
+		{"COPY t (a) TO STDOUT", "[{t r false}]"},
+		{"COPY (SELECT * FROM t JOIN u USING (id)) TO STDOUT", "[{t r false} {u r false}]"},
 	}
 	for _, c := range cases {
 		tree, err := pgparser.Parse(c.sql)

@@ -23,6 +23,8 @@
 //     reloptions.go: storage parameters (WITH (…)), checked and ignored;
 //     emit_utility.go: transactions, SET/SHOW, cursors and the statements
 //     that only talk to the server.
+//   - emit_copy.go: COPY … FROM STDIN / TO STDOUT as a CopyStmt (options,
+//     columns, the INSERT prefix or the query) that the server runs.
 //   - sequence.go: CREATE/ALTER/DROP SEQUENCE, nextval/setval/currval/
 //     lastval, serial and identity columns (SequenceSpec, what the engine
 //     runs).

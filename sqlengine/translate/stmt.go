@@ -24,6 +24,7 @@ const (
 	KindFetch                      // FETCH / MOVE [FORWARD] n FROM name (Cursor)
 	KindClose                      // CLOSE name | ALL (Cursor)
 	KindRole                       // CREATE/ALTER/DROP ROLE or USER (Role): a write through the log
+	KindCopy                       // COPY … FROM STDIN / TO STDOUT (Copy): run by the server (server/copy.go)
 )
 
 // IsWrite reports whether statements of this kind change data or schema and
@@ -88,6 +89,7 @@ type Stmt struct {
 	Show      string      // KindShow: the parameter name, lower-case ("all" for SHOW ALL)
 	Cursor    *CursorStmt // KindDeclare, KindFetch, KindClose
 	Role      *RoleStmt   // KindRole (emit_role.go)
+	Copy      *CopyStmt   // KindCopy (emit_copy.go)
 
 	Source string // the statement's PostgreSQL text, for logs and error positions
 

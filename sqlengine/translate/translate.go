@@ -137,7 +137,9 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st 
 		st.ParamOIDs = append([]uint32(nil), t.params[:n]...)
 	}
 	st.Catalog = st.Catalog || t.catalog
-	st.Access = accessOf(raw.Stmt)
+	if st.Kind != KindCopy { // a COPY lists its own (emit_copy.go)
+		st.Access = accessOf(raw.Stmt)
+	}
 	t.sequenceStatement(st)
 	st.ForUpdate = st.ForUpdate || t.forUpdate
 	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
@@ -199,6 +201,8 @@ func (t *translator) statement(n *pg.Node) *Stmt {
 		return t.deleteStatement(n.GetDeleteStmt())
 	case n.GetTruncateStmt() != nil:
 		return t.truncateStatement(n.GetTruncateStmt())
+	case n.GetCopyStmt() != nil:
+		return t.copyStatement(n.GetCopyStmt())
 	}
 	if st := t.roleStatement(n); st != nil { // emit_role.go; before ddl: ALTER ROLE … RENAME
 		return st
@@ -215,7 +219,7 @@ func (t *translator) statement(n *pg.Node) *Stmt {
 
 // unsupportedStatements names statements that are refused outright.
 var unsupportedStatements = map[string]string{
-	"ExplainStmt": "EXPLAIN", "CopyStmt": "COPY",
+	"ExplainStmt": "EXPLAIN",
 	"PrepareStmt": "PREPARE", "ExecuteStmt": "EXECUTE", "DeclareCursorStmt": "DECLARE CURSOR",
 	"FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE", "CallStmt": "CALL", "DoStmt": "DO",
 	"ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "CreateFunctionStmt": "CREATE FUNCTION",

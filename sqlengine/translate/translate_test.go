@@ -425,7 +425,7 @@ func TestTranslateDDLErrors(t *testing.T) {
 		"CREATE TYPE mood AS ENUM ('a')":                                                               "CREATE TYPE",
 		"VACUUM":                                                                                       "VACUUM",
 		"EXPLAIN SELECT 1":                                                                             "EXPLAIN",
-		"COPY users FROM STDIN":                                                                        "COPY",
+		"COPY users FROM STDIN WHERE id > 1":                                                           "COPY",
 		"LOCK TABLE users":                                                                             "LOCK TABLE",
 		"LISTEN x":                                                                                     "LISTEN",
 		"NOTIFY x":                                                                                     "NOTIFY",

@@ -33,7 +33,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.UUID;
+import org.postgresql.PGConnection;
 import org.postgresql.PGStatement;
+import org.postgresql.copy.CopyManager;
 import org.postgresql.util.PGobject;
 
 public final class ClientTest {
@@ -100,6 +102,7 @@ public final class ClientTest {
     t.check("executeBatch of 100 inserts", t::checkBatch);
     t.check("fetch size 50 over 1000 rows", t::checkFetchSize);
     t.check("10000-row result", t::checkBigResult);
+    t.check("CopyManager copyIn and copyOut, text and csv, errors", t::checkCopy);
     System.out.println(t.passed + " passed, " + t.failed + " failed");
     System.exit(t.failed == 0 ? 0 : 1);
   }
@@ -225,7 +228,7 @@ public final class ClientTest {
   private void setupTables() throws Exception {
     try (Connection c = connect()) {
       for (String t : new String[] {"jdbc_child", "jdbc_parent", "jdbc_types", "jdbc_ret",
-          "jdbc_tx", "jdbc_big", "jdbc_batch", "jdbc_fetch", "jdbc_prep"}) {
+          "jdbc_tx", "jdbc_big", "jdbc_batch", "jdbc_fetch", "jdbc_prep", "jdbc_copy"}) {
         exec(c, "DROP TABLE IF EXISTS " + t);
       }
       exec(c, "CREATE TABLE jdbc_types (id bigserial PRIMARY KEY, c_int2 int2, c_int4 int4,"
@@ -242,6 +245,7 @@ public final class ClientTest {
       exec(c, "CREATE TABLE jdbc_batch (id serial PRIMARY KEY, n int4, s text)");
       exec(c, "CREATE TABLE jdbc_fetch (id int4 PRIMARY KEY, s text)");
       exec(c, "CREATE TABLE jdbc_prep (id serial PRIMARY KEY, n int4)");
+      exec(c, "CREATE TABLE jdbc_copy (id int4 PRIMARY KEY, s text, n numeric(10,2))");
     }
   }
 
@@ -585,6 +589,42 @@ public final class ClientTest {
         }
       }
       c.commit();
+    }
+  }
+
+  private void checkCopy() throws Exception {
+    try (Connection c = connect()) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      StringBuilder in = new StringBuilder();
+      for (int i = 1; i <= 1000; i++) {
+        in.append(i).append("\tv").append(i).append(i % 2 == 0 ? "\t\\N\n" : "\t1.5\n");
+      }
+      long n = cm.copyIn("COPY jdbc_copy FROM STDIN", new java.io.StringReader(in.toString()));
+      eq(n, 1000L, "copyIn rows");
+      java.io.StringWriter out = new java.io.StringWriter();
+      n = cm.copyOut("COPY (SELECT id, s, n FROM jdbc_copy WHERE id <= 3 ORDER BY id) TO STDOUT"
+          + " WITH (FORMAT csv, HEADER)", out);
+      eq(n, 3L, "copyOut rows");
+      eq(out.toString(), "id,s,n\n1,v1,1.50\n2,v2,\n3,v3,1.50\n", "copyOut csv");
+      try {
+        cm.copyIn("COPY jdbc_copy FROM STDIN", new java.io.StringReader("2000\tx\t1\n1\tdup\t1\n"));
+        throw new AssertionError("duplicate key accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "23505", "duplicate SQLSTATE");
+      }
+      try {
+        cm.copyIn("COPY jdbc_copy FROM STDIN", new java.io.StringReader("x\ty\t1\n"));
+        throw new AssertionError("bad integer accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "22P02", "bad input SQLSTATE");
+      }
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy"), 1000L, "rows after failed COPYs");
+      c.setAutoCommit(false);
+      cm.copyIn("COPY jdbc_copy (id, s) FROM STDIN WITH (FORMAT csv)",
+          new java.io.StringReader("3000,\"in, tx\"\n"));
+      c.rollback();
+      c.setAutoCommit(true);
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy"), 1000L, "rows after a rolled-back COPY");
     }
   }
 

@@ -12,6 +12,7 @@ Run with Debian's interpreter: /usr/bin/python3 test_psycopg2.py
 
 import datetime
 import decimal
+import io
 import os
 import sys
 import traceback
@@ -119,7 +120,7 @@ def setup_tables():
     conn = connect()
     cur = conn.cursor()
     for t in ("py2_child", "py2_parent", "py2_types", "py2_ret", "py2_tx",
-              "py2_big", "py2_many", "py2_default"):
+              "py2_big", "py2_many", "py2_default", "py2_copy"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     cur.execute("""CREATE TABLE py2_types (
         id bigserial PRIMARY KEY, c_int2 int2, c_int4 int4, c_int8 int8,
@@ -342,6 +343,30 @@ def check_default_transaction_mode():
     conn.close()
 
 
+def check_copy():
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py2_copy (id int4 PRIMARY KEY, s text, n int4)")
+    data = "".join(f"{i},\"a, {i}\",{'' if i % 3 == 0 else i}\n"
+                   for i in range(1, 501))
+    cur.copy_expert("COPY py2_copy FROM STDIN WITH (FORMAT csv)",
+                    io.StringIO(data))
+    eq(cur.rowcount, 500, "copy_expert rowcount")
+    out = io.StringIO()
+    cur.copy_expert("COPY (SELECT id, s, n FROM py2_copy WHERE id <= 3"
+                    " ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)", out)
+    eq(out.getvalue(), 'id,s,n\n1,"a, 1",1\n2,"a, 2",2\n3,"a, 3",\n',
+       "copy_expert out")
+    try:
+        cur.copy_expert("COPY py2_copy FROM STDIN", io.StringIO("x\ty\t1\n"))
+        raise AssertionError("bad integer accepted")
+    except psycopg2.Error as e:
+        eq(e.pgcode, "22P02", "bad input SQLSTATE")
+    cur.execute("SELECT count(*) FROM py2_copy")
+    eq(cur.fetchone()[0], 500, "rows after a failed COPY")
+    conn.close()
+
+
 def main():
     r = Runner()
     r.check("connect and version", check_version)
@@ -356,6 +381,7 @@ def main():
     r.check("executemany, execute_values, execute_batch", check_executemany)
     r.check("10000-row result", check_big_result)
     r.check("default non-autocommit mode", check_default_transaction_mode)
+    r.check("copy_expert in and out, errors", check_copy)
     print(f"{r.passed} passed, {r.failed} failed", flush=True)
     return 1 if r.failed else 0
 

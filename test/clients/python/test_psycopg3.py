@@ -121,7 +121,7 @@ def setup_tables():
     with connect() as conn:
         for t in ("py3_child", "py3_parent", "py3_types", "py3_types_bin",
                   "py3_ret", "py3_tx", "py3_big", "py3_pipe", "py3_prep",
-                  "py3_default"):
+                  "py3_default", "py3_copy"):
             conn.execute(f"DROP TABLE IF EXISTS {t}")
         for t in ("py3_types", "py3_types_bin"):
             conn.execute(f"""CREATE TABLE {t} (
@@ -386,6 +386,35 @@ def check_big_result():
         conn.commit()
 
 
+def check_copy():
+    with connect() as conn:
+        conn.execute("CREATE TABLE py3_copy (id int4 PRIMARY KEY, s text,"
+                     " n numeric(10,2), b bytea)")
+        cur = conn.cursor()
+        with cur.copy("COPY py3_copy FROM STDIN") as copy:
+            for i in range(1, 1001):
+                copy.write_row((i, f"v\t{i}", decimal.Decimal("1.50") if i % 2 else None,
+                                b"\x00\xff"))
+        eq(cur.rowcount, 1000, "text copy rowcount")
+        with cur.copy("COPY py3_copy (id, s) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "text"])
+            copy.write_row((2000, "binary"))
+        with cur.copy("COPY (SELECT id, s, n, b FROM py3_copy WHERE id <= 2 OR id = 2000"
+                      " ORDER BY id) TO STDOUT") as copy:
+            got = list(copy.rows())
+        eq(got, [("1", "v\t1", "1.50", "\\x00ff"), ("2", "v\t2", None, "\\x00ff"),
+                 ("2000", "binary", None, None)], "copy out rows")
+        try:
+            with cur.copy("COPY py3_copy (id, s) FROM STDIN") as copy:
+                copy.write_row((3000, "new"))
+                copy.write_row((1, "dup"))
+            raise AssertionError("duplicate key accepted")
+        except psycopg.Error as e:
+            eq(e.sqlstate, "23505", "duplicate SQLSTATE")
+        eq(conn.execute("SELECT count(*) FROM py3_copy").fetchone()[0], 1001,
+           "rows after a failed COPY")
+
+
 def check_default_transaction_mode():
     with connect(autocommit=False) as conn, connect() as other:
         eq(conn.info.transaction_status, pq.TransactionStatus.IDLE,
@@ -425,6 +454,7 @@ def main():
     r.check("pipeline", check_pipeline)
     r.check("10000-row result", check_big_result)
     r.check("default non-autocommit mode", check_default_transaction_mode)
+    r.check("copy: text and binary in, rows out, errors", check_copy)
     print(f"{r.passed} passed, {r.failed} failed", flush=True)
     return 1 if r.failed else 0
 
