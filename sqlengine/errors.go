@@ -63,23 +63,25 @@ func MapError(err error) error {
 }
 
 var (
-	reNoTable      = regexp.MustCompile(`no such table: (?:main\.)?(\S+)`)
-	reNoColumn     = regexp.MustCompile(`no such column: (\S+)`)
-	reTableExists  = regexp.MustCompile(`(?:table|view) "?([^"\s]+)"? already exists`)
-	reIndexExists  = regexp.MustCompile(`index "?([^"\s]+)"? already exists`)
-	reNoFunction   = regexp.MustCompile(`no such function: (\S+)`)
-	reNoIndex      = regexp.MustCompile(`no such index: (\S+)`)
-	reSyntax       = regexp.MustCompile(`near "([^"]*)": syntax error`)
-	reDupColumn    = regexp.MustCompile(`duplicate column name: (\S+)`)
-	reUniqueCols   = regexp.MustCompile(`UNIQUE constraint failed: (.+)`)
-	reNotNullCol   = regexp.MustCompile(`NOT NULL constraint failed: (\S+)`)
-	reCheckName    = regexp.MustCompile(`CHECK constraint failed: (.+)`)
-	reAmbiguousCol = regexp.MustCompile(`ambiguous column name: (\S+)`)
-	reNameTaken    = regexp.MustCompile(`there is already another table or index with this name: (\S+)`)
-	reNoView       = regexp.MustCompile(`no such view: (?:main\.)?(\S+)`)
-	reCircularView = regexp.MustCompile(`view (\S+) is circularly defined`)
-	reViewWrite    = regexp.MustCompile(`cannot modify (\S+) because it is a view`)
-	reValueCount   = regexp.MustCompile(`^(\d+) values for (\d+) columns`)
+	reNoTable     = regexp.MustCompile(`no such table: (?:main\.)?(\S+)`)
+	reNoColumn    = regexp.MustCompile(`no such column: (\S+)`)
+	reTableExists = regexp.MustCompile(`(?:table|view) "?([^"\s]+)"? already exists`)
+	reIndexExists = regexp.MustCompile(`index "?([^"\s]+)"? already exists`)
+	reNoFunction  = regexp.MustCompile(`no such function: (\S+)`)
+	reNoIndex     = regexp.MustCompile(`no such index: (\S+)`)
+	reSyntax      = regexp.MustCompile(`near "([^"]*)": syntax error`)
+	reDupColumn   = regexp.MustCompile(`duplicate column name: (\S+)`)
+	reUniqueCols  = regexp.MustCompile(`UNIQUE constraint failed: (.+)`)
+	// reUniqueExprIndex: SQLite's words for a unique index on expressions.
+	reUniqueExprIndex = regexp.MustCompile(`UNIQUE constraint failed: index '(.+)'`)
+	reNotNullCol      = regexp.MustCompile(`NOT NULL constraint failed: (\S+)`)
+	reCheckName       = regexp.MustCompile(`CHECK constraint failed: (.+)`)
+	reAmbiguousCol    = regexp.MustCompile(`ambiguous column name: (\S+)`)
+	reNameTaken       = regexp.MustCompile(`there is already another table or index with this name: (\S+)`)
+	reNoView          = regexp.MustCompile(`no such view: (?:main\.)?(\S+)`)
+	reCircularView    = regexp.MustCompile(`view (\S+) is circularly defined`)
+	reViewWrite       = regexp.MustCompile(`cannot modify (\S+) because it is a view`)
+	reValueCount      = regexp.MustCompile(`^(\d+) values for (\d+) columns`)
 )
 
 var (
@@ -208,6 +210,14 @@ func constraintError(se *prepareError) error {
 	switch se.ext {
 	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
 		e := pgerror.New(pgerror.UniqueViolation, "duplicate key value violates unique constraint")
+		if m := reUniqueExprIndex.FindStringSubmatch(msg); m != nil {
+			// A unique index on expressions: SQLite names the index, not
+			// columns (PostgreSQL's DETAIL shows the expressions' values,
+			// which pgraft does not compute here).
+			e.Constraint = m[1]
+			e.Message = "duplicate key value violates unique constraint \"" + m[1] + "\""
+			return e
+		}
 		if m := reUniqueCols.FindStringSubmatch(msg); m != nil {
 			table, cols := splitColumns(m[1])
 			e.Table = table

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,14 +32,32 @@ CREATE SEQUENCE invoice_no START 1000 INCREMENT 10;
 GRANT SELECT ON customer, a_big_orders TO dump_reader;
 GRANT USAGE ON SEQUENCE invoice_no TO dump_reader;
 ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO dump_reader;
+INSERT INTO customer (name, email) VALUES ('ann', 'ann@example.com'), ('bob', NULL), ('tab	and "quote"', 'x\y');
+INSERT INTO orders (customer_id, qty, total, placed_on) VALUES (1, 2, 150.50, '2026-01-02'), (2, 1, 9.99, NULL), (1, 5, 1000, '1999-12-31');
+INSERT INTO tags VALUES (1, 'x'), (1, 'y'), (3, 'z');
+INSERT INTO books (title) VALUES ('a'), ('b');
+SELECT setval('invoice_no', 1230);
 `
 
-// TestPgDumpSchemaRoundTrip: pg_dump 15 --schema-only of a pgraft
-// database succeeds in plain and custom format, restores with zero errors
-// into PostgreSQL 15 and into a fresh pgraft node, and dumping that node
-// again gives the same dump; a schema dump made on PostgreSQL 15 restores
-// into pgraft with zero errors too.
-func TestPgDumpSchemaRoundTrip(t *testing.T) {
+// dumpChecks are queries whose answers must be the same on every copy of
+// the database: the rows, and the counters that continue.
+var dumpChecks = []string{
+	"SELECT string_agg(id || ':' || name || ':' || coalesce(email, '-'), ',' ORDER BY id) FROM customer",
+	"SELECT string_agg(id || ':' || customer_id || ':' || status || ':' || (total * 100)::bigint || ':' || coalesce(placed_on::text, '-'), ',' ORDER BY id) FROM orders",
+	"SELECT string_agg(order_id || tag, ',' ORDER BY order_id, tag) FROM tags",
+	"SELECT count(*) FROM a_big_orders",
+	"SELECT nextval('invoice_no')",
+	"INSERT INTO customer (name) VALUES ('new') RETURNING id",
+	"INSERT INTO books (title) VALUES ('c') RETURNING id",
+}
+
+// TestPgDumpRoundTrip: pg_dump 15 of a pgraft database (schema and data)
+// succeeds in plain and custom format, restores with zero errors into
+// PostgreSQL 15 and into a fresh pgraft node with the same rows and
+// counters that continue, and dumping that node again gives the same
+// dump; a dump made on PostgreSQL 15 restores into pgraft with zero
+// errors too, and --schema-only dumps restore as well.
+func TestPgDumpRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and pgraft: skipped with -short")
 	}
@@ -78,32 +97,57 @@ func TestPgDumpSchemaRoundTrip(t *testing.T) {
 	}
 	psqlFile(src.PGHost, src.PGPort, "postgres", schema)
 
+	answers := func(host, port, db string) []string {
+		t.Helper()
+		var out []string
+		for _, q := range dumpChecks {
+			out = append(out, run("psql", append(conn(host, port, db), "-X", "-At", "-c", q)...))
+		}
+		return out
+	}
+
 	// pgraft → plain dump → PostgreSQL 15.
 	plain := filepath.Join(dir, "pgraft.sql")
-	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "--schema-only", "-T", "_e2e_ready", "-f", plain)...)
-	run("psql", append(conn(pg.Host, pg.Port, "postgres"), "-X", "-q", "-c", "CREATE DATABASE fromraft", "-c", "CREATE ROLE dump_reader")...)
+	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-f", plain)...)
+	custom := filepath.Join(dir, "pgraft.dump")
+	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-Fc", "-f", custom)...)
+	schemaOnly := filepath.Join(dir, "schema-only.sql")
+	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "--schema-only", "-T", "_e2e_ready", "-f", schemaOnly)...)
+	run("psql", append(conn(pg.Host, pg.Port, "postgres"), "-X", "-q", "-c", "CREATE DATABASE fromraft",
+		"-c", "CREATE DATABASE schemaonly", "-c", "CREATE ROLE dump_reader")...)
 	psqlFile(pg.Host, pg.Port, "fromraft", plain)
+	psqlFile(pg.Host, pg.Port, "schemaonly", schemaOnly)
+	// PostgreSQL's own dump of what it restored, before the checks below
+	// move its counters.
+	fromPG := filepath.Join(dir, "pg.sql")
+	run("pg_dump", append(conn(pg.Host, pg.Port, "fromraft"), "-f", fromPG)...)
+	want := answers(src.PGHost, src.PGPort, "postgres")
+	if got := answers(pg.Host, pg.Port, "fromraft"); !slices.Equal(got, want) {
+		t.Errorf("PostgreSQL restored from pgraft's dump answers\n%q\nwant\n%q", got, want)
+	}
 
 	// pgraft → custom dump → pg_restore into a fresh pgraft node, which
 	// then dumps the same.
-	custom := filepath.Join(dir, "pgraft.dump")
-	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "--schema-only", "-T", "_e2e_ready", "-Fc", "-f", custom)...)
 	run("psql", append(conn(dst.PGHost, dst.PGPort, "postgres"), "-X", "-q", "-c", "CREATE ROLE dump_reader")...)
 	if out := run("pg_restore", append(conn(dst.PGHost, dst.PGPort, "postgres"), "--exit-on-error", custom)...); out != "" {
 		t.Fatalf("pg_restore into pgraft printed:\n%s", out)
 	}
 	again := filepath.Join(dir, "again.sql")
-	run("pg_dump", append(conn(dst.PGHost, dst.PGPort, "postgres"), "--schema-only", "-T", "_e2e_ready", "-f", again)...)
+	run("pg_dump", append(conn(dst.PGHost, dst.PGPort, "postgres"), "-T", "_e2e_ready", "-f", again)...)
 	if a, b := readDump(t, plain), readDump(t, again); a != b {
 		t.Errorf("the restored node dumps differently:\n--- first\n%s\n--- again\n%s", a, b)
 	}
+	if got := answers(dst.PGHost, dst.PGPort, "postgres"); !slices.Equal(got, want) {
+		t.Errorf("pgraft restored from its own dump answers\n%q\nwant\n%q", got, want)
+	}
 
 	// PostgreSQL 15 → plain dump → a fresh pgraft database.
-	fromPG := filepath.Join(dir, "pg.sql")
-	run("pg_dump", append(conn(pg.Host, pg.Port, "fromraft"), "--schema-only", "-f", fromPG)...)
 	third := startNode(t)
 	run("psql", append(conn(third.PGHost, third.PGPort, "postgres"), "-X", "-q", "-c", "CREATE ROLE dump_reader")...)
 	psqlFile(third.PGHost, third.PGPort, "postgres", fromPG)
+	if got := answers(third.PGHost, third.PGPort, "postgres"); !slices.Equal(got, want) {
+		t.Errorf("pgraft restored from PostgreSQL's dump answers\n%q\nwant\n%q", got, want)
+	}
 }
 
 // readDump reads a plain dump without its \restrict lines, whose keys
