@@ -25,6 +25,16 @@ var (
 	reISODate   = regexp.MustCompile(`^(\d{4,})-(\d{1,2})-(\d{1,2})`)
 	reMDYDate   = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4,})`)
 	reDenseDate = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})`)
+	// Year first with / or . (PostgreSQL reads a leading 4-digit field as
+	// the year whatever DateStyle says): 1962/2/18, 2021.01.01.
+	reYMDSlash = regexp.MustCompile(`^(\d{4,})[/.](\d{1,2})[/.](\d{1,2})`)
+	// Month names: Feb 18 1962, January 8, 1999, 08-Jan-1999, 8 jan 1999,
+	// 1999-Jan-08, with an optional weekday first (Mon, …).
+	reWeekday    = regexp.MustCompile(`^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*,?\s+`)
+	reMonthFirst = regexp.MustCompile(`^([a-z]{3,9})\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{4,})`)
+	reDayMonth   = regexp.MustCompile(`^(\d{1,2})[\s-]+([a-z]{3,9})\.?,?[\s-]+(\d{4,})`)
+	reYearMonth  = regexp.MustCompile(`^(\d{4,})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{1,2})`)
+	reMeridiem   = regexp.MustCompile(`^\s*([ap])\.?m\.?`)
 	reClock     = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?`)
 	reZone      = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
 )
@@ -71,6 +81,13 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 		y, mo, d = atoi(m[1]), atoi(m[2]), atoi(m[3])
 		t = t[8:]
 		p.hasDate = true
+	} else if m := reYMDSlash.FindStringSubmatch(t); m != nil {
+		y, mo, d = atoi(m[1]), atoi(m[2]), atoi(m[3])
+		t = t[len(m[0]):]
+		p.hasDate = true
+	} else if yy, mm, dd, rest, ok := namedMonthDate(t); ok {
+		y, mo, d, t = yy, mm, dd, rest
+		p.hasDate = true
 	} else if !dateOptional {
 		return p, dtSyntax
 	}
@@ -86,6 +103,16 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 			nanos = int(math.Round(float64(nanos)/1000)) * 1000
 		}
 		t = strings.TrimSpace(t[len(m[0]):])
+		if mm := reMeridiem.FindStringSubmatch(t); mm != nil { // 10:00 pm
+			if h < 1 || h > 12 {
+				return p, dtRange
+			}
+			h %= 12
+			if mm[1] == "p" {
+				h += 12
+			}
+			t = strings.TrimSpace(t[len(mm[0]):])
+		}
 	} else if !p.hasDate {
 		return p, dtSyntax
 	}
@@ -112,6 +139,46 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// monthNumbers are the month names PostgreSQL reads, by their first three
+// letters (a longer word must be a prefix of the full name).
+var monthNumbers = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+	"jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+
+var monthFull = [...]string{"", "january", "february", "march", "april", "may", "june", "july",
+	"august", "september", "october", "november", "december"}
+
+// monthOf is the number of a month name or abbreviation (jan, january,
+// sept), 0 when word is none.
+func monthOf(word string) int {
+	if len(word) < 3 {
+		return 0
+	}
+	n := monthNumbers[word[:3]]
+	if n == 0 || !strings.HasPrefix(monthFull[n], word) && !(n == 9 && word == "sept") {
+		return 0
+	}
+	return n
+}
+
+// namedMonthDate reads a date written with a month name (Feb 18 1962,
+// January 8, 1999, 08-Jan-1999, 1999-Jan-08), after an optional weekday;
+// rest is what follows it.
+func namedMonthDate(t string) (y, mo, d int, rest string, ok bool) {
+	if m := reWeekday.FindString(t); m != "" {
+		t = t[len(m):]
+	}
+	if m := reMonthFirst.FindStringSubmatch(t); m != nil && monthOf(m[1]) > 0 {
+		return atoi(m[3]), monthOf(m[1]), atoi(m[2]), t[len(m[0]):], true
+	}
+	if m := reDayMonth.FindStringSubmatch(t); m != nil && monthOf(m[2]) > 0 {
+		return atoi(m[3]), monthOf(m[2]), atoi(m[1]), t[len(m[0]):], true
+	}
+	if m := reYearMonth.FindStringSubmatch(t); m != nil && monthOf(m[2]) > 0 {
+		return atoi(m[1]), monthOf(m[2]), atoi(m[3]), t[len(m[0]):], true
+	}
+	return 0, 0, 0, "", false
+}
 
 func daysIn(y, m int) int {
 	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
