@@ -35,8 +35,8 @@ var (
 	reDayMonth   = regexp.MustCompile(`^(\d{1,2})[\s-]+([a-z]{3,9})\.?,?[\s-]+(\d{4,})`)
 	reYearMonth  = regexp.MustCompile(`^(\d{4,})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{1,2})`)
 	reMeridiem   = regexp.MustCompile(`^\s*([ap])\.?m\.?`)
-	reClock     = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?`)
-	reZone      = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
+	reClock      = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?`)
+	reZone       = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
 )
 
 // parsedTime is a parsed date/time input.
