@@ -186,11 +186,22 @@ func (t *translator) createExtension(s *pg.CreateExtensionStmt) *Stmt {
 	return nil
 }
 
-// analyze runs ANALYZE through the log (statistics steer the planner);
-// VACUUM is refused.
+// analyze runs ANALYZE through the log (statistics steer the planner).
+// VACUUM (with any options) is accepted and does nothing: SQLite reuses the
+// pages deleted rows free, and its own VACUUM would rewrite a node's file
+// outside the log; the tables it names must exist.
 func (t *translator) analyze(v *pg.VacuumStmt) *Stmt {
 	if v.IsVacuumcmd {
-		t.unsupported("VACUUM")
+		for _, r := range v.Rels {
+			rv := r.GetVacuumRelation().GetRelation()
+			if rv == nil {
+				continue
+			}
+			if name := t.readRelation(rv); t.schema != nil && t.table(name) == nil {
+				t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", rv.Relname))
+			}
+		}
+		return &Stmt{Kind: KindNoop, Tag: "VACUUM"}
 	}
 	if len(v.Options) > 0 {
 		t.unsupported("ANALYZE options")
