@@ -70,6 +70,7 @@ func TestBankTransfers(t *testing.T) {
 	bankSetup(t, c)
 	leader := c.LeaderIndex()
 	order := []int{leader, (leader + 1) % 3, (leader + 2) % 3}
+	termBefore := c.Nodes[leader].Status(context.Background(), false).Term
 
 	ctx, cancel := context.WithTimeout(context.Background(), bankDeadline)
 	defer cancel()
@@ -120,8 +121,14 @@ func TestBankTransfers(t *testing.T) {
 	t.Logf("%d transfers committed, %d unknown (40003) in %v; %d sum reads; 40001 retries: leader %d, followers %d and %d",
 		len(stats.committed), len(stats.unknown), elapsed.Round(time.Millisecond), reads.Load(),
 		stats.retries[order[0]], stats.retries[order[1]], stats.retries[order[2]])
-	if n := stats.retries[leader]; n != 0 {
+	// The leader gives no 40001 while it stays the leader: an election
+	// during the run (a loaded machine can miss heartbeats) makes its
+	// sessions' writes forwarded or failed over, which may retry.
+	termAfter := c.Nodes[leader].Status(context.Background(), false).Term
+	if n := stats.retries[leader]; n != 0 && termAfter == termBefore && c.LeaderIndex() == leader {
 		t.Errorf("%d serialization failures (40001) under READ COMMITTED on the leader; PostgreSQL gives none", n)
+	} else if n != 0 {
+		t.Logf("%d retries on the first leader, whose term moved from %d to %d during the run", n, termBefore, termAfter)
 	}
 	bankCheckFinal(t, c, stats)
 }
