@@ -335,36 +335,24 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +
 			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(" + args + ") END", typed(pgvalue.OIDText), true
-	case "pg_get_viewdef", "pg_get_constraintdef":
-		// Like pg_get_expr: names qualified when public is not on search_path.
+	case "pg_get_expr", "pg_get_viewdef", "pg_get_constraintdef":
+		// Names are qualified with public. when public is not on
+		// search_path, as PostgreSQL prints them (pg_dump sets search_path
+		// to '': its dump must restore anywhere). The function gets its
+		// optional pretty argument (false by default) and the flag.
 		args, xs := t.funcArgs(f)
-		if len(xs) < 1 || len(xs) > 2 {
+		need := map[string]int{"pg_get_expr": 2, "pg_get_viewdef": 1, "pg_get_constraintdef": 1}[name]
+		if len(xs) < need || len(xs) > need+1 {
 			t.fail(undefinedFunction(name, xs))
 		}
 		qualify := "0"
 		if t.opts.Setting != nil && !slices.Contains(t.searchPath(), "public") {
 			qualify = "1"
 		}
-		if len(xs) == 1 {
+		if len(xs) == need {
 			args += ", 0"
 		}
 		return name + "(" + args + ", " + qualify + ")", typed(pgvalue.OIDText), true
-	case "pg_get_expr":
-		// A sequence a default names is qualified when public is not on
-		// search_path, as PostgreSQL prints it (pg_dump sets search_path
-		// to '': its dump must restore anywhere).
-		args, xs := t.funcArgs(f)
-		if len(xs) < 2 || len(xs) > 3 {
-			t.fail(undefinedFunction(name, xs))
-		}
-		qualify := "0"
-		if t.opts.Setting != nil && !slices.Contains(t.searchPath(), "public") {
-			qualify = "1"
-		}
-		if len(xs) == 2 {
-			args += ", 0"
-		}
-		return "pg_get_expr(" + args + ", " + qualify + ")", typed(pgvalue.OIDText), true
 	case "has_table_privilege", "has_sequence_privilege", "has_schema_privilege", "has_any_column_privilege",
 		"has_column_privilege":
 		// The forms without a user ask about the session's (acl.go).
