@@ -117,6 +117,7 @@ func (s *Server) httpHandler() http.Handler {
 		mux.HandleFunc("GET /debug/pprof/profile", s.admin(pprof.Profile))
 		mux.HandleFunc("GET /debug/pprof/trace", s.admin(pprof.Trace))
 	}
+	mux.HandleFunc("POST /backup", s.admin(s.handleBackup)) // backup.go
 	mux.HandleFunc("POST /remove", s.admin(func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("node_id")
 		if id == "" {

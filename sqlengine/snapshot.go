@@ -77,6 +77,49 @@ func (s *Snapshot) Persist(w io.Writer) error {
 	return nil
 }
 
+// Checksum is pgraft_checksum() of the snapshot's database: what every
+// node holds at the snapshot's index.
+func (s *Snapshot) Checksum(ctx context.Context) (string, error) {
+	return checksumDB(ctx, s.conn)
+}
+
+// BackupFile copies the snapshot's database into a new file in dir (a
+// plain SQLite database, readable with sqlite3) and returns its path; the
+// caller removes it.
+func (s *Snapshot) BackupFile(dir string) (string, error) {
+	f, err := os.CreateTemp(dir, "backup-*.sqlite")
+	if err != nil {
+		return "", fmt.Errorf("backup: %w", err)
+	}
+	path := f.Name()
+	f.Close()
+	if err := s.backupTo(path); err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("backup: %w", err)
+	}
+	return path, nil
+}
+
+// SeedDatabase makes a backup's database file the first state of a new
+// cluster (pgraft restore): its data stays, but no entry of the old
+// cluster's log is counted as applied, so the new cluster's log applies
+// from its first entry. path must not be open by anyone.
+func SeedDatabase(path string) error {
+	db := sql.OpenDB(newConnector("file:"+path+"?_journal_mode=DELETE", nil))
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = '_pgraft_meta'`).Scan(&n); err != nil {
+		return fmt.Errorf("read the backup: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s is not a pgraft backup (it has no _pgraft_meta)", path)
+	}
+	if _, err := db.Exec(`UPDATE _pgraft_meta SET value = 0 WHERE key IN ('applied_index', 'data_index')`); err != nil {
+		return fmt.Errorf("seed the restored database: %w", err)
+	}
+	return nil
+}
+
 func (s *Snapshot) backupTo(path string) error {
 	dst := sql.OpenDB(newConnector("file:"+path+"?_journal_mode=DELETE", nil))
 	defer dst.Close()

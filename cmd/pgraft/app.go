@@ -30,6 +30,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(stdout),
 			removeCommand(stdout),
 			certCommand(stdout),
+			backupCommand(stdout, stderr),
+			restoreCommand(stdout, stderr),
 		},
 	}
 }
