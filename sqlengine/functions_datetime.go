@@ -34,7 +34,7 @@ var (
 	reMonthFirst = regexp.MustCompile(`^([a-z]{3,9})\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{4,})`)
 	reDayMonth   = regexp.MustCompile(`^(\d{1,2})[\s-]+([a-z]{3,9})\.?,?[\s-]+(\d{4,})`)
 	reYearMonth  = regexp.MustCompile(`^(\d{4,})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{1,2})`)
-	reMeridiem   = regexp.MustCompile(`^\s*([ap])\.?m\.?`)
+	reMeridiem   = regexp.MustCompile(`^\s*([ap])\.?m\.?(?:\s+|$)`)
 	reClock      = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?`)
 	reZone       = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
 )
@@ -60,7 +60,8 @@ const (
 // parseDatetime parses "YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][zone]", the MDY and
 // YYYYMMDD date forms, a bare time (when dateOptional), and 'epoch'.
 func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
-	t := strings.ToLower(strings.TrimSpace(s))
+	orig := strings.TrimSpace(s)
+	t := strings.ToLower(orig)
 	switch t {
 	case "epoch":
 		return parsedTime{t: time.Unix(0, 0).UTC(), hasDate: true}, dtOK
@@ -117,28 +118,62 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 		return p, dtSyntax
 	}
 	offset := 0
+	var loc *time.Location // a zone given by name (America/New_York)
 	if t != "" {
-		m := reZone.FindStringSubmatch(t)
-		if m == nil {
-			return p, dtSyntax
-		}
-		p.zone = true
-		if m[1] != "" {
-			offset = atoi(m[2])*3600 + atoi(m[3])*60
-			if m[1] == "-" {
-				offset = -offset
+		if m := reZone.FindStringSubmatch(t); m != nil {
+			p.zone = true
+			if m[1] != "" {
+				offset = atoi(m[2])*3600 + atoi(m[3])*60
+				if m[1] == "-" {
+					offset = -offset
+				}
 			}
+		} else if off, ok := zoneAbbreviations[t]; ok {
+			p.zone, offset = true, off
+		} else if l := namedZone(orig[len(orig)-len(t):]); l != nil {
+			p.zone, loc = true, l
+		} else {
+			return p, dtSyntax
 		}
 	}
 	if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 24 || mi > 59 || sec > 60 ||
 		(h == 24 && (mi > 0 || sec > 0 || nanos > 0)) {
 		return p, dtRange
 	}
+	if loc != nil {
+		p.t = time.Date(y, time.Month(mo), d, h, mi, sec, nanos, loc).UTC()
+		return p, dtOK
+	}
 	p.t = time.Date(y, time.Month(mo), d, h, mi, sec, nanos, time.UTC).Add(-time.Duration(offset) * time.Second)
 	return p, dtOK
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// zoneAbbreviations are the offsets, in seconds east of UTC, of the zone
+// abbreviations of PostgreSQL's Default timezone_abbreviations set that
+// input meets most (EST, PDT, CET, …).
+var zoneAbbreviations = map[string]int{
+	"est": -5 * 3600, "edt": -4 * 3600, "cst": -6 * 3600, "cdt": -5 * 3600, "mst": -7 * 3600,
+	"mdt": -6 * 3600, "pst": -8 * 3600, "pdt": -7 * 3600, "akst": -9 * 3600, "akdt": -8 * 3600,
+	"hst": -10 * 3600, "wet": 0, "west": 3600, "bst": 3600, "cet": 3600, "cest": 2 * 3600,
+	"met": 3600, "mest": 2 * 3600, "eet": 2 * 3600, "eest": 3 * 3600, "msk": 3 * 3600,
+	"ist": 2 * 3600, "jst": 9 * 3600, "kst": 9 * 3600, "aest": 10 * 3600, "aedt": 11 * 3600,
+	"acst": 9*3600 + 1800, "awst": 8 * 3600, "nzst": 12 * 3600, "nzdt": 13 * 3600,
+}
+
+// namedZone is the time zone a name such as America/New_York or PST8PDT
+// stands for (the tz database's names, as SET TIME ZONE takes them), or
+// nil. A zone name has a letter first and no spaces.
+func namedZone(name string) *time.Location {
+	if name == "" || strings.ContainsAny(name, " \t") || !(name[0] >= 'A' && name[0] <= 'Z' || name[0] >= 'a' && name[0] <= 'z') {
+		return nil
+	}
+	if l, err := time.LoadLocation(name); err == nil {
+		return l
+	}
+	return nil
+}
 
 // monthNumbers are the month names PostgreSQL reads, by their first three
 // letters (a longer word must be a prefix of the full name).

@@ -32,7 +32,25 @@ func TestParseDatetimeForms(t *testing.T) {
 			t.Errorf("%q = %s, want %s", c.in, got, c.want)
 		}
 	}
-	for _, bad := range []string{"Fbr 18 1962", "1962/13/01", "Feb 30 1962", "13:00 pm", "2021/1"} {
+	zoned := []struct{ in, want string }{ // as timestamptz, shown in UTC
+		{"2021-01-01 10:00 America/New_York", "2021-01-01 15:00:00"},
+		{"2021-07-01 10:00 America/New_York", "2021-07-01 14:00:00"},
+		{"2021-01-01 10:00 EST", "2021-01-01 15:00:00"},
+		{"Jan 1 2021 10:00 Europe/Paris", "2021-01-01 09:00:00"},
+		{"2021-01-01 10:00 PST8PDT", "2021-01-01 18:00:00"},
+		{"2021-01-01 10:00+05:30", "2021-01-01 04:30:00"},
+	}
+	for _, c := range zoned {
+		p, e := parseDatetime(c.in, false)
+		if e != dtOK || !p.zone {
+			t.Errorf("%q: error %v, zone %v", c.in, e, p.zone)
+			continue
+		}
+		if got := p.t.Format("2006-01-02 15:04:05"); got != c.want {
+			t.Errorf("%q = %s UTC, want %s", c.in, got, c.want)
+		}
+	}
+	for _, bad := range []string{"Fbr 18 1962", "1962/13/01", "Feb 30 1962", "13:00 pm", "2021/1", "2021-01-01 10:00 Nowhere/Land", "2021-01-01 10:00 xyz"} {
 		if _, e := parseDatetime(bad, false); e == dtOK {
 			t.Errorf("%q parsed, want an error", bad)
 		}
