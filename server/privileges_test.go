@@ -74,6 +74,7 @@ func TestPrivileges(t *testing.T) {
 	denied(reader, "ALTER TABLE items ADD COLUMN z int", "must be owner of table items")
 	denied(reader, "CREATE INDEX ON items (name)", "must be owner of table items")
 	denied(reader, "GRANT SELECT ON items TO writer", "permission denied for table items")
+	denied(reader, "SELECT * FROM items FOR UPDATE", "permission denied for table items") // needs UPDATE too
 
 	// INSERT without SELECT: plain inserts pass; RETURNING and WHERE read.
 	mustExec(t, root, "GRANT INSERT, UPDATE ON items TO writer")

@@ -123,6 +123,14 @@ func (w *accessWalker) visit(n proto.Message) {
 		}
 	case *pg.CommonTableExpr:
 		w.ctes[s.Ctename] = true
+	case *pg.SelectStmt:
+		// SELECT … FOR UPDATE/SHARE locks rows: UPDATE privilege too, as
+		// in PostgreSQL (and in pgraft it holds the write gate).
+		if len(s.LockingClause) > 0 {
+			for _, f := range s.FromClause {
+				w.markFrom(f, "r,w")
+			}
+		}
 	case *pg.InsertStmt:
 		p := "a"
 		if len(s.ReturningList) > 0 || s.OnConflictClause != nil {
@@ -188,6 +196,17 @@ func (w *accessWalker) visit(n proto.Message) {
 		if rel, privs, ok := sequenceCall(s); ok {
 			w.uses = append(w.uses, use{rel: rel, privs: privs})
 		}
+	}
+}
+
+// markFrom marks the relations of a FROM item, joins included.
+func (w *accessWalker) markFrom(n *pg.Node, privs string) {
+	switch {
+	case n.GetRangeVar() != nil:
+		w.mark(n.GetRangeVar(), privs)
+	case n.GetJoinExpr() != nil:
+		w.markFrom(n.GetJoinExpr().Larg, privs)
+		w.markFrom(n.GetJoinExpr().Rarg, privs)
 	}
 }
 

@@ -44,6 +44,7 @@ func TestAccessOf(t *testing.T) {
 		{"SELECT nextval('s'::regclass)", "[{s Uw false}]"},
 		{"DECLARE c CURSOR FOR SELECT * FROM t", "[{t r false}]"},
 		{"COPY t FROM STDIN", "[{t a false}]"},
+		{"SELECT * FROM t JOIN u USING (id) WHERE EXISTS (SELECT 1 FROM v) FOR UPDATE", "[{t r false} {t w false} {u r false} {u w false} {v r false}]"},
 		{"COPY t (a) TO STDOUT", "[{t r false}]"},
 		{"COPY (SELECT * FROM t JOIN u USING (id)) TO STDOUT", "[{t r false} {u r false}]"},
 	}
