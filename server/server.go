@@ -224,7 +224,8 @@ type Server struct {
 	disk        diskSpace       // free space of the data dir, cached (diskspace.go)
 	bgCtx       context.Context // ends at Shutdown: background work of the Server
 	bgCancel    context.CancelFunc
-	bgWG        sync.WaitGroup // watchFaults (fault.go), ensureSuperuser (roles.go)
+	bgWG        sync.WaitGroup // watchFaults (fault.go), ensureSuperuser (roles.go), sampleHistory (statuspage.go)
+	history     statusHistory  // the status page's samples and elections (statuspage.go)
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
@@ -344,13 +345,18 @@ func (s *Server) open() error {
 	return nil
 }
 
-// startBackground starts the node's background work: the fault watcher and
-// the bootstrap superuser's creation. Shutdown stops it (bgCancel).
+// startBackground starts the node's background work: the fault watcher,
+// the status page's sampler and the bootstrap superuser's creation.
+// Shutdown stops it (bgCancel).
 func (s *Server) startBackground() {
-	s.bgWG.Add(1)
+	s.bgWG.Add(2)
 	go func() {
 		defer s.bgWG.Done()
 		s.watchFaults()
+	}()
+	go func() {
+		defer s.bgWG.Done()
+		s.sampleHistory(s.bgCtx)
 	}()
 	if s.cfg.Superuser != "" && s.cfg.SuperuserPassword != "" {
 		s.bgWG.Add(1)

@@ -1,0 +1,202 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pgraft/pgraft/server"
+	"github.com/pgraft/pgraft/server/servertest"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// chromiumRun runs headless Chromium on url with extra flags, bounded.
+func chromiumRun(t *testing.T, url string, extra ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir(), "--window-size=1200,900",
+		"--virtual-time-budget=5000"}
+	args = append(append(args, extra...), url)
+	cmd := exec.CommandContext(ctx, chromium, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium %v: %v\n%s", extra, err, stderr.String())
+	}
+	return out
+}
+
+// TestStatusPageBrowser loads the status page of each node of a three-node
+// cluster in headless Chromium: after its script ran, the DOM lists the
+// three members with their roles, marks the leader and has the charts; the
+// screenshot is a non-blank PNG of the window's size.
+func TestStatusPageBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skip("no " + chromium + ": install Debian's chromium (test/browser/install.sh) to run the status page's browser test")
+	}
+	c := servertest.NewCluster(t, 3)
+	conn := connect(t, c.Leader())
+	mustExec(t, conn, "CREATE TABLE t (id int PRIMARY KEY, v text)")
+	for i := range 20 {
+		mustExec(t, conn, "INSERT INTO t VALUES ($1, '<b>x</b>')", i)
+	}
+	c.RequireConverged()
+	leader := c.ID(c.LeaderIndex())
+
+	for i := range 3 {
+		base := "http://" + c.Nodes[i].HTTPAddr() + "/"
+		dom := string(chromiumRun(t, base, "--dump-dom"))
+		if !strings.Contains(dom, `data-live="yes"`) {
+			t.Fatalf("node %d: the page's script did not update the page:\n%s", i, dom)
+		}
+		for j := range 3 {
+			id := c.ID(j)
+			row := `<tr data-node="` + id + `"`
+			if !strings.Contains(dom, row) {
+				t.Errorf("node %d: member %s not listed", i, id)
+			}
+		}
+		if n := strings.Count(dom, `class="badge">leader</span>`); n != 1 {
+			t.Errorf("node %d: %d members marked leader, want 1", i, n)
+		}
+		if !strings.Contains(dom, `<tr data-node="`+leader+`" class="leader">`) {
+			t.Errorf("node %d: leader %s not marked", i, leader)
+		}
+		for _, role := range []string{">Leader<", ">Follower<"} {
+			if !strings.Contains(dom, role) {
+				t.Errorf("node %d: no role %s", i, role)
+			}
+		}
+		for _, id := range []string{"chart-reads", "chart-writes", "chart-lag"} {
+			if !strings.Contains(dom, `id="`+id+`"`) {
+				t.Errorf("node %d: chart %s missing", i, id)
+			}
+		}
+		if strings.Count(dom, "<polyline") < 2 {
+			t.Errorf("node %d: charts have no lines:\n%s", i, dom)
+		}
+
+		shot := filepath.Join(t.TempDir(), "shot.png")
+		chromiumRun(t, base, "--screenshot="+shot)
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("node %d: screenshot: %v", i, err)
+		}
+		if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 900 {
+			t.Fatalf("node %d: screenshot is %v, want 1200x900", i, b)
+		}
+		bg := img.At(0, 0)
+		ink := 0
+		for y := 0; y < 900; y += 3 {
+			for x := 0; x < 1200; x += 3 {
+				if img.At(x, y) != bg {
+					ink++
+				}
+			}
+		}
+		if ink < 500 {
+			t.Errorf("node %d: screenshot nearly blank (%d sampled pixels differ from the background)", i, ink)
+		}
+	}
+}
+
+// TestStatusPageHTTP checks the page's headers, escaping and JSON without a
+// browser: a Content-Security-Policy allowing this origin only, GET only,
+// and /status/history with samples and the election that made the leader.
+func TestStatusPageHTTP(t *testing.T) {
+	n := servertest.Start(t, func(cfg *server.Config) { cfg.NodeID = `n<script>1` })
+	base := "http://" + n.HTTPAddr()
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	if strings.Contains(string(body), "n<script>1") || !strings.Contains(string(body), "n&lt;script&gt;1") {
+		t.Errorf("node id not escaped:\n%s", body)
+	}
+	for _, bad := range []string{"http://", "https://", "//cdn"} {
+		if i := strings.Index(string(body), bad); i >= 0 && !strings.Contains(string(body[i:min(i+40, len(body))]), "w3.org") {
+			t.Errorf("page refers to another origin: %q", body[i:min(i+40, len(body))])
+		}
+	}
+	for _, asset := range []string{"/static/status.js", "/static/status.css"} {
+		resp, err := http.Get(base + asset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", asset, resp.StatusCode)
+		}
+	}
+	resp, err = http.Post(base+"/", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /: %d, want 405", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/nothing-here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nothing-here: %d, want 404", resp.StatusCode)
+	}
+
+	conn := connect(t, n)
+	mustExec(t, conn, "CREATE TABLE h (id int)")
+	mustExec(t, conn, "INSERT INTO h VALUES (1)")
+	var hist server.History
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(base + "/status/history")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist = server.History{}
+		err = json.NewDecoder(resp.Body).Decode(&hist)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist.Samples) >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(hist.Samples) < 3 {
+		t.Fatalf("%d samples after 5 s", len(hist.Samples))
+	}
+	if len(hist.Elections) == 0 || hist.Elections[len(hist.Elections)-1].Leader != `n<script>1` {
+		t.Errorf("elections %+v, want the last to name this node", hist.Elections)
+	}
+}
