@@ -215,6 +215,7 @@ type Server struct {
 
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
+	activity activities // each client session's pg_stat_activity row (activity.go)
 
 	faultKick   chan struct{} // onApplyFault → watchFaults (fault.go)
 	faultMu     sync.Mutex
@@ -325,6 +326,7 @@ func (s *Server) open() error {
 		Logger:      s.log.With(logKeyComponent, "sqlengine"),
 		OnFault:     s.onApplyFault,
 		InjectFault: s.cfg.ApplyFaultInjector,
+		NodeStats:   nodeStats{s}, // pg_stat_activity, pg_stat_replication (activity.go)
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)

@@ -41,6 +41,8 @@ type session struct {
 	seqs                      seqSession  // currval and lastval (sequences.go)
 	remote                    bool        // a leader-side session of a follower's (forward_leader.go): never forwards
 	counted                   bool        // a client session, counted against MaxConnections until Close
+	pid                       uint32      // BackendKeyData process id: pg_backend_pid()
+	act                       *activity   // pg_stat_activity's row of a client session, else nil (activity.go)
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
@@ -72,6 +74,10 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 		s.sessions.Add(-1)
 		return nil, err
 	}
+	sess.pid = info.ProcessID
+	appName, _ := sess.set.get("application_name")
+	sess.act = newActivity(info.ProcessID, info.User, info.Database, appName, info.RemoteAddr)
+	s.activity.add(sess.pid, sess.act)
 	return sess, nil
 }
 
@@ -370,7 +376,7 @@ func (s *session) setting(name string) (string, bool) {
 	case "database":
 		return s.db, true
 	case "pid":
-		return "0", true
+		return strconv.FormatUint(uint64(s.pid), 10), true
 	case "in_hot_standby", "transaction_read_only", "default_transaction_read_only", "transaction_isolation":
 		return s.showValue(name) // current_setting() and SHOW agree
 	}
@@ -397,6 +403,9 @@ func (s *session) Close() {
 	if s.counted {
 		s.counted = false
 		s.srv.sessions.Add(-1)
+	}
+	if s.act != nil {
+		s.srv.activity.remove(s.pid, s.act)
 	}
 }
 

@@ -265,11 +265,13 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 	defer func() {
 		if done || err != nil {
 			s.srv.metrics.statementDone(p.stmt.st.Kind, p.t0, err)
+			s.activityDone()
 		}
 	}()
 	if !p.started {
 		p.t0 = time.Now()
 		p.started = true
+		s.activityStarted(p.stmt.st.Source)
 		p.loc = s.set.location()
 		if err := s.start(ctx, p); err != nil {
 			p.finish()
