@@ -11,7 +11,8 @@ import (
 	"github.com/pgraft/pgraft/sqlengine"
 )
 
-// activity.go keeps what pg_stat_activity and pg_stat_replication show
+// activity.go keeps what pg_stat_activity, pg_stat_replication and
+// pg_stat_wal_receiver show
 // (sqlengine/nodestats.go): every client session of this node registers its
 // activity, which the session's goroutine updates as statements start and
 // end; nodeStats answers the views from the registry and from Raft. The
@@ -202,4 +203,27 @@ func (s *session) activityDone() {
 	}
 	app, _ := s.set.get("application_name")
 	s.act.statementDone(s.TxStatus(), app)
+}
+
+// WalReceiver implements sqlengine.NodeStats: on a follower that knows its
+// leader, one row; LSNs are log indexes as in Replication.
+func (n nodeStats) WalReceiver(viewer string) []sqlengine.WalReceiver {
+	s := n.s
+	if s.cluster == nil || s.isLeader() {
+		return nil
+	}
+	st := s.cluster.Status()
+	if st.LeaderAddr == "" {
+		return nil
+	}
+	if !s.isSuperuser(viewer) { // PostgreSQL shows pid alone without pg_read_all_stats
+		return []sqlengine.WalReceiver{{}}
+	}
+	r := sqlengine.WalReceiver{Status: "streaming", WrittenLSN: st.LastIndex, FlushedLSN: st.LastIndex,
+		LatestEndLSN: st.CommitIndex}
+	if host, port, err := net.SplitHostPort(st.LeaderAddr); err == nil {
+		r.SenderHost = host
+		r.SenderPort, _ = strconv.Atoi(port)
+	}
+	return []sqlengine.WalReceiver{r}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,8 +140,9 @@ func TestPgStatActivity(t *testing.T) {
 	}
 }
 
-// TestPgStatReplicationCluster: a follower lists its own sessions only and
-// no replication; the leader lists each follower, by node id, streaming.
+// TestPgStatReplicationCluster: a follower lists its own sessions only, no
+// replication, and its wal receiver from the leader; the leader lists each
+// follower, by node id, streaming, and no wal receiver.
 func TestPgStatReplicationCluster(t *testing.T) {
 	c := servertest.NewCluster(t, 3)
 	ctx := context.Background()
@@ -168,6 +170,15 @@ func TestPgStatReplicationCluster(t *testing.T) {
 		if got := count(t, f1, "SELECT count(*) FROM pg_stat_replication"); got != 0 {
 			t.Errorf("follower %s has %d replication rows", c.ID(i), got)
 		}
+		var status, host, written, latest string
+		var port int32
+		if err := f1.QueryRow(ctx, "SELECT status, sender_host, sender_port, written_lsn, latest_end_lsn FROM pg_stat_wal_receiver").
+			Scan(&status, &host, &port, &written, &latest); err != nil {
+			t.Errorf("follower %s: pg_stat_wal_receiver: %v", c.ID(i), err)
+		} else if leaderAddr := c.RaftAddr(leaderIdx); status != "streaming" || host+":"+strconv.Itoa(int(port)) != leaderAddr ||
+			!strings.HasPrefix(written, "0/") || !strings.HasPrefix(latest, "0/") {
+			t.Errorf("follower %s: wal receiver %s from %s:%d (leader %s), lsn %s %s", c.ID(i), status, host, port, leaderAddr, written, latest)
+		}
 	}
 
 	rows, err := leader.Query(ctx, `SELECT pid, application_name, client_addr, client_port, state, sent_lsn, write_lsn,
@@ -194,6 +205,9 @@ func TestPgStatReplicationCluster(t *testing.T) {
 	}
 	if strings.Join(got, ",") != strings.Join(followers, ",") {
 		t.Fatalf("leader's pg_stat_replication lists %v, want the followers %v", got, followers)
+	}
+	if got := count(t, leader, "SELECT count(*) FROM pg_stat_wal_receiver"); got != 0 {
+		t.Errorf("the leader has %d wal receiver rows", got)
 	}
 	c.RequireConverged()
 }

@@ -31,8 +31,8 @@
 //     check before writes; http.go: /healthz, /readyz, /status, /remove;
 //     admin.go: who may use the administration endpoints; metrics.go:
 //     /metrics; statuspage.go (and statuspage/): the status page at /
-//     and /status/history; activity.go: the rows of pg_stat_activity and
-//     pg_stat_replication (sqlengine.NodeStats);
+//     and /status/history; activity.go: the rows of pg_stat_activity,
+//     pg_stat_replication and pg_stat_wal_receiver (sqlengine.NodeStats);
 //   - roles.go: roles and SCRAM authentication, and the bootstrap
 //     superuser; tls.go: TLS for clients, its certificate reloaded by
 //     ReloadTLS.

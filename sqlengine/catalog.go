@@ -342,7 +342,7 @@ func allCatalogViews() []struct{ name, sql string } {
 	// Node-local views (nodestats.go): translation queries their function
 	// for the session's user; the views themselves show what a user of no
 	// name may see.
-	for _, name := range []string{"pg_stat_activity", "pg_stat_replication"} {
+	for _, name := range []string{"pg_stat_activity", "pg_stat_replication", "pg_stat_wal_receiver"} {
 		q, _ := translate.NodeStatsQuery(name, "")
 		out = append(out, struct{ name, sql string }{name, q})
 	}

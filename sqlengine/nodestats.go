@@ -12,8 +12,9 @@ import (
 	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
-// Node-local statistics views: pg_stat_activity (this node's sessions) and
-// pg_stat_replication (on the leader, one row per follower). Their rows live
+// Node-local statistics views: pg_stat_activity (this node's sessions),
+// pg_stat_replication (on the leader, one row per follower) and
+// pg_stat_wal_receiver (on a follower, its link to the leader). Their rows live
 // in the server, not in the database, and differ between nodes, so:
 //
 //   - translation turns a reference to either view into a query over
@@ -35,6 +36,9 @@ type NodeStats interface {
 	// Replication lists the followers this node streams to: empty unless
 	// it leads.
 	Replication(viewer string) []Replication
+	// WalReceiver is the follower's link to its leader: empty on the
+	// leader, or while no leader is known.
+	WalReceiver(viewer string) []WalReceiver
 }
 
 // Activity is one row of pg_stat_activity. Zero times and "" strings are
@@ -71,6 +75,17 @@ type Replication struct {
 }
 
 // jsonNull returns nil for the zero value, else v.
+// WalReceiver is the row of pg_stat_wal_receiver. LSNs are log indexes;
+// zero values are NULL.
+type WalReceiver struct {
+	Status       string // streaming
+	WrittenLSN   uint64 // the follower's last log index
+	FlushedLSN   uint64 // the same: Raft syncs the log before it acknowledges
+	LatestEndLSN uint64 // the commit index the follower knows
+	SenderHost   string
+	SenderPort   int
+}
+
 func jsonNull[T comparable](v T) any {
 	var zero T
 	if v == zero {
@@ -151,6 +166,19 @@ func replicationJSON(rows []Replication) (string, error) {
 	return string(b), err
 }
 
+func walReceiverJSON(rows []WalReceiver) (string, error) {
+	out := make([]map[string]any, len(rows))
+	for i, r := range rows {
+		out[i] = map[string]any{
+			"status": jsonNull(r.Status), "written_lsn": jsonLSN(r.WrittenLSN), "flushed_lsn": jsonLSN(r.FlushedLSN),
+			"latest_end_lsn": jsonLSN(r.LatestEndLSN), "sender_host": jsonNull(r.SenderHost),
+			"sender_port": jsonNull(r.SenderPort),
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
 // registerNodeStatsRead gives a read connection the functions behind the
 // node-local views, answered by stats (nil: no rows).
 func registerNodeStatsRead(c *sqlite3.SQLiteConn, stats NodeStats) error {
@@ -167,6 +195,12 @@ func registerNodeStatsRead(c *sqlite3.SQLiteConn, stats NodeStats) error {
 			}
 			return replicationJSON(stats.Replication(viewer))
 		},
+		translate.StatWalReceiverFunc: func(viewer string) (string, error) {
+			if stats == nil {
+				return "[]", nil
+			}
+			return walReceiverJSON(stats.WalReceiver(viewer))
+		},
 	}
 	for name, fn := range fns {
 		if err := registerGuarded(c, name, fn, false); err != nil {
@@ -180,7 +214,7 @@ func registerNodeStatsRead(c *sqlite3.SQLiteConn, stats NodeStats) error {
 // a write must not read what differs between nodes.
 func registerNodeStatsWrite(c *sqlite3.SQLiteConn) error {
 	for name, view := range map[string]string{translate.StatActivityFunc: "pg_stat_activity",
-		translate.StatReplicationFunc: "pg_stat_replication"} {
+		translate.StatReplicationFunc: "pg_stat_replication", translate.StatWalReceiverFunc: "pg_stat_wal_receiver"} {
 		msg := view + " cannot be read in a write or a transaction that writes: its rows differ between nodes"
 		fn := func(string) (string, error) { return "", funcError(pgerror.FeatureNotSupported, msg) }
 		if err := registerGuarded(c, name, fn, false); err != nil {

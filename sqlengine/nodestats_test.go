@@ -24,6 +24,10 @@ func (f *fakeStats) Replication(viewer string) []Replication {
 		ReplayLag: 1500 * time.Millisecond, SyncPriority: 1, SyncState: "quorum"}}
 }
 
+func (f *fakeStats) WalReceiver(viewer string) []WalReceiver {
+	return []WalReceiver{{Status: "streaming", WrittenLSN: 30, FlushedLSN: 30, LatestEndLSN: 29, SenderHost: "10.0.0.1", SenderPort: 7433}}
+}
+
 // The node-local views read the provider on read connections, with the
 // viewer translation names, and fail on the write connection, as every
 // node fails them in a write.
@@ -65,10 +69,22 @@ func TestNodeStatsViews(t *testing.T) {
 		}
 	}
 
+	q, _ = translate.NodeStatsQuery("pg_stat_wal_receiver", "x")
+	rows, err = queryAll(e, "SELECT pid, status, written_lsn, latest_end_lsn, sender_host, sender_port, slot_name FROM ("+q+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []any{int64(0), "streaming", "0/1E", "0/1D", "10.0.0.1", int64(7433), nil}
+	for i := range want {
+		if rows[0][i] != want[i] {
+			t.Errorf("wal receiver column %d = %#v, want %#v", i, rows[0][i], want[i])
+		}
+	}
+
 	if err := applyOne(t, e, "CREATE TABLE n (v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
-	for _, fn := range []string{translate.StatActivityFunc, translate.StatReplicationFunc} {
+	for _, fn := range []string{translate.StatActivityFunc, translate.StatReplicationFunc, translate.StatWalReceiverFunc} {
 		err := e.withInternal(func() error {
 			_, err := e.wconn.ExecContext(t.Context(), "INSERT INTO n SELECT "+fn+"('x')")
 			return MapError(err)

@@ -24,7 +24,7 @@ var pgCatalogRelations = map[string]bool{
 	"pg_stat_activity": true, "pg_locks": true, "pg_event_trigger": true, "pg_language": true,
 	"pg_operator": true, "pg_cast": true, "pg_sequences": true, "pg_stat_user_tables": true,
 	"pg_statio_all_tables": true, "pg_statio_user_tables": true, "pg_default_acl": true,
-	"pg_cursors": true, "pg_stat_replication": true,
+	"pg_cursors": true, "pg_stat_replication": true, "pg_stat_wal_receiver": true,
 	SequenceStateView: true, // pgraft's: every sequence's state and options (sqlengine/sequences.go)
 }
 

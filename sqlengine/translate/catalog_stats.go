@@ -9,8 +9,9 @@ import (
 	"github.com/pgraft/pgraft/pgvalue"
 )
 
-// Node-local statistics views (sqlengine/nodestats.go): pg_stat_activity
-// and pg_stat_replication have rows the server keeps, not the database. A
+// Node-local statistics views (sqlengine/nodestats.go): pg_stat_activity,
+// pg_stat_replication and pg_stat_wal_receiver have rows the server keeps,
+// not the database. A
 // reference to one translates to a query over the JSON a function of the
 // read connection returns for the session's user, who the rows are masked
 // for: (SELECT … FROM json_each(pgraft_stat_activity('alice'))).
@@ -19,6 +20,7 @@ import (
 const (
 	StatActivityFunc    = "pgraft_stat_activity"
 	StatReplicationFunc = "pgraft_stat_replication"
+	StatWalReceiverFunc = "pgraft_stat_wal_receiver"
 )
 
 // statCol is one column of a node-local view: its name and the SQL that
@@ -46,6 +48,12 @@ var nodeStatsViews = map[string]struct {
 		{"sent_lsn", ""}, {"write_lsn", ""}, {"flush_lsn", ""}, {"replay_lsn", ""},
 		{"write_lag", ""}, {"flush_lag", ""}, {"replay_lag", ""}, {"sync_priority", ""},
 		{"sync_state", ""}, {"reply_time", "NULL"},
+	}},
+	"pg_stat_wal_receiver": {StatWalReceiverFunc, []statCol{
+		{"pid", "0"}, {"status", ""}, {"receive_start_lsn", "NULL"}, {"receive_start_tli", "NULL"},
+		{"written_lsn", ""}, {"flushed_lsn", ""}, {"received_tli", "1"}, {"last_msg_send_time", "NULL"},
+		{"last_msg_receipt_time", "NULL"}, {"latest_end_lsn", ""}, {"latest_end_time", "NULL"},
+		{"slot_name", "NULL"}, {"sender_host", ""}, {"sender_port", ""}, {"conninfo", "NULL"},
 	}},
 }
 
