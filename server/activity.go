@@ -127,8 +127,8 @@ type nodeStats struct{ s *Server }
 var _ sqlengine.NodeStats = nodeStats{}
 
 // Activity implements sqlengine.NodeStats: a superuser sees every session;
-// any other user sees their own, and of others' only who and where, as
-// PostgreSQL shows them without pg_read_all_stats.
+// any other user sees their own, and of others' only the pid and the user,
+// as PostgreSQL 15 shows them without pg_read_all_stats.
 func (n nodeStats) Activity(viewer string) []sqlengine.Activity {
 	rows := n.s.activity.snapshot()
 	if n.s.isSuperuser(viewer) {
@@ -136,8 +136,7 @@ func (n nodeStats) Activity(viewer string) []sqlengine.Activity {
 	}
 	for i, r := range rows {
 		if r.User != viewer {
-			rows[i] = sqlengine.Activity{PID: r.PID, Database: r.Database, User: r.User,
-				ApplicationName: r.ApplicationName, BackendType: r.BackendType, Query: insufficientPrivilege}
+			rows[i] = sqlengine.Activity{PID: r.PID, User: r.User, Query: insufficientPrivilege, Masked: true}
 		}
 	}
 	return rows
@@ -179,7 +178,7 @@ func (n nodeStats) Replication(viewer string) []sqlengine.Replication {
 			r.ClientPort, _ = strconv.Atoi(port)
 		}
 		if !n.s.isSuperuser(viewer) { // PostgreSQL shows them to pg_read_all_stats only
-			r = sqlengine.Replication{ApplicationName: r.ApplicationName}
+			r = sqlengine.Replication{}
 		}
 		rows = append(rows, r)
 	}

@@ -39,8 +39,8 @@ type activityRow struct {
 func activityOf(t *testing.T, c *pgx.Conn, pid uint32) (activityRow, bool) {
 	t.Helper()
 	var r activityRow
-	err := c.QueryRow(context.Background(), `SELECT pid, usename, application_name, coalesce(state, ''), query,
-		backend_type, client_addr, client_port, backend_start, xact_start, query_start, state_change
+	err := c.QueryRow(context.Background(), `SELECT pid, usename, coalesce(application_name, '<null>'), coalesce(state, ''), query,
+		coalesce(backend_type, ''), client_addr, client_port, backend_start, xact_start, query_start, state_change
 		FROM pg_stat_activity WHERE pid = $1`, int32(pid)).Scan(&r.pid, &r.user, &r.app, &r.state, &r.query, &r.typ,
 		&r.addr, &r.port, &r.backendStart, &r.xactStart, &r.queryStart, &r.stateChange)
 	if err == pgx.ErrNoRows {
@@ -116,7 +116,8 @@ func TestPgStatActivity(t *testing.T) {
 	mustExec(t, watcher, "CREATE ROLE bob LOGIN")
 	bob := connectAs(t, n, "bob", "bobs")
 	r, ok = activityOf(t, bob, workerPID)
-	if !ok || r.query != "<insufficient privilege>" || r.state != "" || r.user != "postgres" || r.addr != nil || r.backendStart != nil {
+	if !ok || r.query != "<insufficient privilege>" || r.state != "" || r.user != "postgres" || r.addr != nil || r.backendStart != nil ||
+		r.app != "<null>" || r.typ != "" {
 		t.Fatalf("bob sees the worker as %+v", r)
 	}
 	if r, _ = activityOf(t, bob, bob.PgConn().PID()); r.state != "active" || r.user != "bob" {

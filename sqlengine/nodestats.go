@@ -57,6 +57,9 @@ type Activity struct {
 	State           string // active, idle, idle in transaction, idle in transaction (aborted)
 	Query           string
 	BackendType     string // client backend
+	// Masked: another user's session the viewer may not see (PID and User
+	// shown, Query says so, the rest NULL).
+	Masked bool
 }
 
 // Replication is one row of pg_stat_replication. LSNs are log indexes
@@ -134,13 +137,16 @@ func formatDuration(d time.Duration) string {
 func activityJSON(rows []Activity) (string, error) {
 	out := make([]map[string]any, len(rows))
 	for i, r := range rows {
-		port := any(nil)
+		port, app := any(nil), any(r.ApplicationName)
 		if r.ClientPort != 0 {
 			port = r.ClientPort
 		}
+		if r.Masked {
+			app = nil
+		}
 		out[i] = map[string]any{
 			"pid": r.PID, "datname": jsonNull(r.Database), "usename": jsonNull(r.User),
-			"application_name": r.ApplicationName, "client_addr": jsonNull(r.ClientAddr), "client_port": port,
+			"application_name": app, "client_addr": jsonNull(r.ClientAddr), "client_port": port,
 			"backend_start": jsonTime(r.BackendStart), "xact_start": jsonTime(r.XactStart),
 			"query_start": jsonTime(r.QueryStart), "state_change": jsonTime(r.StateChange),
 			"state": jsonNull(r.State), "query": r.Query, "backend_type": jsonNull(r.BackendType),
@@ -154,7 +160,7 @@ func replicationJSON(rows []Replication) (string, error) {
 	out := make([]map[string]any, len(rows))
 	for i, r := range rows {
 		out[i] = map[string]any{
-			"usename": jsonNull(r.User), "application_name": r.ApplicationName,
+			"usename": jsonNull(r.User), "application_name": jsonNull(r.ApplicationName),
 			"client_addr": jsonNull(r.ClientAddr), "client_port": jsonNull(r.ClientPort), "state": jsonNull(r.State),
 			"sent_lsn": jsonLSN(r.SentLSN), "write_lsn": jsonLSN(r.WriteLSN),
 			"flush_lsn": jsonLSN(r.FlushLSN), "replay_lsn": jsonLSN(r.ReplayLSN),

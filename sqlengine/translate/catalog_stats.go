@@ -32,7 +32,7 @@ var nodeStatsViews = map[string]struct {
 	cols []statCol
 }{
 	"pg_stat_activity": {StatActivityFunc, []statCol{
-		{"datid", "5"}, {"datname", ""}, {"pid", ""}, {"leader_pid", "NULL"},
+		{"datid", "CASE WHEN json_extract(value, '$.datname') IS NOT NULL THEN 5 END"}, {"datname", ""}, {"pid", ""}, {"leader_pid", "NULL"},
 		{"usesysid", "(SELECT a.oid FROM pg_authid a WHERE a.rolname = json_extract(value, '$.usename'))"},
 		{"usename", ""}, {"application_name", ""}, {"client_addr", ""}, {"client_hostname", "NULL"},
 		{"client_port", ""}, {"backend_start", ""}, {"xact_start", ""}, {"query_start", ""},
