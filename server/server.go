@@ -326,7 +326,7 @@ func (s *Server) open() error {
 		Logger:      s.log.With(logKeyComponent, "sqlengine"),
 		OnFault:     s.onApplyFault,
 		InjectFault: s.cfg.ApplyFaultInjector,
-		NodeStats:   nodeStats{s}, // pg_stat_activity, pg_stat_replication (activity.go)
+		NodeStats:   nodeStats{s}, // pg_stat_activity, pg_stat_replication, pg_stat_wal_receiver (activity.go)
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)

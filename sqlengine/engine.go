@@ -30,8 +30,9 @@ type Config struct {
 	// first entry's index); an error fails the attempt as a full disk
 	// would. For fault drills and tests.
 	InjectFault func(index uint64) error
-	// NodeStats provides the rows of pg_stat_activity and
-	// pg_stat_replication on read connections (nodestats.go); nil: none.
+	// NodeStats provides the rows of pg_stat_activity, pg_stat_replication
+	// and pg_stat_wal_receiver on read connections (nodestats.go); nil:
+	// none.
 	NodeStats NodeStats
 }
 

@@ -99,14 +99,10 @@ func (t *translator) nodeStatsRef(rv *pg.RangeVar, view string) (string, bool) {
 // are known, so that a * over it keeps their types.
 func nodeStatsEntry(alias, view string) *relEntry {
 	e := &relEntry{name: alias, known: true}
-	oids := map[string]bool{}
-	for _, c := range catalogOIDColumns[view] {
-		oids[c] = true
-	}
 	for _, c := range nodeStatsViews[view].cols {
 		oid, ok := catalogTypedColumns[view][c.name]
 		switch {
-		case oids[c.name]:
+		case c.name == "datid" || c.name == "usesysid":
 			oid = pgvalue.OIDOid
 		case !ok:
 			oid = pgvalue.OIDText
