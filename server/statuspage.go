@@ -66,11 +66,11 @@ type statusHistory struct {
 	viewed    time.Time // the page or /status/history was last asked for
 
 	// The previous sample's counters and Raft state (sampler goroutine only).
-	lastTime            time.Time
-	lastReads, lastWrit uint64
-	lastTerm            uint64
-	lastLeader          string
-	seen                bool
+	lastTime              time.Time
+	lastReads, lastWrites uint64
+	lastTerm              uint64
+	lastLeader            string
+	seen                  bool
 }
 
 // sampleHistory samples until ctx ends.
@@ -102,9 +102,9 @@ func (s *Server) takeSample(ctx context.Context) {
 	sample := historySample{Time: now.UTC().Truncate(time.Millisecond)}
 	if dt := now.Sub(h.lastTime).Seconds(); !h.lastTime.IsZero() && dt > 0 {
 		sample.ReadsPerSec = float64(reads-h.lastReads) / dt
-		sample.WritesPerSec = float64(writes-h.lastWrit) / dt
+		sample.WritesPerSec = float64(writes-h.lastWrites) / dt
 	}
-	h.lastTime, h.lastReads, h.lastWrit = now, reads, writes
+	h.lastTime, h.lastReads, h.lastWrites = now, reads, writes
 	if viewed {
 		pctx, cancel := context.WithTimeout(ctx, historyProbeWait)
 		full := s.Status(pctx, true)
@@ -126,10 +126,10 @@ func (s *Server) takeSample(ctx context.Context) {
 	h.samples = appendBounded(h.samples, sample, historySamples)
 }
 
-// appendBounded appends v, dropping the oldest beyond max.
-func appendBounded[T any](ring []T, v T, max int) []T {
-	if len(ring) >= max {
-		ring = append(ring[:0], ring[len(ring)-max+1:]...)
+// appendBounded appends v, dropping the oldest beyond limit.
+func appendBounded[T any](ring []T, v T, limit int) []T {
+	if len(ring) >= limit {
+		ring = append(ring[:0], ring[len(ring)-limit+1:]...)
 	}
 	return append(ring, v)
 }
