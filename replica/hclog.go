@@ -92,6 +92,11 @@ func routineLevel(level hclog.Level, msg string, args []any) hclog.Level {
 	if l, ok := routine[msg]; ok {
 		return l
 	}
+	if msg == "failed to make requestVote RPC" && peerGone(args) {
+		// A candidate asking a peer that just stopped (a leader shut
+		// down, the election that follows): the election logs at info.
+		return hclog.Info
+	}
 	if msg == "failed to decode incoming command" {
 		for _, a := range args {
 			if err, ok := a.(error); ok {
@@ -103,6 +108,21 @@ func routineLevel(level hclog.Level, msg string, args []any) hclog.Level {
 		}
 	}
 	return level
+}
+
+// peerGone reports whether args hold the error of a connection its peer
+// closed or refused.
+func peerGone(args []any) bool {
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			text := err.Error()
+			if text == "EOF" || strings.Contains(text, "connection refused") ||
+				strings.Contains(text, "use of closed network connection") || strings.Contains(text, "connection reset") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Log emits msg with hclog's alternating key/value args.

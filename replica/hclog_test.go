@@ -106,6 +106,8 @@ func TestHCLoggerRoutineRaftRecords(t *testing.T) {
 		{hclog.Warn, "rejecting pre-vote request since we have a leader", nil, slog.LevelDebug},
 		{hclog.Error, "failed to decode incoming command", []any{"error", errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")}, slog.LevelDebug},
 		{hclog.Error, "failed to decode incoming command", []any{"error", errors.New("unknown rpc type 9")}, slog.LevelError},
+		{hclog.Error, "failed to make requestVote RPC", []any{"error", errors.New("EOF")}, slog.LevelInfo},
+		{hclog.Error, "failed to make requestVote RPC", []any{"error", errors.New("tls: bad certificate")}, slog.LevelError},
 		{hclog.Warn, "failed to contact quorum of nodes, stepping down", nil, slog.LevelWarn},
 		{hclog.Error, "failed to appendEntries to", []any{"error", errors.New("dial: connection refused")}, slog.LevelError},
 		{hclog.Info, "entering follower state", nil, slog.LevelInfo},

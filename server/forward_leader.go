@@ -143,7 +143,7 @@ func (s *Server) readForwardRequests(ls *session, c net.Conn, work chan<- forwar
 
 // serveForwardRequest runs one request in the leader-side session.
 func (ls *session) serveForwardRequest(ctx context.Context, req *fwdRequest) *fwdResponse {
-	ls.user, ls.db = req.User, req.Database
+	ls.user, ls.login, ls.db = req.User, req.User, req.Database
 	ls.set = &settings{values: cloneMap(req.Settings.Values), local: cloneMap(req.Settings.Local),
 		custom: cloneMap(req.Settings.Custom)}
 	before := ls.lastIndex

@@ -26,6 +26,7 @@ type metrics struct {
 	connections *prometheus.CounterVec   // accepted and refused client connections, by outcome
 	statements  *prometheus.CounterVec   // by kind and outcome (ok, or SQLSTATE class)
 	duration    *prometheus.HistogramVec // statement latency, by kind
+	parse       prometheus.Histogram     // parsing and translating a query string
 	gateWait    prometheus.Histogram     // waiting for the write gate
 	commit      prometheus.Histogram     // propose → this node's apply result
 	apply       prometheus.Histogram     // one apply batch
@@ -57,6 +58,9 @@ func newMetrics(s *Server) *metrics {
 		Help:    "Statement latency from the start of its first Execute to its last row, by kind.",
 		Buckets: latencyBuckets,
 	}, []string{"kind"})
+	m.parse = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "pgraft_parse_seconds", Help: "Time to parse and translate a query string (Parse, or a simple Query).", Buckets: latencyBuckets,
+	})
 	m.gateWait = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "pgraft_write_gate_wait_seconds", Help: "Time writers waited for the write gate.", Buckets: latencyBuckets,
 	})
@@ -75,7 +79,7 @@ func newMetrics(s *Server) *metrics {
 	m.readIndex = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "pgraft_read_index_seconds", Help: "Read-index round trips of consistent reads (waiting for the leader's commit index).", Buckets: latencyBuckets,
 	})
-	m.reg.MustRegister(m.connections, m.statements, m.duration, m.gateWait, m.commit, m.apply, m.applied,
+	m.reg.MustRegister(m.connections, m.statements, m.duration, m.parse, m.gateWait, m.commit, m.apply, m.applied,
 		m.forwarded, m.readIndex, &raftCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -91,6 +91,7 @@ func TestMetrics(t *testing.T) {
 		{"pgraft_statements_total", map[string]string{"kind": "select", "outcome": "ok"}, 1},
 		{"pgraft_statement_duration_seconds", map[string]string{"kind": "insert"}, 2},
 		{"pgraft_write_gate_wait_seconds", nil, 1},
+		{"pgraft_parse_seconds", nil, 4},
 		{"pgraft_raft_commit_seconds", nil, 2},
 		{"pgraft_apply_batch_seconds", nil, 2},
 		{"pgraft_applied_entries_total", nil, 2},

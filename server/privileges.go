@@ -1,6 +1,9 @@
 package server
 
 import (
+	"strings"
+
+	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
@@ -27,6 +30,45 @@ func (s *session) checkAccess(st *translate.Stmt) error {
 		if err := p.Check(s.user, a); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// setRoleLocked runs SET [SESSION] ROLE and SET SESSION AUTHORIZATION (and
+// their RESET): the session's user, which privileges are checked against
+// and current_user shows, becomes another role. As in PostgreSQL, only a
+// superuser login may become another role (pgraft has no role
+// membership), and RESET or DEFAULT returns to the login's.
+func (s *session) setRoleLocked(p *portal, set *translate.SetStmt) error {
+	if set.Local {
+		return pgerror.Unsupported("SET LOCAL " + set.Name)
+	}
+	target := s.login
+	if !set.Reset && len(set.Values) == 1 && !strings.EqualFold(set.Values[0], "none") && !strings.EqualFold(set.Values[0], "default") {
+		target = set.Values[0]
+	}
+	if target != s.login {
+		if !s.srv.isSuperuser(s.login) {
+			if set.Name == "role" {
+				return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to set role %q", target)
+			}
+			return pgerror.New(pgerror.InsufficientPrivilege, "permission denied to set session authorization")
+		}
+		if _, ok := s.srv.eng.Role(target); !ok {
+			return pgerror.New(pgerror.UndefinedObject, "role %q does not exist", target)
+		}
+	}
+	s.user = target
+	s.set.values["session_authorization"] = target
+	s.set.values["is_superuser"] = onOff(s.srv.isSuperuser(target))
+	if set.Name == "role" {
+		s.set.values["role"] = "none"
+		if target != s.login {
+			s.set.values["role"] = target
+		}
+	}
+	if set.Result {
+		p.done, p.mat = false, [][]any{{target}}
 	}
 	return nil
 }

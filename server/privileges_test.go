@@ -55,6 +55,10 @@ func TestPrivileges(t *testing.T) {
 	denied(reader, "SELECT * FROM item_names", "permission denied for view item_names")
 	ok(reader, "SELECT relname FROM pg_class")
 	ok(reader, "WITH items AS (SELECT 1) SELECT * FROM items") // a WITH query, not the table
+	var super string
+	if err := reader.QueryRow(ctx, "SHOW is_superuser").Scan(&super); err != nil || super != "off" {
+		t.Errorf("SHOW is_superuser for reader: %q %v", super, err)
+	}
 
 	// SELECT on a view reads the view alone; on the table, the table.
 	mustExec(t, root, "GRANT SELECT ON item_names TO reader")
@@ -149,6 +153,19 @@ func TestPrivileges(t *testing.T) {
 	wantCode(t, err, "0LP01")
 	_, err = root.Exec(ctx, "GRANT SELECT (name) ON items TO reader")
 	wantCode(t, err, "0A000")
+
+	// SET ROLE and SET SESSION AUTHORIZATION: a superuser becomes another
+	// role and has its privileges; nobody else may.
+	denied(reader, "SET ROLE postgres", `permission denied to set role "postgres"`)
+	denied(reader, "SET SESSION AUTHORIZATION postgres", "permission denied to set session authorization")
+	mustExec(t, root, "SET ROLE reader")
+	var cur, sess string
+	if err := root.QueryRow(ctx, "SELECT current_user, session_user").Scan(&cur, &sess); err != nil || cur != "reader" || sess != "postgres" {
+		t.Errorf("after SET ROLE reader: current_user %q session_user %q %v", cur, sess, err)
+	}
+	denied(root, "SELECT * FROM hidden", "permission denied for table hidden")
+	mustExec(t, root, "RESET ROLE")
+	mustExec(t, root, "SELECT * FROM hidden")
 
 	// ALL TABLES IN SCHEMA, and the grants survive a restart.
 	mustExec(t, root, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")

@@ -113,6 +113,14 @@ type Config struct {
 	// loopback HTTP address. Pprof serves /debug/pprof (as administration).
 	AdminTokenFile string
 	Pprof          bool
+	// LogMinDuration logs every statement that runs at least this long,
+	// with its text (PostgreSQL's log_min_duration_statement; pgraft
+	// serve's --log-min-duration 0, which logs every statement, is 1ns
+	// here); 0 or negative logs none.
+	LogMinDuration time.Duration
+	// LogConnections logs each client session's start and end at info
+	// (PostgreSQL's log_connections and log_disconnections).
+	LogConnections bool
 	// NodeTLSCert, NodeTLSKey and NodeTLSCA make all node-to-node traffic
 	// mutual TLS with the cluster CA (replica.NodeTLS): a peer without a
 	// certificate from that CA cannot connect, join, vote, append or

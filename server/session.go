@@ -20,11 +20,13 @@ import (
 // connection's goroutine; Cancel and the idle-transaction timer come from
 // others, which is what mu and cancelMu are for.
 type session struct {
-	srv  *Server
-	log  *slog.Logger
-	user string
-	db   string
-	set  *settings
+	srv     *Server
+	log     *slog.Logger
+	user    string // current_user: the role privileges are checked against (SET ROLE changes it)
+	login   string // the role that logged in (session_user)
+	db      string
+	started time.Time // the session began (log_disconnections' session time)
+	set     *settings
 
 	mu      sync.Mutex // guards tx against the idle timer
 	tx      txn
@@ -64,11 +66,13 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 		srv:     s,
 		log:     s.log.With(logKeyConn, info.ProcessID, logKeyRemote, addrString(info.RemoteAddr)),
 		user:    info.User,
+		login:   info.User,
 		db:      info.Database,
 		set:     newSettings(),
 		counted: true,
 	}
 	sess.set.values["session_authorization"] = info.User
+	sess.set.values["is_superuser"] = onOff(s.isSuperuser(info.User))
 	sess.set.values["max_connections"] = strconv.Itoa(s.cfg.MaxConnections)
 	if err := sess.applyStartupParams(info.Params); err != nil {
 		s.sessions.Add(-1)
@@ -78,6 +82,11 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 	appName, _ := sess.set.get("application_name")
 	sess.act = newActivity(info.ProcessID, info.User, info.Database, appName, info.RemoteAddr)
 	s.activity.add(sess.pid, sess.act)
+	sess.started = time.Now()
+	if s.cfg.LogConnections {
+		sess.log.Info("connection authorized", "user", info.User, "database", info.Database,
+			"application_name", sess.set.values["application_name"])
+	}
 	return sess, nil
 }
 
@@ -225,6 +234,7 @@ func (s *session) TxStatus() byte {
 func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]pgwire.Statement, error) {
 	ctx, stop := s.statementContext(ctx)
 	defer stop()
+	defer s.srv.metrics.observe(s.srv.metrics.parse, time.Now())
 	stmts, err := s.parse(ctx, sql, paramOIDs)
 	return stmts, contextError(ctx, err)
 }
@@ -375,6 +385,11 @@ func (s *session) setting(name string) (string, bool) {
 	switch strings.ToLower(name) {
 	case "database":
 		return s.db, true
+	case "session_user": // SET ROLE leaves it; SET SESSION AUTHORIZATION moves it
+		if r, _ := s.set.get("role"); r != "none" && r != "" {
+			return s.login, true
+		}
+		return s.set.get("session_authorization")
 	case "pid":
 		return strconv.FormatUint(uint64(s.pid), 10), true
 	case "in_hot_standby", "transaction_read_only", "default_transaction_read_only", "transaction_isolation":
@@ -403,6 +418,9 @@ func (s *session) Close() {
 	if s.counted {
 		s.counted = false
 		s.srv.sessions.Add(-1)
+		if s.srv.cfg.LogConnections {
+			s.log.Info("disconnection", "user", s.user, "session_time", time.Since(s.started).Round(time.Millisecond))
+		}
 	}
 	if s.act != nil {
 		s.srv.activity.remove(s.pid, s.act)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ var gucs = func() map[string]*guc {
 		{name: "server_encoding", def: "UTF8", reported: true, readOnly: true},
 		{name: "server_version", def: ServerVersion, reported: true, readOnly: true},
 		{name: "session_authorization", def: "postgres", reported: true},
+		{name: "role", def: "none"},
 		{name: "standard_conforming_strings", def: "on", reported: true, check: checkOn},
 		{name: "TimeZone", def: "UTC", reported: true, check: checkTimeZone},
 		{name: "server_version_num", def: ServerVersionNum, readOnly: true},
@@ -70,6 +72,41 @@ var gucs = func() map[string]*guc {
 		{name: "jit", def: "off"},
 		{name: "xmloption", def: "content"},
 		{name: "password_encryption", def: "scram-sha-256"},
+		// What pg_dump and pg_restore set, with their meaning in pgraft:
+		// every scan is synchronized-free already; no function bodies to
+		// check; one tablespace and one table access method.
+		{name: "synchronize_seqscans", def: "on", check: checkBool},
+		{name: "check_function_bodies", def: "on", check: checkBool},
+		{name: "default_tablespace", def: "", check: checkTablespace},
+		{name: "temp_tablespaces", def: "", check: checkTablespace},
+		{name: "default_table_access_method", def: "heap", check: checkAccessMethod},
+		{name: "restrict_nonsystem_relation_kind", def: ""},
+		{name: "quote_all_identifiers", def: "off", check: checkBool},
+		{name: "escape_string_warning", def: "on", check: checkBool},
+		{name: "array_nulls", def: "on", check: checkBool},
+		{name: "default_toast_compression", def: "pglz"},
+		{name: "idle_session_timeout", def: "0", check: checkDuration},
+		// Planner, memory and statistics hints that tools and ORMs set for a
+		// session: accepted and shown; SQLite plans its own way.
+		{name: "work_mem", def: "4MB"},
+		{name: "maintenance_work_mem", def: "64MB"},
+		{name: "temp_buffers", def: "8MB"},
+		{name: "effective_cache_size", def: "4GB"},
+		{name: "random_page_cost", def: "4"},
+		{name: "seq_page_cost", def: "1"},
+		{name: "default_statistics_target", def: "100", check: checkInt},
+		{name: "max_parallel_workers_per_gather", def: "2", check: checkInt},
+		{name: "enable_seqscan", def: "on", check: checkBool},
+		{name: "enable_indexscan", def: "on", check: checkBool},
+		{name: "enable_bitmapscan", def: "on", check: checkBool},
+		{name: "enable_hashjoin", def: "on", check: checkBool},
+		{name: "enable_mergejoin", def: "on", check: checkBool},
+		{name: "enable_nestloop", def: "on", check: checkBool},
+		{name: "enable_sort", def: "on", check: checkBool},
+		{name: "join_collapse_limit", def: "8", check: checkInt},
+		{name: "from_collapse_limit", def: "8", check: checkInt},
+		{name: "plan_cache_mode", def: "auto"},
+		{name: "cursor_tuple_fraction", def: "0.1"},
 		{name: "pgraft.read_consistency", def: "session", check: checkConsistency},
 		{name: "pgraft.idle_write_timeout", def: "10s", check: checkDuration},
 		{name: "pgraft.leader_wait", def: "5s", check: checkDuration},
@@ -203,6 +240,25 @@ func checkOn(v string) (string, error) {
 		return "", pgerror.New(pgerror.FeatureNotSupported, "standard_conforming_strings cannot be turned off in pgraft")
 	}
 	return b, err
+}
+
+// checkTablespace accepts the one tablespace pgraft has ("" is the
+// database's default, pg_default).
+func checkTablespace(v string) (string, error) {
+	switch t := strings.TrimSpace(v); t {
+	case "", "pg_default":
+		return t, nil
+	}
+	return "", pgerror.New(pgerror.UndefinedObject, "tablespace %q does not exist", strings.TrimSpace(v))
+}
+
+// checkAccessMethod accepts heap, the one table access method.
+func checkAccessMethod(v string) (string, error) {
+	if t := strings.ToLower(strings.TrimSpace(v)); t == "heap" {
+		return t, nil
+	}
+	return "", pgerror.New(pgerror.InvalidParameterValue, "invalid value for parameter \"default_table_access_method\": %q", v).
+		WithDetail(fmt.Sprintf("Table access method %q does not exist.", strings.TrimSpace(v)))
 }
 
 func checkInt(v string) (string, error) {

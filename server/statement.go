@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -265,6 +266,12 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 	defer func() {
 		if done || err != nil {
 			s.srv.metrics.statementDone(p.stmt.st.Kind, p.t0, err)
+			if min := s.srv.cfg.LogMinDuration; min > 0 {
+				if d := time.Since(p.t0); d >= min {
+					s.log.Info("statement", "duration", d, "user", s.user, "sqlstate", cmp.Or(pgerror.Code(err), "00000"),
+						"statement", p.stmt.st.Source)
+				}
+			}
 			s.activityDone()
 		}
 	}()

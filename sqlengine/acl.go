@@ -43,7 +43,7 @@ const aclTableSQL = `CREATE TABLE IF NOT EXISTS _pgraft_acl (
 var allPrivileges = map[byte]string{'r': "arwdDxt", 'v': "arwdDxt", 'S': "rwU", 'n': "UC"}
 
 // privilegeOrder is the order PostgreSQL prints aclitem letters in.
-const privilegeOrder = "arwdDxtUC"
+const privilegeOrder = "arwdDxtXUCTc"
 
 // kindNoun names a relation kind in messages ("permission denied for table t").
 var kindNoun = map[byte]string{'r': "table", 'v': "view", 'S': "sequence", 'i': "index", 'n': "schema"}
@@ -251,11 +251,15 @@ UNION ALL SELECT q.name, 'S', NULL FROM _pgraft_sequences q`
 // get one owned by the statement's user (an index: by its table's owner).
 // The caller holds the write connection.
 func (e *Engine) claimRelations(ctx context.Context) error {
-	owner := e.det.ctx.User
-	if _, ok := e.Role(owner); !ok {
-		owner = e.bootstrapName() // a user without a role (trust)
-	}
 	return e.withInternalNested(func() error {
+		owner := e.det.ctx.User
+		if ok, err := e.roleExists(ctx, owner); err != nil {
+			return err
+		} else if !ok {
+			if owner, err = e.storedBootstrapName(ctx); err != nil { // a user without a role (trust)
+				return err
+			}
+		}
 		if _, err := e.wconn.ExecContext(ctx, `DELETE FROM _pgraft_acl WHERE space = 'rel' AND name NOT IN (SELECT name FROM (`+userRelationsSQL+`))`); err != nil {
 			return fmt.Errorf("forget dropped relations: %w", err)
 		}
@@ -367,8 +371,8 @@ func (e *Engine) applyDefaultPrivilege(ctx context.Context, c RoleChange) (*Exec
 		}
 	}
 	for _, g := range pc.Grantees {
-		if _, ok := e.Role(g); !ok && g != "" && g != e.bootstrapName() {
-			return nil, pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", g)
+		if err := e.needRole(ctx, g); err != nil {
+			return nil, err
 		}
 	}
 	roles := pc.ForRoles
@@ -376,8 +380,8 @@ func (e *Engine) applyDefaultPrivilege(ctx context.Context, c RoleChange) (*Exec
 		roles = []string{pc.Grantor}
 	}
 	for _, role := range roles {
-		if _, ok := e.Role(role); !ok && role != e.bootstrapName() {
-			return nil, pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", role)
+		if err := e.needRole(ctx, role); err != nil {
+			return nil, err
 		}
 		if !pc.GrantorSuper && role != pc.Grantor {
 			return nil, pgerror.New(pgerror.InsufficientPrivilege, "permission denied to change default privileges")
@@ -457,16 +461,45 @@ func (e *Engine) writeObjectACL(ctx context.Context, space, name string, o *Obje
 	return nil
 }
 
-// bootstrapName is the bootstrap owner's name as catalogs show it.
-func (e *Engine) bootstrapName() string {
-	if roles := e.roles.Load(); roles != nil {
-		for _, r := range *roles {
-			if r.OID == 10 {
-				return r.Name
-			}
-		}
+// Apply reads roles from _pgraft_roles, never the engine's copy: the copy
+// lags inside an apply batch (a role an earlier entry of the batch dropped
+// is still in it), and batches differ between nodes. The callers hold the
+// write connection with internal access.
+
+// roleExists reports whether role name is stored.
+func (e *Engine) roleExists(ctx context.Context, name string) (bool, error) {
+	var n int
+	if err := e.wconn.QueryRowContext(ctx, `SELECT count(*) FROM _pgraft_roles WHERE name = ?`, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("read role %s: %w", name, err)
 	}
-	return "postgres"
+	return n > 0, nil
+}
+
+// storedBootstrapName is the bootstrap superuser's name: role oid 10's, or
+// postgres while none is stored (trust).
+func (e *Engine) storedBootstrapName(ctx context.Context) (string, error) {
+	var name string
+	err := e.wconn.QueryRowContext(ctx, `SELECT coalesce((SELECT name FROM _pgraft_roles WHERE oid = 10), 'postgres')`).Scan(&name)
+	if err != nil {
+		return "", fmt.Errorf("read the bootstrap role: %w", err)
+	}
+	return name, nil
+}
+
+// needRole fails with 42704 unless name is PUBLIC (""), a stored role or
+// the bootstrap superuser.
+func (e *Engine) needRole(ctx context.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	ok, err := e.roleExists(ctx, name)
+	if err != nil || ok {
+		return err
+	}
+	if b, err := e.storedBootstrapName(ctx); err != nil || b == name {
+		return err
+	}
+	return pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", name)
 }
 
 // applyPrivilege runs GRANT or REVOKE on the write connection, with
@@ -539,8 +572,8 @@ func (e *Engine) applyPrivilege(ctx context.Context, c RoleChange) (*ExecResult,
 	}
 	grantees := pc.Grantees
 	for _, g := range grantees {
-		if _, ok := e.Role(g); !ok && g != "" && g != e.bootstrapName() {
-			return nil, pgerror.New(pgerror.UndefinedObject, "role \"%s\" does not exist", g)
+		if err := e.needRole(ctx, g); err != nil {
+			return nil, err
 		}
 	}
 	grantor := pc.Grantor
@@ -673,11 +706,16 @@ func privilegeName(p byte) string {
 // connection.
 func (e *Engine) setRelationOwner(ctx context.Context, rel, role string) error {
 	user := e.det.ctx.User
-	if r, ok := e.Role(user); ok && !r.Superuser && role != user {
-		return pgerror.New(pgerror.InsufficientPrivilege, "must be member of role \"%s\"", role)
-	}
 	to := role
 	return e.withInternalNested(func() error {
+		var super bool
+		err := e.wconn.QueryRowContext(ctx, `SELECT coalesce((SELECT superuser FROM _pgraft_roles WHERE name = ?), 1)`, user).Scan(&super)
+		if err != nil {
+			return fmt.Errorf("read role %s: %w", user, err)
+		}
+		if !super && role != user {
+			return pgerror.New(pgerror.InsufficientPrivilege, "must be member of role \"%s\"", role)
+		}
 		o, ok, err := e.readObjectACL(ctx, "rel", rel)
 		if err != nil || !ok {
 			return err
@@ -874,4 +912,56 @@ func (s *catalogState) hasPrivilege(fn string, a []any) (any, error) {
 		}
 	}
 	return int64(0), nil
+}
+
+// aclDefault is acldefault(objtype, owner): PostgreSQL's built-in ACL of
+// an object kind for an owner, as aclitem[] text.
+func (s *catalogState) aclDefault(objtype string, owner any) (any, error) {
+	n, _ := toInt(owner)
+	name := ""
+	if s != nil && s.roles != nil {
+		if roles := s.roles.Load(); roles != nil {
+			for _, r := range *roles {
+				if r.OID == n {
+					name = r.Name
+				}
+			}
+		}
+	}
+	if name == "" {
+		switch n {
+		case 10:
+			name = "postgres"
+		case 6171:
+			name = "pg_database_owner"
+		default:
+			return nil, pgerror.New(pgerror.UndefinedObject, "role with OID %d does not exist", n)
+		}
+	}
+	own := func(privs string) aclItem { return aclItem{grantee: name, grantor: name, privs: privs} }
+	pub := func(privs string) aclItem { return aclItem{grantor: name, privs: privs} }
+	var items []aclItem
+	switch objtype {
+	case "r":
+		items = []aclItem{own("arwdDxt")}
+	case "s":
+		items = []aclItem{own("rwU")}
+	case "n":
+		items = []aclItem{own("UC")}
+	case "f", "p":
+		items = []aclItem{pub("X"), own("X")}
+	case "T", "L":
+		items = []aclItem{pub("U"), own("U")}
+	case "d":
+		items = []aclItem{pub("Tc"), own("CTc")}
+	case "F", "S":
+		items = []aclItem{own("U")}
+	case "l":
+		items = []aclItem{own("rw")}
+	case "c":
+		items = []aclItem{own("arwx")}
+	default:
+		return nil, pgerror.New(pgerror.InvalidParameterValue, "unrecognized object type abbreviation: %s", objtype)
+	}
+	return aclText(items), nil
 }

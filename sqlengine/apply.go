@@ -186,7 +186,9 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 	}
 	if privsChanged { // what COMMIT made of _pgraft_acl; e.wmu keeps writers out
 		if err := e.withInternal(func() error { return e.loadPrivileges(ctx) }); err != nil {
-			return nil, err
+			// The batch is committed: the next one reads the table again.
+			e.privsDirty = true
+			e.log.Warn("reload privileges after an apply batch", "err", err)
 		}
 	}
 	e.noteSchemaChange()

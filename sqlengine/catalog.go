@@ -23,6 +23,9 @@ import (
 
 const oidAttrdefBase = 3 << 29
 
+// oidRewriteBase plus a view's oid is the oid of its _RETURN rule.
+const oidRewriteBase = 7 << 28
+
 // userTables filters sqlite_schema rows to user tables and views.
 const userRelFilter = `substr(s.name, 1, 7) NOT IN ('sqlite_', '_pgraft')`
 
@@ -65,6 +68,12 @@ UNION ALL SELECT 2200, 'public', 6171,
        coalesce((SELECT pgraft_acltext(x.acl) FROM _pgraft_acl x WHERE x.space = 'nsp' AND x.name = 'public'),
                 '{pg_database_owner=UC/pg_database_owner,=U/pg_database_owner}')
 UNION ALL SELECT 13000, 'information_schema', 10, NULL`},
+	// pg_description: the comment PostgreSQL gives schema public (pg_dump
+	// emits COMMENT ON SCHEMA public IS '' when it is missing); COMMENT ON
+	// keeps nothing yet.
+	{"pg_description", `
+SELECT CAST(2200 AS INTEGER) AS objoid, CAST(2615 AS INTEGER) AS classoid, CAST(0 AS INTEGER) AS objsubid,
+       'standard public schema' AS description`},
 	{"pg_default_acl", `
 SELECT CAST(14000 + x.rowid AS INTEGER) AS oid, coalesce((SELECT a.oid FROM pg_authid a WHERE a.rolname = x.owner), 10) AS defaclrole,
        CASE WHEN x.name LIKE '_:public:%' THEN 2200 ELSE 0 END AS defaclnamespace, x.kind AS defaclobjtype,
@@ -156,7 +165,9 @@ SELECT 10 AS oid, 'postgres' AS rolname, 1 AS rolsuper, 1 AS rolinherit, 1 AS ro
 UNION ALL
 SELECT r.oid, r.name, r.superuser, 1, r.createrole, r.createdb, r.login, r.superuser, r.superuser, -1,
        NULL, NULL
-  FROM _pgraft_roles r`},
+  FROM _pgraft_roles r
+UNION ALL
+SELECT 6171, 'pg_database_owner', 0, 1, 0, 0, 0, 0, 0, -1, NULL, NULL`},
 	{"pg_roles", `
 SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication,
        rolconnlimit, '********' AS rolpassword, rolvaliduntil, rolbypassrls, NULL AS rolconfig, oid
@@ -212,6 +223,21 @@ SELECT 'public' AS schemaname, q.seqname AS sequencename,
        q.start AS start_value, q.minvalue AS min_value, q.maxvalue AS max_value, q.increment AS increment_by,
        q.cycle, q.cache AS cache_size, CASE WHEN q.is_called THEN q.last_value END AS last_value
   FROM pg_sequence_state q`},
+	// _pgraft_viewdep: what each view reads, from its ViewDepsMarker.
+	{"_pgraft_viewdep", `
+SELECT CAST(16384 + s.rowid AS INTEGER) AS viewoid, d.value AS relname
+  FROM main.sqlite_schema s,
+       json_each(CASE WHEN instr(s.sql, '` + translate.ViewDepsMarker + `') > 0 THEN
+         substr(s.sql, instr(s.sql, '` + translate.ViewDepsMarker + `') + ` + strconv.Itoa(len(translate.ViewDepsMarker)) + `,
+                instr(substr(s.sql, instr(s.sql, '` + translate.ViewDepsMarker + `') + ` + strconv.Itoa(len(translate.ViewDepsMarker)) + `), '*/') - 1)
+         ELSE '[]' END) d
+ WHERE s.type = 'view' AND ` + userRelFilter},
+	// pg_rewrite: each view's _RETURN rule (its oid is the view's plus
+	// oidRewriteBase), which pg_depend ties to the view and what it reads.
+	{"pg_rewrite", `
+SELECT CAST(` + strconv.Itoa(oidRewriteBase) + ` + r.oid AS INTEGER) AS oid, '_RETURN' AS rulename, r.oid AS ev_class,
+       '1' AS ev_type, 'O' AS ev_enabled, 1 AS is_instead, '<>' AS ev_qual, '<>' AS ev_action
+  FROM _pgraft_rel r WHERE r.relkind = 'v'`},
 	{"pg_depend", `
 SELECT 1259 AS classid, q.oid AS objid, 0 AS objsubid, 1259 AS refclassid, q.owner_oid AS refobjid,
        q.owner_attnum AS refobjsubid, CASE WHEN q.identity IS NULL THEN 'a' ELSE 'i' END AS deptype
@@ -219,7 +245,12 @@ SELECT 1259 AS classid, q.oid AS objid, 0 AS objsubid, 1259 AS refclassid, q.own
 UNION ALL
 SELECT 2604, d.oid, 0, 1259, q.oid, 0, 'n'
   FROM pg_attrdef d JOIN pg_sequence_state q
-    ON d.adbin IN ('nextval(''' || q.seqname || '''::regclass)', 'nextval(''"' || q.seqname || '"''::regclass)')`},
+    ON d.adbin IN ('nextval(''' || q.seqname || '''::regclass)', 'nextval(''"' || q.seqname || '"''::regclass)')
+UNION ALL
+SELECT 2618, ` + strconv.Itoa(oidRewriteBase) + ` + r.oid, 0, 1259, r.oid, 0, 'i' FROM _pgraft_rel r WHERE r.relkind = 'v'
+UNION ALL
+SELECT 2618, ` + strconv.Itoa(oidRewriteBase) + ` + v.viewoid, 0, 1259, r.oid, 0, 'n'
+  FROM _pgraft_viewdep v JOIN _pgraft_rel r ON r.relname = v.relname AND r.relkind IN ('r', 'v', 'S')`},
 	{"information_schema_sequences", `
 SELECT 'postgres' AS sequence_catalog, 'public' AS sequence_schema, q.seqname AS sequence_name,
        CASE q.typid WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' ELSE 'bigint' END AS data_type,
@@ -247,7 +278,6 @@ SELECT c.oid AS relid, 'public' AS schemaname, c.relname, 0 AS heap_blks_read, 0
 // PostgreSQL 15's columns so that queries joining them run.
 var emptyCatalogViews = []struct{ name, cols string }{
 	{"pg_auth_members", "roleid, member, grantor, admin_option"},
-	{"pg_description", "objoid, classoid, objsubid, description"},
 	{"pg_shdescription", "objoid, classoid, description"},
 	{"pg_policy", "oid, polname, polrelid, polcmd, polpermissive, polroles, polqual, polwithcheck"},
 	{"pg_statistic_ext", "oid, stxrelid, stxname, stxnamespace, stxowner, stxstattarget, stxkeys, stxkind, stxexprs"},
@@ -263,8 +293,28 @@ var emptyCatalogViews = []struct{ name, cols string }{
 		"protrftypes, prosrc, probin, prosqlbody, proconfig, proacl"},
 	{"pg_range", "rngtypid, rngsubtype, rngmultitypid, rngcollation, rngsubopc, rngcanonical, rngsubdiff"},
 	{"pg_enum", "oid, enumtypid, enumsortorder, enumlabel"},
+	// What pg_dump reads and pgraft has none of.
+	{"pg_init_privs", "objoid, classoid, objsubid, privtype, initprivs"},
+	{"pg_transform", "oid, trftype, trflang, trffromsql, trftosql"},
+	{"pg_opclass", "oid, opcmethod, opcname, opcnamespace, opcowner, opcfamily, opcintype, opcdefault, opckeytype"},
+	{"pg_opfamily", "oid, opfmethod, opfname, opfnamespace, opfowner"},
+	{"pg_ts_parser", "oid, prsname, prsnamespace, prsstart, prstoken, prsend, prsheadline, prslextype"},
+	{"pg_ts_dict", "oid, dictname, dictnamespace, dictowner, dicttemplate, dictinitoption"},
+	{"pg_ts_template", "oid, tmplname, tmplnamespace, tmplinit, tmpllexize"},
+	{"pg_ts_config", "oid, cfgname, cfgnamespace, cfgowner, cfgparser"},
+	{"pg_foreign_data_wrapper", "oid, fdwname, fdwowner, fdwhandler, fdwvalidator, fdwacl, fdwoptions"},
+	{"pg_foreign_server", "oid, srvname, srvowner, srvfdw, srvtype, srvversion, srvacl, srvoptions"},
+	{"pg_user_mapping", "oid, umuser, umserver, umoptions"},
+	{"pg_conversion", "oid, conname, connamespace, conowner, conforencoding, contoencoding, conproc, condefault"},
+	{"pg_subscription", "oid, subdbid, subskiplsn, subname, subowner, subenabled, subbinary, substream, subtwophasestate, subdisableonerr, subconninfo, subslotname, subsynccommit, subpublications"},
+	{"pg_largeobject_metadata", "oid, lomowner, lomacl"},
+	{"pg_seclabel", "objoid, classoid, objsubid, provider, label"},
+	{"pg_shseclabel", "objoid, classoid, provider, label"},
+	{"pg_seclabels", "objoid, classoid, objsubid, objtype, objnamespace, objname, provider, label"},
+	{"pg_db_role_setting", "setdatabase, setrole, setconfig"},
+	{"pg_amop", "oid, amopfamily, amoplefttype, amoprighttype, amopstrategy, amoppurpose, amopopr, amopmethod, amopsortfamily"},
+	{"pg_amproc", "oid, amprocfamily, amproclefttype, amprocrighttype, amprocnum, amproc"},
 	{"pg_partitioned_table", "partrelid, partstrat, partnatts, partdefid, partattrs, partclass, partcollation, partexprs"},
-	{"pg_rewrite", "oid, rulename, ev_class, ev_type, ev_enabled, is_instead, ev_qual, ev_action"},
 	{"pg_matviews", "schemaname, matviewname, matviewowner, tablespace, hasindexes, ispopulated, definition"},
 	{"pg_foreign_table", "ftrelid, ftserver, ftoptions"},
 	{"pg_locks", "locktype, database, relation, page, tuple, virtualxid, transactionid, classid, objid, " +

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,13 @@ func jsonStr(v any) string {
 	return s
 }
 
+// reReferences finds the table a FOREIGN KEY's definition references.
+var reReferences = regexp.MustCompile(`(REFERENCES )((?:[^ ."(]+|"[^"]*")\()`)
+
+// reUnqualifiedRegclass finds the unqualified sequence names of
+// nextval('s'::regclass) in a default expression.
+var reUnqualifiedRegclass = regexp.MustCompile(`(nextval\(')((?:[^'."]|"[^"]*")+'::regclass\))`)
+
 func catalogFuncs(state *catalogState) []sqlFunc {
 	models := &modelCache{}
 	one := func(v any) func([]any) (any, error) { return func([]any) (any, error) { return v, nil } }
@@ -63,6 +71,10 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		{"pg_table_is_visible", 1, 1, true, strict(one(int64(1)))},
 		{"pg_type_is_visible", 1, 1, true, strict(one(int64(1)))},
 		{"pg_function_is_visible", 1, 1, true, strict(one(int64(1)))},
+		{"acldefault", 2, 2, true, strict(func(a []any) (any, error) {
+			v, err := state.aclDefault(asString(a[0]), a[1]) // acl.go
+			return v, asFuncError(err)
+		})},
 		{"pg_get_userbyid", 1, 1, true, strict(func(a []any) (any, error) {
 			n, _ := toInt(a[0])
 			if state != nil && state.roles != nil {
@@ -94,7 +106,12 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 			}
 			return formatType(uint32(oid), mod), nil
 		}},
-		{"pg_get_expr", 2, 3, true, func(a []any) (any, error) { return a[0], nil }},
+		{"pg_get_expr", 2, 4, true, func(a []any) (any, error) {
+			if len(a) == 4 && truthy(a[3]) && a[0] != nil { // public is not on search_path
+				return reUnqualifiedRegclass.ReplaceAllString(asString(a[0]), "${1}public.$2"), nil
+			}
+			return a[0], nil
+		}},
 		{"pg_get_indexdef", 1, 3, false, strict(func(a []any) (any, error) {
 			oid, _ := toInt(a[0])
 			snap, err := state.snapshot("pg_get_indexdef")
@@ -111,7 +128,7 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 			}
 			return d.def(len(a) > 2 && truthy(a[2]), int(col)), nil
 		})},
-		{"pg_get_constraintdef", 1, 2, false, strict(func(a []any) (any, error) {
+		{"pg_get_constraintdef", 1, 3, false, strict(func(a []any) (any, error) {
 			oid, _ := toInt(a[0])
 			snap, err := state.snapshot("pg_get_constraintdef")
 			if err != nil {
@@ -121,15 +138,23 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 			if c == nil {
 				return nil, nil
 			}
-			return c.def(len(a) > 1 && truthy(a[1])), nil
+			def := c.def(len(a) > 1 && truthy(a[1]))
+			if len(a) > 2 && truthy(a[2]) { // public is not on search_path
+				def = reReferences.ReplaceAllString(def, "${1}public.$2")
+			}
+			return def, nil
 		})},
-		{"pg_get_viewdef", 1, 2, false, strict(func(a []any) (any, error) {
+		{"pg_get_viewdef", 1, 3, false, strict(func(a []any) (any, error) {
 			oid, _ := toInt(a[0])
 			snap, err := state.snapshot("pg_get_viewdef")
 			if err != nil {
 				return nil, err
 			}
-			return snap.viewDef(uint32(oid)), nil
+			def := snap.viewDef(uint32(oid))
+			if s, ok := def.(string); ok && len(a) > 2 && truthy(a[2]) { // public is not on search_path
+				def, _ = translate.QualifyRelations(s)
+			}
+			return def, nil
 		})},
 		{"pg_encoding_to_char", 1, 1, true, strict(func(a []any) (any, error) {
 			switch n, _ := toInt(a[0]); n {
@@ -150,7 +175,14 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		{"pg_indexes_size", 1, 1, true, strict(one(int64(0)))},
 		{"pg_relation_is_publishable", 1, 1, true, strict(one(int64(0)))},
 	}
-	for _, name := range []string{"pg_get_statisticsobjdef_columns", "obj_description", "col_description",
+	fns = append(fns, sqlFunc{"obj_description", 1, 2, true, func(a []any) (any, error) {
+		// pg_description's one row (catalog.go): public's comment.
+		if n, err := toInt(a[0]); err == nil && n == 2200 && (len(a) == 1 || asString(a[1]) == "pg_namespace") {
+			return "standard public schema", nil
+		}
+		return nil, nil
+	}})
+	for _, name := range []string{"pg_get_statisticsobjdef_columns", "col_description",
 		"shobj_description", "pg_get_triggerdef", "pg_get_functiondef",
 		"pg_get_function_arguments", "pg_get_function_result", "pg_get_function_identity_arguments", "pg_get_ruledef"} {
 		fns = append(fns, sqlFunc{name, 0, -1, true, one(nil)})
@@ -161,7 +193,8 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 	for _, name := range []string{"has_table_privilege", "has_schema_privilege", "has_column_privilege",
 		"has_any_column_privilege", "has_sequence_privilege"} {
 		fns = append(fns, sqlFunc{name, 3, 4, true, strict(func(a []any) (any, error) {
-			return state.hasPrivilege(name, a) // acl.go
+			v, err := state.hasPrivilege(name, a) // acl.go
+			return v, asFuncError(err)
 		})})
 	}
 	fns = append(fns, sqlFunc{"pg_get_serial_sequence", 2, 2, true, strict(func(a []any) (any, error) {

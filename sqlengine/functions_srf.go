@@ -66,6 +66,14 @@ func srfRows(regex *regexCache, name, types string, args []any) ([][]any, error)
 		return regexpMatchesRows(regex, args)
 	case "pg_partition_ancestors":
 		return partitionAncestorRows(args[0])
+	case "pg_options_to_table":
+		var rows [][]any
+		for _, r := range unnestRows("t", args[:1]) {
+			item := asString(orEmpty(r[0]))
+			name, value, _ := strings.Cut(item, "=")
+			rows = append(rows, []any{name, value})
+		}
+		return rows, nil
 	}
 	return nil, funcError(pgerror.UndefinedFunction, fmt.Sprintf("function %s does not exist", name))
 }

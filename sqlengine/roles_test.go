@@ -108,7 +108,7 @@ func TestRoleChanges(t *testing.T) {
 		got = append(got, append([]any(nil), vals...))
 	}
 	rows.Close()
-	if len(got) != 2 || got[0][1] != "postgres" || got[1][1] != "alicia" || got[1][4] != nil {
+	if len(got) != 3 || got[0][1] != "postgres" || got[1][1] != "pg_database_owner" || got[2][1] != "alicia" || got[2][4] != nil {
 		t.Errorf("pg_authid = %v", got)
 	}
 	// A node that installs a snapshot has the roles at once.

@@ -69,12 +69,15 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "insecure-node-traffic", EnvVars: []string{"PGRAFT_INSECURE_NODE_TRAFFIC"}, Usage: "allow plain TCP between nodes on a Raft address other hosts can reach"},
 			&cli.BoolFlag{Name: "pprof", EnvVars: []string{"PGRAFT_PPROF"}, Usage: "serve Go profiles at /debug/pprof on the HTTP address (as administration)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"PGRAFT_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			logFormatFlag(),
+			&cli.DurationFlag{Name: "log-min-duration", Value: -1, EnvVars: []string{"PGRAFT_LOG_MIN_DURATION"}, Usage: "log every statement that runs at least this long, with its text (PostgreSQL's log_min_duration_statement; 0 logs all, negative none)"},
+			&cli.BoolFlag{Name: "log-connections", Value: true, EnvVars: []string{"PGRAFT_LOG_CONNECTIONS"}, Usage: "log each client session's start and end at info (PostgreSQL's log_connections and log_disconnections)"},
 			faultClockFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
+			logger, err := newLogger(stderr, c.String("log-level"), c.String("log-format"))
+			if err != nil {
+				return err
 			}
 			cfg := server.Config{
 				NodeID:              c.String("node-id"),
@@ -105,7 +108,9 @@ func serveCommand(stderr io.Writer) *cli.Command {
 				InsecureNodeTraffic: c.Bool("insecure-node-traffic"),
 				Pprof:               c.Bool("pprof"),
 				Now:                 faultClockNow(c.String(faultClockFlagName)),
-				Logger:              slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+				Logger:              logger,
+				LogMinDuration:      logMinDuration(c.Duration("log-min-duration")),
+				LogConnections:      c.Bool("log-connections"),
 			}
 			password, err := superuserPassword(c.String("password-file"))
 			if err != nil {
@@ -234,4 +239,36 @@ func callHTTP(ctx context.Context, stdout io.Writer, method, u, token string) er
 		return fmt.Errorf("%s: %s", u, resp.Status)
 	}
 	return nil
+}
+
+func logFormatFlag() cli.Flag {
+	return &cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"PGRAFT_LOG_FORMAT"}, Usage: "text (key=value lines) or json (one JSON object per line)"}
+}
+
+// newLogger makes the node's logger: slog's text or JSON lines at level.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+}
+
+// logMinDuration maps --log-min-duration (PostgreSQL's meaning: 0 logs
+// every statement, negative none) to server.Config's (0 is none).
+func logMinDuration(d time.Duration) time.Duration {
+	switch {
+	case d < 0:
+		return 0
+	case d == 0:
+		return time.Nanosecond
+	}
+	return d
 }

@@ -26,20 +26,27 @@ func devCommand(stdout, stderr io.Writer) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data-dir", Value: "./data-dev", EnvVars: []string{"PGRAFT_DATA_DIR"}, Usage: "parent directory of the three nodes' data dirs"},
 			&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address every node listens on"},
+			&cli.IntFlag{Name: "pg-port", Value: 5433, Usage: "node 1's PostgreSQL port; nodes 2 and 3 take the next two"},
+			&cli.IntFlag{Name: "raft-port", Value: 7433, Usage: "node 1's Raft port; nodes 2 and 3 take the next two"},
+			&cli.IntFlag{Name: "http-port", Value: 8433, Usage: "node 1's HTTP port; nodes 2 and 3 take the next two"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
+			logFormatFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return fmt.Errorf("--log-level: %w", err)
+			log, err := newLogger(stderr, c.String("log-level"), c.String("log-format"))
+			if err != nil {
+				return err
 			}
-			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-			return runDev(c.Context, stdout, log, c.String("data-dir"), c.String("host"))
+			ports := devPorts{pg: c.Int("pg-port"), raft: c.Int("raft-port"), http: c.Int("http-port")}
+			return runDev(c.Context, stdout, log, c.String("data-dir"), c.String("host"), ports)
 		},
 	}
 }
 
-func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host string) error {
+// devPorts are node 1's ports; nodes 2 and 3 take the next two of each.
+type devPorts struct{ pg, raft, http int }
+
+func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host string, ports devPorts) error {
 	var nodes []*server.Server
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -65,7 +72,7 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 	if err != nil {
 		return fmt.Errorf("node TLS certificates: %w", err)
 	}
-	first := host + ":7433"
+	first := host + ":" + strconv.Itoa(ports.raft)
 	// On its first start node 1 bootstraps and must lead before the others
 	// join it; restarted on its data, the three elect a leader together, so
 	// all three start first.
@@ -75,9 +82,9 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 		cfg := server.Config{
 			NodeID:      "node" + strconv.Itoa(i+1),
 			DataDir:     filepath.Join(dir, "node"+strconv.Itoa(i+1)),
-			PGAddr:      host + ":" + strconv.Itoa(5433+i),
-			RaftAddr:    host + ":" + strconv.Itoa(7433+i),
-			HTTPAddr:    host + ":" + strconv.Itoa(8433+i),
+			PGAddr:      host + ":" + strconv.Itoa(ports.pg+i),
+			RaftAddr:    host + ":" + strconv.Itoa(ports.raft+i),
+			HTTPAddr:    host + ":" + strconv.Itoa(ports.http+i),
 			NodeTLSCert: certFile, NodeTLSKey: keyFile, NodeTLSCA: caFile,
 			Logger: log,
 		}
@@ -105,13 +112,14 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 		return fmt.Errorf("the cluster elected no leader: %w", err)
 	}
 	fmt.Fprintf(stdout, `pgraft dev: three nodes running (data in %s)
-  psql -h %[2]s -p 5433 -U postgres     # node1
-  psql -h %[2]s -p 5434 -U postgres     # node2
-  psql -h %[2]s -p 5435 -U postgres     # node3
-  psql "postgresql://%[2]s:5433,%[2]s:5434,%[2]s:5435/postgres?target_session_attrs=read-write"   # the leader
-  pgraft status --http-addr %[2]s:8433
+  psql -h %[2]s -p %[3]d -U postgres     # node1
+  psql -h %[2]s -p %[4]d -U postgres     # node2
+  psql -h %[2]s -p %[5]d -U postgres     # node3
+  psql "postgresql://%[2]s:%[3]d,%[2]s:%[4]d,%[2]s:%[5]d/postgres?target_session_attrs=read-write"   # the leader
+  pgraft status --http-addr %[2]s:%[6]d
+  http://%[2]s:%[6]d/metrics
 Ctrl-C stops all three.
-`, dir, host)
+`, dir, host, ports.pg, ports.pg+1, ports.pg+2, ports.http)
 	<-ctx.Done()
 	if errors.Is(context.Cause(ctx), context.Canceled) {
 		fmt.Fprintln(stdout, "stopping")

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -260,4 +261,33 @@ func containsColumnRef(n proto.Message) bool {
 		return !found
 	})
 	return found
+}
+
+// QualifyRelations rewrites a query so that every relation it names
+// without a schema (but the names of its WITH queries) reads public.name:
+// pg_get_viewdef's text when public is not on search_path, as pg_dump
+// sets it, so that the dump restores anywhere. ok is false when the text
+// does not parse (it is then returned as it is).
+func QualifyRelations(query string) (string, bool) {
+	tree, err := pgparser.Parse(query)
+	if err != nil {
+		return query, false
+	}
+	w := &accessWalker{marks: map[*pg.RangeVar]string{}, ctes: map[string]bool{}}
+	for _, raw := range tree.Stmts {
+		w.walk(raw.Stmt)
+	}
+	for _, u := range w.uses {
+		if u.rv != nil && u.rv.Schemaname == "" && !w.ctes[u.rv.Relname] {
+			u.rv.Schemaname = "public"
+		}
+	}
+	out, err := pgparser.Deparse(tree)
+	if err != nil {
+		return query, false
+	}
+	if strings.HasSuffix(strings.TrimSpace(query), ";") {
+		out += ";"
+	}
+	return " " + out, true
 }

@@ -6,6 +6,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -30,9 +31,9 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 	}
 	name := t.relationName(s.Relation)
 	ti := t.table(name)
-	if ti == nil && t.schema != nil && onlyOwner(s.Cmds) {
-		// pg_dump writes "ALTER TABLE seq OWNER TO …" for sequences too,
-		// which are no table: only the role is checked.
+	if (ti == nil || ti.View) && t.schema != nil && onlyOwner(s.Cmds) {
+		// pg_dump writes "ALTER TABLE x OWNER TO …" for sequences and
+		// views too, as PostgreSQL allows.
 		return t.alterOther(s, tag)
 	}
 	if ti == nil && t.schema != nil {
@@ -67,7 +68,43 @@ func (t *translator) alterTable(s *pg.AlterTableStmt) *Stmt {
 	if len(spec.Actions) == 0 {
 		return &Stmt{Kind: KindNoop, Tag: tag}
 	}
-	return &Stmt{Kind: KindDDL, Tag: tag, SQL: spec.Encode()}
+	return &Stmt{Kind: KindDDL, Tag: tag, SQL: spec.Encode(), Post: t.alterPost}
+}
+
+// addIdentity is ALTER COLUMN … ADD GENERATED {ALWAYS | BY DEFAULT} AS
+// IDENTITY [(options)], pg_dump's form of an identity column: the column
+// gets DEFAULT nextval of a new sequence it owns, marked as its identity,
+// made right after the ALTER in the same entry (Stmt.Post).
+func (t *translator) addIdentity(table string, ti *TableInfo, c *pg.AlterTableCmd) []AlterAction {
+	col := t.needColumn(table, ti, c.Name)
+	ident := c.Def.GetConstraint()
+	if ident == nil {
+		t.unsupported("ADD GENERATED without IDENTITY")
+	}
+	if col != nil {
+		switch {
+		case col.Type.OID != pgvalue.OIDInt2 && col.Type.OID != pgvalue.OIDInt4 && col.Type.OID != pgvalue.OIDInt8:
+			t.fail(pgerror.New(pgerror.InvalidParameterValue, "identity column type must be smallint, integer, or bigint"))
+		case col.Identity != 0:
+			t.fail(pgerror.New("55000", "column \"%s\" of relation \"%s\" is already an identity column", c.Name, table))
+		case col.Default != "":
+			t.fail(pgerror.New("55000", "column \"%s\" of relation \"%s\" already has a default value", c.Name, table))
+		case !col.NotNull:
+			t.fail(pgerror.New("55000", "column \"%s\" of relation \"%s\" must be declared NOT NULL before identity can be added", c.Name, table))
+		}
+	}
+	typ := uint32(pgvalue.OIDInt8)
+	if col != nil {
+		typ = col.Type.OID
+	}
+	spec := &SequenceSpec{Op: "create", Name: t.serialSequenceName(&tableDef{name: table}, c.Name), TypeOID: typ,
+		OwnedBy: &[]string{table, c.Name}, Identity: "d"}
+	if ident.GeneratedWhen == "a" {
+		spec.Identity = "a"
+	}
+	t.seqOptions(ident.Options, spec, false)
+	t.alterPost = append(t.alterPost, t.seqSpecSQL(spec))
+	return []AlterAction{{Op: "set_default", Column: c.Name, SQL: "(" + NextvalFunc + "(" + t.quoteString(spec.Name) + "))"}}
 }
 
 // onlyOwner reports whether every command is OWNER TO.
@@ -149,6 +186,8 @@ func (t *translator) alterCmd(table string, ti *TableInfo, c *pg.AlterTableCmd) 
 		return []AlterAction{t.alterColumnType(table, ti, c)}
 	case pg.AlterTableType_AT_ChangeOwner:
 		return t.ownerAction(c.Newowner, table)
+	case pg.AlterTableType_AT_AddIdentity:
+		return t.addIdentity(table, ti, c)
 	case pg.AlterTableType_AT_SetRelOptions, pg.AlterTableType_AT_ResetRelOptions:
 		t.tableStorageParams(c.Def.GetList().GetItems(), c.Subtype == pg.AlterTableType_AT_ResetRelOptions) // reloptions.go
 		return nil
@@ -192,7 +231,7 @@ func (t *translator) adjustColumns(ti *TableInfo, c *pg.AlterTableCmd) bool {
 // alterCmdNames name the ALTER TABLE commands pgraft refuses, as a user
 // writes them.
 var alterCmdNames = map[pg.AlterTableType]string{
-	pg.AlterTableType_AT_AddIdentity: "ALTER COLUMN … ADD GENERATED … AS IDENTITY", pg.AlterTableType_AT_SetIdentity: "ALTER COLUMN … SET GENERATED",
+	pg.AlterTableType_AT_SetIdentity:  "ALTER COLUMN … SET GENERATED",
 	pg.AlterTableType_AT_DropIdentity: "ALTER COLUMN … DROP IDENTITY", pg.AlterTableType_AT_SetExpression: "ALTER COLUMN … SET EXPRESSION",
 	pg.AlterTableType_AT_DropExpression: "ALTER COLUMN … DROP EXPRESSION", pg.AlterTableType_AT_AlterConstraint: "ALTER CONSTRAINT",
 	pg.AlterTableType_AT_SetUnLogged: "SET UNLOGGED", pg.AlterTableType_AT_SetTableSpace: "SET TABLESPACE",

@@ -3,6 +3,7 @@ package translate
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -414,7 +415,7 @@ func (t *translator) createView(v *pg.ViewStmt) *Stmt {
 			}
 		}
 	}
-	head += viewTypesComment(cols)
+	head += viewTypesComment(cols) + viewDepsComment(v.Query)
 	st := &Stmt{Kind: KindDDL, Tag: "CREATE VIEW", SQL: head + " AS " + body}
 	if v.Replace {
 		st.Post = []string{st.SQL}
@@ -430,6 +431,32 @@ func (t *translator) createView(v *pg.ViewStmt) *Stmt {
 // its PostgreSQL type (int2, int4 or int8, kept in a RowidMarker the view
 // cannot see); the catalog reads the view's own types here.
 const ViewTypesMarker = "/*pgview:"
+
+// ViewDepsMarker starts the comment that CREATE VIEW carries after the
+// view's name with the relations its query reads, a JSON array: the
+// catalog's pg_depend and pg_rewrite show them, so pg_dump creates a view
+// after what it reads.
+const ViewDepsMarker = "/*pgdeps:"
+
+// viewDepsComment is the ViewDepsMarker comment for a view's query ("" when
+// it reads no relation).
+func viewDepsComment(query *pg.Node) string {
+	var deps []string
+	for _, a := range accessOf(query) {
+		if a.Rel != "" && !slices.Contains(deps, a.Rel) {
+			deps = append(deps, a.Rel)
+		}
+	}
+	if len(deps) == 0 {
+		return ""
+	}
+	slices.Sort(deps)
+	b, err := json.Marshal(deps)
+	if err != nil {
+		return ""
+	}
+	return " " + ViewDepsMarker + strings.ReplaceAll(string(b), "*/", `*\/`) + "*/"
+}
 
 // viewTypesComment is the ViewTypesMarker comment for a view's columns
 // whose type translation knows and that a rowid key may stand behind

@@ -179,7 +179,34 @@ func (t *translator) columnRef(c *pg.ColumnRef) (string, xtype) {
 	if e := t.srfColumn(names); e != "" {
 		return e, t.resolveColumn(names)
 	}
+	if len(names) > 0 && names[len(names)-1] == "tableoid" {
+		if oid, ok := t.catalogTableOID(names); ok {
+			return "CAST(" + strconv.Itoa(int(oid)) + " AS INTEGER)", typed(pgvalue.OIDOid)
+		}
+	}
 	return strings.Join(parts, "."), t.resolveColumn(names)
+}
+
+// catalogTableOID resolves the system column tableoid of a catalog
+// relation in scope (x.tableoid, or tableoid when one catalog is in FROM).
+func (t *translator) catalogTableOID(names []string) (uint32, bool) {
+	for s := t.scope; s != nil; s = s.parent {
+		var found []*relEntry
+		for _, r := range s.rels {
+			if len(names) >= 2 && r.name == names[len(names)-2] || len(names) == 1 {
+				found = append(found, r)
+			}
+		}
+		if len(found) == 1 && found[0].catalogOID != 0 {
+			if _, ok, _ := found[0].find("tableoid"); !ok {
+				return found[0].catalogOID, true
+			}
+		}
+		if len(found) > 0 {
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // paramRef emits $n as ?n.
@@ -411,6 +438,10 @@ func (t *translator) sqlValueFunction(f *pg.SQLValueFunction) (string, xtype) {
 		return t.quoteString(t.setting("database")), typed(pgvalue.OIDName)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
 		return t.currentSchema(), typed(pgvalue.OIDName)
+	case pg.SQLValueFunctionOp_SVFOP_SESSION_USER:
+		if u := t.setting("session_user"); u != "" {
+			return t.quoteString(u), typed(pgvalue.OIDName)
+		}
 	}
 	return t.quoteString(t.setting("session_authorization")), typed(pgvalue.OIDName)
 }

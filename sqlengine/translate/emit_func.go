@@ -76,6 +76,7 @@ var funcSpecs = map[string]funcSpec{
 	"first_value": argTyped("first_value", 0), "last_value": argTyped("last_value", 0), "nth_value": argTyped("nth_value", 0),
 	// catalog helpers (sqlengine/catalog_funcs.go)
 	"pg_table_is_visible": fixedFunc("pg_table_is_visible", pgvalue.OIDBool), "pg_get_userbyid": fixedFunc("pg_get_userbyid", pgvalue.OIDName),
+	"acldefault":  fixedFunc("acldefault", pgvalue.OIDText),
 	"format_type": fixedFunc("format_type", pgvalue.OIDText), "pg_get_expr": fixedFunc("pg_get_expr", pgvalue.OIDText),
 	"pg_get_indexdef": fixedFunc("pg_get_indexdef", pgvalue.OIDText), "pg_get_constraintdef": fixedFunc("pg_get_constraintdef", pgvalue.OIDText),
 	"pg_encoding_to_char": fixedFunc("pg_encoding_to_char", pgvalue.OIDName), "array_to_string": fixedFunc("array_to_string", pgvalue.OIDText),
@@ -334,6 +335,36 @@ func (t *translator) specialFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		args, _ := t.funcArgs(f)
 		return "CASE json_type(" + args + ") WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' " +
 			"WHEN 'true' THEN 'boolean' WHEN 'false' THEN 'boolean' ELSE json_type(" + args + ") END", typed(pgvalue.OIDText), true
+	case "pg_get_viewdef", "pg_get_constraintdef":
+		// Like pg_get_expr: names qualified when public is not on search_path.
+		args, xs := t.funcArgs(f)
+		if len(xs) < 1 || len(xs) > 2 {
+			t.fail(undefinedFunction(name, xs))
+		}
+		qualify := "0"
+		if t.opts.Setting != nil && !slices.Contains(t.searchPath(), "public") {
+			qualify = "1"
+		}
+		if len(xs) == 1 {
+			args += ", 0"
+		}
+		return name + "(" + args + ", " + qualify + ")", typed(pgvalue.OIDText), true
+	case "pg_get_expr":
+		// A sequence a default names is qualified when public is not on
+		// search_path, as PostgreSQL prints it (pg_dump sets search_path
+		// to '': its dump must restore anywhere).
+		args, xs := t.funcArgs(f)
+		if len(xs) < 2 || len(xs) > 3 {
+			t.fail(undefinedFunction(name, xs))
+		}
+		qualify := "0"
+		if t.opts.Setting != nil && !slices.Contains(t.searchPath(), "public") {
+			qualify = "1"
+		}
+		if len(xs) == 2 {
+			args += ", 0"
+		}
+		return "pg_get_expr(" + args + ", " + qualify + ")", typed(pgvalue.OIDText), true
 	case "has_table_privilege", "has_sequence_privilege", "has_schema_privilege", "has_any_column_privilege",
 		"has_column_privilege":
 		// The forms without a user ask about the session's (acl.go).
@@ -395,8 +426,14 @@ func (t *translator) sessionFunc(name string, f *pg.FuncCall) (string, xtype, bo
 		return t.quoteString(t.setting("database")), typed(pgvalue.OIDName), true
 	case "current_schema":
 		return t.currentSchema(), typed(pgvalue.OIDName), true
-	case "current_user", "session_user", "user", "current_role":
+	case "current_user", "user", "current_role":
 		return t.quoteString(t.setting("session_authorization")), typed(pgvalue.OIDName), true
+	case "session_user":
+		u := t.setting("session_user")
+		if u == "" {
+			u = t.setting("session_authorization")
+		}
+		return t.quoteString(u), typed(pgvalue.OIDName), true
 	case "pg_backend_pid":
 		pid, err := strconv.Atoi(t.setting("pid"))
 		if err != nil {

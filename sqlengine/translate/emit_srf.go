@@ -78,6 +78,11 @@ var srfSpecs = map[string]srfSpec{
 	// pg_partition_ancestors(rel): rel itself, as pgraft has no partitions
 	// (psql's \d asks for the foreign keys of a table's ancestors).
 	"pg_partition_ancestors": {cols: func([]xtype) []colInfo { return []colInfo{{name: "relid", typ: typed(pgvalue.OIDOid)}} }},
+	// pg_options_to_table(options): name=value items as rows (pg_dump reads
+	// foreign-data options with it).
+	"pg_options_to_table": {record: true, cols: func([]xtype) []colInfo {
+		return []colInfo{textCol("option_name"), textCol("option_value")}
+	}},
 	"generate_series": {cols: func(xs []xtype) []colInfo {
 		x := typed(pgvalue.OIDInt4)
 		for _, a := range xs {

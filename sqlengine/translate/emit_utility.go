@@ -18,6 +18,8 @@ import (
 // utilityStatement dispatches utility statements; nil when n is not one.
 func (t *translator) utilityStatement(n *pg.Node) *Stmt {
 	switch v := n.GetNode().(type) {
+	case *pg.Node_LockStmt:
+		return t.lockStatement(v.LockStmt)
 	case *pg.Node_TransactionStmt:
 		return t.transaction(v.TransactionStmt)
 	case *pg.Node_VariableSetStmt:
@@ -334,7 +336,7 @@ func (t *translator) setValues(name string, args []*pg.Node) []string {
 // setConfigSelect recognizes SELECT set_config(name, value, is_local) as
 // a SET that returns its value; nil for any other SELECT.
 func (t *translator) setConfigSelect(s *pg.SelectStmt) *Stmt {
-	if len(s.TargetList) != 1 || len(s.FromClause) > 0 || s.WhereClause != nil || s.Op != pg.SetOperation_SETOP_NONE {
+	if len(s.TargetList) != 1 || s.Op != pg.SetOperation_SETOP_NONE {
 		return nil
 	}
 	rt := s.TargetList[0].GetResTarget()
@@ -342,11 +344,20 @@ func (t *translator) setConfigSelect(s *pg.SelectStmt) *Stmt {
 	if f == nil || len(f.Funcname) == 0 || lastName(f.Funcname) != "set_config" {
 		return nil
 	}
+	fromSettings, known := settingsRow(s)
+	if (len(s.FromClause) > 0 || s.WhereClause != nil) && !fromSettings {
+		return nil
+	}
 	t.funcName(f.Funcname)
 	if len(f.Args) != 3 {
 		t.fail(undefinedFunction("set_config", nil))
 	}
 	name, ok1 := constString(f.Args[0])
+	if fromSettings {
+		if ref := f.Args[0].GetColumnRef(); ref != nil && len(ref.Fields) == 1 && ref.Fields[0].GetString_().GetSval() == "name" {
+			name, ok1 = known, true
+		}
+	}
 	value, ok2 := constString(f.Args[1])
 	if !ok1 || !ok2 || f.Args[2].GetAConst() == nil {
 		t.unsupported("set_config() with non-constant arguments")
@@ -358,5 +369,46 @@ func (t *translator) setConfigSelect(s *pg.SelectStmt) *Stmt {
 		t.fail(pgerror.New(pgerror.InvalidParameterValue, "SET requires parameter name"))
 	}
 	return &Stmt{Kind: KindSet, Tag: "SELECT", Set: &SetStmt{Name: strings.ToLower(name), Values: []string{value},
-		Local: constBool(f.Args[2]), Result: true}, Columns: []ResultColumn{{Name: "set_config", OID: pgvalue.OIDText, TypeMod: -1}}}
+		Local: constBool(f.Args[2]), Result: true, IfKnown: fromSettings},
+		Columns: []ResultColumn{{Name: "set_config", OID: pgvalue.OIDText, TypeMod: -1}}}
+}
+
+// settingsRow recognizes pg_dump's "FROM pg_settings WHERE name = 'x'"
+// and returns x.
+func settingsRow(s *pg.SelectStmt) (fromSettings bool, name string) {
+	if len(s.FromClause) != 1 || s.WhereClause == nil {
+		return false, ""
+	}
+	rv := s.FromClause[0].GetRangeVar()
+	if rv == nil || rv.Relname != "pg_settings" || rv.Schemaname != "" && rv.Schemaname != "pg_catalog" || rv.Alias != nil {
+		return false, ""
+	}
+	e := s.WhereClause.GetAExpr()
+	if e == nil || e.Kind != pg.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || e.Name[0].GetString_().GetSval() != "=" {
+		return false, ""
+	}
+	ref := e.Lexpr.GetColumnRef()
+	if ref == nil || len(ref.Fields) != 1 || ref.Fields[0].GetString_().GetSval() != "name" {
+		return false, ""
+	}
+	v, ok := constString(e.Rexpr)
+	return ok, v
+}
+
+// lockStatement accepts LOCK TABLE … IN ACCESS SHARE MODE (pg_dump's):
+// every read runs on a snapshot that no schema change alters, so what the
+// lock protects against cannot happen. Stronger modes are refused.
+func (t *translator) lockStatement(s *pg.LockStmt) *Stmt {
+	const accessShareLock = 1
+	if s.Mode != accessShareLock {
+		t.unsupported("LOCK TABLE in a mode other than ACCESS SHARE")
+	}
+	for _, r := range s.Relations {
+		rv := r.GetRangeVar()
+		name := t.readRelation(rv)
+		if t.schema != nil && t.table(name) == nil && !t.sequence(name) {
+			t.fail(pgerror.New(pgerror.UndefinedTable, "relation \"%s\" does not exist", rv.Relname))
+		}
+	}
+	return &Stmt{Kind: KindNoop, Tag: "LOCK TABLE"}
 }

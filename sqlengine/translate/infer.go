@@ -45,10 +45,11 @@ type colInfo struct {
 
 // relEntry is one FROM item visible to column references.
 type relEntry struct {
-	name  string    // alias or table name
-	cols  []colInfo // nil with known=false: columns unknown (catalog views, star over unknown)
-	known bool
-	srf   bool // a set-returning function: its columns are read through colInfo.expr
+	name       string    // alias or table name
+	catalogOID uint32    // a catalog relation: its pg_class oid, the value of its tableoid column
+	cols       []colInfo // nil with known=false: columns unknown (catalog views, star over unknown)
+	known      bool
+	srf        bool // a set-returning function: its columns are read through colInfo.expr
 }
 
 // scope is the FROM items of one SELECT level; parent is the enclosing query.
@@ -335,7 +336,7 @@ var catalogOIDColumns = map[string][]string{
 // catalogEntry is the scope entry of a catalog relation: its oid columns
 // are typed, the rest left to the view.
 func catalogEntry(alias, view string) *relEntry {
-	r := &relEntry{name: alias}
+	r := &relEntry{name: alias, catalogOID: catalogRelationOIDs[view]}
 	for _, c := range catalogOIDColumns[view] {
 		r.cols = append(r.cols, colInfo{name: c, typ: typed(pgvalue.OIDOid)})
 	}

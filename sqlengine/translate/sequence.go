@@ -173,7 +173,23 @@ func (t *translator) seqOptions(opts []*pg.Node, spec *SequenceSpec, alter bool)
 		case "owned_by":
 			spec.OwnedBy = t.ownedBy(d.Arg.GetList().GetItems())
 		case "sequence_name":
-			t.unsupported("SEQUENCE NAME in identity options")
+			if alter || spec.Identity == "" {
+				t.unsupported("SEQUENCE NAME here")
+			}
+			var parts []string
+			for _, n := range d.Arg.GetList().GetItems() {
+				parts = append(parts, n.GetString_().GetSval())
+			}
+			if len(parts) == 2 && parts[0] == "public" {
+				parts = parts[1:]
+			}
+			if len(parts) != 1 || parts[0] == "" {
+				t.fail(pgerror.New(invalidSchemaName, "schema \"%s\" does not exist", strings.Join(parts[:len(parts)-1], ".")))
+			}
+			if t.sequence(parts[0]) || t.table(parts[0]) != nil {
+				t.fail(pgerror.New(pgerror.DuplicateTable, "relation \"%s\" already exists", parts[0]))
+			}
+			spec.Name = parts[0]
 		default:
 			t.unsupported("sequence option %s", strings.ToUpper(d.Defname))
 		}

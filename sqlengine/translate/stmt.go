@@ -139,4 +139,8 @@ type SetStmt struct {
 	Reset  bool     // RESET name, SET name TO DEFAULT
 	All    bool     // RESET ALL
 	Result bool     // SELECT set_config(…): returns one row, one text column "set_config"
+	// IfKnown: SELECT set_config(name, …) FROM pg_settings WHERE name = '…'
+	// (pg_dump's form): no row and no change for a parameter pg_settings
+	// does not list.
+	IfKnown bool
 }

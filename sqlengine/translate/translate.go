@@ -112,6 +112,7 @@ type translator struct {
 	partial    []colInfo                // the typed columns of the last query whose * left its list unknown
 	seqWrite   bool                     // calls nextval or setval: the statement is a write
 	seqRead    []string                 // currval's sequences ("" for lastval), answered by the server
+	alterPost  []string                 // ALTER TABLE: statements that run after its spec (emit_alter_table.go)
 }
 
 func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st *Stmt, err error) {
@@ -214,7 +215,7 @@ func (t *translator) statement(n *pg.Node) *Stmt {
 
 // unsupportedStatements names statements that are refused outright.
 var unsupportedStatements = map[string]string{
-	"ExplainStmt": "EXPLAIN", "CopyStmt": "COPY", "LockStmt": "LOCK TABLE",
+	"ExplainStmt": "EXPLAIN", "CopyStmt": "COPY",
 	"PrepareStmt": "PREPARE", "ExecuteStmt": "EXECUTE", "DeclareCursorStmt": "DECLARE CURSOR",
 	"FetchStmt": "FETCH", "ClosePortalStmt": "CLOSE", "CallStmt": "CALL", "DoStmt": "DO",
 	"ListenStmt": "LISTEN", "NotifyStmt": "NOTIFY", "CreateFunctionStmt": "CREATE FUNCTION",

@@ -339,7 +339,7 @@ func TestTranslateDDL(t *testing.T) {
 		{"drop several", "DROP TABLE IF EXISTS users, orders", "DROP TABLE IF EXISTS users"},
 		{"drop cascade", "DROP TABLE IF EXISTS users CASCADE", `/*pgraft:alter*/ {"table":"","actions":[{"op":"drop_dependents","name":"users"}]}`},
 		{"alter drop and rename", "ALTER TABLE users RENAME COLUMN email TO mail", "ALTER TABLE users RENAME COLUMN email TO mail"},
-		{"create view", "CREATE VIEW v2 (a, b) AS SELECT id, name FROM users", `CREATE VIEW v2(a, b) /*pgview:{"a":"int8"}*/ AS SELECT id AS "id", name AS "name" FROM users`},
+		{"create view", "CREATE VIEW v2 (a, b) AS SELECT id, name FROM users", `CREATE VIEW v2(a, b) /*pgview:{"a":"int8"}*/ /*pgdeps:["users"]*/ AS SELECT id AS "id", name AS "name" FROM users`},
 		{"analyze", "ANALYZE users", "ANALYZE users"},
 	})
 }
@@ -411,7 +411,7 @@ func TestTranslateDDLErrors(t *testing.T) {
 		"CREATE TABLE c (a int) INHERITS (users)":                                                      "INHERITS",
 		"CREATE TABLE x (a int, EXCLUDE USING gist (a WITH =))":                                        "EXCLUDE",
 		"CREATE INDEX ON users USING gin (email)":                                                      "gin",
-		"ALTER TABLE users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY":                           "IDENTITY",
+		"ALTER TABLE users ALTER COLUMN id SET GENERATED ALWAYS":                                       "SET GENERATED",
 		"ALTER TABLE users ENABLE ROW LEVEL SECURITY":                                                  "ROW LEVEL SECURITY",
 		"ALTER TABLE users ADD CONSTRAINT ex EXCLUDE USING gist (id WITH =)":                           "EXCLUDE",
 		"ALTER TABLE users INHERIT orders":                                                             "INHERIT",
