@@ -37,10 +37,13 @@ const (
 
 // historySample is one second of the node's life as the page charts it.
 type historySample struct {
-	Time         time.Time         `json:"time"`
-	ReadsPerSec  float64           `json:"reads_per_sec"`  // finished SELECTs per second
-	WritesPerSec float64           `json:"writes_per_sec"` // finished writes (DML, DDL, roles) per second
-	Lag          map[string]uint64 `json:"lag,omitempty"`  // entries each member has yet to apply, when probed
+	Time         time.Time `json:"time"`
+	ReadsPerSec  float64   `json:"reads_per_sec"`  // finished SELECTs per second
+	WritesPerSec float64   `json:"writes_per_sec"` // finished writes (DML, DDL, roles) per second
+	// AppliedPerSec is log entries applied per second: the cluster's
+	// write rate, alike on every node that keeps up.
+	AppliedPerSec float64           `json:"applied_per_sec"`
+	Lag           map[string]uint64 `json:"lag,omitempty"` // entries each member has yet to apply, when probed
 }
 
 // election is a leader or term change this node observed.
@@ -68,6 +71,7 @@ type statusHistory struct {
 	// The previous sample's counters and Raft state (sampler goroutine only).
 	lastTime              time.Time
 	lastReads, lastWrites uint64
+	lastApplied           uint64
 	lastTerm              uint64
 	lastLeader            string
 	seen                  bool
@@ -103,8 +107,11 @@ func (s *Server) takeSample(ctx context.Context) {
 	if dt := now.Sub(h.lastTime).Seconds(); !h.lastTime.IsZero() && dt > 0 {
 		sample.ReadsPerSec = float64(reads-h.lastReads) / dt
 		sample.WritesPerSec = float64(writes-h.lastWrites) / dt
+		if st.AppliedIndex >= h.lastApplied { // a restored snapshot may move it back
+			sample.AppliedPerSec = float64(st.AppliedIndex-h.lastApplied) / dt
+		}
 	}
-	h.lastTime, h.lastReads, h.lastWrites = now, reads, writes
+	h.lastTime, h.lastReads, h.lastWrites, h.lastApplied = now, reads, writes, st.AppliedIndex
 	if viewed {
 		pctx, cancel := context.WithTimeout(ctx, historyProbeWait)
 		full := s.Status(pctx, true)

@@ -212,13 +212,24 @@ func TestStatusPageHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(hist.Samples) >= 3 || time.Now().After(deadline) {
+		moved := false
+		for _, x := range hist.Samples {
+			moved = moved || x.WritesPerSec > 0 && x.AppliedPerSec > 0
+		}
+		if len(hist.Samples) >= 3 && moved || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	if len(hist.Samples) < 3 {
 		t.Fatalf("%d samples after 5 s", len(hist.Samples))
+	}
+	var writes, applied float64
+	for _, x := range hist.Samples {
+		writes, applied = writes+x.WritesPerSec, applied+x.AppliedPerSec
+	}
+	if writes <= 0 || applied <= 0 {
+		t.Errorf("after two writes: %.2f writes/s and %.2f entries applied/s in total over the samples %+v", writes, applied, hist.Samples)
 	}
 	if len(hist.Elections) == 0 || hist.Elections[len(hist.Elections)-1].Leader != `n<script>1` {
 		t.Errorf("elections %+v, want the last to name this node", hist.Elections)

@@ -75,10 +75,18 @@
       line.appendChild(document.createElementNS(SVG, "title")).textContent = k;
       svg.append(line);
     });
-    var label = document.createElementNS(SVG, "text");
+    var label = document.createElementNS(SVG, "text"), names = Object.keys(series).sort();
     label.setAttribute("x", "4");
     label.setAttribute("y", "10");
-    label.textContent = "max " + (Math.round(max * 10) / 10) + (Object.keys(series).length > 1 ? " · " + Object.keys(series).sort().join(", ") : "");
+    label.textContent = "max " + (Math.round(max * 10) / 10);
+    if (names.length > 1) {
+      names.forEach(function (k, j) { // a legend in the lines' colors
+        var span = document.createElementNS(SVG, "tspan");
+        span.setAttribute("fill", colors[j % colors.length]);
+        span.textContent = " · " + k;
+        label.append(span);
+      });
+    }
     svg.append(label);
   }
 
@@ -92,7 +100,10 @@
       Object.keys(lag).forEach(function (id) { if (lag[id].length < j + 1) lag[id].push(0); });
     });
     chart("chart-reads", { reads: s.map(function (x) { return x.reads_per_sec; }) });
-    chart("chart-writes", { writes: s.map(function (x) { return x.writes_per_sec; }) });
+    chart("chart-writes", {
+      "this node's sessions": s.map(function (x) { return x.writes_per_sec; }),
+      "entries applied": s.map(function (x) { return x.applied_per_sec; })
+    });
     chart("chart-lag", lag);
     renderElections(hist.elections || []);
   }
