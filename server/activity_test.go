@@ -210,5 +210,16 @@ func TestPgStatReplicationCluster(t *testing.T) {
 	if got := count(t, leader, "SELECT count(*) FROM pg_stat_wal_receiver"); got != 0 {
 		t.Errorf("the leader has %d wal receiver rows", got)
 	}
+
+	// A transaction that writes through a follower runs on the leader's
+	// write connection: the views are refused there too.
+	f := connectAs(t, c.Nodes[(leaderIdx+1)%3], "postgres", "f-tx")
+	mustExec(t, f, "BEGIN")
+	mustExec(t, f, "INSERT INTO r VALUES (3)")
+	_, err = f.Exec(ctx, "SELECT count(*) FROM pg_stat_replication")
+	wantCode(t, err, "0A000")
+	mustExec(t, f, "ROLLBACK")
+	_, err = f.Exec(ctx, "INSERT INTO r SELECT pid FROM pg_stat_activity")
+	wantCode(t, err, "0A000")
 	c.RequireConverged()
 }
