@@ -12,10 +12,9 @@ import (
 )
 
 // activity.go keeps what pg_stat_activity, pg_stat_replication and
-// pg_stat_wal_receiver show
-// (sqlengine/nodestats.go): every client session of this node registers its
-// activity, which the session's goroutine updates as statements start and
-// end; nodeStats answers the views from the registry and from Raft. The
+// pg_stat_wal_receiver show (sqlengine/nodestats.go): every client session
+// of this node registers its activity, which the session's goroutine
+// updates as statements start and end; nodeStats answers the views from the registry and from Raft. The
 // rows are this node's own: writes cannot read them (the write connection
 // refuses the views), so nothing node-local reaches the log.
 
@@ -150,6 +149,17 @@ const catchupLag = 100
 // followers' answers.
 const replicationWait = time.Second
 
+// dataLSN lowers an index at the commit index to the last committed entry
+// the state machine sees (raft's own no-op at the start of a term never
+// moves the applied index), so that a follower that applied everything
+// shows the same LSN sent, written, flushed and replayed.
+func dataLSN(index, commit, data uint64) uint64 {
+	if index == commit {
+		return data
+	}
+	return index
+}
+
 // Replication implements sqlengine.NodeStats: on the leader, one row per
 // member that answered, other than itself. LSNs are log indexes: sent is
 // the leader's last index, write and flush the commit index the follower
@@ -167,9 +177,10 @@ func (n nodeStats) Replication(viewer string) []sqlengine.Replication {
 		if m.ID == s.cfg.NodeID || !m.Probed || m.Unreachable {
 			continue
 		}
-		r := sqlengine.Replication{ApplicationName: m.ID, State: "streaming", SentLSN: st.LastIndex,
-			WriteLSN: m.CommitIndex, FlushLSN: m.CommitIndex, ReplayLSN: m.AppliedIndex,
-			SyncPriority: 1, SyncState: "quorum"}
+		written := dataLSN(m.CommitIndex, st.CommitIndex, st.CommittedDataIndex)
+		r := sqlengine.Replication{ApplicationName: m.ID, State: "streaming",
+			SentLSN:  dataLSN(st.LastIndex, st.CommitIndex, st.CommittedDataIndex),
+			WriteLSN: written, FlushLSN: written, ReplayLSN: m.AppliedIndex, SyncPriority: 1, SyncState: "quorum"}
 		if m.Lag > catchupLag {
 			r.State = "catchup"
 		}
@@ -218,8 +229,9 @@ func (n nodeStats) WalReceiver(viewer string) []sqlengine.WalReceiver {
 	if !s.isSuperuser(viewer) { // PostgreSQL shows pid alone without pg_read_all_stats
 		return []sqlengine.WalReceiver{{}}
 	}
-	r := sqlengine.WalReceiver{Status: "streaming", WrittenLSN: st.LastIndex, FlushedLSN: st.LastIndex,
-		LatestEndLSN: st.CommitIndex}
+	data := s.cluster.CommittedDataIndex()
+	written := dataLSN(st.LastIndex, st.CommitIndex, data)
+	r := sqlengine.WalReceiver{Status: "streaming", WrittenLSN: written, FlushedLSN: written, LatestEndLSN: data}
 	if host, port, err := net.SplitHostPort(st.LeaderAddr); err == nil {
 		r.SenderHost = host
 		r.SenderPort, _ = strconv.Atoi(port)
