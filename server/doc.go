@@ -31,7 +31,10 @@
 //   - errors.go: replica outcomes as SQLSTATEs; fault.go: a node that
 //     cannot apply the log (DESIGN.md §8); diskspace.go: the free-space
 //     check before writes; http.go: /healthz, /readyz, /status, /remove;
-//     admin.go: who may use the administration endpoints;
+//     admin.go: who may use the administration endpoints; metrics.go:
+//     /metrics; statuspage.go (and statuspage/): the status page at /
+//     and /status/history; activity.go: the rows of pg_stat_activity,
+//     pg_stat_replication and pg_stat_wal_receiver (sqlengine.NodeStats);
 //   - roles.go: roles and SCRAM authentication, and the bootstrap
 //     superuser; tls.go: TLS for clients, its certificate reloaded by
 //     ReloadTLS.
@@ -41,8 +44,9 @@
 //     Shutdown (pgwire runs each connection's);
 //   - the fault watcher (fault.go), which hands leadership away from a
 //     leader that cannot apply, and, with a bootstrap superuser configured,
-//     the goroutine that creates it once this node leads (roles.go); both
-//     owned by Server (bgWG) and ended by Shutdown's bgCtx;
+//     the goroutine that creates it once this node leads (roles.go), and
+//     the status page's sampler (statuspage.go, once a second); all owned
+//     by Server (bgWG) and ended by Shutdown's bgCtx;
 //   - per forwarding connection on the leader, the goroutine replica's port
 //     hands it to (serveForward) and one frame reader it starts and waits
 //     for; both end when the connection closes, which Shutdown does;

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,11 @@ type metrics struct {
 	applied     prometheus.Counter       // entries applied
 	forwarded   *prometheus.CounterVec   // requests a follower sent its leader, by kind
 	readIndex   prometheus.Histogram     // read-index round trips of consistent reads
+
+	// reads and writes count finished statements that read (select) and
+	// that write (insert, update, delete, ddl, role), for the status
+	// page's rates (statuspage.go).
+	reads, writes atomic.Uint64
 }
 
 // latencyBuckets span 50 µs to about 13 s.
@@ -121,6 +127,12 @@ func (m *metrics) statementDone(k translate.Kind, start time.Time, err error) {
 		return
 	}
 	kind := kindLabel(k)
+	switch kind {
+	case "select":
+		m.reads.Add(1)
+	case "insert", "update", "delete", "ddl", "role":
+		m.writes.Add(1)
+	}
 	m.statements.WithLabelValues(kind, outcomeLabel(err)).Inc()
 	m.duration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 }

@@ -223,6 +223,7 @@ type Server struct {
 
 	// sessions counts the client sessions, up to cfg.MaxConnections.
 	sessions atomic.Int64
+	activity activities // each client session's pg_stat_activity row (activity.go)
 
 	faultKick   chan struct{} // onApplyFault → watchFaults (fault.go)
 	faultMu     sync.Mutex
@@ -232,7 +233,8 @@ type Server struct {
 	disk        diskSpace       // free space of the data dir, cached (diskspace.go)
 	bgCtx       context.Context // ends at Shutdown: background work of the Server
 	bgCancel    context.CancelFunc
-	bgWG        sync.WaitGroup // watchFaults (fault.go), ensureSuperuser (roles.go)
+	bgWG        sync.WaitGroup // watchFaults (fault.go), ensureSuperuser (roles.go), sampleHistory (statuspage.go)
+	history     statusHistory  // the status page's samples and elections (statuspage.go)
 
 	pgLn, httpLn net.Listener
 	closing      atomic.Bool
@@ -332,6 +334,7 @@ func (s *Server) open() error {
 		Logger:      s.log.With(logKeyComponent, "sqlengine"),
 		OnFault:     s.onApplyFault,
 		InjectFault: s.cfg.ApplyFaultInjector,
+		NodeStats:   nodeStats{s}, // pg_stat_activity, pg_stat_replication, pg_stat_wal_receiver (activity.go)
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -352,13 +355,18 @@ func (s *Server) open() error {
 	return nil
 }
 
-// startBackground starts the node's background work: the fault watcher and
-// the bootstrap superuser's creation. Shutdown stops it (bgCancel).
+// startBackground starts the node's background work: the fault watcher,
+// the status page's sampler and the bootstrap superuser's creation.
+// Shutdown stops it (bgCancel).
 func (s *Server) startBackground() {
-	s.bgWG.Add(1)
+	s.bgWG.Add(2)
 	go func() {
 		defer s.bgWG.Done()
 		s.watchFaults()
+	}()
+	go func() {
+		defer s.bgWG.Done()
+		s.sampleHistory(s.bgCtx)
 	}()
 	if s.cfg.Superuser != "" && s.cfg.SuperuserPassword != "" {
 		s.bgWG.Add(1)

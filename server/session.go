@@ -43,6 +43,8 @@ type session struct {
 	seqs                      seqSession  // currval and lastval (sequences.go)
 	remote                    bool        // a leader-side session of a follower's (forward_leader.go): never forwards
 	counted                   bool        // a client session, counted against MaxConnections until Close
+	pid                       uint32      // BackendKeyData process id: pg_backend_pid()
+	act                       *activity   // pg_stat_activity's row of a client session, else nil (activity.go)
 
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
@@ -76,6 +78,10 @@ func (s *Server) NewSession(ctx context.Context, info pgwire.StartupInfo) (pgwir
 		s.sessions.Add(-1)
 		return nil, err
 	}
+	sess.pid = info.ProcessID
+	appName, _ := sess.set.get("application_name")
+	sess.act = newActivity(info.ProcessID, info.User, info.Database, appName, info.RemoteAddr)
+	s.activity.add(sess.pid, sess.act)
 	sess.started = time.Now()
 	if s.cfg.LogConnections {
 		sess.log.Info("connection authorized", "user", info.User, "database", info.Database,
@@ -385,7 +391,7 @@ func (s *session) setting(name string) (string, bool) {
 		}
 		return s.set.get("session_authorization")
 	case "pid":
-		return "0", true
+		return strconv.FormatUint(uint64(s.pid), 10), true
 	case "in_hot_standby", "transaction_read_only", "default_transaction_read_only", "transaction_isolation":
 		return s.showValue(name) // current_setting() and SHOW agree
 	}
@@ -415,6 +421,9 @@ func (s *session) Close() {
 		if s.srv.cfg.LogConnections {
 			s.log.Info("disconnection", "user", s.user, "session_time", time.Since(s.started).Round(time.Millisecond))
 		}
+	}
+	if s.act != nil {
+		s.srv.activity.remove(s.pid, s.act)
 	}
 }
 

@@ -275,11 +275,13 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.RowWriter) (
 						"statement", p.stmt.st.Source)
 				}
 			}
+			s.activityDone()
 		}
 	}()
 	if !p.started {
 		p.t0 = time.Now()
 		p.started = true
+		s.activityStarted(p.stmt.st.Source)
 		p.loc = s.set.location()
 		if err := s.start(ctx, p); err != nil {
 			p.finish()

@@ -413,6 +413,7 @@ func registeredFunctionNames() []string {
 	for _, f := range readSequenceFuncs() {
 		names = append(names, f.name)
 	}
+	names = append(names, translate.StatActivityFunc, translate.StatReplicationFunc, translate.StatWalReceiverFunc) // nodestats.go
 	return names
 }
 

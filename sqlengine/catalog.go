@@ -325,9 +325,6 @@ var emptyCatalogViews = []struct{ name, cols string }{
 	{"pg_cast", "oid, castsource, casttarget, castfunc, castcontext, castmethod"},
 	// psycopg 3 looks up named (server-side) cursors here; pgraft has none.
 	{"pg_cursors", "name, statement, is_holdable, is_binary, is_scrollable, creation_time"},
-	{"pg_stat_activity", "datid, datname, pid, leader_pid, usesysid, usename, application_name, client_addr, " +
-		"client_hostname, client_port, backend_start, xact_start, query_start, state_change, wait_event_type, " +
-		"wait_event, state, backend_xid, backend_xmin, query_id, query, backend_type"},
 	{"information_schema_routines", "specific_catalog, specific_schema, specific_name, routine_catalog, " +
 		"routine_schema, routine_name, routine_type, module_catalog, module_schema, module_name, udt_catalog, " +
 		"udt_schema, udt_name, data_type, character_maximum_length, numeric_precision, numeric_scale, " +
@@ -391,6 +388,13 @@ func allCatalogViews() []struct{ name, sql string } {
 	}
 	for _, v := range emptyCatalogViews {
 		out = append(out, struct{ name, sql string }{v.name, emptyViewSQL(v.cols)})
+	}
+	// Node-local views (nodestats.go): translation queries their function
+	// for the session's user; the views themselves show what a user of no
+	// name may see.
+	for _, name := range []string{"pg_stat_activity", "pg_stat_replication", "pg_stat_wal_receiver"} {
+		q, _ := translate.NodeStatsQuery(name, "")
+		out = append(out, struct{ name, sql string }{name, q})
 	}
 	return append(out, infoSchemaViews...)
 }

@@ -35,7 +35,10 @@
 //     depends on a table, alter_rebuild.go the table rebuild where SQLite
 //     cannot alter in place.
 //   - catalog.go, catalog_funcs.go, catalog_infoschema.go: the pg_catalog
-//     and information_schema views every read connection has.
+//     and information_schema views every read connection has; nodestats.go:
+//     the functions behind the node-local views pg_stat_activity,
+//     pg_stat_replication and pg_stat_wal_receiver (Config.NodeStats on
+//     read connections, 0A000 on the write connection).
 //   - functions.go and functions_*.go: the pg_* SQL functions translation
 //     emits (functions_srf.go: the rows of set-returning functions, as
 //     JSON for SQLite's json_each; functions_jsonb.go: json and jsonb

@@ -30,6 +30,10 @@ type Config struct {
 	// first entry's index); an error fails the attempt as a full disk
 	// would. For fault drills and tests.
 	InjectFault func(index uint64) error
+	// NodeStats provides the rows of pg_stat_activity, pg_stat_replication
+	// and pg_stat_wal_receiver on read connections (nodestats.go); nil:
+	// none.
+	NodeStats NodeStats
 }
 
 // Validate checks the configuration.
@@ -212,6 +216,9 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err := registerWriteFunctions(c, &e.det); err != nil {
 		return err
 	}
+	if err := registerNodeStatsWrite(c); err != nil {
+		return err
+	}
 	if err := registerSequenceFuncs(c, e.sequenceFuncs(), b); err != nil {
 		return err
 	}
@@ -238,6 +245,9 @@ func (e *Engine) prepareReadConn(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	if err := registerReadFunctions(c); err != nil {
+		return err
+	}
+	if err := registerNodeStatsRead(c, e.cfg.NodeStats); err != nil {
 		return err
 	}
 	if err := registerSequenceFuncs(c, readSequenceFuncs(), b); err != nil {

@@ -42,6 +42,9 @@ func openCatalogDB(t *testing.T, ddl []string) (*sql.DB, *catalogState) {
 		if err := registerFunctions(c, state, nil); err != nil {
 			return err
 		}
+		if err := registerNodeStatsRead(c, nil); err != nil { // as on read connections
+			return err
+		}
 		trusted := newTrustedPrefix()
 		if err := createCatalogViews(c, trusted); err != nil {
 			return err

@@ -24,7 +24,7 @@ var pgCatalogRelations = map[string]bool{
 	"pg_stat_activity": true, "pg_locks": true, "pg_event_trigger": true, "pg_language": true,
 	"pg_operator": true, "pg_cast": true, "pg_sequences": true, "pg_stat_user_tables": true,
 	"pg_statio_all_tables": true, "pg_statio_user_tables": true, "pg_default_acl": true,
-	"pg_cursors":    true,
+	"pg_cursors": true, "pg_stat_replication": true, "pg_stat_wal_receiver": true,
 	"pg_init_privs": true, "pg_transform": true, "pg_opclass": true, "pg_opfamily": true, "pg_ts_parser": true, "pg_ts_dict": true, "pg_ts_template": true, "pg_ts_config": true, "pg_foreign_data_wrapper": true, "pg_foreign_server": true, "pg_user_mapping": true, "pg_conversion": true, "pg_subscription": true, "pg_largeobject_metadata": true, "pg_seclabel": true, "pg_shseclabel": true, "pg_seclabels": true, "pg_db_role_setting": true, "pg_amop": true, "pg_amproc": true,
 	SequenceStateView: true, // pgraft's: every sequence's state and options (sqlengine/sequences.go)
 }

@@ -43,6 +43,12 @@ var catalogTypedColumns = map[string]map[string]uint32{
 	"pg_locks":        cols(pgvalue.OIDBool, "granted", "fastpath"),
 	"pg_inherits":     cols(pgvalue.OIDBool, "inhdetachpending").with(pgvalue.OIDInt4, "inhseqno"),
 	"pg_attrdef":      cols(pgvalue.OIDInt2, "adnum"),
+	"pg_stat_activity": cols(pgvalue.OIDInt4, "pid", "leader_pid", "client_port").with(pgvalue.OIDInt8, "query_id").
+		with(pgvalue.OIDTimestamptz, "backend_start", "xact_start", "query_start", "state_change").with(pgvalue.OIDName, "datname", "usename"),
+	"pg_stat_replication": cols(pgvalue.OIDInt4, "pid", "client_port", "sync_priority").with(pgvalue.OIDName, "usename").
+		with(pgvalue.OIDTimestamptz, "backend_start", "reply_time").with(pgvalue.OIDInterval, "write_lag", "flush_lag", "replay_lag"),
+	"pg_stat_wal_receiver": cols(pgvalue.OIDInt4, "pid", "receive_start_tli", "received_tli", "sender_port").
+		with(pgvalue.OIDTimestamptz, "last_msg_send_time", "last_msg_receipt_time", "latest_end_time").with(pgvalue.OIDName, "slot_name"),
 }
 
 type colTypes map[string]uint32

@@ -34,7 +34,9 @@
 //     catalog rely on too.
 //   - catalog_names.go, catalog_types.go: the pg_catalog and
 //     information_schema relations translation maps to the engine's views,
-//     and their typed columns.
+//     and their typed columns; catalog_stats.go: pg_stat_activity,
+//     pg_stat_replication and pg_stat_wal_receiver, which become queries
+//     over a function of the session's user (NodeStatsQuery).
 //   - bounded.go: INSERTs whose work is small and fixed (Stmt.Bounded).
 //   - stackdepth.go: the depth check that keeps pg_query's C recursion off
 //     a thread's stack limit (54001).

@@ -59,6 +59,10 @@ func (t *translator) rangeVar(rv *pg.RangeVar) string {
 		entry = tableEntry(alias, t.table(name))
 	}
 	out := QuoteIdent(ref)
+	stats, isStats := t.nodeStatsRef(rv, name) // catalog_stats.go
+	if isStats {
+		out, entry = stats, nodeStatsEntry(alias, name)
+	}
 	if rv.Alias != nil {
 		alias = rv.Alias.Aliasname
 		entry.name = alias
@@ -66,7 +70,7 @@ func (t *translator) rangeVar(rv *pg.RangeVar) string {
 			return t.renamedFromItem("SELECT * FROM "+out, alias, entry, nameList(rv.Alias.Colnames))
 		}
 		out += " AS " + QuoteIdent(alias)
-	} else if ref != rv.Relname {
+	} else if ref != rv.Relname || isStats {
 		out += " AS " + QuoteIdent(rv.Relname)
 	}
 	t.scope.rels = append(t.scope.rels, entry)
