@@ -260,6 +260,14 @@ func bankReader(ctx context.Context, dsn, level string, stop <-chan struct{}, re
 		default:
 		}
 		sum, n, err := read(ctx, conn)
+		if err != nil && retryable(err) && ctx.Err() == nil {
+			// A read during an election (a loaded machine can miss
+			// heartbeats) is refused with a retryable error, as it should
+			// be: the reader retries, as a client would.
+			conn.Exec(ctx, "ROLLBACK") //nolint:errcheck // ends a snapshot read's block, if any
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("%s reader on %s: %w", level, dsn, err)
 		}
