@@ -24,11 +24,12 @@ const logCacheSize = 512
 // Node is one member of the Raft group: the raft instance, its durable
 // stores, the FSM adapter and the shared-port transport.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger // component=replica
-	raftLog *slog.Logger // component=raft: raft's own records, via hclog.go
-	sm      StateMachine
-	addr    string // advertised Raft address
+	cfg       Config
+	peersGone *atomic.Bool // the whole cluster is stopping (quietlog.go)
+	log       *slog.Logger // component=replica
+	raftLog   *slog.Logger // component=raft: raft's own records, via hclog.go
+	sm        StateMachine
+	addr      string // advertised Raft address
 	// clientTLS is node TLS's dialing side (nil for plain TCP), for every
 	// connection this node makes to a peer's Raft port.
 	clientTLS *tls.Config
@@ -80,14 +81,16 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With(logKeyNode, cfg.NodeID)
+	peersGone := new(atomic.Bool)
+	log = slog.New(quietHandler{next: log.Handler(), quiet: peersGone}).With(logKeyNode, cfg.NodeID) // quietlog.go
 	n := &Node{
-		cfg:     cfg,
-		log:     log.With(logKeyComponent, "replica"),
-		raftLog: log.With(logKeyComponent, "raft"),
-		sm:      sm,
-		stopped: make(chan struct{}),
-		riPool:  newConnPool(ReadIndexRPCByte, readIndexPoolSize, cfg.TLS.clientConfig()),
+		cfg:       cfg,
+		peersGone: peersGone,
+		log:       log.With(logKeyComponent, "replica"),
+		raftLog:   log.With(logKeyComponent, "raft"),
+		sm:        sm,
+		stopped:   make(chan struct{}),
+		riPool:    newConnPool(ReadIndexRPCByte, readIndexPoolSize, cfg.TLS.clientConfig()),
 
 		clientTLS: cfg.TLS.clientConfig(),
 	}

@@ -112,6 +112,15 @@ func (s *Server) crashRaft() error {
 	return s.raft.Crash()
 }
 
+// ExpectClusterStop tells the node that every member is stopping now
+// (pgraft dev's Ctrl-C): peers going away are then logged at debug, not as
+// warnings.
+func (s *Server) ExpectClusterStop() {
+	if s.raft != nil {
+		s.raft.ExpectPeersGone()
+	}
+}
+
 // Node returns the Raft node, for tests and tools.
 func (s *Server) Node() *replica.Node { return s.raft }
 

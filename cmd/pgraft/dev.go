@@ -51,6 +51,9 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		for _, n := range nodes {
+			n.ExpectClusterStop() // the whole cluster stops: peers going away are expected
+		}
 		// The leader first, each time: it hands leadership to a node still
 		// running, instead of failing to reach one that already stopped.
 		for len(nodes) > 0 {
