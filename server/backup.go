@@ -4,7 +4,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
+
+	"github.com/pgraft/pgraft/sqlengine"
 )
 
 // backup.go is hot backup (issue 11): POST /backup on the HTTP address, as
@@ -15,6 +18,13 @@ import (
 //
 // Headers: X-Pgraft-Applied-Index (the index the copy holds),
 // X-Pgraft-Checksum (pgraft_checksum() of the copy), Content-Length.
+
+// SeedRestoredDataDir makes dir, which holds a backup's database as
+// db.sqlite (pgraft restore), the data dir of a new cluster's first node:
+// see sqlengine.SeedDatabase.
+func SeedRestoredDataDir(dir string) error {
+	return sqlengine.SeedDatabase(filepath.Join(dir, "db.sqlite"))
+}
 
 func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.eng.Snapshot()

@@ -13,7 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
-	"github.com/pgraft/pgraft/sqlengine"
+	"github.com/pgraft/pgraft/server"
 )
 
 // backupCommand is `pgraft backup`: a consistent copy of a node's
@@ -128,7 +128,7 @@ func runRestore(stdout, stderr io.Writer, dir, from string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = sqlengine.SeedDatabase(db)
+		err = server.SeedRestoredDataDir(dir)
 	}
 	if err != nil {
 		os.Remove(db)

@@ -133,14 +133,21 @@ func TestThreeProcessesLeaderKilledUnderLoad(t *testing.T) {
 	sum := c.RequireConverged()
 	checkAcked(t, c.Nodes[killed].DSN(), acked, "restarted node")
 
-	out, err := exec.Command(pgraft.Path(t), "status", "--http-addr", c.Nodes[killed].HTTPAddr).CombinedOutput()
+	out, err := exec.Command(pgraft.Path(t), "status", "--json", "--http-addr", c.Nodes[killed].HTTPAddr).CombinedOutput()
 	if err != nil {
-		t.Fatalf("pgraft status: %v\n%s", err, out)
+		t.Fatalf("pgraft status --json: %v\n%s", err, out)
 	}
 	for _, n := range c.Nodes {
 		if !strings.Contains(string(out), strconv.Quote(n.ID)) { // a JSON string, not a substring of another
-			t.Errorf("pgraft status does not mention %s:\n%s", n.ID, out)
+			t.Errorf("pgraft status --json does not mention %s:\n%s", n.ID, out)
 		}
+	}
+	table, err := exec.Command(pgraft.Path(t), "status", "--http-addr", c.Nodes[killed].HTTPAddr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pgraft status: %v\n%s", err, table)
+	}
+	if got := strings.Count(string(table), " ok\n"); got != len(c.Nodes) {
+		t.Errorf("pgraft status shows %d healthy members, want %d:\n%s", got, len(c.Nodes), table)
 	}
 	t.Logf("converged, checksum %s", sum)
 }
