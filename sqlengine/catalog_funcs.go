@@ -77,20 +77,8 @@ func catalogFuncs(state *catalogState) []sqlFunc {
 		})},
 		{"pg_get_userbyid", 1, 1, true, strict(func(a []any) (any, error) {
 			n, _ := toInt(a[0])
-			if state != nil && state.roles != nil {
-				if roles := state.roles.Load(); roles != nil {
-					for _, r := range *roles {
-						if r.OID == n {
-							return r.Name, nil
-						}
-					}
-				}
-			}
-			switch n {
-			case 10:
-				return "postgres", nil
-			case 6171: // owns the public schema in PostgreSQL 15
-				return "pg_database_owner", nil
+			if name, ok := state.roleName(n); ok { // acl_catalog.go
+				return name, nil
 			}
 			return fmt.Sprintf("unknown (OID=%s)", asString(a[0])), nil
 		})},

@@ -39,6 +39,11 @@
 //     the functions behind the node-local views pg_stat_activity,
 //     pg_stat_replication and pg_stat_wal_receiver (Config.NodeStats on
 //     read connections, 0A000 on the write connection).
+//   - roles.go: the role store (_pgraft_roles); acl.go: ownership and
+//     privileges (_pgraft_acl), the copy the server checks statements
+//     against, and the owners DDL records; acl_grant.go: GRANT, REVOKE,
+//     default privileges, OWNER TO; acl_catalog.go: has_*_privilege() and
+//     acldefault().
 //   - functions.go and functions_*.go: the pg_* SQL functions translation
 //     emits (functions_srf.go: the rows of set-returning functions, as
 //     JSON for SQLite's json_each; functions_jsonb.go: json and jsonb
