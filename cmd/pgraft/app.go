@@ -220,16 +220,9 @@ func httpAddrFlag() cli.Flag {
 func callHTTP(ctx context.Context, stdout io.Writer, method, u, token string) error {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	resp, err := nodeRequest(ctx, method, u, token)
 	if err != nil {
 		return err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -241,6 +234,23 @@ func callHTTP(ctx context.Context, stdout io.Writer, method, u, token string) er
 		return fmt.Errorf("%s: %s", u, resp.Status)
 	}
 	return nil
+}
+
+// nodeRequest makes one request to a node's HTTP API, with the
+// administration token when there is one.
+func nodeRequest(ctx context.Context, method, u, token string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, u, err)
+	}
+	return resp, nil
 }
 
 func logFormatFlag() cli.Flag {

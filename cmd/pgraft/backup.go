@@ -38,16 +38,9 @@ func backupCommand(stdout, stderr io.Writer) *cli.Command {
 }
 
 func runBackup(ctx context.Context, stdout, stderr io.Writer, addr, token, out string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/backup", nil)
+	resp, err := nodeRequest(ctx, http.MethodPost, "http://"+addr+"/backup", token)
 	if err != nil {
-		return err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("backup from %s: %w", addr, err)
+		return fmt.Errorf("backup: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
