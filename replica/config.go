@@ -48,9 +48,18 @@ type Config struct {
 	LeaderLeaseTimeout time.Duration // default 150ms; <= HeartbeatTimeout
 	CommitTimeout      time.Duration // default 5ms
 
-	SnapshotThreshold uint64        // entries since the last snapshot before taking one; default 8192
-	SnapshotInterval  time.Duration // how often to check SnapshotThreshold; default 30s
-	TrailingLogs      uint64        // entries kept after a snapshot, for slow followers; default 10240
+	// A snapshot is a reference to the durable database (snapshot.go): two
+	// fsyncs, no copy. So raft takes one often, and the log on disk holds
+	// about TrailingLogs + SnapshotThreshold + a second or two of writes.
+	// A follower that falls more than TrailingLogs entries behind is sent
+	// a full copy of the database instead of entries. TrailingLogs 0 (the
+	// default) sizes the log to the state machine (logtune.go): about a
+	// quarter of its size, so a small database keeps a short log and a
+	// large one, for which a copy is costly, a long one; SnapshotThreshold
+	// 0 then follows it.
+	SnapshotThreshold uint64        // entries since the last snapshot before taking one; 0: half the trailing log (at least 256), or 1024 when TrailingLogs is fixed
+	SnapshotInterval  time.Duration // how often to check SnapshotThreshold; default 500ms
+	TrailingLogs      uint64        // entries kept after a snapshot, for slow followers; 0: sized to the state machine
 	MaxAppendEntries  int           // entries per AppendEntries RPC and per FSM batch; default 256, max 1024
 
 	// LogStore chooses the log store of a new data dir: LogStoreBolt ("" too)
@@ -81,6 +90,10 @@ type Config struct {
 	Logger *slog.Logger // nil discards
 }
 
+// defaultSnapshotThreshold is the snapshot threshold when neither it nor
+// the trailing log is sized to the state machine.
+const defaultSnapshotThreshold = 1024
+
 // DefaultConfig returns LAN-tuned defaults. The caller sets NodeID, DataDir
 // and RaftAddr (or Listener).
 func DefaultConfig() Config {
@@ -89,9 +102,7 @@ func DefaultConfig() Config {
 		ElectionTimeout:    300 * time.Millisecond,
 		LeaderLeaseTimeout: 150 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
-		SnapshotThreshold:  8192,
-		SnapshotInterval:   30 * time.Second,
-		TrailingLogs:       10240,
+		SnapshotInterval:   500 * time.Millisecond,
 		MaxAppendEntries:   256,
 		ApplyTimeout:       10 * time.Second,
 		MaxEntrySize:       16 << 20,
@@ -112,12 +123,6 @@ func (c Config) withDefaults() Config {
 	setDur(&c.CommitTimeout, d.CommitTimeout)
 	setDur(&c.SnapshotInterval, d.SnapshotInterval)
 	setDur(&c.ApplyTimeout, d.ApplyTimeout)
-	if c.SnapshotThreshold == 0 {
-		c.SnapshotThreshold = d.SnapshotThreshold
-	}
-	if c.TrailingLogs == 0 {
-		c.TrailingLogs = d.TrailingLogs
-	}
 	if c.MaxAppendEntries == 0 {
 		c.MaxAppendEntries = d.MaxAppendEntries
 	}
@@ -194,8 +199,14 @@ func (c Config) raftConfig(logger *slog.Logger) *raft.Config {
 	rc.LeaderLeaseTimeout = c.LeaderLeaseTimeout
 	rc.CommitTimeout = c.CommitTimeout
 	rc.SnapshotThreshold = c.SnapshotThreshold
+	if rc.SnapshotThreshold == 0 {
+		rc.SnapshotThreshold = defaultSnapshotThreshold // or sized with the log (logtune.go)
+	}
 	rc.SnapshotInterval = c.SnapshotInterval
 	rc.TrailingLogs = c.TrailingLogs
+	if rc.TrailingLogs == 0 { // sized to the state machine once it is open (logtune.go)
+		rc.TrailingLogs = minTrailingLogs
+	}
 	rc.MaxAppendEntries = c.MaxAppendEntries
 	// The state machine keeps its applied index durably (I2); Open restores
 	// a snapshot only when the state machine is behind it (DESIGN §9).

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -72,20 +73,22 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	return out
 }
 
-// Snapshot captures the state machine's state; the copy happens in Persist.
+// Snapshot notes the applied index; Persist makes the state machine
+// durable there and stores a reference to it (snapshot.go).
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	s, err := f.sm.Snapshot()
-	if err != nil {
-		return nil, fmt.Errorf("state machine snapshot: %w", err)
-	}
-	return &fsmSnapshot{snap: s}, nil
+	return &refSnapshot{sm: f.sm, applied: f.sm.AppliedIndex()}, nil
 }
 
 // Restore replaces the state with a snapshot sent by the leader (or taken
 // locally), then publishes the restored applied index.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	if err := f.sm.Restore(rc); err != nil {
+	br := bufio.NewReaderSize(rc, 4096)
+	head, _ := br.Peek(maxRefSize)
+	if _, isRef, _ := decodeRef(head); isRef {
+		return fmt.Errorf("state machine restore: %w", errNotFullSnapshot)
+	}
+	if err := f.sm.Restore(br); err != nil {
 		return fmt.Errorf("state machine restore: %w", err)
 	}
 	f.applied.set(f.sm.AppliedIndex())

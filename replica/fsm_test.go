@@ -105,8 +105,8 @@ func (s *memSink) ID() string    { return "mem" }
 func (s *memSink) Close() error  { s.closed = true; return nil }
 func (s *memSink) Cancel() error { s.canceled = true; return nil }
 
-func TestFSMSnapshotRestore(t *testing.T) {
-	f, _ := newTestFSM()
+func TestFSMSnapshotIsAReference(t *testing.T) {
+	f, sm := newTestFSM()
 	f.ApplyBatch([]*raft.Log{cmdLog(1, "a=1"), cmdLog(2, "b=2")})
 	snap, err := f.Snapshot()
 	if err != nil {
@@ -120,12 +120,33 @@ func TestFSMSnapshotRestore(t *testing.T) {
 	if !sink.closed || sink.canceled {
 		t.Fatalf("sink closed=%v canceled=%v, want closed only", sink.closed, sink.canceled)
 	}
-	if !snap.(*fsmSnapshot).snap.(*kvSnapshot).released {
-		t.Fatal("Release did not reach the state machine's snapshot")
+	if sm.syncs != 1 {
+		t.Fatalf("Persist synced the state machine %d times, want 1", sm.syncs)
 	}
+	applied, isRef, err := decodeRef(sink.Bytes())
+	if err != nil || !isRef || applied != 2 {
+		t.Fatalf("persisted %q: reference=%v applied=%d err=%v, want a reference to applied index 2", sink.Bytes(), isRef, applied, err)
+	}
+	// A reference is never restored as if it were data.
+	g, _ := newTestFSM()
+	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); !errors.Is(err, errNotFullSnapshot) {
+		t.Fatalf("Restore of a reference: %v, want errNotFullSnapshot", err)
+	}
+}
 
+func TestFSMRestoreFullSnapshot(t *testing.T) {
+	_, sm := newTestFSM()
+	sm.ApplyBatch([]Command{{Index: 1, Data: []byte("a=1")}, {Index: 2, Data: []byte("b=2")}})
+	full, err := sm.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := full.Persist(&buf); err != nil {
+		t.Fatal(err)
+	}
 	g, sm2 := newTestFSM()
-	if err := g.Restore(io.NopCloser(&sink.Buffer)); err != nil {
+	if err := g.Restore(io.NopCloser(&buf)); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := sm2.get("b"); v != "2" || sm2.AppliedIndex() != 2 {
@@ -136,9 +157,9 @@ func TestFSMSnapshotRestore(t *testing.T) {
 	}
 }
 
-func TestFSMSnapshotPersistFailureCancelsSink(t *testing.T) {
+func TestFSMSnapshotSyncFailureCancelsSink(t *testing.T) {
 	f, sm := newTestFSM()
-	sm.persist = func(io.Writer) error { return errors.New("disk full") }
+	sm.sync = func() error { return errors.New("disk full") }
 	f.ApplyBatch([]*raft.Log{cmdLog(1, "a=1")})
 	snap, err := f.Snapshot()
 	if err != nil {

@@ -314,3 +314,27 @@ func TestClusterStatusReportsLagAndUnreachable(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestAddMemberLeaderItself: a join that reaches the leader on behalf of
+// the leader itself (it restarted and won an election before its own join
+// went through) succeeds when it asks for what the leader already is, and
+// is refused when it would change the leader's address or suffrage.
+func TestAddMemberLeaderItself(t *testing.T) {
+	n1 := startNode(t, "n1", t.TempDir(), newKV(), true)
+	waitLeaderAmong(t, n1)
+	if err := n1.addMember(testCtx(t), "n1", n1.addr, true, false); err != nil {
+		t.Fatalf("the leader joining as what it is: %v", err)
+	}
+	for _, tc := range []struct {
+		addr         string
+		voter, fresh bool
+	}{
+		{"127.0.0.1:1", true, false},
+		{n1.addr, false, false},
+		{n1.addr, true, true},
+	} {
+		if err := n1.addMember(testCtx(t), "n1", tc.addr, tc.voter, tc.fresh); err == nil || !strings.Contains(err.Error(), "clashes with the leader itself") {
+			t.Errorf("the leader joining at %s voter=%v fresh=%v: %v, want refused", tc.addr, tc.voter, tc.fresh, err)
+		}
+	}
+}

@@ -19,6 +19,8 @@ type kv struct {
 	history  []string // "index:k=v" for every command applied, in order
 	restores int
 	persist  func(w io.Writer) error // optional override for Persist failures
+	sync     func() error            // optional override for Sync failures
+	syncs    int
 }
 
 var _ StateMachine = (*kv)(nil)
@@ -50,6 +52,18 @@ func (s *kv) AppliedIndex() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.applied
+}
+
+// Sync has nothing to flush (the toy's "disk" is its memory) unless a test
+// makes it fail.
+func (s *kv) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncs++
+	if s.sync != nil {
+		return s.sync()
+	}
+	return nil
 }
 
 func (s *kv) get(k string) (string, bool) {

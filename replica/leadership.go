@@ -199,6 +199,13 @@ func (n *Node) startWatch() {
 		defer n.wg.Done()
 		n.watchLeader(ctx)
 	}()
+	if n.cfg.TrailingLogs == 0 {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.tuneTrailingLogs(ctx)
+		}()
+	}
 }
 
 func (n *Node) stopWatchAndWait() {

@@ -56,7 +56,8 @@ func (n *Node) AddNonvoter(ctx context.Context, id, addr string) error {
 //   - another member holding addr: removed first (its node is gone: the
 //     address now belongs to id).
 //
-// Clashes with this node itself are refused.
+// A request from the leader itself for what it already is succeeds; other
+// clashes with this node itself are refused.
 func (n *Node) addMember(ctx context.Context, id, addr string, voter, fresh bool) error {
 	if n.isShutdown() {
 		return ErrShutdown
@@ -68,6 +69,12 @@ func (n *Node) addMember(ctx context.Context, id, addr string, voter, fresh bool
 	var cur *raft.Server
 	for i, s := range servers {
 		sameID, sameAddr := string(s.ID) == id, string(s.Address) == addr
+		if sameID && sameAddr && voter && !fresh && string(s.ID) == n.cfg.NodeID {
+			// The joining node leads already, at the address it asks for:
+			// it restarted, won an election before its join went through,
+			// and the request came back to it through another member.
+			return nil
+		}
 		if (sameID || sameAddr) && string(s.ID) == n.cfg.NodeID {
 			return refusef("member %s at %s clashes with the leader itself (%s at %s)", id, addr, s.ID, s.Address)
 		}

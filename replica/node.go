@@ -112,7 +112,7 @@ func (n *Node) open() error {
 	if err := n.openStores(); err != nil {
 		return err
 	}
-	if err := restoreOnStart(n.snaps, n.sm, n.log); err != nil {
+	if err := restoreOnStart(n.snaps.(*refStore).SnapshotStore, n.sm, n.log); err != nil {
 		return err
 	}
 	n.applied = newAppliedIndex(n.sm.AppliedIndex())
@@ -138,6 +138,12 @@ func (n *Node) open() error {
 		return fmt.Errorf("open raft log cache: %w", err)
 	}
 	rc := n.cfg.raftConfig(n.raftLog)
+	if n.cfg.TrailingLogs == 0 { // sized to the state machine (logtune.go)
+		rc.TrailingLogs = trailingLogsFor(n.sm)
+		if n.cfg.SnapshotThreshold == 0 {
+			rc.SnapshotThreshold = snapshotThresholdFor(rc.TrailingLogs)
+		}
+	}
 	n.raft, err = raft.NewRaft(rc, n.fsm, logs, n.store, n.snaps, n.trans)
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
@@ -163,10 +169,11 @@ func (n *Node) openStores() error {
 	n.log.Debug("opened raft log", "store", kind)
 	n.store = store
 	hl := newHCLogger(n.raftLog, "snapshot")
-	n.snaps, err = raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, snapshotsRetained, hl)
+	files, err := raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, snapshotsRetained, hl)
 	if err != nil {
 		return fmt.Errorf("open snapshot store: %w", err)
 	}
+	n.snaps = &refStore{SnapshotStore: files, sm: n.sm, dir: n.cfg.DataDir, log: n.log}
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package replica
 
 import (
+	"github.com/hashicorp/raft"
+
 	"context"
 	"errors"
 	"fmt"
@@ -201,8 +203,19 @@ func TestRestartRestoresSnapshotWhenStateMachineIsBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A state machine that lost its data (applied index 0) is behind the
-	// snapshot: Open restores it before raft starts.
+	// The node's own snapshot is a reference to its state machine: one
+	// that lost its data (applied index 0) is behind it, and the log
+	// before it is gone, so the node refuses to start and says why.
+	if n, err := Open(testConfig(t, "n1", dir, false), newKV()); err == nil {
+		n.Shutdown(testCtx(t))
+		t.Fatal("Open with a state machine behind its snapshot reference succeeded")
+	} else if !strings.Contains(err.Error(), "behind the index") {
+		t.Fatalf("Open with a state machine behind its snapshot reference: %v", err)
+	}
+
+	// A full snapshot (as a follower stores one the leader sent) is
+	// restored on open when the state machine is behind it.
+	writeFullSnapshot(t, dir, sm)
 	behind := newKV()
 	n2 := startNode(t, "n1", dir, behind, false)
 	if behind.restoreCount() != 1 {
@@ -226,6 +239,36 @@ func TestRestartRestoresSnapshotWhenStateMachineIsBehind(t *testing.T) {
 	}
 	waitLeaderAmong(t, n3)
 	mustPropose(t, n3, "again=1")
+}
+
+// writeFullSnapshot replaces the newest snapshot in dir (a reference) with a
+// full copy of sm under the same index, term and configuration.
+func writeFullSnapshot(t *testing.T, dir string, sm *kv) {
+	t.Helper()
+	files, err := raft.NewFileSnapshotStore(dir, snapshotsRetained, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metas, err := files.List()
+	if err != nil || len(metas) == 0 {
+		t.Fatalf("list snapshots: %v (%d)", err, len(metas))
+	}
+	m := metas[0]
+	_, trans := raft.NewInmemTransport("") // encodes the (legacy) peer list
+	sink, err := files.Create(m.Version, m.Index, m.Term, m.Configuration, m.ConfigurationIndex, trans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := sm.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snap.Persist(sink); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestThreeNodeCluster covers joining, replication in order on every node,
@@ -421,11 +464,26 @@ func TestRestartOnSnapshotTakenAtNoop(t *testing.T) {
 	if err := n2.Shutdown(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	behind := newKV() // lost its data: restores the snapshot on open
-	n3 := startNode(t, "n1", dir, behind, false)
-	if behind.restoreCount() != 1 {
-		t.Fatalf("restores on open = %d, want 1", behind.restoreCount())
+	// The snapshot references the state machine's own index (the last
+	// command's), below the snapshot's: the state machine holds it.
+	n3 := startNode(t, "n1", dir, sm, false)
+	if sm.restoreCount() != 0 {
+		t.Fatalf("restores on open = %d, want 0", sm.restoreCount())
 	}
 	waitLeaderAmong(t, n3)
 	mustPropose(t, n3, "b=2")
+	if err := n3.Shutdown(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A full snapshot at the no-op's index restores a state machine that
+	// lost its data, though its own index stays below the snapshot's.
+	writeFullSnapshot(t, dir, sm)
+	behind := newKV()
+	n4 := startNode(t, "n1", dir, behind, false)
+	if behind.restoreCount() != 1 {
+		t.Fatalf("restores on open = %d, want 1", behind.restoreCount())
+	}
+	waitLeaderAmong(t, n4)
+	mustPropose(t, n4, "c=3")
 }

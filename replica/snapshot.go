@@ -1,37 +1,194 @@
 package replica
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"strconv"
 
 	"github.com/hashicorp/raft"
 )
 
-// snapshotsRetained is how many snapshots the file store keeps: the newest
-// plus one to fall back on.
-const snapshotsRetained = 2
+// snapshot.go: a node's snapshots are references to its own database
+// (docs/design.md, "Snapshots are references"). The state machine's
+// database is durable on its own and carries its applied index, so a
+// snapshot taken for log compaction needs no copy of it: Persist makes the
+// state machine durable (Sync) and stores a few bytes naming the applied
+// index it covers. Only when raft must send a snapshot to a follower does
+// refStore.Open turn the reference into a full copy, taken then, at the
+// state machine's applied index at that moment, which is at or past the
+// reference's. A follower that installs such a copy stores it as it came
+// (a full snapshot) until its next own snapshot replaces it.
+//
+// A node's disk then holds its database, its WAL and its log, not a second
+// copy of the database (issue 15: disk at most about twice the database),
+// and a snapshot costs two fsyncs instead of a copy, so raft can take them
+// often and keep its log short.
 
-// fsmSnapshot persists a StateMachine snapshot into raft's sink. Raft calls
-// Persist on its snapshot goroutine, concurrently with ApplyBatch.
-type fsmSnapshot struct {
-	snap Snapshot
+// snapshotsRetained is how many snapshots the file store keeps. One: a
+// reference is replaced by the next, and the log is compacted behind the
+// newest snapshot, so an older one could not be replayed from anyway.
+const snapshotsRetained = 1
+
+// refMagic starts a reference snapshot; a full one starts with SQLite's
+// header ("SQLite format 3\x00"), or whatever the state machine writes.
+const refMagic = "pgraft-snapshot-ref 1\n"
+
+// encodeRef is the reference to a state machine durable at applied index.
+func encodeRef(applied uint64) []byte {
+	return []byte(refMagic + "applied " + strconv.FormatUint(applied, 10) + "\n")
 }
 
-// Persist copies the snapshot into sink and closes it, or cancels it on
-// failure so raft never keeps a partial snapshot.
-func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := s.snap.Persist(sink); err != nil {
-		_ = sink.Cancel() // the persist error is the one worth reporting
-		return fmt.Errorf("persist snapshot at index %d: %w", s.snap.Index(), err)
+// decodeRef reports whether head (a snapshot's first bytes) is a reference,
+// and the applied index it names.
+func decodeRef(head []byte) (applied uint64, ok bool, err error) {
+	rest, found := bytes.CutPrefix(head, []byte(refMagic))
+	if !found {
+		return 0, false, nil
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	num, found := bytes.CutPrefix(line, []byte("applied "))
+	if !found {
+		return 0, true, fmt.Errorf("snapshot reference %q: no applied index", head)
+	}
+	applied, err = strconv.ParseUint(string(num), 10, 64)
+	if err != nil {
+		return 0, true, fmt.Errorf("snapshot reference %q: %w", head, err)
+	}
+	return applied, true, nil
+}
+
+// maxRefSize bounds how much of a snapshot Open reads to tell a reference
+// from a full snapshot.
+const maxRefSize = 64
+
+// refSnapshot is raft's FSMSnapshot: the applied index the state machine
+// held when raft asked (on the FSM goroutine, so nothing was half applied).
+type refSnapshot struct {
+	sm      StateMachine
+	applied uint64
+}
+
+// Persist makes the state machine durable up to (at least) the snapshot's
+// applied index, then stores the reference, or cancels the sink on failure
+// so raft never keeps a snapshot, and never compacts its log behind one,
+// that the database does not hold durably.
+func (s *refSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := s.sm.Sync(); err != nil {
+		_ = sink.Cancel() // the sync error is the one worth reporting
+		return fmt.Errorf("snapshot at applied index %d: make the state machine durable: %w", s.applied, err)
+	}
+	if _, err := sink.Write(encodeRef(s.applied)); err != nil {
+		_ = sink.Cancel()
+		return fmt.Errorf("snapshot at applied index %d: write reference: %w", s.applied, err)
 	}
 	if err := sink.Close(); err != nil {
-		return fmt.Errorf("close snapshot at index %d: %w", s.snap.Index(), err)
+		return fmt.Errorf("snapshot at applied index %d: close: %w", s.applied, err)
 	}
 	return nil
 }
 
-// Release frees the state machine's view.
-func (s *fsmSnapshot) Release() { s.snap.Release() }
+// Release has nothing to free: the reference holds no view.
+func (s *refSnapshot) Release() {}
+
+// refStore is the node's snapshot store: raft's file store, whose Open
+// turns a reference into a full copy of the state machine (for a follower
+// that needs a snapshot installed). Every other method is the file
+// store's.
+type refStore struct {
+	raft.SnapshotStore
+	sm  StateMachine
+	dir string // where materialized copies are written (same file system as the database)
+	log *slog.Logger
+}
+
+// Open returns the snapshot id. A full snapshot is returned as stored; a
+// reference is materialized: the state machine is copied now, into a
+// temporary file removed when the reader is closed, and the returned meta
+// carries that copy's size. The copy's applied index is at or past the
+// reference's: the entries between are committed (this node applied
+// them), and the receiving state machine skips them when raft replays
+// them from the snapshot's index on.
+func (s *refStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
+	meta, rc, err := s.SnapshotStore.Open(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(rc, 4096)
+	head, _ := br.Peek(maxRefSize) // a short snapshot gives what there is
+	applied, isRef, err := decodeRef(head)
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
+	}
+	if !isRef {
+		return meta, struct {
+			io.Reader
+			io.Closer
+		}{br, rc}, nil
+	}
+	rc.Close()
+	path, size, err := s.materialize(applied)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
+	}
+	f, err := os.Open(path)
+	os.Remove(path) // the open file stays readable; nothing is left behind
+	if err != nil {
+		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
+	}
+	s.log.Info("materialized snapshot for a follower", "snapshot", id, logKeyIndex, meta.Index, "bytes", size)
+	m := *meta
+	m.Size = size
+	return &m, f, nil
+}
+
+// materialize copies the state machine into a new file in s.dir and
+// returns its path and size. The copy must hold at least applied.
+func (s *refStore) materialize(applied uint64) (path string, size int64, err error) {
+	snap, err := s.sm.Snapshot()
+	if err != nil {
+		return "", 0, fmt.Errorf("copy the state machine: %w", err)
+	}
+	defer snap.Release()
+	if got := snap.Index(); got < applied {
+		return "", 0, fmt.Errorf("state machine at applied index %d is behind its snapshot reference (%d)", got, applied)
+	}
+	if fs, ok := snap.(FileSnapshot); ok {
+		path, err = fs.BackupFile(s.dir)
+	} else {
+		path, err = persistToFile(snap, s.dir)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("copy the state machine: %w", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		os.Remove(path)
+		return "", 0, fmt.Errorf("copy the state machine: %w", err)
+	}
+	return path, st.Size(), nil
+}
+
+func persistToFile(snap Snapshot, dir string) (string, error) {
+	f, err := os.CreateTemp(dir, "snapshot-copy-*")
+	if err != nil {
+		return "", err
+	}
+	err = snap.Persist(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
 
 // restoreOnStart brings sm up to the newest snapshot when it is behind it
 // (DESIGN §9, I2). Raft itself never restores on start
@@ -54,26 +211,45 @@ func restoreOnStart(snaps raft.SnapshotStore, sm StateMachine, log *slog.Logger)
 			"applied", applied, "snapshot", latest.ID, logKeyIndex, latest.Index)
 		return nil
 	}
-	log.Info("state machine is behind the latest snapshot; restoring",
-		"applied", applied, "snapshot", latest.ID, logKeyIndex, latest.Index)
+	// Read the snapshot raw (not through refStore): a reference is never
+	// restored, it is checked.
 	_, rc, err := snaps.Open(latest.ID)
 	if err != nil {
 		return fmt.Errorf("open snapshot %s: %w", latest.ID, err)
 	}
 	defer rc.Close()
-	if err := sm.Restore(rc); err != nil {
+	br := bufio.NewReaderSize(rc, 4096)
+	head, _ := br.Peek(maxRefSize)
+	refApplied, isRef, err := decodeRef(head)
+	if err != nil {
+		return fmt.Errorf("open snapshot %s: %w", latest.ID, err)
+	}
+	if isRef {
+		// Raft stamps a snapshot with its last applied entry, which may be
+		// one of its own (no-op, configuration) that never reaches the
+		// state machine: the reference names the state machine's own index.
+		if applied >= refApplied {
+			log.Info("state machine holds its snapshot reference; not restoring",
+				"applied", applied, "snapshot", latest.ID, "reference", refApplied)
+			return nil
+		}
+		return fmt.Errorf("the database is at applied index %d, behind the index %d it was made durable at "+
+			"for snapshot %s, and the log before that is gone: this node's database was replaced or lost; "+
+			"remove the node's data directory and add it to the cluster again (it is then copied from the leader)",
+			applied, refApplied, latest.ID)
+	}
+	log.Info("state machine is behind the latest snapshot; restoring",
+		"applied", applied, "snapshot", latest.ID, logKeyIndex, latest.Index)
+	if err := sm.Restore(br); err != nil {
 		return fmt.Errorf("restore snapshot %s: %w", latest.ID, err)
 	}
 	// The state machine's own index may be below the snapshot's: raft
 	// stamps a snapshot with the last entry it committed, and its no-op,
 	// barrier and (in a batch of their own) configuration entries never
 	// reach the state machine, which saw every command up to that index.
-	// Raft does not replay the entries up to the snapshot's index, and
-	// none of those after the state machine's own changes data.
-	if got := sm.AppliedIndex(); got > latest.Index {
-		return fmt.Errorf("restore snapshot %s: state machine reports applied index %d, past the snapshot's %d",
-			latest.ID, got, latest.Index)
-	}
+	// A materialized copy may also be past it (see refStore.Open). Raft
+	// does not replay the entries up to the snapshot's index, and the state
+	// machine skips those it already holds.
 	return nil
 }
 
@@ -89,3 +265,7 @@ func (n *Node) Snapshot() error {
 	}
 	return nil
 }
+
+// errNotFullSnapshot is returned by a state machine's Restore given a
+// snapshot reference (which only refStore.Open can turn into data).
+var errNotFullSnapshot = errors.New("snapshot is a reference, not a copy")

@@ -32,8 +32,14 @@ type StateMachine interface {
 	// the state machine (stored with them, so it survives a restart).
 	AppliedIndex() uint64
 
-	// Snapshot captures the state at the current applied index. It must be
-	// cheap: the copy happens in Persist.
+	// Sync makes every command applied so far durable, so that the node's
+	// snapshot (a reference to the state machine, see snapshot.go) can
+	// stand in for the log behind it. Called concurrently with ApplyBatch.
+	Sync() error
+
+	// Snapshot captures the state at the current applied index, for a copy
+	// sent to a follower. It must be cheap: the copy happens in Persist (or
+	// FileSnapshot.BackupFile). Called concurrently with ApplyBatch.
 	Snapshot() (Snapshot, error)
 
 	// Restore replaces the whole state with a snapshot's contents.
@@ -48,4 +54,13 @@ type Snapshot interface {
 	Persist(w io.Writer) error
 	// Release frees the view, whether Persist ran or not.
 	Release()
+}
+
+// FileSnapshot is a Snapshot that can copy itself straight into a file
+// (SQLite's backup API writes a database file, not a stream).
+type FileSnapshot interface {
+	Snapshot
+	// BackupFile writes the snapshot into a new file in dir and returns
+	// its path; the caller removes it.
+	BackupFile(dir string) (string, error)
 }

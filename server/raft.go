@@ -157,3 +157,7 @@ func (m stateMachine) Snapshot() (replica.Snapshot, error) {
 }
 
 func (m stateMachine) Restore(r io.Reader) error { return m.e.Restore(r) }
+
+func (m stateMachine) Sync() error { return m.e.Sync() }
+
+func (m stateMachine) Size() int64 { return m.e.Size() }

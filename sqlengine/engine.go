@@ -61,7 +61,11 @@ type Engine struct {
 	wconn *sql.Conn
 	wraw  *sqlite3.SQLiteConn
 	wauth authState // wraw's authorizer: internal access for pgraft's own statements (authorizer.go)
-	read  *sql.DB
+	// walPages is the write connection's checkpoint threshold, set by
+	// tuneWAL at walTunedAt (under wmu; 0: not yet on this connection).
+	walPages   int64
+	walTunedAt uint64
+	read       *sql.DB
 	// readStats is read for ReadStats without swap, which Restore holds
 	// while it waits for every read to end.
 	readStats atomic.Pointer[sql.DB]
@@ -146,6 +150,7 @@ func (e *Engine) dsn(extra string) string {
 // openConns opens the write connection, the read pool and the helper
 // connection, and reads the applied index. Called by Open and Restore.
 func (e *Engine) openConns() error {
+	e.walPages = 0 // a new write connection: tuneWAL sets it up again
 	helper := sql.OpenDB(newConnector("file::memory:?mode=memory", setLimits))
 	helper.SetMaxOpenConns(1)
 	hc, err := helper.Conn(context.Background())
@@ -227,7 +232,11 @@ func (e *Engine) prepareWriteConn(c *sqlite3.SQLiteConn) error {
 	if err := createCatalogViews(c, catalog); err != nil {
 		return fmt.Errorf("create catalog views: %w", err)
 	}
-	if _, err := c.Exec("PRAGMA case_sensitive_like=ON", nil); err != nil {
+	// The WAL only grows back to its high-water mark: after a large
+	// transaction (a big COPY) it is cut back once it restarts, so the
+	// node's disk stays near its database's size (walsize.go tunes both
+	// from the database's size).
+	if _, err := c.Exec("PRAGMA case_sensitive_like=ON; PRAGMA journal_size_limit="+strconv.Itoa(walMaxPages*walPageBytes), nil); err != nil {
 		return err
 	}
 	return installAuthorizer(c, true, catalog)

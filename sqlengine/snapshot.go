@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -165,14 +166,68 @@ func (s *Snapshot) Release() {
 	s.e.swap.RUnlock()
 }
 
+// Sync makes every applied command durable: it fsyncs the database file,
+// its WAL and their directory. Commits under synchronous=NORMAL leave WAL
+// appends to the operating system until a checkpoint; after Sync a crash
+// or power loss keeps every command applied before it. The node's
+// snapshots are references to the database made durable by Sync
+// (replica/snapshot.go). It runs concurrently with applies and takes no
+// SQLite lock.
+func (e *Engine) Sync() error {
+	e.swap.RLock() // no Restore swaps the file meanwhile
+	defer e.swap.RUnlock()
+	for _, p := range []string{e.cfg.Path + "-wal", e.cfg.Path} {
+		if err := syncFile(p); err != nil {
+			return fmt.Errorf("sync %s: %w", filepath.Base(p), err)
+		}
+	}
+	if err := syncDir(filepath.Dir(e.cfg.Path)); err != nil {
+		return fmt.Errorf("sync database directory: %w", err)
+	}
+	return nil
+}
+
+// Size is the database file's size in bytes (0 when it cannot be read):
+// the replica sizes its trailing log to it.
+func (e *Engine) Size() int64 {
+	st, err := os.Stat(e.cfg.Path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// syncFile fsyncs the file at path (fsync through a read-only descriptor
+// flushes the file's data on Linux and the BSDs); a file that does not
+// exist (no WAL yet) has nothing to flush.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
 // Restore replaces the database with a snapshot's contents, atomically:
 // every connection is closed (reads wait), the file is replaced and synced,
 // the WAL files removed, and the applied index is read from the new file.
 func (e *Engine) Restore(r io.Reader) error {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(len(sqliteHeader)); string(head) != sqliteHeader {
+		return fmt.Errorf("restore: the snapshot is not an SQLite database (it starts %q)", head)
+	}
 	tmp := e.cfg.Path + ".restore"
-	if err := writeSynced(tmp, r); err != nil {
+	if err := writeSynced(tmp, br); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("restore: %w", err)
 	}
 	e.swap.Lock()
