@@ -181,6 +181,13 @@ func (n nodeStats) Replication(viewer string) []sqlengine.Replication {
 		r := sqlengine.Replication{ApplicationName: m.ID, State: "streaming",
 			SentLSN:  dataLSN(st.LastIndex, st.CommitIndex, st.CommittedDataIndex),
 			WriteLSN: written, FlushLSN: written, ReplayLSN: m.AppliedIndex, SyncPriority: 1, SyncState: "quorum"}
+		// The lags are the time since this node applied the first entry the
+		// member has not yet written or replayed (lagclock.go); 0 (NULL)
+		// when it has everything, as PostgreSQL shows an idle standby.
+		now := time.Now()
+		r.WriteLag = s.applyClock.lag(m.CommitIndex, now)
+		r.FlushLag = r.WriteLag
+		r.ReplayLag = s.applyClock.lag(m.AppliedIndex, now)
 		if m.Lag > catchupLag {
 			r.State = "catchup"
 		}

@@ -184,7 +184,8 @@ func TestPgStatReplicationCluster(t *testing.T) {
 
 	c.RequireConverged() // the followers applied everything: sent = replay
 	rows, err := leader.Query(ctx, `SELECT pid, application_name, client_addr, client_port, state, sent_lsn, write_lsn,
-		flush_lsn, replay_lsn, sync_state, sync_priority FROM pg_stat_replication ORDER BY application_name`)
+		flush_lsn, replay_lsn, sync_state, sync_priority, replay_lag IS NULL AND write_lag IS NULL
+		FROM pg_stat_replication ORDER BY application_name`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,8 +193,12 @@ func TestPgStatReplicationCluster(t *testing.T) {
 	for rows.Next() {
 		var pid, port, prio int32
 		var app, addr, state, sent, write, flush, replay, sync string
-		if err := rows.Scan(&pid, &app, &addr, &port, &state, &sent, &write, &flush, &replay, &sync, &prio); err != nil {
+		var noLag bool
+		if err := rows.Scan(&pid, &app, &addr, &port, &state, &sent, &write, &flush, &replay, &sync, &prio, &noLag); err != nil {
 			t.Fatal(err)
+		}
+		if !noLag { // caught up: no lag, NULL as on an idle PostgreSQL standby
+			t.Errorf("replication row %s: a lag on a member that has applied everything", app)
 		}
 		got = append(got, app)
 		if pid != 0 || addr != "127.0.0.1" || port <= 0 || state != "streaming" || sync != "quorum" || prio != 1 ||

@@ -153,6 +153,7 @@ var (
 	descState     = prometheus.NewDesc("pgraft_raft_state", "1 for this node's Raft state (Leader, Follower, Candidate, Shutdown).", []string{"state"}, nil)
 	descMembers   = prometheus.NewDesc("pgraft_raft_members", "Members of the configuration, by suffrage.", []string{"suffrage"}, nil)
 	descLag       = prometheus.NewDesc("pgraft_raft_follower_lag_entries", "On the leader: entries each member has yet to apply (the committed data index less its applied index).", []string{"node_id"}, nil)
+	descLagTime   = prometheus.NewDesc("pgraft_raft_follower_lag_seconds", "On the leader: how long ago the leader applied the first entry each member has yet to apply (0: none).", []string{"node_id"}, nil)
 	descContact   = prometheus.NewDesc("pgraft_raft_follower_unreachable", "On the leader: 1 while heartbeats to a member fail.", []string{"node_id"}, nil)
 	descSessions  = prometheus.NewDesc("pgraft_client_sessions", "Open client sessions, and leader-side sessions serving followers' forwarded writes.", []string{"type"}, nil)
 	descMaxConn   = prometheus.NewDesc("pgraft_max_connections", "max_connections of this node.", nil, nil)
@@ -162,7 +163,7 @@ var (
 )
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descTerm, descIndex, descState, descMembers, descLag, descContact,
+	for _, d := range []*prometheus.Desc{descTerm, descIndex, descState, descMembers, descLag, descLagTime, descContact,
 		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots} {
 		ch <- d
 	}
@@ -215,6 +216,7 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 					lag = data - m.AppliedIndex
 				}
 				gauge(descLag, float64(lag), m.ID)
+				gauge(descLagTime, s.applyClock.lag(m.AppliedIndex, time.Now()).Seconds(), m.ID)
 			}
 		}
 	}

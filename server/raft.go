@@ -30,7 +30,7 @@ var (
 // openRaft starts the Raft node over the engine, registers write
 // forwarding on its port, and joins the cluster that cfg.Join names.
 func (s *Server) openRaft() error {
-	node, err := replica.Open(s.raftConfig(), stateMachine{s.eng, s.metrics})
+	node, err := replica.Open(s.raftConfig(), stateMachine{s.eng, s.metrics, &s.applyClock})
 	if err != nil {
 		return fmt.Errorf("open raft: %w", err)
 	}
@@ -130,8 +130,9 @@ func (s *Server) WaitLeader(ctx context.Context) error { return s.raft.WaitLeade
 // stateMachine adapts the engine to replica.StateMachine: the two packages
 // share no types (sqlengine never imports replica), so Command is copied.
 type stateMachine struct {
-	e *sqlengine.Engine
-	m *metrics
+	e     *sqlengine.Engine
+	m     *metrics
+	clock *lagClock // nil in tests that need no lag
 }
 
 func (m stateMachine) ApplyBatch(cmds []replica.Command) []any {
@@ -143,7 +144,11 @@ func (m stateMachine) ApplyBatch(cmds []replica.Command) []any {
 	for i, c := range cmds {
 		in[i] = sqlengine.Command{Index: c.Index, Term: c.Term, Data: c.Data}
 	}
-	return m.e.ApplyBatch(in)
+	out := m.e.ApplyBatch(in)
+	if m.clock != nil {
+		m.clock.record(m.e.AppliedIndex(), time.Now())
+	}
+	return out
 }
 
 func (m stateMachine) AppliedIndex() uint64 { return m.e.AppliedIndex() }

@@ -196,8 +196,9 @@ type replicator interface {
 // Server is one pgraft node: the PostgreSQL listener, the Raft node, the
 // SQLite engine and the HTTP status endpoints.
 type Server struct {
-	cfg     Config
-	metrics *metrics // Prometheus metrics (metrics.go)
+	cfg        Config
+	metrics    *metrics // Prometheus metrics (metrics.go)
+	applyClock lagClock // when this node applied which index (members' lag in time)
 	// forwardSessions counts the open leader-side sessions of followers'.
 	forwardSessions atomic.Int64
 	log             *slog.Logger
