@@ -50,3 +50,24 @@ func TestAppQueries(t *testing.T) {
 		t.Fatalf("ON CONFLICT DO NOTHING tag = %s", tag)
 	}
 }
+
+// TestSpecialDatetimeInputs: 'now', 'today', 'tomorrow' and 'yesterday'
+// cast to a date/time type read the statement's time, in reads and in
+// replicated writes, as PostgreSQL reads them when the literal is parsed.
+func TestSpecialDatetimeInputs(t *testing.T) {
+	n := servertest.Start(t)
+	c := connect(t, n)
+	ctx := context.Background()
+	var ok bool
+	if err := c.QueryRow(ctx, `SELECT 'today'::date = current_date AND 'tomorrow'::date = current_date + 1
+		AND 'yesterday'::date = current_date - 1 AND 'today'::timestamp = date_trunc('day', localtimestamp)
+		AND 'now'::timestamptz <= now() + interval '1 minute'`).Scan(&ok); err != nil || !ok {
+		t.Fatalf("special inputs in a read: %v, %v", ok, err)
+	}
+	mustExec(t, c, `CREATE TABLE stamps (d date, ts timestamptz)`)
+	mustExec(t, c, `INSERT INTO stamps VALUES ('today', 'now'), ('tomorrow'::date, 'yesterday'::timestamptz)`)
+	if err := c.QueryRow(ctx, `SELECT count(*) = 2 AND min(d) = current_date AND max(d) = current_date + 1
+		AND max(ts) > min(ts) FROM stamps`).Scan(&ok); err != nil || !ok {
+		t.Fatalf("special inputs in a write: %v, %v", ok, err)
+	}
+}

@@ -36,7 +36,17 @@ var (
 	reYearMonth  = regexp.MustCompile(`^(\d{4,})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{1,2})`)
 	reMeridiem   = regexp.MustCompile(`^\s*([ap])\.?m\.?(?:\s+|$)`)
 	reClock      = regexp.MustCompile(`^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?`)
-	reZone       = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
+	// HHMMSS[.f], a time written without colons (040506).
+	reDenseClock = regexp.MustCompile(`^(\d{2})(\d{2})(\d{2})(?:\.(\d+))?(?:$|\s|[+-]|z)`)
+	// YYMMDD (990108: 1999-01-08), YYYY.DDD (1999.008: day of year) and
+	// Julian days (J2451187).
+	reDenseDate6 = regexp.MustCompile(`^(\d{2})(\d{2})(\d{2})$`)
+	reYearDay    = regexp.MustCompile(`^(\d{4})\.(\d{3})(?:$|\s)`)
+	reJulian     = regexp.MustCompile(`^j(\d{1,8})(?:$|\s)`)
+	// ctime's order, as date(1) and PostgreSQL's own Postgres DateStyle
+	// print it: Sat Mar 04 05:06:07 2021 (the weekday is optional).
+	reCtime = regexp.MustCompile(`^([a-z]{3,9})\s+(\d{1,2})\s+(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s+(\d{4})(\s.*)?$`)
+	reZone  = regexp.MustCompile(`^(?:z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$`)
 )
 
 // parsedTime is a parsed date/time input.
@@ -44,7 +54,11 @@ type parsedTime struct {
 	t       time.Time // UTC after applying an explicit zone offset
 	hasDate bool
 	zone    bool // an explicit zone was given
+	h24     bool // the clock read 24:00:00 (a time keeps it; a timestamp is the next day)
 }
+
+// julianEpoch is the Julian day number of 1970-01-01.
+const julianEpoch = 2440588
 
 // errBadDatetime and errDatetimeRange tell parseDatetime's callers which
 // PostgreSQL error to raise.
@@ -65,12 +79,46 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 	switch t {
 	case "epoch":
 		return parsedTime{t: time.Unix(0, 0).UTC(), hasDate: true}, dtOK
-	case "now", "today", "tomorrow", "yesterday", "infinity", "-infinity", "+infinity", "allballs":
+	case "allballs": // 00:00:00 UTC, a time only
+		if dateOptional {
+			return parsedTime{t: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}, dtOK
+		}
+		return parsedTime{}, dtSyntax
+	case "now", "today", "tomorrow", "yesterday", "infinity", "-infinity", "+infinity":
 		return parsedTime{}, dtSpecial
+	}
+	if m := reCtime.FindStringSubmatch(strings.TrimPrefix(t, reWeekday.FindString(t))); m != nil && monthOf(m[1]) > 0 {
+		// Reorder into ISO and read that (Sat Mar 04 05:06:07 2021 PST).
+		iso := fmt.Sprintf("%s-%02d-%02d %s%s", m[4], monthOf(m[1]), atoi(m[2]), m[3], m[5])
+		return parseDatetime(iso, dateOptional)
 	}
 	var p parsedTime
 	y, mo, d := 2000, 1, 1
-	if m := reISODate.FindStringSubmatch(t); m != nil {
+	if m := reJulian.FindStringSubmatch(t); m != nil {
+		jd := time.Unix(0, 0).UTC().AddDate(0, 0, atoi(m[1])-julianEpoch)
+		y, mo, d = jd.Year(), int(jd.Month()), jd.Day()
+		t = t[len(m[0]):]
+		p.hasDate = true
+	} else if m := reYearDay.FindStringSubmatch(t); m != nil {
+		doy := atoi(m[2])
+		if doy < 1 || doy > 366 { // 366 in a common year is the next 1 January, as PostgreSQL reads it
+			return p, dtRange
+		}
+		jd := time.Date(atoi(m[1]), 1, doy, 0, 0, 0, 0, time.UTC)
+		y, mo, d = jd.Year(), int(jd.Month()), jd.Day()
+		t = t[len(m[0]):]
+		p.hasDate = true
+	} else if m := reDenseDate6.FindStringSubmatch(t); m != nil && !dateOptional {
+		// A two-digit year: 70-99 are 19xx, 00-69 20xx, as PostgreSQL.
+		y, mo, d = atoi(m[1]), atoi(m[2]), atoi(m[3])
+		if y < 70 {
+			y += 2000
+		} else {
+			y += 1900
+		}
+		t = ""
+		p.hasDate = true
+	} else if m := reISODate.FindStringSubmatch(t); m != nil {
 		y, mo, d = atoi(m[1]), atoi(m[2]), atoi(m[3])
 		t = t[len(m[0]):]
 		p.hasDate = true
@@ -96,12 +144,21 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 		t = strings.TrimLeft(t[1:], " ")
 	}
 	h, mi, sec, nanos := 0, 0, 0, 0
-	if m := reClock.FindStringSubmatch(t); m != nil {
+	m := reClock.FindStringSubmatch(t)
+	if m == nil {
+		if m = reDenseClock.FindStringSubmatch(t); m != nil {
+			m[0] = strings.TrimRight(m[0], " +-z") // the zone that follows is read below
+		}
+	}
+	if m != nil {
 		h, mi, sec = atoi(m[1]), atoi(m[2]), atoi(m[3])
 		frac := (m[4] + "000000000")[:9]
 		nanos = atoi(frac)
-		if len(m[4]) > 6 { // PostgreSQL keeps microseconds, rounding the rest
-			nanos = int(math.Round(float64(nanos)/1000)) * 1000
+		if len(m[4]) > 6 {
+			// PostgreSQL keeps microseconds: rint of the fraction read as a
+			// double (.1234565 is .12345649999… there, so 123456).
+			f, _ := strconv.ParseFloat("0."+m[4], 64)
+			nanos = int(math.RoundToEven(f*1e6)) * 1000
 		}
 		t = strings.TrimSpace(t[len(m[0]):])
 		if mm := reMeridiem.FindStringSubmatch(t); mm != nil { // 10:00 pm
@@ -140,6 +197,7 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 		(h == 24 && (mi > 0 || sec > 0 || nanos > 0)) {
 		return p, dtRange
 	}
+	p.h24 = h*3600+mi*60+sec == 86400 // 24:00:00, or 23:59:60 (a leap second rolls over)
 	if loc != nil {
 		p.t = time.Date(y, time.Month(mo), d, h, mi, sec, nanos, loc).UTC()
 		return p, dtOK
@@ -235,10 +293,16 @@ func castDatetime(x any, srctyp, typ string, typmod int64) (any, error) {
 			fmt.Sprintf("the special %s input %q is not supported by pgraft", datetimeTypeName[typ], strings.TrimSpace(s)))
 	}
 	t := p.t
-	if typ == "timestamp" && p.zone {
-		// timestamp without time zone ignores an explicit zone: re-parse the
-		// wall clock without the offset.
-		q, _ := parseDatetime(reZoneSuffix.ReplaceAllString(strings.TrimSpace(s), ""), false)
+	if t.Year() < 1 || t.Year() > 9999 {
+		// Stored as ISO text, a year outside 1..9999 would neither print
+		// nor sort as PostgreSQL's do.
+		return nil, funcError(pgerror.FeatureNotSupported,
+			fmt.Sprintf("%s values outside the years 1 to 9999 are not supported by pgraft: %q", datetimeTypeName[typ], strings.TrimSpace(s)))
+	}
+	if (typ == "timestamp" || typ == "time") && p.zone {
+		// timestamp and time without time zone ignore an explicit zone:
+		// re-parse the wall clock without it.
+		q, _ := parseDatetime(stripZone(strings.TrimSpace(s)), typ == "time")
 		t = q.t
 	}
 	if typmod >= 0 && typmod < 6 && typ != "date" {
@@ -249,6 +313,9 @@ func castDatetime(x any, srctyp, typ string, typmod int64) (any, error) {
 	case "date":
 		return t.Format("2006-01-02"), nil
 	case "time":
+		if p.h24 {
+			return "24:00:00", nil // PostgreSQL keeps the end of the day
+		}
 		return t.Format("15:04:05.999999"), nil
 	}
 	_ = srctyp
@@ -256,6 +323,21 @@ func castDatetime(x any, srctyp, typ string, typmod int64) (any, error) {
 }
 
 var reZoneSuffix = regexp.MustCompile(`(?i)\s*(z|utc|gmt|[+-]\d{1,2}(:?\d{2})?)$`)
+
+// stripZone removes the zone that ends a date/time input: an offset, Z,
+// UTC, an abbreviation (PST) or a tz database name (America/New_York).
+func stripZone(s string) string {
+	if r := reZoneSuffix.ReplaceAllString(s, ""); r != s {
+		return r
+	}
+	if i := strings.LastIndexAny(s, " \t"); i > 0 {
+		word := s[i+1:]
+		if _, ok := zoneAbbreviations[strings.ToLower(word)]; ok || namedZone(word) != nil {
+			return strings.TrimSpace(s[:i])
+		}
+	}
+	return s
+}
 
 // extractUnits maps PostgreSQL's unit spellings to canonical field names.
 var extractUnits = map[string]string{

@@ -23,23 +23,46 @@ type interval struct {
 var (
 	reIntervalUnit  = regexp.MustCompile(`^([+-]?\d+(?:\.\d+)?)\s*([a-z]+)`)
 	reIntervalClock = regexp.MustCompile(`^([+-])?(\d+):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?`)
-	reISOInterval   = regexp.MustCompile(`^p(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?)?$`)
+	// A number of days before a clock: 1 2:03:04.
+	reIntervalDays = regexp.MustCompile(`^([+-]?\d+)\s+([+-]?\d+:)`)
+	// SQL's year-month literal: 1-2 is 1 year 2 months.
+	reIntervalYM = regexp.MustCompile(`^([+-])?(\d+)-(\d+)$`)
+	// ISO 8601's format with designators; every field may have a fraction
+	// and a sign (P1Y2M3DT4H5M6S, P0.5D, PT-1.5S).
+	reISOInterval = regexp.MustCompile(`^p(?:([+-]?\d+(?:\.\d+)?)y)?(?:([+-]?\d+(?:\.\d+)?)m)?(?:([+-]?\d+(?:\.\d+)?)w)?(?:([+-]?\d+(?:\.\d+)?)d)?(?:t(?:([+-]?\d+(?:\.\d+)?)h)?(?:([+-]?\d+(?:\.\d+)?)m)?(?:([+-]?\d+(?:\.\d+)?)s)?)?$`)
 )
 
-// parseInterval accepts "N unit" groups (PostgreSQL's unit spellings), a
-// [-]HH:MM[:SS[.f]] clock, a trailing "ago", a bare number of seconds, and
-// the ISO 8601 form P…T….
+// maxIntervalSeconds bounds a bare number of seconds: the time part is
+// int64 microseconds.
+const maxIntervalSeconds = math.MaxInt64 / 1e6
+
+// parseInterval accepts "N unit" groups (PostgreSQL's unit spellings, with
+// an optional leading @), a [-]HH:MM[:SS[.f]] clock with an optional
+// number of days before it, a trailing "ago", a bare number of seconds,
+// SQL's Y-M, and the ISO 8601 form P…T….
 func parseInterval(s string) (interval, bool) {
 	t := strings.ToLower(strings.TrimSpace(s))
-	if m := reISOInterval.FindStringSubmatch(t); m != nil && t != "p" {
-		sec, _ := strconv.ParseFloat(m[7], 64)
-		return interval{
-			months: int64(atoi(m[1])*12 + atoi(m[2])),
-			days:   int64(atoi(m[3])*7 + atoi(m[4])),
-			micros: int64(atoi(m[5]))*3600e6 + int64(atoi(m[6]))*60e6 + int64(math.Round(sec*1e6)),
-		}, true
+	t = strings.TrimSpace(strings.TrimPrefix(t, "@"))
+	if m := reISOInterval.FindStringSubmatch(t); m != nil && t != "p" && !strings.HasSuffix(t, "t") {
+		var iv interval
+		for i, unit := range [...]string{"year", "month", "week", "day", "hour", "minute", "second"} {
+			if m[i+1] != "" && !addIntervalUnit(&iv, m[i+1], unit) {
+				return interval{}, false
+			}
+		}
+		return iv, true
+	}
+	if m := reIntervalYM.FindStringSubmatch(t); m != nil {
+		months := int64(atoi(m[2]))*12 + int64(atoi(m[3]))
+		if m[1] == "-" {
+			months = -months
+		}
+		return interval{months: months}, len(m[2]) < 10 && len(m[3]) < 10
 	}
 	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > maxIntervalSeconds || !isDecimal(t) {
+			return interval{}, false // "infinity", "nan" and 1e400 are no intervals
+		}
 		return interval{micros: int64(math.Round(f * 1e6))}, true
 	}
 	var iv interval
@@ -47,6 +70,11 @@ func parseInterval(s string) (interval, bool) {
 	for t != "" {
 		if strings.HasPrefix(t, "ago") {
 			ago, t = true, strings.TrimSpace(t[3:])
+			continue
+		}
+		if m := reIntervalDays.FindStringSubmatch(t); m != nil {
+			iv.days += int64(atoi(m[1]))
+			t, seen = t[len(m[0])-len(m[2]):], true
 			continue
 		}
 		if m := reIntervalClock.FindStringSubmatch(t); m != nil {
@@ -71,6 +99,12 @@ func parseInterval(s string) (interval, bool) {
 	return iv, seen
 }
 
+// isDecimal reports whether t is a plain decimal number (digits, one dot,
+// a sign, an exponent), not a word ParseFloat also reads.
+func isDecimal(t string) bool {
+	return strings.Trim(t, "+-.0123456789e") == ""
+}
+
 func addIntervalUnit(iv *interval, num, unit string) bool {
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || math.Abs(f) > 1e15 {
@@ -87,9 +121,13 @@ func addIntervalUnit(iv *interval, num, unit string) bool {
 		iv.months += int64(f * 12)
 	case "month":
 		iv.months += int64(f)
-		iv.days += int64(math.Round((f - math.Trunc(f)) * 30))
+		days := (f - math.Trunc(f)) * 30
+		iv.days += int64(days)
+		iv.micros += int64(math.Round((days - math.Trunc(days)) * 86400e6))
 	case "week":
-		iv.days += int64(f * 7)
+		days := f * 7
+		iv.days += int64(days)
+		iv.micros += int64(math.Round((days - math.Trunc(days)) * 86400e6))
 	case "day":
 		iv.days += int64(f)
 		iv.micros += int64(math.Round((f - math.Trunc(f)) * 86400e6))
@@ -109,28 +147,36 @@ func addIntervalUnit(iv *interval, num, unit string) bool {
 	return true
 }
 
-// String is interval_out with IntervalStyle postgres.
+// String is interval_out with IntervalStyle postgres (EncodeInterval): a
+// part's unit is plural unless it is exactly 1, and a positive part after
+// a negative one carries a "+".
 func (iv interval) String() string {
 	var parts []string
-	plural := func(n int64, unit string) {
+	before := false // the previous part was negative
+	part := func(n int64, unit string) {
 		if n == 0 {
 			return
 		}
-		s := fmt.Sprintf("%d %s", n, unit)
-		if n != 1 && n != -1 {
+		sign := ""
+		if before && n > 0 {
+			sign = "+"
+		}
+		s := fmt.Sprintf("%s%d %s", sign, n, unit)
+		if n != 1 {
 			s += "s"
 		}
 		parts = append(parts, s)
+		before = n < 0
 	}
-	plural(iv.months/12, "year")
-	plural(iv.months%12, "mon")
-	plural(iv.days, "day")
+	part(iv.months/12, "year")
+	part(iv.months%12, "mon")
+	part(iv.days, "day")
 	if iv.micros != 0 || len(parts) == 0 {
 		us := iv.micros
 		sign := ""
 		if us < 0 {
 			sign, us = "-", -us
-		} else if len(parts) > 0 && (iv.months < 0 || iv.days < 0) {
+		} else if before {
 			sign = "+"
 		}
 		clock := fmt.Sprintf("%s%02d:%02d:%02d", sign, us/3600e6, us/60e6%60, us/1e6%60)

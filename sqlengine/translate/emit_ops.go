@@ -252,6 +252,42 @@ func castSQL(sql, src, dst string, mod int32) string {
 	return call
 }
 
+// specialDatetime is the expression for a time-dependent special input
+// cast to a date/time type ('now'::timestamptz, 'today'::date, 'tomorrow',
+// 'yesterday'): the statement's time (the entry's, in a write), as
+// PostgreSQL reads them when the literal is parsed.
+func specialDatetime(lit string, typ *PGType, mod int32) (string, bool) {
+	word := strings.ToLower(strings.TrimSpace(lit))
+	var day string
+	switch word {
+	case "now":
+		switch typ.OID {
+		case pgvalue.OIDTimestamptz:
+			return "pg_now()", true
+		case pgvalue.OIDTimestamp:
+			return "pg_now_local()", true
+		case pgvalue.OIDTime:
+			return "pg_current_time()", true
+		}
+		day = "pg_current_date()"
+	case "today":
+		day = "pg_current_date()"
+	case "tomorrow":
+		day = "date(pg_current_date(), '+1 day')"
+	case "yesterday":
+		day = "date(pg_current_date(), '-1 day')"
+	default:
+		return "", false
+	}
+	switch typ.OID {
+	case pgvalue.OIDDate:
+		return day, true
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz:
+		return castSQL(day, "date", typ.Name, mod), true // midnight of that day
+	}
+	return "", false
+}
+
 // lookupType resolves a TypeName to a type and typmod; 42704 when unknown.
 func (t *translator) lookupType(tn *pg.TypeName) (*PGType, int32) {
 	name := lastName(tn.Names)
@@ -319,6 +355,11 @@ func (t *translator) typeCast(c *pg.TypeCast) (string, xtype) {
 		return s, typed(pgvalue.OIDText)
 	}
 	typ, mod := t.lookupType(tn)
+	if sv := c.Arg.GetAConst().GetSval(); sv != nil && len(tn.ArrayBounds) == 0 {
+		if s, ok := specialDatetime(sv.Sval, typ, mod); ok {
+			return s, xtype{t: typ, mod: mod}
+		}
+	}
 	if len(tn.ArrayBounds) > 0 {
 		s, _ := t.expr(c.Arg)
 		arr := arrayOf(xtype{t: typ, mod: -1})

@@ -284,6 +284,11 @@ func (t *translator) coerceLiteral(sql string, x xtype, to xtype, mod int32) str
 	if to.t.Category == 'A' {
 		return sql
 	}
+	if to.t.Category == 'D' && len(sql) > 2 && sql[0] == '\'' && sql[len(sql)-1] == '\'' {
+		if s, ok := specialDatetime(sql[1:len(sql)-1], to.t, mod); ok {
+			return s // 'now', 'today'…: the statement's time
+		}
+	}
 	return castSQL(sql, "", to.t.Name, mod)
 }
 
