@@ -47,10 +47,13 @@ type Config struct {
 	// elect spuriously when a starved leader misses its heartbeats (every
 	// HeartbeatTimeout/10); a follower alone cannot: pre-vote and leader
 	// stickiness keep a healthy leader. The lease (the leader steps down
-	// when it has not heard from a quorum for it) stays 150ms.
+	// when it has not heard from a quorum for it) is as long as raft
+	// allows, the heartbeat timeout: followers answer heartbeats even while
+	// they store a large entry (heartbeat.go), so only a starved leader or
+	// a partition ends it.
 	HeartbeatTimeout   time.Duration // default 200ms
 	ElectionTimeout    time.Duration // default 200ms; >= HeartbeatTimeout
-	LeaderLeaseTimeout time.Duration // default 150ms; <= HeartbeatTimeout
+	LeaderLeaseTimeout time.Duration // default 200ms; <= HeartbeatTimeout
 	CommitTimeout      time.Duration // default 5ms
 
 	// A snapshot is a reference to the durable database (snapshot.go): two
@@ -93,6 +96,10 @@ type Config struct {
 	TLS *NodeTLS
 
 	Logger *slog.Logger // nil discards
+
+	// wrapLogStore, for this package's tests, wraps the opened log store
+	// (a slow disk, say).
+	wrapLogStore func(logStore) logStore
 }
 
 // defaultSnapshotThreshold is the snapshot threshold when neither it nor
@@ -105,7 +112,7 @@ func DefaultConfig() Config {
 	return Config{
 		HeartbeatTimeout:   200 * time.Millisecond,
 		ElectionTimeout:    200 * time.Millisecond,
-		LeaderLeaseTimeout: 150 * time.Millisecond,
+		LeaderLeaseTimeout: 200 * time.Millisecond,
 		CommitTimeout:      5 * time.Millisecond,
 		SnapshotInterval:   500 * time.Millisecond,
 		MaxAppendEntries:   256,

@@ -148,6 +148,7 @@ func (n *Node) open() error {
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
+	n.trans.answerHeartbeatsFor(n.raft, rc.LocalID, raft.ServerAddress(n.addr))
 	if err := n.handleRPCs(); err != nil {
 		return err
 	}
@@ -167,6 +168,9 @@ func (n *Node) openStores() error {
 		return err
 	}
 	n.log.Debug("opened raft log", "store", kind)
+	if n.cfg.wrapLogStore != nil {
+		store = n.cfg.wrapLogStore(store)
+	}
 	n.store = store
 	hl := newHCLogger(n.raftLog, "snapshot")
 	files, err := raft.NewFileSnapshotStoreWithLogger(n.cfg.DataDir, snapshotsRetained, hl)
