@@ -36,10 +36,10 @@ test-short:
 # variables listed by `bench/bench.sh --help`.
 BENCH_FLAGS ?=
 bench:
-	bash bench/bench.sh $(BENCH_FLAGS)
+	@bash bench/bench.sh $(BENCH_FLAGS)
 
 bench-quick:
-	bash bench/bench.sh --quick $(BENCH_FLAGS)
+	@bash bench/bench.sh --quick $(BENCH_FLAGS)
 
 # The Go micro-benchmarks of the engine and the server.
 bench-go:

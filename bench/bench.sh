@@ -4,7 +4,8 @@
 #   bench/bench.sh [options]
 #
 # Starts, in a scratch directory, everything it measures:
-#   pgraft-3    a three-node pgraft (`pgraft dev`, one process); workloads go to its leader
+#   pgraft-3    a three-node pgraft (`pgraft dev`, one process; or with --cluster serve three
+#               `pgraft serve` processes); workloads go to its leader
 #   pgraft-1    one `pgraft serve` node
 #   pg-single   one PostgreSQL 15 server
 #   pg-quorum   PostgreSQL 15 primary + hot standbys s1, s2 (streaming replication,
@@ -37,8 +38,13 @@
 #                        most 16 MiB today, so the rows go as several COPYs, on every target)
 #   --copy-runs N        COPY runs per target [BENCH_COPY_RUNS, --runs]
 #   --profile DIR        during each pgraft run, save the CPU profile of the node that
-#                        serves it (/debug/pprof/profile), then `go tool pprof -top` of each
+#                        serves it (/debug/pprof/profile; with --cluster serve also of a
+#                        follower during writes to pgraft-3), then `go tool pprof -top` of each
 #                        and DIR/summary.md (CPU per committed transaction) [BENCH_PROFILE]
+#   --cluster KIND       how pgraft-3 runs: dev (`pgraft dev`: three nodes in one process,
+#                        so one profile covers all three) or serve (three `pgraft serve`
+#                        processes with node TLS from `pgraft cert`: a profile per node)
+#                        [BENCH_CLUSTER, dev]
 #   --out FILE           every run as CSV [BENCH_OUT, ./bench-results.csv]
 #   --pgraft BIN         pgraft binary to run instead of building ./cmd/pgraft [PGRAFT]
 #   --port N             base port: pgraft-3 uses N+1..3 (PostgreSQL), N+11..13 (Raft),
@@ -83,6 +89,7 @@ COPY_ROWS="${BENCH_COPY_ROWS:-1000000}"
 COPY_CHUNK="${BENCH_COPY_CHUNK:-25000}"
 COPY_RUNS="${BENCH_COPY_RUNS:-}"
 PROFILE="${BENCH_PROFILE:-}"
+CLUSTER="${BENCH_CLUSTER:-dev}"
 OUT="${BENCH_OUT:-./bench-results.csv}"
 PGRAFT="${PGRAFT:-}"
 PORT="${BENCH_PORT:-56000}"
@@ -103,7 +110,7 @@ while [ $# -gt 0 ]; do
 		;;
 	esac
 	case "$arg" in
-	--runs | --duration | --clients | --workloads | --targets | --copy-rows | --copy-chunk | --copy-runs | --profile | --out | --pgraft | --port | --dir)
+	--runs | --duration | --clients | --workloads | --targets | --copy-rows | --copy-chunk | --copy-runs | --profile | --cluster | --out | --pgraft | --port | --dir)
 		[ $# -gt 0 ] && [ -n "$1" ] || die "$arg needs a value"
 		val="$1"
 		shift
@@ -117,6 +124,7 @@ while [ $# -gt 0 ]; do
 		--copy-chunk) COPY_CHUNK="$val" ;;
 		--copy-runs) COPY_RUNS="$val" ;;
 		--profile) PROFILE="$val" ;;
+		--cluster) CLUSTER="$val" ;;
 		--out) OUT="$val" ;;
 		--pgraft) PGRAFT="$val" ;;
 		--port) PORT="$val" ;;
@@ -144,6 +152,7 @@ is_pos "$DURATION" || die "--duration: a positive whole number of seconds"
 is_pos "$COPY_RUNS" || die "--copy-runs: a positive whole number"
 is_uint "$COPY_ROWS" || die "--copy-rows: a whole number"
 is_uint "$COPY_CHUNK" || die "--copy-chunk: a whole number"
+case "$CLUSTER" in dev | serve) ;; *) die "--cluster: dev or serve" ;; esac
 is_pos "$GRACE" || die "BENCH_GRACE: a positive whole number"
 is_pos "$PORT" && [ "$PORT" -le 65400 ] || die "--port: a port number below 65400"
 IFS=, read -r -a CLIENTS <<<"$CLIENTS_CSV"
@@ -205,16 +214,16 @@ MADE_DIR=0
 CHILD=""
 
 stop_all() {
-	local e pid name i
+	local e pid name i d
 	for d in "${PG_DIRS[@]}"; do
 		"${AS_PG[@]}" "$PG_BIN/pg_ctl" stop -D "$d" -m fast -w -t 60 >/dev/null 2>&1 ||
 			"${AS_PG[@]}" "$PG_BIN/pg_ctl" stop -D "$d" -m immediate -w -t 30 >/dev/null 2>&1 ||
 			log "warning: could not stop PostgreSQL in $d"
 	done
 	PG_DIRS=()
+	for e in "${PGRAFT_PIDS[@]}"; do kill -TERM "${e%% *}" 2>/dev/null || true; done
 	for e in "${PGRAFT_PIDS[@]}"; do
 		pid="${e%% *}" name="${e#* }"
-		kill -TERM "$pid" 2>/dev/null || continue
 		for i in $(seq 1 300); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
@@ -236,7 +245,9 @@ cleanup() {
 		wait "$CHILD" 2>/dev/null || true
 	fi
 	if [ "$KEEP" = 1 ]; then
-		log "--keep: servers left running, scratch in $DIR"
+		log "--keep: servers left running, scratch in $DIR; to stop them:"
+		for e in "${PGRAFT_PIDS[@]}"; do log "  kill ${e%% *}   # ${e#* }"; done
+		for e in "${PG_DIRS[@]}"; do log "  ${AS_PG[*]} $PG_BIN/pg_ctl stop -D $e"; done
 		exit "$rc"
 	fi
 	stop_all
@@ -318,12 +329,34 @@ wait_sql() { # wait_sql PORT NAME LOGFILE: until SELECT 1 answers (60 s at most)
 
 pprof_flag=()
 [ -z "$PROFILE" ] || pprof_flag=(--pprof)
-if [ "$HAVE_P3" = 1 ]; then
+if [ "$HAVE_P3" = 1 ] && [ "$CLUSTER" = dev ]; then
 	log "starting pgraft-3 (pgraft dev): PostgreSQL 127.0.0.1:$P3_PG-$((P3_PG + 2)), HTTP :$P3_HTTP-$((P3_HTTP + 2))"
 	"$PGRAFT" dev --data-dir "$DIR/pgraft-3" --pg-port "$P3_PG" --raft-port "$P3_RAFT" --http-port "$P3_HTTP" \
 		--log-level warn "${pprof_flag[@]}" >"$DIR/log/pgraft-3.log" 2>&1 9>&- &
 	PGRAFT_PIDS+=("$! pgraft-3")
 	for i in 0 1 2; do wait_sql $((P3_PG + i)) "pgraft-3 node $((i + 1))" "$DIR/log/pgraft-3.log"; done
+elif [ "$HAVE_P3" = 1 ]; then
+	log "starting pgraft-3 (3 x pgraft serve): PostgreSQL 127.0.0.1:$P3_PG-$((P3_PG + 2)), HTTP :$P3_HTTP-$((P3_HTTP + 2))"
+	for i in 1 2 3; do
+		"$PGRAFT" cert --dir "$DIR/tls" --node "node$i" --host 127.0.0.1 >"$DIR/log/cert.log" 2>&1 ||
+			{ cat "$DIR/log/cert.log" >&2; die "pgraft cert failed"; }
+	done
+	for i in 1 2 3; do
+		join=()
+		[ "$i" = 1 ] || join=(--join "127.0.0.1:$P3_RAFT")
+		"$PGRAFT" serve --node-id "node$i" --data-dir "$DIR/pgraft-3/node$i" --pg-addr "127.0.0.1:$((P3_PG + i - 1))" \
+			--raft-addr "127.0.0.1:$((P3_RAFT + i - 1))" --http-addr "127.0.0.1:$((P3_HTTP + i - 1))" "${join[@]}" \
+			--node-tls-cert "$DIR/tls/node$i.crt" --node-tls-key "$DIR/tls/node$i.key" --node-tls-ca "$DIR/tls/ca.crt" \
+			--log-level warn --log-connections=false "${pprof_flag[@]}" >"$DIR/log/pgraft-3-node$i.log" 2>&1 9>&- &
+		PGRAFT_PIDS+=("$! pgraft-3 node$i")
+		wait_sql $((P3_PG + i - 1)) "pgraft-3 node$i" "$DIR/log/pgraft-3-node$i.log"
+		if [ "$i" = 1 ]; then # node1 bootstraps; it must lead before the others join
+			for k in $(seq 1 60); do
+				curl -s -m 5 "http://127.0.0.1:$P3_HTTP/status" | grep -q '^  "role": "Leader"' && break
+				sleep 0.5
+			done
+		fi
+	done
 fi
 if [ "$HAVE_P1" = 1 ]; then
 	log "starting pgraft-1 (pgraft serve): 127.0.0.1:$P1_PG, HTTP :$P1_HTTP"
@@ -350,7 +383,7 @@ dev_roles() {
 }
 if [ "$HAVE_P3" = 1 ]; then
 	for i in $(seq 1 60); do dev_roles && break || sleep 0.5; done
-	dev_roles || die "pgraft-3 has no leader and follower after 30 s (see $DIR/log/pgraft-3.log)"
+	dev_roles || die "pgraft-3 has no leader and follower after 30 s (see $DIR/log/pgraft-3*.log)"
 	log "pgraft-3: leader on :$LEADER_PG, follower reads on :$FOLLOWER_PG"
 fi
 
@@ -511,7 +544,7 @@ done
 N_TOTAL=$((RUNS * ${#CLIENTS[@]} * (n_write * ${#WRITE_TARGETS[@]} + n_follow * ${#FOLLOW_TARGETS[@]})))
 est=$((N_TOTAL * (DURATION + 2)))
 [ "$COPY_ROWS" = 0 ] || est=$((est + COPY_RUNS * ${#WRITE_TARGETS[@]} * (COPY_ROWS / 50000 + 2)))
-log "$N_TOTAL pgbench runs of $DURATION s, then COPY: about $(((est + 59) / 60)) min"
+log "$N_TOTAL pgbench runs of $DURATION s$([ "$COPY_ROWS" = 0 ] || echo ", then COPY"): about $(((est + 59) / 60)) min"
 T_START="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 LOAD_START="$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || true)"
 n_done=0
@@ -543,7 +576,7 @@ scripts_for() { # pgbench -f arguments of a workload
 
 run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 	local t="$1" w="$2" c="$3" r="$4" j="$NCPU" rc=0 status=failed tps="" lat="" txns="" ftx="" err=""
-	local port http out started load prof="" ppid=""
+	local port http out started load prof="" ppid="" fprof="" fpid=""
 	[ "$j" -le "$c" ] || j="$c"
 	case "$t" in pgraft-3 | pgraft-follower) refresh_roles ;; esac
 	port="$(target_port "$t")" http="$(target_http "$t")"
@@ -558,12 +591,20 @@ run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 		prof="$PROFILE/$t-$w-c$c-run$r.cpu.pprof"
 		curl -s -f -m $((secs + 30)) -o "$prof" "http://127.0.0.1:$http/debug/pprof/profile?seconds=$secs" 9>&- &
 		ppid=$!
+		if [ "$t" = pgraft-3 ] && [ "$CLUSTER" = serve ]; then # and a follower, replicating these writes
+			fprof="$PROFILE/$t-$w-c$c-run$r.follower.cpu.pprof"
+			curl -s -f -m $((secs + 30)) -o "$fprof" "http://127.0.0.1:$FOLLOWER_HTTP/debug/pprof/profile?seconds=$secs" 9>&- &
+			fpid=$!
+		fi
 	fi
 	# shellcheck disable=SC2046 # scripts_for is split into its -f arguments on purpose
 	run_bg timeout -k 10 $((DURATION + GRACE)) pgbench -n -M simple -c "$c" -j "$j" -T "$DURATION" \
 		-h 127.0.0.1 -p "$port" -U postgres $(scripts_for "$w") postgres >"$out" 2>&1 || rc=$?
 	if [ -n "$ppid" ]; then
 		wait "$ppid" || { log "warning: no profile from :$http for this run"; rm -f "$prof"; }
+	fi
+	if [ -n "$fpid" ]; then
+		wait "$fpid" || { log "warning: no profile from the follower :$FOLLOWER_HTTP for this run"; rm -f "$fprof"; }
 	fi
 	unlock
 	tps="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out" | tail -n 1)"
@@ -588,6 +629,7 @@ run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 		tail -n 5 "$out" | sed 's/^/    /' >&2 || true
 	fi
 	[ -z "$prof" ] || [ ! -s "$prof" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$prof" "$t" "$w" "$c" "$txns" "$tps" >>"$DIR/profiles.tsv"
+	[ -z "$fprof" ] || [ ! -s "$fprof" ] || printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$fprof" "$t (a follower)" "$w" "$c" "$txns" "$tps" >>"$DIR/profiles.tsv"
 	csv_line "$started" pgbench "$t" "$port" "$w" "$c" "$j" "$DURATION" "$r" "$status" "$tps" "$lat" "$txns" "$ftx" "$load" "$err"
 	printf 'pgbench\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$w" "$c" "$r" "$status" "$tps" "$lat" "$txns" "${ftx:-0}" "$DURATION" "$err" >>"$RESULTS"
 }
@@ -674,7 +716,7 @@ if [ -n "$PROFILE" ] && [ -s "$DIR/profiles.tsv" ]; then
 		{
 			echo "# CPU profiles ($T_START to $T_END)"
 			echo
-			echo "CPU seconds of the whole pgraft process (pgraft-3: all three nodes, one process) over"
+			echo "CPU seconds of the whole pgraft process (pgraft-3 with --cluster dev: all three nodes) over"
 			echo "the profiled seconds of each run, divided by the transactions pgbench completed in the"
 			echo "whole run (the profile covers all but the run's last second, so this is a slight"
 			echo "underestimate). Top entries: \`go tool pprof -top\`, flat."
@@ -716,7 +758,11 @@ echo
 echo "$PGBENCH_VERSION, \`-M simple\`, $DURATION s per run, median (min–max) of $RUNS interleaved run(s), -j min(clients, $NCPU);"
 echo "$NCPU CPUs, $T_START to $T_END, load average $LOAD_START at the start, $LOAD_END at the end."
 echo "tps per target; ÷ = median tps of that pgraft target / median tps of PostgreSQL (same run)."
-[ "$HAVE_P3" = 0 ] || echo "pgraft 3 nodes: \`pgraft dev\` (three nodes in one process, node TLS), workloads on the leader."
+if [ "$HAVE_P3" = 1 ] && [ "$CLUSTER" = dev ]; then
+	echo "pgraft 3 nodes: \`pgraft dev\` (three nodes in one process, node TLS), workloads on the leader."
+elif [ "$HAVE_P3" = 1 ]; then
+	echo "pgraft 3 nodes: three \`pgraft serve\` processes (node TLS), workloads on the leader."
+fi
 [ "$HAVE_PGQ" = 0 ] || echo "PG quorum: primary + 2 hot standbys, synchronous_standby_names = 'ANY 1 (s1, s2)', synchronous_commit = on."
 echo
 awk -F '\t' -v WL="$WORKLOADS_CSV" -v CL="$CLIENTS_CSV" -v P3="$HAVE_P3" -v P1="$HAVE_P1" -v PGS="$HAVE_PGS" -v PGQ="$HAVE_PGQ" \
