@@ -34,13 +34,15 @@
 #   --targets LIST       of pgraft-3, pgraft-1, pg-single, pg-quorum [BENCH_TARGETS, all four]
 #   --copy-rows N        rows of the COPY test; 0 skips it [BENCH_COPY_ROWS, 1000000]
 #   --copy-chunk N       rows per COPY statement; 0 sends all rows in one COPY
-#                        [BENCH_COPY_CHUNK, 25000] (a pgraft COPY is one log entry of at
+#                        [BENCH_COPY_CHUNK, 10000] (a pgraft COPY is one log entry of at
 #                        most 16 MiB today, so the rows go as several COPYs, on every target)
 #   --copy-runs N        COPY runs per target [BENCH_COPY_RUNS, --runs]
 #   --profile DIR        during each pgraft run, save the CPU profile of the node that
 #                        serves it (/debug/pprof/profile; with --cluster serve also of a
-#                        follower during writes to pgraft-3), then `go tool pprof -top` of each
-#                        and DIR/summary.md (CPU per committed transaction) [BENCH_PROFILE]
+#                        follower during writes to pgraft-3) and a goroutine profile every
+#                        second (where sessions wait: pgraft sets no block or mutex profile
+#                        rate), then `go tool pprof -top` of each and DIR/summary.md (CPU per
+#                        committed transaction, top entries) [BENCH_PROFILE]
 #   --cluster KIND       how pgraft-3 runs: dev (`pgraft dev`: three nodes in one process,
 #                        so one profile covers all three) or serve (three `pgraft serve`
 #                        processes with node TLS from `pgraft cert`: a profile per node)
@@ -86,7 +88,7 @@ CLIENTS_CSV="${BENCH_CLIENTS:-}"
 WORKLOADS_CSV="${BENCH_WORKLOADS:-insert,transfer,mixed,point_select,follower}"
 TARGETS_CSV="${BENCH_TARGETS:-pgraft-3,pgraft-1,pg-single,pg-quorum}"
 COPY_ROWS="${BENCH_COPY_ROWS:-1000000}"
-COPY_CHUNK="${BENCH_COPY_CHUNK:-25000}"
+COPY_CHUNK="${BENCH_COPY_CHUNK:-10000}"
 COPY_RUNS="${BENCH_COPY_RUNS:-}"
 PROFILE="${BENCH_PROFILE:-}"
 CLUSTER="${BENCH_CLUSTER:-dev}"
@@ -574,9 +576,17 @@ scripts_for() { # pgbench -f arguments of a workload
 	esac
 }
 
+sample_goroutines() { # sample_goroutines HTTP PREFIX SECONDS: a goroutine profile each second
+	local i
+	for i in $(seq 1 "$3"); do
+		sleep 1
+		curl -s -f -m 5 -o "$2.goroutine.$i.pb" "http://127.0.0.1:$1/debug/pprof/goroutine" || rm -f "$2.goroutine.$i.pb"
+	done
+}
+
 run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 	local t="$1" w="$2" c="$3" r="$4" j="$NCPU" rc=0 status=failed tps="" lat="" txns="" ftx="" err=""
-	local port http out started load prof="" ppid="" fprof="" fpid=""
+	local port http out started load prof="" ppid="" fprof="" fpid="" gpid=""
 	[ "$j" -le "$c" ] || j="$c"
 	case "$t" in pgraft-3 | pgraft-follower) refresh_roles ;; esac
 	port="$(target_port "$t")" http="$(target_http "$t")"
@@ -596,6 +606,8 @@ run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 			curl -s -f -m $((secs + 30)) -o "$fprof" "http://127.0.0.1:$FOLLOWER_HTTP/debug/pprof/profile?seconds=$secs" 9>&- &
 			fpid=$!
 		fi
+		sample_goroutines "$http" "${prof%.cpu.pprof}" "$secs" 9>&- &
+		gpid=$!
 	fi
 	# shellcheck disable=SC2046 # scripts_for is split into its -f arguments on purpose
 	run_bg timeout -k 10 $((DURATION + GRACE)) pgbench -n -M simple -c "$c" -j "$j" -T "$DURATION" \
@@ -606,6 +618,7 @@ run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 	if [ -n "$fpid" ]; then
 		wait "$fpid" || { log "warning: no profile from the follower :$FOLLOWER_HTTP for this run"; rm -f "$fprof"; }
 	fi
+	[ -z "$gpid" ] || wait "$gpid" || true
 	unlock
 	tps="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out" | tail -n 1)"
 	lat="$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$out" | tail -n 1)"
@@ -737,6 +750,19 @@ if [ -n "$PROFILE" ] && [ -s "$DIR/profiles.tsv" ]; then
 				echo '```'
 				sed -n '/flat%/,$p' "$top" | head -n 21
 				echo '```'
+				set -- "${prof%.cpu.pprof}".goroutine.*.pb
+				if [ -e "$1" ]; then
+					# Goroutines on the stack of each pgraft function, over all samples: where the
+					# sessions and the replication spend their wall time, running or waiting.
+					g="${prof%.cpu.pprof}.goroutines.txt"
+					go tool pprof -top -cum -show='pgraft/pgraft' -nodecount=40 "$@" >"$g" 2>/dev/null || true
+					echo
+					echo "Goroutines per pgraft function, cumulative, $# samples (1/s):"
+					echo
+					echo '```'
+					sed -n '/flat%/,$p' "$g" | head -n 21
+					echo '```'
+				fi
 			done <"$DIR/profiles.tsv"
 		} >"$PROFILE/summary.md"
 	else
