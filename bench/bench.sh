@@ -242,6 +242,7 @@ stop_all() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	exec >&7 2>&8
 	if [ -n "$CHILD" ]; then
 		kill -TERM "$CHILD" 2>/dev/null || true
 		wait "$CHILD" 2>/dev/null || true
@@ -256,14 +257,17 @@ cleanup() {
 	if [ "$MADE_DIR" = 1 ] && [ -n "$DIR" ]; then rm -rf "$DIR"; fi
 	exit "$rc"
 }
+# fds 7 and 8 keep the script's own stdout and stderr: a trap can run inside a function
+# whose output is redirected (run_bg ... >file), and must still report here.
+exec 7>&1 8>&2
 trap cleanup EXIT
-trap 'log interrupted; exit 130' INT TERM
+trap 'exec >&7 2>&8; log interrupted; exit 130' INT TERM
 
 # run_bg CMD...: run CMD and wait for it, such that Ctrl-C interrupts at once (bash runs a
 # trap only after its foreground command ends, but `wait` returns on a signal).
 run_bg() {
 	local rc=0
-	"$@" 9>&- &
+	"$@" 7>&- 8>&- 9>&- &
 	CHILD=$!
 	wait "$CHILD" || rc=$?
 	CHILD=""
@@ -334,7 +338,7 @@ pprof_flag=()
 if [ "$HAVE_P3" = 1 ] && [ "$CLUSTER" = dev ]; then
 	log "starting pgraft-3 (pgraft dev): PostgreSQL 127.0.0.1:$P3_PG-$((P3_PG + 2)), HTTP :$P3_HTTP-$((P3_HTTP + 2))"
 	"$PGRAFT" dev --data-dir "$DIR/pgraft-3" --pg-port "$P3_PG" --raft-port "$P3_RAFT" --http-port "$P3_HTTP" \
-		--log-level warn "${pprof_flag[@]}" >"$DIR/log/pgraft-3.log" 2>&1 9>&- &
+		--log-level warn "${pprof_flag[@]}" >"$DIR/log/pgraft-3.log" 2>&1 7>&- 8>&- 9>&- &
 	PGRAFT_PIDS+=("$! pgraft-3")
 	for i in 0 1 2; do wait_sql $((P3_PG + i)) "pgraft-3 node $((i + 1))" "$DIR/log/pgraft-3.log"; done
 elif [ "$HAVE_P3" = 1 ]; then
@@ -349,7 +353,7 @@ elif [ "$HAVE_P3" = 1 ]; then
 		"$PGRAFT" serve --node-id "node$i" --data-dir "$DIR/pgraft-3/node$i" --pg-addr "127.0.0.1:$((P3_PG + i - 1))" \
 			--raft-addr "127.0.0.1:$((P3_RAFT + i - 1))" --http-addr "127.0.0.1:$((P3_HTTP + i - 1))" "${join[@]}" \
 			--node-tls-cert "$DIR/tls/node$i.crt" --node-tls-key "$DIR/tls/node$i.key" --node-tls-ca "$DIR/tls/ca.crt" \
-			--log-level warn --log-connections=false "${pprof_flag[@]}" >"$DIR/log/pgraft-3-node$i.log" 2>&1 9>&- &
+			--log-level warn --log-connections=false "${pprof_flag[@]}" >"$DIR/log/pgraft-3-node$i.log" 2>&1 7>&- 8>&- 9>&- &
 		PGRAFT_PIDS+=("$! pgraft-3 node$i")
 		wait_sql $((P3_PG + i - 1)) "pgraft-3 node$i" "$DIR/log/pgraft-3-node$i.log"
 		if [ "$i" = 1 ]; then # node1 bootstraps; it must lead before the others join
@@ -364,13 +368,13 @@ if [ "$HAVE_P1" = 1 ]; then
 	log "starting pgraft-1 (pgraft serve): 127.0.0.1:$P1_PG, HTTP :$P1_HTTP"
 	"$PGRAFT" serve --data-dir "$DIR/pgraft-1" --pg-addr "127.0.0.1:$P1_PG" --raft-addr "127.0.0.1:$P1_RAFT" \
 		--http-addr "127.0.0.1:$P1_HTTP" --log-level warn --log-connections=false "${pprof_flag[@]}" \
-		>"$DIR/log/pgraft-1.log" 2>&1 9>&- &
+		>"$DIR/log/pgraft-1.log" 2>&1 7>&- 8>&- 9>&- &
 	PGRAFT_PIDS+=("$! pgraft-1")
 	wait_sql "$P1_PG" pgraft-1 "$DIR/log/pgraft-1.log"
 fi
 
 # dev_roles: where pgraft-3's leader and a follower are now (leadership can move).
-LEADER_PG="" LEADER_HTTP="" FOLLOWER_PG="" FOLLOWER_HTTP=""
+LEADER_PG="" LEADER_HTTP="" FOLLOWER_PG="" FOLLOWER_HTTP="" LEADER_MOVES=0
 dev_roles() {
 	local i role
 	LEADER_PG="" FOLLOWER_PG=""
@@ -419,7 +423,7 @@ pg_init() { # pg_init NAME PORT
 pg_start() { # pg_start NAME PORT
 	local d="$DIR/pg/$1"
 	PG_DIRS+=("$d")
-	"${AS_PG[@]}" "$PG_BIN/pg_ctl" start -D "$d" -l "$DIR/pg/$1.log" -w -t 120 >/dev/null || {
+	"${AS_PG[@]}" "$PG_BIN/pg_ctl" start -D "$d" -l "$DIR/pg/$1.log" -w -t 120 >/dev/null 7>&- 8>&- 9>&- || {
 		tail -n 20 "$DIR/pg/$1.log" >&2 || true
 		die "PostgreSQL $1 did not start"
 	}
@@ -490,7 +494,10 @@ refresh_roles() { # before a run on pgraft-3: say so if leadership moved
 	local was="$LEADER_PG"
 	for i in $(seq 1 20); do dev_roles && break || sleep 0.5; done
 	dev_roles || { log "warning: pgraft-3 has no leader now"; return 0; }
-	[ "$was" = "$LEADER_PG" ] || log "note: pgraft-3's leader moved from :$was to :$LEADER_PG"
+	[ "$was" = "$LEADER_PG" ] || {
+		LEADER_MOVES=$((LEADER_MOVES + 1))
+		log "note: pgraft-3's leader moved from :$was to :$LEADER_PG"
+	}
 }
 
 WRITE_TARGETS=()  # workloads other than follower run on these
@@ -599,14 +606,14 @@ run_one() { # run_one TARGET WORKLOAD CLIENTS RUN
 		# The CPU profile of the process serving this run, over all but its last second.
 		local secs=$((DURATION > 2 ? DURATION - 1 : 1))
 		prof="$PROFILE/$t-$w-c$c-run$r.cpu.pprof"
-		curl -s -f -m $((secs + 30)) -o "$prof" "http://127.0.0.1:$http/debug/pprof/profile?seconds=$secs" 9>&- &
+		curl -s -f -m $((secs + 30)) -o "$prof" "http://127.0.0.1:$http/debug/pprof/profile?seconds=$secs" 7>&- 8>&- 9>&- &
 		ppid=$!
 		if [ "$t" = pgraft-3 ] && [ "$CLUSTER" = serve ]; then # and a follower, replicating these writes
 			fprof="$PROFILE/$t-$w-c$c-run$r.follower.cpu.pprof"
-			curl -s -f -m $((secs + 30)) -o "$fprof" "http://127.0.0.1:$FOLLOWER_HTTP/debug/pprof/profile?seconds=$secs" 9>&- &
+			curl -s -f -m $((secs + 30)) -o "$fprof" "http://127.0.0.1:$FOLLOWER_HTTP/debug/pprof/profile?seconds=$secs" 7>&- 8>&- 9>&- &
 			fpid=$!
 		fi
-		sample_goroutines "$http" "${prof%.cpu.pprof}" "$secs" 9>&- &
+		sample_goroutines "$http" "${prof%.cpu.pprof}" "$secs" 7>&- 8>&- 9>&- &
 		gpid=$!
 	fi
 	# shellcheck disable=SC2046 # scripts_for is split into its -f arguments on purpose
@@ -886,10 +893,22 @@ END {
 			print "| " N[i] " | " cell(k) " | " (sec == "" ? "–" : sprintf("%.2f", sec)) " | " ratio(k, q) " | " ratio(k, s) " |"
 		}
 	}
-	nf = 0
-	for (k in err) { if (!nf++) { print ""; print "Failed runs (first error of each point):" } print "- " err[k] }
+	nf = 0 # failures in table order
+	nt = split("pgraft-3 pgraft-follower pgraft-1 pg-single pg-quorum pg-standby", TT, " ")
+	W[nw + 1] = "copy"
+	for (a = 1; a <= nw + 1; a++) for (b = 1; b <= nc + 1; b++) for (t = 1; t <= nt; t++) {
+		k = (W[a] == "copy" ? "copy" : "pgbench") SUBSEP W[a] SUBSEP (b > nc ? 1 : C[b]) SUBSEP TT[t]
+		if (!(k in err) || (k in shown)) continue
+		shown[k] = 1
+		if (!nf++) { print ""; print "Failed runs (the first error of each point):" }
+		print "- " err[k]
+	}
 }' "$RESULTS"
 echo
+if [ "$LEADER_MOVES" -gt 0 ]; then
+	echo "pgraft 3 nodes: the leader moved $LEADER_MOVES time(s) during the benchmark (the runs followed it; writes in flight then fail)."
+	echo
+fi
 echo "Every run: $OUT${PROFILE:+; profiles: $PROFILE (summary.md)}"
 if [ "$any_failed" = 1 ]; then
 	log "some runs failed (see the tables and $OUT)"
