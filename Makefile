@@ -30,8 +30,8 @@ test-short:
 
 # `make bench` compares pgraft (3 nodes and 1) with PostgreSQL 15 (quorum
 # cluster and single) on this machine with pgbench and COPY (bench/bench.sh;
-# about 40 minutes); `make bench-quick` is 1 run x 5 s at 1 and 8 clients
-# (about 6 minutes). The tables go to stdout, every run to bench-results.csv.
+# about 35 minutes); `make bench-quick` is 1 run x 5 s at 1 and 8 clients
+# (about 5 minutes). The tables go to stdout, every run to bench-results.csv.
 # Options: BENCH_FLAGS="--profile prof --clients 8" or the BENCH_*
 # variables listed by `bench/bench.sh --help`.
 BENCH_FLAGS ?=
