@@ -358,7 +358,7 @@ elif [ "$HAVE_P3" = 1 ]; then
 		wait_sql $((P3_PG + i - 1)) "pgraft-3 node$i" "$DIR/log/pgraft-3-node$i.log"
 		if [ "$i" = 1 ]; then # node1 bootstraps; it must lead before the others join
 			for k in $(seq 1 60); do
-				curl -s -m 5 "http://127.0.0.1:$P3_HTTP/status" | grep -q '^  "role": "Leader"' && break
+				[ "$(timeout 5 psql -X -q -At -h 127.0.0.1 -p "$P3_PG" -U postgres -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" != f ] || break
 				sleep 0.5
 			done
 		fi
@@ -375,21 +375,28 @@ fi
 
 # dev_roles: where pgraft-3's leader and a follower are now (leadership can move).
 LEADER_PG="" LEADER_HTTP="" FOLLOWER_PG="" FOLLOWER_HTTP="" LEADER_MOVES=0
+# Sets them only when it finds both; otherwise leaves them as they were and fails.
 dev_roles() {
-	local i role
-	LEADER_PG="" FOLLOWER_PG=""
+	local i role leader="" follower=""
 	for i in 0 1 2; do
-		role="$(curl -s -m 5 "http://127.0.0.1:$((P3_HTTP + i))/status" | sed -n 's/^  "role": "\([A-Za-z]*\)".*/\1/p' || true)"
+		# pgraft answers pg_is_in_recovery() false on the leader, true on a follower
+		role="$(timeout 5 env PGCONNECT_TIMEOUT=3 psql -X -q -At -h 127.0.0.1 -p $((P3_PG + i)) -U postgres -d postgres \
+			-c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)"
 		case "$role" in
-		Leader) LEADER_PG=$((P3_PG + i)) LEADER_HTTP=$((P3_HTTP + i)) ;;
-		Follower) [ -n "$FOLLOWER_PG" ] || { FOLLOWER_PG=$((P3_PG + i)) FOLLOWER_HTTP=$((P3_HTTP + i)); } ;;
+		f) leader="$i" ;;
+		t) [ -n "$follower" ] || follower="$i" ;;
 		esac
 	done
-	[ -n "$LEADER_PG" ] && [ -n "$FOLLOWER_PG" ]
+	[ -n "$leader" ] && [ -n "$follower" ] || return 1
+	LEADER_PG=$((P3_PG + leader)) LEADER_HTTP=$((P3_HTTP + leader))
+	FOLLOWER_PG=$((P3_PG + follower)) FOLLOWER_HTTP=$((P3_HTTP + follower))
 }
 if [ "$HAVE_P3" = 1 ]; then
-	for i in $(seq 1 60); do dev_roles && break || sleep 0.5; done
-	dev_roles || die "pgraft-3 has no leader and follower after 30 s (see $DIR/log/pgraft-3*.log)"
+	ok=0
+	for i in $(seq 1 60); do
+		if dev_roles; then ok=1 && break; else sleep 0.5; fi
+	done
+	[ "$ok" = 1 ] || die "pgraft-3 has no leader and follower after 30 s (see $DIR/log/pgraft-3*.log)"
 	log "pgraft-3: leader on :$LEADER_PG, follower reads on :$FOLLOWER_PG"
 fi
 
@@ -491,9 +498,12 @@ target_http() { # target_http LABEL -> the HTTP port whose profile covers it, or
 }
 refresh_roles() { # before a run on pgraft-3: say so if leadership moved
 	[ "$HAVE_P3" = 1 ] || return 0
-	local was="$LEADER_PG"
-	for i in $(seq 1 20); do dev_roles && break || sleep 0.5; done
-	dev_roles || { log "warning: pgraft-3 has no leader now"; return 0; }
+	local was="$LEADER_PG" i ok=0
+	for i in $(seq 1 20); do
+		if dev_roles; then ok=1 && break; else sleep 0.5; fi
+	done
+	# Without a leader for 10 s, the run goes to the last one known (and likely fails).
+	[ "$ok" = 1 ] || { log "warning: pgraft-3 has had no leader for 10 s"; return 0; }
 	[ "$was" = "$LEADER_PG" ] || {
 		LEADER_MOVES=$((LEADER_MOVES + 1))
 		log "note: pgraft-3's leader moved from :$was to :$LEADER_PG"
