@@ -51,7 +51,7 @@
 #   --pgraft BIN         pgraft binary to run instead of building ./cmd/pgraft [PGRAFT]
 #   --port N             base port: pgraft-3 uses N+1..3 (PostgreSQL), N+11..13 (Raft),
 #                        N+21..23 (HTTP); pgraft-1 N+31..33; PostgreSQL N+41..44 [BENCH_PORT, 56000]
-#   --dir DIR            scratch directory, deleted at the end if this run made it
+#   --dir DIR            scratch directory (new or empty; deleted, or emptied, at the end)
 #                        [BENCH_DIR, a new /tmp/pgraft-bench.XXXXXX]
 #   --keep               leave the servers running and the scratch directory in place
 #   -h, --help           this text
@@ -254,7 +254,11 @@ cleanup() {
 		exit "$rc"
 	fi
 	stop_all
-	if [ "$MADE_DIR" = 1 ] && [ -n "$DIR" ]; then rm -rf "$DIR"; fi
+	if [ "$MADE_DIR" = 1 ]; then
+		rm -rf "$DIR"
+	elif [ "$MADE_DIR" = 2 ]; then
+		find "$DIR" -mindepth 1 -delete
+	fi
 	exit "$rc"
 }
 # fds 7 and 8 keep the script's own stdout and stderr: a trap can run inside a function
@@ -293,8 +297,10 @@ port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" >/dev/n
 if [ -z "$DIR" ]; then
 	DIR="$(mktemp -d /tmp/pgraft-bench.XXXXXX)"
 	MADE_DIR=1
+elif [ -e "$DIR" ]; then
+	[ -d "$DIR" ] && [ -z "$(ls -A "$DIR")" ] || die "--dir $DIR is not an empty directory"
+	MADE_DIR=2 # emptied again at the end
 else
-	[ ! -e "$DIR" ] || [ -z "$(ls -A "$DIR")" ] || die "--dir $DIR is not empty"
 	mkdir -p "$DIR"
 	MADE_DIR=1
 fi
