@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/pgraft
 DATA    ?= ./data
 
-.PHONY: build run cluster test test-short vet lint-deploy bench chaos fuzz clients clean
+.PHONY: build run cluster test test-short vet lint-deploy lint-bench bench bench-quick bench-go chaos fuzz clients clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pgraft
@@ -17,7 +17,7 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: vet lint-deploy
+test: vet lint-deploy lint-bench
 	$(GO) test -count=1 -timeout 30m ./...
 
 # The Dockerfile, deploy/compose.yaml and deploy/pgraft.service, linted
@@ -28,8 +28,27 @@ lint-deploy:
 test-short:
 	$(GO) test -short ./...
 
+# `make bench` compares pgraft (3 nodes and 1) with PostgreSQL 15 (quorum
+# cluster and single) on this machine with pgbench and COPY (bench/bench.sh;
+# about 35 minutes); `make bench-quick` is 1 run x 5 s at 1 and 8 clients
+# (about 5 minutes). The tables go to stdout, every run to bench-results.csv.
+# Options: BENCH_FLAGS="--profile prof --clients 8" or the BENCH_*
+# variables listed by `bench/bench.sh --help`.
+BENCH_FLAGS ?=
 bench:
+	@bash bench/bench.sh $(BENCH_FLAGS)
+
+bench-quick:
+	@bash bench/bench.sh --quick $(BENCH_FLAGS)
+
+# The Go micro-benchmarks of the engine and the server.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./sqlengine ./server
+
+# bench/bench.sh parses, and answers --help (the full run is make bench).
+lint-bench:
+	bash -n bench/bench.sh
+	bash bench/bench.sh --help >/dev/null
 
 clean:
 	rm -rf bin

@@ -31,6 +31,7 @@ func devCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.IntFlag{Name: "http-port", Value: 8433, Usage: "node 1's HTTP port; nodes 2 and 3 take the next two"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "debug, info, warn or error"},
 			logFormatFlag(),
+			&cli.BoolFlag{Name: "pprof", EnvVars: []string{"PGRAFT_PPROF"}, Usage: "serve Go profiles at /debug/pprof on every node's HTTP address (administration: only on a loopback --host; the three nodes share one process, so each profile covers all three)"},
 		},
 		Action: func(c *cli.Context) error {
 			log, err := newLogger(stderr, c.String("log-level"), c.String("log-format"))
@@ -38,7 +39,7 @@ func devCommand(stdout, stderr io.Writer) *cli.Command {
 				return err
 			}
 			ports := devPorts{pg: c.Int("pg-port"), raft: c.Int("raft-port"), http: c.Int("http-port")}
-			return runDev(c.Context, stdout, log, c.String("data-dir"), c.String("host"), ports)
+			return runDev(c.Context, stdout, log, c.String("data-dir"), c.String("host"), ports, c.Bool("pprof"))
 		},
 	}
 }
@@ -46,7 +47,7 @@ func devCommand(stdout, stderr io.Writer) *cli.Command {
 // devPorts are node 1's ports; nodes 2 and 3 take the next two of each.
 type devPorts struct{ pg, raft, http int }
 
-func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host string, ports devPorts) error {
+func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host string, ports devPorts, pprof bool) error {
 	var nodes []*server.Server
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -89,6 +90,7 @@ func runDev(ctx context.Context, stdout io.Writer, log *slog.Logger, dir, host s
 			RaftAddr:    host + ":" + strconv.Itoa(ports.raft+i),
 			HTTPAddr:    host + ":" + strconv.Itoa(ports.http+i),
 			NodeTLSCert: certFile, NodeTLSKey: keyFile, NodeTLSCA: caFile,
+			Pprof:  pprof,
 			Logger: log,
 		}
 		if i > 0 {
