@@ -195,6 +195,7 @@ func (e *Engine) Restore(r io.Reader) error {
 	e.applied.Store(0)
 	e.dataIndex.Store(0)
 	e.lastTime.Store(0)
+	e.stagedTerm = 0
 	if err := e.openConns(); err != nil {
 		return fmt.Errorf("restore: reopen: %w", err)
 	}
