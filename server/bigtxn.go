@@ -32,6 +32,11 @@ func (s *session) proposeStaged(ctx context.Context, p *sqlengine.Payload, parts
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if err == nil && len(data) > maxEntrySize { // one statement larger than an entry
+			s.discardStaged(p.Ctx)
+			return nil, pgerror.New(pgerror.ProgramLimitExceeded,
+				"statement too large for one log entry (%d bytes, limit %d)", len(data), maxEntrySize)
+		}
 		if err == nil {
 			_, err = s.proposeData(ctx, data)
 		}

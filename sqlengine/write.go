@@ -186,35 +186,41 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 	return r, nil
 }
 
-// record appends op to what COMMIT proposes, and spills the operations to
-// a part once they pass PartSize (stage.go). A spool that cannot be
-// written (a full disk) ends the transaction: what ran cannot be undone
-// alone.
+// record appends op to what COMMIT proposes. Once the operations would
+// pass PartSize, those recorded so far spill to a part first (stage.go),
+// so that a part holds at most PartSize bytes or one statement. A spool
+// that cannot be written (a full disk) ends the transaction: what ran
+// cannot be undone alone.
 func (t *WriteTx) record(op Op) error {
-	t.ops = append(t.ops, op)
 	n := opSize(op)
+	if t.size > 0 && t.size+n > PartSize {
+		if err := t.spill(); err != nil {
+			t.releaseLocked()
+			t.lost = true
+			return err
+		}
+	}
+	t.ops = append(t.ops, op)
 	t.size += n
 	t.total += n
-	if t.size < PartSize {
-		return nil
-	}
+	return nil
+}
+
+// spill writes the recorded operations to the spool as one part.
+func (t *WriteTx) spill() error {
 	if t.parts == nil {
 		parts, err := newParts(t.e.cfg.Path)
 		if err != nil {
-			t.releaseLocked()
-			t.lost = true
 			return MapError(err)
 		}
 		t.parts = parts
 	}
 	data, err := EncodePayload(&Payload{Ctx: t.ctx, Ops: t.ops, StepBudget: MaxStatementSteps,
 		Stage: StagePart, TxID: t.parts.txid, N: uint64(t.parts.Len())})
-	if err == nil {
-		err = t.parts.add(data)
-	}
 	if err != nil {
-		t.releaseLocked()
-		t.lost = true
+		return err
+	}
+	if err := t.parts.add(data); err != nil {
 		return err
 	}
 	t.ops, t.size = nil, 0
