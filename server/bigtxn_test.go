@@ -257,3 +257,66 @@ func TestPgbenchScale10(t *testing.T) {
 		}
 	})
 }
+
+// TestCopyBeyondOneEntryFollowerRestart: a follower that crashes while it
+// holds some of a transaction's parts restarts, receives the rest and the
+// final entry, and converges with the others.
+func TestCopyBeyondOneEntryFollowerRestart(t *testing.T) {
+	skipShortCluster(t)
+	cl := servertest.NewCluster(t, 3)
+	leaderExec(t, cl, "CREATE TABLE big (id int PRIMARY KEY, b text NOT NULL)")
+	cl.RequireConverged()
+	deadline := time.Now().Add(clusterWait)
+	for crashed := false; !crashed; {
+		li := cl.LeaderIndex()
+		fi := (li + 1) % 3
+		done := make(chan error, 1)
+		go func() {
+			c, err := pgx.Connect(context.Background(), cl.Nodes[li].DSN())
+			if err != nil {
+				done <- err
+				return
+			}
+			defer c.Close(context.Background())
+			_, err = copyFrom(context.Background(), c, "big", bigRows(0, 25000))
+			done <- err
+		}()
+		var err error
+		for waiting := true; waiting; {
+			select {
+			case err = <-done:
+				waiting = false
+			case <-time.After(50 * time.Millisecond):
+				if stagedParts(t, cl.Nodes[fi]) >= 2 {
+					cl.Crash(fi)
+					cl.Restart(fi)
+					crashed, err = true, <-done
+					waiting = false
+				}
+			}
+		}
+		if err == nil {
+			break
+		}
+		// A leader that lost its lease on a loaded machine answers 40001:
+		// nothing committed; try again.
+		if sqlstate(err) != "40001" || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		t.Logf("COPY again: %v", err)
+		if crashed {
+			copyRetry(t, cl.Leader, 0, 25000)
+		}
+	}
+	cl.RequireConverged()
+	for _, n := range cl.Nodes {
+		c := connect(t, n)
+		mustExec(t, c, "SET pgraft.read_consistency = 'linearizable'")
+		if got := count(t, c, "SELECT count(*) FROM big"); got != 25000 {
+			t.Errorf("%d rows on a node, want 25000", got)
+		}
+		if s := stagedParts(t, n); s != 0 {
+			t.Errorf("%d staged parts left on a node", s)
+		}
+	}
+}

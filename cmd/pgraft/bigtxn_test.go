@@ -87,7 +87,7 @@ func TestKillLeaderMidCopy(t *testing.T) {
 		select {
 		case err := <-done:
 			t.Fatalf("the COPY ended before the kill: %v", err)
-		case <-time.After(5 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 		for i, n := range c.Nodes {
 			if i != leader {
