@@ -117,6 +117,11 @@ func SeedDatabase(path string) error {
 	if _, err := db.Exec(`UPDATE _pgraft_meta SET value = 0 WHERE key IN ('applied_index', 'data_index')`); err != nil {
 		return fmt.Errorf("seed the restored database: %w", err)
 	}
+	// Parts of a transaction in flight when the backup was taken belong
+	// to the old cluster's log: its final entry never comes here (stage.go).
+	if _, err := db.Exec(stagedTableSQL + `; DELETE FROM _pgraft_staged`); err != nil {
+		return fmt.Errorf("seed the restored database: %w", err)
+	}
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -214,5 +216,40 @@ func TestPayloadStageRoundTrip(t *testing.T) {
 	b, _ := EncodePayload(&Payload{Stage: StageFinal, N: 1})
 	if _, err := DecodePayload(b); err == nil {
 		t.Error("a final entry that is not a transaction decoded")
+	}
+}
+
+// TestSeedDropsStagedParts: a backup taken between a transaction's parts
+// and its final entry seeds a new cluster without those parts.
+func TestSeedDropsStagedParts(t *testing.T) {
+	e := newTestEngine(t)
+	applyOK(t, e, Command{Index: 1, Term: 1, Data: entry(t, 1, 1, "CREATE TABLE big (a INTEGER PRIMARY KEY, b TEXT)")})
+	cmds := bigTx(t, e, 2, 1, 40)
+	applyOK(t, e, cmds[:len(cmds)-1]...)
+	snap, err := e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = snap.Persist(f)
+	snap.Release()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SeedDatabase(path); err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := Open(Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seeded.Close()
+	if n := stagedParts(t, seeded); n != 0 {
+		t.Errorf("%d parts in a seeded database", n)
 	}
 }
