@@ -27,6 +27,7 @@ const defaultMaxTransactionSize = "4GB"
 // transaction did not commit (40001, or 57014 when the statement's context
 // ended), and a discard entry drops what was staged.
 func (s *session) proposeStaged(ctx context.Context, p *sqlengine.Payload, parts *sqlengine.Parts) (*sqlengine.ApplyResult, error) {
+	t0 := time.Now()
 	for {
 		data, err := parts.Next()
 		if errors.Is(err, io.EOF) {
@@ -45,11 +46,15 @@ func (s *session) proposeStaged(ctx context.Context, p *sqlengine.Payload, parts
 			return nil, partError(ctx, err)
 		}
 	}
+	t1 := time.Now()
 	ar, err := s.propose(ctx, p)
 	if err != nil {
 		s.discardStaged(p.Ctx) // harmless after a final entry that applied
+		return nil, err
 	}
-	return ar, err
+	s.log.Info("large transaction committed", "parts", parts.Len(), "bytes", parts.Bytes(),
+		"parts_took", t1.Sub(t0).Round(time.Millisecond), "final_took", time.Since(t1).Round(time.Millisecond))
+	return ar, nil
 }
 
 // discardStaged logs that the staged parts are dropped, best effort: if it
