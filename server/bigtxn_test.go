@@ -220,16 +220,18 @@ func TestPgbenchScale10(t *testing.T) {
 	check := func(t *testing.T, n *servertest.Node) {
 		t.Helper()
 		t0 := time.Now()
-		if out, err := run(t, n, "-i", "-s", "10"); err != nil {
-			// pgbench -i starts with DROP TABLE: running it again is
-			// safe. A COMMIT that lost its leader (40001) did not commit.
-			if !strings.Contains(out, "40001") && !strings.Contains(out, "not the leader") {
+		for try := 1; ; try++ {
+			out, err := run(t, n, "-i", "-s", "10")
+			if err == nil {
+				break
+			}
+			// pgbench -i starts with DROP TABLE: running it again is safe.
+			// A COMMIT that lost its leader (40001: a leader that misses
+			// its lease on a loaded machine) did not commit.
+			if try == 3 || !strings.Contains(out, "could not serialize access") && !strings.Contains(out, "not the leader") {
 				t.Fatalf("pgbench -i: %v\n%s", err, out)
 			}
-			t.Logf("pgbench -i again after: %s", out)
-			if out, err := run(t, n, "-i", "-s", "10"); err != nil {
-				t.Fatalf("pgbench -i: %v\n%s", err, out)
-			}
+			t.Logf("pgbench -i again after: %s", out[max(0, len(out)-300):])
 		}
 		t.Logf("pgbench -i -s 10: %s", time.Since(t0).Round(time.Millisecond))
 		c := connect(t, n)
