@@ -36,9 +36,11 @@ const stagedTableSQL = `CREATE TABLE IF NOT EXISTS _pgraft_staged (
 
 // PartSize is how many bytes of operations (SQL and arguments, as
 // estimated by opSize) a WriteTx records before it spills them as one
-// part: far below the 16 MiB entry limit, so that a part's entry stays
-// small for Raft, while a part's fixed cost (one entry) stays negligible.
-const PartSize = 1 << 20
+// part: far below the 16 MiB entry limit, so that a follower stores a
+// part's entry quickly (its heartbeats wait behind it: replica keeps raft's
+// heartbeat fast path off, and the leader lease is 150 ms), while a part's
+// fixed cost (one entry) stays small beside its bytes.
+const PartSize = 256 << 10
 
 // errPartsLost fails a final entry whose parts are not all staged: its
 // leader lost leadership between them (the new term dropped them).

@@ -92,7 +92,7 @@ func TestStagedTransaction(t *testing.T) {
 	schema := Command{Index: 1, Term: 1, Data: entry(t, 1, 1, "CREATE TABLE big (a INTEGER PRIMARY KEY, b TEXT)")}
 	applyOK(t, leader, schema)
 	applyOK(t, follower, schema)
-	cmds := bigTx(t, leader, 2, 1, 40) // 10 MiB: three parts
+	cmds := bigTx(t, leader, 2, 1, 40) // 10 MiB: 40 parts, one per statement
 	// One entry at a time on the leader, in one batch on the follower.
 	for _, c := range cmds[:len(cmds)-1] {
 		applyOK(t, leader, c)
