@@ -242,6 +242,7 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 		return 0, err
 	}
 	var n, size int64
+	limit := s.set.bytes("pgraft.max_transaction_size")
 	args := make([]any, 0, perBatch*ncols)
 	rows := 0
 	lines := make([]int64, 0, perBatch) // the input line of each row of the batch
@@ -254,8 +255,8 @@ func (s *session) copyRowsLocked(ctx context.Context, c *translate.CopyStmt, spe
 			return err
 		}
 		size += int64(len(st.SQL)) + argsSize(args)
-		if size > maxEntrySize {
-			return copyTooLarge(size)
+		if limit > 0 && size > limit {
+			return copyTooLarge(size, limit)
 		}
 		if err := s.checkAccess(st); err != nil {
 			return err
@@ -404,14 +405,15 @@ func argsSize(args []any) int64 {
 	return n
 }
 
-const copyLimitHint = "A transaction, and so a COPY, is one log entry of at most 16 MiB. Split the data into several COPY commands, each in its own transaction."
+const copyLimitHint = "One statement of a transaction, and so a batch of a COPY, must fit one log entry of at most 16 MiB."
 
-// copyTooLarge is the 54000 of a COPY whose transaction outgrows one log
-// entry: it fails before anything is proposed, so nothing changes.
-func copyTooLarge(size int64) error {
+// copyTooLarge is the 54000 of a COPY whose transaction outgrows
+// pgraft.max_transaction_size: it fails before anything is proposed, so
+// nothing changes.
+func copyTooLarge(size, limit int64) error {
 	return pgerror.New(pgerror.ProgramLimitExceeded,
-		"COPY data too large for one log entry (more than %d bytes, limit %d)", size, maxEntrySize).
-		WithHint(copyLimitHint)
+		"COPY data too large (more than %d bytes, pgraft.max_transaction_size is %d)", size, limit).
+		WithHint(txLimitHint)
 }
 
 // entryLimitHint adds the hint to the commit's own 54000.

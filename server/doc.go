@@ -16,6 +16,8 @@
 //     descriptions (Server.translations);
 //   - copy.go: COPY FROM STDIN as batches of INSERTs in one transaction,
 //     COPY TO STDOUT as a streamed read (DESIGN.md §4, "COPY");
+//     bigtxn.go: COMMIT of a transaction larger than one entry (its parts,
+//     then its final entry) and pgraft.max_transaction_size;
 //   - route.go: where each statement runs; txn.go: the transaction state
 //     machine; txwriter.go: where a writing block runs, a localWriter on
 //     the leader or a forwardedWriter on a follower; gate.go: the write

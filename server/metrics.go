@@ -160,11 +160,12 @@ var (
 	descReadConns = prometheus.NewDesc("pgraft_read_connections", "SQLite read connections: open, and in use by a read.", []string{"state"}, nil)
 	descDisk      = prometheus.NewDesc("pgraft_disk_bytes", "Bytes the data directory holds: the database (with its WAL), the Raft log, snapshots.", []string{"part"}, nil)
 	descSnapshots = prometheus.NewDesc("pgraft_snapshots", "Snapshots kept in the data directory.", nil, nil)
+	descStaged    = prometheus.NewDesc("pgraft_staged_parts", "Parts of a transaction larger than one log entry that this node holds until its final entry applies.", nil, nil)
 )
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTerm, descIndex, descState, descMembers, descLag, descLagTime, descContact,
-		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots} {
+		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots, descStaged} {
 		ch <- d
 	}
 }
@@ -231,6 +232,11 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descDisk, float64(raftLog), "raft_log")
 	gauge(descDisk, float64(snaps), "snapshots")
 	gauge(descSnapshots, float64(n))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if staged, err := s.eng.StagedParts(ctx); err == nil {
+		gauge(descStaged, float64(staged))
+	}
+	cancel()
 }
 
 // diskUse sums the data directory's files: the database (db.sqlite and its

@@ -297,6 +297,11 @@ func (s *session) propose(ctx context.Context, p *sqlengine.Payload) (*sqlengine
 		return nil, pgerror.New(pgerror.ProgramLimitExceeded,
 			"transaction too large for one log entry (%d bytes, limit %d)", len(data), maxEntrySize)
 	}
+	return s.proposeData(ctx, data)
+}
+
+// proposeData is propose of an encoded payload.
+func (s *session) proposeData(ctx context.Context, data []byte) (*sqlengine.ApplyResult, error) {
 	pctx, stop := s.srv.proposeContext(ctx)
 	t0 := time.Now()
 	index, resp, err := s.srv.repl.Propose(pctx, data)

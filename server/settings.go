@@ -110,6 +110,7 @@ var gucs = func() map[string]*guc {
 		{name: "pgraft.read_consistency", def: "session", check: checkConsistency},
 		{name: "pgraft.idle_write_timeout", def: "10s", check: checkDuration},
 		{name: "pgraft.leader_wait", def: "5s", check: checkDuration},
+		{name: "pgraft.max_transaction_size", def: defaultMaxTransactionSize, check: checkBytes},
 		{name: "pgraft.max_lag", def: "0", check: checkDuration},
 		{name: "pgraft.min_index", def: "0", check: checkInt},
 	}

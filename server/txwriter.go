@@ -116,6 +116,9 @@ func (w *localWriter) exec(ctx context.Context, st *translate.Stmt, args []any) 
 		}
 		w.noteSeqs(r.Seqs)
 	}
+	if err := w.s.checkTxSize(w.wt.Size()); err != nil { // bigtxn.go
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -155,7 +158,11 @@ func (w *localWriter) savepoint(ctx context.Context, kind translate.Kind, name s
 func (w *localWriter) commit(ctx context.Context) (string, error) {
 	p, err := w.wt.Finish()
 	if err == nil && p != nil {
-		_, err = w.s.propose(ctx, p)
+		if parts := w.wt.Parts(); parts != nil {
+			_, err = w.s.proposeStaged(ctx, p, parts) // bigtxn.go
+		} else {
+			_, err = w.s.propose(ctx, p)
+		}
 	}
 	w.committed = err == nil
 	return "COMMIT", err

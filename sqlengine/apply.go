@@ -137,6 +137,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 			_, _ = e.wconn.ExecContext(ctx, "ROLLBACK")
 		}
 	}()
+	stagedTerm := e.stagedTerm
 	for i, c := range cmds {
 		if c.Index <= applied {
 			continue // already applied before a restart (I2)
@@ -145,8 +146,19 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		if err != nil {
 			return nil, &applyError{c.Index, err}
 		}
+		if c.Term > stagedTerm { // parts of an earlier term's leader are orphans (stage.go)
+			if err := e.dropStagedBefore(ctx, c.Term); err != nil {
+				return nil, &applyError{c.Index, err}
+			}
+			stagedTerm = c.Term
+		}
 		var res *ApplyResult
-		if berr, ok := outOfBudget[c.Index]; ok {
+		if p.Stage == StagePart {
+			if err := e.stagePart(ctx, c, p); err != nil {
+				return nil, &applyError{c.Index, err}
+			}
+			res = &ApplyResult{Index: c.Index}
+		} else if berr, ok := outOfBudget[c.Index]; ok {
 			res = failedEntry(c.Index, p, berr)
 		} else if res, err = e.applyEntry(ctx, c.Index, p, dataIndex); err != nil {
 			var ob *outOfBudgetError
@@ -156,10 +168,16 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 			}
 			return nil, &applyError{c.Index, err}
 		}
-		if res.Err == nil && hasExec(p) {
+		if p.Stage == StageFinal || p.Stage == StageDiscard {
+			if err := e.dropStaged(ctx); err != nil {
+				return nil, &applyError{c.Index, err}
+			}
+		}
+		if res.Err == nil && (hasExec(p) && p.Stage != StagePart || p.Stage == StageFinal) {
 			dataIndex = c.Index
 		}
-		rolesChanged = rolesChanged || res.Err == nil && hasRoleOp(p)
+		// A final entry's parts may hold role changes: read the roles again.
+		rolesChanged = rolesChanged || res.Err == nil && (hasRoleOp(p) || p.Stage == StageFinal)
 		lastTime = max(lastTime, p.Ctx.TimeMicros)
 		applied = c.Index
 		out[i] = res
@@ -192,6 +210,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		}
 	}
 	e.noteSchemaChange()
+	e.stagedTerm = stagedTerm
 	e.dataIndex.Store(dataIndex)
 	e.lastTime.Store(lastTime)
 	e.applied.Store(applied) // published only after COMMIT (I2)
@@ -238,6 +257,19 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 			"could not serialize access due to concurrent update")
 		return res, nil
 	}
+	if p.Stage == StageFinal {
+		complete, err := e.stagedComplete(ctx, p.TxID, p.N)
+		if err != nil {
+			return nil, err
+		}
+		if !complete {
+			res.Err = errPartsLost
+			return res, nil
+		}
+	}
+	if p.Stage == StageDiscard {
+		return res, nil
+	}
 	if _, err := e.wconn.ExecContext(ctx, "SAVEPOINT pgraft_entry"); err != nil {
 		return nil, err
 	}
@@ -245,31 +277,55 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 	d := newDigest()
 	failed := false
 	execs := 0
-	for _, op := range p.Ops {
-		if op.Kind.isStatement() {
-			execs++
-			e.det.setOrdinal(uint64(execs))
+	// run runs ops in order. The results of a final entry's staged parts
+	// are kept only when they fail (a transaction answers with its error
+	// or nothing), so its memory holds one part at a time.
+	run := func(ops []Op, keep bool) error {
+		for _, op := range ops {
+			if op.Kind.isStatement() {
+				execs++
+				e.det.setOrdinal(uint64(execs))
+			}
+			r, err := e.runOp(ctx, op, p.StepBudget)
+			if err != nil {
+				if !isDataError(err) {
+					return err
+				}
+				if e.wraw.AutoCommit() {
+					// SQLite answered the failure (the budget's interrupt of
+					// an INSERT, UPDATE or DELETE) by rolling back the whole
+					// transaction, the batch's earlier entries with it.
+					return &outOfBudgetError{err: MapError(err)}
+				}
+				r = &ExecResult{Err: MapError(err)}
+				failed = true
+			}
+			if op.Kind.isStatement() {
+				d.add(r)
+				if keep || failed {
+					res.Results = append(res.Results, *r)
+				}
+			}
+			if failed {
+				return nil
+			}
 		}
-		r, err := e.runOp(ctx, op, p.StepBudget)
-		if err != nil {
-			if !isDataError(err) {
+		return nil
+	}
+	if p.Stage == StageFinal { // the transaction's staged parts first (stage.go)
+		for seq := uint64(0); seq < p.N && !failed; seq++ {
+			ops, err := e.stagedOps(ctx, p.TxID, seq)
+			if err != nil {
 				return nil, err
 			}
-			if e.wraw.AutoCommit() {
-				// SQLite answered the failure (the budget's interrupt of
-				// an INSERT, UPDATE or DELETE) by rolling back the whole
-				// transaction, the batch's earlier entries with it.
-				return nil, &outOfBudgetError{err: MapError(err)}
+			if err := run(ops, false); err != nil {
+				return nil, err
 			}
-			r = &ExecResult{Err: MapError(err)}
-			failed = true
 		}
-		if op.Kind.isStatement() {
-			d.add(r)
-			res.Results = append(res.Results, *r)
-		}
-		if failed {
-			break
+	}
+	if !failed {
+		if err := run(p.Ops, true); err != nil {
+			return nil, err
 		}
 	}
 	if !failed {

@@ -57,14 +57,34 @@ type Payload struct {
 	// admitted the entry: every node stops a statement at the same step.
 	// 0 (version 1 entries): no budget.
 	StepBudget uint64
+	// Stage, TxID and N carry a transaction larger than one entry (payload
+	// version 6, stage.go): StagePart entries store the N-th part of
+	// transaction TxID; a StageFinal entry (a Tx payload) runs the
+	// transaction's N parts, then its own Ops; a StageDiscard entry drops
+	// what is staged. 0 (StageNone): an entry complete in itself.
+	Stage StageKind
+	TxID  uint64
+	N     uint64
 }
+
+// StageKind says whether an entry is a part of a larger transaction
+// (stage.go).
+type StageKind uint8
+
+const (
+	StageNone    StageKind = 0
+	StagePart    StageKind = 1 // stores its Ops as part N of TxID
+	StageFinal   StageKind = 2 // runs N staged parts of TxID, then its Ops
+	StageDiscard StageKind = 3 // drops every staged part
+)
 
 // payloadVersion 2 added StepBudget, 3 OpRole, 4 ALTER TABLE specs in an
 // OpExec's text (translate.AlterMarker: a build before 4 would run that text
 // as SQL and fail where this one succeeds, so it must not decode them), 5
 // GRANT and REVOKE as OpRole changes and owners recorded by DDL (acl.go);
+// 6 Stage, TxID and N (transactions larger than one entry, stage.go);
 // older versions still decode.
-const payloadVersion = 5
+const payloadVersion = 6
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).
@@ -98,6 +118,9 @@ func EncodePayload(p *Payload) ([]byte, error) {
 	b = binary.AppendUvarint(b, p.DataIndex)
 	b = binary.AppendUvarint(b, p.Digest)
 	b = binary.AppendUvarint(b, p.StepBudget)
+	b = append(b, byte(p.Stage))
+	b = binary.AppendUvarint(b, p.TxID)
+	b = binary.AppendUvarint(b, p.N)
 	b = binary.AppendUvarint(b, uint64(len(p.Ops)))
 	for _, op := range p.Ops {
 		b = append(b, byte(op.Kind))
@@ -252,6 +275,14 @@ func DecodePayload(data []byte) (*Payload, error) {
 	p.Digest = d.uvarint()
 	if v >= 2 {
 		p.StepBudget = d.uvarint()
+	}
+	if v >= 6 {
+		p.Stage = StageKind(d.byte())
+		p.TxID = d.uvarint()
+		p.N = d.uvarint()
+		if p.Stage > StageDiscard || p.Stage == StageFinal && !p.Tx {
+			d.fail()
+		}
 	}
 	n := d.count()
 	p.Ops = make([]Op, 0, n)

@@ -106,8 +106,11 @@ type Engine struct {
 	roles atomic.Pointer[map[string]Role]
 	// privs is _pgraft_acl as of the last applied entry (acl.go);
 	// privsDirty (under wmu) says a statement changed the table since.
-	privs       atomic.Pointer[Privileges]
-	privsDirty  bool
+	privs      atomic.Pointer[Privileges]
+	privsDirty bool
+	// stagedTerm is the term up to which apply dropped orphaned staged
+	// parts (stage.go); 0 after a start, so the first batch checks again.
+	stagedTerm  uint64
 	schemaVer   int64
 	schemaDirty atomic.Bool
 }
@@ -285,6 +288,9 @@ func (e *Engine) initMeta() error {
 	}
 	if _, err := e.wconn.ExecContext(ctx, sequencesTableSQL); err != nil {
 		return fmt.Errorf("create _pgraft_sequences: %w", err)
+	}
+	if _, err := e.wconn.ExecContext(ctx, stagedTableSQL); err != nil {
+		return fmt.Errorf("create _pgraft_staged: %w", err)
 	}
 	if err := e.loadRoles(ctx); err != nil {
 		return err

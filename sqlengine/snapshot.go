@@ -118,6 +118,11 @@ func SeedDatabase(path string) error {
 	if _, err := db.Exec(`UPDATE _pgraft_meta SET value = 0 WHERE key IN ('applied_index', 'data_index')`); err != nil {
 		return fmt.Errorf("seed the restored database: %w", err)
 	}
+	// Parts of a transaction in flight when the backup was taken belong
+	// to the old cluster's log: its final entry never comes here (stage.go).
+	if _, err := db.Exec(stagedTableSQL + `; DELETE FROM _pgraft_staged`); err != nil {
+		return fmt.Errorf("seed the restored database: %w", err)
+	}
 	return nil
 }
 
@@ -250,6 +255,7 @@ func (e *Engine) Restore(r io.Reader) error {
 	e.applied.Store(0)
 	e.dataIndex.Store(0)
 	e.lastTime.Store(0)
+	e.stagedTerm = 0
 	if err := e.openConns(); err != nil {
 		return fmt.Errorf("restore: reopen: %w", err)
 	}

@@ -29,6 +29,11 @@ type WriteTx struct {
 	lost      bool // SQLite rolled the transaction back under a failed statement
 	done      bool
 
+	// parts holds what the transaction recorded beyond PartSize, spilled
+	// part by part (stage.go); size is what ops holds, total everything.
+	parts       *Parts
+	size, total int64
+
 	baseSchemaVer int64           // PRAGMA schema_version at BEGIN
 	schema        *SchemaSnapshot // the transaction's own schema, once its DDL changed it
 	schemaVer     int64           // schema_version schema was loaded at
@@ -174,10 +179,63 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 	// A copy of args: the entry must hold what ran, whatever the caller
 	// does with its slice afterwards (a reused buffer would change the
 	// replay and halt the node on a digest mismatch).
-	t.ops = append(t.ops, Op{Kind: OpExec, SQL: q, Args: slices.Clone(args), Rows: returning})
 	t.d.add(r)
+	if err := t.record(Op{Kind: OpExec, SQL: q, Args: slices.Clone(args), Rows: returning}); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
+
+// record appends op to what COMMIT proposes. Once the operations would
+// pass PartSize, those recorded so far spill to a part first (stage.go),
+// so that a part holds at most PartSize bytes or one statement. A spool
+// that cannot be written (a full disk) ends the transaction: what ran
+// cannot be undone alone.
+func (t *WriteTx) record(op Op) error {
+	n := opSize(op)
+	if t.size > 0 && t.size+n > PartSize {
+		if err := t.spill(); err != nil {
+			t.releaseLocked()
+			t.lost = true
+			return err
+		}
+	}
+	t.ops = append(t.ops, op)
+	t.size += n
+	t.total += n
+	return nil
+}
+
+// spill writes the recorded operations to the spool as one part.
+func (t *WriteTx) spill() error {
+	if t.parts == nil {
+		parts, err := newParts(t.e.cfg.Path)
+		if err != nil {
+			return MapError(err)
+		}
+		t.parts = parts
+	}
+	data, err := EncodePayload(&Payload{Ctx: t.ctx, Ops: t.ops, StepBudget: MaxStatementSteps,
+		Stage: StagePart, TxID: t.parts.txid, N: uint64(t.parts.Len())})
+	if err != nil {
+		return err
+	}
+	if err := t.parts.add(data); err != nil {
+		return err
+	}
+	t.ops, t.size = nil, 0
+	return nil
+}
+
+// Size is how many bytes of operations the transaction has recorded (an
+// estimate of its entries' size): the session bounds it with
+// pgraft.max_transaction_size.
+func (t *WriteTx) Size() int64 { return t.total }
+
+// Parts returns the parts a finished transaction spilled (nil: none). They
+// go into StagePart entries before the final entry Finish returned; the
+// WriteTx removes them at Rollback.
+func (t *WriteTx) Parts() *Parts { return t.parts }
 
 // Query runs a read inside the transaction (it sees the transaction's own
 // writes). Rows are materialized: the connection is not held between calls.
@@ -241,9 +299,8 @@ func (t *WriteTx) Role(ctx context.Context, op Op) error {
 		return mapConnError(t.e.wraw, t.failed(err))
 	}
 	t.execs++
-	t.ops = append(t.ops, op)
 	t.d.add(r)
-	return nil
+	return t.record(op)
 }
 
 // Savepoint, Release and RollbackTo run and record savepoint operations.
@@ -270,8 +327,7 @@ func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
 	if _, err := t.e.wconn.ExecContext(ctx, verb+quoteSavepoint(op.SQL)); err != nil {
 		return mapConnError(t.e.wraw, t.failed(err))
 	}
-	t.ops = append(t.ops, op)
-	return nil
+	return t.record(op)
 }
 
 // Finish ends the speculative run for COMMIT: it checks deferred foreign
@@ -294,13 +350,18 @@ func (t *WriteTx) Finish() (*Payload, error) {
 	if t.execs == 0 {
 		return nil, nil
 	}
-	return &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: t.dataIndex, Digest: t.d.sum(),
-		StepBudget: MaxStatementSteps}, nil
+	p := &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: t.dataIndex, Digest: t.d.sum(),
+		StepBudget: MaxStatementSteps}
+	if t.parts != nil {
+		p.Stage, p.TxID, p.N = StageFinal, t.parts.txid, uint64(t.parts.Len())
+	}
+	return p, nil
 }
 
 // Rollback discards the transaction. It is safe to call more than once and
 // after Finish.
 func (t *WriteTx) Rollback() {
+	t.parts.Close()
 	t.e.wmu.Lock()
 	defer t.e.wmu.Unlock()
 	if t.aborted || t.done {
