@@ -2,6 +2,7 @@ package pgvalue
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -477,4 +478,62 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// LnScale is numeric_ln's result scale, from estimate_ln_dweight.
+func LnScale(x *apd.Decimal) int32 {
+	rscale := int64(NumericMinSigDigits) - lnDweight(x)
+	rscale = max(rscale, int64(Scale(x)), 0)
+	return int32(min(rscale, NumericMaxDisplayScale))
+}
+
+// lnDweight is estimate_ln_dweight: the decimal weight of ln(x), roughly.
+func lnDweight(x *apd.Decimal) int64 {
+	if x.Form != apd.Finite || x.Sign() <= 0 {
+		return 0
+	}
+	lo, hi := apd.New(9, -1), apd.New(11, -1)
+	if x.Cmp(lo) >= 0 && x.Cmp(hi) <= 0 {
+		d := new(apd.Decimal)
+		apd.BaseContext.Sub(d, x, apd.New(1, 0))
+		if d.IsZero() {
+			return 0
+		}
+		w, first := nbaseLead(d)
+		return w*4 + int64(math.Log10(float64(first)))
+	}
+	w, first := nbaseLead(x)
+	digits, dweight := float64(first), w*4
+	if second, ok := nbaseSecond(x); ok {
+		digits = digits*10000 + float64(second)
+		dweight -= 4
+	}
+	lnVar := math.Log(digits) + float64(dweight)*2.302585092994046
+	return int64(math.Log10(math.Abs(lnVar)))
+}
+
+// nbaseSecond is the base-10000 digit after x's first (ok false when x
+// has only one).
+func nbaseSecond(x *apd.Decimal) (int64, bool) {
+	digits := x.Coeff.String()
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	e := int64(len(digits)) - 1 + int64(x.Exponent)
+	w := floorDiv(e, 4)
+	k := int(e - 4*w + 1) // decimal digits in the first base-10000 digit
+	rest := strings.TrimRight(digits[min(k, len(digits)):], "0")
+	if rest == "" {
+		// No second digit unless the fraction reaches into it (trailing
+		// zeros of the scale are not digits of NumericVar).
+		return 0, false
+	}
+	var second int64
+	for i := 0; i < 4; i++ {
+		second *= 10
+		if k+i < len(digits) {
+			second += int64(digits[k+i] - '0')
+		}
+	}
+	return second, true
 }

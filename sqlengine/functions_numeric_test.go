@@ -117,3 +117,21 @@ func TestNumericLegacyColumn(t *testing.T) {
 		t.Errorf("a write to a legacy column: %s, want its old pg_cast", sts[0].SQL)
 	}
 }
+
+// TestNumericExprText: exact numeric's SQL reads back in PostgreSQL's
+// spelling in pg_get_constraintdef, defaults and view definitions.
+func TestNumericExprText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`price > pg_numeric(0) COLLATE pg_numeric`, `price > 0::numeric`},
+		{`pg_numeric(0, 196613)`, `0`},
+		{`pg_numeric('1.50', 655366)`, `1.50`},
+		{`o.total > (pg_numeric(100, -1, 'int4') COLLATE pg_numeric) COLLATE pg_numeric`, `o.total > 100::numeric`},
+		{`a = b COLLATE pg_numeric`, `a = b`},
+		{`x > 1`, `x > 1`},
+	}
+	for _, tc := range tests {
+		if got := numericExprText(tc.in); got != tc.want {
+			t.Errorf("numericExprText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -410,7 +410,7 @@ func typmodOf(t *translate.PGType, decl string) int32 {
 func viewQueryText(createView string) string {
 	for _, t := range tokenizeSQL(createView) {
 		if t.word("AS") {
-			return " " + strings.TrimSuffix(strings.TrimSpace(createView[t.end:]), ";") + ";"
+			return " " + numericExprText(strings.TrimSuffix(strings.TrimSpace(createView[t.end:]), ";")) + ";"
 		}
 	}
 	return ""

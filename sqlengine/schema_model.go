@@ -429,6 +429,10 @@ var numericIntConst = regexp.MustCompile(`pg_numeric\((\d+)\) COLLATE ` + Numeri
 // pg_numeric(1.5, typmod) is 1.5.
 var numericAssigned = regexp.MustCompile(`pg_numeric\('?(-?[0-9.]+)'?, -?\d+\)`)
 
+// numericCastConst is a constant cast to numeric: (pg_numeric(100, -1,
+// 'int4')) is 100::numeric.
+var numericCastConst = regexp.MustCompile(`\(pg_numeric\(('?-?[0-9.]+'?), -1, '\w*'\)\)`)
+
 // numericExprText spells exact numeric's comparisons as PostgreSQL does:
 // pg_numeric(0) COLLATE pg_numeric is 0::numeric, and the collation goes.
 func numericExprText(s string) string {
@@ -437,7 +441,8 @@ func numericExprText(s string) string {
 	}
 	s = numericAssigned.ReplaceAllString(s, "${1}")
 	s = numericIntConst.ReplaceAllString(s, "${1}::numeric")
-	return strings.ReplaceAll(s, " COLLATE "+NumericCollation, "")
+	s = strings.ReplaceAll(s, " COLLATE "+NumericCollation, "")
+	return numericCastConst.ReplaceAllString(s, "${1}::numeric")
 }
 
 // info returns the IndexInfo of d.

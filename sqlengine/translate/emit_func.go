@@ -178,7 +178,7 @@ func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 	if agg := numericAgg(name, xs); agg != "" {
 		return collateNumeric(agg + "(" + args + ")" + t.funcDecorations(f)), typed(pgvalue.OIDNumeric)
 	}
-	if fn, ok := numericFuncs[name]; ok && len(xs) > 0 && (isNumeric(xs[0]) || (name == "div" || name == "mod") && slices.ContainsFunc(xs, isNumeric)) {
+	if fn, ok := numericFuncs[name]; ok && len(xs) > 0 && (isNumeric(xs[0]) || numericAnyArg[name] && slices.ContainsFunc(xs, isNumeric)) {
 		return numericCall(fn, args) + t.funcDecorations(f), typed(pgvalue.OIDNumeric)
 	}
 	return spec.to + "(" + args + ")" + t.funcDecorations(f), res

@@ -136,11 +136,10 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 		return "(" + l + " " + op + " " + r + ")", res
 	case op == "^":
 		t.unify(ln, rn, l, r, lx, rx)
-		res := typed(pgvalue.OIDFloat8)
-		if lx.oid() == pgvalue.OIDNumeric || rx.oid() == pgvalue.OIDNumeric {
-			res = typed(pgvalue.OIDNumeric)
+		if isNumeric(lx) || isNumeric(rx) {
+			return numericCall("pg_numeric_power", l, r), typed(pgvalue.OIDNumeric)
 		}
-		return "pg_power(" + l + ", " + r + ")", res
+		return "pg_power(" + l + ", " + r + ")", typed(pgvalue.OIDFloat8)
 	case op == "||":
 		return l + " || " + r, typed(pgvalue.OIDText)
 	case op == "~" || op == "~*" || op == "!~" || op == "!~*":
