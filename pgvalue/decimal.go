@@ -238,9 +238,9 @@ func TypmodDecimal(d *apd.Decimal, typmod int64) (*apd.Decimal, error) {
 	return r, nil
 }
 
-// RoundDecimal is round(d, scale): half away from zero to scale places; a
-// negative scale rounds to tens, hundreds…, and the result's display scale
-// is max(scale, 0).
+// RoundDecimal is round(d, scale): half away from zero to scale places
+// (within numeric_round's limits); a negative scale rounds to tens,
+// hundreds…, and the result's display scale is max(scale, 0).
 func RoundDecimal(d *apd.Decimal, scale int64) (*apd.Decimal, error) {
 	return roundWith(d, scale, apd.RoundHalfUp)
 }
@@ -254,7 +254,12 @@ func roundWith(d *apd.Decimal, scale int64, mode apd.Rounder) (*apd.Decimal, err
 	if d.Form != apd.Finite {
 		return d, nil
 	}
-	scale = max(min(scale, NumericMaxResultScale), -NumericMaxResultScale)
+	// numeric_round's limits: the digits a numeric can have after the
+	// point, and one more than it can have before.
+	scale = max(min(scale, NumericMaxScale), -int64(NumericMaxIntDigits)-1)
+	if scale < 0 && (d.Coeff.Sign() == 0 || int64(d.NumDigits())+int64(d.Exponent) < -scale) {
+		return apd.New(0, 0), nil // below half a unit of the place rounded to
+	}
 	r := new(apd.Decimal)
 	ctx := apd.BaseContext
 	ctx.Rounding = mode
@@ -478,6 +483,13 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// LogScale is numeric_log's result scale for log(base, x).
+func LogScale(base, x *apd.Decimal) int32 {
+	rscale := int64(NumericMinSigDigits) - lnDweight(x) + lnDweight(base)
+	rscale = max(rscale, int64(Scale(base)), int64(Scale(x)), 0)
+	return int32(min(rscale, NumericMaxDisplayScale))
 }
 
 // LnScale is numeric_ln's result scale, from estimate_ln_dweight.

@@ -181,6 +181,27 @@ func numericFuncs() []sqlFunc {
 		numericUnary("pg_numeric_sqrt", numericSqrt),
 		numericUnary("pg_numeric_exp", numericExp),
 		numericUnary("pg_numeric_ln", numericLn),
+		// pg_numeric_log([base,] x): log(x) is log(10, x), as PostgreSQL's
+		// SQL function defines it.
+		{"pg_numeric_log", 1, 2, true, strict(func(a []any) (any, error) {
+			base, x := apd.New(10, 0), a[0]
+			if len(a) == 2 {
+				b, err := decimalArg(a[0])
+				if err != nil {
+					return nil, err
+				}
+				base, x = b, a[1]
+			}
+			d, err := decimalArg(x)
+			if err != nil {
+				return nil, err
+			}
+			r, err := numericLog(base, d)
+			if err != nil {
+				return nil, err
+			}
+			return decimalResult(r)
+		})},
 		numericScaled("pg_numeric_round", func(x *apd.Decimal, s int64) (*apd.Decimal, error) {
 			return pgvalue.RoundDecimal(x, s)
 		}),
@@ -366,7 +387,17 @@ func numericSqrt(x *apd.Decimal) (*apd.Decimal, error) {
 	ctx.Precision = uint32(max(intDigits(x)/2+1, 1) + int64(rscale) + 6)
 	ctx.Rounding = apd.RoundDown
 	d := new(apd.Decimal)
-	if _, err := ctx.Sqrt(d, x); err != nil {
+	// Truncated, not rounded: the root stays at or below the true one,
+	// so the final rounding cannot cross a halfway point.
+	tc := numericCtx
+	tc.Precision = ctx.Precision*2 + 10
+	tc.Rounding = apd.RoundDown
+	xr := x
+	if x.NumDigits() > int64(tc.Precision) {
+		xr = new(apd.Decimal)
+		tc.Round(xr, x)
+	}
+	if _, err := ctx.Sqrt(d, xr); err != nil {
 		return nil, funcError(pgerror.NumericValueOutOfRange, "value overflows numeric format")
 	}
 	return pgvalue.RoundDecimal(d, int64(rscale))
@@ -622,7 +653,9 @@ func numericExp(x *apd.Decimal) (*apd.Decimal, error) {
 		return pgvalue.RoundDecimal(apd.New(0, 0), resultScale(w, pgvalue.Scale(x)))
 	}
 	rscale := resultScale(w, pgvalue.Scale(x))
-	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) { return ctx.Exp(d, x) })
+	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) {
+		return ctx.Exp(d, roundScale(x, int64(ctx.Precision)+5))
+	})
 }
 
 // numericLn is numeric_ln.
@@ -640,7 +673,9 @@ func numericLn(x *apd.Decimal) (*apd.Decimal, error) {
 	}
 	rscale := int64(pgvalue.LnScale(x))
 	w := math.Log10(math.Abs(float64(intDigits(x))*2.302585092994046) + 1)
-	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) { return ctx.Ln(d, x) })
+	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) {
+		return ctx.Ln(d, roundSig(x, ctx.Precision+5))
+	})
 }
 
 // numericPowerReal is power_var for a non-integer exponent: exp(y·ln x)
@@ -665,5 +700,69 @@ func numericPowerReal(x, y *apd.Decimal) (*apd.Decimal, error) {
 	if w < -float64(rscale)-2 {
 		return pgvalue.RoundDecimal(apd.New(0, 0), rscale)
 	}
-	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) { return ctx.Pow(d, x, y) })
+	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) {
+		return ctx.Pow(d, roundSig(x, ctx.Precision+5), roundSig(y, ctx.Precision+5))
+	})
+}
+
+// numericLog is numeric_log: ln(x) / ln(base) at its scale.
+func numericLog(base, x *apd.Decimal) (*apd.Decimal, error) {
+	if isNaN(base) || isNaN(x) {
+		return &apd.Decimal{Form: apd.NaN}, nil
+	}
+	for _, v := range []*apd.Decimal{base, x} {
+		switch {
+		case v.Sign() == 0:
+			return nil, funcError(codeInvalidLogArgument, "cannot take logarithm of zero")
+		case v.Sign() < 0:
+			return nil, funcError(codeInvalidLogArgument, "cannot take logarithm of a negative number")
+		case v.Form == apd.Infinite:
+			return nil, funcError(pgerror.FeatureNotSupported, "log of an infinite numeric is not supported by pgraft")
+		}
+	}
+	if base.Cmp(apd.New(1, 0)) == 0 {
+		return nil, errDivisionByZero()
+	}
+	rscale := int64(pgvalue.LogScale(base, x))
+	w := math.Log10(math.Abs(float64(intDigits(x))*2.302585092994046) + 1)
+	return transcendental(w, rscale, func(ctx *apd.Context, d *apd.Decimal) (apd.Condition, error) {
+		inner := *ctx
+		inner.Precision += 8
+		var lx, lb apd.Decimal
+		if _, err := inner.Ln(&lx, roundSig(x, inner.Precision+5)); err != nil {
+			return 0, err
+		}
+		if _, err := inner.Ln(&lb, roundSig(base, inner.Precision+5)); err != nil {
+			return 0, err
+		}
+		return ctx.Quo(d, &lx, &lb)
+	})
+}
+
+// roundSig is x rounded to digits significant digits: the input of a
+// series needs no more digits than its result (ln(x·(1+δ)) = ln x + δ,
+// exp(x+δ) = exp(x)·(1+δ), √(x·(1+δ)) = √x·(1+δ/2)), and apd's series cost
+// grows with the digits of their argument (ln of a 100000-digit number
+// took minutes).
+func roundSig(x *apd.Decimal, digits uint32) *apd.Decimal {
+	if x.Form != apd.Finite || x.NumDigits() <= int64(digits) {
+		return x
+	}
+	ctx := numericCtx
+	ctx.Precision = digits
+	d := new(apd.Decimal)
+	ctx.Round(d, x)
+	return d
+}
+
+// roundScale is x rounded to scale places when it has more.
+func roundScale(x *apd.Decimal, scale int64) *apd.Decimal {
+	if x.Form != apd.Finite || int64(pgvalue.Scale(x)) <= scale {
+		return x
+	}
+	d, err := pgvalue.RoundDecimal(x, scale)
+	if err != nil {
+		return x
+	}
+	return d
 }

@@ -40,7 +40,8 @@ func TestNumericFunctionValues(t *testing.T) {
 		{`pg_numeric_round('-2.5')`, "-3"},
 		{`pg_numeric_round('1234.5678', -2)`, "1200"},
 		{`pg_numeric_round('1.2', 3)`, "1.200"},
-		{`pg_numeric_round('1.5', 1000000)`, "1.5" + strings.Repeat("0", 1999)}, // scale capped at 2000
+		{`pg_numeric_round('1.5', 1000000)`, "1.5" + strings.Repeat("0", 16382)}, // scale capped at 16383
+		{`pg_numeric_round('99.5', -1000000)`, "0"},
 		{`pg_numeric_trunc('-2.567', 2)`, "-2.56"},
 		{`pg_numeric_ceil('-1.99')`, "-1"},
 		{`pg_numeric_floor('-1.01')`, "-2"},

@@ -125,16 +125,16 @@ var numericFuncs = map[string]string{
 	"abs": "pg_numeric_abs", "round": "pg_numeric_round", "trunc": "pg_numeric_trunc", "ceil": "pg_numeric_ceil",
 	"ceiling": "pg_numeric_ceil", "floor": "pg_numeric_floor", "sign": "pg_numeric_sign", "sqrt": "pg_numeric_sqrt",
 	"mod": "pg_numeric_mod", "div": "pg_numeric_divint", "power": "pg_numeric_power", "pow": "pg_numeric_power",
-	"exp": "pg_numeric_exp", "ln": "pg_numeric_ln",
+	"exp": "pg_numeric_exp", "ln": "pg_numeric_ln", "log": "pg_numeric_log",
 }
 
 // numericAnyArg are the numericFuncs whose numeric form any numeric
 // argument selects (the others: the first).
-var numericAnyArg = map[string]bool{"div": true, "mod": true, "power": true, "pow": true}
+var numericAnyArg = map[string]bool{"div": true, "mod": true, "power": true, "pow": true, "log": true}
 
 // numericFloatFuncs compute in float8 still: a numeric argument is passed
-// as the REAL these functions read (log, to_char).
-var numericFloatFuncs = map[string]bool{"log": true, "to_char": true}
+// as the REAL these functions read (to_char).
+var numericFloatFuncs = map[string]bool{"to_char": true}
 
 // numericAsFloat passes a numeric operand as a REAL to what reads floats.
 func numericAsFloat(sql string, x xtype) string {
