@@ -9,11 +9,13 @@ import (
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
-// pgraft holds a numeric as SQLite holds numbers: an int64 when the value
-// is an integer that fits, else a float64 (a REAL) that prints back as
-// exactly the value. That covers every decimal of up to NumericDigits
-// significant digits within a REAL's normal range, and the shortest decimal
-// of any float64. Any other value is refused with 0A000, never rounded.
+// The numeric of tables made before exact numeric (decimal.go): an int64
+// when the value is an integer that fits, else a float64 (a REAL) that
+// prints back as exactly the value. That covers every decimal of up to
+// NumericDigits significant digits within a REAL's normal range, and the
+// shortest decimal of any float64. Any other value is refused with 0A000,
+// never rounded. Writes to such a column keep these rules (pg_cast to
+// numeric, whose behaviour old log entries rely on).
 
 // NumericDigits is how many significant decimal digits a float64 keeps
 // exactly through a decimal round trip (DBL_DIG); it is also how many

@@ -396,12 +396,12 @@ func buildClientFunctions() map[string]bool {
 func registeredFunctionNames() []string {
 	var names []string
 	for _, fns := range [][]sqlFunc{castFuncs(nil), stringFuncs(), mathFuncs(), arrayFuncs(), srfFuncs(nil), jsonbFuncs(), arrayOpFuncs(nil),
-		catalogFuncs(nil), checksumFuncs()} {
+		catalogFuncs(nil), checksumFuncs(), numericFuncs()} {
 		for _, f := range fns {
 			names = append(names, f.name)
 		}
 	}
-	names = append(names, "pg_dt_arith", "pg_array_agg", "pg_json_agg", "pg_string_agg", "pg_ordered_set")
+	names = append(names, "pg_dt_arith", "pg_array_agg", "pg_json_agg", "pg_string_agg", "pg_ordered_set", "pg_numeric_sum", "pg_numeric_avg")
 	for name := range writeFuncs(&detState{}) {
 		names = append(names, name)
 	}

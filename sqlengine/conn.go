@@ -9,6 +9,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -21,7 +22,17 @@ type connector struct {
 }
 
 func newConnector(dsn string, hook func(*sqlite3.SQLiteConn) error) *connector {
-	return &connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: hook}}
+	return &connector{dsn: dsn, driver: &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// Every connection, whatever it is for, knows the collation of
+		// numeric columns: SQLite needs it to read their indexes.
+		if err := c.RegisterCollation(NumericCollation, pgvalue.CompareNumericText); err != nil {
+			return err
+		}
+		if hook == nil {
+			return nil
+		}
+		return hook(c)
+	}}}
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
@@ -59,6 +70,9 @@ func funcError(code, msg string) error {
 // pass unchanged.
 func asFuncError(err error) error {
 	if e := pgerror.As(err); e != nil {
+		if e.Detail != "" || e.Hint != "" {
+			return funcErrorDetail(e.Code, e.Message, e.Detail, e.Hint)
+		}
 		return funcError(e.Code, e.Message)
 	}
 	return err

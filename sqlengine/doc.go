@@ -53,7 +53,9 @@
 //     (functions_jsonb_ops.go: what the operators do to decoded values);
 //     functions_agg.go: string_agg(DISTINCT …) and the ordered-set
 //     aggregates; functions_arrayops.go: array functions and
-//     regexp_replace/regexp_match); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
+//     regexp_replace/regexp_match; functions_numeric.go: exact numeric's
+//     pg_numeric* functions, numeric_agg.go and numeric_agg_export.go its
+//     sum and avg, window functions through SQLite's C API); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
 //   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs;

@@ -103,12 +103,16 @@ func registerFunctions(conn *sqlite3.SQLiteConn, state *catalogState, meter *wor
 	fns = append(fns, arrayOpFuncs(regex)...)
 	fns = append(fns, catalogFuncs(state)...)
 	fns = append(fns, checksumFuncs()...)
+	fns = append(fns, numericFuncs()...)
 	for _, f := range fns {
 		if err := conn.RegisterFunc(f.name, f.wrap(meter), f.pure); err != nil {
 			return fmt.Errorf("register function %s: %w", f.name, err)
 		}
 	}
 	if err := registerDateArith(conn); err != nil {
+		return err
+	}
+	if err := registerNumericAggs(conn, meter); err != nil {
 		return err
 	}
 	newArrayAgg := func() *arrayAgg { return &arrayAgg{meter: meter} }

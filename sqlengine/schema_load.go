@@ -226,6 +226,7 @@ func loadTable(ctx context.Context, q queryer, m *schemaModel, r schemaRow, snap
 		ci := translate.ColumnInfo{
 			Name: c.name, Type: typ, TypeMod: mod, NotNull: c.notNull || c.pk > 0 && !t.View,
 			PrimaryKey: c.pk > 0, Rowid: isRowid, Serial: isRowid && mt.ddl.autoincrement,
+			LegacyNumeric: typ.OID == pgvalue.OIDNumeric && translate.LegacyNumericDecl(c.decl),
 		}
 		ci.Default = columnDefault(r.name, c.name, typ, c.dflt.String, c.dflt.Valid, ci.Serial)
 		t.Columns = append(t.Columns, ci)
@@ -409,7 +410,7 @@ func typmodOf(t *translate.PGType, decl string) int32 {
 func viewQueryText(createView string) string {
 	for _, t := range tokenizeSQL(createView) {
 		if t.word("AS") {
-			return " " + strings.TrimSuffix(strings.TrimSpace(createView[t.end:]), ";") + ";"
+			return " " + numericExprText(strings.TrimSuffix(strings.TrimSpace(createView[t.end:]), ";")) + ";"
 		}
 	}
 	return ""

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -417,7 +418,31 @@ func pgExprText(s string) string {
 		pos = t.end
 	}
 	b.WriteString(s[pos:])
-	return strings.TrimSpace(b.String())
+	return numericExprText(strings.TrimSpace(b.String()))
+}
+
+// numericIntConst is an integer that exact numeric's comparisons made
+// numeric (translate/emit_numeric.go).
+var numericIntConst = regexp.MustCompile(`pg_numeric\((\d+)\) COLLATE ` + NumericCollation)
+
+// numericAssigned is a constant written to a numeric column (a DEFAULT):
+// pg_numeric(1.5, typmod) is 1.5.
+var numericAssigned = regexp.MustCompile(`pg_numeric\('?(-?[0-9.]+)'?, -?\d+\)`)
+
+// numericCastConst is a constant cast to numeric: (pg_numeric(100, -1,
+// 'int4')) is 100::numeric.
+var numericCastConst = regexp.MustCompile(`\(pg_numeric\(('?-?[0-9.]+'?), -1, '\w*'\)\)`)
+
+// numericExprText spells exact numeric's comparisons as PostgreSQL does:
+// pg_numeric(0) COLLATE pg_numeric is 0::numeric, and the collation goes.
+func numericExprText(s string) string {
+	if !strings.Contains(s, "pg_numeric") {
+		return s
+	}
+	s = numericAssigned.ReplaceAllString(s, "${1}")
+	s = numericIntConst.ReplaceAllString(s, "${1}::numeric")
+	s = strings.ReplaceAll(s, " COLLATE "+NumericCollation, "")
+	return numericCastConst.ReplaceAllString(s, "${1}::numeric")
 }
 
 // info returns the IndexInfo of d.

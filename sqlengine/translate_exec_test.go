@@ -63,6 +63,14 @@ func standInFunctions(c *sqlite3.SQLiteConn) error {
 			return err
 		}
 	}
+	for _, f := range numericFuncs() { // the real ones: numeric is exact text
+		if err := c.RegisterFunc(f.name, f.wrap(nil), true); err != nil {
+			return err
+		}
+	}
+	if err := registerNumericAggs(c, nil); err != nil {
+		return err
+	}
 	// Sequences: the engine's need the engine (sequences_test.go).
 	next := map[string]int64{}
 	if err := c.RegisterFunc("pg_nextval", func(s string) int64 { next[s]++; return next[s] }, false); err != nil {

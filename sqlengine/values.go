@@ -18,6 +18,12 @@ import (
 // ToStorage converts a bound parameter of PostgreSQL type oid to the value
 // bound to SQLite.
 func ToStorage(v any, oid uint32) (any, error) {
+	if oid == pgvalue.OIDNumeric {
+		switch x := v.(type) {
+		case int64, float64, int, int32, float32:
+			return stringToStorage(asString(normalizeNumber(x)), oid)
+		}
+	}
 	switch x := v.(type) {
 	case nil, int64, float64, []byte:
 		if oid == pgvalue.OIDBool {
@@ -76,7 +82,7 @@ func stringToStorage(s string, oid uint32) (any, error) {
 	case pgvalue.OIDUUID:
 		return strings.ToLower(strings.TrimSpace(s)), nil
 	case pgvalue.OIDNumeric:
-		v, err := pgCast(s, "", "numeric", -1) // exact or 0A000, never silently rounded
+		v, err := pgNumeric([]any{s}) // canonical text, exact (functions_numeric.go)
 		if err != nil {
 			if code, text, ok := splitFuncError(err.Error()); ok {
 				return nil, &pgerror.Error{Code: code, Message: text}
@@ -230,4 +236,17 @@ func CheckInput(s string, oid uint32) error {
 		return err
 	}
 	return nil
+}
+
+// normalizeNumber widens Go's smaller number types to int64 and float64.
+func normalizeNumber(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
 }

@@ -27,7 +27,7 @@ func TestTranslateAlterTable(t *testing.T) {
 		{"knex foreign key with action", `alter table "orders" add constraint "orders_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade`,
 			`{"table":"orders","actions":[{"op":"add_constraint","name":"orders_user_id_foreign","kind":"f","cols":["user_id"],"sql":"FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE","ref_table":"users","ref_cols":["id"]}]}`},
 		{"unnamed unique and check", "ALTER TABLE users ADD UNIQUE (email), ADD CHECK (score > 0) NOT VALID",
-			`{"table":"users","actions":[{"op":"add_constraint","kind":"u","cols":["email"],"sql":"UNIQUE (email)"},{"op":"add_constraint","kind":"c","sql":"CHECK (score \u003e 0)","check":"score \u003e 0","no_validate":true}]}`},
+			`{"table":"users","actions":[{"op":"add_constraint","kind":"u","cols":["email"],"sql":"UNIQUE (email)"},{"op":"add_constraint","kind":"c","sql":"CHECK (score \u003e pg_numeric(0) COLLATE pg_numeric)","check":"score \u003e pg_numeric(0) COLLATE pg_numeric","no_validate":true}]}`},
 		{"type change converts with a cast", `ALTER TABLE "orders" ALTER COLUMN "note" TYPE VARCHAR(255)`,
 			`{"table":"orders","actions":[{"op":"set_type","column":"note","sql":"VARCHAR(255)","using":"pg_cast(note, 'text', 'varchar', 259)","type":"varchar"}]}`},
 		{"type change with USING and a range check", "ALTER TABLE orders ALTER COLUMN note TYPE int USING note::int",

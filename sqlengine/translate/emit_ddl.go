@@ -205,6 +205,9 @@ func (t *translator) columnDecl(tn *pg.TypeName) (string, xtype) {
 		}
 		decl += "(" + strings.Join(mods, ",") + ")"
 	}
+	if typ.OID == pgvalue.OIDNumeric {
+		decl += " COLLATE " + NumericCollation
+	}
 	return decl, xtype{t: typ, mod: mod}
 }
 

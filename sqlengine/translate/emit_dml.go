@@ -38,7 +38,7 @@ func (t *translator) columnType(ti *TableInfo, table, col string) xtype {
 	if c == nil {
 		t.fail(pgerror.New(pgerror.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", col, table))
 	}
-	return xtype{t: c.Type, mod: c.TypeMod}
+	return xtype{t: c.Type, mod: c.TypeMod, legacy: c.LegacyNumeric}
 }
 
 // insertStatement translates INSERT.
@@ -115,7 +115,13 @@ func (t *translator) insertSource(s *pg.InsertStmt, ti *TableInfo, table string,
 	if implicit {
 		*cols = nil
 	}
-	body, _ := t.selectQuery(sel)
+	body, selCols := t.selectQuery(sel)
+	if wrapped, ok := t.coerceInsertSelect(body, selCols, types); ok {
+		if s.OnConflictClause != nil {
+			wrapped += " WHERE true" // SQLite's parser needs it before ON CONFLICT
+		}
+		return " " + wrapped
+	}
 	if s.OnConflictClause != nil && len(sel.FromClause) > 0 && sel.WhereClause == nil {
 		body += " WHERE true" // SQLite's parser needs it before ON CONFLICT
 	}

@@ -38,10 +38,21 @@ func (t *translator) expr(n *pg.Node) (string, xtype) {
 	case *pg.Node_CaseExpr:
 		return t.caseExpr(v.CaseExpr)
 	case *pg.Node_CoalesceExpr:
-		s, xs := t.exprList(v.CoalesceExpr.Args)
-		return "coalesce(" + s + ")", firstTyped(xs)
+		parts, xs := t.exprParts(v.CoalesceExpr.Args)
+		if s, ok := t.numericList("coalesce", v.CoalesceExpr.Args, parts, xs); ok { // emit_numeric.go
+			return s, typed(pgvalue.OIDNumeric)
+		}
+		return "coalesce(" + strings.Join(parts, ", ") + ")", firstTyped(xs)
 	case *pg.Node_MinMaxExpr:
-		s, xs := t.exprList(v.MinMaxExpr.Args)
+		parts, xs := t.exprParts(v.MinMaxExpr.Args)
+		fn := "pg_numeric_least"
+		if v.MinMaxExpr.Op == pg.MinMaxOp_IS_GREATEST {
+			fn = "pg_numeric_greatest"
+		}
+		if s, ok := t.numericList(fn, v.MinMaxExpr.Args, parts, xs); ok {
+			return s, typed(pgvalue.OIDNumeric)
+		}
+		s := strings.Join(parts, ", ")
 		if v.MinMaxExpr.Op == pg.MinMaxOp_IS_GREATEST {
 			return "pg_greatest(" + s + ")", firstTyped(xs)
 		}
@@ -103,6 +114,15 @@ func (t *translator) exprList(ns []*pg.Node) (string, []xtype) {
 	return strings.Join(parts, ", "), xs
 }
 
+// exprParts emits each expression of a list.
+func (t *translator) exprParts(ns []*pg.Node) ([]string, []xtype) {
+	parts, xs := make([]string, len(ns)), make([]xtype, len(ns))
+	for i, n := range ns {
+		parts[i], xs[i] = t.expr(n)
+	}
+	return parts, xs
+}
+
 // constant emits a literal, or in a shape's translation (shape.go) a
 // parameter standing for it.
 func (t *translator) constant(c *pg.A_Const) (string, xtype) {
@@ -129,10 +149,7 @@ func (t *translator) literal(c *pg.A_Const) (string, xtype) {
 		if strings.ContainsAny(s, "xXoObB_") {
 			t.unsupported("non-decimal numeric literal %s", s)
 		}
-		if !pgvalue.NumericFits(s) { // SQLite would keep 15 significant digits: refuse rather than round
-			t.unsupported("numeric values with more than 15 significant digits (%s)", s)
-		}
-		return s, typed(pgvalue.OIDNumeric)
+		return t.numericLiteral(s), typed(pgvalue.OIDNumeric) // exact text (emit_numeric.go)
 	case *pg.A_Const_Boolval:
 		if v.Boolval.Boolval {
 			return "1", typed(pgvalue.OIDBool)

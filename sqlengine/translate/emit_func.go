@@ -175,6 +175,12 @@ func (t *translator) funcCall(f *pg.FuncCall) (string, xtype) {
 	if spec.fn != nil {
 		res = spec.fn(xs)
 	}
+	if agg := numericAgg(name, xs); agg != "" {
+		return collateNumeric(agg + "(" + args + ")" + t.funcDecorations(f)), typed(pgvalue.OIDNumeric)
+	}
+	if fn, ok := numericFuncs[name]; ok && len(xs) > 0 && (isNumeric(xs[0]) || numericAnyArg[name] && slices.ContainsFunc(xs, isNumeric)) {
+		return numericCall(fn, args) + t.funcDecorations(f), typed(pgvalue.OIDNumeric)
+	}
 	return spec.to + "(" + args + ")" + t.funcDecorations(f), res
 }
 
@@ -262,8 +268,12 @@ func (t *translator) funcArgs(f *pg.FuncCall) (string, []xtype) {
 	parts := make([]string, len(f.Args))
 	xs := make([]xtype, len(f.Args))
 	dateFunc := slices.Contains(sqliteDateFuncs, t.funcName(f.Funcname))
+	floatArgs := numericFloatFuncs[t.funcName(f.Funcname)]
 	for i, a := range f.Args {
 		parts[i], xs[i] = t.expr(a)
+		if floatArgs {
+			parts[i] = numericAsFloat(parts[i], xs[i]) // emit_numeric.go
+		}
 		if t.write && dateFunc && xs[i].unknown && len(parts[i]) > 2 {
 			// Refused here, before the log; dateFunc refuses a bound value.
 			if m := NodeZoneModifier(parts[i][1 : len(parts[i])-1]); m != "" && parts[i][0] == '\'' {

@@ -44,6 +44,9 @@ func (t *translator) aExpr(a *pg.A_Expr) (string, xtype) {
 		l, lx := t.operand(a.Lexpr)
 		r, rx := t.operand(a.Rexpr)
 		l, r = t.unify(a.Lexpr, a.Rexpr, l, r, lx, rx)
+		if nl, nr, ok := t.numericPair(a.Lexpr, a.Rexpr, l, r, lx, rx); ok {
+			l, r = collateNumeric(nl), nr
+		}
 		if a.Kind == pg.A_Expr_Kind_AEXPR_DISTINCT {
 			return l + " IS NOT " + r, typed(pgvalue.OIDBool)
 		}
@@ -52,6 +55,9 @@ func (t *translator) aExpr(a *pg.A_Expr) (string, xtype) {
 		l, lx := t.expr(a.Lexpr)
 		r, rx := t.expr(a.Rexpr)
 		l, r = t.unify(a.Lexpr, a.Rexpr, l, r, lx, rx)
+		if nl, nr, ok := t.numericPair(a.Lexpr, a.Rexpr, l, r, lx, rx); ok {
+			return "nullif(" + collateNumeric(nl) + ", " + nr + ")", typed(pgvalue.OIDNumeric)
+		}
 		return "nullif(" + l + ", " + r + ")", firstTyped([]xtype{lx, rx})
 	case pg.A_Expr_Kind_AEXPR_IN:
 		return t.inList(a, op)
@@ -72,6 +78,9 @@ func (t *translator) unaryOp(op string, arg *pg.Node) (string, xtype) {
 	s, x := t.operand(arg)
 	switch op {
 	case "-":
+		if isNumeric(x) {
+			return numericCall("pg_numeric_neg", s), typed(pgvalue.OIDNumeric)
+		}
 		if strings.HasPrefix(s, "-") {
 			s = "(" + s + ")"
 		}
@@ -96,11 +105,19 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 	}
 	switch {
 	case comparisonOps[op]:
+		if s, ok := t.numericComparison(op, ln, rn, l, r, lx, rx); ok {
+			t.unify(ln, rn, l, r, lx, rx) // parameter types
+			return s, typed(pgvalue.OIDBool)
+		}
 		l, r = t.unify(ln, rn, l, r, lx, rx)
 		return l + " " + op + " " + r, typed(pgvalue.OIDBool)
 	case arithmeticOps[op] && (isDatetime(lx) || isDatetime(rx)):
 		// SQLite's arithmetic would read '2024-01-01' as 2024.
+		l, r = numericAsFloat(l, lx), numericAsFloat(r, rx) // the REAL pg_dt_arith reads
 		return fmt.Sprintf("pg_dt_arith('%s', %s, '%s', %s, '%s')", op, l, srcName(lx), r, srcName(rx)), dtArithType(op, lx, rx)
+	case arithmeticOps[op] && isNumeric(arithType(op, lx, rx)):
+		l, r = t.unify(ln, rn, l, r, lx, rx)
+		return numericArith(op, l, r), typed(pgvalue.OIDNumeric)
 	case arithmeticOps[op]:
 		t.unify(ln, rn, l, r, lx, rx)
 		if op == "/" || op == "%" {
@@ -119,11 +136,10 @@ func (t *translator) binaryOp(op string, ln, rn *pg.Node) (string, xtype) {
 		return "(" + l + " " + op + " " + r + ")", res
 	case op == "^":
 		t.unify(ln, rn, l, r, lx, rx)
-		res := typed(pgvalue.OIDFloat8)
-		if lx.oid() == pgvalue.OIDNumeric || rx.oid() == pgvalue.OIDNumeric {
-			res = typed(pgvalue.OIDNumeric)
+		if isNumeric(lx) || isNumeric(rx) {
+			return numericCall("pg_numeric_power", l, r), typed(pgvalue.OIDNumeric)
 		}
-		return "pg_power(" + l + ", " + r + ")", res
+		return "pg_power(" + l + ", " + r + ")", typed(pgvalue.OIDFloat8)
 	case op == "||":
 		return l + " || " + r, typed(pgvalue.OIDText)
 	case op == "~" || op == "~*" || op == "!~" || op == "!~*":
@@ -180,13 +196,16 @@ func (t *translator) inList(a *pg.A_Expr, op string) (string, xtype) {
 	l, lx := t.operand(a.Lexpr)
 	items := a.Rexpr.GetList().GetItems()
 	parts := make([]string, len(items))
+	xs := make([]xtype, len(items))
 	for i, it := range items {
 		s, x := t.expr(it)
+		xs[i] = x
 		_, parts[i] = t.unify(a.Lexpr, it, "", s, lx, x)
 		if lx.t == nil && x.t != nil && !x.unknown {
 			t.hintParam(a.Lexpr, x.t)
 		}
 	}
+	l = t.numericIn(a.Lexpr, items, l, parts, lx, xs) // emit_numeric.go
 	not := ""
 	if op == "<>" {
 		not = "NOT "
@@ -205,6 +224,10 @@ func (t *translator) between(a *pg.A_Expr) (string, xtype) {
 	hi, hix := t.operand(bounds[1])
 	_, lo = t.unify(a.Lexpr, bounds[0], l, lo, lx, lox)
 	_, hi = t.unify(a.Lexpr, bounds[1], l, hi, lx, hix)
+	if hs := []string{lo, hi}; true {
+		l = t.numericIn(a.Lexpr, bounds, l, hs, lx, []xtype{lox, hix})
+		lo, hi = hs[0], hs[1]
+	}
 	if lx.t == nil {
 		t.hintParam(a.Lexpr, firstTyped([]xtype{lox, hix}).t)
 	}
@@ -245,6 +268,9 @@ func (t *translator) arrayQuantifier(a *pg.A_Expr, op string) (string, xtype) {
 
 // castSQL is the pg_cast call that converts a value between storage forms.
 func castSQL(sql, src, dst string, mod int32) string {
+	if s, ok := numericCastSQL(sql, src, dst, mod); ok {
+		return s
+	}
 	call := fmt.Sprintf("pg_cast(%s, '%s', '%s', %d)", sql, src, dst, mod)
 	if dst == "bytea" {
 		return byteaResultSQL(call) // an empty bytea would come back from a Go function as NULL
@@ -463,6 +489,16 @@ func (t *translator) regnamespaceCast(arg *pg.Node) (string, xtype) {
 func (t *translator) assignCoerce(sql string, x xtype, col xtype) string {
 	if col.t == nil {
 		return sql
+	}
+	if col.t.OID == pgvalue.OIDNumeric && sql != "NULL" {
+		switch {
+		case !col.legacy:
+			return "pg_numeric(" + sql + ", " + itoaTr(int(col.mod)) + ")" // canonical text, typmod applied
+		case x.unknown || isNumeric(x):
+			// An older pgraft's column: its old rules (an INTEGER or a
+			// REAL, 0A000 past 15 significant digits).
+			return "pg_cast(" + sql + ", '', 'numeric', " + itoaTr(int(col.mod)) + ")"
+		}
 	}
 	if x.unknown {
 		return t.coerceLiteral(sql, x, col, col.mod)

@@ -114,16 +114,19 @@ func (t *translator) setArm(s *pg.SelectStmt) (string, []colInfo) {
 // valuesList emits VALUES rows; colTypes (may be nil) types the parameters.
 func (t *translator) valuesList(rows []*pg.Node, colTypes []xtype) (string, []colInfo) {
 	var cols []colInfo
-	parts := make([]string, len(rows))
+	vals := make([][]string, len(rows))
+	xs := make([][]xtype, len(rows))
 	for r, row := range rows {
 		items := row.GetList().GetItems()
-		vals := make([]string, len(items))
+		vals[r] = make([]string, len(items))
+		xs[r] = make([]xtype, len(items))
 		for i, it := range items {
 			var x xtype
-			vals[i], x = t.expr(it)
+			vals[r][i], x = t.expr(it)
+			xs[r][i] = x
 			if i < len(colTypes) {
 				t.hintParam(it, colTypes[i].t)
-				vals[i] = t.assignCoerce(vals[i], x, colTypes[i])
+				vals[r][i] = t.assignCoerce(vals[r][i], x, colTypes[i])
 			}
 			if r == 0 {
 				cols = append(cols, colInfo{name: "column" + itoaTr(i+1), typ: x})
@@ -131,7 +134,11 @@ func (t *translator) valuesList(rows []*pg.Node, colTypes []xtype) (string, []co
 				cols[i].typ = x
 			}
 		}
-		parts[r] = "(" + strings.Join(vals, ", ") + ")"
+	}
+	t.numericValuesColumns(vals, xs, cols, len(colTypes)) // emit_numeric.go
+	parts := make([]string, len(rows))
+	for r := range rows {
+		parts[r] = "(" + strings.Join(vals[r], ", ") + ")"
 	}
 	return "VALUES " + strings.Join(parts, ", "), cols
 }
@@ -321,6 +328,7 @@ func (t *translator) sortList(items []*pg.Node) string {
 		if _, isOp := sb.Node.GetNode().(*pg.Node_AExpr); isOp {
 			s = "(" + s + ")"
 		}
+		s = numericSortKey(sb.Node, s, x) // emit_numeric.go
 		desc := false
 		switch sb.SortbyDir {
 		case pg.SortByDir_SORTBY_DESC:

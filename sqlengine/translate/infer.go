@@ -22,6 +22,7 @@ type xtype struct {
 	unknown bool    // an untyped string literal (PostgreSQL's "unknown")
 	relOID  uint32  // a plain table column: its table's OID (RowDescription)
 	attNum  int16   // a plain table column: its position, from 1
+	legacy  bool    // a numeric column of an older pgraft (ColumnInfo.LegacyNumeric)
 }
 
 func typed(oid uint32) xtype { return xtype{t: TypeByOID(oid), mod: -1} }
@@ -87,7 +88,7 @@ func tableEntry(name string, ti *TableInfo) *relEntry {
 	r := &relEntry{name: name, known: true}
 	for i, c := range ti.Columns {
 		nn := c.NotNull || c.PrimaryKey
-		x := xtype{t: c.Type, mod: c.TypeMod, notNull: nn, relOID: ti.OID, attNum: int16(i + 1)}
+		x := xtype{t: c.Type, mod: c.TypeMod, notNull: nn, relOID: ti.OID, attNum: int16(i + 1), legacy: c.LegacyNumeric}
 		r.cols = append(r.cols, colInfo{name: c.Name, typ: x})
 	}
 	return r

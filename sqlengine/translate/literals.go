@@ -3,6 +3,8 @@ package translate
 import (
 	"strconv"
 	"strings"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // literals.go finds the constants of a query string with a lexer that
@@ -22,7 +24,7 @@ const (
 	litOther   litClass = iota // never shared: must match the shape's text exactly
 	litInt4                    // an integer that fits int4 (the parser's Ival)
 	litInt8                    // an integer that fits int8 but not int4 (Fval, parsed as int64)
-	litNumeric                 // a decimal with a point or exponent, ≤ 15 significant digits
+	litNumeric                 // a decimal with a point or exponent, ≤ 15 significant digits: its canonical text
 	litString                  // a plain '…' string
 )
 
@@ -239,11 +241,11 @@ func numberLiteral(off int, text string) Literal {
 	if significantDigits(text) > 15 {
 		return l
 	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || f != 0 && (f > 1e300 || f < 1e-300) {
+	d, err := pgvalue.ParseDecimal(text)
+	if err != nil || len(text) > 40 {
 		return l
 	}
-	l.class, l.value = litNumeric, f
+	l.class, l.value = litNumeric, pgvalue.FormatDecimal(d) // the exact text literal() emits
 	return l
 }
 

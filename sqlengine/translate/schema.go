@@ -39,6 +39,9 @@ type ColumnInfo struct {
 	Rowid      bool // the table's INTEGER PRIMARY KEY (rowid alias)
 	Serial     bool // filled automatically (serial/identity, i.e. AUTOINCREMENT)
 	Identity   byte // an identity column: 'a' (GENERATED ALWAYS) or 'd' (BY DEFAULT); 0 otherwise
+	// LegacyNumeric: a numeric column made before numeric was exact
+	// (LegacyNumericDecl), which holds INTEGER and REAL values.
+	LegacyNumeric bool
 }
 
 // IndexInfo describes one index, including those behind PRIMARY KEY and

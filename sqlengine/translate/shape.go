@@ -188,8 +188,10 @@ func renderLiteral(l Literal) string {
 		return strconv.FormatInt(l.value.(int64), 10)
 	case litString:
 		return "'" + strings.ReplaceAll(l.value.(string), "'", "''") + "'"
+	case litNumeric:
+		return "'" + l.value.(string) + "'" // literal()'s exact text
 	}
-	return l.Text // int8 and numeric constants keep their text
+	return l.Text // int8 constants keep their text
 }
 
 // fillSlots puts each slot's normal rendering in place of its ?n.

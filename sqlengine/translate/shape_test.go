@@ -66,8 +66,9 @@ func TestLiteralClasses(t *testing.T) {
 		{"2147483647", litInt4, int64(2147483647)},
 		{"2147483648", litInt8, int64(2147483648)},
 		{"99999999999999999999", litOther, nil},
-		{"1.5", litNumeric, 1.5},
-		{"1e3", litNumeric, 1000.0},
+		{"1.5", litNumeric, "1.5"},
+		{"1e3", litNumeric, "1000"},
+		{"1.50", litNumeric, "1.50"},
 		{"0.1234567890123456", litOther, nil}, // 16 significant digits
 	}
 	for _, tc := range tests {

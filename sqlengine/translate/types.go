@@ -26,7 +26,10 @@ type PGType struct {
 //     fraction trimmed), which SQLite's date functions read;
 //   - timestamptz: the same text, in UTC, without an offset;
 //   - uuid: TEXT, lower-case canonical form;
-//   - bytea: BLOB; json/jsonb: TEXT; numeric: NUMERIC affinity;
+//   - bytea: BLOB; json/jsonb: TEXT;
+//   - numeric: canonical decimal TEXT ('190.10', numeric_out's text),
+//     declared NUMERIC_TEXT COLLATE pg_numeric (emit_numeric.go); a column
+//     declared NUMERIC by an older pgraft holds INTEGER or REAL values;
 //   - an integer PRIMARY KEY column is declared "INTEGER" so that it is the
 //     rowid alias, with its PostgreSQL type kept in a comment (see RowidMarker).
 var pgTypes = []PGType{
@@ -51,7 +54,7 @@ var pgTypes = []PGType{
 	{"timestamp", "timestamp without time zone", pgvalue.OIDTimestamp, 8, "TIMESTAMP", 1115, 'D'},
 	{"timestamptz", "timestamp with time zone", pgvalue.OIDTimestamptz, 8, "TIMESTAMPTZ", 1185, 'D'},
 	{"interval", "interval", pgvalue.OIDInterval, 16, "INTERVAL", 1187, 'T'},
-	{"numeric", "numeric", pgvalue.OIDNumeric, -1, "NUMERIC", 1231, 'N'},
+	{"numeric", "numeric", pgvalue.OIDNumeric, -1, numericDecl, 1231, 'N'},
 	{"regclass", "regclass", pgvalue.OIDRegclass, 4, "REGCLASS_INT", 2210, 'N'},
 	{"regtype", "regtype", pgvalue.OIDRegtype, 4, "REGTYPE_INT", 2211, 'N'},
 	{"uuid", "uuid", pgvalue.OIDUUID, 16, "UUID", 2951, 'U'},
@@ -144,6 +147,15 @@ func TypeByDecl(decl string) *PGType {
 		return typesByOID[pgvalue.OIDBytea]
 	case "BOOL":
 		return typesByOID[pgvalue.OIDBool]
+	case "NUMERIC", "DECIMAL": // a numeric column of an older pgraft (LegacyNumericDecl)
+		return typesByOID[pgvalue.OIDNumeric]
 	}
 	return typesByDecl[d]
+}
+
+// LegacyNumericDecl reports a numeric column declared by a pgraft older
+// than exact numeric: NUMERIC affinity, INTEGER and REAL values.
+func LegacyNumericDecl(decl string) bool {
+	d := strings.ToUpper(strings.TrimSpace(decl))
+	return strings.HasPrefix(d, "NUMERIC") && !strings.HasPrefix(d, numericDecl) || strings.HasPrefix(d, "DECIMAL")
 }
