@@ -82,8 +82,9 @@ const (
 // OpExec's text (translate.AlterMarker: a build before 4 would run that text
 // as SQL and fail where this one succeeds, so it must not decode them), 5
 // GRANT and REVOKE as OpRole changes and owners recorded by DDL (acl.go);
-// 6 Stage, TxID and N (transactions larger than one entry, stage.go);
-// older versions still decode.
+// 6 Stage, TxID and N (transactions larger than one entry, stage.go),
+// and exact numeric's pg_numeric functions and collation in an OpExec's
+// text (a build before 6 has neither); older versions still decode.
 const payloadVersion = 6
 
 // PayloadVersion is the log payload format this build writes; every voter
