@@ -54,7 +54,8 @@
 //     functions_agg.go: string_agg(DISTINCT …) and the ordered-set
 //     aggregates; functions_arrayops.go: array functions and
 //     regexp_replace/regexp_match; functions_numeric.go: exact numeric's
-//     pg_numeric* functions, numeric_agg.go and numeric_agg_export.go its
+//     pg_numeric* functions (functions_numeric_power.go: power, exp, ln,
+//     log), numeric_agg.go and numeric_agg_export.go its
 //     sum and avg, window functions through SQLite's C API); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
