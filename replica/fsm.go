@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -83,9 +82,8 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 // locally), then publishes the restored applied index.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 4096)
-	head, _ := br.Peek(maxRefSize)
-	if _, isRef, _ := decodeRef(head); isRef {
+	br, _, isRef, _ := peekRef(rc)
+	if isRef {
 		return fmt.Errorf("state machine restore: %w", errNotFullSnapshot)
 	}
 	if err := f.sm.Restore(br); err != nil {

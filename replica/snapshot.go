@@ -66,6 +66,15 @@ func decodeRef(head []byte) (applied uint64, ok bool, err error) {
 // from a full snapshot.
 const maxRefSize = 64
 
+// peekRef reads the start of snapshot r without consuming it: br reads the
+// whole snapshot, and applied and isRef are decodeRef's.
+func peekRef(r io.Reader) (br *bufio.Reader, applied uint64, isRef bool, err error) {
+	br = bufio.NewReaderSize(r, 4096)
+	head, _ := br.Peek(maxRefSize) // a short snapshot gives what there is
+	applied, isRef, err = decodeRef(head)
+	return br, applied, isRef, err
+}
+
 // refSnapshot is raft's FSMSnapshot: the applied index the state machine
 // held when raft asked (on the FSM goroutine, so nothing was half applied).
 type refSnapshot struct {
@@ -118,9 +127,7 @@ func (s *refStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(rc, 4096)
-	head, _ := br.Peek(maxRefSize) // a short snapshot gives what there is
-	applied, isRef, err := decodeRef(head)
+	br, applied, isRef, err := peekRef(rc)
 	if err != nil {
 		rc.Close()
 		return nil, nil, fmt.Errorf("open snapshot %s: %w", id, err)
@@ -218,9 +225,7 @@ func restoreOnStart(snaps raft.SnapshotStore, sm StateMachine, log *slog.Logger)
 		return fmt.Errorf("open snapshot %s: %w", latest.ID, err)
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 4096)
-	head, _ := br.Peek(maxRefSize)
-	refApplied, isRef, err := decodeRef(head)
+	br, refApplied, isRef, err := peekRef(rc)
 	if err != nil {
 		return fmt.Errorf("open snapshot %s: %w", latest.ID, err)
 	}
