@@ -15,6 +15,9 @@ import (
 type fsm struct {
 	sm      StateMachine
 	applied *appliedIndex
+	// lastCmd is the index of the last command handed to sm (FSM
+	// goroutine only): a snapshot taken now stands for the log up to it.
+	lastCmd uint64
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -50,6 +53,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		at = append(at, i)
 	}
 	if len(cmds) > 0 {
+		f.lastCmd = cmds[len(cmds)-1].Index
 		resps := f.sm.ApplyBatch(cmds)
 		if len(resps) != len(cmds) {
 			panic(fmt.Sprintf("replica: state machine returned %d responses for %d commands (entries %d..%d)",
@@ -74,13 +78,20 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 
 // Snapshot notes the applied index; Persist makes the state machine
 // durable there and stores a reference to it (snapshot.go).
+//
+// Raft counts every command handed to the state machine as applied, but a
+// state machine may make some durable later (a leader's pipelined writes
+// commit in SQLite once the whole epoch is back from the log): the
+// reference stands for the last command handed over, and Persist waits
+// until the state machine holds it.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	return &refSnapshot{sm: f.sm, applied: f.sm.AppliedIndex()}, nil
+	return &refSnapshot{sm: f.sm, applied: max(f.lastCmd, f.sm.AppliedIndex()), progress: f.applied}, nil
 }
 
 // Restore replaces the state with a snapshot sent by the leader (or taken
 // locally), then publishes the restored applied index.
 func (f *fsm) Restore(rc io.ReadCloser) error {
+	f.lastCmd = 0
 	defer rc.Close()
 	br, _, isRef, _ := peekRef(rc)
 	if isRef {

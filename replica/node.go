@@ -251,20 +251,43 @@ func (n *Node) bootstrap() error {
 // result, not a failure). On error, IsAmbiguous says whether the entry may
 // still commit. Only the leader accepts proposals (ErrNotLeader elsewhere).
 func (n *Node) Propose(ctx context.Context, payload []byte) (index uint64, resp any, err error) {
-	if n.isShutdown() {
-		return 0, nil, ErrShutdown
-	}
-	if len(payload) > n.cfg.MaxEntrySize {
-		return 0, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), n.cfg.MaxEntrySize)
-	}
-	if err := ctx.Err(); err != nil {
+	p, err := n.Enqueue(ctx, payload)
+	if err != nil {
 		return 0, nil, err
 	}
-	f := n.raft.Apply(encodeEntry(entryStatements, payload), n.enqueueTimeout(ctx))
-	if err := n.await(ctx, f); err != nil {
+	return p.Wait(ctx)
+}
+
+// Proposal is an entry handed to raft; Wait returns its outcome.
+type Proposal struct {
+	n *Node
+	f raft.ApplyFuture
+}
+
+// Enqueue hands payload to raft and returns once raft has queued it:
+// entries enqueued one after another are appended to the log in that
+// order, which commit pipelining relies on (the next write runs on top of
+// this one as soon as Enqueue returns).
+func (n *Node) Enqueue(ctx context.Context, payload []byte) (*Proposal, error) {
+	if n.isShutdown() {
+		return nil, ErrShutdown
+	}
+	if len(payload) > n.cfg.MaxEntrySize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(payload), n.cfg.MaxEntrySize)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &Proposal{n: n, f: n.raft.Apply(encodeEntry(entryStatements, payload), n.enqueueTimeout(ctx))}, nil
+}
+
+// Wait waits until the entry is committed and applied on this node, and
+// returns its index and the state machine's response.
+func (p *Proposal) Wait(ctx context.Context) (index uint64, resp any, err error) {
+	if err := p.n.await(ctx, p.f); err != nil {
 		return 0, nil, translateError(err, !isEnqueueError(err))
 	}
-	return f.Index(), f.Response(), nil
+	return p.f.Index(), p.f.Response(), nil
 }
 
 // isEnqueueError reports whether raft refused the entry before appending
@@ -374,6 +397,13 @@ func (n *Node) Term() uint64 { return n.raft.CurrentTerm() }
 func (n *Node) AppliedIndex() uint64 {
 	i, _ := n.applied.load()
 	return max(i, n.sm.AppliedIndex())
+}
+
+// NoteApplied tells the node that its state machine made index durable
+// outside ApplyBatch (a leader's pipelined epoch committed): WaitApplied
+// callers wake.
+func (n *Node) NoteApplied(index uint64) {
+	n.applied.advance(min(index, n.sm.AppliedIndex()))
 }
 
 // CommitIndex returns the highest index this node knows to be committed.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -78,15 +79,25 @@ func peekRef(r io.Reader) (br *bufio.Reader, applied uint64, isRef bool, err err
 // refSnapshot is raft's FSMSnapshot: the applied index the state machine
 // held when raft asked (on the FSM goroutine, so nothing was half applied).
 type refSnapshot struct {
-	sm      StateMachine
-	applied uint64
+	sm       StateMachine
+	applied  uint64
+	progress *appliedIndex // nil: the state machine holds applied already
 }
+
+// persistWait bounds how long Persist waits for the state machine to make
+// the snapshot's commands durable; past it the snapshot is cancelled and
+// raft tries again later.
+const persistWait = 30 * time.Second
 
 // Persist makes the state machine durable up to (at least) the snapshot's
 // applied index, then stores the reference, or cancels the sink on failure
 // so raft never keeps a snapshot, and never compacts its log behind one,
 // that the database does not hold durably.
 func (s *refSnapshot) Persist(sink raft.SnapshotSink) error {
+	if err := s.waitHeld(); err != nil {
+		_ = sink.Cancel()
+		return fmt.Errorf("snapshot at applied index %d: %w", s.applied, err)
+	}
 	if err := s.sm.Sync(); err != nil {
 		_ = sink.Cancel() // the sync error is the one worth reporting
 		return fmt.Errorf("snapshot at applied index %d: make the state machine durable: %w", s.applied, err)
@@ -97,6 +108,30 @@ func (s *refSnapshot) Persist(sink raft.SnapshotSink) error {
 	}
 	if err := sink.Close(); err != nil {
 		return fmt.Errorf("snapshot at applied index %d: close: %w", s.applied, err)
+	}
+	return nil
+}
+
+// waitHeld waits until the state machine's durable applied index reaches
+// the snapshot's (a leader's pipelined epoch commits, or breaks and applies
+// its entries again, within a round trip or an election).
+func (s *refSnapshot) waitHeld() error {
+	deadline := time.NewTimer(persistWait)
+	defer deadline.Stop()
+	for s.sm.AppliedIndex() < s.applied {
+		var changed <-chan struct{}
+		if s.progress != nil {
+			_, changed = s.progress.load()
+		}
+		tick := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-tick.C:
+		case <-deadline.C:
+			tick.Stop()
+			return fmt.Errorf("the state machine holds only index %d after %v", s.sm.AppliedIndex(), persistWait)
+		}
+		tick.Stop()
 	}
 	return nil
 }

@@ -21,7 +21,8 @@
 //   - route.go: where each statement runs; txn.go: the transaction state
 //     machine; txwriter.go: where a writing block runs, a localWriter on
 //     the leader or a forwardedWriter on a follower; gate.go: the write
-//     gate on the leader (DESIGN.md §4);
+//     gate on the leader (DESIGN.md §4); pipeline.go: COMMIT of a write
+//     on the leader through the pipeline (docs/design.md §4);
 //   - consistency.go: the read consistency levels, and the wait before
 //     translation (awaitSchema; DESIGN.md §6);
 //     advisory.go: PostgreSQL's advisory locks, held on the leader;

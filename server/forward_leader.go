@@ -194,7 +194,7 @@ func (ls *session) forwardedBegin(ctx context.Context, req *fwdRequest) error {
 	sctx, stop := ls.statementContext(ctx)
 	defer stop()
 	err := ls.ensureWriteLocked(sctx, &translate.Stmt{Kind: translate.KindUpdate, Tag: "UPDATE"})
-	if err == nil && ls.srv.eng.DataIndex() > req.SnapshotIndex {
+	if lw, ok := ls.tx.w.(*localWriter); err == nil && ok && lw.wt.Stale(req.SnapshotIndex) {
 		err = pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
 	}
 	if err != nil {

@@ -161,11 +161,12 @@ var (
 	descDisk      = prometheus.NewDesc("pgraft_disk_bytes", "Bytes the data directory holds: the database (with its WAL), the Raft log, snapshots.", []string{"part"}, nil)
 	descSnapshots = prometheus.NewDesc("pgraft_snapshots", "Snapshots kept in the data directory.", nil, nil)
 	descStaged    = prometheus.NewDesc("pgraft_staged_parts", "Parts of a transaction larger than one log entry that this node holds until its final entry applies.", nil, nil)
+	descPipeline  = prometheus.NewDesc("pgraft_pipeline_total", "Commit pipelining on this node as leader: epochs committed, writes committed in them, epochs broken, epochs committed around a running transaction.", []string{"event"}, nil)
 )
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTerm, descIndex, descState, descMembers, descLag, descLagTime, descContact,
-		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots, descStaged} {
+		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots, descStaged, descPipeline} {
 		ch <- d
 	}
 }
@@ -224,6 +225,13 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descSessions, float64(s.sessions.Load()), "client")
 	gauge(descSessions, float64(s.forwardSessions.Load()), "forwarded")
 	gauge(descMaxConn, float64(s.cfg.MaxConnections))
+	ps := s.eng.PipelineStats()
+	for _, c := range []struct {
+		event string
+		n     uint64
+	}{{"epochs", ps.Epochs}, {"members", ps.Members}, {"breaks", ps.Breaks}, {"rebases", ps.Rebases}} {
+		ch <- prometheus.MustNewConstMetric(descPipeline, prometheus.CounterValue, float64(c.n), c.event)
+	}
 	open, inUse := s.eng.ReadStats()
 	gauge(descReadConns, float64(open), "open")
 	gauge(descReadConns, float64(inUse), "in_use")

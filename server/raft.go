@@ -42,6 +42,15 @@ func (s *Server) openRaft() error {
 	return s.join()
 }
 
+// onEpochApplied is the engine's OnApplied callback: a pipelined epoch
+// committed outside an apply batch (sqlengine/pipeline.go).
+func (s *Server) onEpochApplied(index uint64) {
+	if s.raft != nil {
+		s.raft.NoteApplied(index)
+	}
+	s.applyClock.record(index, time.Now())
+}
+
 // raftConfig is the replica configuration of this node.
 func (s *Server) raftConfig() replica.Config {
 	rc := replica.DefaultConfig()

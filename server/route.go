@@ -221,6 +221,9 @@ func (s *session) autocommitWriteOnce(ctx context.Context, st *translate.Stmt, a
 	if err := s.srv.admitWrite(); err != nil {
 		return nil, err
 	}
+	if pipelines(st) {
+		return s.pipelinedWrite(ctx, st, args) // pipeline.go
+	}
 	if err := s.acquireGate(ctx, exclusive); err != nil {
 		return nil, err
 	}
@@ -229,16 +232,14 @@ func (s *session) autocommitWriteOnce(ctx context.Context, st *translate.Stmt, a
 	if err != nil {
 		return nil, err
 	}
-	// Run it to completion first (docs/design.md, "Every entry is safe to
-	// replay"): a write that fails, is cancelled or runs out of its budget
-	// never enters the log. The answer is still the entry's apply result.
-	// An INSERT of constant VALUES does small, fixed work: it goes to the
-	// log as it is (its errors are the entry's result, alike everywhere).
+	// DDL and role changes run to completion first (docs/design.md, "Every
+	// entry is safe to replay"), alone (PreRun waits for the pipelined
+	// writes before it): a write that fails, is cancelled or runs out of
+	// its budget never enters the log. The answer is the entry's apply
+	// result.
 	ec := s.execContext()
-	if !st.Bounded || len(st.Post) > 0 {
-		if _, err := s.srv.eng.PreRun(ctx, ec, ops); err != nil {
-			return nil, contextError(ctx, err)
-		}
+	if _, err := s.srv.eng.PreRun(ctx, ec, ops); err != nil {
+		return nil, contextError(ctx, err)
 	}
 	ar, err := s.propose(ctx, &sqlengine.Payload{Ctx: ec, Ops: ops, StepBudget: sqlengine.MaxStatementSteps})
 	if err != nil {
@@ -303,18 +304,12 @@ func (s *session) propose(ctx context.Context, p *sqlengine.Payload) (*sqlengine
 // proposeData is propose of an encoded payload.
 func (s *session) proposeData(ctx context.Context, data []byte) (*sqlengine.ApplyResult, error) {
 	pctx, stop := s.srv.proposeContext(ctx)
+	defer stop()
 	t0 := time.Now()
 	index, resp, err := s.srv.repl.Propose(pctx, data)
-	stop()
 	s.srv.metrics.observe(s.srv.metrics.commit, t0)
 	if err != nil {
-		if context.Cause(pctx) == errApplyFaultDuringWrite && ctx.Err() == nil {
-			f := s.srv.writeFault()
-			return nil, pgerror.New(pgerror.StatementCompletionUnknown,
-				"the write may or may not have committed: %v", f).
-				WithHint("Another node may have applied it; read it there, or retry where it is safe to.")
-		}
-		return nil, proposeError(ctx, err)
+		return nil, s.proposeFailed(ctx, pctx, err) // pipeline.go
 	}
 	s.lastIndex = index
 	ar, ok := resp.(*sqlengine.ApplyResult)

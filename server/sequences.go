@@ -106,23 +106,32 @@ const advanceTimeout = 5 * time.Second
 // handed out are spent: PostgreSQL's nextval is not undone by ROLLBACK,
 // and in pgraft a block that does not commit never reaches the log, so
 // without this entry every node would hand the same values out again. It
-// runs while the block still holds the write gate exclusively, so no other
-// write draws from the sequences first. If it cannot be logged (this node
-// lost the leadership), the values may be handed out again: logged as a
-// warning (docs/design.md, "Sequences").
-func (s *session) advanceSequencesLocked(seen map[string][2]int64) {
+// is a pipelined write that runs while the block still holds the write
+// gate exclusively (it takes the gate again if its COMMIT had passed it
+// on), so no other write draws from the sequences first. If it cannot be
+// logged (this node lost the leadership), the values may be handed out
+// again: logged as a warning (docs/design.md, "Sequences").
+func (s *session) advanceSequencesLocked(seen map[string][2]int64, g *heldGate) {
 	ctx, cancel := context.WithTimeout(context.Background(), advanceTimeout)
 	defer cancel()
-	p := &sqlengine.Payload{Ctx: s.execContext(), StepBudget: sqlengine.MaxStatementSteps,
-		Ops: []sqlengine.Op{{Kind: sqlengine.OpExec, SQL: translate.AdvanceSequencesSQL(seen)}}}
-	ar, err := s.propose(ctx, p)
-	if err == nil {
-		for _, r := range ar.Results {
-			if r.Err != nil {
-				err = r.Err
+	err := func() error {
+		if !g.held {
+			if err := s.srv.gate.acquire(ctx, true); err != nil {
+				return err
 			}
+			g.held = true
 		}
-	}
+		wt, err := s.srv.eng.BeginWrite(ctx, s.execContext(), true)
+		if err != nil {
+			return err
+		}
+		defer wt.Rollback()
+		if _, err := wt.Exec(ctx, translate.AdvanceSequencesSQL(seen), nil, false); err != nil {
+			return err
+		}
+		_, err = s.commitWrite(ctx, wt, g)
+		return err
+	}()
 	if err != nil {
 		s.log.Warn("could not log that a rolled-back transaction's sequence values are spent; they may be handed out again", logKeyErr, err)
 	}

@@ -184,6 +184,9 @@ func (c *Config) Validate() error {
 // tests can run sessions over a fake.
 type replicator interface {
 	Propose(ctx context.Context, payload []byte) (uint64, any, error)
+	// Enqueue hands an entry to raft in order (commit pipelining): the
+	// next write may run on top of it once it returns.
+	Enqueue(ctx context.Context, payload []byte) (*replica.Proposal, error)
 	IsLeader() bool
 	// WaitLeaderReady returns once this node leads and has applied every
 	// entry committed before its term; replica.ErrNotLeader at once when
@@ -334,6 +337,7 @@ func (s *Server) open() error {
 		ReadConns:   s.cfg.MaxConnections + readReserve, // a long read never starves another session
 		Logger:      s.log.With(logKeyComponent, "sqlengine"),
 		OnFault:     s.onApplyFault,
+		OnApplied:   s.onEpochApplied,
 		InjectFault: s.cfg.ApplyFaultInjector,
 		NodeStats:   nodeStats{s}, // pg_stat_activity, pg_stat_replication, pg_stat_wal_receiver (activity.go)
 	})

@@ -49,8 +49,9 @@ type txWriter interface {
 // localWriter is a block on the leader: the write gate, held exclusively,
 // and the speculative transaction on the borrowed write connection.
 type localWriter struct {
-	s  *session
-	wt *sqlengine.WriteTx
+	s    *session
+	wt   *sqlengine.WriteTx
+	gate *heldGate // until COMMIT hands the entry to raft (pipeline.go)
 	// seen and the flags below decide whether rollback must log that the
 	// block's nextval values are spent (sequences.go).
 	seen         map[string][2]int64
@@ -59,9 +60,9 @@ type localWriter struct {
 }
 
 // beginLocalLocked makes the block a local writer: it takes the gate
-// exclusively (every entry proposed before is then applied), checks that a
-// snapshot transaction read nothing that changed since, and borrows the
-// write connection with the savepoints taken so far.
+// exclusively, borrows the write connection (on top of the pipelined
+// writes before it), checks that a snapshot transaction read nothing that
+// changed since, and replays the savepoints taken so far.
 func (s *session) beginLocalLocked(ctx context.Context) (*localWriter, error) {
 	if err := s.srv.waitWritable(ctx); err != nil {
 		return nil, err
@@ -72,20 +73,20 @@ func (s *session) beginLocalLocked(ctx context.Context) (*localWriter, error) {
 	if err := s.acquireGate(ctx, true); err != nil {
 		return nil, err
 	}
+	wt, err := s.srv.eng.BeginWrite(ctx, s.execContext(), false)
+	if err != nil {
+		s.srv.gate.release(true)
+		return nil, err
+	}
+	w := &localWriter{s: s, wt: wt, gate: &heldGate{s: s, held: true}}
 	if rt := s.tx.rt; rt != nil {
-		if rt.DataIndex() != 0 && s.srv.eng.DataIndex() > rt.DataIndex() {
-			s.srv.gate.release(true)
+		if rt.DataIndex() != 0 && wt.Stale(rt.DataIndex()) {
+			w.rollback()
 			return nil, pgerror.New(pgerror.SerializationFailure, "could not serialize access due to concurrent update")
 		}
 		rt.Close()
 		s.tx.rt = nil
 	}
-	wt, err := s.srv.eng.BeginWrite(ctx, s.execContext())
-	if err != nil {
-		s.srv.gate.release(true)
-		return nil, err
-	}
-	w := &localWriter{s: s, wt: wt}
 	s.speculative.Store(wt)
 	for _, name := range s.tx.savepoints {
 		if err := wt.Savepoint(ctx, name); err != nil {
@@ -153,17 +154,10 @@ func (w *localWriter) savepoint(ctx context.Context, kind translate.Kind, name s
 	return w.wt.RollbackTo(ctx, name)
 }
 
-// commit proposes the block's statements as one entry and waits until it
-// is applied; the gate is released by rollback, after that.
+// commit seals the block into the pipeline, hands its entry to raft,
+// passes the gate on and waits for its outcome (pipeline.go).
 func (w *localWriter) commit(ctx context.Context) (string, error) {
-	p, err := w.wt.Finish()
-	if err == nil && p != nil {
-		if parts := w.wt.Parts(); parts != nil {
-			_, err = w.s.proposeStaged(ctx, p, parts) // bigtxn.go
-		} else {
-			_, err = w.s.propose(ctx, p)
-		}
-	}
+	_, err := w.s.commitWrite(ctx, w.wt, w.gate)
 	w.committed = err == nil
 	return "COMMIT", err
 }
@@ -176,12 +170,12 @@ func (w *localWriter) rollback() {
 	w.wt = nil
 	w.s.speculative.Store(nil)
 	if len(w.seen) > 0 && (!w.committed || w.rolledBackTo) {
-		w.s.advanceSequencesLocked(w.seen) // sequences.go; still holding the gate
+		w.s.advanceSequencesLocked(w.seen, w.gate) // sequences.go
 	}
-	w.s.srv.gate.release(true)
+	w.gate.release()
 }
 
-func (w *localWriter) holdsGate() bool { return true }
+func (w *localWriter) holdsGate() bool { return w.gate.held }
 
 // forwardedWriter is a block on a follower, run by a leader-side session
 // over the session's forward link (forward.go).

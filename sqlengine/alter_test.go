@@ -354,7 +354,7 @@ func TestAlterInTransactionIsOneUnit(t *testing.T) {
 	r.must("CREATE TABLE t (id int, v text)", "INSERT INTO t VALUES (1, 'x')")
 	before := r.state()
 	ctx := context.Background()
-	wt, err := e.BeginWrite(ctx, ExecContext{TimeZone: "UTC"})
+	wt, err := e.BeginWrite(ctx, ExecContext{TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ type ApplyResult struct {
 	Index   uint64
 	Results []ExecResult // one per statement (OpExec, OpRole), in order
 	Err     error        // the whole entry failed (*pgerror.Error); Results is then empty
+	chained bool         // it ran on the state it was written for (chain.follows)
 }
 
 // ExecResult is the outcome of one statement.
@@ -55,6 +56,27 @@ type ExecResult struct {
 // it applies or StopApplying is called (then nothing of it is applied and
 // every response is nil). Apply never panics on what a client sent.
 func (e *Engine) ApplyBatch(cmds []Command) []any {
+	out := make([]any, len(cmds))
+	e.wmu.Lock()
+	e.swap.RLock()
+	// The leader's own pipelined entries come back committed: match them
+	// to the open epoch instead of running them again (pipeline.go).
+	n := e.matchLocked(cmds, out)
+	if n > 0 {
+		e.settleEpochLocked()
+	}
+	e.swap.RUnlock()
+	e.wmu.Unlock()
+	if n == len(cmds) {
+		return out
+	}
+	copy(out[n:], e.applyOrdinary(cmds[n:]))
+	return out
+}
+
+// applyOrdinary applies committed entries the ordinary way (applyBatch),
+// retrying a node fault until it applies or StopApplying is called.
+func (e *Engine) applyOrdinary(cmds []Command) []any {
 	var outOfBudget map[uint64]error // entries that ran out of their budget
 	for attempt := 0; ; attempt++ {
 		out, err := e.applyBatch(cmds, outOfBudget)
@@ -80,18 +102,28 @@ func (e *Engine) ApplyBatch(cmds []Command) []any {
 		if errors.As(err, &ae) {
 			index = ae.index
 		}
-		f := e.fault.set(err, index)
-		if f.Tries == 1 || f.Tries%20 == 0 {
-			e.log.Error("cannot apply the replication log; retrying", "index", index, "err", err, "tries", f.Tries)
-		}
-		if f.Tries == 1 && e.cfg.OnFault != nil {
-			e.cfg.OnFault(f)
-		}
+		e.noteFault(err, index)
 		select {
 		case <-time.After(applyRetryPause(attempt)):
 		case <-e.stop:
 			return make([]any, len(cmds))
 		}
+	}
+}
+
+// noteFault records that this node cannot apply the entry at index
+// (fault.go) and reports a new fault.
+func (e *Engine) noteFault(err error, index uint64) {
+	var ae *applyError
+	if errors.As(err, &ae) {
+		index = ae.index
+	}
+	f := e.fault.set(err, index)
+	if f.Tries == 1 || f.Tries%20 == 0 {
+		e.log.Error("cannot apply the replication log; retrying", "index", index, "err", err, "tries", f.Tries)
+	}
+	if f.Tries == 1 && e.cfg.OnFault != nil {
+		e.cfg.OnFault(f)
 	}
 }
 
@@ -111,18 +143,32 @@ func (e *outOfBudgetError) Error() string {
 // applyBatch makes one attempt at a batch: everything or nothing. Entries
 // in outOfBudget fail with their error without running.
 func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out []any, err error) {
-	out = make([]any, len(cmds))
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	e.swap.RLock()
 	defer e.swap.RUnlock()
+	// An entry that is not the open epoch's next member ends the epoch
+	// (pipeline.go); what it had matched applies first, the ordinary way.
+	e.breakLocked()
+	if len(e.redo) > 0 {
+		if err := e.applyRedoLocked(); err != nil {
+			return nil, err
+		}
+	}
 	e.abortBorrowerLocked()
+	return e.applyBatchLocked(cmds, outOfBudget)
+}
 
+// applyBatchLocked is applyBatch with e.wmu and e.swap held and no epoch
+// open.
+func (e *Engine) applyBatchLocked(cmds []Command, outOfBudget map[uint64]error) (out []any, err error) {
+	out = make([]any, len(cmds))
 	ctx := context.Background()
 	if !e.wraw.AutoCommit() { // left open by a failed attempt or speculative run
 		_, _ = e.wconn.ExecContext(ctx, "ROLLBACK")
 	}
 	applied, dataIndex, lastTime := e.applied.Load(), e.dataIndex.Load(), e.lastTime.Load()
+	ch := e.chain
 	rolesChanged := false
 	if e.cfg.InjectFault != nil {
 		if err := e.cfg.InjectFault(cmds[0].Index); err != nil {
@@ -160,7 +206,7 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 			res = &ApplyResult{Index: c.Index}
 		} else if berr, ok := outOfBudget[c.Index]; ok {
 			res = failedEntry(c.Index, p, berr)
-		} else if res, err = e.applyEntry(ctx, c.Index, p, dataIndex); err != nil {
+		} else if res, err = e.applyEntry(ctx, c.Index, p, dataIndex, ch); err != nil {
 			var ob *outOfBudgetError
 			if errors.As(err, &ob) {
 				ob.index = c.Index
@@ -175,6 +221,10 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		}
 		if res.Err == nil && (hasExec(p) && p.Stage != StagePart || p.Stage == StageFinal) {
 			dataIndex = c.Index
+			ch = chain{}
+			if p.SpecEpoch != 0 && res.chained {
+				ch = chain{epoch: p.SpecEpoch, seq: p.SpecSeq}
+			}
 		}
 		// A final entry's parts may hold role changes: read the roles again.
 		rolesChanged = rolesChanged || res.Err == nil && (hasRoleOp(p) || p.Stage == StageFinal)
@@ -183,10 +233,8 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 		out[i] = res
 	}
 	if applied != e.applied.Load() {
-		if _, err := e.stepInternal(`INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
-			('applied_index', ?1), ('data_index', ?2), ('last_time', ?3)`,
-			int64(applied), int64(dataIndex), lastTime); err != nil {
-			return nil, fmt.Errorf("store the applied index: %w", err)
+		if err := e.storeMetaLocked(applied, dataIndex, lastTime, ch); err != nil {
+			return nil, err
 		}
 	}
 	privsChanged := rolesChanged || e.privsDirty
@@ -211,11 +259,23 @@ func (e *Engine) applyBatch(cmds []Command, outOfBudget map[uint64]error) (out [
 	}
 	e.noteSchemaChange()
 	e.stagedTerm = stagedTerm
+	e.chain = ch
 	e.dataIndex.Store(dataIndex)
 	e.lastTime.Store(lastTime)
 	e.applied.Store(applied) // published only after COMMIT (I2)
 	e.tuneWAL(applied)
 	return out, nil
+}
+
+// storeMetaLocked writes the applied index and what goes with it into
+// _pgraft_meta, inside the open transaction (I2).
+func (e *Engine) storeMetaLocked(applied, dataIndex uint64, lastTime int64, ch chain) error {
+	if _, err := e.stepInternal(`INSERT OR REPLACE INTO _pgraft_meta (key, value) VALUES
+		('applied_index', ?1), ('data_index', ?2), ('last_time', ?3), ('chain_epoch', ?4), ('chain_seq', ?5)`,
+		int64(applied), int64(dataIndex), lastTime, int64(ch.epoch), int64(ch.seq)); err != nil {
+		return fmt.Errorf("store the applied index: %w", err)
+	}
+	return nil
 }
 
 func hasExec(p *Payload) bool {
@@ -248,11 +308,13 @@ func (e *Engine) stepInternal(q string, args ...int64) (int64, error) {
 // applyEntry runs one entry inside its own savepoint. Its result carries
 // the entry's data errors; an error return means this node cannot apply
 // it (the caller rolls the batch back).
-func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataIndex uint64) (*ApplyResult, error) {
+func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataIndex uint64, ch chain) (*ApplyResult, error) {
 	res := &ApplyResult{Index: index}
-	if p.Tx && dataIndex > p.DataIndex {
-		// Only possible after a leadership change: the transaction ran
-		// against data that an entry of another leader has since changed.
+	res.chained = ch.follows(p, dataIndex)
+	if p.Tx && !res.chained {
+		// The transaction ran against data that has changed since: an
+		// entry of another leader, or a pipelined predecessor that did not
+		// apply as it ran (pipeline.go).
 		res.Err = pgerror.New(pgerror.SerializationFailure,
 			"could not serialize access due to concurrent update")
 		return res, nil
@@ -341,7 +403,7 @@ func (e *Engine) applyEntry(ctx context.Context, index uint64, p *Payload, dataI
 			failed = true
 		}
 	}
-	if p.Tx && d.sum() != p.Digest {
+	if (p.Tx || p.SpecEpoch != 0 && res.chained) && d.sum() != p.Digest {
 		return nil, errors.New("outcome differs from the leader's speculative run: determinism bug; this node stops applying")
 	}
 	if failed {

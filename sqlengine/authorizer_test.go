@@ -210,7 +210,7 @@ func TestAuthorizerRefusesWrites(t *testing.T) {
 func TestAuthorizerRefusesInWriteTx(t *testing.T) {
 	e := sandboxEngine(t, 2)
 	ctx := context.Background()
-	tx, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, Seed: 1, TimeZone: "UTC"})
+	tx, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, Seed: 1, TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestAuthorizerAllowsInternalStatements(t *testing.T) {
 	if err != nil || index != e.AppliedIndex() {
 		t.Fatalf("Checksum: %q %d %v, want index %d", sum, index, err, e.AppliedIndex())
 	}
-	tx, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, Seed: 1})
+	tx, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, Seed: 1}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

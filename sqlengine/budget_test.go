@@ -96,7 +96,7 @@ func TestPreRunStopsAtContextAndBudget(t *testing.T) {
 func TestWriteTxBudget(t *testing.T) {
 	e := newTestEngine(t)
 	e.ApplyBatch([]Command{{Index: 1, Data: budgetEntry(t, 0, `CREATE TABLE t (a INTEGER)`)}})
-	wt, err := e.BeginWrite(context.Background(), ExecContext{TimeMicros: 2, Seed: 2})
+	wt, err := e.BeginWrite(context.Background(), ExecContext{TimeMicros: 2, Seed: 2}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestApplyFaultRetriesAndClears(t *testing.T) {
 	if e.AppliedIndex() != 1 {
 		t.Fatalf("applied index %d during the fault, want 1", e.AppliedIndex())
 	}
-	if _, err := e.BeginWrite(context.Background(), ExecContext{}); pgerror.Code(err) != pgerror.DiskFull {
+	if _, err := e.BeginWrite(context.Background(), ExecContext{}, false); pgerror.Code(err) != pgerror.DiskFull {
 		t.Fatalf("BeginWrite during the fault = %v, want 53100", err)
 	}
 	mu.Lock()

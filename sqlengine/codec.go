@@ -65,6 +65,14 @@ type Payload struct {
 	Stage StageKind
 	TxID  uint64
 	N     uint64
+	// SpecEpoch and SpecSeq chain a pipelined entry to the speculative
+	// state it ran on (payload version 7, pipeline.go): it is member SpecSeq
+	// of the leader's epoch SpecEpoch, and ran on top of members 1 to
+	// SpecSeq-1 of that epoch, the first of them on data index DataIndex.
+	// Apply checks the chain before it runs the entry: a transaction whose
+	// chain is broken fails with 40001 on every node. 0: not pipelined.
+	SpecEpoch uint64
+	SpecSeq   uint64
 }
 
 // StageKind says whether an entry is a part of a larger transaction
@@ -84,8 +92,9 @@ const (
 // GRANT and REVOKE as OpRole changes and owners recorded by DDL (acl.go);
 // 6 Stage, TxID and N (transactions larger than one entry, stage.go),
 // and exact numeric's pg_numeric functions and collation in an OpExec's
-// text (a build before 6 has neither); older versions still decode.
-const payloadVersion = 6
+// text (a build before 6 has neither); 7 SpecEpoch and SpecSeq (commit
+// pipelining, pipeline.go); older versions still decode.
+const payloadVersion = 7
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).
@@ -122,6 +131,8 @@ func EncodePayload(p *Payload) ([]byte, error) {
 	b = append(b, byte(p.Stage))
 	b = binary.AppendUvarint(b, p.TxID)
 	b = binary.AppendUvarint(b, p.N)
+	b = binary.AppendUvarint(b, p.SpecEpoch)
+	b = binary.AppendUvarint(b, p.SpecSeq)
 	b = binary.AppendUvarint(b, uint64(len(p.Ops)))
 	for _, op := range p.Ops {
 		b = append(b, byte(op.Kind))
@@ -282,6 +293,13 @@ func DecodePayload(data []byte) (*Payload, error) {
 		p.TxID = d.uvarint()
 		p.N = d.uvarint()
 		if p.Stage > StageDiscard || p.Stage == StageFinal && !p.Tx {
+			d.fail()
+		}
+	}
+	if v >= 7 {
+		p.SpecEpoch = d.uvarint()
+		p.SpecSeq = d.uvarint()
+		if (p.SpecEpoch == 0) != (p.SpecSeq == 0) {
 			d.fail()
 		}
 	}

@@ -15,6 +15,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 			{Kind: OpRelease, SQL: "s1"},
 		},
 		Tx: true, DataIndex: 99, Digest: 12345, StepBudget: MaxStatementSteps,
+		SpecEpoch: 1<<63 + 5, SpecSeq: 3,
 	}
 	b, err := EncodePayload(p)
 	if err != nil {

@@ -17,7 +17,9 @@
 //     write.go: WriteTx (an interactive transaction on the write
 //     connection) and PreRun (an autocommit write run and rolled back);
 //     stage.go: transactions larger than one entry (the spool of parts,
-//     _pgraft_staged, part, final and discard entries).
+//     _pgraft_staged, part, final and discard entries); pipeline.go:
+//     commit pipelining on the leader (the epoch, matching, breaking,
+//     the chain check).
 //   - sequences.go: sequences (_pgraft_sequences), nextval and setval as
 //     SQL functions of the write connection; sequences_ddl.go: the
 //     sequence DDL (pgraft_seq_ddl); sequences_raw.go: the nested queries

@@ -30,6 +30,9 @@ type Config struct {
 	// first entry's index); an error fails the attempt as a full disk
 	// would. For fault drills and tests.
 	InjectFault func(index uint64) error
+	// OnApplied, if set, is called when the applied index moves outside
+	// ApplyBatch: a pipelined epoch committed (pipeline.go).
+	OnApplied func(index uint64)
 	// NodeStats provides the rows of pg_stat_activity, pg_stat_replication
 	// and pg_stat_wal_receiver on read connections (nodestats.go); nil:
 	// none.
@@ -83,7 +86,14 @@ type Engine struct {
 	seqStmts rawStmts    // their queries, prepared once on the write connection
 	budget   *workBudget // the write connection's work budget (budget.go)
 	borrower *WriteTx
-	helper   *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
+	// spec is the open epoch of pipelined writes on the leader, redo the
+	// committed entries of a broken one still to apply, chain the last
+	// data-changing entry's place in its epoch (pipeline.go).
+	spec   *epoch
+	redo   []redoCmd
+	chain  chain
+	pstats pipeStats
+	helper *sql.DB // in-memory, for SQLite's own date functions (determinism.go)
 
 	applied   atomic.Uint64 // highest applied index, published after COMMIT (I2)
 	dataIndex atomic.Uint64 // index of the last applied entry that could change data
@@ -322,6 +332,10 @@ func (e *Engine) initMeta() error {
 			e.dataIndex.Store(uint64(v))
 		case "last_time":
 			e.lastTime.Store(v)
+		case "chain_epoch":
+			e.chain.epoch = uint64(v)
+		case "chain_seq":
+			e.chain.seq = uint64(v)
 		}
 	}
 	return rows.Err()

@@ -287,7 +287,7 @@ func TestSequenceNotInTransactionRead(t *testing.T) {
 	mustPG(t, e, "CREATE SEQUENCE s")
 	mustPG(t, e, "CREATE VIEW v AS SELECT nextval('s') AS n")
 	ctx := context.Background()
-	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, TimeZone: "UTC"})
+	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -238,6 +238,7 @@ func (e *Engine) Restore(r io.Reader) error {
 	e.swap.Lock()
 	defer e.swap.Unlock()
 	e.abortBorrowerLockedNoSwap()
+	e.dropEpochLocked()
 	if err := e.closeConns(); err != nil {
 		return fmt.Errorf("restore: close: %w", err)
 	}
@@ -256,6 +257,7 @@ func (e *Engine) Restore(r io.Reader) error {
 	e.dataIndex.Store(0)
 	e.lastTime.Store(0)
 	e.stagedTerm = 0
+	e.chain = chain{}
 	if err := e.openConns(); err != nil {
 		return fmt.Errorf("restore: reopen: %w", err)
 	}

@@ -19,7 +19,7 @@ import (
 func bigTx(t *testing.T, e *Engine, next, term uint64, rows int) []Command {
 	t.Helper()
 	ctx := context.Background()
-	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, Seed: 1, TimeZone: "UTC"})
+	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, Seed: 1, TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

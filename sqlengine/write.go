@@ -34,6 +34,13 @@ type WriteTx struct {
 	parts       *Parts
 	size, total int64
 
+	// keep: the transaction is an autocommit write, whose answer is its
+	// statements' results (results); roles: it ran a role change.
+	keep    bool
+	results []ExecResult
+	roles   bool
+	pending bool // it started on top of pipelined writes not yet committed
+
 	baseSchemaVer int64           // PRAGMA schema_version at BEGIN
 	schema        *SchemaSnapshot // the transaction's own schema, once its DDL changed it
 	schemaVer     int64           // schema_version schema was loaded at
@@ -51,29 +58,35 @@ var ErrAborted = pgerror.New(pgerror.SerializationFailure,
 var ErrRolledBack = pgerror.New(pgerror.TransactionRollback,
 	"the transaction was rolled back: a write statement in it was canceled or failed")
 
-// BeginWrite borrows the write connection for an interactive transaction.
-// The caller must hold the write gate and have waited until every entry
-// proposed before it is applied.
-func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext) (*WriteTx, error) {
+// BeginWrite borrows the write connection for a write transaction, as a
+// member of the open epoch (pipeline.go): it runs on top of the pipelined
+// writes before it. autocommit says it is one autocommit statement, whose
+// answer is its result. The caller must hold the write gate exclusively.
+func (e *Engine) BeginWrite(ctx context.Context, ec ExecContext, autocommit bool) (*WriteTx, error) {
 	if err := e.wmu.LockContext(ctx); err != nil {
 		return nil, err
 	}
 	defer e.wmu.Unlock()
 	e.swap.RLock()
 	defer e.swap.RUnlock()
-	if err := e.beginWriteLocked(ctx); err != nil {
+	if err := e.joinEpochLocked(ctx); err != nil {
 		if pe := pgerror.As(err); pe != nil {
 			return nil, pe // the fault's SQLSTATE
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("begin speculative transaction: %w", err)
 	}
-	t := &WriteTx{e: e, ctx: ec, dataIndex: e.dataIndex.Load(), d: newDigest()}
+	ec.TimeMicros = max(ec.TimeMicros, e.lastTimeLocked()) // time never goes back along the pipeline
+	t := &WriteTx{e: e, ctx: ec, dataIndex: e.dataIndex.Load(), d: newDigest(), keep: autocommit,
+		pending: len(e.spec.members) > 0}
+	e.borrower = t
 	var err error
 	if t.baseSchemaVer, err = e.stepInternal("PRAGMA schema_version"); err != nil {
-		_, _ = e.wconn.ExecContext(context.Background(), "ROLLBACK")
+		e.dropMemberLocked(t)
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
-	e.borrower = t
 	return t, nil
 }
 
@@ -107,8 +120,13 @@ func (t *WriteTx) Schema(ctx context.Context) (s *SchemaSnapshot, ok bool, err e
 	return t.schema, true, nil
 }
 
-// DataIndex is the data index the transaction runs against.
+// DataIndex is the committed data index the transaction started on.
 func (t *WriteTx) DataIndex() uint64 { return t.dataIndex }
+
+// Stale reports whether the transaction runs on data that changed after
+// data index since: committed since, or changed by pipelined writes not
+// yet committed that it runs on top of.
+func (t *WriteTx) Stale(since uint64) bool { return t.pending || t.dataIndex > since }
 
 // lock takes the write connection for one statement, a client's, unless
 // ctx ends first (then the transaction goes on: nothing ran). A
@@ -130,6 +148,7 @@ func (t *WriteTx) lock(ctx context.Context) error {
 	if t.e.wraw.AutoCommit() { // rolled back behind failed's back: never run outside it
 		t.lost, t.done = true, true
 		t.e.borrower = nil
+		t.e.breakLocked() // the epoch's earlier members went with it
 		t.unlock()
 		return ErrRolledBack
 	}
@@ -153,6 +172,7 @@ func (t *WriteTx) failed(err error) error {
 	case err != nil && t.e.wraw.AutoCommit():
 		t.lost, t.done = true, true
 		t.e.borrower = nil
+		t.e.breakLocked() // the epoch's earlier members went with it
 	case errors.As(err, &flush):
 		// The statement ran but its sequences could not be written back:
 		// what it did cannot be undone alone, so the block is over.
@@ -176,6 +196,9 @@ func (t *WriteTx) Exec(ctx context.Context, q string, args []any, returning bool
 		return nil, mapConnError(t.e.wraw, t.failed(err))
 	}
 	t.execs++
+	if t.keep {
+		t.results = append(t.results, *r)
+	}
 	// A copy of args: the entry must hold what ran, whatever the caller
 	// does with its slice afterwards (a reused buffer would change the
 	// replay and halt the node on a digest mismatch).
@@ -299,6 +322,10 @@ func (t *WriteTx) Role(ctx context.Context, op Op) error {
 		return mapConnError(t.e.wraw, t.failed(err))
 	}
 	t.execs++
+	t.roles = true
+	if t.keep {
+		t.results = append(t.results, *r)
+	}
 	t.d.add(r)
 	return t.record(op)
 }
@@ -330,27 +357,87 @@ func (t *WriteTx) savepointOp(ctx context.Context, op Op, verb string) error {
 	return t.record(op)
 }
 
-// Finish ends the speculative run for COMMIT: it checks deferred foreign
-// keys (23503 fails the COMMIT, as in PostgreSQL), rolls the speculative
-// work back, returns the connection, and returns the payload to propose, or
-// nil when the transaction wrote nothing.
+// Sealed is what COMMIT of a write transaction proposes.
+type Sealed struct {
+	// Member, when set, is the pipelined transaction: propose Member.Data()
+	// in order (before the write gate passes on), then Engine.Await.
+	Member *Member
+	// Payload, when Member is nil, is a transaction that does not pipeline
+	// (DDL, a role change, one larger than one entry): its work was rolled
+	// back; the caller drains the pipeline (Drain), sets DataIndex and
+	// proposes it (and its parts) the ordinary way, to be applied alone.
+	Payload *Payload
+}
+
+// Seal ends the speculative run for COMMIT: it checks deferred foreign
+// keys (23503 fails the COMMIT, as in PostgreSQL) and makes the run a
+// member of the epoch, whose work stays on the write connection while its
+// entry is replicated; or, for a transaction that does not pipeline, rolls
+// it back and returns its payload. nil: the transaction wrote nothing.
+// maxEntry bounds the member's entry (54000 past it).
+func (t *WriteTx) Seal(maxEntry int) (*Sealed, error) {
+	if err := t.lock(context.Background()); err != nil {
+		return nil, err
+	}
+	defer t.unlock()
+	fkErr, err := t.e.checkDeferredFKs()
+	if err != nil || fkErr != nil || t.execs == 0 {
+		t.e.dropMemberLocked(t)
+		if err != nil {
+			return nil, fmt.Errorf("check deferred foreign keys: %w", err)
+		}
+		return nil, fkErr
+	}
+	p := &Payload{Ctx: t.ctx, Ops: t.ops, Tx: !t.keep, Digest: t.d.sum(), StepBudget: MaxStatementSteps}
+	ver, err := t.e.stepInternal("PRAGMA schema_version")
+	if err != nil {
+		t.e.dropMemberLocked(t)
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	if t.parts != nil || t.roles || ver != t.baseSchemaVer || t.e.privsDirty {
+		t.e.dropMemberLocked(t)
+		p.Tx = true
+		if t.parts != nil {
+			p.Stage, p.TxID, p.N = StageFinal, t.parts.txid, uint64(t.parts.Len())
+		}
+		return &Sealed{Payload: p}, nil
+	}
+	m, err := t.e.sealLocked(t, p)
+	if err == nil && len(m.data) > maxEntry {
+		err = pgerror.New(pgerror.ProgramLimitExceeded,
+			"transaction too large for one log entry (%d bytes, limit %d)", len(m.data), maxEntry)
+		t.e.spec.members = t.e.spec.members[:len(t.e.spec.members)-1]
+		t.e.borrower = t
+		t.e.breakLocked() // its work is in the epoch already: start over without it
+	}
+	if err != nil {
+		if !t.done {
+			t.e.dropMemberLocked(t)
+		}
+		return nil, err
+	}
+	return &Sealed{Member: m}, nil
+}
+
+// Finish ends the speculative run as an ordinary transaction entry: its
+// work is rolled back and its payload returned, to be applied alone (what
+// Seal does for a transaction that does not pipeline). nil: it wrote
+// nothing.
 func (t *WriteTx) Finish() (*Payload, error) {
 	if err := t.lock(context.Background()); err != nil {
 		return nil, err
 	}
 	defer t.unlock()
 	fkErr, err := t.e.checkDeferredFKs()
-	t.releaseLocked()
+	dataIndex := t.e.dataIndex.Load()
+	t.e.dropMemberLocked(t)
 	if err != nil {
 		return nil, fmt.Errorf("check deferred foreign keys: %w", err)
 	}
-	if fkErr != nil {
+	if fkErr != nil || t.execs == 0 {
 		return nil, fkErr
 	}
-	if t.execs == 0 {
-		return nil, nil
-	}
-	p := &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: t.dataIndex, Digest: t.d.sum(),
+	p := &Payload{Ctx: t.ctx, Ops: t.ops, Tx: true, DataIndex: dataIndex, Digest: t.d.sum(),
 		StepBudget: MaxStatementSteps}
 	if t.parts != nil {
 		p.Stage, p.TxID, p.N = StageFinal, t.parts.txid, uint64(t.parts.Len())
@@ -359,7 +446,7 @@ func (t *WriteTx) Finish() (*Payload, error) {
 }
 
 // Rollback discards the transaction. It is safe to call more than once and
-// after Finish.
+// after Seal.
 func (t *WriteTx) Rollback() {
 	t.parts.Close()
 	t.e.wmu.Lock()
@@ -372,20 +459,36 @@ func (t *WriteTx) Rollback() {
 	t.releaseLocked()
 }
 
-// releaseLocked rolls the speculative work back and returns the
-// connection. A ROLLBACK that fails leaves the transaction open; the next
-// user of the connection (Apply, BeginWrite, PreRun) rolls it back first.
+// releaseLocked rolls the transaction's work back out of the epoch and
+// returns the connection.
 func (t *WriteTx) releaseLocked() {
-	if t.e.wraw.AutoCommit() { // SQLite rolled it back already
-		t.done = true
-		t.e.borrower = nil
-		return
+	t.e.dropMemberLocked(t)
+}
+
+// replayLocked runs the transaction's recorded operations again on the
+// write connection (pipeline.go's rebase), and checks that they give the
+// outcomes its client saw.
+func (t *WriteTx) replayLocked(ctx context.Context) error {
+	t.e.det.begin(t.ctx)
+	d := newDigest()
+	var execs uint64
+	for _, op := range t.ops {
+		if op.Kind.isStatement() {
+			execs++
+			t.e.det.setOrdinal(execs)
+		}
+		r, err := t.e.runOp(ctx, op, MaxStatementSteps)
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		if op.Kind.isStatement() {
+			d.add(r)
+		}
 	}
-	if _, err := t.e.wconn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.e.log.Warn("roll back speculative transaction", "err", err)
+	if d.sum() != t.d.sum() {
+		return errors.New("replay: outcome differs")
 	}
-	t.done = true
-	t.e.borrower = nil
+	return nil
 }
 
 // beginWriteLocked opens a write transaction for a borrower or a pre-run:
@@ -420,6 +523,9 @@ func (e *Engine) PreRun(ctx context.Context, ec ExecContext, ops []Op) (*ExecRes
 	defer e.wmu.Unlock()
 	e.swap.RLock()
 	defer e.swap.RUnlock()
+	if _, err := e.drainLocked(ctx); err != nil { // it runs and applies alone
+		return nil, err
+	}
 	bg := context.Background()
 	if err := e.beginWriteLocked(bg); err != nil {
 		return nil, MapError(fmt.Errorf("begin pre-run: %w", err))
@@ -470,8 +576,8 @@ func (e *Engine) abortBorrowerLocked() {
 	if t == nil {
 		return
 	}
-	t.releaseLocked() // the caller holds e.swap too
-	t.aborted = true
+	t.aborted, t.done = true, true
+	e.borrower = nil
 }
 
 // Describe prepares q on the borrowed write connection, where the

@@ -33,7 +33,7 @@ func TestCanceledSpeculativeWrite(t *testing.T) {
 	ctx := context.Background()
 	e.ApplyBatch([]Command{{Index: 1, Data: entry(t, 1, 1, `CREATE TABLE t (id int PRIMARY KEY)`)}})
 
-	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, TimeZone: "UTC"})
+	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCanceledSpeculativeWrite(t *testing.T) {
 	}
 	wt.Rollback()
 
-	wt, err = e.BeginWrite(ctx, ExecContext{TimeMicros: 2, TimeZone: "UTC"})
+	wt, err = e.BeginWrite(ctx, ExecContext{TimeMicros: 2, TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatalf("borrow the write connection again: %v", err)
 	}
@@ -81,7 +81,7 @@ func TestCatalogQueryInTransaction(t *testing.T) {
 	ctx := context.Background()
 	e.ApplyBatch([]Command{{Index: 1, Data: entry(t, 1, 1, `CREATE TABLE old (id int PRIMARY KEY)`)}})
 
-	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, TimeZone: "UTC"})
+	wt, err := e.BeginWrite(ctx, ExecContext{TimeMicros: 1, TimeZone: "UTC"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
