@@ -52,7 +52,8 @@ var dumpChecks = []string{
 }
 
 // TestPgDumpRoundTrip: pg_dump 15 of a pgraft database (schema and data)
-// succeeds in plain and custom format, restores with zero errors into
+// succeeds in plain, custom and parallel directory (-Fd -j 2) format,
+// restores with zero errors (pg_restore -j 2 for the directory) into
 // PostgreSQL 15 and into a fresh pgraft node with the same rows and
 // counters that continue, and dumping that node again gives the same
 // dump; a dump made on PostgreSQL 15 restores into pgraft with zero
@@ -111,10 +112,14 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-f", plain)...)
 	custom := filepath.Join(dir, "pgraft.dump")
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-Fc", "-f", custom)...)
+	// A parallel directory dump: its workers import the leader
+	// connection's exported snapshot (SET TRANSACTION SNAPSHOT).
+	directory := filepath.Join(dir, "pgraft.dir")
+	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-Fd", "-j", "2", "-f", directory)...)
 	schemaOnly := filepath.Join(dir, "schema-only.sql")
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "--schema-only", "-T", "_e2e_ready", "-f", schemaOnly)...)
 	run("psql", append(conn(pg.Host, pg.Port, "postgres"), "-X", "-q", "-c", "CREATE DATABASE fromraft",
-		"-c", "CREATE DATABASE schemaonly", "-c", "CREATE ROLE dump_reader")...)
+		"-c", "CREATE DATABASE schemaonly", "-c", "CREATE DATABASE fromraftdir", "-c", "CREATE ROLE dump_reader")...)
 	psqlFile(pg.Host, pg.Port, "fromraft", plain)
 	psqlFile(pg.Host, pg.Port, "schemaonly", schemaOnly)
 	// PostgreSQL's own dump of what it restored, before the checks below
@@ -124,6 +129,22 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	want := answers(src.PGHost, src.PGPort, "postgres")
 	if got := answers(pg.Host, pg.Port, "fromraft"); !slices.Equal(got, want) {
 		t.Errorf("PostgreSQL restored from pgraft's dump answers\n%q\nwant\n%q", got, want)
+	}
+	// pgraft → directory dump (-j 2) → pg_restore -j 2 into PostgreSQL 15
+	// and into a fresh pgraft node.
+	if out := run("pg_restore", append(conn(pg.Host, pg.Port, "fromraftdir"), "--exit-on-error", "-j", "2", directory)...); out != "" {
+		t.Fatalf("pg_restore -j 2 into PostgreSQL printed:\n%s", out)
+	}
+	if got := answers(pg.Host, pg.Port, "fromraftdir"); !slices.Equal(got, want) {
+		t.Errorf("PostgreSQL restored from pgraft's directory dump answers\n%q\nwant\n%q", got, want)
+	}
+	fromDir := startNode(t)
+	run("psql", append(conn(fromDir.PGHost, fromDir.PGPort, "postgres"), "-X", "-q", "-c", "CREATE ROLE dump_reader")...)
+	if out := run("pg_restore", append(conn(fromDir.PGHost, fromDir.PGPort, "postgres"), "--exit-on-error", "-j", "2", directory)...); out != "" {
+		t.Fatalf("pg_restore -j 2 into pgraft printed:\n%s", out)
+	}
+	if got := answers(fromDir.PGHost, fromDir.PGPort, "postgres"); !slices.Equal(got, want) {
+		t.Errorf("pgraft restored from its directory dump answers\n%q\nwant\n%q", got, want)
 	}
 
 	// pgraft → custom dump → pg_restore into a fresh pgraft node, which
