@@ -84,9 +84,29 @@ func TestExportedSnapshot(t *testing.T) {
 	if got := snapRows(t, w); got != "1=x,3=c,4=d|1\tx;3\tc;4\td;" {
 		t.Errorf("the writer reads %q", got)
 	}
+	// Sessions of one snapshot take turns on its connection: while the
+	// exporter's cursor has rows open, an importer's read waits, within its
+	// statement_timeout (57014); once the cursor closes it runs.
+	mustExec(t, exp, "DECLARE cur CURSOR FOR SELECT id FROM snap ORDER BY id")
+	if got := count(t, exp, "FETCH 1 FROM cur"); got != 1 {
+		t.Fatalf("FETCH = %d, want 1", got)
+	}
+	mustExec(t, imp1, "SET statement_timeout = 100")
+	_, err := imp1.Exec(ctx, "SELECT count(*) FROM snap")
+	wantCode(t, err, "57014")
+	mustExec(t, imp1, "ROLLBACK")
+	if err := importSnapshot(imp1, id); err != nil {
+		t.Fatalf("import %s again: %v", id, err)
+	}
+	mustExec(t, exp, "CLOSE cur")
+	if got := count(t, imp1, "SELECT count(*) FROM snap"); got != 3 {
+		t.Fatalf("importer count after the cursor closed = %d, want 3", got)
+	}
+	mustExec(t, imp1, "SET statement_timeout = 0")
+
 	// An importer that writes fails as its snapshot's reader would: the data
 	// changed since.
-	_, err := imp2.Exec(ctx, "INSERT INTO snap VALUES (9, 'z')")
+	_, err = imp2.Exec(ctx, "INSERT INTO snap VALUES (9, 'z')")
 	wantCode(t, err, "40001")
 	mustExec(t, imp2, "ROLLBACK")
 
