@@ -223,6 +223,19 @@ func TestExportedSnapshotErrors(t *testing.T) {
 	mustExec(t, c, "COMMIT")
 	mustExec(t, exp, "COMMIT")
 
+	// A transaction exports at most 64 ids (53400), all ended with it.
+	mustExec(t, exp, "BEGIN ISOLATION LEVEL REPEATABLE READ")
+	var last string
+	for i := 0; i < 64; i++ {
+		last = exportSnapshot(t, exp)
+	}
+	_, err = exp.Exec(ctx, "SELECT pg_export_snapshot()")
+	wantCode(t, err, "53400")
+	mustExec(t, exp, "ROLLBACK")
+	err = importSnapshot(c, last)
+	wantCode(t, err, "22023")
+	mustExec(t, c, "ROLLBACK")
+
 	// Outside a block the export's own transaction ends at once: the id is
 	// well formed and never importable.
 	dead := exportSnapshot(t, exp)
