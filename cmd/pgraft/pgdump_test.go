@@ -56,8 +56,9 @@ var dumpChecks = []string{
 // restores with zero errors (pg_restore -j 2 for the directory) into
 // PostgreSQL 15 and into a fresh pgraft node with the same rows and
 // counters that continue, and dumping that node again gives the same
-// dump; a dump made on PostgreSQL 15 restores into pgraft with zero
-// errors too, and --schema-only dumps restore as well.
+// dump; a dump made on PostgreSQL 15 (plain, and directory with -j 2)
+// restores into pgraft with zero errors too, and --schema-only dumps
+// restore as well.
 func TestPgDumpRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and pgraft: skipped with -short")
@@ -126,6 +127,8 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	// move its counters.
 	fromPG := filepath.Join(dir, "pg.sql")
 	run("pg_dump", append(conn(pg.Host, pg.Port, "fromraft"), "-f", fromPG)...)
+	fromPGDir := filepath.Join(dir, "pg.dir")
+	run("pg_dump", append(conn(pg.Host, pg.Port, "fromraft"), "-Fd", "-j", "2", "-f", fromPGDir)...)
 	want := answers(src.PGHost, src.PGPort, "postgres")
 	if got := answers(pg.Host, pg.Port, "fromraft"); !slices.Equal(got, want) {
 		t.Errorf("PostgreSQL restored from pgraft's dump answers\n%q\nwant\n%q", got, want)
@@ -168,6 +171,15 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	psqlFile(third.PGHost, third.PGPort, "postgres", fromPG)
 	if got := answers(third.PGHost, third.PGPort, "postgres"); !slices.Equal(got, want) {
 		t.Errorf("pgraft restored from PostgreSQL's dump answers\n%q\nwant\n%q", got, want)
+	}
+	// PostgreSQL 15 → directory dump (-j 2) → pg_restore -j 2 into pgraft.
+	fourth := startNode(t)
+	run("psql", append(conn(fourth.PGHost, fourth.PGPort, "postgres"), "-X", "-q", "-c", "CREATE ROLE dump_reader")...)
+	if out := run("pg_restore", append(conn(fourth.PGHost, fourth.PGPort, "postgres"), "--exit-on-error", "-j", "2", fromPGDir)...); out != "" {
+		t.Fatalf("pg_restore -j 2 of PostgreSQL's directory dump into pgraft printed:\n%s", out)
+	}
+	if got := answers(fourth.PGHost, fourth.PGPort, "postgres"); !slices.Equal(got, want) {
+		t.Errorf("pgraft restored from PostgreSQL's directory dump answers\n%q\nwant\n%q", got, want)
 	}
 }
 
