@@ -26,6 +26,8 @@
 //   - consistency.go: the read consistency levels, and the wait before
 //     translation (awaitSchema; DESIGN.md §6);
 //     advisory.go: PostgreSQL's advisory locks, held on the leader;
+//     snapshots.go: pg_export_snapshot and SET TRANSACTION SNAPSHOT, the
+//     node's exported snapshots by id (DESIGN.md §6);
 //     sequences.go: currval/lastval session state, and the entry that
 //     spends a rolled-back transaction's nextval values;
 //   - forward.go: the follower side of write forwarding; forward_leader.go:

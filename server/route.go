@@ -112,6 +112,14 @@ func (s *session) dispatchLocked(ctx context.Context, p *portal) error {
 // runSelectLocked starts a read.
 func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 	st := p.stmt.st
+	defer func() { // a query ran in the block (after an export, which checks it)
+		if s.tx.state != txIdle {
+			s.tx.queried = true
+		}
+	}()
+	if st.ExportSnapshot {
+		return s.runExportSnapshotLocked(ctx, p) // snapshots.go
+	}
 	if st.Advisory != "" {
 		return s.runAdvisoryLocked(ctx, p)
 	}

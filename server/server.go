@@ -217,6 +217,7 @@ type Server struct {
 	// translations: statements and their row descriptions, per schema.
 	translations translate.Cache[[]pgwire.Column]
 	advisory     advisoryLocks
+	snapshots    *snapshotRegistry // exported snapshots (snapshots.go)
 	pg           *pgwire.Server
 	web          *http.Server
 	adminToken   string        // the HTTP administration token, "" without one (admin.go)
@@ -289,6 +290,7 @@ func Open(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log.With(logKeyNode, id), faultKick: make(chan struct{}, 1),
 		tlsConfig: tlsConfig, certs: certs, adminToken: adminToken, nodeTLS: nodeTLS, nodeCerts: nodeCerts}
 	s.metrics = newMetrics(s)
+	s.snapshots = newSnapshotRegistry(id)
 	s.faultCtx, s.faultCancel = context.WithCancel(context.Background())
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.open(); err != nil {

@@ -36,6 +36,14 @@ type txn struct {
 	timer      *time.Timer
 	abortErr   error         // set when the idle timer ended the transaction
 	xactLocks  []advisoryKey // pg_advisory_xact_lock: released at the end
+	// Exported snapshots (snapshots.go): the ids this block exported, its
+	// number among exporting transactions, the snapshot a READ COMMITTED
+	// block exports, and whether a query ran (SET TRANSACTION SNAPSHOT must
+	// come first).
+	exports  []string
+	exportTx uint32
+	exportRT *sqlengine.ReadTx
+	queried  bool
 }
 
 // snapshot reports whether reads must come from one held snapshot.
@@ -231,6 +239,7 @@ func (s *session) rollbackLocked() {
 		s.tx.timer.Stop()
 	}
 	s.releaseXactLocksLocked()
+	s.endExportsLocked()
 	s.tx = txn{}
 	s.set.endTransaction()
 	s.closeCursors(false)

@@ -99,6 +99,9 @@ func (s *session) runSetLocked(p *portal) error {
 // setTransactionLocked handles SET TRANSACTION and SET SESSION
 // CHARACTERISTICS AS TRANSACTION.
 func (s *session) setTransactionLocked(opts *translate.TxOptions) error {
+	if opts.Import {
+		return s.importSnapshotLocked(opts.Snapshot) // snapshots.go
+	}
 	if opts.Session {
 		if opts.Isolation != "" {
 			if err := s.set.set("default_transaction_isolation", opts.Isolation, false); err != nil {

@@ -53,6 +53,10 @@ func checksumFuncs() []sqlFunc {
 		// Answered by the server (Stmt.CommitIndex); same stand-in reason.
 		return nil, funcError(pgerror.FeatureNotSupported,
 			"pgraft_commit_index() is supported only as a statement of its own: SELECT pgraft_commit_index()")
+	}}, {"pg_export_snapshot", 0, 0, false, func([]any) (any, error) {
+		// Answered by the server (Stmt.ExportSnapshot); same stand-in reason.
+		return nil, funcError(pgerror.FeatureNotSupported,
+			"pg_export_snapshot() is supported only as a statement of its own: SELECT pg_export_snapshot()")
 	}}}
 }
 

@@ -13,7 +13,8 @@
 //   - apply.go: ApplyBatch (entries in log order, a savepoint each);
 //     fault.go: faults of this node during apply; snapshot.go: Snapshot,
 //     Persist and Restore.
-//   - read.go: reads on the pool (Query, Describe, ReadTx, Checksum);
+//   - read.go: reads on the pool (Query, Describe, ReadTx, Checksum); a
+//     ReadTx's snapshot can be shared by several sessions (Share);
 //     write.go: WriteTx (an interactive transaction on the write
 //     connection) and PreRun (an autocommit write run and rolled back);
 //     stage.go: transactions larger than one entry (the spool of parts,

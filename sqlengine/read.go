@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -143,16 +144,35 @@ func (e *Engine) Describe(ctx context.Context, q string) (StmtInfo, error) {
 }
 
 // ReadTx is a read snapshot held across statements: what REPEATABLE READ and
-// SERIALIZABLE transactions read before (and without) writing.
+// SERIALIZABLE transactions read before (and without) writing. A snapshot
+// can be shared (Share: pg_export_snapshot and SET TRANSACTION SNAPSHOT,
+// docs/design.md §6): every handle reads the same SQLite read transaction on
+// the same connection, one statement at a time, and the snapshot ends when
+// its last handle closes. A handle is used by one session at a time.
 type ReadTx struct {
-	e         *Engine
-	conn      *sql.Conn
+	s      *readSnap
+	held   int // this handle's open statements, which hold s.turn
+	closed bool
+}
+
+// readSnap is the snapshot the handles of a ReadTx share.
+type readSnap struct {
+	e    *Engine
+	conn *sql.Conn
+	// turn is held by the handle whose statements run on conn now: one
+	// connection runs one statement at a time (its guard and SQLite's
+	// progress handler are per connection). A handle's own statements nest
+	// (a portal left suspended, then another query), as on an unshared one.
+	turn chan struct{}
+
+	mu        sync.Mutex
+	refs      int // open handles
 	dataIndex uint64
 	started   bool
 }
 
 // BeginRead reserves a read connection for a snapshot transaction. The
-// snapshot itself starts with the first Query, as in PostgreSQL.
+// snapshot itself starts with the first Query (or Start), as in PostgreSQL.
 func (e *Engine) BeginRead(ctx context.Context) (*ReadTx, error) {
 	if err := e.rlockSwap(ctx); err != nil {
 		return nil, err
@@ -167,45 +187,132 @@ func (e *Engine) BeginRead(ctx context.Context) (*ReadTx, error) {
 		e.swap.RUnlock()
 		return nil, MapError(err)
 	}
-	return &ReadTx{e: e, conn: c}, nil
+	return &ReadTx{s: &readSnap{e: e, conn: c, turn: make(chan struct{}, 1), refs: 1}}, nil
 }
 
 // DataIndex is the data index of the snapshot, or 0 before the first read.
 // It may be older than the snapshot (never newer), so a comparison with it
-// can fail a transaction needlessly but never let a conflict through.
-func (t *ReadTx) DataIndex() uint64 { return t.dataIndex }
+// can fail a transaction needlessly but never let a conflict through. After
+// Start it is exact.
+func (t *ReadTx) DataIndex() uint64 {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	return t.s.dataIndex
+}
+
+// Start takes the snapshot now, if no read has yet, and makes DataIndex the
+// snapshot's own: the data index stored in the state it reads.
+func (t *ReadTx) Start(ctx context.Context) error {
+	if err := t.acquire(ctx); err != nil {
+		return err
+	}
+	defer t.release()
+	s := t.s
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		return nil
+	}
+	var idx int64
+	err := withInternalConn(s.conn, func() error {
+		return s.conn.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM _pgraft_meta WHERE key = 'data_index'), 0)`).Scan(&idx)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return MapError(err)
+	}
+	s.mu.Lock()
+	s.dataIndex, s.started = uint64(idx), true
+	s.mu.Unlock()
+	return nil
+}
+
+// Share returns another handle on the same snapshot, which stays open until
+// every handle is closed. t must be open.
+func (t *ReadTx) Share() *ReadTx {
+	t.s.mu.Lock()
+	defer t.s.mu.Unlock()
+	t.s.refs++
+	return &ReadTx{s: t.s}
+}
+
+// acquire takes the snapshot's turn for a statement of this handle, waiting
+// while another handle's statement runs, until ctx ends.
+func (t *ReadTx) acquire(ctx context.Context) error {
+	if t.held > 0 {
+		t.held++
+		return nil
+	}
+	select {
+	case t.s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t.held = 1
+	return nil
+}
+
+// release ends a statement acquire began.
+func (t *ReadTx) release() {
+	if t.held--; t.held == 0 {
+		<-t.s.turn
+	}
+}
 
 // Query runs a read in the snapshot. Close the rows before the next Query.
 func (t *ReadTx) Query(ctx context.Context, q string, args []any) (*Rows, error) {
-	if !t.started {
-		t.dataIndex = t.e.dataIndex.Load()
-		t.started = true
+	if err := t.acquire(ctx); err != nil {
+		return nil, err
 	}
-	b, err := guardOf(t.conn)
+	s := t.s
+	s.mu.Lock()
+	if !s.started {
+		s.dataIndex = s.e.dataIndex.Load()
+		s.started = true
+	}
+	s.mu.Unlock()
+	b, err := guardOf(s.conn)
 	if err != nil {
+		t.release()
 		return nil, err
 	}
 	stop := b.watch(ctx)
-	rs, err := t.conn.QueryContext(context.WithoutCancel(ctx), q, args...) // the guard cancels (see Engine.Query)
+	rs, err := s.conn.QueryContext(context.WithoutCancel(ctx), q, args...) // the guard cancels (see Engine.Query)
 	if err != nil {
 		stop()
+		t.release()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, MapError(err)
 	}
-	return newRows(ctx, rs, stop)
+	return newRows(ctx, rs, func() {
+		stop()
+		t.release()
+	})
 }
 
-// Close ends the snapshot and returns the connection.
+// Close closes this handle; the last one ends the snapshot and returns the
+// connection. Safe to call twice.
 func (t *ReadTx) Close() {
-	if t.conn == nil {
+	if t.closed {
 		return
 	}
-	t.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // closeConn checks
-	closeConn(t.conn)
-	t.conn = nil
-	t.e.swap.RUnlock()
+	t.closed = true
+	s := t.s
+	s.mu.Lock()
+	s.refs--
+	last := s.refs == 0
+	s.mu.Unlock()
+	if !last {
+		return
+	}
+	s.conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // closeConn checks
+	closeConn(s.conn)
+	s.e.swap.RUnlock()
 }
 
 // Checksum returns a digest of every user table, the schema and

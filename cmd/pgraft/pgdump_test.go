@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgraft/pgraft/test/pgserver"
 )
@@ -52,11 +57,13 @@ var dumpChecks = []string{
 }
 
 // TestPgDumpRoundTrip: pg_dump 15 of a pgraft database (schema and data)
-// succeeds in plain and custom format, restores with zero errors into
+// succeeds in plain, custom and parallel directory (-Fd -j 2) format,
+// restores with zero errors (pg_restore -j 2 for the directory) into
 // PostgreSQL 15 and into a fresh pgraft node with the same rows and
 // counters that continue, and dumping that node again gives the same
-// dump; a dump made on PostgreSQL 15 restores into pgraft with zero
-// errors too, and --schema-only dumps restore as well.
+// dump; a dump made on PostgreSQL 15 (plain, and directory with -j 2)
+// restores into pgraft with zero errors too, and --schema-only dumps
+// restore as well.
 func TestPgDumpRoundTrip(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and pgraft: skipped with -short")
@@ -111,19 +118,41 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-f", plain)...)
 	custom := filepath.Join(dir, "pgraft.dump")
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-Fc", "-f", custom)...)
+	// A parallel directory dump: its workers import the leader
+	// connection's exported snapshot (SET TRANSACTION SNAPSHOT).
+	directory := filepath.Join(dir, "pgraft.dir")
+	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-Fd", "-j", "2", "-f", directory)...)
 	schemaOnly := filepath.Join(dir, "schema-only.sql")
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "--schema-only", "-T", "_e2e_ready", "-f", schemaOnly)...)
 	run("psql", append(conn(pg.Host, pg.Port, "postgres"), "-X", "-q", "-c", "CREATE DATABASE fromraft",
-		"-c", "CREATE DATABASE schemaonly", "-c", "CREATE ROLE dump_reader")...)
+		"-c", "CREATE DATABASE schemaonly", "-c", "CREATE DATABASE fromraftdir", "-c", "CREATE ROLE dump_reader")...)
 	psqlFile(pg.Host, pg.Port, "fromraft", plain)
 	psqlFile(pg.Host, pg.Port, "schemaonly", schemaOnly)
 	// PostgreSQL's own dump of what it restored, before the checks below
 	// move its counters.
 	fromPG := filepath.Join(dir, "pg.sql")
 	run("pg_dump", append(conn(pg.Host, pg.Port, "fromraft"), "-f", fromPG)...)
+	fromPGDir := filepath.Join(dir, "pg.dir")
+	run("pg_dump", append(conn(pg.Host, pg.Port, "fromraft"), "-Fd", "-j", "2", "-f", fromPGDir)...)
 	want := answers(src.PGHost, src.PGPort, "postgres")
 	if got := answers(pg.Host, pg.Port, "fromraft"); !slices.Equal(got, want) {
 		t.Errorf("PostgreSQL restored from pgraft's dump answers\n%q\nwant\n%q", got, want)
+	}
+	// pgraft → directory dump (-j 2) → pg_restore -j 2 into PostgreSQL 15
+	// and into a fresh pgraft node.
+	if out := run("pg_restore", append(conn(pg.Host, pg.Port, "fromraftdir"), "--exit-on-error", "-j", "2", directory)...); out != "" {
+		t.Fatalf("pg_restore -j 2 into PostgreSQL printed:\n%s", out)
+	}
+	if got := answers(pg.Host, pg.Port, "fromraftdir"); !slices.Equal(got, want) {
+		t.Errorf("PostgreSQL restored from pgraft's directory dump answers\n%q\nwant\n%q", got, want)
+	}
+	fromDir := startNode(t)
+	run("psql", append(conn(fromDir.PGHost, fromDir.PGPort, "postgres"), "-X", "-q", "-c", "CREATE ROLE dump_reader")...)
+	if out := run("pg_restore", append(conn(fromDir.PGHost, fromDir.PGPort, "postgres"), "--exit-on-error", "-j", "2", directory)...); out != "" {
+		t.Fatalf("pg_restore -j 2 into pgraft printed:\n%s", out)
+	}
+	if got := answers(fromDir.PGHost, fromDir.PGPort, "postgres"); !slices.Equal(got, want) {
+		t.Errorf("pgraft restored from its directory dump answers\n%q\nwant\n%q", got, want)
 	}
 
 	// pgraft → custom dump → pg_restore into a fresh pgraft node, which
@@ -148,6 +177,15 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	if got := answers(third.PGHost, third.PGPort, "postgres"); !slices.Equal(got, want) {
 		t.Errorf("pgraft restored from PostgreSQL's dump answers\n%q\nwant\n%q", got, want)
 	}
+	// PostgreSQL 15 → directory dump (-j 2) → pg_restore -j 2 into pgraft.
+	fourth := startNode(t)
+	run("psql", append(conn(fourth.PGHost, fourth.PGPort, "postgres"), "-X", "-q", "-c", "CREATE ROLE dump_reader")...)
+	if out := run("pg_restore", append(conn(fourth.PGHost, fourth.PGPort, "postgres"), "--exit-on-error", "-j", "2", fromPGDir)...); out != "" {
+		t.Fatalf("pg_restore -j 2 of PostgreSQL's directory dump into pgraft printed:\n%s", out)
+	}
+	if got := answers(fourth.PGHost, fourth.PGPort, "postgres"); !slices.Equal(got, want) {
+		t.Errorf("pgraft restored from PostgreSQL's directory dump answers\n%q\nwant\n%q", got, want)
+	}
 }
 
 // readDump reads a plain dump without its \restrict lines, whose keys
@@ -159,4 +197,103 @@ func readDump(t *testing.T, file string) string {
 		t.Fatal(err)
 	}
 	return regexp.MustCompile(`(?m)^\\(un)?restrict .*$`).ReplaceAllString(string(b), "")
+}
+
+// TestPgDumpParallelIsConsistent: pg_dump -Fd -j 2 dumps two tables in two
+// worker sessions while transfers move money between them, one transaction
+// each: the dump's totals are the ones every committed state has, because
+// both workers read the leader's exported snapshot. (Without it, the
+// second worker's COPY would see transfers the first one missed.)
+func TestPgDumpParallelIsConsistent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts pgraft: skipped with -short")
+	}
+	if missing := missingCommands("pg_dump", "pg_restore"); len(missing) > 0 {
+		t.Skip(missing[0])
+	}
+	n := startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := pgx.Connect(ctx, n.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	const rows, each = 20000, 100
+	for _, q := range []string{
+		"CREATE TABLE acc_a (id int PRIMARY KEY, bal int NOT NULL)",
+		"CREATE TABLE acc_b (id int PRIMARY KEY, bal int NOT NULL)",
+		fmt.Sprintf("INSERT INTO acc_a SELECT g, %d FROM generate_series(1, %d) g", each, rows),
+		fmt.Sprintf("INSERT INTO acc_b SELECT g, %d FROM generate_series(1, %d) g", each, rows),
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Transfers from acc_a to acc_b until the dump is done.
+	stop := make(chan struct{})
+	done := make(chan int, 1)
+	go func() {
+		moved := 0
+		defer func() { done <- moved }()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			id := i%rows + 1
+			tx, err := c.Begin(ctx)
+			if err != nil {
+				return
+			}
+			_, err1 := tx.Exec(ctx, "UPDATE acc_a SET bal = bal - 1 WHERE id = $1", id)
+			_, err2 := tx.Exec(ctx, "UPDATE acc_b SET bal = bal + 1 WHERE id = $1", id)
+			if err1 != nil || err2 != nil || tx.Commit(ctx) != nil {
+				tx.Rollback(ctx) //nolint:errcheck // the loop ends
+				return
+			}
+			moved++
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // some transfers before the dump too
+	dir := filepath.Join(t.TempDir(), "dump.dir")
+	cmd := exec.CommandContext(ctx, "pg_dump", "-h", n.PGHost, "-p", n.PGPort, "-U", "postgres", "-d", "postgres",
+		"-t", "acc_a", "-t", "acc_b", "-Fd", "-j", "2", "-f", dir)
+	out, dumpErr := cmd.CombinedOutput()
+	close(stop)
+	moved := <-done
+	if dumpErr != nil {
+		t.Fatalf("pg_dump -Fd -j 2: %v\n%s", dumpErr, out)
+	}
+	if moved == 0 {
+		t.Fatal("no transfer committed during the test")
+	}
+	sql, err := exec.CommandContext(ctx, "pg_restore", "-f", "-", dir).Output()
+	if err != nil {
+		t.Fatalf("pg_restore -f -: %v", err)
+	}
+	// Sum the balances of each table's COPY data.
+	sums := map[string]int{}
+	var table string
+	for _, line := range strings.Split(string(sql), "\n") {
+		switch {
+		case strings.HasPrefix(line, "COPY public."):
+			table = strings.Fields(line)[1]
+		case line == `\.`:
+			table = ""
+		case table != "":
+			f := strings.Split(line, "\t")
+			bal, err := strconv.Atoi(f[len(f)-1])
+			if err != nil {
+				t.Fatalf("%s row %q", table, line)
+			}
+			sums[table] += bal
+		}
+	}
+	a, b := sums["public.acc_a"], sums["public.acc_b"]
+	if a+b != 2*rows*each || a == 0 {
+		t.Fatalf("dumped totals %d + %d = %d, want %d (%d transfers ran)", a, b, a+b, 2*rows*each, moved)
+	}
+	t.Logf("dumped acc_a %d, acc_b %d, during %d transfers", a, b, moved)
 }

@@ -81,6 +81,7 @@ const (
 	DiskFull                      = "53100"
 	OutOfMemory                   = "53200"
 	TooManyConnections            = "53300" // too_many_connections
+	ConfigurationLimitExceeded    = "53400"
 	ProgramLimitExceeded          = "54000"
 	StatementTooComplex           = "54001" // stack depth limit exceeded
 	TooManyColumns                = "54011"

@@ -63,6 +63,7 @@ var funcSpecs = map[string]funcSpec{
 	"version":             fixedFunc("pg_version", pgvalue.OIDText),
 	"pgraft_checksum":     fixedFunc("pgraft_checksum", pgvalue.OIDText),
 	"pgraft_commit_index": fixedFunc("pgraft_commit_index", pgvalue.OIDInt8),
+	"pg_export_snapshot":  fixedFunc("pg_export_snapshot", pgvalue.OIDText),
 	"now":                 fixedFunc("pg_now", pgvalue.OIDTimestamptz), "transaction_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
 	"statement_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz), "clock_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
 	"random": fixedFunc("pg_random", pgvalue.OIDFloat8), "gen_random_uuid": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),

@@ -192,6 +192,15 @@ func (t *translator) setStatement(s *pg.VariableSetStmt) *Stmt {
 		st.Tag = "RESET"
 		st.Set = &SetStmt{Reset: true, All: true}
 	case pg.VariableSetKind_VAR_SET_MULTI:
+		if name == "transaction snapshot" {
+			// SET TRANSACTION SNAPSHOT 'id' (the grammar allows only a string).
+			if len(s.Args) != 1 {
+				t.unsupported("SET TRANSACTION SNAPSHOT of this form")
+			}
+			id, _ := constString(s.Args[0])
+			st.Tx = &TxOptions{Snapshot: id, Import: true}
+			return st
+		}
 		st.Tx = t.txOptions(s.Args)
 		st.Tx.Session = name == "session characteristics"
 		if name != "transaction" && name != "session characteristics" {

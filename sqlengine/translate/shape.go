@@ -135,7 +135,7 @@ func shapeable(st *Stmt) bool {
 	default:
 		return false
 	}
-	return len(st.ParamOIDs) == 0 && !st.Catalog && !st.Checksum && !st.CommitIndex && st.Advisory == "" && len(st.Post) == 0
+	return len(st.ParamOIDs) == 0 && !st.Catalog && !st.Checksum && !st.CommitIndex && !st.ExportSnapshot && st.Advisory == "" && len(st.Post) == 0
 }
 
 // buildShape checks a parameterized translation against the usual one and

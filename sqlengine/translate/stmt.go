@@ -71,6 +71,9 @@ type Stmt struct {
 	// CommitIndex: SELECT pgraft_commit_index(), answered by the server (a
 	// consistency token, DESIGN.md §5), not by SQLite.
 	CommitIndex bool
+	// ExportSnapshot: SELECT pg_export_snapshot() on its own, answered by
+	// the server (server/snapshots.go).
+	ExportSnapshot bool
 	// Advisory names the advisory-lock function of "SELECT pg_advisory_lock(…)"
 	// and its kin, which the server runs; SQL then only evaluates the
 	// arguments ("" when there are none).
@@ -131,6 +134,10 @@ type TxOptions struct {
 	ReadOnly   *bool  // nil when not given
 	Deferrable *bool  // nil when not given
 	Session    bool   // SET SESSION CHARACTERISTICS AS TRANSACTION: sets the defaults
+	// Import: SET TRANSACTION SNAPSHOT, whose identifier is Snapshot (and
+	// no other option is set).
+	Import   bool
+	Snapshot string
 }
 
 // SetStmt is SET / RESET / set_config.

@@ -144,6 +144,7 @@ func translateRaw(sql string, raw *pg.RawStmt, schema Schema, opts Options) (st 
 	st.ForUpdate = st.ForUpdate || t.forUpdate
 	st.Checksum = st.Kind == KindSelect && reChecksumQuery.MatchString(st.SQL)
 	st.CommitIndex = st.Kind == KindSelect && reCommitIndexQuery.MatchString(st.SQL)
+	st.ExportSnapshot = st.Kind == KindSelect && reExportSnapshotQuery.MatchString(st.SQL)
 	if m := reAdvisoryQuery.FindStringSubmatch(st.SQL); m != nil && st.Kind == KindSelect {
 		st.Advisory, st.SQL = m[1], ""
 		if m[2] != "" {
@@ -179,6 +180,10 @@ var reChecksumQuery = regexp.MustCompile(`^SELECT pgraft_checksum\(\) AS "[^"]*"
 // reCommitIndexQuery matches the translation of "SELECT pgraft_commit_index()"
 // on its own, which the server answers.
 var reCommitIndexQuery = regexp.MustCompile(`^SELECT pgraft_commit_index\(\) AS "[^"]*"$`)
+
+// reExportSnapshotQuery matches the translation of "SELECT
+// pg_export_snapshot()" on its own, which the server answers.
+var reExportSnapshotQuery = regexp.MustCompile(`^SELECT pg_export_snapshot\(\) AS "[^"]*"$`)
 
 // fail aborts the translation with err.
 func (t *translator) fail(err *pgerror.Error) { panic(bailout{err}) }

@@ -487,6 +487,7 @@ func TestTranslateUtility(t *testing.T) {
 		{"SET SESSION application_name = DEFAULT", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "application_name", Reset: true}}},
 		{"SET extra_float_digits = 3", Stmt{Kind: KindSet, Tag: "SET", Set: &SetStmt{Name: "extra_float_digits", Values: []string{"3"}}}},
 		{"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", Stmt{Kind: KindSet, Tag: "SET", Tx: &TxOptions{Isolation: "repeatable read"}}},
+		{"SET TRANSACTION SNAPSHOT '00000003-0000001B-1'", Stmt{Kind: KindSet, Tag: "SET", Tx: &TxOptions{Import: true, Snapshot: "00000003-0000001B-1"}}},
 		{"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", Stmt{Kind: KindSet, Tag: "SET", Tx: &TxOptions{ReadOnly: &yes, Session: true}}},
 		{"RESET statement_timeout", Stmt{Kind: KindSet, Tag: "RESET", Set: &SetStmt{Name: "statement_timeout", Reset: true}}},
 		{"RESET ALL", Stmt{Kind: KindSet, Tag: "RESET", Set: &SetStmt{Reset: true, All: true}}},
@@ -522,7 +523,8 @@ func dumpStmt(s *Stmt) string {
 		out += fmt.Sprintf(" set=%+v", *s.Set)
 	}
 	if s.Tx != nil {
-		out += fmt.Sprintf(" tx={%q ro=%s def=%s session=%v}", s.Tx.Isolation, boolPtr(s.Tx.ReadOnly), boolPtr(s.Tx.Deferrable), s.Tx.Session)
+		out += fmt.Sprintf(" tx={%q ro=%s def=%s session=%v import=%v %q}", s.Tx.Isolation, boolPtr(s.Tx.ReadOnly), boolPtr(s.Tx.Deferrable), s.Tx.Session,
+			s.Tx.Import, s.Tx.Snapshot)
 	}
 	return out
 }
@@ -618,5 +620,29 @@ func TestVacuumIsANoop(t *testing.T) {
 	}
 	if _, err := SQL("VACUUM nosuch", testSchema(), testOptions()); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("VACUUM nosuch: %v", err)
+	}
+}
+
+// TestExportSnapshotStatement: pg_export_snapshot() alone in a SELECT, as
+// pg_dump writes it, is the server's to answer; inside anything larger it
+// stays a call, which the engine's stand-in refuses (0A000).
+func TestExportSnapshotStatement(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"SELECT pg_catalog.pg_export_snapshot()", true},
+		{"select pg_export_snapshot()", true},
+		{"SELECT pg_export_snapshot() AS id", true},
+		{"SELECT pg_export_snapshot(), pg_export_snapshot()", false},
+		{"SELECT pg_export_snapshot() FROM items", false},
+	} {
+		st := translateOne(t, c.in)
+		if st.ExportSnapshot != c.want {
+			t.Errorf("SQL(%q).ExportSnapshot = %v, want %v", c.in, st.ExportSnapshot, c.want)
+		}
+		if c.want && (len(st.Columns) != 1 || st.Columns[0].OID != pgvalue.OIDText) {
+			t.Errorf("SQL(%q) columns %v, want one text column", c.in, st.Columns)
+		}
 	}
 }
