@@ -18,6 +18,8 @@ type fsm struct {
 	// lastCmd is the index of the last command handed to sm (FSM
 	// goroutine only): a snapshot taken now stands for the log up to it.
 	lastCmd uint64
+	// stopping closes when the node starts to shut down.
+	stopping <-chan struct{}
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -85,7 +87,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 // reference stands for the last command handed over, and Persist waits
 // until the state machine holds it.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	return &refSnapshot{sm: f.sm, applied: max(f.lastCmd, f.sm.AppliedIndex()), progress: f.applied}, nil
+	return &refSnapshot{sm: f.sm, applied: max(f.lastCmd, f.sm.AppliedIndex()), progress: f.applied, stopping: f.stopping}, nil
 }
 
 // Restore replaces the state with a snapshot sent by the leader (or taken

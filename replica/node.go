@@ -62,6 +62,8 @@ type Node struct {
 	wg         sync.WaitGroup
 
 	stopped      chan struct{} // closed once raft has shut down
+	stopping     chan struct{} // closed when shutdown starts (stopOnce)
+	stopOnce     sync.Once
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -90,6 +92,7 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 		raftLog:   log.With(logKeyComponent, "raft"),
 		sm:        sm,
 		stopped:   make(chan struct{}),
+		stopping:  make(chan struct{}),
 		riPool:    newConnPool(ReadIndexRPCByte, readIndexPoolSize, cfg.TLS.clientConfig()),
 
 		clientTLS: cfg.TLS.clientConfig(),
@@ -116,7 +119,7 @@ func (n *Node) open() error {
 		return err
 	}
 	n.applied = newAppliedIndex(n.sm.AppliedIndex())
-	n.fsm = &fsm{sm: n.sm, applied: n.applied}
+	n.fsm = &fsm{sm: n.sm, applied: n.applied, stopping: n.stopping}
 	if err := n.openTransport(); err != nil {
 		return err
 	}
@@ -447,6 +450,7 @@ func (n *Node) shutdown(ctx context.Context, transfer bool) error {
 		}
 	}
 	var errs []error
+	n.stopOnce.Do(func() { close(n.stopping) }) // a snapshot waiting in Persist gives up
 	if err := n.raft.Shutdown().Error(); err != nil {
 		errs = append(errs, fmt.Errorf("shut down raft: %w", err))
 	}

@@ -82,6 +82,7 @@ type refSnapshot struct {
 	sm       StateMachine
 	applied  uint64
 	progress *appliedIndex // nil: the state machine holds applied already
+	stopping <-chan struct{}
 }
 
 // persistWait bounds how long Persist waits for the state machine to make
@@ -130,6 +131,9 @@ func (s *refSnapshot) waitHeld() error {
 		case <-deadline.C:
 			tick.Stop()
 			return fmt.Errorf("the state machine holds only index %d after %v", s.sm.AppliedIndex(), persistWait)
+		case <-s.stopping:
+			tick.Stop()
+			return fmt.Errorf("the node is stopping; the state machine holds only index %d", s.sm.AppliedIndex())
 		}
 		tick.Stop()
 	}

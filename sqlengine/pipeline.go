@@ -118,11 +118,15 @@ func (e *Engine) joinEpochLocked(ctx context.Context) error {
 		}
 	}
 	if e.spec == nil {
+		if f := e.fault.get(); f != nil {
+			return f.PGError()
+		}
 		// A broken epoch's committed entries come first: an epoch opened
 		// before them would commit past them.
 		if len(e.redo) > 0 {
 			if err := e.applyRedoLocked(); err != nil {
-				return err
+				e.noteFault(err, e.redo[0].cmd.Index)
+				return e.fault.get().PGError()
 			}
 		}
 		if err := e.beginWriteLocked(ctx); err != nil {
@@ -321,6 +325,9 @@ func (e *Engine) applyRedoLocked() error {
 	out, err := e.applyBatchLocked(cmds, nil)
 	if err != nil {
 		return err
+	}
+	if f := e.fault.clear(); f != nil {
+		e.log.Warn("apply resumed", "index", f.Index, "fault", f.Err, "lasted", time.Since(f.Since).Round(time.Millisecond))
 	}
 	for i, r := range e.redo {
 		if ar, ok := out[i].(*ApplyResult); ok {

@@ -85,6 +85,8 @@ func sqlstate(err error) string {
 type errorCounts struct {
 	mu sync.Mutex
 	m  map[string]int
+	// internal holds the first few XX000 messages: a server bug to read.
+	internal []string
 }
 
 func (e *errorCounts) add(err error) {
@@ -93,7 +95,18 @@ func (e *errorCounts) add(err error) {
 	if e.m == nil {
 		e.m = make(map[string]int)
 	}
-	e.m[sqlstate(err)]++
+	code := sqlstate(err)
+	e.m[code]++
+	if code == "XX000" && len(e.internal) < 3 {
+		e.internal = append(e.internal, "XX000: "+err.Error())
+	}
+}
+
+// internalErrors returns the first XX000 messages seen.
+func (e *errorCounts) internalErrors() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.internal...)
 }
 
 func (e *errorCounts) snapshot() map[string]int {

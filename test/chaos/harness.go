@@ -142,6 +142,7 @@ func Run(t testing.TB, cfg Config) Result {
 	}
 	r.Notes = append(r.Notes, c.notes()...)
 	r.Register, r.Set, r.Bank, r.Errors = w.h.counts, w.sets.counts(), w.bank.counts(), w.errs.snapshot()
+	r.Notes = append(r.Notes, w.errs.internalErrors()...)
 	r.Elapsed = time.Since(began)
 	return r
 }
