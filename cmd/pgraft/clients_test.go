@@ -57,6 +57,34 @@ func TestClients(t *testing.T) {
 	runClients(t, dir, n.PGHost, n.PGPort, env)
 }
 
+// TestClientsThreeNodes runs the same programs against the leader of a
+// three-node cluster, with a follower's address for their COPY-through-a-
+// follower checks (PGFOLLOWER_HOST, PGFOLLOWER_PORT), then checks that
+// every node holds the same data.
+func TestClientsThreeNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-driver client checks are slow; skipped in -short mode")
+	}
+	dir, err := filepath.Abs(clientsDir)
+	if err != nil {
+		t.Fatalf("resolve %s: %v", clientsDir, err)
+	}
+	c := proccluster.Start(t, proccluster.Config{Binary: pgraft.Path(t), Nodes: 3})
+	leader := c.WaitLeader()
+	host, port, err := net.SplitHostPort(c.Nodes[leader].PGAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fhost, fport, err := net.SplitHostPort(c.Nodes[(leader+1)%3].PGAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	(&testNode{Node: c.Nodes[leader], t: t, c: c, PGHost: host, PGPort: port}).waitWritable()
+	env := append(os.Environ(), "PGHOST="+host, "PGPORT="+port, "PGFOLLOWER_HOST="+fhost, "PGFOLLOWER_PORT="+fport)
+	runClients(t, dir, host, port, env)
+	c.RequireConverged()
+}
+
 // TestClientsSCRAMAndTLS runs the same programs against a node that
 // authenticates with SCRAM-SHA-256 and takes only TLS connections, each
 // driver with sslmode=verify-full against the node's CA (from the
