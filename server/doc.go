@@ -23,7 +23,10 @@
 //     the leader or a forwardedWriter on a follower; gate.go: the write
 //     gate on the leader (DESIGN.md §4);
 //   - consistency.go: the read consistency levels, and the wait before
-//     translation (awaitSchema; DESIGN.md §6);
+//     translation (awaitSchema; DESIGN.md §6); clock.go: the session's
+//     transaction and statement start, which reads' now() and
+//     statement_timestamp() return and a new entry's time is taken from
+//     (DESIGN.md §6, "Time in reads");
 //     advisory.go: PostgreSQL's advisory locks, held on the leader;
 //     sequences.go: currval/lastval session state, and the entry that
 //     spends a rolled-back transaction's nextval values;

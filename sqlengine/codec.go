@@ -84,7 +84,9 @@ const (
 // GRANT and REVOKE as OpRole changes and owners recorded by DDL (acl.go);
 // 6 Stage, TxID and N (transactions larger than one entry, stage.go),
 // and exact numeric's pg_numeric functions and collation in an OpExec's
-// text (a build before 6 has neither); older versions still decode.
+// text (a build before 6 has neither), and pg_statement_timestamp and
+// pg_clock_timestamp (statement_timestamp(), clock_timestamp(); before
+// them both were pg_now); older versions still decode.
 const payloadVersion = 6
 
 // PayloadVersion is the log payload format this build writes; every voter

@@ -71,7 +71,7 @@ func newRows(ctx context.Context, rs *sql.Rows, release func()) (*Rows, error) {
 }
 
 // Query runs a read-only statement on a pooled read connection, on this
-// node's latest applied state.
+// node's latest applied state; its times are ctx's Clock (WithClock).
 func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error) {
 	if err := e.rlockSwap(ctx); err != nil {
 		return nil, err
@@ -82,6 +82,9 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 		return nil, MapError(err)
 	}
 	b, err := guardOf(c)
+	if err == nil {
+		err = setReadClock(ctx, c) // readclock.go
+	}
 	if err != nil {
 		c.Close()
 		e.swap.RUnlock()
@@ -182,6 +185,9 @@ func (t *ReadTx) Query(ctx context.Context, q string, args []any) (*Rows, error)
 		t.started = true
 	}
 	b, err := guardOf(t.conn)
+	if err == nil {
+		err = setReadClock(ctx, t.conn) // readclock.go
+	}
 	if err != nil {
 		return nil, err
 	}
