@@ -776,14 +776,21 @@ public final class ClientTest {
       } catch (SQLException e) {
         eq(e.getSQLState(), "22P04", "bad header SQLSTATE");
       }
-      // An 8-byte value for the int4 column. (A value shorter than its type
-      // is 08P01 in PostgreSQL, 22P03 in pgraft: not checked here.)
+      // An 8-byte value for the int4 column: 22P03; a 4-byte one for the
+      // int8 column runs out of data: 08P01 (and the connection goes on).
       byte[] wrong = binaryCopy(new Object[][] {{10, 1L, "x", new byte[0], true}, {11L, 7L, "y", null, null}});
       try {
         cm.copyIn("COPY jdbc_copy_bin FROM STDIN (FORMAT binary)", new java.io.ByteArrayInputStream(wrong));
         throw new AssertionError("an 8-byte int4 accepted");
       } catch (SQLException e) {
-        eq(e.getSQLState(), "22P03", "bad field SQLSTATE");
+        eq(e.getSQLState(), "22P03", "long field SQLSTATE");
+      }
+      byte[] shortField = binaryCopy(new Object[][] {{12, 7, "y", null, null}});
+      try {
+        cm.copyIn("COPY jdbc_copy_bin FROM STDIN (FORMAT binary)", new java.io.ByteArrayInputStream(shortField));
+        throw new AssertionError("a 4-byte int8 accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "08P01", "short field SQLSTATE");
       }
       eq(queryLong(c, "SELECT count(*) FROM jdbc_copy_bin"), 4L, "rows after failed binary COPYs");
     }
