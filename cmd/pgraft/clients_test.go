@@ -140,13 +140,18 @@ func leaderLost(out []byte) bool {
 	return false
 }
 
-// failures returns a client program's "not ok" lines.
+// failures returns a client program's "not ok" lines, or the end of its
+// output when it stopped without one.
 func failures(out []byte) string {
+	all := strings.Split(strings.TrimSpace(string(out)), "\n")
 	var lines []string
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range all {
 		if strings.HasPrefix(line, "not ok - ") {
 			lines = append(lines, line)
 		}
+	}
+	if len(lines) == 0 {
+		lines = all[max(len(all)-10, 0):]
 	}
 	return strings.Join(lines, "\n")
 }
