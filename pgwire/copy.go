@@ -504,6 +504,9 @@ func (r *copyReader) readBinary() ([]any, error) {
 				continue
 			}
 			col := r.spec.Columns[i]
+			if err := binaryFieldShort(col, f); err != nil {
+				return nil, r.withColumn(err, i, "", false)
+			}
 			v, err := scanBinary(r.c.types, textIfUnknown(col.TypeOID), f)
 			if err != nil {
 				return nil, r.withColumn(pgerror.New(pgerror.InvalidBinaryRepresentation,
@@ -523,6 +526,20 @@ func (r *copyReader) readBinary() ([]any, error) {
 		}
 		return r.row, nil
 	}
+}
+
+// binaryFieldShort is PostgreSQL's error for a binary COPY field shorter
+// than its fixed-size type: the type's receive function runs out of data
+// (08P01, "no data left" for a one-byte type), where a field longer than
+// its type is 22P03.
+func binaryFieldShort(col Column, f []byte) error {
+	switch {
+	case col.TypeSize <= 0 || len(f) >= int(col.TypeSize):
+		return nil
+	case col.TypeSize == 1:
+		return pgerror.New(pgerror.ProtocolViolation, "no data left in message")
+	}
+	return pgerror.New(pgerror.ProtocolViolation, "insufficient data left in message")
 }
 
 // withLine adds "COPY t, line N: "…"" to err.

@@ -52,6 +52,7 @@ func (s *session) runCopy(ctx context.Context, p *portal, w pgwire.RowWriter) (s
 		return "", true, err
 	}
 	s.touchLocked()
+	s.statementStartedLocked(ctx, p.stmt.oneMessage) // clock.go
 	defer s.armIdleTimerLocked()
 	if err := s.checkAccess(st); err != nil {
 		return "", true, s.failLocked(err)

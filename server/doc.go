@@ -24,7 +24,10 @@
 //     gate on the leader (DESIGN.md §4); pipeline.go: COMMIT of a write
 //     on the leader through the pipeline (docs/design.md §4);
 //   - consistency.go: the read consistency levels, and the wait before
-//     translation (awaitSchema; DESIGN.md §6);
+//     translation (awaitSchema; DESIGN.md §6); clock.go: the session's
+//     transaction and statement start, which reads' now() and
+//     statement_timestamp() return and a new entry's time is taken from
+//     (DESIGN.md §6, "Time in reads");
 //     advisory.go: PostgreSQL's advisory locks, held on the leader;
 //     snapshots.go: pg_export_snapshot and SET TRANSACTION SNAPSHOT, the
 //     node's exported snapshots by id (DESIGN.md §6);

@@ -297,6 +297,7 @@ func (s *session) roundTripLocked(ctx context.Context, req *fwdRequest, inFlight
 	s.srv.metrics.forwarded.WithLabelValues(req.Op).Inc()
 	req.User, req.Database = s.user, s.db
 	req.Settings = fwdSettings{Values: maps.Clone(s.set.values), Local: maps.Clone(s.set.local), Custom: maps.Clone(s.set.custom)}
+	req.XactMicros = s.xactTime().UnixMicro()
 	s.fwd.seq++
 	req.Seq = s.fwd.seq
 	c := s.fwd.conn

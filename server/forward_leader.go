@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
@@ -146,6 +147,15 @@ func (ls *session) serveForwardRequest(ctx context.Context, req *fwdRequest) *fw
 	ls.user, ls.login, ls.db = req.User, req.User, req.Database
 	ls.set = &settings{values: cloneMap(req.Settings.Values), local: cloneMap(req.Settings.Local),
 		custom: cloneMap(req.Settings.Custom)}
+	ls.mu.Lock()
+	ls.clock.forwarded = time.Time{}
+	if ls.tx.state == txIdle {
+		ls.clock.xact = time.Time{} // each request outside a block is its own transaction
+	}
+	if req.XactMicros != 0 {
+		ls.clock.forwarded = time.UnixMicro(req.XactMicros)
+	}
+	ls.mu.Unlock()
 	before := ls.lastIndex
 	var resp *fwdResponse
 	switch req.Op {

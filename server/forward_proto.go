@@ -52,6 +52,10 @@ type fwdRequest struct {
 	User     string
 	Database string
 	Settings fwdSettings
+	// XactMicros is the start of the follower session's transaction (µs
+	// since the epoch, clock.go): the leader's entries take it as their
+	// time, clamped; 0 from a build before it.
+	XactMicros int64
 
 	// fwdExec: one statement's PostgreSQL text, the parameter types the
 	// follower resolved, and its arguments already in storage form.

@@ -31,6 +31,7 @@ func (s *session) start(ctx context.Context, p *portal) error {
 		return err
 	}
 	s.touchLocked()
+	s.statementStartedLocked(ctx, p.stmt.oneMessage) // clock.go
 	defer s.armIdleTimerLocked()
 	if _, err := p.stmt.columns(ctx, true); err != nil && s.tx.w == nil && !s.forwardsUndescribed(st) {
 		return s.failLocked(err)
@@ -155,7 +156,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 		if err != nil {
 			return err
 		}
-		rows, err := rt.Query(p.rowsContext(ctx), st.SQL, p.args)
+		rows, err := rt.Query(s.readContext(p.rowsContext(ctx)), st.SQL, p.args)
 		if err != nil {
 			return err
 		}
@@ -165,7 +166,7 @@ func (s *session) runSelectLocked(ctx context.Context, p *portal) error {
 	if err := s.waitConsistent(ctx); err != nil {
 		return err
 	}
-	rows, err := s.srv.eng.Query(p.rowsContext(ctx), st.SQL, p.args)
+	rows, err := s.srv.eng.Query(s.readContext(p.rowsContext(ctx)), st.SQL, p.args)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ type session struct {
 	pid                       uint32      // BackendKeyData process id: pg_backend_pid()
 	act                       *activity   // pg_stat_activity's row of a client session, else nil (activity.go)
 
+	clock sessionClock // transaction and statement start (clock.go)
+
 	cancelMu sync.Mutex
 	cancel   context.CancelCauseFunc // of the statement running now, if any
 }
@@ -236,6 +238,11 @@ func (s *session) Parse(ctx context.Context, sql string, paramOIDs []uint32) ([]
 	defer stop()
 	defer s.srv.metrics.observe(s.srv.metrics.parse, time.Now())
 	stmts, err := s.parse(ctx, sql, paramOIDs)
+	if len(stmts) > 1 { // only a simple query has several
+		for _, st := range stmts {
+			st.(*statement).oneMessage = true
+		}
+	}
 	return stmts, contextError(ctx, err)
 }
 
@@ -465,16 +472,11 @@ func contextError(ctx context.Context, err error) error {
 	return errCanceledByUser
 }
 
-// execContext is the ExecContext of a new entry: the leader's clock, never
-// below the last applied entry's time (so time does not move backwards after
-// a failover to a node with a slower clock), and a fresh seed.
+// execContext is the ExecContext of a new entry: the transaction's start
+// as the leader clamps it (entryTime, clock.go) and a fresh seed.
 func (s *session) execContext() sqlengine.ExecContext {
-	now := s.srv.now().UnixMicro()
-	if last := s.srv.eng.LastTime(); now <= last {
-		now = last + 1
-	}
 	tz, _ := s.set.get("timezone")
-	return sqlengine.ExecContext{TimeMicros: now, Seed: rand.Uint64(), User: s.user, TimeZone: tz}
+	return sqlengine.ExecContext{TimeMicros: s.entryTime(), Seed: rand.Uint64(), User: s.user, TimeZone: tz}
 }
 
 func addrString(a interface{ String() string }) string {

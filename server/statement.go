@@ -25,6 +25,9 @@ type statement struct {
 	// schema change in the same string: st is nil, and Bind translates it
 	// then, against the schema the statements before it left.
 	deferred string
+	// oneMessage: one of several statements of a simple query, which
+	// share one statement_timestamp() (clock.go).
+	oneMessage bool
 }
 
 var _ pgwire.Statement = (*statement)(nil)

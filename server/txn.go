@@ -114,6 +114,9 @@ func (s *session) Sync(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.tx.implicit {
+		if s.tx.state == txIdle {
+			s.transactionEndedLocked() // clock.go: the implicit transaction of reads ends here
+		}
 		return nil
 	}
 	if s.tx.state == txFailed {
@@ -241,6 +244,7 @@ func (s *session) rollbackLocked() {
 	s.releaseXactLocksLocked()
 	s.endExportsLocked()
 	s.tx = txn{}
+	s.transactionEndedLocked() // clock.go
 	s.set.endTransaction()
 	s.closeCursors(false)
 }

@@ -407,7 +407,7 @@ func registeredFunctionNames() []string {
 	}
 	names = append(names, translate.SQLiteDateFuncs()...)
 	names = append(names, detStateFuncs...)
-	for name := range readFuncs(nil) {
+	for name := range readFuncs(nil, readClock{}) {
 		names = append(names, name)
 	}
 	for _, f := range readSequenceFuncs() {

@@ -93,7 +93,10 @@ const (
 // 6 Stage, TxID and N (transactions larger than one entry, stage.go),
 // and exact numeric's pg_numeric functions and collation in an OpExec's
 // text (a build before 6 has neither); 7 SpecEpoch and SpecSeq (commit
-// pipelining, pipeline.go); older versions still decode.
+// pipelining, pipeline.go), and pg_statement_timestamp and
+// pg_clock_timestamp in an OpExec's text (statement_timestamp(),
+// clock_timestamp(); before them both were pg_now); older versions still
+// decode.
 const payloadVersion = 7
 
 // PayloadVersion is the log payload format this build writes; every voter

@@ -20,7 +20,9 @@ import (
 // between nodes when a write runs is read from the entry's ExecContext:
 //
 //   - time: pg_now()/pg_now_local()/pg_current_date()/pg_current_time()
-//     (what translation emits for now(), CURRENT_TIMESTAMP, …), SQLite's own
+//     (what translation emits for now(), CURRENT_TIMESTAMP, …) and
+//     pg_statement_timestamp()/pg_clock_timestamp() (statement_timestamp(),
+//     clock_timestamp(): in a write, the entry's time too), SQLite's own
 //     current_timestamp/current_date/current_time (a zero-argument
 //     application function overrides the keyword, DEFAULT included), and
 //     date/time/datetime/julianday/unixepoch/strftime, registered for every
@@ -114,25 +116,35 @@ var detStateFuncs = []string{"last_insert_rowid", "changes", "total_changes", "s
 // reading d.
 func writeFuncs(d *detState) map[string]any {
 	return map[string]any{
-		"pg_now":            func() string { return formatTimestamp(d.now) },
-		"pg_now_local":      func() string { return formatTimestamp(d.now.In(d.loc)) },
-		"pg_current_date":   func() string { return d.now.In(d.loc).Format("2006-01-02") },
-		"pg_current_time":   func() string { return d.now.In(d.loc).Format("15:04:05.999999") },
-		"current_timestamp": func() string { return d.now.Format("2006-01-02 15:04:05") },
-		"current_date":      func() string { return d.now.Format("2006-01-02") },
-		"current_time":      func() string { return d.now.Format("15:04:05") },
-		"random":            func() int64 { return int64(d.rng.Uint64()) },
-		"pg_random":         func() float64 { return d.rng.Float64() },
-		"randomblob":        func(n int64) []byte { return randomBytes(d.rng, n) },
-		"gen_random_uuid":   func() string { return uuidV4(d.rng) },
+		"pg_now": func() string { return formatTimestamp(d.now) },
+		// A write has one time, the entry's: statement_timestamp() and
+		// clock_timestamp() cannot move within it and stay deterministic.
+		"pg_statement_timestamp": func() string { return formatTimestamp(d.now) },
+		"pg_clock_timestamp":     func() string { return formatTimestamp(d.now) },
+		"pg_now_local":           func() string { return formatTimestamp(d.now.In(d.loc)) },
+		"pg_current_date":        func() string { return d.now.In(d.loc).Format("2006-01-02") },
+		"pg_current_time":        func() string { return d.now.In(d.loc).Format("15:04:05.999999") },
+		"current_timestamp":      func() string { return d.now.Format("2006-01-02 15:04:05") },
+		"current_date":           func() string { return d.now.Format("2006-01-02") },
+		"current_time":           func() string { return d.now.Format("15:04:05") },
+		"random":                 func() int64 { return int64(d.rng.Uint64()) },
+		"pg_random":              func() float64 { return d.rng.Float64() },
+		"randomblob":             func(n int64) []byte { return randomBytes(d.rng, n) },
+		"gen_random_uuid":        func() string { return uuidV4(d.rng) },
 	}
 }
 
 // registerReadFunctions gives read connections the clock and randomness
-// functions that translation emits. Reads are not replicated, so they use
-// this node's clock and a cryptographic source.
+// functions that translation emits. Reads are not replicated: their times
+// are the session's transaction and statement start that the connection's
+// clock holds (readclock.go), or this node's clock, and their randomness a
+// cryptographic source.
 func registerReadFunctions(c *sqlite3.SQLiteConn) error {
-	for name, fn := range readFuncs(mrand.New(mrand.NewChaCha8(seed32()))) {
+	clk, err := installReadClock(c)
+	if err != nil {
+		return err
+	}
+	for name, fn := range readFuncs(mrand.New(mrand.NewChaCha8(seed32())), clk) {
 		if err := registerGuarded(c, name, fn, false); err != nil {
 			return err
 		}
@@ -141,16 +153,17 @@ func registerReadFunctions(c *sqlite3.SQLiteConn) error {
 }
 
 // readFuncs are the read connections' clock and randomness functions,
-// drawing from rng.
-func readFuncs(rng *mrand.Rand) map[string]any {
-	now := func() time.Time { return time.Now().UTC() }
+// reading clk and drawing from rng.
+func readFuncs(rng *mrand.Rand, clk readClock) map[string]any {
 	return map[string]any{
-		"pg_now":          func() string { return formatTimestamp(now()) },
-		"pg_now_local":    func() string { return formatTimestamp(now()) },
-		"pg_current_date": func() string { return now().Format("2006-01-02") },
-		"pg_current_time": func() string { return now().Format("15:04:05.999999") },
-		"pg_random":       func() float64 { return rng.Float64() },
-		"gen_random_uuid": func() string { return uuidV4(rng) },
+		"pg_now":                 func() string { utc, _ := clk.xact(); return formatTimestamp(utc) },
+		"pg_now_local":           func() string { _, local := clk.xact(); return formatTimestamp(local) },
+		"pg_current_date":        func() string { _, local := clk.xact(); return local.Format("2006-01-02") },
+		"pg_current_time":        func() string { _, local := clk.xact(); return local.Format("15:04:05.999999") },
+		"pg_statement_timestamp": func() string { return formatTimestamp(clk.stmt()) },
+		"pg_clock_timestamp":     func() string { return formatTimestamp(time.Now().UTC()) },
+		"pg_random":              func() float64 { return rng.Float64() },
+		"gen_random_uuid":        func() string { return uuidV4(rng) },
 	}
 }
 

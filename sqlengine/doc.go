@@ -15,6 +15,9 @@
 //     Persist and Restore.
 //   - read.go: reads on the pool (Query, Describe, ReadTx, Checksum); a
 //     ReadTx's snapshot can be shared by several sessions (Share);
+//     readclock.go: a read connection's clock, the session's transaction
+//     and statement start its now() and statement_timestamp() return
+//     (WithClock);
 //     write.go: WriteTx (an interactive transaction on the write
 //     connection) and PreRun (an autocommit write run and rolled back);
 //     stage.go: transactions larger than one entry (the spool of parts,

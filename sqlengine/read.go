@@ -72,7 +72,7 @@ func newRows(ctx context.Context, rs *sql.Rows, release func()) (*Rows, error) {
 }
 
 // Query runs a read-only statement on a pooled read connection, on this
-// node's latest applied state.
+// node's latest applied state; its times are ctx's Clock (WithClock).
 func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error) {
 	if err := e.rlockSwap(ctx); err != nil {
 		return nil, err
@@ -83,6 +83,9 @@ func (e *Engine) Query(ctx context.Context, q string, args []any) (*Rows, error)
 		return nil, MapError(err)
 	}
 	b, err := guardOf(c)
+	if err == nil {
+		err = setReadClock(ctx, c) // readclock.go
+	}
 	if err != nil {
 		c.Close()
 		e.swap.RUnlock()
@@ -275,6 +278,9 @@ func (t *ReadTx) Query(ctx context.Context, q string, args []any) (*Rows, error)
 	}
 	s.mu.Unlock()
 	b, err := guardOf(s.conn)
+	if err == nil {
+		err = setReadClock(ctx, s.conn) // readclock.go
+	}
 	if err != nil {
 		t.release()
 		return nil, err

@@ -445,6 +445,10 @@ func columnDefault(table, col string, typ *translate.PGType, dflt string, valid,
 		switch strings.ToLower(toks[0].val) {
 		case "pg_now":
 			return "now()"
+		case "pg_statement_timestamp":
+			return "statement_timestamp()"
+		case "pg_clock_timestamp":
+			return "clock_timestamp()"
 		case "pg_now_local":
 			return "LOCALTIMESTAMP"
 		case "pg_current_date":

@@ -57,6 +57,105 @@ func TestClients(t *testing.T) {
 	runClients(t, dir, n.PGHost, n.PGPort, env)
 }
 
+// TestClientsThreeNodes runs the same programs against the leader of a
+// three-node cluster, with a follower's address for their COPY-through-a-
+// follower checks (PGFOLLOWER_HOST, PGFOLLOWER_PORT), then checks that
+// every node holds the same data. On a loaded machine the leader may step
+// down during a run; a write it had in flight then fails with 40001 or
+// 40003 (docs/design.md §4, "Outcomes"), and a session left on the old
+// leader reads as on a follower (another session's commit may not be
+// there yet: docs/design.md §6). These programs assume one primary
+// throughout, as with PostgreSQL: a run that failed so, or during which
+// the term moved, is repeated against the new leader (each program drops
+// its tables first), at most three times.
+func TestClientsThreeNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-driver client checks are slow; skipped in -short mode")
+	}
+	dir, err := filepath.Abs(clientsDir)
+	if err != nil {
+		t.Fatalf("resolve %s: %v", clientsDir, err)
+	}
+	c := proccluster.Start(t, proccluster.Config{Binary: pgraft.Path(t), Nodes: 3})
+	addrs := func() (host, port, fhost, fport string) {
+		leader := c.WaitLeader()
+		var err error
+		if host, port, err = net.SplitHostPort(c.Nodes[leader].PGAddr); err != nil {
+			t.Fatal(err)
+		}
+		if fhost, fport, err = net.SplitHostPort(c.Nodes[(leader+1)%3].PGAddr); err != nil {
+			t.Fatal(err)
+		}
+		(&testNode{Node: c.Nodes[leader], t: t, c: c, PGHost: host, PGPort: port}).waitWritable()
+		return host, port, fhost, fport
+	}
+	term := func() uint64 { // the highest term any node reports
+		var max uint64
+		for i := range c.Nodes {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if st, err := c.Status(ctx, i); err == nil && st.Term > max {
+				max = st.Term
+			}
+			cancel()
+		}
+		return max
+	}
+	for _, prog := range clientPrograms(dir) {
+		t.Run(prog.name, func(t *testing.T) {
+			requireClient(t, prog)
+			for attempt := 1; ; attempt++ {
+				host, port, fhost, fport := addrs()
+				before := term()
+				env := append(os.Environ(), "PGHOST="+host, "PGPORT="+port, "PGFOLLOWER_HOST="+fhost, "PGFOLLOWER_PORT="+fport)
+				out, err := runClient(t, prog, env)
+				if err == nil {
+					t.Logf("%s", lastLine(out))
+					return
+				}
+				if after := term(); attempt < 3 && (leaderLost(out) || after != before) {
+					t.Logf("attempt %d against %s:%s lost its leader (term %d to %d); again:\n%s",
+						attempt, host, port, before, after, failures(out))
+					continue
+				}
+				t.Fatalf("%s failed against %s:%s: %v\n%s", prog.name, host, port, err, out)
+			}
+		})
+	}
+	c.RequireConverged()
+}
+
+// leaderLost reports whether a client program's failures include a write
+// that a leader change ended (40001 "…the write was not applied", 40003).
+func leaderLost(out []byte) bool {
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(line, "not ok - ") {
+			continue
+		}
+		for _, sign := range []string{"the write was not applied", "may or may not have committed", "got 40001", "got '40001'", "got 40003", "got '40003'"} {
+			if strings.Contains(line, sign) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// failures returns a client program's "not ok" lines, or the end of its
+// output when it stopped without one.
+func failures(out []byte) string {
+	all := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var lines []string
+	for _, line := range all {
+		if strings.HasPrefix(line, "not ok - ") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		lines = all[max(len(all)-10, 0):]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // TestClientsSCRAMAndTLS runs the same programs against a node that
 // authenticates with SCRAM-SHA-256 and takes only TLS connections, each
 // driver with sslmode=verify-full against the node's CA (from the
@@ -116,26 +215,37 @@ func TestClientsSCRAMAndTLS(t *testing.T) {
 func runClients(t *testing.T, dir, host, port string, env []string) {
 	for _, c := range clientPrograms(dir) {
 		t.Run(c.name, func(t *testing.T) {
-			if missing := c.requirements(t); len(missing) > 0 {
-				reason := fmt.Sprintf("%s cannot run: %s (run test/clients/install.sh)",
-					c.name, strings.Join(missing, "; "))
-				if os.Getenv("CI") != "" {
-					t.Fatal(reason)
-				}
-				t.Skip(reason)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-			defer cancel()
-			cmd := c.command(ctx, t)
-			cmd.Env = env
-			cmd.WaitDelay = 10 * time.Second
-			out, err := cmd.CombinedOutput()
+			requireClient(t, c)
+			out, err := runClient(t, c, env)
 			if err != nil {
 				t.Fatalf("%s failed against %s:%s: %v\n%s", c.name, host, port, err, out)
 			}
 			t.Logf("%s", lastLine(out))
 		})
 	}
+}
+
+// requireClient skips (or, under CI, fails) when c cannot run here.
+func requireClient(t *testing.T, c clientProgram) {
+	t.Helper()
+	if missing := c.requirements(t); len(missing) > 0 {
+		reason := fmt.Sprintf("%s cannot run: %s (run test/clients/install.sh)",
+			c.name, strings.Join(missing, "; "))
+		if os.Getenv("CI") != "" {
+			t.Fatal(reason)
+		}
+		t.Skip(reason)
+	}
+}
+
+// runClient runs one client program with env and returns its output.
+func runClient(t *testing.T, c clientProgram, env []string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+	defer cancel()
+	cmd := c.command(ctx, t)
+	cmd.Env = env
+	cmd.WaitDelay = 10 * time.Second
+	return cmd.CombinedOutput()
 }
 
 // clientPrograms lists the client programs under dir in the order run.sh runs them.

@@ -65,7 +65,7 @@ var funcSpecs = map[string]funcSpec{
 	"pgraft_commit_index": fixedFunc("pgraft_commit_index", pgvalue.OIDInt8),
 	"pg_export_snapshot":  fixedFunc("pg_export_snapshot", pgvalue.OIDText),
 	"now":                 fixedFunc("pg_now", pgvalue.OIDTimestamptz), "transaction_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
-	"statement_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz), "clock_timestamp": fixedFunc("pg_now", pgvalue.OIDTimestamptz),
+	"statement_timestamp": fixedFunc("pg_statement_timestamp", pgvalue.OIDTimestamptz), "clock_timestamp": fixedFunc("pg_clock_timestamp", pgvalue.OIDTimestamptz),
 	"random": fixedFunc("pg_random", pgvalue.OIDFloat8), "gen_random_uuid": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
 	"uuid_generate_v4": fixedFunc("gen_random_uuid", pgvalue.OIDUUID),
 	"date":             fixedFunc("date", pgvalue.OIDDate), "strftime": fixedFunc("strftime", pgvalue.OIDText), "datetime": fixedFunc("datetime", pgvalue.OIDText),

@@ -20,6 +20,7 @@ type Status struct {
 	NodeID       string `json:"node_id"`
 	Role         string `json:"role"` // Leader, Follower, Candidate
 	Leader       string `json:"leader"`
+	Term         uint64 `json:"term"`
 	AppliedIndex uint64 `json:"applied_index"`
 	CommitIndex  uint64 `json:"commit_index"`
 	// CommittedDataIndex is the commit index less trailing no-op and

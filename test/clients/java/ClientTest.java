@@ -41,6 +41,10 @@ import org.postgresql.util.PGobject;
 public final class ClientTest {
   private static final String HOST = envOr("PGHOST", "127.0.0.1");
   private static final String PORT = envOr("PGPORT", "5432");
+  // A follower of the same cluster, for the COPY-on-a-follower check; that
+  // check is skipped when PGFOLLOWER_PORT is unset (PostgreSQL alone).
+  private static final String FOLLOWER_HOST = envOr("PGFOLLOWER_HOST", HOST);
+  private static final String FOLLOWER_PORT = envOr("PGFOLLOWER_PORT", "");
 
   private static final String TEXT_UNICODE =
       "h\u00e9llo \"w\u00f6rld\" it's \u2603 \uD834\uDD1E \\ back\\slash";
@@ -103,6 +107,14 @@ public final class ClientTest {
     t.check("fetch size 50 over 1000 rows", t::checkFetchSize);
     t.check("10000-row result", t::checkBigResult);
     t.check("CopyManager copyIn and copyOut, text and csv, errors", t::checkCopy);
+    t.check("CopyManager text and csv: escapes, NULLs, quotes, unicode", t::checkCopyValues);
+    t.check("CopyManager binary copyIn and copyOut", t::checkCopyBinary);
+    t.check("CopyManager bad rows: SQLSTATE, CONTEXT, no rows arrive", t::checkCopyBadRows);
+    if (!FOLLOWER_PORT.isEmpty()) {
+      t.check("CopyManager through a follower", t::checkCopyFollower);
+    } else {
+      System.out.println("ok - CopyManager through a follower # SKIP PGFOLLOWER_PORT unset");
+    }
     System.out.println(t.passed + " passed, " + t.failed + " failed");
     System.exit(t.failed == 0 ? 0 : 1);
   }
@@ -139,6 +151,11 @@ public final class ClientTest {
   }
 
   private static Connection connect(String... extra) throws SQLException {
+    return connectAt(HOST, PORT, extra);
+  }
+
+  private static Connection connectAt(String host, String port, String... extra)
+      throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
     p.setProperty("connectTimeout", "10");
@@ -157,7 +174,7 @@ public final class ClientTest {
     for (int i = 0; i + 1 < extra.length; i += 2) {
       p.setProperty(extra[i], extra[i + 1]);
     }
-    return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + PORT + "/postgres", p);
+    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", p);
   }
 
   private static void eq(Object got, Object want, String what) {
@@ -228,7 +245,8 @@ public final class ClientTest {
   private void setupTables() throws Exception {
     try (Connection c = connect()) {
       for (String t : new String[] {"jdbc_child", "jdbc_parent", "jdbc_types", "jdbc_ret",
-          "jdbc_tx", "jdbc_big", "jdbc_batch", "jdbc_fetch", "jdbc_prep", "jdbc_copy"}) {
+          "jdbc_tx", "jdbc_big", "jdbc_batch", "jdbc_fetch", "jdbc_prep", "jdbc_copy",
+          "jdbc_copy_vals", "jdbc_copy_bin", "jdbc_copy_bad", "jdbc_copy_follower"}) {
         exec(c, "DROP TABLE IF EXISTS " + t);
       }
       exec(c, "CREATE TABLE jdbc_types (id bigserial PRIMARY KEY, c_int2 int2, c_int4 int4,"
@@ -246,6 +264,9 @@ public final class ClientTest {
       exec(c, "CREATE TABLE jdbc_fetch (id int4 PRIMARY KEY, s text)");
       exec(c, "CREATE TABLE jdbc_prep (id serial PRIMARY KEY, n int4)");
       exec(c, "CREATE TABLE jdbc_copy (id int4 PRIMARY KEY, s text, n numeric(10,2))");
+      exec(c, "CREATE TABLE jdbc_copy_vals (id int4 PRIMARY KEY, s text, n int8)");
+      exec(c, "CREATE TABLE jdbc_copy_bin (i int4 PRIMARY KEY, l int8, s text, b bytea, f bool)");
+      exec(c, "CREATE TABLE jdbc_copy_bad (id int4 PRIMARY KEY, s text NOT NULL)");
     }
   }
 
@@ -625,6 +646,216 @@ public final class ClientTest {
       c.rollback();
       c.setAutoCommit(true);
       eq(queryLong(c, "SELECT count(*) FROM jdbc_copy"), 1000L, "rows after a rolled-back COPY");
+    }
+  }
+
+  /** Values COPY must escape or quote, and unicode beyond the BMP. */
+  private static final String[] COPY_TEXTS = {
+    "plain", "tab\there", "new\nline", "cr\rreturn", "back\\slash", "\\N", "\\.", "",
+    "NULL", "quote \" and ' apostrophe", "comma, semi;", "h\u00e9llo \u2603 \uD834\uDD1E \u4e2d\u6587",
+    null,
+  };
+
+  private static String copyEscape(String v) {
+    if (v == null) {
+      return "\\N";
+    }
+    return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r");
+  }
+
+  private void checkCopyValues() throws Exception {
+    try (Connection c = connect()) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      StringBuilder in = new StringBuilder();
+      for (int i = 0; i < COPY_TEXTS.length; i++) {
+        in.append(i + 1).append('\t').append(copyEscape(COPY_TEXTS[i])).append('\t')
+            .append(i % 3 == 0 ? "\\N" : Long.toString(-(i + 1) * 1_000_000_000_000L)).append('\n');
+      }
+      eq(cm.copyIn("COPY jdbc_copy_vals FROM STDIN", new java.io.StringReader(in.toString())),
+          (long) COPY_TEXTS.length, "text copyIn rows");
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT id, s FROM jdbc_copy_vals ORDER BY id")) {
+        for (String want : COPY_TEXTS) {
+          if (!rs.next()) {
+            throw new AssertionError("too few rows");
+          }
+          eq(rs.getString(2), want, "row " + rs.getInt(1));
+        }
+      }
+      java.io.StringWriter out = new java.io.StringWriter();
+      cm.copyOut("COPY (SELECT id, s, n FROM jdbc_copy_vals ORDER BY id) TO STDOUT", out);
+      eq(out.toString(), in.toString(), "text copyOut is what copyIn sent");
+      // csv: quoted delimiters, quotes and line breaks; "" is an empty
+      // string, an unquoted empty field NULL.
+      exec(c, "DELETE FROM jdbc_copy_vals");
+      String csv = "1,\"a, b\",1\n2,\"say \"\"hi\"\"\",\n3,\"two\nlines\",3\n4,\"\",4\n5,,5\n"
+          + "6,\u00e9t\u00e9 \uD834\uDD1E,6\n";
+      eq(cm.copyIn("COPY jdbc_copy_vals FROM STDIN WITH (FORMAT csv)", new java.io.StringReader(csv)),
+          6L, "csv copyIn rows");
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy_vals WHERE s IS NULL"), 1L, "csv NULLs");
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy_vals WHERE s = ''"), 1L, "csv empty strings");
+      out = new java.io.StringWriter();
+      cm.copyOut("COPY jdbc_copy_vals (id, s) TO STDOUT WITH (FORMAT csv, HEADER, QUOTE '''',"
+          + " FORCE_QUOTE *)", out);
+      java.util.List<String> lines = new java.util.ArrayList<>(List.of(out.toString().split("\n", -1)));
+      eq(lines.remove(0), "id,s", "csv header");
+      java.util.Collections.sort(lines);
+      eq(lines, List.of("", "'1','a, b'", "'2','say \"hi\"'", "'3','two", "'4',''", "'5',",
+          "'6','\u00e9t\u00e9 \uD834\uDD1E'", "lines'"), "csv copyOut with QUOTE and FORCE_QUOTE");
+    }
+  }
+
+  /** PostgreSQL's binary COPY: header, tuples of length-prefixed fields, trailer. */
+  private static byte[] binaryCopy(Object[][] rows) throws java.io.IOException {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.DataOutputStream d = new java.io.DataOutputStream(buf);
+    d.write("PGCOPY\n\377\r\n\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    d.writeInt(0); // flags
+    d.writeInt(0); // header extension
+    for (Object[] row : rows) {
+      d.writeShort(row.length);
+      for (Object v : row) {
+        byte[] b;
+        if (v == null) {
+          d.writeInt(-1);
+          continue;
+        } else if (v instanceof Integer i) {
+          b = java.nio.ByteBuffer.allocate(4).putInt(i).array();
+        } else if (v instanceof Long l) {
+          b = java.nio.ByteBuffer.allocate(8).putLong(l).array();
+        } else if (v instanceof String str) {
+          b = str.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } else if (v instanceof Boolean f) {
+          b = new byte[] {(byte) (f ? 1 : 0)};
+        } else {
+          b = (byte[]) v;
+        }
+        d.writeInt(b.length);
+        d.write(b);
+      }
+    }
+    d.writeShort(-1);
+    return buf.toByteArray();
+  }
+
+  private void checkCopyBinary() throws Exception {
+    Object[][] rows = {
+      {1, Long.MIN_VALUE, TEXT_UNICODE, allBytes(), true},
+      {2, Long.MAX_VALUE, "tab\tnew\nline\\", new byte[0], false},
+      {3, null, null, null, null},
+      {4, 0L, "", new byte[] {0}, true},
+    };
+    byte[] data = binaryCopy(rows);
+    try (Connection c = connect()) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      eq(cm.copyIn("COPY jdbc_copy_bin FROM STDIN (FORMAT binary)",
+          new java.io.ByteArrayInputStream(data)), 4L, "binary copyIn rows");
+      try (Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT i, l, s, b, f FROM jdbc_copy_bin ORDER BY i")) {
+        for (Object[] want : rows) {
+          if (!rs.next()) {
+            throw new AssertionError("too few rows");
+          }
+          eq(rs.getInt(1), want[0], "i");
+          eq(rs.getObject(2), want[1], "l of " + want[0]);
+          eq(rs.getString(3), want[2], "s of " + want[0]);
+          eq(rs.getBytes(4), want[3], "b of " + want[0]);
+          eq(rs.getObject(5), want[4], "f of " + want[0]);
+        }
+      }
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      eq(cm.copyOut("COPY (SELECT i, l, s, b, f FROM jdbc_copy_bin ORDER BY i) TO STDOUT"
+          + " (FORMAT binary)", out), 4L, "binary copyOut rows");
+      eq(out.toByteArray(), data, "binary copyOut is what copyIn sent");
+      // A bad header, a field of the wrong size: 22P04 and 22P03, no rows.
+      byte[] bad = data.clone();
+      bad[0] = 'X';
+      try {
+        cm.copyIn("COPY jdbc_copy_bin FROM STDIN (FORMAT binary)", new java.io.ByteArrayInputStream(bad));
+        throw new AssertionError("bad binary header accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "22P04", "bad header SQLSTATE");
+      }
+      // An 8-byte value for the int4 column: 22P03; a 4-byte one for the
+      // int8 column runs out of data: 08P01 (and the connection goes on).
+      byte[] wrong = binaryCopy(new Object[][] {{10, 1L, "x", new byte[0], true}, {11L, 7L, "y", null, null}});
+      try {
+        cm.copyIn("COPY jdbc_copy_bin FROM STDIN (FORMAT binary)", new java.io.ByteArrayInputStream(wrong));
+        throw new AssertionError("an 8-byte int4 accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "22P03", "long field SQLSTATE");
+      }
+      byte[] shortField = binaryCopy(new Object[][] {{12, 7, "y", null, null}});
+      try {
+        cm.copyIn("COPY jdbc_copy_bin FROM STDIN (FORMAT binary)", new java.io.ByteArrayInputStream(shortField));
+        throw new AssertionError("a 4-byte int8 accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "08P01", "short field SQLSTATE");
+      }
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy_bin"), 4L, "rows after failed binary COPYs");
+    }
+  }
+
+  private void checkCopyBadRows() throws Exception {
+    try (Connection c = connect()) {
+      CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+      StringBuilder in = new StringBuilder();
+      for (int i = 1; i <= 2000; i++) {
+        in.append(i).append(i == 1500 ? "\tbad\textra\n" : "\tv\n");
+      }
+      try {
+        cm.copyIn("COPY jdbc_copy_bad FROM STDIN", new java.io.StringReader(in.toString()));
+        throw new AssertionError("a row with an extra column accepted");
+      } catch (org.postgresql.util.PSQLException e) {
+        eq(e.getSQLState(), "22P04", "extra column SQLSTATE");
+        eq(e.getServerErrorMessage().getWhere(), "COPY jdbc_copy_bad, line 1500: \"1500\tbad\textra\"",
+            "CONTEXT");
+      }
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy_bad"), 0L, "rows after the failed COPY");
+      try {
+        cm.copyIn("COPY jdbc_copy_bad FROM STDIN WITH (FORMAT csv)",
+            new java.io.StringReader("1,a\n2,\n3,c\n"));
+        throw new AssertionError("NULL into NOT NULL accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "23502", "not-null SQLSTATE");
+      }
+      eq(queryLong(c, "SELECT count(*) FROM jdbc_copy_bad"), 0L, "rows after the NOT NULL failure");
+      // COPY FROM in a read-only transaction: 25006.
+      exec(c, "SET default_transaction_read_only = on");
+      try {
+        cm.copyIn("COPY jdbc_copy_bad FROM STDIN", new java.io.StringReader("1\ta\n"));
+        throw new AssertionError("COPY FROM in a read-only transaction accepted");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "25006", "read-only SQLSTATE");
+      }
+      exec(c, "SET default_transaction_read_only = off");
+    }
+  }
+
+  private void checkCopyFollower() throws Exception {
+    try (Connection f = connectAt(FOLLOWER_HOST, FOLLOWER_PORT); Connection leader = connect()) {
+      exec(f, "CREATE TABLE jdbc_copy_follower (id int4 PRIMARY KEY, s text)");
+      CopyManager cm = f.unwrap(PGConnection.class).getCopyAPI();
+      StringBuilder in = new StringBuilder();
+      for (int i = 1; i <= 1500; i++) {
+        in.append(i).append("\tf\\t").append(i).append(" \u2603\n");
+      }
+      eq(cm.copyIn("COPY jdbc_copy_follower FROM STDIN", new java.io.StringReader(in.toString())),
+          1500L, "follower copyIn rows");
+      java.io.StringWriter out = new java.io.StringWriter();
+      cm.copyOut("COPY (SELECT id, s FROM jdbc_copy_follower ORDER BY id) TO STDOUT", out);
+      eq(out.toString(), in.toString(), "copyOut on the follower");
+      eq(queryLong(leader, "SELECT count(*) FROM jdbc_copy_follower"), 1500L, "rows on the leader");
+      byte[] bin = binaryCopy(new Object[][] {{2000, "binary"}, {2001, "via follower"}});
+      eq(cm.copyIn("COPY jdbc_copy_follower FROM STDIN (FORMAT binary)",
+          new java.io.ByteArrayInputStream(bin)), 2L, "binary copyIn through the follower");
+      try {
+        cm.copyIn("COPY jdbc_copy_follower FROM STDIN", new java.io.StringReader("3000\tx\n1\tdup\n"));
+        throw new AssertionError("duplicate key accepted through the follower");
+      } catch (SQLException e) {
+        eq(e.getSQLState(), "23505", "duplicate SQLSTATE through the follower");
+      }
+      eq(queryLong(f, "SELECT count(*) FROM jdbc_copy_follower"), 1502L, "rows on the follower");
     }
   }
 

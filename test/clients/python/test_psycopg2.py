@@ -22,6 +22,10 @@ import psycopg2.extras
 
 HOST = os.environ.get("PGHOST", "127.0.0.1")
 PORT = os.environ.get("PGPORT", "5432")
+# A follower of the same cluster, for the COPY-on-a-follower check; that
+# check is skipped when PGFOLLOWER_PORT is unset (PostgreSQL alone).
+FOLLOWER_HOST = os.environ.get("PGFOLLOWER_HOST", HOST)
+FOLLOWER_PORT = os.environ.get("PGFOLLOWER_PORT", "")
 
 UTC = datetime.timezone.utc
 ALL_BYTES = bytes(range(256))
@@ -86,9 +90,10 @@ def eq(got, want, what):
         raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
-def connect(autocommit=True):
-    conn = psycopg2.connect(host=HOST, port=PORT, user="postgres",
-                            dbname="postgres", connect_timeout=10)
+def connect(autocommit=True, host=None, port=None):
+    conn = psycopg2.connect(host=host or HOST, port=port or PORT,
+                            user="postgres", dbname="postgres",
+                            connect_timeout=10)
     conn.autocommit = autocommit
     return conn
 
@@ -120,7 +125,8 @@ def setup_tables():
     conn = connect()
     cur = conn.cursor()
     for t in ("py2_child", "py2_parent", "py2_types", "py2_ret", "py2_tx",
-              "py2_big", "py2_many", "py2_default", "py2_copy"):
+              "py2_big", "py2_many", "py2_default", "py2_copy", "py2_copy_from",
+              "py2_copy_csv", "py2_copy_bad", "py2_copy_follower"):
         cur.execute(f"DROP TABLE IF EXISTS {t}")
     cur.execute("""CREATE TABLE py2_types (
         id bigserial PRIMARY KEY, c_int2 int2, c_int4 int4, c_int8 int8,
@@ -367,6 +373,148 @@ def check_copy():
     conn.close()
 
 
+def copy_escape(v):
+    """COPY's text format for one value (psycopg2's copy_from sends the
+    file as it is: the caller escapes)."""
+    if v is None:
+        return "\\N"
+    return (v.replace("\\", "\\\\").replace("\t", "\\t")
+            .replace("\n", "\\n").replace("\r", "\\r"))
+
+
+COPY_TEXTS = [
+    "plain", "tab\there", "new\nline", "cr\rreturn", "back\\slash", "\\N",
+    "\\.", "quote \" and ' apostrophe", "", "NULL",
+    "h\u00e9llo w\u00f6rld \u2603 \U0001d11e \u4e2d\u6587", None,
+]
+
+
+def check_copy_from_to():
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py2_copy_from (id int4 PRIMARY KEY, s text, n int8)")
+    want = [(i, s, None if i % 3 == 0 else -i * 10**12)
+            for i, s in enumerate(COPY_TEXTS, start=1)]
+    data = "".join(f"{i}\t{copy_escape(s)}\t{copy_escape(None if n is None else str(n))}\n"
+                   for i, s, n in want)
+    cur.copy_from(io.StringIO(data), "py2_copy_from")
+    eq(cur.rowcount, len(want), "copy_from rowcount")
+    cur.execute("SELECT id, s, n FROM py2_copy_from ORDER BY id")
+    eq(cur.fetchall(), want, "copy_from rows read back")
+    out = io.StringIO()
+    cur.copy_to(out, "py2_copy_from")
+    eq(sorted(out.getvalue().splitlines()), sorted(data.splitlines()),
+       "copy_to text is what copy_from sent")
+    # Another separator, NULL string and column list.
+    cur.execute("DELETE FROM py2_copy_from")
+    cur.copy_from(io.StringIO("1|x\\|y\n2|<null>\n3|\n"), "py2_copy_from",
+                  sep="|", null="<null>", columns=("id", "s"))
+    cur.execute("SELECT id, s, n FROM py2_copy_from ORDER BY id")
+    eq(cur.fetchall(), [(1, "x|y", None), (2, None, None), (3, "", None)],
+       "copy_from sep, null and columns")
+    out = io.StringIO()
+    cur.copy_to(out, "py2_copy_from", sep="|", null="<null>", columns=("s", "id"))
+    eq(sorted(out.getvalue().splitlines()), ["<null>|2", "x\\|y|1", "|3"],
+       "copy_to sep, null and columns")
+    conn.close()
+
+
+def check_copy_csv_values():
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py2_copy_csv (id int4 PRIMARY KEY, s text, t timestamptz)")
+    data = ('1,"a ""quoted"" word",2024-02-29 13:45:56.123456+00\n'
+            '2,"multi\nline\r\nvalue",\n'
+            '3,"",1999-12-31 23:59:59+00\n'
+            '4,,2000-01-01 00:00:00+00\n'
+            '5,\u00e9t\u00e9 \u2603 \U0001d11e,\n'
+            '6,"back\\slash\ttab",\n')
+    cur.copy_expert("COPY py2_copy_csv FROM STDIN WITH (FORMAT csv)", io.StringIO(data))
+    eq(cur.rowcount, 6, "csv rowcount")
+    cur.execute("SELECT id, s FROM py2_copy_csv ORDER BY id")
+    eq(cur.fetchall(), [(1, 'a "quoted" word'), (2, "multi\nline\r\nvalue"), (3, ""),
+                        (4, None), (5, "\u00e9t\u00e9 \u2603 \U0001d11e"),
+                        (6, "back\\slash\ttab")], "csv rows read back")
+    cur.execute("SET TimeZone = 'UTC'")
+    out = io.StringIO()
+    cur.copy_expert("COPY py2_copy_csv TO STDOUT WITH (FORMAT csv, HEADER,"
+                    " FORCE_QUOTE (t))", out)
+    eq(out.getvalue(),
+       'id,s,t\n'
+       '1,"a ""quoted"" word","2024-02-29 13:45:56.123456+00"\n'
+       '2,"multi\nline\r\nvalue",\n'
+       '3,"","1999-12-31 23:59:59+00"\n'
+       '4,,"2000-01-01 00:00:00+00"\n'
+       '5,\u00e9t\u00e9 \u2603 \U0001d11e,\n'
+       '6,back\\slash\ttab,\n', "csv COPY TO")
+    conn.close()
+
+
+def check_copy_bad_rows():
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE py2_copy_bad (id int4 PRIMARY KEY, s text NOT NULL)")
+    good = "".join(f"{i}\tv{i}\n" for i in range(1, 2001))
+    for data, state in [
+        (good + "2001\t\\N\n", "23502"),
+        (good + "3000\tx\n1\tdup\n", "23505"),
+        (good.replace("1500\tv1500\n", "oops\tx\n"), "22P02"),
+        (good + "99999999999\tbig\n", "22003"),
+        (good + "4000\tx\n\\.\n", None),  # end marker: the rest is ignored
+    ]:
+        cur.execute("TRUNCATE py2_copy_bad")
+        try:
+            cur.copy_expert("COPY py2_copy_bad FROM STDIN", io.StringIO(data))
+            if state is not None:
+                raise AssertionError(f"bad COPY data accepted ({state})")
+        except psycopg2.Error as e:
+            eq(e.pgcode, state, f"SQLSTATE ({e.pgerror!r})")
+        cur.execute("SELECT count(*) FROM py2_copy_bad")
+        eq(cur.fetchone()[0], 0 if state else 2001, f"rows after the COPY ({state})")
+    conn.close()
+    # In a block (psycopg2's default): the failed COPY aborts the block.
+    conn = connect(autocommit=False)
+    cur = conn.cursor()
+    cur.execute("INSERT INTO py2_copy_bad VALUES (-1, 'in the block')")
+    try:
+        cur.copy_expert("COPY py2_copy_bad FROM STDIN", io.StringIO("-2\tx\n-3\n"))
+        raise AssertionError("a row with a missing column accepted")
+    except psycopg2.Error as e:
+        eq(e.pgcode, "22P04", "missing column SQLSTATE")
+    expect_sqlstate(cur, "SELECT 1", None, "25P02")
+    conn.rollback()
+    cur.execute("SELECT count(*) FROM py2_copy_bad WHERE id < 0")
+    eq(cur.fetchone()[0], 0, "rows after the rolled-back block")
+    conn.close()
+
+
+def check_copy_follower():
+    """COPY FROM through a follower is forwarded to the leader; COPY TO
+    reads the follower's own database (docs/design.md, "COPY")."""
+    f = connect(host=FOLLOWER_HOST, port=FOLLOWER_PORT)
+    cur = f.cursor()
+    cur.execute("CREATE TABLE py2_copy_follower (id int4 PRIMARY KEY, s text)")
+    data = "".join(f'{i},"f, {i} \u2603"\n' for i in range(1, 801))
+    cur.copy_expert("COPY py2_copy_follower FROM STDIN (FORMAT csv)", io.StringIO(data))
+    eq(cur.rowcount, 800, "follower copy rowcount")
+    out = io.StringIO()
+    cur.copy_expert("COPY py2_copy_follower TO STDOUT (FORMAT csv)", out)
+    eq(sorted(out.getvalue().splitlines()), sorted(data.splitlines()),
+       "COPY TO on the follower")
+    try:
+        cur.copy_expert("COPY py2_copy_follower FROM STDIN (FORMAT csv)",
+                        io.StringIO("900,x\n901\n"))
+        raise AssertionError("a short row accepted through the follower")
+    except psycopg2.Error as e:
+        eq(e.pgcode, "22P04", "missing column SQLSTATE through the follower")
+    leader = connect()
+    lc = leader.cursor()
+    lc.execute("SELECT count(*) FROM py2_copy_follower")
+    eq(lc.fetchone()[0], 800, "rows on the leader")
+    leader.close()
+    f.close()
+
+
 def main():
     r = Runner()
     r.check("connect and version", check_version)
@@ -382,6 +530,14 @@ def main():
     r.check("10000-row result", check_big_result)
     r.check("default non-autocommit mode", check_default_transaction_mode)
     r.check("copy_expert in and out, errors", check_copy)
+    r.check("copy_from and copy_to: escapes, NULLs, unicode, options",
+            check_copy_from_to)
+    r.check("copy_expert csv: quotes, line breaks, FORCE_QUOTE", check_copy_csv_values)
+    r.check("copy: bad rows fail with SQLSTATE, no rows arrive", check_copy_bad_rows)
+    if FOLLOWER_PORT:
+        r.check("copy: through a follower", check_copy_follower)
+    else:
+        print("ok - copy: through a follower # SKIP PGFOLLOWER_PORT unset", flush=True)
     print(f"{r.passed} passed, {r.failed} failed", flush=True)
     return 1 if r.failed else 0
 

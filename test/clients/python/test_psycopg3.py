@@ -24,6 +24,10 @@ from psycopg.types.json import Json, Jsonb
 
 HOST = os.environ.get("PGHOST", "127.0.0.1")
 PORT = os.environ.get("PGPORT", "5432")
+# A follower of the same cluster, for the COPY-on-a-follower check; that
+# check is skipped when PGFOLLOWER_PORT is unset (PostgreSQL alone).
+FOLLOWER_HOST = os.environ.get("PGFOLLOWER_HOST", HOST)
+FOLLOWER_PORT = os.environ.get("PGFOLLOWER_PORT", "")
 
 UTC = datetime.timezone.utc
 ALL_BYTES = bytes(range(256))
@@ -89,10 +93,10 @@ def eq(got, want, what):
         raise AssertionError(f"{what}: got {got!r}, want {want!r}")
 
 
-def connect(autocommit=True):
-    return psycopg.connect(host=HOST, port=PORT, user="postgres",
-                           dbname="postgres", connect_timeout=10,
-                           autocommit=autocommit)
+def connect(autocommit=True, host=None, port=None):
+    return psycopg.connect(host=host or HOST, port=port or PORT,
+                           user="postgres", dbname="postgres",
+                           connect_timeout=10, autocommit=autocommit)
 
 
 def expect_sqlstate(cur, sql, params, want):
@@ -121,7 +125,8 @@ def setup_tables():
     with connect() as conn:
         for t in ("py3_child", "py3_parent", "py3_types", "py3_types_bin",
                   "py3_ret", "py3_tx", "py3_big", "py3_pipe", "py3_prep",
-                  "py3_default", "py3_copy"):
+                  "py3_default", "py3_copy", "py3_copy_vals", "py3_copy_csv",
+                  "py3_copy_bin", "py3_copy_bad", "py3_copy_follower"):
             conn.execute(f"DROP TABLE IF EXISTS {t}")
         for t in ("py3_types", "py3_types_bin"):
             conn.execute(f"""CREATE TABLE {t} (
@@ -415,6 +420,269 @@ def check_copy():
            "rows after a failed COPY")
 
 
+# Values that COPY's text and csv formats must escape or quote: the
+# delimiters, line breaks, backslashes, quotes, COPY's end marker, the
+# strings that look like NULL, an empty string, and characters beyond ASCII.
+COPY_TEXTS = [
+    "plain", "tab\there", "new\nline", "cr\rreturn", "back\\slash",
+    "\\N", "\\.", "\\", "quote \" and ' apostrophe", "comma, semi; pipe|",
+    "", "NULL", "\\x00ff", "h\u00e9llo w\u00f6rld \u2603 \U0001d11e \u4e2d\u6587",
+    "trailing space ", " leading", "\v\f\b",
+]
+
+
+def copy_value_rows():
+    rows = []
+    for i, s in enumerate(COPY_TEXTS, start=1):
+        n = None if i % 4 == 0 else decimal.Decimal(i) / 4
+        b = None if i % 5 == 0 else s.encode("utf-8")
+        rows.append((i, s, None if i % 3 == 0 else s[::-1], n, b, i % 2 == 0))
+    rows.append((len(rows) + 1, None, None, None, None, None))
+    return rows
+
+
+def check_copy_text_values():
+    want = copy_value_rows()
+    with connect() as conn:
+        conn.execute("CREATE TABLE py3_copy_vals (id int4 PRIMARY KEY, s text,"
+                     " r text, n numeric(10,2), b bytea, f boolean)")
+        cur = conn.cursor()
+        with cur.copy("COPY py3_copy_vals FROM STDIN") as copy:
+            for row in want:
+                copy.write_row(row)
+        eq(cur.rowcount, len(want), "text copy rowcount")
+        got = conn.execute("SELECT id, s, r, n, b, f FROM py3_copy_vals"
+                           " ORDER BY id").fetchall()
+        eq([tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
+            for r in got], want, "rows read back by SELECT")
+        # COPY TO in text: psycopg parses the escapes back.
+        with cur.copy("COPY py3_copy_vals (id, s, r) TO STDOUT") as copy:
+            copy.set_types(["int4", "text", "text"])
+            out = sorted(copy.rows())
+        eq(out, [(r[0], r[1], r[2]) for r in want], "text COPY TO rows")
+        # The raw text of one row: PostgreSQL's escapes exactly.
+        with cur.copy("COPY (SELECT s, r, n FROM py3_copy_vals WHERE id IN"
+                      " (2, 6, 14) ORDER BY id) TO STDOUT") as copy:
+            raw = b"".join(bytes(b) for b in copy)
+        eq(raw.decode("utf-8"),
+           "tab\\there\tereh\\tbat\t0.50\n"
+           "\\\\N\t\\N\t1.50\n"
+           "h\u00e9llo w\u00f6rld \u2603 \U0001d11e \u4e2d\u6587\t"
+           "\u6587\u4e2d \U0001d11e \u2603 dlr\u00f6w oll\u00e9h\t3.50\n",
+           "raw text COPY TO")
+
+
+# csv input written by hand: quoted fields holding the delimiter, quotes,
+# line breaks and unicode; an unquoted empty field is NULL, a quoted one is
+# an empty string.
+CSV_IN = (
+    'id,s,n\n'
+    '1,plain,1.5\n'
+    '2,"comma, inside",\n'
+    '3,"quote "" inside",2\n'
+    '4,"line\nbreak",3\n'
+    '5,"",4\n'
+    '6,,5\n'
+    '7,"\\back\\slash\ttab",6\n'
+    '8,h\u00e9llo \u2603 \U0001d11e,7\n'
+    '9,"\\.",8\n'
+)
+CSV_ROWS = [
+    (1, "plain", decimal.Decimal("1.50")),
+    (2, "comma, inside", None),
+    (3, 'quote " inside', decimal.Decimal("2.00")),
+    (4, "line\nbreak", decimal.Decimal("3.00")),
+    (5, "", decimal.Decimal("4.00")),
+    (6, None, decimal.Decimal("5.00")),
+    (7, "\\back\\slash\ttab", decimal.Decimal("6.00")),
+    (8, "h\u00e9llo \u2603 \U0001d11e", decimal.Decimal("7.00")),
+    (9, "\\.", decimal.Decimal("8.00")),
+]
+CSV_OUT = (
+    'id,s,n\n'
+    '1,plain,1.50\n'
+    '2,"comma, inside",\n'
+    '3,"quote "" inside",2.00\n'
+    '4,"line\nbreak",3.00\n'
+    '5,"",4.00\n'
+    '6,,5.00\n'
+    '7,\\back\\slash\ttab,6.00\n'
+    '8,h\u00e9llo \u2603 \U0001d11e,7.00\n'
+    '9,\\.,8.00\n'  # PostgreSQL quotes \. only as a row's single column
+)
+
+
+def check_copy_csv():
+    with connect() as conn:
+        conn.execute("CREATE TABLE py3_copy_csv (id int4 PRIMARY KEY, s text,"
+                     " n numeric(10,2))")
+        cur = conn.cursor()
+        with cur.copy("COPY py3_copy_csv FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+            copy.write(CSV_IN.encode("utf-8"))
+        eq(cur.rowcount, len(CSV_ROWS), "csv copy rowcount")
+        got = conn.execute("SELECT id, s, n FROM py3_copy_csv ORDER BY id").fetchall()
+        eq(got, CSV_ROWS, "csv rows read back")
+        with cur.copy("COPY (SELECT * FROM py3_copy_csv ORDER BY id) TO STDOUT"
+                      " WITH (FORMAT csv, HEADER)") as copy:
+            raw = b"".join(bytes(b) for b in copy)
+        eq(raw.decode("utf-8"), CSV_OUT, "csv COPY TO text")
+        # Another NULL string and delimiter, and FORCE_QUOTE on the way out.
+        conn.execute("DELETE FROM py3_copy_csv")
+        with cur.copy("COPY py3_copy_csv FROM STDIN WITH (FORMAT csv,"
+                      " DELIMITER ';', NULL 'NIL')") as copy:
+            copy.write("1;NIL;2\n2;\"NIL\";3\n3;;4\n".encode())
+        got = conn.execute("SELECT id, s FROM py3_copy_csv ORDER BY id").fetchall()
+        eq(got, [(1, None), (2, "NIL"), (3, "")], "csv NULL 'NIL' and DELIMITER ';'")
+        with cur.copy("COPY py3_copy_csv (id, s) TO STDOUT WITH (FORMAT csv,"
+                      " FORCE_QUOTE (s))") as copy:
+            raw = b"".join(bytes(b) for b in copy)
+        eq(sorted(raw.decode().splitlines()), ['1,', '2,"NIL"', '3,""'],
+           "csv FORCE_QUOTE out")
+
+
+BIN_TYPES = ["int4", "int8", "text", "numeric", "bytea", "bool",
+             "timestamptz", "date", "float8", "uuid", "jsonb"]
+BIN_ROWS = [
+    (1, -9223372036854775808, TEXT_UNICODE, decimal.Decimal("12345.6789"),
+     ALL_BYTES, True, TSTZ, datetime.date(2024, 2, 29), 0.1, UUID,
+     {"k": ["v", 1, None]}),
+    (2, 9223372036854775807, "tab\tnew\nline\\", decimal.Decimal("-0.5"),
+     b"", False, datetime.datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+     datetime.date(1999, 12, 31), -2.5e-300, uuid.UUID(int=0), []),
+    (3,) + (None,) * 10,
+]
+
+
+def check_copy_binary():
+    with connect() as conn:
+        conn.execute("CREATE TABLE py3_copy_bin (i int4 PRIMARY KEY, l int8,"
+                     " s text, n numeric, b bytea, f bool, ts timestamptz,"
+                     " d date, x float8, u uuid, j jsonb)")
+        cur = conn.cursor()
+        with cur.copy("COPY py3_copy_bin FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(BIN_TYPES)
+            for row in BIN_ROWS:
+                copy.write_row(row[:10] + (None if row[10] is None else Jsonb(row[10]),))
+        eq(cur.rowcount, len(BIN_ROWS), "binary copy rowcount")
+        # The columns are named: pgraft describes SELECT * over an int4
+        # PRIMARY KEY column as int8 (a rowid alias), which binary COPY
+        # then sends in 8 bytes.
+        with cur.copy("COPY (SELECT i, l, s, n, b, f, ts, d, x, u, j FROM py3_copy_bin"
+                      " ORDER BY i) TO STDOUT (FORMAT BINARY)") as copy:
+            copy.set_types(BIN_TYPES)
+            got = list(copy.rows())
+        eq(got, BIN_ROWS, "binary COPY TO rows")
+        cur2 = conn.cursor(binary=True)
+        cur2.execute("SELECT i, l, s, n, b, f, ts, d, x, u, j FROM py3_copy_bin ORDER BY i")
+        eq(cur2.fetchall(), BIN_ROWS, "binary copied rows read by SELECT")
+        # A binary COPY whose row has the wrong number of fields.
+        try:
+            with cur.copy("COPY py3_copy_bin (i, s) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "text", "text"])
+                copy.write_row((10, "a", "b"))
+            raise AssertionError("a row with three fields for two columns was accepted")
+        except psycopg.Error as e:
+            eq(e.sqlstate, "22P04", "field count SQLSTATE")
+        eq(conn.execute("SELECT count(*) FROM py3_copy_bin").fetchone()[0], 3,
+           "rows after the failed binary COPY")
+
+
+def check_copy_bad_row():
+    with connect() as conn:
+        conn.execute("CREATE TABLE py3_copy_bad (id int4 PRIMARY KEY, s text)")
+        cur = conn.cursor()
+        for data, state, context in [
+            ("".join(f"{i}\tv{i}\n" for i in range(1, 700)) + "x\tbad\n"
+             + "".join(f"{i}\tv{i}\n" for i in range(701, 1001)),
+             "22P02", 'COPY py3_copy_bad, line 700, column id: "x"'),
+            ("1\ta\n2\n", "22P04", 'COPY py3_copy_bad, line 2: "2"'),
+            ("1\ta\n2\tb\textra\n", "22P04",
+             'COPY py3_copy_bad, line 2: "2\tb\textra"'),
+            ("1\ta\n2\tb\n1\tc\n", "23505", None),
+        ]:
+            try:
+                with cur.copy("COPY py3_copy_bad FROM STDIN") as copy:
+                    copy.write(data.encode())
+                raise AssertionError(f"bad COPY data accepted ({state})")
+            except psycopg.Error as e:
+                eq(e.sqlstate, state, "SQLSTATE")
+                if context is not None:
+                    eq(e.diag.context, context, f"CONTEXT of {state}")
+            eq(conn.execute("SELECT count(*) FROM py3_copy_bad").fetchone()[0], 0,
+               f"rows after the failed COPY ({state})")
+        # A COPY the client abandons (an exception inside the block):
+        # psycopg sends CopyFail and raises the server's 57014.
+        try:
+            with cur.copy("COPY py3_copy_bad FROM STDIN") as copy:
+                copy.write_row((1, "a"))
+                raise KeyError("client gave up")
+        except psycopg.errors.QueryCanceled as e:
+            eq(e.sqlstate, "57014", "CopyFail SQLSTATE")
+            if "client gave up" not in str(e):
+                raise AssertionError(f"CopyFail message lost: {e}")
+        eq(conn.execute("SELECT count(*) FROM py3_copy_bad").fetchone()[0], 0,
+           "rows after CopyFail")
+        # In a block, a failed COPY aborts the block (25P02) and the rows of
+        # a COPY before it in the block go too.
+    with connect(autocommit=False) as conn:
+        cur = conn.cursor()
+        with cur.copy("COPY py3_copy_bad FROM STDIN") as copy:
+            copy.write_row((1, "kept until the block fails"))
+        try:
+            with cur.copy("COPY py3_copy_bad FROM STDIN") as copy:
+                copy.write_row(("nope", "x"))
+            raise AssertionError("bad integer accepted")
+        except psycopg.Error as e:
+            eq(e.sqlstate, "22P02", "SQLSTATE in a block")
+        expect_sqlstate(cur, "SELECT 1", None, "25P02")
+        conn.rollback()
+        eq(conn.execute("SELECT count(*) FROM py3_copy_bad").fetchone()[0], 0,
+           "rows after the rolled-back block")
+        conn.rollback()
+        # COPY FROM in a read-only transaction: 25006, as PostgreSQL.
+        conn.read_only = True
+        try:
+            with cur.copy("COPY py3_copy_bad FROM STDIN") as copy:
+                copy.write_row((1, "a"))
+            raise AssertionError("COPY FROM in a read-only transaction accepted")
+        except psycopg.Error as e:
+            eq(e.sqlstate, "25006", "read-only SQLSTATE")
+        conn.rollback()
+
+
+def check_copy_follower():
+    """COPY through a follower: COPY FROM is forwarded to the leader (all
+    rows or none), COPY TO reads the follower's own database
+    (docs/design.md, "COPY")."""
+    with connect(host=FOLLOWER_HOST, port=FOLLOWER_PORT) as f, connect() as leader:
+        f.execute("CREATE TABLE py3_copy_follower (id int4 PRIMARY KEY, s text)")
+        cur = f.cursor()
+        with cur.copy("COPY py3_copy_follower FROM STDIN") as copy:
+            for i in range(1, 1201):
+                copy.write_row((i, f"f\t{i} \u2603"))
+        eq(cur.rowcount, 1200, "follower COPY rowcount")
+        # Read your writes on the follower, then on the leader.
+        eq(f.execute("SELECT count(*) FROM py3_copy_follower").fetchone()[0], 1200,
+           "rows on the follower")
+        eq(leader.execute("SELECT count(*), max(s) FROM py3_copy_follower"
+                          " WHERE id > 0").fetchone(),
+           (1200, "f\t999 \u2603"), "rows on the leader")
+        with cur.copy("COPY (SELECT id, s FROM py3_copy_follower WHERE id <= 2"
+                      " ORDER BY id) TO STDOUT") as copy:
+            copy.set_types(["int4", "text"])
+            eq(list(copy.rows()), [(1, "f\t1 \u2603"), (2, "f\t2 \u2603")],
+               "COPY TO on the follower")
+        try:
+            with cur.copy("COPY py3_copy_follower FROM STDIN") as copy:
+                copy.write_row((5000, "new"))
+                copy.write_row((7, "dup"))
+            raise AssertionError("duplicate key accepted through the follower")
+        except psycopg.Error as e:
+            eq(e.sqlstate, "23505", "duplicate SQLSTATE through the follower")
+        eq(f.execute("SELECT count(*) FROM py3_copy_follower").fetchone()[0], 1200,
+           "rows after a failed COPY through the follower")
+
+
 def check_default_transaction_mode():
     with connect(autocommit=False) as conn, connect() as other:
         eq(conn.info.transaction_status, pq.TransactionStatus.IDLE,
@@ -455,6 +723,15 @@ def main():
     r.check("10000-row result", check_big_result)
     r.check("default non-autocommit mode", check_default_transaction_mode)
     r.check("copy: text and binary in, rows out, errors", check_copy)
+    r.check("copy: text escapes, NULLs, unicode, in and out", check_copy_text_values)
+    r.check("copy: csv quotes, line breaks, NULL and DELIMITER options", check_copy_csv)
+    r.check("copy: binary format in and out, field count error", check_copy_binary)
+    r.check("copy: bad rows fail with SQLSTATE and CONTEXT, no rows arrive",
+            check_copy_bad_row)
+    if FOLLOWER_PORT:
+        r.check("copy: through a follower", check_copy_follower)
+    else:
+        print("ok - copy: through a follower # SKIP PGFOLLOWER_PORT unset", flush=True)
     print(f"{r.passed} passed, {r.failed} failed", flush=True)
     return 1 if r.failed else 0
 
