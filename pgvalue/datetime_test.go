@@ -28,3 +28,28 @@ func TestDatetimeText(t *testing.T) {
 		}
 	}
 }
+
+func TestParseInfinity(t *testing.T) {
+	tests := []struct {
+		in   string
+		want InfiniteTime
+		ok   bool
+	}{
+		{"infinity", PosInfinity, true},
+		{" Infinity ", PosInfinity, true},
+		{"-INFINITY", NegInfinity, true},
+		{"+infinity", 0, false}, // PostgreSQL 16 reads it, 15 does not
+		{"inf", 0, false},
+		{"- infinity", NegInfinity, true}, // as PostgreSQL 15 reads it
+		{"--infinity", 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := ParseInfinity(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseInfinity(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+	if PosInfinity.String() != "infinity" || NegInfinity.String() != "-infinity" {
+		t.Errorf("String: %q %q", PosInfinity, NegInfinity)
+	}
+}

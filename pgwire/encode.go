@@ -106,6 +106,8 @@ func appendText(b []byte, oid uint32, v any) []byte {
 		return append(b, x...)
 	case time.Time:
 		return appendTimeText(b, oid, x)
+	case pgvalue.InfiniteTime:
+		return append(b, x.String()...)
 	}
 	return fmt.Append(b, v)
 }
@@ -193,6 +195,9 @@ func binaryValue(oid uint32, v any) any {
 	if x, ok := v.(scaledNumeric); ok {
 		return strconv.FormatFloat(x.f, 'f', x.scale, 64) // its text keeps the scale
 	}
+	if inf, ok := v.(pgvalue.InfiniteTime); ok {
+		return infiniteValue(oid, inf)
+	}
 	switch oid {
 	case pgtype.BoolOID:
 		if i, ok := v.(int64); ok {
@@ -219,6 +224,25 @@ func binaryValue(oid uint32, v any) any {
 		}
 	}
 	return v
+}
+
+// infiniteValue is pgtype's value of an infinite date or timestamp, which
+// it encodes as PostgreSQL does: int32 (date) or int64 (timestamp,
+// timestamptz) max for infinity and min for -infinity.
+func infiniteValue(oid uint32, inf pgvalue.InfiniteTime) any {
+	mod := pgtype.Infinity
+	if inf < 0 {
+		mod = pgtype.NegativeInfinity
+	}
+	switch oid {
+	case pgtype.DateOID:
+		return pgtype.Date{InfinityModifier: mod, Valid: true}
+	case pgtype.TimestampOID:
+		return pgtype.Timestamp{InfinityModifier: mod, Valid: true}
+	case pgtype.TimestamptzOID:
+		return pgtype.Timestamptz{InfinityModifier: mod, Valid: true}
+	}
+	return inf.String()
 }
 
 // encodeFromText parses s with the type's own text decoder (numeric and uuid

@@ -295,7 +295,9 @@ func castText(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 		}
 	case string:
 		s = v
-		if srctyp == "timestamptz" {
+		if inf, ok := storedInfinity(v); ok && isDatetimeType(srctyp) {
+			s = inf.String()
+		} else if srctyp == "timestamptz" {
 			s += "+00" // storage is UTC; session time zones are not applied here
 		}
 	default:

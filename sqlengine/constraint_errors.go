@@ -437,6 +437,9 @@ func keyText(v any, typ *translate.PGType) string {
 	case float64:
 		return pgvalue.FormatFloat8(x)
 	}
+	if inf, ok := storedInfinity(v); ok && typ != nil && isDatetimeType(typ.Name) {
+		return inf.String()
+	}
 	return asString(v)
 }
 

@@ -295,6 +295,7 @@ func castFuncs(regex *regexCache) []sqlFunc {
 			}
 			return pgDateTrunc(asString(a[0]), a[1])
 		}},
+		{"pg_isfinite", 1, 1, true, pgIsFinite},
 		{"pg_to_json", 1, 1, true, func(a []any) (any, error) { return pgToJSON(a[0]), nil }},
 		{"pg_version", 0, 0, true, func([]any) (any, error) {
 			return "PostgreSQL 15.18 (pgraft) on x86_64-pc-linux-gnu, compiled by Go", nil

@@ -24,6 +24,9 @@ func dtArith(op string, l any, lt string, r any, rt string) (any, error) {
 	if l == nil || r == nil {
 		return nil, nil
 	}
+	if v, ok, err := infiniteArith(op, l, lt, r, rt); ok { // functions_infinity.go
+		return v, err
+	}
 	switch {
 	case isTS(lt) && rt == "interval" && (op == "+" || op == "-"):
 		return tsPlusInterval(l, lt, r, op == "-")

@@ -42,6 +42,8 @@ func ToStorage(v any, oid uint32) (any, error) {
 		return float64(x), nil
 	case time.Time:
 		return timeToStorage(x, oid), nil
+	case pgvalue.InfiniteTime:
+		return infinityStorage(x), nil // sorts before or after every finite value (functions_infinity.go)
 	case string:
 		return stringToStorage(x, oid)
 	}
@@ -61,6 +63,10 @@ func timeToStorage(t time.Time, oid uint32) string {
 
 func stringToStorage(s string, oid uint32) (any, error) {
 	switch oid {
+	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz:
+		if inf, ok := pgvalue.ParseInfinity(s); ok {
+			return infinityStorage(inf), nil
+		}
 	case pgvalue.OIDBool:
 		b, ok := pgvalue.ParseBool(s)
 		if !ok {
@@ -190,6 +196,9 @@ func ParseStorageTime(s string) (time.Time, bool) {
 }
 
 func toTime(v any, oid uint32, loc *time.Location) any {
+	if inf, ok := storedInfinity(v); ok {
+		return inf // functions_infinity.go
+	}
 	var t time.Time
 	switch x := v.(type) {
 	case time.Time:
