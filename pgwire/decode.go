@@ -253,6 +253,8 @@ func scanBinary(m *pgtype.Map, oid uint32, src []byte) (any, error) {
 		return scanBinaryTime(m, oid, src)
 	case pgtype.NumericOID, pgtype.UUIDOID:
 		return scanViaText(m, oid, src)
+	case pgvalue.OIDTimetz: // pgtype has no codec for it
+		return pgvalue.ParseTimetzBinary(src)
 	case pgtype.JSONBOID:
 		if len(src) == 0 || src[0] != 1 {
 			return nil, fmt.Errorf("unsupported jsonb version")

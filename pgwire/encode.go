@@ -108,6 +108,8 @@ func appendText(b []byte, oid uint32, v any) []byte {
 		return appendTimeText(b, oid, x)
 	case pgvalue.InfiniteTime:
 		return append(b, x.String()...)
+	case pgvalue.Timetz:
+		return pgvalue.AppendTimetz(b, x)
 	}
 	return fmt.Append(b, v)
 }
@@ -155,6 +157,10 @@ func appendBinary(m *pgtype.Map, b []byte, oid uint32, v any) ([]byte, error) {
 		return appendRawText(b, oid, v), nil // binary = text for these
 	case pgtype.JSONBOID:
 		return appendRawText(append(b, 1), oid, v), nil // jsonb's version byte
+	case pgvalue.OIDTimetz: // pgtype has no codec for it
+		if t, ok := v.(pgvalue.Timetz); ok {
+			return pgvalue.AppendTimetzBinary(b, t), nil
+		}
 	}
 	if _, known := m.TypeForOID(oid); !known {
 		// A type pgtype does not know (an enum, say): its text is the best

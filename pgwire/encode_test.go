@@ -67,6 +67,7 @@ func TestTextEncoding(t *testing.T) {
 		{"date infinity", 1082, pgvalue.PosInfinity, "infinity"},
 		{"timestamp -infinity", 1114, pgvalue.NegInfinity, "-infinity"},
 		{"timestamptz infinity", 1184, pgvalue.PosInfinity, "infinity"},
+		{"timetz", 1266, pgvalue.Timetz{Micros: 45296789000, Offset: -(5*3600 + 30*60)}, "12:34:56.789-05:30"},
 		{"text", 25, "héllo", "héllo"},
 		{"text from int64", 25, int64(5), "5"},
 		{"empty text is not NULL", 25, "", ""},

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/pgraft/pgraft/server/servertest"
@@ -37,10 +39,12 @@ func readQueryGolden(t *testing.T, name string) []numericGolden {
 	return out
 }
 
-// TestDatetimeInfinityGolden replays testdata/datetime_golden.txt: infinity
-// and -infinity as input, output, casts, isfinite, arithmetic, extract,
-// date_trunc, comparisons and ordering, as PostgreSQL 15 printed them.
-func TestDatetimeInfinityGolden(t *testing.T) {
+// TestDatetimeGolden replays testdata/datetime_golden.txt in one session:
+// infinity and -infinity as input, output, casts, isfinite, arithmetic,
+// extract, date_trunc, comparisons and ordering; time with time zone's
+// input (offsets, abbreviations, zone names with a date), output, order
+// and casts; as PostgreSQL 15 printed them.
+func TestDatetimeGolden(t *testing.T) {
 	n := servertest.Start(t)
 	c := connect(t, n)
 	ctx := context.Background()
@@ -135,5 +139,76 @@ func checkInfinityTable(t *testing.T, c *pgx.Conn) {
 	}
 	if d.InfinityModifier != pgtype.Finite || !d.Time.Equal(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("0001-01-01 read back as %+v", d)
+	}
+}
+
+// TestTimetzTable: a timetz column orders and indexes as PostgreSQL
+// (by UTC time, then offset), UNIQUE tells 10:00+02 from 08:00+00, a
+// literal without an offset takes the session's zone on the statement's
+// date, binary parameters and results are timetz_send's (int64 µs, int32
+// seconds west), CURRENT_TIME is a timetz; on one node and on three that
+// converge.
+func TestTimetzTable(t *testing.T) {
+	t.Run("one node", func(t *testing.T) {
+		n := servertest.Start(t)
+		checkTimetzTable(t, connect(t, n))
+	})
+	t.Run("three nodes", func(t *testing.T) {
+		cl := servertest.NewCluster(t, 3)
+		checkTimetzTable(t, connect(t, cl.Leader()))
+		cl.RequireConverged()
+		for _, node := range cl.Nodes {
+			got := runText(context.Background(), connect(t, node), "SELECT string_agg(t::text, ',' ORDER BY t) FROM tz")
+			if want := "00:30:00+14,10:00:00+02,08:00:00+00,09:00:00+00,10:00:00-05,23:00:00-10"; strings.Join(got, "") != want {
+				t.Errorf("node %s: %q, want %q", node.DataDir, got, want)
+			}
+		}
+	})
+}
+
+func checkTimetzTable(t *testing.T, c *pgx.Conn) {
+	ctx := context.Background()
+	mustExec(t, c, "CREATE TABLE tz (id int PRIMARY KEY, t timetz, at time with time zone DEFAULT current_time)")
+	mustExec(t, c, "CREATE UNIQUE INDEX tz_t ON tz (t)")
+	mustExec(t, c, "INSERT INTO tz (id, t) VALUES (1, '10:00+02'), (2, '08:00+00'), (3, '09:00 UTC'), (4, '23:00-10'), (5, '00:30+14')")
+	_, err := c.Exec(ctx, "INSERT INTO tz (id, t) VALUES (6, '10:00:00+02:00')")
+	wantCode(t, err, "23505")
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Detail != "Key (t)=(10:00:00+02) already exists." {
+		t.Errorf("DETAIL %q", pe.Detail)
+	}
+	// No offset: the session's zone on the statement's date (New York is
+	// -05 or -04 by the season: either way a value of its own).
+	mustExec(t, c, "SET TIME ZONE 'America/New_York'")
+	mustExec(t, c, "INSERT INTO tz (id, t) VALUES (7, '2021-01-04 10:00')")
+	mustExec(t, c, "RESET TIME ZONE")
+	_, err = c.Exec(ctx, "INSERT INTO tz (id, t) VALUES (8, '10:00 America/New_York')")
+	wantCode(t, err, "22007") // a zone name needs a date, as in PostgreSQL
+
+	for _, tc := range []struct{ q, want string }{
+		{"SELECT id FROM tz ORDER BY t", "5\n1\n2\n3\n7\n4"},
+		{"SELECT id FROM tz WHERE t > '08:00+00' ORDER BY id", "3\n4\n7"},
+		{"SELECT id FROM tz WHERE t = '10:00+02'", "1"},
+		{"SELECT min(t), max(t) FROM tz", "00:30:00+14|23:00:00-10"},
+		{"SELECT t::time FROM tz WHERE id = 7", "10:00:00"},
+		{"SELECT count(*) FROM tz WHERE at::text LIKE '%:%:%+00'", "6"}, // CURRENT_TIME in the session's zone, UTC
+	} {
+		if got := strings.Join(runText(ctx, c, tc.q), "\n"); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.q, got, tc.want)
+		}
+	}
+
+	// Binary: 10:00:00+02 is 36000000000 µs and 7200 s east, sent as -7200.
+	bin := []byte{0, 0, 0, 8, 0x61, 0xc4, 0x68, 0, 0xff, 0xff, 0xe3, 0xe0}
+	res := c.PgConn().ExecParams(ctx, "SELECT id, t FROM tz WHERE t = $1", [][]byte{bin}, []uint32{1266},
+		[]int16{1}, []int16{1, 1}).Read()
+	if res.Err != nil || len(res.Rows) != 1 {
+		t.Fatalf("binary timetz parameter: %v, %d rows", res.Err, len(res.Rows))
+	}
+	if got := res.Rows[0][1]; string(got) != string(bin) {
+		t.Errorf("binary timetz result % x, want % x", got, bin)
+	}
+	if oid := res.FieldDescriptions[1].DataTypeOID; oid != 1266 {
+		t.Errorf("timetz column OID %d", oid)
 	}
 }

@@ -26,7 +26,12 @@ func pgCast(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 	if x == nil {
 		return nil, nil
 	}
+	if srctyp == "timetz" && (dsttyp == "time" || dsttyp == "text" || dsttyp == "varchar") {
+		return castFromTimetz(x, dsttyp) // functions_timetz.go
+	}
 	switch dsttyp {
+	case "timetz":
+		return castTimetzFixed(x)
 	case "int2", "int4", "int8":
 		return castInt(x, srctyp, dsttyp)
 	case "float4", "float8":

@@ -84,8 +84,12 @@ const (
 // GRANT and REVOKE as OpRole changes and owners recorded by DDL (acl.go);
 // 6 Stage, TxID and N (transactions larger than one entry, stage.go),
 // and exact numeric's pg_numeric functions and collation in an OpExec's
-// text (a build before 6 has neither); older versions still decode.
-const payloadVersion = 6
+// text (a build before 6 has neither); 7 pg_cast_datetime, pg_isfinite and
+// pg_timetz in an OpExec's text, and infinite dates and timestamps and
+// timetz among its values (functions_infinity.go, functions_timetz.go: a
+// build before 7 would refuse or misread them);
+// older versions still decode.
+const payloadVersion = 7
 
 // PayloadVersion is the log payload format this build writes; every voter
 // of a cluster must share it (DESIGN.md §3, one build per cluster).

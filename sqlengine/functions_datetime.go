@@ -289,6 +289,11 @@ func castDatetime(x any, srctyp, typ string, typmod int64) (any, error) {
 	if ok {
 		return castInfinity(inf, s, srctyp, typ) // functions_infinity.go
 	}
+	return castFinite(x, s, srctyp, typ, typmod)
+}
+
+// castFinite is castDatetime of anything but an infinity.
+func castFinite(x any, s, srctyp, typ string, typmod int64) (any, error) {
 	p, e := parseDatetime(s, typ == "time")
 	switch e {
 	case dtSyntax:
@@ -378,6 +383,9 @@ func pgExtract(field string, x any) (any, error) {
 	}
 	if inf, ok := storedInfinity(x); ok {
 		return extractInfinity(unit, inf)
+	}
+	if t, ok := parseTimetzStorage(x); ok {
+		return extractTimetz(unit, t) // functions_timetz.go
 	}
 	s := asString(x)
 	p, e := parseDatetime(s, true)

@@ -3,6 +3,7 @@ package sqlengine
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/pgraft/pgraft/pgvalue"
@@ -80,6 +81,30 @@ func infinityText(s string) (pgvalue.InfiniteTime, bool) {
 
 // isDatetimeType reports the types whose values can be infinite.
 func isDatetimeType(typ string) bool { return typ == "date" || isTS(typ) }
+
+// pgCastLegacy is the SQL function pg_cast, which entries written before
+// infinite dates call for every cast (translation now emits
+// translate.DatetimeCastFunc for the date/time targets): it refuses what
+// those builds refused, so that an old entry applies as it first did on
+// every node, whichever build replays it. Those builds read "infinity",
+// "-infinity" and "+infinity" as unsupported special inputs, and a stored
+// date or timestamp as the date it spells ("0000-01-01", year 0, out of
+// range).
+func pgCastLegacy(x any, srctyp, dsttyp string, typmod int64) (any, error) {
+	switch dsttyp {
+	case "date", "timestamp", "timestamptz", "time":
+		s := asString(x)
+		switch t := strings.ToLower(strings.TrimSpace(s)); t {
+		case "infinity", "-infinity", "+infinity":
+			return nil, funcError(pgerror.FeatureNotSupported,
+				fmt.Sprintf("the special %s input %q is not supported by pgraft", datetimeTypeName[dsttyp], strings.TrimSpace(s)))
+		}
+		if x != nil {
+			return castFinite(x, s, srctyp, dsttyp, typmod)
+		}
+	}
+	return pgCast(x, srctyp, dsttyp, typmod)
+}
 
 // castInfinity is the cast of an infinite value (or of the input text
 // "infinity"/"-infinity") to date, timestamp, timestamptz or time. The

@@ -1,6 +1,8 @@
 package sqlengine
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
 // TestInfinityStorageSorts: the stored infinities sort outside every finite
@@ -120,4 +123,42 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestOldEntriesStillRefuseInfinity: an entry an older build wrote casts
+// with pg_cast, which refused infinity (0A000); it must fail the same way
+// when this build applies it, or nodes that applied it on either build
+// would differ. What translation writes now, pg_cast_datetime, stores it.
+func TestOldEntriesStillRefuseInfinity(t *testing.T) {
+	e := newTestEngine(t)
+	if err := applyOne(t, e, `CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{"infinity", " -Infinity", "+infinity"} {
+		err := applyOne(t, e, `INSERT INTO t VALUES (1, pg_cast(?1, '', 'date', -1))`, in)
+		var pe *pgerror.Error
+		if !errors.As(err, &pe) || pe.Code != pgerror.FeatureNotSupported {
+			t.Errorf("old entry casting %q: %v, want 0A000", in, err)
+		}
+	}
+	if err := applyOne(t, e, `INSERT INTO t VALUES (1, pg_cast('0000-01-01', 'date', 'timestamp', -1))`); err == nil {
+		t.Errorf("old entry casting a year-0 date: no error")
+	}
+	if err := applyOne(t, e, `INSERT INTO t VALUES (2, pg_cast('2024-01-02 10:00', '', 'date', -1))`); err != nil {
+		t.Errorf("old entry casting a finite date: %v", err)
+	}
+	if err := applyOne(t, e, `INSERT INTO t VALUES (3, pg_cast_datetime('infinity', '', 'date', -1))`); err != nil {
+		t.Errorf("new entry: %v", err)
+	}
+	rows, err := queryAll(e, `SELECT id, d FROM t ORDER BY d`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprint(r[0], " ", FromStorage(r[1], pgvalue.OIDDate, time.UTC)))
+	}
+	if want := []string{"2 2024-01-02 00:00:00 +0000 UTC", "3 infinity"}; !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
 }

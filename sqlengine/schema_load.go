@@ -399,7 +399,7 @@ func typmodOf(t *translate.PGType, decl string) int32 {
 			s, _ = toInt(strings.TrimSpace(args[1]))
 		}
 		return int32(a<<16|s&0xffff) + 4
-	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDInterval:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDTimetz, pgvalue.OIDInterval:
 		return int32(a)
 	}
 	return -1
@@ -436,6 +436,9 @@ func columnDefault(table, col string, typ *translate.PGType, dflt string, valid,
 	}
 	if lit, ok := defaultLiteral(toks); ok {
 		return lit.render(typ)
+	}
+	if strings.HasPrefix(dflt, translate.CurrentTimeSQL) || strings.HasPrefix(dflt, translate.DatetimeCastFunc+"("+translate.CurrentTimeSQL) {
+		return "CURRENT_TIME" // on a time column, cast back to time
 	}
 	if len(toks) == 4 && toks[0].word(translate.NextvalFunc) && toks[1].val == "(" && toks[2].kind == 's' && toks[3].val == ")" {
 		// A serial column's, or nextval() a client wrote (sequences.go).
@@ -485,8 +488,8 @@ func defaultLiteral(toks []sqlToken) (defaultLit, bool) {
 	case len(toks) == 1 && (toks[0].word("TRUE") || toks[0].word("FALSE")):
 		return defaultLit{kind: 'b', text: strings.ToLower(toks[0].val)}, true
 	}
-	// pg_cast(literal, 'src', 'dst', typmod)
-	if len(toks) >= 8 && toks[0].word("pg_cast") && toks[1].val == "(" {
+	// pg_cast(literal, 'src', 'dst', typmod), or pg_cast_datetime
+	if len(toks) >= 8 && (toks[0].word("pg_cast") || toks[0].word(translate.DatetimeCastFunc)) && toks[1].val == "(" {
 		inner, ok := defaultLiteral(toks[2:3])
 		if !ok || toks[3].val != "," || toks[5].val != "," || toks[6].kind != 's' {
 			return defaultLit{}, false
