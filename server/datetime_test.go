@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -139,6 +140,27 @@ func checkInfinityTable(t *testing.T, c *pgx.Conn) {
 	}
 	if d.InfinityModifier != pgtype.Finite || !d.Time.Equal(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("0001-01-01 read back as %+v", d)
+	}
+
+	// COPY: pgx's CopyFrom sends binary, COPY TO STDOUT prints text, and
+	// COPY FROM in text reads the words.
+	mustExec(t, c, "CREATE TABLE evc (id int PRIMARY KEY, d date, ts timestamptz)")
+	rows := [][]any{
+		{1, pgtype.Date{InfinityModifier: pgtype.Infinity, Valid: true}, pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}},
+		{2, pgtype.Date{Time: time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), Valid: true}, nil},
+	}
+	if n, err := c.CopyFrom(ctx, pgx.Identifier{"evc"}, []string{"id", "d", "ts"}, pgx.CopyFromRows(rows)); err != nil || n != 2 {
+		t.Fatalf("CopyFrom: %d, %v", n, err)
+	}
+	if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader("3\t-infinity\tinfinity\n"), "COPY evc FROM STDIN"); err != nil {
+		t.Fatalf("COPY FROM text: %v", err)
+	}
+	var out bytes.Buffer
+	if _, err := c.PgConn().CopyTo(ctx, &out, "COPY (SELECT * FROM evc ORDER BY d) TO STDOUT"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "3\t-infinity\tinfinity\n2\t2024-02-29\t\\N\n1\tinfinity\t-infinity\n"; out.String() != want {
+		t.Errorf("COPY TO: %q, want %q", out.String(), want)
 	}
 }
 
