@@ -268,3 +268,9 @@ func extractTimetz(unit string, t pgvalue.Timetz) (any, error) {
 	}
 	return nil, funcError(pgerror.FeatureNotSupported, fmt.Sprintf("unit %q not supported for type time with time zone", unit))
 }
+
+// mustCastFromTimetz is the text of a timetz this package stored.
+func mustCastFromTimetz(v any) any {
+	t, _ := castFromTimetz(v, "text")
+	return t
+}

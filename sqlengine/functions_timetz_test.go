@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pgraft/pgraft/pgvalue"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // TestTimetzStorageOrder: the stored texts sort as timetz_cmp_internal
@@ -77,5 +78,22 @@ func TestTimetzParameter(t *testing.T) {
 	v, err := ToStorage(pgvalue.Timetz{Micros: 1, Offset: -3600}, pgvalue.OIDTimetz)
 	if err != nil || FromStorage(v, pgvalue.OIDTimetz, nil) != (pgvalue.Timetz{Micros: 1, Offset: -3600}) {
 		t.Errorf("binary parameter: %v, %v", v, err)
+	}
+}
+
+// TestDatetimeColumnDefaults: the catalog shows defaults of infinity and of
+// timetz constants as PostgreSQL does, not as they are stored.
+func TestDatetimeColumnDefaults(t *testing.T) {
+	tests := []struct{ typ, dflt, want string }{
+		{"date", "(pg_cast_datetime('infinity', '', 'date', -1))", "'infinity'::date"},
+		{"timestamptz", "(pg_cast_datetime('-infinity', '', 'timestamptz', -1))", "'-infinity'::timestamp with time zone"},
+		{"timetz", "(pg_timetz('10:00+02', '', -1, pg_now(), 'UTC'))", "'10:00:00+02'::time with time zone"},
+		{"timetz", "(pg_timetz(pg_now(), 'timestamptz', -1, pg_now(), 'UTC'))", "CURRENT_TIME"},
+		{"time", "(pg_cast_datetime(pg_timetz(pg_now(), 'timestamptz', -1, pg_now(), 'UTC'), 'timetz', 'time', -1))", "CURRENT_TIME"},
+	}
+	for _, tc := range tests {
+		if got := columnDefault("t", "c", translate.TypeByName(tc.typ), tc.dflt, true, false); got != tc.want {
+			t.Errorf("%s DEFAULT %s shows %q, want %q", tc.typ, tc.dflt, got, tc.want)
+		}
 	}
 }

@@ -440,6 +440,12 @@ func columnDefault(table, col string, typ *translate.PGType, dflt string, valid,
 	if strings.HasPrefix(dflt, translate.CurrentTimeSQL) || strings.HasPrefix(dflt, translate.DatetimeCastFunc+"("+translate.CurrentTimeSQL) {
 		return "CURRENT_TIME" // on a time column, cast back to time
 	}
+	if len(toks) > 3 && toks[0].word("pg_timetz") && toks[1].val == "(" && toks[2].kind == 's' {
+		// A timetz constant with its offset, as PostgreSQL keeps it.
+		if v, err := castTimetzFixed(toks[2].val); err == nil {
+			return "'" + asString(mustCastFromTimetz(v)) + "'::time with time zone"
+		}
+	}
 	if len(toks) == 4 && toks[0].word(translate.NextvalFunc) && toks[1].val == "(" && toks[2].kind == 's' && toks[3].val == ")" {
 		// A serial column's, or nextval() a client wrote (sequences.go).
 		return "nextval(" + translate.QuoteLiteral(pgQuoteIdent(toks[2].val)) + "::regclass)"
@@ -535,6 +541,9 @@ func (l defaultLit) render(col *translate.PGType) string {
 	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDUUID, pgvalue.OIDJSONB, pgvalue.OIDTime:
 		if v, err := pgCast(text, "", typ.Name, -1); err == nil {
 			text = asString(v)
+			if inf, ok := storedInfinity(v); ok && isDatetimeType(typ.Name) {
+				text = inf.String() // not its stored text
+			}
 		}
 	}
 	minus1 := int64(-1)
