@@ -2,6 +2,7 @@ package sqlengine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pgraft/pgraft/pgvalue"
@@ -95,5 +96,41 @@ func TestDatetimeColumnDefaults(t *testing.T) {
 		if got := columnDefault("t", "c", translate.TypeByName(tc.typ), tc.dflt, true, false); got != tc.want {
 			t.Errorf("%s DEFAULT %s shows %q, want %q", tc.typ, tc.dflt, got, tc.want)
 		}
+	}
+}
+
+// TestTimetzOddInputs: whatever a statement hands pg_timetz, it answers a
+// value or a PostgreSQL error, never a panic (apply replays it forever).
+func TestTimetzOddInputs(t *testing.T) {
+	now, zone := "2021-07-04 12:00:00", "UTC"
+	inputs := []any{"", " ", "+", "10", "10:", "99:99", "24:00:01+00", "10:00+99:99", "10:00 Nowhere/City",
+		"2021-02-30 10:00+02", "10:00:00.9999999+02", int64(5), 1.5, []byte("10:00+02"), "epoch", "now",
+		"23:59:60+14", strings.Repeat("1", 4096), "10:00 -infinity", "J2451187 10:00+02"}
+	for _, in := range inputs {
+		for _, src := range []string{"", "text", "time", "timetz", "timestamptz"} {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("pg_timetz(%q, %q) panicked: %v", in, src, r)
+					}
+				}()
+				v, err := pgTimetz([]any{in, src, int64(-1), now, zone})
+				if err != nil {
+					if !strings.HasPrefix(err.Error(), funcErrorPrefix) {
+						t.Errorf("pg_timetz(%q, %q): error without a SQLSTATE: %v", in, src, err)
+					}
+					return
+				}
+				if _, ok := parseTimetzStorage(v); !ok {
+					t.Errorf("pg_timetz(%q, %q) = %q, not a stored timetz", in, src, v)
+				}
+			}()
+		}
+	}
+	if _, err := pgTimetz([]any{"10:00", "", int64(-1), "garbage", zone}); err == nil {
+		t.Error("a bad statement time was taken")
+	}
+	if _, err := castFromTimetz("not a timetz", "time"); err == nil {
+		t.Error("castFromTimetz took garbage")
 	}
 }
