@@ -1,6 +1,9 @@
 package pgvalue
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Date and time text as PostgreSQL 15 prints it with DateStyle ISO. Each
 // function rounds t to microseconds, PostgreSQL's precision. Years outside
@@ -50,4 +53,43 @@ func AppendUTCOffset(b []byte, off int) []byte {
 		b = append(b, ':', byte('0'+s/10), byte('0'+s%10))
 	}
 	return b
+}
+
+// InfiniteTime is a date, timestamp or timestamptz that is PostgreSQL's
+// infinity (after every other value) or -infinity (before every other
+// value). It is how pgwire hands such a parameter to the engine and how the
+// engine hands such a row value back; in the database it is the text
+// String returns, which sorts right among the ISO texts of finite values
+// (translate/types.go).
+type InfiniteTime int8
+
+// The two infinities.
+const (
+	NegInfinity InfiniteTime = -1
+	PosInfinity InfiniteTime = 1
+)
+
+// String is the value's text in PostgreSQL's output and in storage:
+// "infinity" or "-infinity".
+func (i InfiniteTime) String() string {
+	if i < 0 {
+		return "-infinity"
+	}
+	return "infinity"
+}
+
+// ParseInfinity reads the special inputs "infinity" and "-infinity" as
+// date_in, timestamp_in and timestamptz_in do in PostgreSQL 15: any case,
+// surrounding white space allowed, and between the sign and the word too
+// (ParseDateTime soaks it up); "+infinity" is PostgreSQL 16's.
+func ParseInfinity(s string) (InfiniteTime, bool) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	inf := PosInfinity
+	if rest, ok := strings.CutPrefix(t, "-"); ok {
+		t, inf = strings.TrimSpace(rest), NegInfinity
+	}
+	if t != "infinity" {
+		return 0, false
+	}
+	return inf, true
 }

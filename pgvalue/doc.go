@@ -13,7 +13,9 @@
 //   - numeric.go: numeric_in's syntax, numeric(p,s) rounding, and how
 //     pgraft holds a numeric (an int64 or an exact float64; 0A000 beyond).
 //   - datetime.go: date, time, timestamp and timestamptz output
-//     (DateStyle ISO) and UTC offsets.
+//     (DateStyle ISO), UTC offsets, and InfiniteTime (infinity and
+//     -infinity, their input and text); timetz.go: Timetz, time with time
+//     zone's text and binary forms.
 //   - timezone.go: TimeZone settings (zone names, numeric offsets and the
 //     "<-07>+07" names PostgreSQL gives fixed offsets).
 //   - errors.go: the input functions' shared error.

@@ -25,6 +25,7 @@ const (
 	OIDTimestamp   uint32 = 1114
 	OIDTimestamptz uint32 = 1184
 	OIDInterval    uint32 = 1186
+	OIDTimetz      uint32 = 1266
 	OIDNumeric     uint32 = 1700
 	OIDRegclass    uint32 = 2205
 	OIDRegtype     uint32 = 2206

@@ -75,6 +75,9 @@ func decodeText(oid uint32, s string) (any, error) {
 	case pgtype.ByteaOID:
 		return pgvalue.ParseBytea(s)
 	case pgtype.DateOID, pgtype.TimestampOID, pgtype.TimestamptzOID:
+		if inf, ok := pgvalue.ParseInfinity(s); ok {
+			return inf, nil
+		}
 		return parseTime(oid, s)
 	}
 	if err := checkText(s); err != nil {
@@ -250,6 +253,8 @@ func scanBinary(m *pgtype.Map, oid uint32, src []byte) (any, error) {
 		return scanBinaryTime(m, oid, src)
 	case pgtype.NumericOID, pgtype.UUIDOID:
 		return scanViaText(m, oid, src)
+	case pgvalue.OIDTimetz: // pgtype has no codec for it
+		return pgvalue.ParseTimetzBinary(src)
 	case pgtype.JSONBOID:
 		if len(src) == 0 || src[0] != 1 {
 			return nil, fmt.Errorf("unsupported jsonb version")
@@ -271,6 +276,9 @@ func isTextual(oid uint32) bool {
 	return false
 }
 
+// scanBinaryTime reads a binary date, timestamp or timestamptz: a time.Time,
+// or pgvalue's InfiniteTime for int32/int64 max and min, PostgreSQL's
+// infinity and -infinity.
 func scanBinaryTime(m *pgtype.Map, oid uint32, src []byte) (any, error) {
 	var t time.Time
 	var inf pgtype.InfinityModifier
@@ -289,10 +297,15 @@ func scanBinaryTime(m *pgtype.Map, oid uint32, src []byte) (any, error) {
 		err = m.Scan(oid, pgtype.BinaryFormatCode, src, &ts)
 		t, inf = ts.Time.UTC(), ts.InfinityModifier
 	}
-	if err == nil && inf != pgtype.Finite {
-		err = fmt.Errorf("infinite %s is not supported", typeName(oid))
+	switch {
+	case err != nil:
+		return nil, err
+	case inf == pgtype.Infinity:
+		return pgvalue.PosInfinity, nil
+	case inf == pgtype.NegativeInfinity:
+		return pgvalue.NegInfinity, nil
 	}
-	return t, err
+	return t, nil
 }
 
 // scanViaText decodes binary with the type's codec and re-encodes it as

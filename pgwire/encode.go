@@ -106,6 +106,10 @@ func appendText(b []byte, oid uint32, v any) []byte {
 		return append(b, x...)
 	case time.Time:
 		return appendTimeText(b, oid, x)
+	case pgvalue.InfiniteTime:
+		return append(b, x.String()...)
+	case pgvalue.Timetz:
+		return pgvalue.AppendTimetz(b, x)
 	}
 	return fmt.Append(b, v)
 }
@@ -153,6 +157,10 @@ func appendBinary(m *pgtype.Map, b []byte, oid uint32, v any) ([]byte, error) {
 		return appendRawText(b, oid, v), nil // binary = text for these
 	case pgtype.JSONBOID:
 		return appendRawText(append(b, 1), oid, v), nil // jsonb's version byte
+	case pgvalue.OIDTimetz: // pgtype has no codec for it
+		if t, ok := v.(pgvalue.Timetz); ok {
+			return pgvalue.AppendTimetzBinary(b, t), nil
+		}
 	}
 	if _, known := m.TypeForOID(oid); !known {
 		// A type pgtype does not know (an enum, say): its text is the best
@@ -193,6 +201,9 @@ func binaryValue(oid uint32, v any) any {
 	if x, ok := v.(scaledNumeric); ok {
 		return strconv.FormatFloat(x.f, 'f', x.scale, 64) // its text keeps the scale
 	}
+	if inf, ok := v.(pgvalue.InfiniteTime); ok {
+		return infiniteValue(oid, inf)
+	}
 	switch oid {
 	case pgtype.BoolOID:
 		if i, ok := v.(int64); ok {
@@ -219,6 +230,25 @@ func binaryValue(oid uint32, v any) any {
 		}
 	}
 	return v
+}
+
+// infiniteValue is pgtype's value of an infinite date or timestamp, which
+// it encodes as PostgreSQL does: int32 (date) or int64 (timestamp,
+// timestamptz) max for infinity and min for -infinity.
+func infiniteValue(oid uint32, inf pgvalue.InfiniteTime) any {
+	mod := pgtype.Infinity
+	if inf < 0 {
+		mod = pgtype.NegativeInfinity
+	}
+	switch oid {
+	case pgtype.DateOID:
+		return pgtype.Date{InfinityModifier: mod, Valid: true}
+	case pgtype.TimestampOID:
+		return pgtype.Timestamp{InfinityModifier: mod, Valid: true}
+	case pgtype.TimestamptzOID:
+		return pgtype.Timestamptz{InfinityModifier: mod, Valid: true}
+	}
+	return inf.String()
 }
 
 // encodeFromText parses s with the type's own text decoder (numeric and uuid

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 // TestTextEncoding checks row values against PostgreSQL 15's text output
@@ -62,6 +64,10 @@ func TestTextEncoding(t *testing.T) {
 		{"timestamptz UTC", 1184, time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC), "2024-01-02 03:04:05.123456+00"},
 		{"timestamptz negative offset", 1184, time.Date(2024, 1, 2, 3, 4, 5, 0, pdt), "2024-01-02 03:04:05-07"},
 		{"timestamptz half-hour offset", 1184, time.Date(2024, 1, 2, 3, 4, 5, 0, ist), "2024-01-02 03:04:05+05:30"},
+		{"date infinity", 1082, pgvalue.PosInfinity, "infinity"},
+		{"timestamp -infinity", 1114, pgvalue.NegInfinity, "-infinity"},
+		{"timestamptz infinity", 1184, pgvalue.PosInfinity, "infinity"},
+		{"timetz", 1266, pgvalue.Timetz{Micros: 45296789000, Offset: -(5*3600 + 30*60)}, "12:34:56.789-05:30"},
 		{"text", 25, "héllo", "héllo"},
 		{"text from int64", 25, int64(5), "5"},
 		{"empty text is not NULL", 25, "", ""},
@@ -130,6 +136,10 @@ func TestTextParameterDecoding(t *testing.T) {
 		{"timestamptz", "2024-01-02 05:34:05+05:30", utc(2024, 1, 2, 0, 4, 5, 0), ""},
 		{"timestamptz", "2024-01-02", utc(2024, 1, 2, 0, 0, 0, 0), ""},
 		{"timestamptz", "yesterday-ish", nil, "22007"},
+		{"date", " Infinity", pgvalue.PosInfinity, ""},
+		{"timestamp", "-infinity", pgvalue.NegInfinity, ""},
+		{"timestamptz", "INFINITY ", pgvalue.PosInfinity, ""},
+		{"timestamptz", "+infinity", nil, "22007"}, // PostgreSQL 16's spelling
 		{"uuid", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11", ""},
 		{"numeric", "1.50", "1.50", ""},
 		{"unknown", "anything", "anything", ""},

@@ -117,11 +117,13 @@ type Statement interface {
 // suspended after a row limit.
 //
 // Argument values handed to Bind, and row values written to a RowWriter, use
-// these Go types: nil (NULL), bool, int64, float64, string, []byte and
-// time.Time. pgwire decodes parameters to them from text or binary by the
+// these Go types: nil (NULL), bool, int64, float64, string, []byte,
+// time.Time, pgvalue.InfiniteTime and pgvalue.Timetz. pgwire decodes parameters to them from text or binary by the
 // parameter's OID (text-format parameters of unknown or textual OIDs arrive as
 // string; int2/int4/int8/oid as int64; float4/float8 as float64; bool as bool;
-// bytea as []byte; date/timestamp/timestamptz as time.Time; uuid, numeric,
+// bytea as []byte; date/timestamp/timestamptz as time.Time, or
+// pgvalue.InfiniteTime for infinity and -infinity; a binary timetz as
+// pgvalue.Timetz; uuid, numeric,
 // json and everything else as string), and encodes row values by the column's
 // TypeOID in the format the client asked for.
 type Portal interface {

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/pgraft/pgraft/pgvalue"
 )
 
 func (ts *testServer) pgxConnect(t *testing.T, sslmode string) *pgx.Conn {
@@ -164,6 +166,10 @@ func TestPgxBinaryRoundTrip(t *testing.T) {
 		{"date", time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)},
 		{"timestamp", ts, ts},
 		{"timestamptz", ts, ts},
+		{"date", pgtype.Date{InfinityModifier: pgtype.Infinity, Valid: true}, pgvalue.PosInfinity},
+		{"date", pgtype.Date{InfinityModifier: pgtype.NegativeInfinity, Valid: true}, pgvalue.NegInfinity},
+		{"timestamp", pgtype.Timestamp{InfinityModifier: pgtype.NegativeInfinity, Valid: true}, pgvalue.NegInfinity},
+		{"timestamptz", pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, pgvalue.PosInfinity},
 		{"numeric", num, "-123.4500"},
 		{"uuid", uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
 		{"json", `{"a":1}`, `{"a":1}`},

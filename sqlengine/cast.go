@@ -26,7 +26,12 @@ func pgCast(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 	if x == nil {
 		return nil, nil
 	}
+	if srctyp == "timetz" && (dsttyp == "time" || dsttyp == "text" || dsttyp == "varchar") {
+		return castFromTimetz(x, dsttyp) // functions_timetz.go
+	}
 	switch dsttyp {
+	case "timetz":
+		return castTimetzFixed(x)
 	case "int2", "int4", "int8":
 		return castInt(x, srctyp, dsttyp)
 	case "float4", "float8":
@@ -295,7 +300,9 @@ func castText(x any, srctyp, dsttyp string, typmod int64) (any, error) {
 		}
 	case string:
 		s = v
-		if srctyp == "timestamptz" {
+		if inf, ok := storedInfinity(v); ok && isDatetimeType(srctyp) {
+			s = inf.String()
+		} else if srctyp == "timestamptz" {
 			s += "+00" // storage is UTC; session time zones are not applied here
 		}
 	default:

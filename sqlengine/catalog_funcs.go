@@ -455,7 +455,7 @@ func formatType(oid uint32, typmod *int64) string {
 		if mod >= 4 {
 			return fmt.Sprintf("numeric(%d,%d)", (mod-4)>>16&0xffff, (mod-4)&0xffff)
 		}
-	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDTimetz:
 		if mod >= 0 {
 			base, zone, _ := strings.Cut(t.SQLName, " with")
 			if zone == "" {

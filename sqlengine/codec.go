@@ -93,10 +93,12 @@ const (
 // 6 Stage, TxID and N (transactions larger than one entry, stage.go),
 // and exact numeric's pg_numeric functions and collation in an OpExec's
 // text (a build before 6 has neither); 7 SpecEpoch and SpecSeq (commit
-// pipelining, pipeline.go), and pg_statement_timestamp and
-// pg_clock_timestamp in an OpExec's text (statement_timestamp(),
-// clock_timestamp(); before them both were pg_now); older versions still
-// decode.
+// pipelining, pipeline.go), pg_statement_timestamp and pg_clock_timestamp
+// (statement_timestamp(), clock_timestamp(); before them both were pg_now),
+// pg_cast_datetime, pg_isfinite and pg_timetz in an OpExec's text, and
+// infinite dates and timestamps and timetz among its values
+// (functions_infinity.go, functions_timetz.go: a build before 7 would refuse
+// or misread them); older versions still decode.
 const payloadVersion = 7
 
 // PayloadVersion is the log payload format this build writes; every voter

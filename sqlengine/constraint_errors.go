@@ -437,6 +437,12 @@ func keyText(v any, typ *translate.PGType) string {
 	case float64:
 		return pgvalue.FormatFloat8(x)
 	}
+	if inf, ok := storedInfinity(v); ok && typ != nil && isDatetimeType(typ.Name) {
+		return inf.String()
+	}
+	if t, ok := parseTimetzStorage(v); ok && typ != nil && typ.OID == pgvalue.OIDTimetz {
+		return string(pgvalue.AppendTimetz(nil, t))
+	}
 	return asString(v)
 }
 

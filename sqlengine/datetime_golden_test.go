@@ -49,6 +49,9 @@ func TestDatetimeInputGolden(t *testing.T) {
 // displayDatetime is what psql shows for a stored value in UTC.
 func displayDatetime(typ string, v any) string {
 	s, _ := v.(string)
+	if inf, ok := storedInfinity(s); ok {
+		return inf.String()
+	}
 	if typ == "timestamptz" && !strings.HasSuffix(s, "+00") {
 		return s + "+00"
 	}

@@ -62,7 +62,11 @@
 //     regexp_replace/regexp_match; functions_numeric.go: exact numeric's
 //     pg_numeric* functions (functions_numeric_power.go: power, exp, ln,
 //     log), numeric_agg.go and numeric_agg_export.go its
-//     sum and avg, window functions through SQLite's C API); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
+//     sum and avg, window functions through SQLite's C API);
+//     functions_infinity.go: infinite dates and timestamps (their storage,
+//     casts, arithmetic, extract, isfinite, and pg_cast as old entries
+//     call it); functions_timetz.go: time with time zone (its storage,
+//     pg_timetz, casts, arithmetic, extract); cast.go: pg_cast, PostgreSQL's input rules (pgvalue's where
 //     they are shared with pgwire); values.go: parameters into SQLite's
 //     storage forms and back (translate/types.go has the conventions).
 //   - errors.go: SQLite's errors as PostgreSQL's SQLSTATEs;

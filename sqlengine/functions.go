@@ -12,6 +12,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
+	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // SQL functions that translation emits (pg_cast, pg_regex, pg_left, …) and
@@ -258,19 +259,11 @@ func strict(fn func(args []any) (any, error)) func(args []any) (any, error) {
 func castFuncs(regex *regexCache) []sqlFunc {
 	return []sqlFunc{
 		{"pg_cast", 2, 4, true, func(a []any) (any, error) {
-			src, dst, mod := "", "", int64(-1)
-			if len(a) > 1 {
-				src = asString(orEmpty(a[1]))
-			}
-			if len(a) > 2 {
-				dst = asString(orEmpty(a[2]))
-			} else {
-				src, dst = "", src
-			}
-			if len(a) > 3 && a[3] != nil {
-				mod, _ = toInt(a[3])
-			}
-			return pgCast(a[0], strings.ToLower(src), strings.ToLower(dst), mod)
+			x, src, dst, mod := castArgs(a)
+			return pgCastLegacy(x, src, dst, mod) // functions_infinity.go
+		}},
+		{translate.DatetimeCastFunc, 4, 4, true, func(a []any) (any, error) {
+			return pgCast(castArgs(a))
 		}},
 		{"pg_regex", 2, 3, true, strict(func(a []any) (any, error) {
 			flags := ""
@@ -295,11 +288,30 @@ func castFuncs(regex *regexCache) []sqlFunc {
 			}
 			return pgDateTrunc(asString(a[0]), a[1])
 		}},
+		{"pg_isfinite", 1, 1, true, pgIsFinite},
+		{"pg_timetz", 5, 5, true, pgTimetz},
 		{"pg_to_json", 1, 1, true, func(a []any) (any, error) { return pgToJSON(a[0]), nil }},
 		{"pg_version", 0, 0, true, func([]any) (any, error) {
 			return "PostgreSQL 15.18 (pgraft) on x86_64-pc-linux-gnu, compiled by Go", nil
 		}},
 	}
+}
+
+// castArgs reads pg_cast's arguments: (x, dst), or (x, src, dst[, typmod]).
+func castArgs(a []any) (x any, src, dst string, mod int64) {
+	mod = -1
+	if len(a) > 1 {
+		src = asString(orEmpty(a[1]))
+	}
+	if len(a) > 2 {
+		dst = asString(orEmpty(a[2]))
+	} else {
+		src, dst = "", src
+	}
+	if len(a) > 3 && a[3] != nil {
+		mod, _ = toInt(a[3])
+	}
+	return a[0], strings.ToLower(src), strings.ToLower(dst), mod
 }
 
 func orEmpty(x any) any {

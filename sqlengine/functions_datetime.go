@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgraft/pgraft/pgvalue"
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 )
 
@@ -68,7 +69,7 @@ const (
 	dtOK datetimeErr = iota
 	dtSyntax
 	dtRange
-	dtSpecial // now, today, infinity…: not deterministic or not representable
+	dtSpecial // now, today, infinity…: not deterministic, or not a time.Time
 )
 
 // parseDatetime parses "YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][zone]", the MDY and
@@ -84,7 +85,7 @@ func parseDatetime(s string, dateOptional bool) (parsedTime, datetimeErr) {
 			return parsedTime{t: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}, dtOK
 		}
 		return parsedTime{}, dtSyntax
-	case "now", "today", "tomorrow", "yesterday", "infinity", "-infinity", "+infinity":
+	case "now", "today", "tomorrow", "yesterday", "infinity", "-infinity":
 		return parsedTime{}, dtSpecial
 	}
 	if m := reCtime.FindStringSubmatch(strings.TrimPrefix(t, reWeekday.FindString(t))); m != nil && monthOf(m[1]) > 0 {
@@ -281,6 +282,18 @@ func daysIn(y, m int) int {
 // timestamptz or time.
 func castDatetime(x any, srctyp, typ string, typmod int64) (any, error) {
 	s := asString(x)
+	inf, ok := pgvalue.ParseInfinity(s) // the input words
+	if !ok && isDatetimeType(srctyp) {
+		inf, ok = storedInfinity(x) // a stored infinity
+	}
+	if ok {
+		return castInfinity(inf, s, srctyp, typ) // functions_infinity.go
+	}
+	return castFinite(x, s, srctyp, typ, typmod)
+}
+
+// castFinite is castDatetime of anything but an infinity.
+func castFinite(x any, s, srctyp, typ string, typmod int64) (any, error) {
 	p, e := parseDatetime(s, typ == "time")
 	switch e {
 	case dtSyntax:
@@ -368,6 +381,12 @@ func pgExtract(field string, x any) (any, error) {
 	if !ok {
 		return nil, funcError(pgerror.InvalidParameterValue, fmt.Sprintf("unit %q not recognized for type timestamp", field))
 	}
+	if inf, ok := storedInfinity(x); ok {
+		return extractInfinity(unit, inf)
+	}
+	if t, ok := parseTimetzStorage(x); ok {
+		return extractTimetz(unit, t) // functions_timetz.go
+	}
 	s := asString(x)
 	p, e := parseDatetime(s, true)
 	if e != dtOK {
@@ -446,6 +465,9 @@ func extractTime(unit string, t time.Time) (float64, error) {
 func pgDateTrunc(field string, x any) (any, error) {
 	if x == nil {
 		return nil, nil
+	}
+	if _, ok := storedInfinity(x); ok {
+		return x, nil // timestamp_trunc keeps an infinity, whatever the unit
 	}
 	s := asString(x)
 	p, e := parseDatetime(s, false)

@@ -24,6 +24,12 @@ func dtArith(op string, l any, lt string, r any, rt string) (any, error) {
 	if l == nil || r == nil {
 		return nil, nil
 	}
+	if v, ok, err := infiniteArith(op, l, lt, r, rt); ok { // functions_infinity.go
+		return v, err
+	}
+	if v, ok, err := timetzArith(op, l, lt, r, rt); ok { // functions_timetz.go
+		return v, err
+	}
 	switch {
 	case isTS(lt) && rt == "interval" && (op == "+" || op == "-"):
 		return tsPlusInterval(l, lt, r, op == "-")

@@ -399,7 +399,7 @@ func typmodOf(t *translate.PGType, decl string) int32 {
 			s, _ = toInt(strings.TrimSpace(args[1]))
 		}
 		return int32(a<<16|s&0xffff) + 4
-	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDInterval:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDTimetz, pgvalue.OIDInterval:
 		return int32(a)
 	}
 	return -1
@@ -436,6 +436,15 @@ func columnDefault(table, col string, typ *translate.PGType, dflt string, valid,
 	}
 	if lit, ok := defaultLiteral(toks); ok {
 		return lit.render(typ)
+	}
+	if strings.HasPrefix(dflt, translate.CurrentTimeSQL) || strings.HasPrefix(dflt, translate.DatetimeCastFunc+"("+translate.CurrentTimeSQL) {
+		return "CURRENT_TIME" // on a time column, cast back to time
+	}
+	if len(toks) > 3 && toks[0].word("pg_timetz") && toks[1].val == "(" && toks[2].kind == 's' {
+		// A timetz constant with its offset, as PostgreSQL keeps it.
+		if v, err := castTimetzFixed(toks[2].val); err == nil {
+			return "'" + asString(mustCastFromTimetz(v)) + "'::time with time zone"
+		}
 	}
 	if len(toks) == 4 && toks[0].word(translate.NextvalFunc) && toks[1].val == "(" && toks[2].kind == 's' && toks[3].val == ")" {
 		// A serial column's, or nextval() a client wrote (sequences.go).
@@ -489,8 +498,8 @@ func defaultLiteral(toks []sqlToken) (defaultLit, bool) {
 	case len(toks) == 1 && (toks[0].word("TRUE") || toks[0].word("FALSE")):
 		return defaultLit{kind: 'b', text: strings.ToLower(toks[0].val)}, true
 	}
-	// pg_cast(literal, 'src', 'dst', typmod)
-	if len(toks) >= 8 && toks[0].word("pg_cast") && toks[1].val == "(" {
+	// pg_cast(literal, 'src', 'dst', typmod), or pg_cast_datetime
+	if len(toks) >= 8 && (toks[0].word("pg_cast") || toks[0].word(translate.DatetimeCastFunc)) && toks[1].val == "(" {
 		inner, ok := defaultLiteral(toks[2:3])
 		if !ok || toks[3].val != "," || toks[5].val != "," || toks[6].kind != 's' {
 			return defaultLit{}, false
@@ -536,6 +545,9 @@ func (l defaultLit) render(col *translate.PGType) string {
 	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDUUID, pgvalue.OIDJSONB, pgvalue.OIDTime:
 		if v, err := pgCast(text, "", typ.Name, -1); err == nil {
 			text = asString(v)
+			if inf, ok := storedInfinity(v); ok && isDatetimeType(typ.Name) {
+				text = inf.String() // not its stored text
+			}
 		}
 	}
 	minus1 := int64(-1)

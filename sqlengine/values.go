@@ -42,6 +42,10 @@ func ToStorage(v any, oid uint32) (any, error) {
 		return float64(x), nil
 	case time.Time:
 		return timeToStorage(x, oid), nil
+	case pgvalue.Timetz:
+		return timetzStorage(x), nil
+	case pgvalue.InfiniteTime:
+		return infinityStorage(x), nil // sorts before or after every finite value (functions_infinity.go)
 	case string:
 		return stringToStorage(x, oid)
 	}
@@ -61,6 +65,19 @@ func timeToStorage(t time.Time, oid uint32) string {
 
 func stringToStorage(s string, oid uint32) (any, error) {
 	switch oid {
+	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz:
+		if inf, ok := pgvalue.ParseInfinity(s); ok {
+			return infinityStorage(inf), nil
+		}
+	case pgvalue.OIDTimetz:
+		v, err := castTimetzFixed(s)
+		if err != nil {
+			if code, text, ok := splitFuncError(err.Error()); ok {
+				return nil, &pgerror.Error{Code: code, Message: text}
+			}
+			return nil, err
+		}
+		return v, nil
 	case pgvalue.OIDBool:
 		b, ok := pgvalue.ParseBool(s)
 		if !ok {
@@ -122,6 +139,10 @@ func FromStorage(v any, oid uint32, loc *time.Location) any {
 		}
 	case pgvalue.OIDDate, pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz:
 		return toTime(v, oid, loc)
+	case pgvalue.OIDTimetz:
+		if t, ok := parseTimetzStorage(v); ok {
+			return t
+		}
 	case pgvalue.OIDBytea:
 		if s, ok := v.(string); ok {
 			return []byte(s)
@@ -190,6 +211,9 @@ func ParseStorageTime(s string) (time.Time, bool) {
 }
 
 func toTime(v any, oid uint32, loc *time.Location) any {
+	if inf, ok := storedInfinity(v); ok {
+		return inf // functions_infinity.go
+	}
 	var t time.Time
 	switch x := v.(type) {
 	case time.Time:

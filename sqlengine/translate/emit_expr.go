@@ -444,8 +444,10 @@ func (t *translator) sqlValueFunction(f *pg.SQLValueFunction) (string, xtype) {
 	switch f.Op {
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_DATE:
 		return "pg_current_date()", typed(pgvalue.OIDDate)
-	case pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N,
-		pg.SQLValueFunctionOp_SVFOP_LOCALTIME, pg.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
+	case pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N:
+		// time with time zone: the statement's time in the session's zone.
+		return t.castTo("pg_now()", "timestamptz", "timetz", f.Typmod), typed(pgvalue.OIDTimetz)
+	case pg.SQLValueFunctionOp_SVFOP_LOCALTIME, pg.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
 		return "pg_current_time()", typed(pgvalue.OIDTime)
 	case pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N:
 		return "pg_now()", typed(pgvalue.OIDTimestamptz)

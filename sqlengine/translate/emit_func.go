@@ -59,7 +59,7 @@ var funcSpecs = map[string]funcSpec{
 	"trunc": argTyped("pg_trunc", 0), "pi": fixedFunc("pg_pi", pgvalue.OIDFloat8), "div": fixedFunc("pg_div", pgvalue.OIDNumeric),
 	"date_part": fixedFunc("pg_extract", pgvalue.OIDFloat8), "date_trunc": argTyped("pg_date_trunc", 1),
 	"age": fixedFunc("pg_age", pgvalue.OIDInterval), "to_char": fixedFunc("pg_to_char", pgvalue.OIDText), "to_date": fixedFunc("pg_to_date", pgvalue.OIDDate),
-	"to_timestamp": fixedFunc("pg_to_timestamp", pgvalue.OIDTimestamptz), "make_date": fixedFunc("pg_make_date", pgvalue.OIDDate),
+	"to_timestamp": fixedFunc("pg_to_timestamp", pgvalue.OIDTimestamptz), "isfinite": fixedFunc("pg_isfinite", pgvalue.OIDBool), "make_date": fixedFunc("pg_make_date", pgvalue.OIDDate),
 	"version":             fixedFunc("pg_version", pgvalue.OIDText),
 	"pgraft_checksum":     fixedFunc("pgraft_checksum", pgvalue.OIDText),
 	"pgraft_commit_index": fixedFunc("pgraft_commit_index", pgvalue.OIDInt8),

@@ -266,12 +266,23 @@ func (t *translator) arrayQuantifier(a *pg.A_Expr, op string) (string, xtype) {
 
 // --- casts ---
 
+// DatetimeCastFunc is the cast to date, timestamp, timestamptz and time:
+// pg_cast with infinite dates and timestamps. Entries written before them
+// call pg_cast, which still refuses infinity, so that they replay as they
+// first applied (DESIGN.md §9, "Infinite dates and timestamps").
+const DatetimeCastFunc = "pg_cast_datetime"
+
 // castSQL is the pg_cast call that converts a value between storage forms.
 func castSQL(sql, src, dst string, mod int32) string {
 	if s, ok := numericCastSQL(sql, src, dst, mod); ok {
 		return s
 	}
-	call := fmt.Sprintf("pg_cast(%s, '%s', '%s', %d)", sql, src, dst, mod)
+	fn := "pg_cast"
+	switch dst {
+	case "date", "timestamp", "timestamptz", "time":
+		fn = DatetimeCastFunc
+	}
+	call := fmt.Sprintf("%s(%s, '%s', '%s', %d)", fn, sql, src, dst, mod)
 	if dst == "bytea" {
 		return byteaResultSQL(call) // an empty bytea would come back from a Go function as NULL
 	}
@@ -314,6 +325,18 @@ func specialDatetime(lit string, typ *PGType, mod int32) (string, bool) {
 	return "", false
 }
 
+// specialDatetime is the package function, and 'now' as a timetz: the
+// statement's time in the session's zone, as CURRENT_TIME.
+func (t *translator) specialDatetime(lit string, typ *PGType, mod int32) (string, bool) {
+	if typ.OID == pgvalue.OIDTimetz {
+		if strings.ToLower(strings.TrimSpace(lit)) != "now" {
+			return "", false
+		}
+		return t.castTo("pg_now()", "timestamptz", "timetz", mod), true
+	}
+	return specialDatetime(lit, typ, mod)
+}
+
 // lookupType resolves a TypeName to a type and typmod; 42704 when unknown.
 func (t *translator) lookupType(tn *pg.TypeName) (*PGType, int32) {
 	name := lastName(tn.Names)
@@ -354,7 +377,7 @@ func (t *translator) typmod(typ *PGType, mods []*pg.Node) int32 {
 			scale = vals[1]
 		}
 		return int32(vals[0]<<16|scale) + 4
-	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime:
+	case pgvalue.OIDTimestamp, pgvalue.OIDTimestamptz, pgvalue.OIDTime, pgvalue.OIDTimetz:
 		return int32(vals[0])
 	}
 	return -1
@@ -382,7 +405,7 @@ func (t *translator) typeCast(c *pg.TypeCast) (string, xtype) {
 	}
 	typ, mod := t.lookupType(tn)
 	if sv := c.Arg.GetAConst().GetSval(); sv != nil && len(tn.ArrayBounds) == 0 {
-		if s, ok := specialDatetime(sv.Sval, typ, mod); ok {
+		if s, ok := t.specialDatetime(sv.Sval, typ, mod); ok {
 			return s, xtype{t: typ, mod: mod}
 		}
 	}
@@ -409,7 +432,27 @@ func (t *translator) typeCast(c *pg.TypeCast) (string, xtype) {
 	if x.t == typ && !x.unknown && (mod < 0 || x.mod == mod) {
 		return s, res
 	}
-	return castSQL(s, srcName(x), typ.Name, mod), res
+	return t.castTo(s, srcName(x), typ.Name, mod), res
+}
+
+// CurrentTimeSQL starts what CURRENT_TIME becomes (castTo's pg_timetz of
+// the statement's time): the catalog shows such a column default as
+// CURRENT_TIME.
+const CurrentTimeSQL = "pg_timetz(pg_now(), 'timestamptz', "
+
+// castTo is castSQL, except to timetz: pg_timetz takes the statement's
+// time and the session's TimeZone as arguments, which decide the offset of
+// an input without one (sqlengine/functions_timetz.go), so that a write
+// gives the same value on every node.
+func (t *translator) castTo(sql, src, dst string, mod int32) string {
+	if dst != "timetz" {
+		return castSQL(sql, src, dst, mod)
+	}
+	zone := t.setting("timezone")
+	if zone == "" {
+		zone = "UTC"
+	}
+	return fmt.Sprintf("pg_timetz(%s, '%s', %d, pg_now(), %s)", sql, src, mod, t.quoteString(zone))
 }
 
 // srcName is the pg_cast source type name: ” for unknown or untyped.
@@ -510,7 +553,7 @@ func (t *translator) assignCoerce(sql string, x xtype, col xtype) string {
 		return "pg_now_local()"
 	}
 	if col.t.Category == 'D' && x.t.Category == 'D' {
-		return castSQL(sql, x.t.Name, col.t.Name, col.mod)
+		return t.castTo(sql, x.t.Name, col.t.Name, col.mod)
 	}
 	return sql
 }
@@ -536,6 +579,8 @@ func dtArithType(op string, a, b xtype) xtype {
 		return typed(ao)
 	case bo == pgvalue.OIDTimestamp || bo == pgvalue.OIDTimestamptz:
 		return typed(bo)
+	case ao == pgvalue.OIDTimetz || bo == pgvalue.OIDTimetz:
+		return typed(pgvalue.OIDTimetz) // ± interval
 	}
 	return typed(pgvalue.OIDInterval)
 }

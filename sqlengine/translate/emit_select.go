@@ -136,11 +136,30 @@ func (t *translator) valuesList(rows []*pg.Node, colTypes []xtype) (string, []co
 		}
 	}
 	t.numericValuesColumns(vals, xs, cols, len(colTypes)) // emit_numeric.go
+	t.datetimeValuesColumns(vals, xs, cols, len(colTypes))
 	parts := make([]string, len(rows))
 	for r := range rows {
 		parts[r] = "(" + strings.Join(vals[r], ", ") + ")"
 	}
 	return "VALUES " + strings.Join(parts, ", "), cols
+}
+
+// datetimeValuesColumns converts the untyped literals of a VALUES column
+// that a date, timestamp or timestamptz in its first typed row types, as
+// PostgreSQL resolves them: into the column's storage form, so that
+// ('infinity'::date), ('infinity') are one value.
+func (t *translator) datetimeValuesColumns(vals [][]string, xs [][]xtype, cols []colInfo, assigned int) {
+	for i := assigned; i < len(cols); i++ {
+		typ := cols[i].typ
+		if typ.t == nil || typ.unknown || typ.t.Category != 'D' {
+			continue
+		}
+		for r := range vals {
+			if i < len(xs[r]) && xs[r][i].unknown {
+				vals[r][i] = t.coerceLiteral(vals[r][i], xs[r][i], typ, -1)
+			}
+		}
+	}
 }
 
 // simpleSelect emits SELECT … FROM … WHERE … GROUP BY … HAVING … WINDOW.

@@ -286,11 +286,11 @@ func (t *translator) coerceLiteral(sql string, x xtype, to xtype, mod int32) str
 		return sql
 	}
 	if to.t.Category == 'D' && len(sql) > 2 && sql[0] == '\'' && sql[len(sql)-1] == '\'' {
-		if s, ok := specialDatetime(sql[1:len(sql)-1], to.t, mod); ok {
+		if s, ok := t.specialDatetime(sql[1:len(sql)-1], to.t, mod); ok {
 			return s // 'now', 'today'…: the statement's time
 		}
 	}
-	return castSQL(sql, "", to.t.Name, mod)
+	return t.castTo(sql, "", to.t.Name, mod)
 }
 
 // unify is used on the two sides of a comparison (or assignment): an

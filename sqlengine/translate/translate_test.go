@@ -156,14 +156,16 @@ func TestTranslateExpressions(t *testing.T) {
 		{"json operators", "SELECT '{\"a\":1}'::json -> 'a', '{\"a\":1}'::json ->> 'a'",
 			`SELECT pg_json_get('j->', pg_cast('{"a":1}', '', 'json', -1), 'a') AS "?column?", pg_json_get('j->>', pg_cast('{"a":1}', '', 'json', -1), 'a') AS "?column?"`},
 		{"literal compared with a typed column is converted", "SELECT 1 FROM users WHERE created_at > '2024-01-01 10:00+02' AND active = 't'",
-			`SELECT 1 AS "?column?" FROM users WHERE created_at > pg_cast('2024-01-01 10:00+02', '', 'timestamptz', -1) AND active = pg_cast('t', '', 'bool', -1)`},
+			`SELECT 1 AS "?column?" FROM users WHERE created_at > pg_cast_datetime('2024-01-01 10:00+02', '', 'timestamptz', -1) AND active = pg_cast('t', '', 'bool', -1)`},
 	})
 }
 
 func TestTranslateFunctions(t *testing.T) {
 	runSQLCases(t, []sqlCase{
-		{"time functions", "SELECT now(), CURRENT_TIMESTAMP, localtimestamp, current_date, current_time",
-			`SELECT pg_now() AS "now", pg_now() AS "current_timestamp", pg_now_local() AS "localtimestamp", pg_current_date() AS "current_date", pg_current_time() AS "current_time"`},
+		{"time functions", "SELECT now(), CURRENT_TIMESTAMP, localtimestamp, current_date, current_time, localtime",
+			`SELECT pg_now() AS "now", pg_now() AS "current_timestamp", pg_now_local() AS "localtimestamp", pg_current_date() AS "current_date", pg_timetz(pg_now(), 'timestamptz', -1, pg_now(), 'UTC') AS "current_time", pg_current_time() AS "localtime"`},
+		{"timetz casts carry the statement's time and zone", "SELECT '10:00'::timetz, CAST('10:00+02' AS time with time zone)",
+			`SELECT pg_timetz('10:00', '', -1, pg_now(), 'UTC') AS "timetz", pg_timetz('10:00+02', '', -1, pg_now(), 'UTC') AS "timetz"`},
 		{"pg_catalog qualifier stripped", "SELECT pg_catalog.lower('A'), pg_catalog.format_type(23, NULL)",
 			`SELECT lower('A') AS "lower", format_type(23, NULL) AS "format_type"`},
 		{"string functions", "SELECT char_length('ab'), btrim(' a '), trim(both from ' a '), substring('hello' from 2 for 3), substring('hello', 2), position('l' in 'hello'), strpos('hello', 'l'), concat('a', 1), left('abc', 2), octet_length('é')",

@@ -25,6 +25,12 @@ type PGType struct {
 //   - timestamp: TEXT 'YYYY-MM-DD HH:MM:SS[.ffffff]' (trailing zeros of the
 //     fraction trimmed), which SQLite's date functions read;
 //   - timestamptz: the same text, in UTC, without an offset;
+//   - timetz: its UTC time and offset as fixed-width digits, '|', and its
+//     text ('093600000000050400|10:00:00+02'), so that the BINARY order
+//     is PostgreSQL's (sqlengine/functions_timetz.go);
+//   - infinity and -infinity of date, timestamp and timestamptz: '9999-12-31 23:59:59.9999999'
+//     and '0000-01-01', which sort after and before every finite value
+//     (sqlengine/functions_infinity.go);
 //   - uuid: TEXT, lower-case canonical form;
 //   - bytea: BLOB; json/jsonb: TEXT;
 //   - numeric: canonical decimal TEXT ('190.10', numeric_out's text),
@@ -54,6 +60,7 @@ var pgTypes = []PGType{
 	{"timestamp", "timestamp without time zone", pgvalue.OIDTimestamp, 8, "TIMESTAMP", 1115, 'D'},
 	{"timestamptz", "timestamp with time zone", pgvalue.OIDTimestamptz, 8, "TIMESTAMPTZ", 1185, 'D'},
 	{"interval", "interval", pgvalue.OIDInterval, 16, "INTERVAL", 1187, 'T'},
+	{"timetz", "time with time zone", pgvalue.OIDTimetz, 12, "TIMETZ", 1270, 'D'},
 	{"numeric", "numeric", pgvalue.OIDNumeric, -1, numericDecl, 1231, 'N'},
 	{"regclass", "regclass", pgvalue.OIDRegclass, 4, "REGCLASS_INT", 2210, 'N'},
 	{"regtype", "regtype", pgvalue.OIDRegtype, 4, "REGTYPE_INT", 2211, 'N'},
@@ -93,7 +100,7 @@ var typeAliases = map[string]string{
 	"smallint": "int2", "real": "float4", "float": "float8", "double precision": "float8",
 	"double": "float8", "decimal": "numeric", "character varying": "varchar",
 	"character": "bpchar", "char": "bpchar", "timestamp without time zone": "timestamp",
-	"timestamp with time zone": "timestamptz", "time without time zone": "time",
+	"timestamp with time zone": "timestamptz", "time without time zone": "time", "time with time zone": "timetz",
 	"string": "text", "blob": "bytea",
 }
 
