@@ -6,63 +6,18 @@ import (
 
 	"github.com/pgraft/pgraft/pgwire/pgerror"
 	"github.com/pgraft/pgraft/sqlengine"
-	"github.com/pgraft/pgraft/sqlengine/translate"
 )
 
 // pipeline.go is the session's side of commit pipelining (docs/design.md
 // §4, "Commit pipelining"; the engine's side is sqlengine/pipeline.go). A
-// write on the leader runs once, on the write connection, holding the gate
-// exclusively; at its end it is sealed as a member of the open epoch, its
-// entry is handed to raft in order, and the gate passes on at once: the
-// next write runs on top of it. The client gets its answer only once the
-// entry is committed by a quorum and the epoch holding it committed on this
-// node.
-
-// pipelines reports whether an autocommit statement runs as a pipelined
-// write: DML does; DDL and role changes run and apply alone.
-func pipelines(st *translate.Stmt) bool {
-	switch st.Kind {
-	case translate.KindInsert, translate.KindUpdate, translate.KindDelete:
-		return true
-	}
-	return false
-}
-
-// pipelinedWrite runs an autocommit DML statement as a pipelined write and
-// returns its result.
-func (s *session) pipelinedWrite(ctx context.Context, st *translate.Stmt, args []any) (*sqlengine.ExecResult, error) {
-	if err := s.acquireGate(ctx, true); err != nil {
-		return nil, err
-	}
-	g := &heldGate{s: s, held: true}
-	defer g.release()
-	wt, err := s.srv.eng.BeginWrite(ctx, s.execContext(), true)
-	if err != nil {
-		return nil, contextError(ctx, err)
-	}
-	defer wt.Rollback() // nothing after Seal
-	if _, err := wt.Exec(ctx, st.SQL, args, st.Returning); err != nil {
-		return nil, contextError(ctx, err)
-	}
-	for _, q := range st.Post {
-		if _, err := wt.Exec(ctx, q, nil, false); err != nil {
-			return nil, contextError(ctx, err)
-		}
-	}
-	ar, err := s.commitWrite(ctx, wt, g)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range ar.Results {
-		if r.Err != nil {
-			return nil, r.Err
-		}
-	}
-	if len(ar.Results) == 0 {
-		return nil, pgerror.New(pgerror.InternalError, "write returned no result")
-	}
-	return &ar.Results[0], nil
-}
+// transaction on the leader runs once, on the write connection, holding the
+// gate exclusively; at COMMIT it is sealed as a member of the open epoch,
+// its entry is handed to raft in order, and the gate passes on at once: the
+// next transaction runs on top of it. The client gets its answer only once
+// the entry is committed by a quorum and the epoch holding it committed on
+// this node. Autocommit writes do not pipeline: they are admitted together
+// as shared holders of the gate and applied from the log in batches, which
+// measured faster for them (route.go).
 
 // heldGate is the write gate as a writer holds it until its entry is
 // handed to raft.

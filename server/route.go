@@ -230,9 +230,6 @@ func (s *session) autocommitWriteOnce(ctx context.Context, st *translate.Stmt, a
 	if err := s.srv.admitWrite(); err != nil {
 		return nil, err
 	}
-	if pipelines(st) {
-		return s.pipelinedWrite(ctx, st, args) // pipeline.go
-	}
 	if err := s.acquireGate(ctx, exclusive); err != nil {
 		return nil, err
 	}
@@ -241,13 +238,19 @@ func (s *session) autocommitWriteOnce(ctx context.Context, st *translate.Stmt, a
 	if err != nil {
 		return nil, err
 	}
-	// DDL and role changes run to completion first (docs/design.md, "Every
-	// entry is safe to replay"), alone (PreRun waits for the pipelined
-	// writes before it): a write that fails, is cancelled or runs out of
-	// its budget never enters the log. The answer is the entry's apply
-	// result.
+	// Run it to completion first (docs/design.md, "Every entry is safe to
+	// replay"): a write that fails, is cancelled or runs out of its budget
+	// never enters the log. The answer is still the entry's apply result.
+	// An INSERT of constant VALUES does small, fixed work: it goes to the
+	// log as it is (its errors are the entry's result, alike everywhere).
+	// Either way it waits first for the pipelined transactions before it
+	// (their epoch must commit before an entry of another kind applies).
 	ec := s.execContext()
-	if _, err := s.srv.eng.PreRun(ctx, ec, ops); err != nil {
+	if !st.Bounded || len(st.Post) > 0 {
+		if _, err := s.srv.eng.PreRun(ctx, ec, ops); err != nil {
+			return nil, contextError(ctx, err)
+		}
+	} else if _, err := s.srv.eng.Drain(ctx); err != nil {
 		return nil, contextError(ctx, err)
 	}
 	ar, err := s.propose(ctx, &sqlengine.Payload{Ctx: ec, Ops: ops, StepBudget: sqlengine.MaxStatementSteps})

@@ -38,6 +38,10 @@ type epoch struct {
 	members []*Member
 	matched int  // members[:matched] came back committed from the log
 	closed  bool // no new members: it commits once its members are matched
+	// firstMatch is when the first member came back committed: new members
+	// may still join for epochLinger (each waits for the others anyway),
+	// then the epoch closes so that it commits.
+	firstMatch time.Time
 	done    chan struct{}
 	broken  bool // ended by break (not by commit): set before done closes
 }
@@ -45,6 +49,20 @@ type epoch struct {
 // maxEpochMembers bounds one epoch: past it, new writers wait for it to
 // commit.
 const maxEpochMembers = 1024
+
+// epochLinger is how long after its first member came back committed an
+// epoch still takes new members. A client's write waits for its epoch to
+// commit, so each client is in an epoch at most once: with clients that wait
+// for their answers the epoch fills with the writes that are ready and
+// commits as soon as all are back — group commit, one raft round trip for
+// many writes. The linger bounds how long late joiners can hold the others'
+// answers back.
+const epochLinger = 2 * time.Millisecond
+
+// closedNow reports whether the epoch takes no new members.
+func (ep *epoch) closedNow() bool {
+	return ep.closed || !ep.firstMatch.IsZero() && time.Since(ep.firstMatch) > epochLinger
+}
 
 // memberIdleRebase is how long committed members wait for a running member
 // (a client thinking inside its transaction) before the epoch commits
@@ -95,7 +113,7 @@ func newEpochID() uint64 {
 // waits (without the connection) while the epoch is closed. The caller holds
 // e.wmu and e.swap shared; on return with an error it still holds both.
 func (e *Engine) joinEpochLocked(ctx context.Context) error {
-	for e.spec != nil && e.spec.closed {
+	for e.spec != nil && e.spec.closedNow() {
 		ch := e.spec.done
 		e.swap.RUnlock()
 		e.wmu.Unlock()
@@ -357,7 +375,9 @@ func (e *Engine) matchLocked(cmds []Command, out []any) int {
 		}
 		m.index = c.Index
 		ep.matched++
-		ep.closed = true // the first commit closes the epoch: it commits one round trip later
+		if ep.firstMatch.IsZero() {
+			ep.firstMatch = time.Now()
+		}
 		out[n] = specMatched{m}
 	}
 	return n
