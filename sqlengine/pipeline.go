@@ -42,8 +42,8 @@ type epoch struct {
 	// may still join for epochLinger (each waits for the others anyway),
 	// then the epoch closes so that it commits.
 	firstMatch time.Time
-	done    chan struct{}
-	broken  bool // ended by break (not by commit): set before done closes
+	done       chan struct{}
+	broken     bool // ended by break (not by commit): set before done closes
 }
 
 // maxEpochMembers bounds one epoch: past it, new writers wait for it to
