@@ -539,9 +539,9 @@ func (e *Engine) rebaseLocked() {
 }
 
 // drainLocked waits until no epoch is open, for a write that does not
-// pipeline (DDL, roles, a transaction larger than one entry): it must run
-// and apply alone. The caller holds the write gate exclusively, e.wmu and
-// e.swap shared; clean reports that the epoch it waited for committed (no
+// pipeline (DDL, roles, a transaction larger than one entry, autocommit
+// writes): it must run and apply alone. The caller holds the write gate,
+// e.wmu and e.swap shared; clean reports that the epoch it waited for committed (no
 // break), so that what ran on top of it still holds.
 func (e *Engine) drainLocked(ctx context.Context) (clean bool, err error) {
 	clean = true
@@ -571,7 +571,8 @@ func (e *Engine) drainLocked(ctx context.Context) (clean bool, err error) {
 }
 
 // Drain waits until every pipelined write before it has committed or
-// failed (drainLocked). The caller holds the write gate exclusively.
+// failed (drainLocked). The caller holds the write gate (shared is enough:
+// no transaction can join an epoch while it is held).
 func (e *Engine) Drain(ctx context.Context) (clean bool, err error) {
 	if err := e.wmu.LockContext(ctx); err != nil {
 		return false, err
