@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,44 +15,13 @@ import (
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
-// readQueryGolden reads a golden file of queries ("> QUERY") each followed by
-// PostgreSQL 15's rows (columns joined by '|') or "ERROR <sqlstate>", blocks
-// separated by an empty line.
-func readQueryGolden(t *testing.T, name string) []numericGolden {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []numericGolden
-	for _, block := range strings.Split(string(b), "\n\n") {
-		lines := strings.Split(strings.TrimSpace(block), "\n")
-		if len(lines) == 0 || !strings.HasPrefix(lines[0], "> ") {
-			continue
-		}
-		out = append(out, numericGolden{query: strings.TrimPrefix(lines[0], "> "), want: lines[1:]})
-	}
-	if len(out) < 20 {
-		t.Fatalf("testdata/%s has %d queries", name, len(out))
-	}
-	return out
-}
-
 // TestDatetimeGolden replays testdata/datetime_golden.txt in one session:
 // infinity and -infinity as input, output, casts, isfinite, arithmetic,
 // extract, date_trunc, comparisons and ordering; time with time zone's
 // input (offsets, abbreviations, zone names with a date), output, order
 // and casts; as PostgreSQL 15 printed them.
 func TestDatetimeGolden(t *testing.T) {
-	n := servertest.Start(t)
-	c := connect(t, n)
-	ctx := context.Background()
-	for _, g := range readQueryGolden(t, "datetime_golden.txt") {
-		got := runText(ctx, c, g.query)
-		if strings.Join(got, "\n") != strings.Join(g.want, "\n") {
-			t.Errorf("%s\n got: %q\nwant: %q", g.query, got, g.want)
-		}
-	}
+	replayQueryGolden(t, "datetime_golden.txt")
 }
 
 // TestInfinityTable: infinite dates and timestamps stored in a table,

@@ -14,31 +14,48 @@ import (
 	"github.com/pgraft/pgraft/server/servertest"
 )
 
-// numericGolden is one query of testdata/numeric_golden.txt and what
+// queryGolden is one query of a golden file in testdata and what
 // PostgreSQL 15 answered.
-type numericGolden struct {
+type queryGolden struct {
 	query string
 	want  []string // rows, columns joined by '|'; or "ERROR <sqlstate>"
 }
 
-func readNumericGolden(t *testing.T) []numericGolden {
+// readQueryGolden reads a golden file of queries ("> QUERY") each followed by
+// PostgreSQL 15's rows (columns joined by '|') or "ERROR <sqlstate>", blocks
+// separated by an empty line.
+func readQueryGolden(t *testing.T, name string) []queryGolden {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "numeric_golden.txt"))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []numericGolden
+	var out []queryGolden
 	for _, block := range strings.Split(string(b), "\n\n") {
 		lines := strings.Split(strings.TrimSpace(block), "\n")
 		if len(lines) == 0 || !strings.HasPrefix(lines[0], "> ") {
 			continue
 		}
-		out = append(out, numericGolden{query: strings.TrimPrefix(lines[0], "> "), want: lines[1:]})
+		out = append(out, queryGolden{query: strings.TrimPrefix(lines[0], "> "), want: lines[1:]})
 	}
 	if len(out) < 20 {
-		t.Fatalf("testdata/numeric_golden.txt has %d queries", len(out))
+		t.Fatalf("testdata/%s has %d queries", name, len(out))
 	}
 	return out
+}
+
+// replayQueryGolden runs every query of golden file name in one session
+// of a fresh node and compares its text with PostgreSQL 15's.
+func replayQueryGolden(t *testing.T, name string) {
+	t.Helper()
+	c := connect(t, servertest.Start(t))
+	ctx := context.Background()
+	for _, g := range readQueryGolden(t, name) {
+		got := runText(ctx, c, g.query)
+		if strings.Join(got, "\n") != strings.Join(g.want, "\n") {
+			t.Errorf("%s\n got: %q\nwant: %q", g.query, got, g.want)
+		}
+	}
 }
 
 // runText runs q with the simple protocol and returns its rows as
@@ -66,15 +83,7 @@ func runText(ctx context.Context, c *pgx.Conn, q string) []string {
 // aggregates, ordering, and the errors, printed as PostgreSQL 15 printed
 // them.
 func TestNumericGolden(t *testing.T) {
-	n := servertest.Start(t)
-	c := connect(t, n)
-	ctx := context.Background()
-	for _, g := range readNumericGolden(t) {
-		got := runText(ctx, c, g.query)
-		if strings.Join(got, "\n") != strings.Join(g.want, "\n") {
-			t.Errorf("%s\n got: %q\nwant: %q", g.query, got, g.want)
-		}
-	}
+	replayQueryGolden(t, "numeric_golden.txt")
 }
 
 // TestNumericTable: numeric(10,2) and numeric columns keep the declared
