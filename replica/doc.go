@@ -16,7 +16,7 @@
 //     the FSM adapter and the applied index; snapshot.go: snapshots and
 //     the restore on start;
 //   - logstore.go: the durable log and stable store under DataDir/raft,
-//     raft-boltdb (raft.db, the default) or raft-wal (wal/, when
+//     raft-wal (wal/, the default) or raft-boltdb (raft.db, when
 //     Config.LogStore says so), behind raft.LogCache; a failed write to it
 //     halts the process. Snapshots are raft's file store in
 //     DataDir/snapshots;

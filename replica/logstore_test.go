@@ -12,18 +12,19 @@ import (
 func TestLogStoreKinds(t *testing.T) {
 	for _, tc := range []struct {
 		name, kind, want string
-		boltFile         bool
+		existing         string // the kind of log already in the dir, if any
 	}{
-		{"default is bolt", "", LogStoreBolt, false},
-		{"wal on request", LogStoreWAL, LogStoreWAL, false},
-		{"an existing bolt log stays bolt", LogStoreWAL, LogStoreBolt, true},
+		{"default is wal", "", LogStoreWAL, ""},
+		{"bolt on request", LogStoreBolt, LogStoreBolt, ""},
+		{"an existing bolt log stays bolt", "", LogStoreBolt, LogStoreBolt},
+		{"an existing wal log stays wal", LogStoreBolt, LogStoreWAL, LogStoreWAL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if tc.boltFile {
-				s, _, err := openLogStore(dir, LogStoreBolt, 0)
-				if err != nil {
-					t.Fatal(err)
+			if tc.existing != "" {
+				s, got, err := openLogStore(dir, tc.existing, 0)
+				if err != nil || got != tc.existing {
+					t.Fatalf("create a %s log: got %q, %v", tc.existing, got, err)
 				}
 				if err := s.Close(); err != nil {
 					t.Fatal(err)

@@ -27,7 +27,8 @@ const (
 	minSnapshotThreshold = 256
 	// logEntryDiskBytes is what a small entry (a one-row INSERT) costs in
 	// raft-boltdb: about 320 bytes, in B+tree leaves that sequential
-	// appends leave half full.
+	// appends leave half full. raft-wal (the default) stores an entry in
+	// about its own size, so its log comes out smaller than sized here.
 	logEntryDiskBytes = 768
 	// tuneLogEvery is how often the size is looked at again.
 	tuneLogEvery = 10 * time.Second

@@ -58,10 +58,10 @@ type Config struct {
 	ElectionTimeout   time.Duration // 0 = replica's default
 	SnapshotThreshold uint64        // log entries between snapshots; 0 = replica's default
 	TrailingLogs      uint64        // log entries kept after a snapshot; 0 = replica's default
-	// RaftLogStore is the log store of a new data dir: "bolt" ("" too) or
-	// "wal" (replica.LogStoreBolt, replica.LogStoreWAL).
+	// RaftLogStore is the log store of a new data dir: "wal" ("" too) or
+	// "bolt" (replica.LogStoreWAL, replica.LogStoreBolt).
 	RaftLogStore string
-	// RaftWALSegmentSize is the size of one raft-wal segment; 0 = 4 MiB.
+	// RaftWALSegmentSize is the size of one raft-wal segment; 0 = 1 MiB.
 	// The log is dropped by whole segments after a snapshot.
 	RaftWALSegmentSize int
 

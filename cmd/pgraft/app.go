@@ -55,7 +55,7 @@ func serveCommand(stderr io.Writer) *cli.Command {
 			&cli.DurationFlag{Name: "election-timeout", EnvVars: []string{"PGRAFT_ELECTION_TIMEOUT"}, Usage: "Raft election timeout (default 200ms)"},
 			&cli.Uint64Flag{Name: "snapshot-threshold", EnvVars: []string{"PGRAFT_SNAPSHOT_THRESHOLD"}, Usage: "log entries between snapshots (a snapshot is two fsyncs, not a copy; default: half the trailing log, at least 256)"},
 			&cli.Uint64Flag{Name: "trailing-logs", EnvVars: []string{"PGRAFT_TRAILING_LOGS"}, Usage: "log entries kept after a snapshot for followers that fall behind; one further behind is sent a copy of the database (default: about a quarter of the database's size, 512 to 262144 entries)"},
-			&cli.StringFlag{Name: "raft-log-store", Value: "bolt", EnvVars: []string{"PGRAFT_RAFT_LOG_STORE"}, Usage: "log store of a new data dir: bolt (raft-boltdb) or wal (raft-wal: ~3x faster appends; fault tests diverged more often with it); an existing data dir keeps its own"},
+			&cli.StringFlag{Name: "raft-log-store", Value: "wal", EnvVars: []string{"PGRAFT_RAFT_LOG_STORE"}, Usage: "log store of a new data dir: wal (raft-wal: one fsync per append) or bolt (raft-boltdb: two); an existing data dir keeps its own"},
 			&cli.Uint64Flag{Name: "min-free-disk", Value: 64, EnvVars: []string{"PGRAFT_MIN_FREE_DISK"}, Usage: "MiB the data dir's file system must keep free for writes to be admitted (below: 53100 disk_full)"},
 			&cli.StringFlag{Name: "tls-cert", EnvVars: []string{"PGRAFT_TLS_CERT"}, Usage: "PEM certificate of the PostgreSQL port: clients may connect with sslmode=require or verify-full (reloaded on SIGHUP)"},
 			&cli.StringFlag{Name: "tls-key", EnvVars: []string{"PGRAFT_TLS_KEY"}, Usage: "PEM private key of --tls-cert"},

@@ -98,6 +98,7 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	// The test nodes' readiness table stays out of the dumps (-T, whose
 	// pattern query pg_dump runs too).
 	dir := t.TempDir()
+	t.Cleanup(func() { keepOnFailure(t, dir) })
 	schema := filepath.Join(dir, "schema.sql")
 	if err := os.WriteFile(schema, []byte(dumpSchema), 0o600); err != nil {
 		t.Fatal(err)
@@ -296,4 +297,22 @@ func TestPgDumpParallelIsConsistent(t *testing.T) {
 		t.Fatalf("dumped totals %d + %d = %d, want %d (%d transfers ran)", a, b, a+b, 2*rows*each, moved)
 	}
 	t.Logf("dumped acc_a %d, acc_b %d, during %d transfers", a, b, moved)
+}
+
+// keepOnFailure copies a failed test's dumps out of its temporary
+// directory, which is removed after the test, so that the failure can be
+// diagnosed from them.
+func keepOnFailure(t *testing.T, dir string) {
+	if !t.Failed() {
+		return
+	}
+	keep, err := os.MkdirTemp("", "pgraft-pgdump-")
+	if err == nil {
+		err = exec.Command("cp", "-a", dir+"/.", keep).Run()
+	}
+	if err != nil {
+		t.Logf("keep the dumps: %v", err)
+		return
+	}
+	t.Logf("dumps kept in %s", keep)
 }
