@@ -238,6 +238,14 @@ SELECT CAST(16384 + s.rowid AS INTEGER) AS viewoid, d.value AS relname
 SELECT CAST(` + strconv.Itoa(oidRewriteBase) + ` + r.oid AS INTEGER) AS oid, '_RETURN' AS rulename, r.oid AS ev_class,
        '1' AS ev_type, 'O' AS ev_enabled, 1 AS is_instead, '<>' AS ev_qual, '<>' AS ev_action
   FROM _pgraft_rel r WHERE r.relkind = 'v'`},
+	// pg_depend: sequence ownership, defaults on sequences, views' rules,
+	// and, as in PostgreSQL, each constraint on its columns, a foreign key on
+	// the referenced columns and index, and a PRIMARY KEY's or UNIQUE's index
+	// on its constraint. pg_restore -j needs the foreign key's: it runs a key
+	// only once the referenced table's data is loaded and its PRIMARY KEY
+	// made, because the key depends on that table and, through the index, on
+	// that constraint; without them it could run first and fail (seen
+	// restoring pgraft's pg_dump -Fd -j 2).
 	{"pg_depend", `
 SELECT 1259 AS classid, q.oid AS objid, 0 AS objsubid, 1259 AS refclassid, q.owner_oid AS refobjid,
        q.owner_attnum AS refobjsubid, CASE WHEN q.identity IS NULL THEN 'a' ELSE 'i' END AS deptype
@@ -250,7 +258,20 @@ UNION ALL
 SELECT 2618, ` + strconv.Itoa(oidRewriteBase) + ` + r.oid, 0, 1259, r.oid, 0, 'i' FROM _pgraft_rel r WHERE r.relkind = 'v'
 UNION ALL
 SELECT 2618, ` + strconv.Itoa(oidRewriteBase) + ` + v.viewoid, 0, 1259, r.oid, 0, 'n'
-  FROM _pgraft_viewdep v JOIN _pgraft_rel r ON r.relname = v.relname AND r.relkind IN ('r', 'v', 'S')`},
+  FROM _pgraft_viewdep v JOIN _pgraft_rel r ON r.relname = v.relname AND r.relkind IN ('r', 'v', 'S')
+UNION ALL
+SELECT 2606, c.oid, 0, 1259, c.conrelid, CAST(k.value AS INTEGER), 'a'
+  FROM _pgraft_con c, json_each('[' || substr(c.j ->> 'conkey', 2, length(c.j ->> 'conkey') - 2) || ']') k
+UNION ALL
+SELECT 2606, c.oid, 0, 1259, CAST(c.j ->> 'confrelid' AS INTEGER), CAST(k.value AS INTEGER), 'n'
+  FROM _pgraft_con c, json_each('[' || substr(c.j ->> 'confkey', 2, length(c.j ->> 'confkey') - 2) || ']') k
+ WHERE c.contype = 'f'
+UNION ALL
+SELECT 2606, c.oid, 0, 1259, CAST(c.j ->> 'conindid' AS INTEGER), 0, 'n'
+  FROM _pgraft_con c WHERE c.contype = 'f' AND CAST(c.j ->> 'conindid' AS INTEGER) > 0
+UNION ALL
+SELECT 1259, CAST(c.j ->> 'conindid' AS INTEGER), 0, 2606, c.oid, 0, 'i'
+  FROM _pgraft_con c WHERE c.contype IN ('p', 'u') AND CAST(c.j ->> 'conindid' AS INTEGER) > 0`},
 	{"information_schema_sequences", `
 SELECT 'postgres' AS sequence_catalog, 'public' AS sequence_schema, q.seqname AS sequence_name,
        CASE q.typid WHEN 21 THEN 'smallint' WHEN 23 THEN 'integer' ELSE 'bigint' END AS data_type,

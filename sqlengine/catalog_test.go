@@ -226,3 +226,31 @@ func TestCatalogPgCursorsIsEmpty(t *testing.T) {
 		t.Fatalf("pg_catalog.pg_cursors is not a catalog relation")
 	}
 }
+
+// TestCatalogPgDependConstraints: a constraint depends on its columns, a
+// foreign key also on the referenced columns and index, and a key's index
+// on its constraint, as in PostgreSQL 15 (the wants below are what it
+// answers). pg_restore -j orders a foreign key after the referenced
+// table's data and PRIMARY KEY through these rows.
+func TestCatalogPgDependConstraints(t *testing.T) {
+	e := newTestEngine(t)
+	mustPG(t, e, `CREATE TABLE orders (id bigserial PRIMARY KEY, note text)`)
+	mustPG(t, e, `CREATE TABLE tags (order_id bigint REFERENCES orders (id), tag text, PRIMARY KEY (order_id, tag))`)
+	got := queryPG(t, e, `SELECT c.conname, d.deptype, r.relname, coalesce(a.attname, '-')
+		FROM pg_depend d JOIN pg_constraint c ON d.classid = 'pg_constraint'::regclass AND d.objid = c.oid
+		JOIN pg_class r ON d.refclassid = 'pg_class'::regclass AND r.oid = d.refobjid
+		LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+		WHERE c.conrelid IN ('orders'::regclass, 'tags'::regclass)
+		ORDER BY 1, 2, 3, 4`)
+	want := "[orders_pkey|a|orders|id tags_order_id_fkey|a|tags|order_id tags_order_id_fkey|n|orders|id " +
+		"tags_order_id_fkey|n|orders_pkey|- tags_pkey|a|tags|order_id tags_pkey|a|tags|tag]"
+	if got != want {
+		t.Errorf("pg_depend of constraints:\n got %s\nwant %s", got, want)
+	}
+	got = queryPG(t, e, `SELECT i.relname, d.deptype, c.conname FROM pg_depend d
+		JOIN pg_class i ON d.classid = 'pg_class'::regclass AND i.oid = d.objid
+		JOIN pg_constraint c ON d.refclassid = 'pg_constraint'::regclass AND c.oid = d.refobjid ORDER BY 1`)
+	if want := "[orders_pkey|i|orders_pkey tags_pkey|i|tags_pkey]"; got != want {
+		t.Errorf("pg_depend of constraint indexes:\n got %s\nwant %s", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,6 +99,9 @@ func buildSchemaModel(rows []schemaRow) *schemaModel {
 	for _, t := range m.tables {
 		m.addConstraints(t, rowByName)
 	}
+	for _, t := range m.tables {
+		m.linkForeignKeyIndexes(t)
+	}
 	for _, r := range rows {
 		if t := m.tables[r.tblName]; r.typ == "index" && t != nil && r.sql != "" {
 			d := parseCreateIndex(r.sql, t)
@@ -168,6 +172,43 @@ func constraintNames(table string, d *ddlTable) []string {
 		out[i] = uniqueName(name, used)
 	}
 	return out
+}
+
+// linkForeignKeyIndexes gives each foreign key of t the index it relies
+// on, as PostgreSQL's conindid: the referenced table's PRIMARY KEY or
+// UNIQUE index on exactly the referenced columns. pg_depend ties the key
+// to it (catalog.go). Runs once every table's constraints are known.
+func (m *schemaModel) linkForeignKeyIndexes(t *modelTable) {
+	for i := range t.constraints {
+		fk := &t.constraints[i]
+		if fk.kind != 'f' {
+			continue
+		}
+		ref := m.tables[fk.refTable]
+		if ref == nil {
+			continue
+		}
+		for _, c := range ref.constraints {
+			if (c.kind == 'p' || c.kind == 'u') && c.indexOID != 0 && sameColumnSet(c.cols, fk.refCols) {
+				fk.indexOID = c.indexOID
+				break
+			}
+		}
+	}
+}
+
+// sameColumnSet reports whether a and b name the same columns, in any
+// order (identifiers compared as SQLite does, ignoring ASCII case).
+func sameColumnSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.ContainsFunc(b, func(y string) bool { return strings.EqualFold(x, y) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // addConstraintIndex links a PRIMARY KEY or UNIQUE to its index: the

@@ -119,6 +119,10 @@ func TestPgDumpRoundTrip(t *testing.T) {
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-f", plain)...)
 	custom := filepath.Join(dir, "pgraft.dump")
 	run("pg_dump", append(conn(src.PGHost, src.PGPort, "postgres"), "-T", "_e2e_ready", "-Fc", "-f", custom)...)
+	// pg_restore -j runs the foreign key only after what it depends on:
+	// the referenced table (so its data) and its PRIMARY KEY.
+	requireDependsOn(t, run("pg_restore", "-l", "-v", custom), "FK CONSTRAINT public tags tags_order_id_fkey",
+		"TABLE public orders", "CONSTRAINT public orders orders_pkey")
 	// A parallel directory dump: its workers import the leader
 	// connection's exported snapshot (SET TRANSACTION SNAPSHOT).
 	directory := filepath.Join(dir, "pgraft.dir")
@@ -316,3 +320,37 @@ func keepOnFailure(t *testing.T, dir string) {
 	}
 	t.Logf("dumps kept in %s", keep)
 }
+
+// requireDependsOn checks, in a `pg_restore -l -v` listing, that the entry
+// named entry depends on the entries named deps. An entry's line is
+// "ID; CLASSOID OID DESC OWNER"; with -v its dependencies follow on a line
+// ";\tdepends on: ID ...".
+func requireDependsOn(t *testing.T, listing, entry string, deps ...string) {
+	t.Helper()
+	ids := map[string]string{} // "TABLE public orders" -> its dump id
+	var entryDeps []string
+	lines := strings.Split(listing, "\n")
+	for i, l := range lines {
+		m := reTOCEntry.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		ids[m[2]] = m[1]
+		if m[2] != entry || i+1 >= len(lines) {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(lines[i+1]), ";"); ok {
+			if rest, ok = strings.CutPrefix(strings.TrimSpace(rest), "depends on:"); ok {
+				entryDeps = strings.Fields(rest)
+			}
+		}
+	}
+	for _, d := range deps {
+		id, ok := ids[d]
+		if !ok || !slices.Contains(entryDeps, id) {
+			t.Errorf("%s depends on %v, want %s (dump id %q) among them; listing:\n%s", entry, entryDeps, d, id, listing)
+		}
+	}
+}
+
+var reTOCEntry = regexp.MustCompile(`^(\d+); \d+ \d+ (.+) \S+$`)
