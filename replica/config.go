@@ -82,6 +82,10 @@ type Config struct {
 
 	ApplyTimeout time.Duration // how long Propose waits for raft to accept an entry; default 10s
 	MaxEntrySize int           // largest payload Propose accepts; default 16 MiB
+	// MaxInflightBytes bounds the payload bytes of the proposals handed to
+	// raft and not yet applied; a proposal waits for room (inflight.go).
+	// Default 64 MiB.
+	MaxInflightBytes int64
 
 	// Meta is what this node advertises to the cluster (in a JoinRequest
 	// and in member status), e.g. "sqlite_version" and "entry_format".
@@ -118,6 +122,7 @@ func DefaultConfig() Config {
 		MaxAppendEntries:   256,
 		ApplyTimeout:       10 * time.Second,
 		MaxEntrySize:       16 << 20,
+		MaxInflightBytes:   defaultMaxInflightBytes,
 	}
 }
 
@@ -140,6 +145,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxEntrySize == 0 {
 		c.MaxEntrySize = d.MaxEntrySize
+	}
+	if c.MaxInflightBytes == 0 {
+		c.MaxInflightBytes = d.MaxInflightBytes
 	}
 	c.Meta = maps.Clone(c.Meta) // the Node's own copy: it is sent to peers
 	if c.Meta == nil {
@@ -168,6 +176,8 @@ func (c *Config) Validate() error {
 		return errors.New("replica config: ApplyTimeout must be positive")
 	case v.MaxEntrySize < 0:
 		return errors.New("replica config: MaxEntrySize must be positive")
+	case v.MaxInflightBytes < 0:
+		return errors.New("replica config: MaxInflightBytes must be positive")
 	}
 	for _, k := range v.MustMatch {
 		if _, ok := v.Meta[k]; !ok {

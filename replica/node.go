@@ -40,7 +40,8 @@ type Node struct {
 	store     logStore
 	snaps     raft.SnapshotStore
 
-	applied *appliedIndex
+	applied  *appliedIndex
+	inflight *inflight // bytes of the proposals not yet applied (inflight.go)
 	// fresh: Open found no Raft state, and no join has succeeded since. A
 	// JoinRequest says so, and the leader re-adds a known ID (DESIGN §9).
 	fresh atomic.Bool
@@ -94,6 +95,7 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 		stopped:   make(chan struct{}),
 		stopping:  make(chan struct{}),
 		riPool:    newConnPool(ReadIndexRPCByte, readIndexPoolSize, cfg.TLS.clientConfig()),
+		inflight:  newInflight(cfg.MaxInflightBytes),
 
 		clientTLS: cfg.TLS.clientConfig(),
 	}
@@ -263,8 +265,10 @@ func (n *Node) Propose(ctx context.Context, payload []byte) (index uint64, resp 
 
 // Proposal is an entry handed to raft; Wait returns its outcome.
 type Proposal struct {
-	n *Node
-	f raft.ApplyFuture
+	n    *Node
+	f    raft.ApplyFuture
+	size int64     // its bytes in the node's in-flight budget (inflight.go)
+	done sync.Once // gives them back
 }
 
 // Enqueue hands payload to raft and returns once raft has queued it:
@@ -281,12 +285,18 @@ func (n *Node) Enqueue(ctx context.Context, payload []byte) (*Proposal, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &Proposal{n: n, f: n.raft.Apply(encodeEntry(entryStatements, payload), n.enqueueTimeout(ctx))}, nil
+	size := int64(len(payload))
+	if err := n.inflight.acquire(ctx, size); err != nil {
+		return nil, err // not appended: raft never saw it
+	}
+	return &Proposal{n: n, f: n.raft.Apply(encodeEntry(entryStatements, payload), n.enqueueTimeout(ctx)), size: size}, nil
 }
 
 // Wait waits until the entry is committed and applied on this node, and
-// returns its index and the state machine's response.
+// returns its index and the state machine's response. Its bytes leave the
+// in-flight budget when Wait returns, also when ctx ended first.
 func (p *Proposal) Wait(ctx context.Context) (index uint64, resp any, err error) {
+	defer p.done.Do(func() { p.n.inflight.release(p.size) })
 	if err := p.n.await(ctx, p.f); err != nil {
 		return 0, nil, translateError(err, !isEnqueueError(err))
 	}

@@ -50,7 +50,10 @@ type Status struct {
 	CommitIndex       uint64
 	LastIndex         uint64
 	LastSnapshotIndex uint64
-	Members           []Member // latest configuration, possibly not yet committed
+	// InflightBytes is the payload this node has proposed and not yet
+	// applied, within Config.MaxInflightBytes (inflight.go).
+	InflightBytes int64
+	Members       []Member // latest configuration, possibly not yet committed
 }
 
 // MemberStatus is what a node says about itself over the membership RPC.
@@ -81,6 +84,7 @@ func (n *Node) Status() Status {
 		CommitIndex:       n.CommitIndex(),
 		LastIndex:         n.LastIndex(),
 		LastSnapshotIndex: n.lastSnapshotIndex(),
+		InflightBytes:     n.inflight.bytes(),
 	}
 	servers, err := n.servers()
 	if err != nil {

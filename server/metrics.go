@@ -161,12 +161,13 @@ var (
 	descDisk      = prometheus.NewDesc("pgraft_disk_bytes", "Bytes the data directory holds: the database (with its WAL), the Raft log, snapshots.", []string{"part"}, nil)
 	descSnapshots = prometheus.NewDesc("pgraft_snapshots", "Snapshots kept in the data directory.", nil, nil)
 	descStaged    = prometheus.NewDesc("pgraft_staged_parts", "Parts of a transaction larger than one log entry that this node holds until its final entry applies.", nil, nil)
+	descInflight  = prometheus.NewDesc("pgraft_raft_inflight_bytes", "Payload bytes this node has proposed to Raft and not yet applied; proposals wait while it is at its bound (64 MiB).", nil, nil)
 	descPipeline  = prometheus.NewDesc("pgraft_pipeline_total", "Commit pipelining on this node as leader: epochs committed, writes committed in them, epochs broken, epochs committed around a running transaction.", []string{"event"}, nil)
 )
 
 func (c *raftCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descTerm, descIndex, descState, descMembers, descLag, descLagTime, descContact,
-		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots, descStaged, descPipeline} {
+		descSessions, descMaxConn, descReadConns, descDisk, descSnapshots, descStaged, descPipeline, descInflight} {
 		ch <- d
 	}
 }
@@ -182,6 +183,7 @@ func (c *raftCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descIndex, float64(st.AppliedIndex), "applied")
 	gauge(descIndex, float64(st.LastIndex), "last")
 	gauge(descIndex, float64(st.LastSnapshotIndex), "snapshot")
+	gauge(descInflight, float64(st.InflightBytes))
 	for _, state := range []string{"Leader", "Follower", "Candidate", "Shutdown"} {
 		v := 0.0
 		if st.State == state {

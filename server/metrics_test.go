@@ -120,4 +120,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v, want ≥ 1", x.name, x.labels, got)
 		}
 	}
+	if got := metricValue(after, "pgraft_raft_inflight_bytes", nil); got < 0 {
+		t.Errorf("pgraft_raft_inflight_bytes = %v, want a value ≥ 0", got)
+	}
 }
