@@ -22,11 +22,13 @@ type inflight struct {
 	limit int64
 	mu    sync.Mutex
 	used  int64
-	room  chan struct{} // closed (and replaced) when bytes are released
+	// room is closed when bytes are released; made by the first waiter,
+	// so that a proposal nobody waits behind allocates nothing.
+	room chan struct{}
 }
 
 func newInflight(limit int64) *inflight {
-	return &inflight{limit: limit, room: make(chan struct{})}
+	return &inflight{limit: limit}
 }
 
 // acquire takes n bytes, waiting while they do not fit, until ctx ends.
@@ -37,6 +39,9 @@ func (f *inflight) acquire(ctx context.Context, n int64) error {
 			f.used += n
 			f.mu.Unlock()
 			return nil
+		}
+		if f.room == nil {
+			f.room = make(chan struct{})
 		}
 		room := f.room
 		f.mu.Unlock()
@@ -52,8 +57,10 @@ func (f *inflight) acquire(ctx context.Context, n int64) error {
 func (f *inflight) release(n int64) {
 	f.mu.Lock()
 	f.used -= n
-	close(f.room)
-	f.room = make(chan struct{})
+	if f.room != nil {
+		close(f.room)
+		f.room = nil
+	}
 	f.mu.Unlock()
 }
 
